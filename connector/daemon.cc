@@ -1,0 +1,61 @@
+#include "crbridge/connector/daemon.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+
+#include "crbridge/connector/health.h"
+#include "crbridge/connector/http_server.h"
+#include "crbridge/connector/metrics.h"
+#include "crbridge/connector/source_monitor.h"
+#include "crbridge/connector/structured_log.h"
+
+namespace crbridge {
+
+Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
+  log::SetLevel(config.log.level);
+  log::Info("daemon", "starting", {{"version", CRBRIDGE_VERSION}, {"config", config.file},
+                                   {"source", SourceTypeName(config.source.type)}});
+
+  boost::asio::io_context io;
+  // Signals are caught before anything else starts so that an early SIGTERM
+  // still shuts down cleanly.
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  Metrics metrics;
+  Health health;
+
+  HttpServer http(io, metrics);
+  http.Route("/healthz", [&health] {
+    return HttpResponse{health.Live() ? 200 : 503, "application/json", health.ToJson() + "\n"};
+  });
+  http.Route("/readyz", [&health] {
+    return HttpResponse{health.Ready() ? 200 : 503, "application/json", health.ToJson() + "\n"};
+  });
+  http.Route("/metrics", [&metrics] {
+    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.Render()};
+  });
+  if (Status s = http.Listen(config.server.listen_host, config.server.listen_port); !s.ok()) {
+    log::Error("daemon", "cannot start", {{"error", s.ToString()}});
+    return s;
+  }
+  log::Info("http", "listening", {{"address", config.server.listen_host + ":" + std::to_string(http.port())}});
+
+  SourceMonitor monitor(NewSourceDatabase(config.source), SourceMonitor::Options{}, health, metrics);
+  monitor.Start();
+
+  signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+    if (ec) return;
+    log::Info("daemon", "shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    health.SetShuttingDown();
+    http.Stop();
+    monitor.Stop();
+    io.stop();
+  });
+  if (hooks.on_listening) hooks.on_listening(http.port());
+  io.run();
+  log::Info("daemon", "stopped");
+  return Status::OK();
+}
+
+}  // namespace crbridge

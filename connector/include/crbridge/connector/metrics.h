@@ -1,0 +1,39 @@
+// Metrics: crbridge's Prometheus metrics, kept in a prometheus-cpp registry
+// and rendered in the text exposition format for /metrics.
+// Thread-safe: metrics may be updated and rendered from any thread.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+namespace crbridge {
+
+class Metrics {
+ public:
+  Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // Prometheus text format (version 0.0.4).
+  std::string Render() const;
+
+  prometheus::Registry& registry() { return *registry_; }
+
+  // 1 while the source database answered the last probe, else 0.
+  prometheus::Gauge& source_up() { return *source_up_; }
+  prometheus::Counter& source_probe_failures() { return *source_probe_failures_; }
+  // HTTP requests served, by path and status code.
+  prometheus::Counter& HttpRequest(const std::string& path, int status);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Gauge* source_up_;
+  prometheus::Counter* source_probe_failures_;
+  prometheus::Family<prometheus::Counter>* http_requests_;
+};
+
+}  // namespace crbridge

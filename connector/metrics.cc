@@ -1,0 +1,47 @@
+#include "crbridge/connector/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <chrono>
+
+namespace crbridge {
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  prometheus::BuildGauge()
+      .Name("crbridge_build_info")
+      .Help("Always 1; the labels say which crbridge is running")
+      .Register(*registry_)
+      .Add({{"version", CRBRIDGE_VERSION}})
+      .Set(1);
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  prometheus::BuildGauge()
+      .Name("crbridge_start_time_seconds")
+      .Help("When this crbridge process started, in seconds since the Unix epoch")
+      .Register(*registry_)
+      .Add({})
+      .Set(static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()) / 1000.0);
+  source_up_ = &prometheus::BuildGauge()
+                    .Name("crbridge_source_up")
+                    .Help("1 if the source database answered the last probe, 0 if not")
+                    .Register(*registry_)
+                    .Add({});
+  source_probe_failures_ = &prometheus::BuildCounter()
+                                .Name("crbridge_source_probe_failures_total")
+                                .Help("Probes of the source database that failed")
+                                .Register(*registry_)
+                                .Add({});
+  http_requests_ = &prometheus::BuildCounter()
+                        .Name("crbridge_http_requests_total")
+                        .Help("HTTP requests served, by path and status code")
+                        .Register(*registry_);
+}
+
+prometheus::Counter& Metrics::HttpRequest(const std::string& path, int status) {
+  return http_requests_->Add({{"path", path}, {"code", std::to_string(status)}});
+}
+
+std::string Metrics::Render() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace crbridge
