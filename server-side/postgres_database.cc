@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <memory>
+#include <string_view>
 
 #include "socket_wait.h"
 
@@ -16,9 +17,18 @@ struct PgResultDeleter {
   void operator()(PGresult* result) const { PQclear(result); }
 };
 
+// libpq's messages span lines ("...failed: Connection refused\n\tIs the
+// server running..."); logs want one line.
 Status PgError(PGconn* conn) {
-  std::string message = PQerrorMessage(conn);
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  std::string message;
+  for (const char c : std::string_view(PQerrorMessage(conn))) {
+    if (c == '\n' || c == '\t') {
+      if (!message.empty() && message.back() != ' ') message += ' ';
+    } else {
+      message += c;
+    }
+  }
+  while (!message.empty() && message.back() == ' ') message.pop_back();
   return Status::Unavailable("postgres: " + message);
 }
 
