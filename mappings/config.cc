@@ -7,7 +7,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "env_expansion.h"
 #include "yaml_reader.h"
 
 namespace crbridge {
@@ -29,9 +28,7 @@ Status ReadSource(YamlReader& root, SourceConfig* source) {
     return reader.ErrorAt("type", "expected postgres or mysql, got \"" + type + "\"");
   }
 
-  std::string url;
-  if (Status s = reader.ReadString("url", true, &url); !s.ok()) return s;
-  if (Status s = ExpandEnvironment(url, &source->url); !s.ok()) return reader.ErrorAt("url", s.message());
+  if (Status s = reader.ReadString("url", true, &source->url); !s.ok()) return s;
   const std::string_view scheme = source->type == SourceType::kPostgres ? "postgres" : "mysql://";
   if (!source->url.starts_with(scheme)) {
     return reader.ErrorAt("url", "a " + type + " source needs a " + std::string(scheme) + "... url");

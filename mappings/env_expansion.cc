@@ -21,12 +21,17 @@ Status ExpandEnvironment(std::string_view text, std::string* out) {
     if (close == std::string_view::npos) {
       return Status::InvalidArgument("unterminated ${ in \"" + std::string(text) + "\"");
     }
-    const std::string name(text.substr(i + 2, close - i - 2));
+    const std::string_view reference = text.substr(i + 2, close - i - 2);
+    const size_t default_mark = reference.find(":-");
+    const std::string name(reference.substr(0, default_mark));
     const char* value = name.empty() ? nullptr : std::getenv(name.c_str());
-    if (value == nullptr) {
+    if (default_mark != std::string_view::npos && (value == nullptr || *value == '\0')) {
+      result += reference.substr(default_mark + 2);
+    } else if (value == nullptr) {
       return Status::InvalidArgument("environment variable " + name + " is not set");
+    } else {
+      result += value;
     }
-    result += value;
     i = close + 1;
   }
   *out = std::move(result);

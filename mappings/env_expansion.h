@@ -10,9 +10,10 @@
 
 namespace crbridge {
 
-// Replaces each ${NAME} in `text` with the environment variable NAME.
-// "$${" stands for a literal "${". An unset variable or an unterminated
-// reference is an InvalidArgument error naming it.
+// Replaces each ${NAME} in `text` with the environment variable NAME, and
+// each ${NAME:-default} with NAME when it is set and not empty, else with
+// `default`. "$${" stands for a literal "${". An unset variable without a
+// default, or an unterminated reference, is an InvalidArgument error.
 Status ExpandEnvironment(std::string_view text, std::string* out);
 
 }  // namespace crbridge

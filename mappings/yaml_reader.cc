@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "env_expansion.h"
+
 namespace crbridge {
 
 std::string FormatConfigError(const std::string& file, const YAML::Mark& mark, std::string_view path,
@@ -58,13 +60,18 @@ Status YamlReader::ReadString(std::string_view key, bool required, std::string* 
     return Status::OK();
   }
   if (!value.IsScalar()) return ErrorAtNode(value, ChildPath(key), "expected a single value");
-  *out = value.Scalar();
+  if (Status s = ExpandEnvironment(value.Scalar(), out); !s.ok()) {
+    return ErrorAtNode(value, ChildPath(key), s.message());
+  }
   return Status::OK();
 }
 
 Status YamlReader::ReadInteger(std::string_view key, bool required, int64_t min, int64_t max,
                                int64_t* out) {
-  if (Lookup(key).IsNull()) return ReadString(key, required, nullptr);
+  if (Lookup(key).IsNull()) {
+    std::string ignored;
+    return ReadString(key, required, &ignored);
+  }
   std::string text;
   if (Status s = ReadString(key, required, &text); !s.ok()) return s;
   int64_t parsed = 0;

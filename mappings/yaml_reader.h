@@ -25,7 +25,8 @@ class YamlReader {
   // Fails unless the node is a mapping (or absent/null, read as empty).
   Status ExpectMap() const;
 
-  // Each getter leaves *out unchanged when the key is absent and not required.
+  // Each getter leaves *out unchanged when the key is absent and not
+  // required. String values have ${VAR} references expanded (env_expansion.h).
   Status ReadString(std::string_view key, bool required, std::string* out);
   Status ReadInteger(std::string_view key, bool required, int64_t min, int64_t max, int64_t* out);
   // A nested mapping; *present tells whether the key was there.

@@ -1,0 +1,197 @@
+// The crbridge binary, as a user runs it: `run` with the example configs
+// against real databases, `check`, `version` and `--help`.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "http_get.h"
+#include "subprocess.h"
+#include "test_databases.h"
+
+namespace crbridge::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::string ConfigPath(const std::string& name) { return std::string(CRBRIDGE_SOURCE_DIR) + "/configs/" + name; }
+
+std::string WriteTempFile(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// A running `crbridge run` whose listener took a free port.
+class RunningDaemon {
+ public:
+  RunningDaemon(const std::string& config, const std::string& source_url) {
+    setenv("CRBRIDGE_SOURCE_URL", source_url.c_str(), 1);
+    setenv("CRBRIDGE_LISTEN", "127.0.0.1:0", 1);
+    process_ = std::make_unique<Subprocess>(std::vector<std::string>{CRBRIDGE_BINARY, "run", "--config", config});
+    if (!process_->WaitForOutput("msg=listening", seconds(30))) {
+      ADD_FAILURE() << "crbridge did not start listening:\n" << process_->Output();
+      return;
+    }
+    std::smatch match;
+    const std::string output = process_->Output();
+    if (std::regex_search(output, match, std::regex("msg=listening address=127\\.0\\.0\\.1:(\\d+)"))) {
+      port_ = static_cast<uint16_t>(std::stoi(match[1]));
+    }
+  }
+
+  HttpResult Get(const std::string& path) const { return HttpGet("127.0.0.1", port_, path); }
+
+  // Polls `path` until it answers `status`; the last answer either way.
+  HttpResult WaitForStatus(const std::string& path, int status) const {
+    HttpResult result;
+    for (int i = 0; i < 300; ++i) {
+      result = Get(path);
+      if (result.status == status) break;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    return result;
+  }
+
+  Subprocess& process() { return *process_; }
+  uint16_t port() const { return port_; }
+
+ private:
+  std::unique_ptr<Subprocess> process_;
+  uint16_t port_ = 0;
+};
+
+void ExpectEveryLineIsStructured(const std::string& output) {
+  std::istringstream lines(output);
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    EXPECT_TRUE(std::regex_match(line, std::regex(R"(ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=(debug|info|warn|error) component=\S+ msg=.*)")))
+        << line;
+  }
+  EXPECT_GT(count, 0);
+}
+
+void ExpectCleanShutdown(RunningDaemon& daemon, int signal_number) {
+  daemon.process().Signal(signal_number);
+  EXPECT_EQ(daemon.process().Wait(seconds(30)), 0) << daemon.process().Output();
+  EXPECT_NE(daemon.process().Output().find("msg=stopped"), std::string::npos);
+  ExpectEveryLineIsStructured(daemon.process().Output());
+}
+
+TEST(DaemonTest, PostgresSourceIsReadyAndShutsDownOnSigterm) {
+  RunningDaemon daemon(ConfigPath("postgres.yaml"), TestDatabases::Get().Postgres().url());
+  ASSERT_NE(daemon.port(), 0);
+
+  const HttpResult health = daemon.Get("/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.content_type, "application/json");
+
+  const HttpResult ready = daemon.WaitForStatus("/readyz", 200);
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_NE(ready.body.find("\"status\":\"ok\""), std::string::npos) << ready.body;
+  EXPECT_NE(ready.body.find("PostgreSQL 15."), std::string::npos) << ready.body;
+
+  const HttpResult metrics = daemon.Get("/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_TRUE(metrics.content_type.starts_with("text/plain; version=0.0.4")) << metrics.content_type;
+  EXPECT_NE(metrics.body.find("\ncrbridge_source_up 1\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("crbridge_build_info{version=\"" CRBRIDGE_VERSION "\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.body.find("crbridge_http_requests_total{code=\"200\",path=\"/healthz\"} 1"), std::string::npos)
+      << metrics.body;
+
+  EXPECT_EQ(daemon.Get("/no-such-page").status, 404);
+  ExpectCleanShutdown(daemon, SIGTERM);
+}
+
+TEST(DaemonTest, MariaDBSourceIsReady) {
+  RunningDaemon daemon(ConfigPath("mysql.yaml"), TestDatabases::Get().MariaDB().url());
+  const HttpResult ready = daemon.WaitForStatus("/readyz", 200);
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_NE(ready.body.find("MariaDB 10.11."), std::string::npos) << ready.body;
+  ExpectCleanShutdown(daemon, SIGINT);
+}
+
+TEST(DaemonTest, UnreachableSourceIsLiveButNotReady) {
+  boost::asio::io_context io;
+  const uint16_t closed_port = [&] {
+    boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    return probe.local_endpoint().port();
+  }();
+  RunningDaemon daemon(ConfigPath("postgres.yaml"), "postgresql://x@127.0.0.1:" + std::to_string(closed_port) + "/db");
+  ASSERT_TRUE(daemon.process().WaitForOutput("msg=\"source database unreachable\"", seconds(30)));
+  EXPECT_EQ(daemon.Get("/healthz").status, 200);
+  const HttpResult ready = daemon.Get("/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("\"status\":\"unavailable\""), std::string::npos) << ready.body;
+  EXPECT_NE(ready.body.find("Connection refused"), std::string::npos) << ready.body;
+  EXPECT_NE(daemon.Get("/metrics").body.find("\ncrbridge_source_up 0\n"), std::string::npos);
+  ExpectCleanShutdown(daemon, SIGTERM);
+}
+
+TEST(DaemonTest, ListenAddressInUseFailsWithTheAddress) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const std::string address = "127.0.0.1:" + std::to_string(taken.local_endpoint().port());
+  const std::string config = WriteTempFile("taken.yaml",
+                                           "source:\n  type: postgres\n  url: postgresql://x@127.0.0.1/db\n"
+                                           "server:\n  listen: " + address + "\n");
+  Subprocess crbridge({CRBRIDGE_BINARY, "run", "--config", config});
+  EXPECT_EQ(crbridge.Wait(seconds(30)), 1);
+  EXPECT_NE(crbridge.Output().find("listen on " + address + ": Address already in use"), std::string::npos)
+      << crbridge.Output();
+}
+
+TEST(CliTest, CheckAcceptsAValidConfig) {
+  setenv("CRBRIDGE_SOURCE_URL", "postgresql://app@127.0.0.1/app", 1);
+  setenv("CRBRIDGE_LISTEN", "127.0.0.1:8080", 1);
+  Subprocess crbridge({CRBRIDGE_BINARY, "check", "--config", ConfigPath("postgres.yaml")});
+  EXPECT_EQ(crbridge.Wait(seconds(30)), 0);
+  EXPECT_NE(crbridge.Output().find("postgres.yaml: ok"), std::string::npos) << crbridge.Output();
+}
+
+TEST(CliTest, CheckOnAMissingFileExits2NamingIt) {
+  Subprocess crbridge({CRBRIDGE_BINARY, "check", "--config", "/nonexistent/crbridge.yaml"});
+  EXPECT_EQ(crbridge.Wait(seconds(30)), 2);
+  EXPECT_EQ(crbridge.Output(), "crbridge: /nonexistent/crbridge.yaml: cannot open: No such file or directory\n");
+}
+
+TEST(CliTest, CheckOnAYamlSyntaxErrorExits2WithFileAndLine) {
+  const std::string path = WriteTempFile("syntax.yaml", "source:\n  type: postgres\n   url: x\n");
+  Subprocess crbridge({CRBRIDGE_BINARY, "check", "--config", path});
+  EXPECT_EQ(crbridge.Wait(seconds(30)), 2);
+  EXPECT_EQ(crbridge.Output(), "crbridge: " + path + ":3:7: YAML syntax error: illegal map value\n");
+}
+
+TEST(CliTest, RunOnAnInvalidConfigExits2WithTheKey) {
+  const std::string path =
+      WriteTempFile("invalid.yaml", "source:\n  type: postgres\n  url: postgresql://x\nlog:\n  level: loud\n");
+  Subprocess crbridge({CRBRIDGE_BINARY, "run", "--config", path});
+  EXPECT_EQ(crbridge.Wait(seconds(30)), 2);
+  EXPECT_NE(crbridge.Output().find(path + ":5:10: log.level: expected debug, info, warn or error"), std::string::npos)
+      << crbridge.Output();
+}
+
+TEST(CliTest, VersionAndHelp) {
+  Subprocess version({CRBRIDGE_BINARY, "version"});
+  EXPECT_EQ(version.Wait(seconds(30)), 0);
+  EXPECT_EQ(version.Output(), "crbridge " CRBRIDGE_VERSION "\n");
+
+  Subprocess help({CRBRIDGE_BINARY, "--help"});
+  EXPECT_EQ(help.Wait(seconds(30)), 0);
+  for (const char* subcommand : {"run", "check", "version"}) {
+    EXPECT_NE(help.Output().find(subcommand), std::string::npos) << help.Output();
+  }
+
+  Subprocess unknown({CRBRIDGE_BINARY, "frobnicate"});
+  EXPECT_EQ(unknown.Wait(seconds(30)), 2);
+}
+
+}  // namespace
+}  // namespace crbridge::testing

@@ -1,0 +1,27 @@
+#include "crbridge/connector/structured_log.h"
+
+#include <gtest/gtest.h>
+
+namespace crbridge::log {
+namespace {
+
+TEST(StructuredLogTest, QuotesOnlyWhenNeeded) {
+  EXPECT_EQ(QuoteValue("plain"), "plain");
+  EXPECT_EQ(QuoteValue("127.0.0.1:8080"), "127.0.0.1:8080");
+  EXPECT_EQ(QuoteValue(""), "\"\"");
+  EXPECT_EQ(QuoteValue("two words"), "\"two words\"");
+  EXPECT_EQ(QuoteValue("a=b"), "\"a=b\"");
+  EXPECT_EQ(QuoteValue("say \"hi\""), "\"say \\\"hi\\\"\"");
+  EXPECT_EQ(QuoteValue("back\\slash"), "\"back\\\\slash\"");
+  EXPECT_EQ(QuoteValue("line\nbreak\ttab\x01"), "\"line\\nbreak\\ttab\\x01\"");
+}
+
+TEST(StructuredLogTest, RecordHasComponentMessageAndFieldsInOrder) {
+  EXPECT_EQ(FormatRecord("http", "listening", {{"address", "127.0.0.1:8080"}, {"clients", 3}}),
+            "component=http msg=listening address=127.0.0.1:8080 clients=3");
+  EXPECT_EQ(FormatRecord("source", "database unreachable", {{"error", "connection refused"}}),
+            "component=source msg=\"database unreachable\" error=\"connection refused\"");
+}
+
+}  // namespace
+}  // namespace crbridge::log
