@@ -10,7 +10,7 @@ std::string FormatConfigError(const std::string& file, const YAML::Mark& mark, s
                               std::string_view message) {
   std::string out = file;
   if (!mark.is_null()) {
-    out += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+    out.append(":").append(std::to_string(mark.line + 1)).append(":").append(std::to_string(mark.column + 1));
   }
   out += ": ";
   if (!path.empty()) {
