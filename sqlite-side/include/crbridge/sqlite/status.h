@@ -54,4 +54,11 @@ class Status {
 
 std::string_view CodeName(Status::Code code);
 
+// Returns from the enclosing function with the status of `expr` unless it
+// is OK.
+#define CRBRIDGE_RETURN_IF_ERROR(expr)              \
+  do {                                              \
+    if (::crbridge::Status _status = (expr); !_status.ok()) return _status; \
+  } while (0)
+
 }  // namespace crbridge

@@ -1,0 +1,34 @@
+#include "crbridge/sqlite/change.h"
+
+namespace crbridge {
+
+MergeOutcome MergeChange(const RowClock& row, const ColumnClock& column, const Change& incoming) {
+  MergeOutcome outcome;
+  if (incoming.cl < row.cl) return outcome;
+  const bool deletes = incoming.cl % 2 == 0;
+
+  if (incoming.is_sentinel() || deletes) {
+    if (incoming.cl == row.cl) return outcome;
+    outcome.row = deletes ? RowAction::kDelete : RowAction::kResurrect;
+    outcome.write_sentinel = true;
+    return outcome;
+  }
+
+  if (incoming.cl > row.cl) {
+    // A first life with no sentinel is what a plain insert records.
+    const bool plain_create = row.cl == 0 && incoming.cl == 1;
+    outcome.row = plain_create ? RowAction::kCreate : RowAction::kResurrect;
+    outcome.write_sentinel = !plain_create;
+    outcome.write_column = true;
+    return outcome;
+  }
+
+  if (!column.exists || incoming.col_version > column.col_version) {
+    outcome.write_column = true;
+  } else if (incoming.col_version == column.col_version) {
+    outcome.write_column = CompareForMerge(incoming.val, column.value) > 0;
+  }
+  return outcome;
+}
+
+}  // namespace crbridge

@@ -1,0 +1,512 @@
+#include "crr_context.h"
+
+#include <algorithm>
+#include <random>
+
+#include "crbridge/sqlite/packed_pk.h"
+
+namespace crbridge {
+namespace {
+
+constexpr const char* kMetadataDdl =
+    "CREATE TABLE IF NOT EXISTS crsql_site_id (site_id BLOB NOT NULL, ordinal INTEGER PRIMARY KEY);\n"
+    "CREATE UNIQUE INDEX IF NOT EXISTS crsql_site_id_site_id ON crsql_site_id (site_id);\n"
+    "CREATE TABLE IF NOT EXISTS crsql_tracked_peers (\"site_id\" BLOB NOT NULL, \"version\" INTEGER NOT NULL, "
+    "\"seq\" INTEGER DEFAULT 0, \"tag\" INTEGER, \"event\" INTEGER, PRIMARY KEY (\"site_id\", \"tag\", \"event\")) "
+    "STRICT;\n"
+    "CREATE TABLE IF NOT EXISTS crsql_master (\"key\" TEXT PRIMARY KEY, \"value\" ANY);\n";
+
+// crsql_master keys: one row per CRR table, so reopened connections know them.
+constexpr const char* kCrrTablePrefix = "crr_table:";
+
+// Sets the sync bit for the lifetime of the guard.
+class SyncScope {
+ public:
+  explicit SyncScope(int& depth) : depth_(depth) { ++depth_; }
+  ~SyncScope() { --depth_; }
+  SyncScope(const SyncScope&) = delete;
+  SyncScope& operator=(const SyncScope&) = delete;
+
+ private:
+  int& depth_;
+};
+
+SiteId RandomSiteId() {
+  std::random_device random;
+  SiteId id;
+  for (uint8_t& b : id) b = static_cast<uint8_t>(random());
+  id[6] = static_cast<uint8_t>((id[6] & 0x0f) | 0x40);  // a version 4 UUID
+  id[8] = static_cast<uint8_t>((id[8] & 0x3f) | 0x80);
+  return id;
+}
+
+}  // namespace
+
+Status CrrContext::Open(sqlite3* db, std::unique_ptr<CrrContext>* out) {
+  std::unique_ptr<CrrContext> context(new CrrContext(db));
+  CRBRIDGE_RETURN_IF_ERROR(ExecSql(db, kMetadataDdl));
+  CRBRIDGE_RETURN_IF_ERROR(context->LoadSiteId());
+  CRBRIDGE_RETURN_IF_ERROR(context->LoadTables());
+  CRBRIDGE_RETURN_IF_ERROR(context->EnsureChangesView());
+  *out = std::move(context);
+  return Status::OK();
+}
+
+Status CrrContext::LoadSiteId() {
+  Statement select;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "SELECT site_id FROM crsql_site_id WHERE ordinal = 0", &select));
+  Status status;
+  if (select.Step(&status)) {
+    const Value stored = select.Column(0);
+    if (stored.storage_class() != StorageClass::kBlob || stored.blob().size() != site_id_.size()) {
+      return Status::Corruption("crsql_site_id: the local site id is not a 16-byte blob");
+    }
+    std::copy(stored.blob().begin(), stored.blob().end(), site_id_.begin());
+    return Status::OK();
+  }
+  CRBRIDGE_RETURN_IF_ERROR(status);
+  site_id_ = RandomSiteId();
+  Statement insert;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "INSERT INTO crsql_site_id (site_id, ordinal) VALUES (?, 0)", &insert));
+  insert.BindBlob(1, site_id_.data(), site_id_.size());
+  return insert.Run();
+}
+
+Status CrrContext::LoadTables() {
+  Statement select;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "SELECT value FROM crsql_master WHERE key LIKE 'crr_table:%' ORDER BY key", &select));
+  Status status;
+  while (select.Step(&status)) {
+    CrrTable table;
+    CRBRIDGE_RETURN_IF_ERROR(LoadCrrTable(db_, select.Column(0).text(), &table));
+    tables_[table.name] = std::move(table);
+  }
+  return status;
+}
+
+Status CrrContext::RebuildChangesView() {
+  statements_.clear();  // statements over the old view must be prepared again
+  std::vector<CrrTable> all;
+  for (const auto& [name, t] : tables_) all.push_back(t);
+  return ExecSql(db_, ChangesViewDdl(all));
+}
+
+Status CrrContext::EnsureChangesView() {
+  Statement exists;
+  CRBRIDGE_RETURN_IF_ERROR(
+      Statement::Prepare(db_, "SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = 'crsql_changes'", &exists));
+  Status status;
+  if (exists.Step(&status)) return Status::OK();
+  CRBRIDGE_RETURN_IF_ERROR(status);
+  return RebuildChangesView();
+}
+
+const CrrTable* CrrContext::FindTable(const std::string& name) const {
+  const auto it = tables_.find(name);
+  return it == tables_.end() ? nullptr : &it->second;
+}
+
+Status CrrContext::Cached(const std::string& sql, Statement** stmt) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    Statement prepared;
+    CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, sql, &prepared));
+    it = statements_.emplace(sql, std::move(prepared)).first;
+  }
+  it->second.Reset();
+  *stmt = &it->second;
+  return Status::OK();
+}
+
+std::string CrrContext::PkWhere(const CrrTable& t) const {
+  std::string where;
+  for (size_t i = 0; i < t.pk_columns.size(); ++i) {
+    if (i > 0) where += " AND ";
+    where += QuoteIdentifier(t.pk_columns[i]) + " IS ?" + std::to_string(i + 1);
+  }
+  return where;
+}
+
+Status CrrContext::MakeCrr(const std::string& name) {
+  CrrTable table;
+  CRBRIDGE_RETURN_IF_ERROR(LoadCrrTable(db_, name, &table));
+  const bool existed = tables_.contains(name);
+  CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, CrrTableDdl(table)));
+  tables_[name] = table;
+  CRBRIDGE_RETURN_IF_ERROR(RebuildChangesView());
+  Statement remember;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "INSERT OR REPLACE INTO crsql_master (key, value) VALUES (?, ?)", &remember));
+  remember.BindText(1, kCrrTablePrefix + name);
+  remember.BindText(2, name);
+  CRBRIDGE_RETURN_IF_ERROR(remember.Run());
+  if (existed) return Status::OK();
+
+  // Rows that were there before the table became a CRR get clocks as if
+  // they had just been inserted.
+  std::string pk_list;
+  for (size_t i = 0; i < table.pk_columns.size(); ++i) pk_list += (i > 0 ? ", " : "") + QuoteIdentifier(table.pk_columns[i]);
+  Statement rows;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "SELECT " + pk_list + " FROM " + QuoteIdentifier(name), &rows));
+  Status status;
+  while (rows.Step(&status)) {
+    std::vector<Value> pk;
+    for (size_t i = 0; i < table.pk_columns.size(); ++i) pk.push_back(rows.Column(static_cast<int>(i)));
+    CRBRIDGE_RETURN_IF_ERROR(AfterInsert(name, pk));
+  }
+  return status;
+}
+
+Status CrrContext::DbVersion(int64_t* version) {
+  int64_t highest = 0;
+  for (const auto& [name, t] : tables_) {
+    Statement* max = nullptr;
+    CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT max(db_version) FROM " + QuoteIdentifier(t.clock_table()), &max));
+    Status status;
+    if (max->Step(&status)) highest = std::max(highest, max->ColumnInt(0));
+    CRBRIDGE_RETURN_IF_ERROR(status);
+    max->Reset();
+  }
+  *version = highest;
+  return Status::OK();
+}
+
+Status CrrContext::LocalDbVersion(int64_t* version) {
+  if (pending_db_version_ == 0) {
+    int64_t committed = 0;
+    CRBRIDGE_RETURN_IF_ERROR(DbVersion(&committed));
+    pending_db_version_ = committed + 1;
+  }
+  *version = pending_db_version_;
+  return Status::OK();
+}
+
+Status CrrContext::MergeDbVersion(int64_t incoming, int64_t* version) {
+  int64_t local = 0;
+  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&local));
+  pending_db_version_ = std::max(local, incoming);
+  *version = pending_db_version_;
+  return Status::OK();
+}
+
+void CrrContext::EndTransaction() {
+  pending_db_version_ = 0;
+  local_seq_ = 0;
+}
+
+Status CrrContext::FindKey(const CrrTable& t, const std::vector<Value>& pk, std::optional<int64_t>* key) {
+  Statement* select = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT __crsql_key FROM " + QuoteIdentifier(t.pks_table()) + " WHERE " + PkWhere(t), &select));
+  for (size_t i = 0; i < pk.size(); ++i) select->Bind(static_cast<int>(i + 1), pk[i]);
+  Status status;
+  key->reset();
+  if (select->Step(&status)) *key = select->ColumnInt(0);
+  select->Reset();
+  return status;
+}
+
+Status CrrContext::FindOrCreateKey(const CrrTable& t, const std::vector<Value>& pk, int64_t* key) {
+  std::optional<int64_t> found;
+  CRBRIDGE_RETURN_IF_ERROR(FindKey(t, pk, &found));
+  if (found) {
+    *key = *found;
+    return Status::OK();
+  }
+  std::string columns;
+  std::string params;
+  for (size_t i = 0; i < t.pk_columns.size(); ++i) {
+    columns += (i > 0 ? ", " : "") + QuoteIdentifier(t.pk_columns[i]);
+    params += (i > 0 ? ", ?" : "?") + std::to_string(i + 1);
+  }
+  Statement* insert = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(
+      Cached("INSERT INTO " + QuoteIdentifier(t.pks_table()) + " (" + columns + ") VALUES (" + params + ")", &insert));
+  for (size_t i = 0; i < pk.size(); ++i) insert->Bind(static_cast<int>(i + 1), pk[i]);
+  CRBRIDGE_RETURN_IF_ERROR(insert->Run());
+  *key = sqlite3_last_insert_rowid(db_);
+  return Status::OK();
+}
+
+Status CrrContext::ReadRowClock(const CrrTable& t, int64_t key, RowClock* row) {
+  Statement* select = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT max(CASE col_name WHEN '-1' THEN col_version END), count(*) FROM " +
+                                      QuoteIdentifier(t.clock_table()) + " WHERE key = ?1",
+                                  &select));
+  select->BindInt(1, key);
+  Status status;
+  *row = RowClock{};
+  if (select->Step(&status)) {
+    row->has_sentinel = !select->ColumnIsNull(0);
+    row->cl = row->has_sentinel ? select->ColumnInt(0) : (select->ColumnInt(1) > 0 ? 1 : 0);
+  }
+  select->Reset();
+  return status;
+}
+
+Status CrrContext::ReadColumnClock(const CrrTable& t, int64_t key, const std::vector<Value>& pk,
+                                   const std::string& column, ColumnClock* clock) {
+  *clock = ColumnClock{};
+  Statement* select = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT col_version FROM " + QuoteIdentifier(t.clock_table()) +
+                                      " WHERE key = ?1 AND col_name = ?2",
+                                  &select));
+  select->BindInt(1, key);
+  select->BindText(2, column);
+  Status status;
+  if (select->Step(&status)) {
+    clock->exists = true;
+    clock->col_version = select->ColumnInt(0);
+  }
+  select->Reset();
+  CRBRIDGE_RETURN_IF_ERROR(status);
+  if (!clock->exists) return Status::OK();
+
+  Statement* value = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT " + QuoteIdentifier(column) + " FROM " + QuoteIdentifier(t.name) +
+                                      " WHERE " + PkWhere(t),
+                                  &value));
+  for (size_t i = 0; i < pk.size(); ++i) value->Bind(static_cast<int>(i + 1), pk[i]);
+  if (value->Step(&status)) clock->value = value->Column(0);
+  value->Reset();
+  return status;
+}
+
+Status CrrContext::WriteClock(const CrrTable& t, int64_t key, const std::string& column, int64_t col_version,
+                              int64_t db_version, int64_t site_ordinal, int64_t seq) {
+  Statement* upsert = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
+                                      " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                                      "ON CONFLICT (key, col_name) DO UPDATE SET col_version = excluded.col_version, "
+                                      "db_version = excluded.db_version, site_id = excluded.site_id, seq = excluded.seq",
+                                  &upsert));
+  upsert->BindInt(1, key);
+  upsert->BindText(2, column);
+  upsert->BindInt(3, col_version);
+  upsert->BindInt(4, db_version);
+  upsert->BindInt(5, site_ordinal);
+  upsert->BindInt(6, seq);
+  return upsert->Run();
+}
+
+// A local write of `column`: its col_version goes up by one (from 0 when
+// it had no clock), under the local site.
+Status CrrContext::BumpLocalClock(const CrrTable& t, int64_t key, const std::string& column, int64_t db_version) {
+  Statement* upsert = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
+                                      " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, ?2, 1, ?3, 0, ?4) "
+                                      "ON CONFLICT (key, col_name) DO UPDATE SET col_version = col_version + 1, "
+                                      "db_version = excluded.db_version, site_id = 0, seq = excluded.seq",
+                                  &upsert));
+  upsert->BindInt(1, key);
+  upsert->BindText(2, column);
+  upsert->BindInt(3, db_version);
+  upsert->BindInt(4, local_seq_++);
+  return upsert->Run();
+}
+
+Status CrrContext::AfterInsert(const std::string& table, const std::vector<Value>& pk) {
+  const CrrTable* t = FindTable(table);
+  if (t == nullptr) return Status::InvalidArgument("not a CRR table: " + table);
+  int64_t db_version = 0;
+  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&db_version));
+  int64_t key = 0;
+  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, pk, &key));
+  RowClock row;
+  CRBRIDGE_RETURN_IF_ERROR(ReadRowClock(*t, key, &row));
+  // A new row gets a sentinel only when it has no value columns to carry
+  // its existence; a row coming back from the dead (even cl) gets the next
+  // odd cl, and one replaced in place (INSERT OR REPLACE) skips a life.
+  if (row.cl > 0 || t->value_columns.empty()) {
+    const int64_t cl = row.cl == 0 ? 1 : (row.cl % 2 == 0 ? row.cl + 1 : row.cl + 2);
+    CRBRIDGE_RETURN_IF_ERROR(WriteClock(*t, key, kSentinelColumn, cl, db_version, 0, local_seq_++));
+  }
+  for (const std::string& column : t->value_columns) {
+    CRBRIDGE_RETURN_IF_ERROR(BumpLocalClock(*t, key, column, db_version));
+  }
+  return Status::OK();
+}
+
+Status CrrContext::AfterUpdate(const std::string& table, const std::vector<Value>& new_pk,
+                               const std::vector<Value>& old_pk, const std::vector<Value>& new_values,
+                               const std::vector<Value>& old_values) {
+  const CrrTable* t = FindTable(table);
+  if (t == nullptr) return Status::InvalidArgument("not a CRR table: " + table);
+  int64_t db_version = 0;
+  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&db_version));
+  int64_t key = 0;
+  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, new_pk, &key));
+
+  if (new_pk != old_pk) {
+    // The old key dies; the new key is born with the old key's column
+    // clocks moved over (as cr-sqlite does), re-stamped with this
+    // db_version so that peers which already saw them still learn the new row.
+    int64_t old_key = 0;
+    CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, old_pk, &old_key));
+    RowClock old_row;
+    CRBRIDGE_RETURN_IF_ERROR(ReadRowClock(*t, old_key, &old_row));
+    Statement* move = nullptr;
+    CRBRIDGE_RETURN_IF_ERROR(Cached("UPDATE " + QuoteIdentifier(t->clock_table()) +
+                                        " SET key = ?1, db_version = ?3 WHERE key = ?2 AND col_name != '-1'",
+                                    &move));
+    move->BindInt(1, key);
+    move->BindInt(2, old_key);
+    move->BindInt(3, db_version);
+    CRBRIDGE_RETURN_IF_ERROR(move->Run());
+    CRBRIDGE_RETURN_IF_ERROR(
+        WriteClock(*t, old_key, kSentinelColumn, std::max<int64_t>(old_row.cl, 1) + 1, db_version, 0, local_seq_++));
+    RowClock new_row;
+    CRBRIDGE_RETURN_IF_ERROR(ReadRowClock(*t, key, &new_row));
+    const int64_t cl = new_row.has_sentinel && new_row.cl % 2 == 0 ? new_row.cl + 1 : 1;
+    CRBRIDGE_RETURN_IF_ERROR(WriteClock(*t, key, kSentinelColumn, cl, db_version, 0, local_seq_++));
+  }
+
+  for (size_t i = 0; i < t->value_columns.size(); ++i) {
+    if (new_values[i] == old_values[i]) continue;
+    CRBRIDGE_RETURN_IF_ERROR(BumpLocalClock(*t, key, t->value_columns[i], db_version));
+  }
+  return Status::OK();
+}
+
+Status CrrContext::AfterDelete(const std::string& table, const std::vector<Value>& pk) {
+  const CrrTable* t = FindTable(table);
+  if (t == nullptr) return Status::InvalidArgument("not a CRR table: " + table);
+  int64_t db_version = 0;
+  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&db_version));
+  int64_t key = 0;
+  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, pk, &key));
+  RowClock row;
+  CRBRIDGE_RETURN_IF_ERROR(ReadRowClock(*t, key, &row));
+  Statement* drop = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(
+      Cached("DELETE FROM " + QuoteIdentifier(t->clock_table()) + " WHERE key = ?1 AND col_name != '-1'", &drop));
+  drop->BindInt(1, key);
+  CRBRIDGE_RETURN_IF_ERROR(drop->Run());
+  return WriteClock(*t, key, kSentinelColumn, std::max<int64_t>(row.cl, 1) + 1, db_version, 0, local_seq_++);
+}
+
+Status CrrContext::SiteOrdinal(const std::optional<SiteId>& site, int64_t* ordinal) {
+  if (!site || *site == site_id_) {
+    *ordinal = 0;
+    return Status::OK();
+  }
+  Statement* select = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT ordinal FROM crsql_site_id WHERE site_id = ?1", &select));
+  select->BindBlob(1, site->data(), site->size());
+  Status status;
+  if (select->Step(&status)) {
+    *ordinal = select->ColumnInt(0);
+    select->Reset();
+    return Status::OK();
+  }
+  CRBRIDGE_RETURN_IF_ERROR(status);
+  Statement* insert = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(
+      Cached("INSERT INTO crsql_site_id (site_id, ordinal) VALUES (?1, (SELECT max(ordinal) + 1 FROM crsql_site_id))", &insert));
+  insert->BindBlob(1, site->data(), site->size());
+  CRBRIDGE_RETURN_IF_ERROR(insert->Run());
+  *ordinal = sqlite3_last_insert_rowid(db_);
+  return Status::OK();
+}
+
+Status CrrContext::DeleteRow(const CrrTable& t, int64_t key, const std::vector<Value>& pk) {
+  Statement* remove = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached("DELETE FROM " + QuoteIdentifier(t.name) + " WHERE " + PkWhere(t), &remove));
+  for (size_t i = 0; i < pk.size(); ++i) remove->Bind(static_cast<int>(i + 1), pk[i]);
+  CRBRIDGE_RETURN_IF_ERROR(remove->Run());
+  Statement* drop = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(
+      Cached("DELETE FROM " + QuoteIdentifier(t.clock_table()) + " WHERE key = ?1 AND col_name != '-1'", &drop));
+  drop->BindInt(1, key);
+  return drop->Run();
+}
+
+Status CrrContext::EnsureRow(const CrrTable& t, const std::vector<Value>& pk) {
+  std::string columns;
+  std::string params;
+  for (size_t i = 0; i < t.pk_columns.size(); ++i) {
+    columns += (i > 0 ? ", " : "") + QuoteIdentifier(t.pk_columns[i]);
+    params += (i > 0 ? ", ?" : "?") + std::to_string(i + 1);
+  }
+  Statement* insert = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      "INSERT OR IGNORE INTO " + QuoteIdentifier(t.name) + " (" + columns + ") VALUES (" + params + ")", &insert));
+  for (size_t i = 0; i < pk.size(); ++i) insert->Bind(static_cast<int>(i + 1), pk[i]);
+  return insert->Run();
+}
+
+Status CrrContext::WriteColumn(const CrrTable& t, const std::vector<Value>& pk, const std::string& column,
+                               const Value& value) {
+  Statement* update = nullptr;
+  const int value_param = static_cast<int>(pk.size()) + 1;
+  CRBRIDGE_RETURN_IF_ERROR(Cached("UPDATE " + QuoteIdentifier(t.name) + " SET " + QuoteIdentifier(column) + " = ?" +
+                                      std::to_string(value_param) + " WHERE " + PkWhere(t),
+                                  &update));
+  for (size_t i = 0; i < pk.size(); ++i) update->Bind(static_cast<int>(i + 1), pk[i]);
+  update->Bind(value_param, value);
+  return update->Run();
+}
+
+Status CrrContext::Merge(const Change& change) {
+  const CrrTable* t = FindTable(change.table);
+  if (t == nullptr) return Status::InvalidArgument("merge: not a CRR table: " + change.table);
+  if (!change.is_sentinel() && t->ValueColumnIndex(change.cid) < 0) {
+    return Status::InvalidArgument("merge: table " + change.table + " has no column " + change.cid);
+  }
+  std::vector<Value> pk;
+  CRBRIDGE_RETURN_IF_ERROR(DecodePackedPk(change.pk, &pk));
+  if (pk.size() != t->pk_columns.size()) {
+    return Status::InvalidArgument("merge: the primary key of " + change.table + " has " +
+                                   std::to_string(t->pk_columns.size()) + " columns, the change has " +
+                                   std::to_string(pk.size()));
+  }
+
+  SyncScope sync(sync_depth_);
+  std::optional<int64_t> existing_key;
+  CRBRIDGE_RETURN_IF_ERROR(FindKey(*t, pk, &existing_key));
+  RowClock row;
+  ColumnClock column;
+  if (existing_key) {
+    CRBRIDGE_RETURN_IF_ERROR(ReadRowClock(*t, *existing_key, &row));
+    if (!change.is_sentinel()) CRBRIDGE_RETURN_IF_ERROR(ReadColumnClock(*t, *existing_key, pk, change.cid, &column));
+  }
+  const MergeOutcome outcome = MergeChange(row, column, change);
+  if (outcome.row == RowAction::kNone && !outcome.write_sentinel && !outcome.write_column) return Status::OK();
+
+  int64_t key = 0;
+  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, pk, &key));
+  int64_t db_version = 0;
+  CRBRIDGE_RETURN_IF_ERROR(MergeDbVersion(change.db_version, &db_version));
+  int64_t site = 0;
+  CRBRIDGE_RETURN_IF_ERROR(SiteOrdinal(change.site_id, &site));
+
+  switch (outcome.row) {
+    case RowAction::kDelete:
+      CRBRIDGE_RETURN_IF_ERROR(DeleteRow(*t, key, pk));
+      break;
+    case RowAction::kResurrect: {
+      CRBRIDGE_RETURN_IF_ERROR(EnsureRow(*t, pk));
+      Statement* zero = nullptr;
+      CRBRIDGE_RETURN_IF_ERROR(Cached("UPDATE " + QuoteIdentifier(t->clock_table()) +
+                                          " SET col_version = 0, db_version = ?2 WHERE key = ?1 AND col_name != '-1'",
+                                      &zero));
+      zero->BindInt(1, key);
+      zero->BindInt(2, db_version);
+      CRBRIDGE_RETURN_IF_ERROR(zero->Run());
+      break;
+    }
+    case RowAction::kCreate:
+      CRBRIDGE_RETURN_IF_ERROR(EnsureRow(*t, pk));
+      break;
+    case RowAction::kNone:
+      break;
+  }
+  if (outcome.write_sentinel) {
+    CRBRIDGE_RETURN_IF_ERROR(WriteClock(*t, key, kSentinelColumn, change.cl, db_version, site, change.seq));
+  }
+  if (outcome.write_column) {
+    CRBRIDGE_RETURN_IF_ERROR(WriteColumn(*t, pk, change.cid, change.val));
+    CRBRIDGE_RETURN_IF_ERROR(WriteClock(*t, key, change.cid, change.col_version, db_version, site, change.seq));
+  }
+  return Status::OK();
+}
+
+}  // namespace crbridge

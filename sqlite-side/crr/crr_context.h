@@ -1,0 +1,95 @@
+// CrrContext: the CRR layer's state for one SQLite connection: the site id,
+// the replicated tables, the db_version and seq of the open transaction,
+// and the prepared statements that record local writes and merge incoming
+// changes. Created by RegisterCrr and owned by the connection (destroyed
+// when it closes). Used only from the connection's thread, as SQLite calls
+// it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crbridge/sqlite/change.h"
+#include "crr_table.h"
+#include "statement.h"
+
+namespace crbridge {
+
+class CrrContext {
+ public:
+  // Creates crsql_site_id (with a new random site id on first use),
+  // crsql_tracked_peers and crsql_master when missing, and loads the tables
+  // that are already CRRs.
+  static Status Open(sqlite3* db, std::unique_ptr<CrrContext>* out);
+
+  const SiteId& site_id() const { return site_id_; }
+  bool syncing() const { return sync_depth_ > 0; }
+
+  // crsql_as_crr: makes `table` a CRR, recording clocks for its existing rows.
+  Status MakeCrr(const std::string& table);
+  // The highest db_version committed (0 for none).
+  Status DbVersion(int64_t* version);
+
+  // Recording local writes (the triggers).
+  Status AfterInsert(const std::string& table, const std::vector<Value>& pk);
+  Status AfterUpdate(const std::string& table, const std::vector<Value>& new_pk, const std::vector<Value>& old_pk,
+                     const std::vector<Value>& new_values, const std::vector<Value>& old_values);
+  Status AfterDelete(const std::string& table, const std::vector<Value>& pk);
+
+  // Merges one incoming change (INSERT INTO crsql_changes).
+  Status Merge(const Change& change);
+
+  // A transaction ended: the next write starts a new db_version.
+  void EndTransaction();
+  // crsql_finalize: drops the cached statements (they are prepared again on
+  // next use) so that the connection can close.
+  void FinalizeStatements() { statements_.clear(); }
+
+  // Table description, or nullptr when `name` is not a CRR.
+  const CrrTable* FindTable(const std::string& name) const;
+
+ private:
+  explicit CrrContext(sqlite3* db) : db_(db) {}
+
+  // A cached statement for `sql`, reset and with bindings cleared.
+  Status Cached(const std::string& sql, Statement** stmt);
+  Status LoadTables();
+  Status RebuildChangesView();
+  Status EnsureChangesView();
+  Status LoadSiteId();
+
+  // The db_version for a local write in this transaction.
+  Status LocalDbVersion(int64_t* version);
+  // The db_version for a merged change that carries `incoming`.
+  Status MergeDbVersion(int64_t incoming, int64_t* version);
+
+  Status FindKey(const CrrTable& t, const std::vector<Value>& pk, std::optional<int64_t>* key);
+  Status FindOrCreateKey(const CrrTable& t, const std::vector<Value>& pk, int64_t* key);
+  Status ReadRowClock(const CrrTable& t, int64_t key, RowClock* row);
+  Status ReadColumnClock(const CrrTable& t, int64_t key, const std::vector<Value>& pk, const std::string& column,
+                         ColumnClock* clock);
+  Status WriteClock(const CrrTable& t, int64_t key, const std::string& column, int64_t col_version,
+                    int64_t db_version, int64_t site_ordinal, int64_t seq);
+  Status BumpLocalClock(const CrrTable& t, int64_t key, const std::string& column, int64_t db_version);
+  Status SiteOrdinal(const std::optional<SiteId>& site, int64_t* ordinal);
+
+  // Merge steps, run with the sync bit set so the triggers stay quiet.
+  Status DeleteRow(const CrrTable& t, int64_t key, const std::vector<Value>& pk);
+  Status EnsureRow(const CrrTable& t, const std::vector<Value>& pk);
+  Status WriteColumn(const CrrTable& t, const std::vector<Value>& pk, const std::string& column, const Value& value);
+
+  std::string PkWhere(const CrrTable& t) const;  // "a" IS ?1 AND "b" IS ?2
+
+  sqlite3* db_;
+  SiteId site_id_{};
+  std::map<std::string, CrrTable> tables_;
+  std::map<std::string, Statement> statements_;
+  int64_t pending_db_version_ = 0;  // 0: no write in this transaction yet
+  int64_t local_seq_ = 0;
+  int sync_depth_ = 0;
+};
+
+}  // namespace crbridge

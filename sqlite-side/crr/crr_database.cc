@@ -1,0 +1,110 @@
+#include <algorithm>
+
+#include "crbridge/sqlite/crr.h"
+#include "statement.h"
+
+namespace crbridge {
+
+Status CrrDatabase::Open(const std::string& path, std::unique_ptr<CrrDatabase>* db) {
+  sqlite3* handle = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  std::unique_ptr<CrrDatabase> owned(new CrrDatabase(handle));
+  if (rc != SQLITE_OK) return Status::IOError(path + ": " + sqlite3_errmsg(handle));
+  CRBRIDGE_RETURN_IF_ERROR(RegisterCrr(handle));
+  *db = std::move(owned);
+  return Status::OK();
+}
+
+CrrDatabase::~CrrDatabase() {
+  (void)Exec("SELECT crsql_finalize()");
+  sqlite3_close(db_);
+}
+
+Status CrrDatabase::Exec(const std::string& sql) { return ExecSql(db_, sql); }
+
+Status CrrDatabase::MakeCrr(const std::string& table) {
+  Statement select;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "SELECT crsql_as_crr(?)", &select));
+  select.BindText(1, table);
+  return select.Run();
+}
+
+SiteId CrrDatabase::site_id() const {
+  SiteId site{};
+  Statement select;
+  Status status = Statement::Prepare(db_, "SELECT crsql_site_id()", &select);
+  if (status.ok() && select.Step(&status)) {
+    const Value value = select.Column(0);
+    std::copy(value.blob().begin(), value.blob().end(), site.begin());
+  }
+  return site;
+}
+
+Status CrrDatabase::DbVersion(int64_t* version) {
+  Statement select;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "SELECT crsql_db_version()", &select));
+  Status status;
+  if (select.Step(&status)) *version = select.ColumnInt(0);
+  return status;
+}
+
+Status CrrDatabase::ChangesSince(int64_t db_version, const std::optional<SiteId>& exclude, Changeset* changes) {
+  Statement select;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(
+      db_,
+      "SELECT \"table\", pk, cid, val, col_version, db_version, site_id, cl, seq FROM crsql_changes "
+      "WHERE db_version > ?1 AND site_id IS NOT ?2 ORDER BY db_version, seq",
+      &select));
+  select.BindInt(1, db_version);
+  if (exclude) select.BindBlob(2, exclude->data(), exclude->size());
+  Changeset result;
+  Status status;
+  while (select.Step(&status)) {
+    Change c;
+    c.table = select.Column(0).text();
+    c.pk = select.Column(1).blob();
+    c.cid = select.Column(2).text();
+    c.val = select.Column(3);
+    c.col_version = select.ColumnInt(4);
+    c.db_version = select.ColumnInt(5);
+    const Value site = select.Column(6);
+    if (site.storage_class() == StorageClass::kBlob && site.blob().size() == 16) {
+      SiteId id;
+      std::copy(site.blob().begin(), site.blob().end(), id.begin());
+      c.site_id = id;
+    }
+    c.cl = select.ColumnInt(7);
+    c.seq = select.ColumnInt(8);
+    result.push_back(std::move(c));
+  }
+  CRBRIDGE_RETURN_IF_ERROR(status);
+  *changes = std::move(result);
+  return Status::OK();
+}
+
+Status CrrDatabase::ApplyChanges(const Changeset& changes) {
+  CRBRIDGE_RETURN_IF_ERROR(Exec("SAVEPOINT crbridge_apply"));
+  Statement insert;
+  Status status = Statement::Prepare(db_, "INSERT INTO crsql_changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &insert);
+  for (size_t i = 0; status.ok() && i < changes.size(); ++i) {
+    const Change& c = changes[i];
+    insert.Reset();
+    insert.BindText(1, c.table);
+    insert.BindBlob(2, c.pk.data(), c.pk.size());
+    insert.BindText(3, c.cid);
+    insert.Bind(4, c.val);
+    insert.BindInt(5, c.col_version);
+    insert.BindInt(6, c.db_version);
+    if (c.site_id) insert.BindBlob(7, c.site_id->data(), c.site_id->size());
+    insert.BindInt(8, c.cl);
+    insert.BindInt(9, c.seq);
+    status = insert.Run();
+  }
+  if (!status.ok()) {
+    (void)Exec("ROLLBACK TO crbridge_apply; RELEASE crbridge_apply");
+    return status;
+  }
+  return Exec("RELEASE crbridge_apply");
+}
+
+}  // namespace crbridge

@@ -1,0 +1,173 @@
+// The SQL functions through which SQLite reaches the CRR layer, and
+// RegisterCrr, which installs them on a connection.
+#include <algorithm>
+#include <vector>
+
+#include "crbridge/sqlite/crr.h"
+#include "crbridge/sqlite/packed_pk.h"
+#include "crr_context.h"
+
+namespace crbridge {
+namespace {
+
+CrrContext& ContextOf(sqlite3_context* ctx) { return *static_cast<CrrContext*>(sqlite3_user_data(ctx)); }
+
+void ReportError(sqlite3_context* ctx, const Status& status) {
+  sqlite3_result_error(ctx, status.message().c_str(), -1);
+}
+
+std::vector<Value> Arguments(sqlite3_value** argv, int from, int count) {
+  std::vector<Value> values;
+  values.reserve(static_cast<size_t>(count));
+  for (int i = from; i < from + count; ++i) values.push_back(ValueFromSqlite(argv[i]));
+  return values;
+}
+
+std::string TextArgument(sqlite3_value* value) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
+  return text == nullptr ? std::string() : std::string(text, static_cast<size_t>(sqlite3_value_bytes(value)));
+}
+
+void SiteIdFunction(sqlite3_context* ctx, int, sqlite3_value**) {
+  const SiteId& site = ContextOf(ctx).site_id();
+  sqlite3_result_blob(ctx, site.data(), static_cast<int>(site.size()), SQLITE_TRANSIENT);
+}
+
+void DbVersionFunction(sqlite3_context* ctx, int, sqlite3_value**) {
+  int64_t version = 0;
+  if (Status s = ContextOf(ctx).DbVersion(&version); !s.ok()) return ReportError(ctx, s);
+  sqlite3_result_int64(ctx, version);
+}
+
+void PackColumnsFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  Blob packed;
+  if (Status s = EncodePackedPk(Arguments(argv, 0, argc), &packed); !s.ok()) return ReportError(ctx, s);
+  sqlite3_result_blob(ctx, packed.data(), static_cast<int>(packed.size()), SQLITE_TRANSIENT);
+}
+
+void AsCrrFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (Status s = ContextOf(ctx).MakeCrr(TextArgument(argv[0])); !s.ok()) return ReportError(ctx, s);
+  sqlite3_result_null(ctx);
+}
+
+void SyncBitFunction(sqlite3_context* ctx, int, sqlite3_value**) {
+  sqlite3_result_int(ctx, ContextOf(ctx).syncing() ? 1 : 0);
+}
+
+// crsql_after_insert(table, pk...) and crsql_after_delete(table, pk...).
+void AfterInsertFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (Status s = ContextOf(ctx).AfterInsert(TextArgument(argv[0]), Arguments(argv, 1, argc - 1)); !s.ok()) {
+    return ReportError(ctx, s);
+  }
+  sqlite3_result_null(ctx);
+}
+
+void AfterDeleteFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (Status s = ContextOf(ctx).AfterDelete(TextArgument(argv[0]), Arguments(argv, 1, argc - 1)); !s.ok()) {
+    return ReportError(ctx, s);
+  }
+  sqlite3_result_null(ctx);
+}
+
+// crsql_after_update(table, new pk..., old pk..., new values..., old values...).
+void AfterUpdateFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  CrrContext& context = ContextOf(ctx);
+  const std::string table = TextArgument(argv[0]);
+  const CrrTable* t = context.FindTable(table);
+  if (t == nullptr) return ReportError(ctx, Status::InvalidArgument("not a CRR table: " + table));
+  const int pks = static_cast<int>(t->pk_columns.size());
+  const int values = static_cast<int>(t->value_columns.size());
+  if (argc != 1 + 2 * pks + 2 * values) {
+    return ReportError(ctx, Status::InvalidArgument("crsql_after_update: the columns of " + table +
+                                                    " changed; run crsql_as_crr again"));
+  }
+  const Status s = context.AfterUpdate(table, Arguments(argv, 1, pks), Arguments(argv, 1 + pks, pks),
+                                       Arguments(argv, 1 + 2 * pks, values), Arguments(argv, 1 + 2 * pks + values, values));
+  if (!s.ok()) return ReportError(ctx, s);
+  sqlite3_result_null(ctx);
+}
+
+// crsql_merge(table, pk, cid, val, col_version, db_version, site_id, cl, seq)
+void MergeFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  Change change;
+  change.table = TextArgument(argv[0]);
+  const Value pk = ValueFromSqlite(argv[1]);
+  if (pk.storage_class() != StorageClass::kBlob) {
+    return ReportError(ctx, Status::InvalidArgument("crsql_changes.pk must be a packed primary key blob"));
+  }
+  change.pk = pk.blob();
+  change.cid = TextArgument(argv[2]);
+  change.val = ValueFromSqlite(argv[3]);
+  change.col_version = sqlite3_value_int64(argv[4]);
+  change.db_version = sqlite3_value_int64(argv[5]);
+  const Value site = ValueFromSqlite(argv[6]);
+  if (site.storage_class() == StorageClass::kBlob && site.blob().size() == 16) {
+    SiteId id;
+    std::copy(site.blob().begin(), site.blob().end(), id.begin());
+    change.site_id = id;
+  } else if (!site.is_null()) {
+    return ReportError(ctx, Status::InvalidArgument("crsql_changes.site_id must be a 16-byte blob or NULL"));
+  }
+  change.cl = sqlite3_value_int64(argv[7]);
+  change.seq = sqlite3_value_int64(argv[8]);
+  if (Status s = ContextOf(ctx).Merge(change); !s.ok()) return ReportError(ctx, s);
+  sqlite3_result_null(ctx);
+}
+
+// Finalizes the cached statements, which would otherwise keep sqlite3_close
+// from closing the connection; call it before closing, as with cr-sqlite.
+void FinalizeFunction(sqlite3_context* ctx, int, sqlite3_value**) {
+  ContextOf(ctx).FinalizeStatements();
+  sqlite3_result_null(ctx);
+}
+
+int OnCommit(void* context) {
+  static_cast<CrrContext*>(context)->EndTransaction();
+  return 0;
+}
+
+void OnRollback(void* context) { static_cast<CrrContext*>(context)->EndTransaction(); }
+
+void DestroyContext(void* context) { delete static_cast<CrrContext*>(context); }
+
+}  // namespace
+
+Status RegisterCrr(sqlite3* db) {
+  std::unique_ptr<CrrContext> owned;
+  CRBRIDGE_RETURN_IF_ERROR(CrrContext::Open(db, &owned));
+  CrrContext* context = owned.get();
+
+  struct Function {
+    const char* name;
+    int args;
+    int flags;
+    void (*fn)(sqlite3_context*, int, sqlite3_value**);
+  };
+  constexpr int kPure = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+  const Function functions[] = {
+      {"crsql_db_version", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS, DbVersionFunction},
+      {"crsql_pack_columns", -1, kPure, PackColumnsFunction},
+      {"crsql_as_crr", 1, SQLITE_UTF8, AsCrrFunction},
+      {"crsql_internal_sync_bit", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS, SyncBitFunction},
+      {"crsql_after_insert", -1, SQLITE_UTF8, AfterInsertFunction},
+      {"crsql_after_update", -1, SQLITE_UTF8, AfterUpdateFunction},
+      {"crsql_after_delete", -1, SQLITE_UTF8, AfterDeleteFunction},
+      {"crsql_merge", 9, SQLITE_UTF8, MergeFunction},
+      {"crsql_finalize", 0, SQLITE_UTF8, FinalizeFunction},
+  };
+  // crsql_site_id owns the context: SQLite destroys it with the connection.
+  if (sqlite3_create_function_v2(db, "crsql_site_id", 0, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                 owned.release(), SiteIdFunction, nullptr, nullptr, DestroyContext) != SQLITE_OK) {
+    return Status::Internal(std::string("registering crsql_site_id: ") + sqlite3_errmsg(db));
+  }
+  for (const Function& f : functions) {
+    if (sqlite3_create_function_v2(db, f.name, f.args, f.flags, context, f.fn, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return Status::Internal(std::string("registering ") + f.name + ": " + sqlite3_errmsg(db));
+    }
+  }
+  sqlite3_commit_hook(db, OnCommit, context);
+  sqlite3_rollback_hook(db, OnRollback, context);
+  return Status::OK();
+}
+
+}  // namespace crbridge

@@ -1,0 +1,144 @@
+#include "crr_table.h"
+
+#include <algorithm>
+#include <map>
+
+#include "statement.h"
+
+namespace crbridge {
+namespace {
+
+std::string Join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += separator;
+    out += items[i];
+  }
+  return out;
+}
+
+// Each column quoted, with `prefix` ("NEW.", "t.") before it.
+std::vector<std::string> Prefixed(const std::vector<std::string>& columns, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const std::string& c : columns) out.push_back(prefix + QuoteIdentifier(c));
+  return out;
+}
+
+std::string SqlString(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+int CrrTable::ValueColumnIndex(const std::string& column) const {
+  const auto it = std::find(value_columns.begin(), value_columns.end(), column);
+  return it == value_columns.end() ? -1 : static_cast<int>(it - value_columns.begin());
+}
+
+Status LoadCrrTable(sqlite3* db, const std::string& name, CrrTable* table) {
+  Statement info;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db, "SELECT name, \"notnull\", dflt_value, pk FROM pragma_table_info(?)", &info));
+  info.BindText(1, name);
+  CrrTable result;
+  result.name = name;
+  std::map<int64_t, std::string> pk_by_position;
+  Status status;
+  while (info.Step(&status)) {
+    const std::string column = info.Column(0).text();
+    const int64_t pk_position = info.ColumnInt(3);
+    if (pk_position > 0) {
+      pk_by_position[pk_position] = column;
+    } else {
+      if (info.ColumnInt(1) != 0 && info.ColumnIsNull(2)) {
+        return Status::InvalidArgument("table " + name + ": column " + column +
+                                       " is NOT NULL without a default, which a CRR cannot restore on merge");
+      }
+      result.value_columns.push_back(column);
+    }
+  }
+  CRBRIDGE_RETURN_IF_ERROR(status);
+  if (pk_by_position.empty() && result.value_columns.empty()) return Status::InvalidArgument("no such table: " + name);
+  if (pk_by_position.empty()) return Status::InvalidArgument("table " + name + " has no primary key");
+  for (const auto& [position, column] : pk_by_position) result.pk_columns.push_back(column);
+  *table = std::move(result);
+  return Status::OK();
+}
+
+std::string CrrTableDdl(const CrrTable& t) {
+  const std::string name = QuoteIdentifier(t.name);
+  const std::string pks = QuoteIdentifier(t.pks_table());
+  const std::string clock = QuoteIdentifier(t.clock_table());
+  const std::string pk_list = Join(Prefixed(t.pk_columns, ""), ", ");
+  const std::string table_arg = SqlString(t.name);
+
+  std::string sql;
+  sql += "CREATE TABLE IF NOT EXISTS " + pks + " (__crsql_key INTEGER PRIMARY KEY, " + pk_list + ");\n";
+  sql += "CREATE UNIQUE INDEX IF NOT EXISTS " + QuoteIdentifier(t.pks_table() + "_pks") + " ON " + pks + " (" +
+         pk_list + ");\n";
+  sql += "CREATE TABLE IF NOT EXISTS " + clock +
+         " (key INTEGER NOT NULL, col_name TEXT NOT NULL, col_version INTEGER NOT NULL, "
+         "db_version INTEGER NOT NULL, site_id INTEGER NOT NULL DEFAULT 0, seq INTEGER NOT NULL, "
+         "PRIMARY KEY (key, col_name)) WITHOUT ROWID, STRICT;\n";
+  sql += "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(t.clock_table() + "_dbv_idx") + " ON " + clock +
+         " (db_version);\n";
+
+  const std::string new_pks = Join(Prefixed(t.pk_columns, "NEW."), ", ");
+  const std::string old_pks = Join(Prefixed(t.pk_columns, "OLD."), ", ");
+  std::string update_args = table_arg + ", " + new_pks + ", " + old_pks;
+  if (!t.value_columns.empty()) {
+    update_args += ", " + Join(Prefixed(t.value_columns, "NEW."), ", ") + ", " +
+                   Join(Prefixed(t.value_columns, "OLD."), ", ");
+  }
+  sql += "CREATE TRIGGER IF NOT EXISTS " + QuoteIdentifier(t.name + "__crsql_itrig") + " AFTER INSERT ON " + name +
+         " WHEN crsql_internal_sync_bit() = 0 BEGIN SELECT crsql_after_insert(" + table_arg + ", " + new_pks +
+         "); END;\n";
+  sql += "CREATE TRIGGER IF NOT EXISTS " + QuoteIdentifier(t.name + "__crsql_utrig") + " AFTER UPDATE ON " + name +
+         " WHEN crsql_internal_sync_bit() = 0 BEGIN SELECT crsql_after_update(" + update_args + "); END;\n";
+  sql += "CREATE TRIGGER IF NOT EXISTS " + QuoteIdentifier(t.name + "__crsql_dtrig") + " AFTER DELETE ON " + name +
+         " WHEN crsql_internal_sync_bit() = 0 BEGIN SELECT crsql_after_delete(" + table_arg + ", " + old_pks +
+         "); END;\n";
+  return sql;
+}
+
+std::string ChangesViewDdl(const std::vector<CrrTable>& tables) {
+  std::string sql = "DROP VIEW IF EXISTS crsql_changes;\n";
+  std::vector<std::string> selects;
+  for (const CrrTable& t : tables) {
+    const std::string clock = QuoteIdentifier(t.clock_table());
+    std::vector<std::string> join_on;
+    for (const std::string& c : t.pk_columns) join_on.push_back("b." + QuoteIdentifier(c) + " IS p." + QuoteIdentifier(c));
+    std::string val = "NULL";
+    if (!t.value_columns.empty()) {
+      val = "CASE c.col_name";
+      for (const std::string& c : t.value_columns) val += " WHEN " + SqlString(c) + " THEN b." + QuoteIdentifier(c);
+      val += " END";
+    }
+    selects.push_back(
+        "SELECT " + SqlString(t.name) + " AS \"table\", crsql_pack_columns(" +
+        Join(Prefixed(t.pk_columns, "p."), ", ") + ") AS pk, c.col_name AS cid, " + val +
+        " AS val, c.col_version AS col_version, c.db_version AS db_version, "
+        "(SELECT s.site_id FROM crsql_site_id s WHERE s.ordinal = c.site_id) AS site_id, "
+        "COALESCE((SELECT x.col_version FROM " + clock +
+        " x WHERE x.key = c.key AND x.col_name = '-1'), 1) AS cl, c.seq AS seq FROM " + clock + " c JOIN " +
+        QuoteIdentifier(t.pks_table()) + " p ON p.__crsql_key = c.key LEFT JOIN " + QuoteIdentifier(t.name) +
+        " b ON " + Join(join_on, " AND "));
+  }
+  if (selects.empty()) {
+    selects.push_back(
+        "SELECT NULL AS \"table\", NULL AS pk, NULL AS cid, NULL AS val, NULL AS col_version, NULL AS db_version, "
+        "NULL AS site_id, NULL AS cl, NULL AS seq WHERE 0");
+  }
+  sql += "CREATE VIEW crsql_changes AS " + Join(selects, " UNION ALL ") + ";\n";
+  sql +=
+      "CREATE TRIGGER crsql_changes_merge INSTEAD OF INSERT ON crsql_changes BEGIN "
+      "SELECT crsql_merge(NEW.\"table\", NEW.pk, NEW.cid, NEW.val, NEW.col_version, NEW.db_version, NEW.site_id, "
+      "NEW.cl, NEW.seq); END;\n";
+  return sql;
+}
+
+}  // namespace crbridge

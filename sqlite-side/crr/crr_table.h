@@ -1,0 +1,39 @@
+// CrrTable: what the CRR layer knows of one replicated table (its primary
+// key and value columns) and the SQL that makes it a CRR: the key table,
+// the clock table, the triggers, and its part of the crsql_changes view.
+// Plain data; used by one connection's thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "crbridge/sqlite/status.h"
+#include "sqlite_api.h"
+
+namespace crbridge {
+
+struct CrrTable {
+  std::string name;
+  std::vector<std::string> pk_columns;     // in primary key order
+  std::vector<std::string> value_columns;  // the others, in table order
+
+  std::string pks_table() const { return name + "__crsql_pks"; }
+  std::string clock_table() const { return name + "__crsql_clock"; }
+
+  // Index of a value column, or -1.
+  int ValueColumnIndex(const std::string& column) const;
+};
+
+// Reads a table's columns. InvalidArgument when it does not exist, has no
+// primary key, or cannot be replicated: a value column that is NOT NULL
+// without a default could not be restored by a merge that resurrects a row.
+Status LoadCrrTable(sqlite3* db, const std::string& name, CrrTable* table);
+
+// Creates the key and clock tables and the triggers (idempotent).
+std::string CrrTableDdl(const CrrTable& table);
+
+// The crsql_changes view over all CRR tables and its INSTEAD OF INSERT
+// trigger that merges; dropped and recreated as tables are added.
+std::string ChangesViewDdl(const std::vector<CrrTable>& tables);
+
+}  // namespace crbridge

@@ -1,0 +1,59 @@
+// crbridge's native CRR layer for SQLite: cr-sqlite's replication model
+// without the Rust extension, with cr-sqlite's public SQL surface:
+//   SELECT crsql_as_crr('table');         -- make a table replicated
+//   SELECT * FROM crsql_changes WHERE db_version > ?;   -- changes to send
+//   INSERT INTO crsql_changes VALUES (...);             -- merge received ones
+//   crsql_site_id(), crsql_db_version(), crsql_pack_columns(...),
+//   crsql_tracked_peers, crsql_finalize()
+// The same code is the loadable extension crbridge_crr (.load crbridge_crr).
+//
+// RegisterCrr attaches the layer to a connection. A CrrDatabase owns a
+// connection with the layer attached. Like a SQLite connection, neither may
+// be used from two threads at once.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "crbridge/sqlite/change.h"
+#include "crbridge/sqlite/status.h"
+
+struct sqlite3;
+
+namespace crbridge {
+
+// Registers the CRR functions on `db` and creates the crsql_ metadata
+// tables when missing. The state lives until the connection closes.
+// Takes over the connection's commit and rollback hooks.
+Status RegisterCrr(sqlite3* db);
+
+class CrrDatabase {
+ public:
+  // Opens (creating if needed) the SQLite database at `path` (":memory:"
+  // for a private one) with the CRR layer attached.
+  static Status Open(const std::string& path, std::unique_ptr<CrrDatabase>* db);
+  ~CrrDatabase();
+  CrrDatabase(const CrrDatabase&) = delete;
+  CrrDatabase& operator=(const CrrDatabase&) = delete;
+
+  sqlite3* handle() const { return db_; }
+
+  // Runs SQL statements that return no rows.
+  Status Exec(const std::string& sql);
+  Status MakeCrr(const std::string& table);
+
+  SiteId site_id() const;
+  Status DbVersion(int64_t* version);
+
+  // Changes recorded after `db_version`, in db_version then seq order;
+  // with `exclude`, without those written by that site.
+  Status ChangesSince(int64_t db_version, const std::optional<SiteId>& exclude, Changeset* changes);
+  // Merges `changes` in one transaction; on error nothing is applied.
+  Status ApplyChanges(const Changeset& changes);
+
+ private:
+  explicit CrrDatabase(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+}  // namespace crbridge
