@@ -1,0 +1,302 @@
+// The native CRR layer against what the published cr-sqlite (0.16) was
+// observed to record for the same statements (tests/interop checks the same
+// with randomized workloads against the real thing).
+#include "crbridge/sqlite/crr.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "crbridge/sqlite/packed_pk.h"
+#include "subprocess.h"
+
+namespace crbridge {
+namespace {
+
+// Rows of `sql`, each as its columns' quote() forms joined by "|".
+std::vector<std::string> Rows(CrrDatabase& db, const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db.handle(), ("SELECT * FROM (" + sql + ")").c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db.handle());
+  std::vector<std::string> rows;
+  while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+    std::string row;
+    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+      sqlite3_stmt* quote = nullptr;
+      sqlite3_prepare_v2(db.handle(), "SELECT quote(?)", -1, &quote, nullptr);
+      sqlite3_bind_value(quote, 1, sqlite3_column_value(stmt, i));
+      sqlite3_step(quote);
+      row += (i > 0 ? "|" : "") + std::string(reinterpret_cast<const char*>(sqlite3_column_text(quote, 0)));
+      sqlite3_finalize(quote);
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(stmt);
+  return rows;
+}
+
+// cid|val|col_version|db_version|cl|seq of every change, in order.
+std::vector<std::string> Changes(CrrDatabase& db) {
+  return Rows(db, "SELECT cid, val, col_version, db_version, cl, seq FROM crsql_changes ORDER BY db_version, seq");
+}
+
+std::unique_ptr<CrrDatabase> OpenTodo() {
+  std::unique_ptr<CrrDatabase> db;
+  EXPECT_TRUE(CrrDatabase::Open(":memory:", &db).ok());
+  EXPECT_TRUE(db->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a, b)").ok());
+  EXPECT_TRUE(db->MakeCrr("t").ok());
+  return db;
+}
+
+Blob Pk(int64_t id) {
+  Blob pk;
+  const Value v = Value::Integer(id);
+  EXPECT_TRUE(EncodePackedPk(std::span(&v, 1), &pk).ok());
+  return pk;
+}
+
+SiteId Site(uint8_t b) {
+  SiteId s;
+  s.fill(b);
+  return s;
+}
+
+Change Col(int64_t id, const char* cid, Value val, int64_t col_version, int64_t db_version, int64_t cl,
+           int64_t seq = 0) {
+  return Change{"t", Pk(id), cid, std::move(val), col_version, db_version, Site(7), cl, seq};
+}
+
+void Apply(CrrDatabase& db, const Changeset& changes) {
+  const Status s = db.ApplyChanges(changes);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST(CrrLocalWritesTest, LifecycleOfARowMatchesCrSqlite) {
+  auto db = OpenTodo();
+  ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (1, 'x', 'y')").ok());
+  EXPECT_EQ(Changes(*db), (std::vector<std::string>{"'a'|'x'|1|1|1|0", "'b'|'y'|1|1|1|1"}));
+
+  ASSERT_TRUE(db->Exec("UPDATE t SET a = 'x2' WHERE id = 1").ok());
+  EXPECT_EQ(Changes(*db), (std::vector<std::string>{"'b'|'y'|1|1|1|1", "'a'|'x2'|2|2|1|0"}));
+
+  ASSERT_TRUE(db->Exec("UPDATE t SET a = 'x2', b = 'y' WHERE id = 1").ok());  // same values: no change
+  EXPECT_EQ(Changes(*db), (std::vector<std::string>{"'b'|'y'|1|1|1|1", "'a'|'x2'|2|2|1|0"}));
+
+  ASSERT_TRUE(db->Exec("DELETE FROM t WHERE id = 1").ok());
+  EXPECT_EQ(Changes(*db), (std::vector<std::string>{"'-1'|NULL|2|3|2|0"}));
+
+  ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (1, 'z', NULL)").ok());
+  EXPECT_EQ(Changes(*db), (std::vector<std::string>{"'-1'|NULL|3|4|3|0", "'a'|'z'|1|4|3|1", "'b'|NULL|1|4|3|2"}));
+
+  ASSERT_TRUE(db->Exec("INSERT OR REPLACE INTO t VALUES (1, 'r', 'r')").ok());
+  EXPECT_EQ(Changes(*db), (std::vector<std::string>{"'-1'|NULL|5|5|5|0", "'a'|'r'|2|5|5|1", "'b'|'r'|2|5|5|2"}));
+
+  ASSERT_TRUE(db->Exec("BEGIN; UPDATE t SET a = 'm1' WHERE id = 1; UPDATE t SET a = 'm2' WHERE id = 1; COMMIT").ok());
+  EXPECT_EQ(Changes(*db), (std::vector<std::string>{"'-1'|NULL|5|5|5|0", "'b'|'r'|2|5|5|2", "'a'|'m2'|4|6|5|1"}));
+  int64_t version = 0;
+  ASSERT_TRUE(db->DbVersion(&version).ok());
+  EXPECT_EQ(version, 6);
+}
+
+TEST(CrrLocalWritesTest, TableWithOnlyAPrimaryKeyRecordsASentinel) {
+  auto db = OpenTodo();
+  ASSERT_TRUE(db->Exec("CREATE TABLE tags (name TEXT PRIMARY KEY NOT NULL); SELECT crsql_as_crr('tags');").ok());
+  ASSERT_TRUE(db->Exec("INSERT INTO tags VALUES ('red')").ok());
+  EXPECT_EQ(Rows(*db, "SELECT \"table\", hex(pk), cid, col_version, cl FROM crsql_changes"),
+            (std::vector<std::string>{"'tags'|'010B03726564'|'-1'|1|1"}));
+}
+
+TEST(CrrLocalWritesTest, PrimaryKeyChangeKillsTheOldKeyAndCarriesTheColumns) {
+  auto db = OpenTodo();
+  ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (1, 'x', 'y')").ok());
+  ASSERT_TRUE(db->Exec("UPDATE t SET id = 3 WHERE id = 1").ok());
+  EXPECT_EQ(Rows(*db, "SELECT hex(pk), cid, val, col_version, cl FROM crsql_changes ORDER BY pk, cid"),
+            (std::vector<std::string>{"'010901'|'-1'|NULL|2|2", "'010903'|'-1'|NULL|1|1", "'010903'|'a'|'x'|1|1",
+                                      "'010903'|'b'|'y'|1|1"}));
+  // Moved clocks carry this write's db_version, so a peer that already saw
+  // version 1 still learns the new row's values.
+  EXPECT_EQ(Rows(*db, "SELECT count(*) FROM crsql_changes WHERE db_version > 1"), (std::vector<std::string>{"4"}));
+}
+
+TEST(CrrLocalWritesTest, RowsThatExistedBeforeBecomingACrrGetClocks) {
+  std::unique_ptr<CrrDatabase> db;
+  ASSERT_TRUE(CrrDatabase::Open(":memory:", &db).ok());
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a); INSERT INTO t VALUES (1, 'old');").ok());
+  ASSERT_TRUE(db->MakeCrr("t").ok());
+  EXPECT_EQ(Changes(*db), (std::vector<std::string>{"'a'|'old'|1|1|1|0"}));
+  ASSERT_TRUE(db->MakeCrr("t").ok());  // again: nothing changes
+  EXPECT_EQ(Changes(*db), (std::vector<std::string>{"'a'|'old'|1|1|1|0"}));
+}
+
+TEST(CrrLocalWritesTest, RefusesTablesItCannotReplicate) {
+  std::unique_ptr<CrrDatabase> db;
+  ASSERT_TRUE(CrrDatabase::Open(":memory:", &db).ok());
+  ASSERT_TRUE(db->Exec("CREATE TABLE nopk (a); CREATE TABLE strict_col (id INTEGER PRIMARY KEY, a NOT NULL)").ok());
+  EXPECT_NE(db->MakeCrr("nopk").message().find("has no primary key"), std::string::npos);
+  EXPECT_NE(db->MakeCrr("strict_col").message().find("NOT NULL without a default"), std::string::npos);
+  EXPECT_NE(db->MakeCrr("missing").message().find("no such table"), std::string::npos);
+}
+
+// Each step applies changes from site 7 to one database, in order; the
+// expected rows are what the published extension recorded in the same case.
+TEST(CrrMergeTest, MergesLikeCrSqlite) {
+  auto db = OpenTodo();
+  const auto row = [&](int64_t id) {
+    return Rows(*db, "SELECT cid, col_version, cl FROM crsql_changes WHERE pk = crsql_pack_columns(" +
+                         std::to_string(id) + ") ORDER BY cid");
+  };
+  const auto table = [&] { return Rows(*db, "SELECT * FROM t ORDER BY id"); };
+
+  Apply(*db, {Col(1, "a", Value::Text("hello"), 3, 10, 1)});  // unknown row: created, no sentinel
+  EXPECT_EQ(row(1), (std::vector<std::string>{"'a'|3|1"}));
+  EXPECT_EQ(table(), (std::vector<std::string>{"1|'hello'|NULL"}));
+
+  Apply(*db, {Col(2, "-1", Value::Null(), 2, 11, 2)});  // delete of an unknown row
+  EXPECT_EQ(row(2), (std::vector<std::string>{"'-1'|2|2"}));
+
+  Apply(*db, {Col(1, "b", Value::Text("bee"), 1, 12, 3)});  // resurrect via a column: others zeroed
+  EXPECT_EQ(row(1), (std::vector<std::string>{"'-1'|3|3", "'a'|0|3", "'b'|1|3"}));
+  EXPECT_EQ(table(), (std::vector<std::string>{"1|'hello'|'bee'"}));
+
+  Apply(*db, {Col(1, "a", Value::Integer(5), 3, 13, 3)});
+  EXPECT_EQ(table(), (std::vector<std::string>{"1|5|'bee'"}));
+
+  Apply(*db, {Col(1, "-1", Value::Null(), 3, 14, 3)});  // same cl: nothing
+  EXPECT_EQ(row(1), (std::vector<std::string>{"'-1'|3|3", "'a'|3|3", "'b'|1|3"}));
+
+  Apply(*db, {Col(9, "-1", Value::Null(), 1, 15, 1)});  // sentinel creates an empty row
+  EXPECT_EQ(table(), (std::vector<std::string>{"1|5|'bee'", "9|NULL|NULL"}));
+
+  Apply(*db, {Col(20, "a", Value::Text("m"), 1, 16, 1), Col(20, "b", Value::Text("n"), 1, 16, 1, 1)});
+  Apply(*db, {Col(20, "a", Value::Float(9.5), 1, 17, 1)});  // tie: float beats text
+  Apply(*db, {Col(20, "a", Value::Integer(9), 1, 18, 1)});  // tie: integer beats float
+  Apply(*db, {Col(20, "b", Value::BlobValue({0xff}), 1, 19, 1)});  // tie: blob loses to text
+  EXPECT_EQ(table().back(), "20|9|'n'");
+
+  Apply(*db, {Col(1, "-1", Value::Null(), 4, 40, 4)});  // delete: column clocks go
+  EXPECT_EQ(row(1), (std::vector<std::string>{"'-1'|4|4"}));
+  Apply(*db, {Col(1, "-1", Value::Null(), 5, 41, 5)});  // resurrect by sentinel: an empty row
+  EXPECT_EQ(table().front(), "1|NULL|NULL");
+}
+
+TEST(CrrMergeTest, MergedChangesTakeTheHigherDbVersionAndKeepTheirSeq) {
+  auto db = OpenTodo();
+  ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (1, 'x', 'y'); UPDATE t SET a = 'x2' WHERE id = 1;").ok());
+  Apply(*db, {Col(1, "b", Value::Text("yy"), 5, 1, 1, 3)});  // incoming 1 < local 2: the next local version
+  Apply(*db, {Col(2, "a", Value::Text("p"), 1, 2, 1), Col(3, "a", Value::Text("q"), 1, 25, 1),
+              Col(4, "a", Value::Text("r"), 1, 30, 1, 7)});
+  EXPECT_EQ(Rows(*db, "SELECT hex(pk), db_version, seq FROM crsql_changes WHERE db_version > 2 ORDER BY db_version"),
+            (std::vector<std::string>{"'010901'|3|3", "'010902'|4|0", "'010903'|25|0", "'010904'|30|7"}));
+  int64_t version = 0;
+  ASSERT_TRUE(db->DbVersion(&version).ok());
+  EXPECT_EQ(version, 30);
+  ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (10, 'l', 'm')").ok());
+  EXPECT_EQ(Rows(*db, "SELECT db_version, seq, site_id = crsql_site_id() FROM crsql_changes WHERE pk = crsql_pack_columns(10)"),
+            (std::vector<std::string>{"31|0|1", "31|1|1"}));
+}
+
+TEST(CrrMergeTest, ReappliedAndReorderedChangesetsGiveTheSameState) {
+  auto source = OpenTodo();
+  ASSERT_TRUE(source->Exec("INSERT INTO t VALUES (1, 'a', 1); INSERT INTO t VALUES (2, 'b', 2.5); "
+                           "UPDATE t SET a = 'c' WHERE id = 1; DELETE FROM t WHERE id = 2; "
+                           "INSERT INTO t VALUES (2, x'00', NULL);")
+                  .ok());
+  Changeset changes;
+  ASSERT_TRUE(source->ChangesSince(0, std::nullopt, &changes).ok());
+  auto forward = OpenTodo();
+  auto backward = OpenTodo();
+  Apply(*forward, changes);
+  Apply(*forward, changes);
+  Apply(*backward, Changeset(changes.rbegin(), changes.rend()));
+  const std::string state = "SELECT hex(pk), cid, val, col_version, cl FROM crsql_changes ORDER BY pk, cid";
+  EXPECT_EQ(Rows(*forward, state), Rows(*source, state));
+  EXPECT_EQ(Rows(*backward, state), Rows(*source, state));
+  EXPECT_EQ(Rows(*forward, "SELECT * FROM t ORDER BY id"), Rows(*source, "SELECT * FROM t ORDER BY id"));
+  EXPECT_EQ(Rows(*backward, "SELECT * FROM t ORDER BY id"), Rows(*source, "SELECT * FROM t ORDER BY id"));
+}
+
+TEST(CrrMergeTest, BadChangesAreRefusedAndTheBatchIsNotApplied) {
+  auto db = OpenTodo();
+  const Change good = Col(1, "a", Value::Text("ok"), 1, 1, 1);
+  Change unknown_table = good;
+  unknown_table.table = "nope";
+  Change unknown_column = good;
+  unknown_column.cid = "nope";
+  Change bad_pk = good;
+  bad_pk.pk = {0x01, 0x09};
+  Change two_column_pk = good;
+  const Value two[] = {Value::Integer(1), Value::Integer(2)};
+  ASSERT_TRUE(EncodePackedPk(two, &two_column_pk.pk).ok());
+  for (const auto& [bad, message] : std::vector<std::pair<Change, std::string>>{
+           {unknown_table, "not a CRR table: nope"},
+           {unknown_column, "table t has no column nope"},
+           {bad_pk, "packed pk: truncated integer"},
+           {two_column_pk, "the primary key of t has 1 columns, the change has 2"}}) {
+    const Status s = db->ApplyChanges({good, bad});
+    EXPECT_NE(s.message().find(message), std::string::npos) << s.message();
+    EXPECT_TRUE(Rows(*db, "SELECT * FROM t").empty());
+    EXPECT_TRUE(Changes(*db).empty());
+  }
+  EXPECT_NE(db->Exec("INSERT INTO crsql_changes VALUES ('t', x'010901', 'a', 1, 1, 1, x'0102', 1, 0)").message().find("16-byte"),
+            std::string::npos);
+}
+
+TEST(CrrDatabaseTest, ReopenedFileKeepsSiteIdTablesAndVersion) {
+  const std::string path = ::testing::TempDir() + "/crr_reopen.db";
+  std::filesystem::remove(path);
+  SiteId site;
+  {
+    std::unique_ptr<CrrDatabase> db;
+    ASSERT_TRUE(CrrDatabase::Open(path, &db).ok());
+    ASSERT_TRUE(db->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a); SELECT crsql_as_crr('t');"
+                         "INSERT INTO t VALUES (1, 'x'); INSERT INTO t VALUES (2, 'y');")
+                    .ok());
+    site = db->site_id();
+  }
+  std::unique_ptr<CrrDatabase> db;
+  ASSERT_TRUE(CrrDatabase::Open(path, &db).ok());
+  EXPECT_EQ(db->site_id(), site);
+  ASSERT_TRUE(db->Exec("UPDATE t SET a = 'z' WHERE id = 1").ok());
+  EXPECT_EQ(Rows(*db, "SELECT cid, val, col_version, db_version FROM crsql_changes WHERE db_version = 3"),
+            (std::vector<std::string>{"'a'|'z'|2|3"}));
+  std::filesystem::remove(path);
+}
+
+TEST(CrrDatabaseTest, TrackedPeersAcceptTheSyncClientsUpsert) {
+  auto db = OpenTodo();
+  const std::string upsert =
+      "INSERT INTO crsql_tracked_peers (site_id, event, version, seq, tag) VALUES (x'0707070707070707070707070707070F', 0, "
+      "%d, 0, 0) ON CONFLICT DO UPDATE SET version = MAX(version, excluded.version)";
+  char sql[512];
+  std::snprintf(sql, sizeof sql, upsert.c_str(), 5);
+  ASSERT_TRUE(db->Exec(sql).ok());
+  std::snprintf(sql, sizeof sql, upsert.c_str(), 3);
+  ASSERT_TRUE(db->Exec(sql).ok());
+  EXPECT_EQ(Rows(*db, "SELECT version FROM crsql_tracked_peers"), (std::vector<std::string>{"5"}));
+}
+
+TEST(CrrExtensionTest, LoadsIntoTheStockSqliteShell) {
+  const std::string extension = std::filesystem::path(CRBRIDGE_CRR_EXTENSION).replace_extension().string();
+  testing::Subprocess shell({"/usr/bin/sqlite3", ":memory:", ".load " + extension,
+                             "CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a)", "SELECT crsql_as_crr('t')",
+                             "INSERT INTO t VALUES (1, 'x')",
+                             "SELECT cid, val, col_version, cl, length(crsql_site_id()) FROM crsql_changes",
+                             "SELECT crsql_finalize()"});
+  EXPECT_EQ(shell.Wait(std::chrono::seconds(30)), 0) << shell.Output();
+  EXPECT_EQ(shell.Output(), "\na|x|1|1|16\n\n");
+}
+
+TEST(CrrExtensionTest, LoadsThroughTheCApi) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
+  sqlite3_enable_load_extension(db, 1);
+  char* error = nullptr;
+  ASSERT_EQ(sqlite3_load_extension(db, CRBRIDGE_CRR_EXTENSION, "sqlite3_crbridgecrr_init", &error), SQLITE_OK)
+      << (error ? error : "");
+  ASSERT_EQ(sqlite3_exec(db, "SELECT crsql_finalize()", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_close(db), SQLITE_OK);
+}
+
+}  // namespace
+}  // namespace crbridge
