@@ -12,6 +12,15 @@ globalThis.fetch = async (url, ...rest) => {
   return networkFetch(url, ...rest);
 };
 
+// Node has no IndexedDB: crsqlite-wasm's optional IndexedDB file system
+// fails to start, asynchronously, which does not affect :memory: databases.
+// Anything else is fatal, as usual.
+process.on("uncaughtException", (e) => {
+  if (String(e && e.stack).includes("IDBBatchAtomicVFS")) return;
+  process.stderr.write(`${(e && e.stack) || e}\n`);
+  process.exit(1);
+});
+
 const { default: initWasm } = await import("@vlcn.io/crsqlite-wasm");
 const wasmUrl = new URL(import.meta.resolve("@vlcn.io/crsqlite-wasm/crsqlite.wasm")).href;
 export const sqlite = await initWasm(() => wasmUrl);

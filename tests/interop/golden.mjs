@@ -9,6 +9,8 @@ import { encode } from "@vlcn.io/ws-common";
 
 const which = process.argv[2];
 const hex = (u8) => Buffer.from(u8).toString("hex");
+// Collected and written once: process.exit would cut a pipe's pending writes.
+const lines = [];
 
 if (which === "packed_pk") {
   const db = await sqlite.open(":memory:");
@@ -24,7 +26,7 @@ if (which === "packed_pk") {
   ];
   for (const args of cases) {
     const rows = await db.execA(`SELECT crsql_pack_columns(${args})`);
-    process.stdout.write(`${args}\t${hex(rows[0][0])}\n`);
+    lines.push(`${args}\t${hex(rows[0][0])}`);
   }
 } else if (which === "vlcn_messages") {
   const site = (b) => new Uint8Array(16).fill(b);
@@ -54,15 +56,15 @@ if (which === "packed_pk") {
     err: { _tag: 10, _reqid: 0, err: "schema mismatch: expected todo_app" },
     err_negative_reqid: { _tag: 10, _reqid: -3, err: "x" },
   };
-  for (const [name, msg] of Object.entries(messages)) process.stdout.write(`${name}\t${hex(encode(msg))}\n`);
+  for (const [name, msg] of Object.entries(messages)) lines.push(`${name}\t${hex(encode(msg))}`);
   // Booleans only ever arrive from clients; they decode as 0 and 1.
   const bools = { _tag: 2, sender: seq, since: [1n, 0], changes: [
     ["todos", new Uint8Array([1, 9, 1]), "done", true, 1n, 1n, null, 1n, 0],
     ["todos", new Uint8Array([1, 9, 1]), "done", false, 1n, 1n, null, 1n, 1],
   ] };
-  process.stdout.write(`changes_booleans\t${hex(encode(bools))}\n`);
+  lines.push(`changes_booleans\t${hex(encode(bools))}`);
 } else {
   process.stderr.write("usage: golden.mjs packed_pk|vlcn_messages\n");
   process.exit(2);
 }
-process.exit(0);
+process.stdout.write(lines.join("\n") + "\n", () => process.exit(0));
