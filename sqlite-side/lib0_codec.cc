@@ -1,6 +1,7 @@
 #include "lib0_codec.h"
 
 #include <bit>
+#include <cstring>
 
 namespace crbridge {
 namespace {
@@ -33,6 +34,14 @@ void Lib0Writer::I64(int64_t v) {
 
 void Lib0Writer::F64(double v) { I64(std::bit_cast<int64_t>(v)); }
 
+void Lib0Writer::Bytes(std::span<const uint8_t> bytes) {
+  // resize + memcpy rather than insert: GCC 12 misreports insert after
+  // push_back as out of bounds (-Warray-bounds) at -O2.
+  const size_t at = out_.size();
+  out_.resize(at + bytes.size());
+  if (!bytes.empty()) std::memcpy(out_.data() + at, bytes.data(), bytes.size());
+}
+
 void Lib0Writer::VarBytes(std::span<const uint8_t> bytes) {
   VarUint(bytes.size());
   Bytes(bytes);
@@ -40,7 +49,7 @@ void Lib0Writer::VarBytes(std::span<const uint8_t> bytes) {
 
 void Lib0Writer::String(std::string_view text) {
   VarUint(text.size());
-  out_.insert(out_.end(), text.begin(), text.end());
+  Bytes(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
 Status Lib0Reader::Truncated(const char* what) const {

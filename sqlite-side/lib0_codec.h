@@ -21,7 +21,7 @@ class Lib0Writer {
   void VarInt(int64_t v);
   void I64(int64_t v);
   void F64(double v);
-  void Bytes(std::span<const uint8_t> bytes) { out_.insert(out_.end(), bytes.begin(), bytes.end()); }
+  void Bytes(std::span<const uint8_t> bytes);
   void VarBytes(std::span<const uint8_t> bytes);
   void String(std::string_view text);
 

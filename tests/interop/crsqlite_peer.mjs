@@ -32,11 +32,18 @@ function typedRows(rows) {
   });
 }
 
-// wa-sqlite binds a JS number with an integral value as an integer, so
-// floats are bound through CAST(? AS REAL) to keep their storage class.
-const applySql = (isFloat) =>
+// wa-sqlite binds a JS number with an integral value as an integer, and an
+// empty Uint8Array as NULL; floats go through CAST(? AS REAL) and empty
+// blobs are written as zeroblob(0) so that both keep their storage class.
+const applySql = (valueSql) =>
   `INSERT INTO crsql_changes ("table", pk, cid, val, col_version, db_version, site_id, cl, seq)
-   VALUES (?, ?, ?, ${isFloat ? "CAST(? AS REAL)" : "?"}, ?, ?, ?, ?, ?)`;
+   VALUES (?, ?, ?, ${valueSql}, ?, ?, ?, ?, ?)`;
+
+function valueSql(v) {
+  if (v !== null && "f" in v) return "CAST(? AS REAL)";
+  if (v !== null && "b" in v && v.b === "") return "zeroblob(0)";
+  return "?";
+}
 
 const ops = {
   async exec({ sql }) {
@@ -59,9 +66,11 @@ const ops = {
   async apply({ changes }) {
     await db.tx(async (tx) => {
       for (const c of changes) {
-        const val = decodeValue(c[3]);
-        await tx.exec(applySql(c[3] !== null && "f" in c[3]), [c[0], unhex(c[1]), c[2], val, BigInt(c[4]),
-          BigInt(c[5]), c[6] === null ? null : unhex(c[6]), BigInt(c[7]), BigInt(c[8])]);
+        const sql = valueSql(c[3]);
+        const params = [c[0], unhex(c[1]), c[2]];
+        if (sql !== "zeroblob(0)") params.push(decodeValue(c[3]));
+        params.push(BigInt(c[4]), BigInt(c[5]), c[6] === null ? null : unhex(c[6]), BigInt(c[7]), BigInt(c[8]));
+        await tx.exec(applySql(sql), params);
       }
     });
     return {};

@@ -27,7 +27,8 @@ std::vector<std::string> Rows(CrrDatabase& db, const std::string& sql) {
       sqlite3_prepare_v2(db.handle(), "SELECT quote(?)", -1, &quote, nullptr);
       sqlite3_bind_value(quote, 1, sqlite3_column_value(stmt, i));
       sqlite3_step(quote);
-      row += (i > 0 ? "|" : "") + std::string(reinterpret_cast<const char*>(sqlite3_column_text(quote, 0)));
+      if (i > 0) row += '|';
+      row += reinterpret_cast<const char*>(sqlite3_column_text(quote, 0));
       sqlite3_finalize(quote);
     }
     rows.push_back(row);
