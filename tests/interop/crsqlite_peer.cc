@@ -51,6 +51,12 @@ Value ValueFromJson(const nlohmann::json& json) {
   throw std::runtime_error("bad value " + json.dump());
 }
 
+nlohmann::json ChangeToJson(const Change& c) {
+  return {c.table, Hex(c.pk), c.cid, ValueToJson(c.val), std::to_string(c.col_version), std::to_string(c.db_version),
+          c.site_id ? nlohmann::json(Hex(*c.site_id)) : nlohmann::json(nullptr), std::to_string(c.cl),
+          std::to_string(c.seq)};
+}
+
 CrSqlitePeer::CrSqlitePeer() {
   const std::string script = std::string(CRBRIDGE_INTEROP_DIR) + "/crsqlite_peer.mjs";
   node_ = std::make_unique<Subprocess>(std::vector<std::string>{"node", script},
@@ -116,11 +122,7 @@ Changeset CrSqlitePeer::Changes(int64_t since, const std::optional<SiteId>& excl
 
 void CrSqlitePeer::Apply(const Changeset& changes) {
   nlohmann::json list = nlohmann::json::array();
-  for (const Change& c : changes) {
-    list.push_back({c.table, Hex(c.pk), c.cid, ValueToJson(c.val), std::to_string(c.col_version),
-                    std::to_string(c.db_version), c.site_id ? nlohmann::json(Hex(*c.site_id)) : nlohmann::json(nullptr),
-                    std::to_string(c.cl), std::to_string(c.seq)});
-  }
+  for (const Change& c : changes) list.push_back(ChangeToJson(c));
   Call({{"op", "apply"}, {"changes", list}});
 }
 

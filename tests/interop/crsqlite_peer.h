@@ -18,6 +18,9 @@ namespace crbridge::testing {
 // {"i":"1"}, {"f":1.5}, {"s":"x"}, {"b":"00ff"} or null, as the peer speaks.
 nlohmann::json ValueToJson(const Value& value);
 Value ValueFromJson(const nlohmann::json& json);
+// A change as the peer speaks it: [table, pk hex, cid, value, col_version,
+// db_version, site hex or null, cl, seq], numbers as decimal strings.
+nlohmann::json ChangeToJson(const Change& change);
 
 class CrSqlitePeer {
  public:

@@ -1,0 +1,214 @@
+// crr_merge_bench: merges N incoming changes (whole-row inserts, then
+// single-column updates) into crbridge's native CRR layer and, in the same
+// run, into the real cr-sqlite (crsqlite-wasm under Node.js), next to the
+// raw SQLite insert rate as the limit. Prints a markdown table for
+// docs/benchmarks.md.
+//   crr_merge_bench [--changes N] [--batch B]
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "crbridge/sqlite/crr.h"
+#include "crbridge/sqlite/packed_pk.h"
+#include "crsqlite_peer.h"
+#include "subprocess.h"
+
+namespace crbridge {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kSchema = "CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a, b, c, d)";
+constexpr const char* kColumns[] = {"a", "b", "c", "d"};
+
+struct Result {
+  std::string what;
+  size_t items = 0;
+  double seconds = 0;
+  std::vector<double> batch_ms;
+};
+
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())))];
+}
+
+Blob Pk(int64_t id) {
+  Blob pk;
+  const Value v = Value::Integer(id);
+  if (!EncodePackedPk(std::span(&v, 1), &pk).ok()) throw std::runtime_error("pack");
+  return pk;
+}
+
+SiteId RemoteSite() {
+  SiteId site;
+  site.fill(0x5a);
+  return site;
+}
+
+// Whole-row inserts: changes/4 rows of four columns, as a peer sends them.
+Changeset Inserts(size_t changes) {
+  Changeset out;
+  for (size_t i = 0; i < changes; ++i) {
+    const auto row = static_cast<int64_t>(i / 4 + 1);
+    const Value value = i % 2 == 0 ? Value::Text("title " + std::to_string(i)) : Value::Integer(static_cast<int64_t>(i));
+    out.push_back({"t", Pk(row), kColumns[i % 4], value, 1, row, RemoteSite(), 1, static_cast<int64_t>(i % 4)});
+  }
+  return out;
+}
+
+// Single-column updates over the rows of Inserts(rows * 4): each wins with
+// the next col_version of its column.
+Changeset Updates(size_t changes, size_t rows) {
+  Changeset out;
+  std::vector<int64_t> versions(rows * 4, 1);
+  for (size_t i = 0; i < changes; ++i) {
+    const size_t row = (i * 7919) % rows;
+    const size_t column = (i / rows) % 4;
+    const int64_t version = ++versions[row * 4 + column];
+    out.push_back({"t", Pk(static_cast<int64_t>(row + 1)), kColumns[column], Value::Text("edit " + std::to_string(i)),
+                   version, static_cast<int64_t>(rows + i + 1), RemoteSite(), 1, 0});
+  }
+  return out;
+}
+
+std::vector<Changeset> Batches(const Changeset& changes, size_t batch) {
+  std::vector<Changeset> out;
+  for (size_t i = 0; i < changes.size(); i += batch) {
+    out.emplace_back(changes.begin() + static_cast<ptrdiff_t>(i),
+                     changes.begin() + static_cast<ptrdiff_t>(std::min(changes.size(), i + batch)));
+  }
+  return out;
+}
+
+Result Native(const std::string& what, const Changeset& preload, const std::vector<Changeset>& batches) {
+  std::unique_ptr<CrrDatabase> db;
+  if (!CrrDatabase::Open(":memory:", &db).ok() || !db->Exec(kSchema).ok() || !db->MakeCrr("t").ok() ||
+      !db->ApplyChanges(preload).ok()) {
+    throw std::runtime_error("native setup failed");
+  }
+  Result result{what, 0, 0, {}};
+  const auto started = Clock::now();
+  for (const Changeset& batch : batches) {
+    const auto t = Clock::now();
+    if (Status s = db->ApplyChanges(batch); !s.ok()) throw std::runtime_error(s.ToString());
+    result.batch_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    result.items += batch.size();
+  }
+  result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  return result;
+}
+
+nlohmann::json ToJson(const Changeset& changes) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const Change& c : changes) list.push_back(testing::ChangeToJson(c));
+  return list;
+}
+
+Result CrSqliteWasm(const std::string& what, const Changeset& preload, const std::vector<Changeset>& batches) {
+  nlohmann::json workload = {{"schema", std::string(kSchema) + "; SELECT crsql_as_crr('t');"},
+                             {"preload", ToJson(preload)},
+                             {"batches", nlohmann::json::array()}};
+  for (const Changeset& batch : batches) workload["batches"].push_back(ToJson(batch));
+  const std::string path = std::filesystem::temp_directory_path() / "crbridge_merge_bench.json";
+  std::ofstream(path) << workload.dump();
+  testing::Subprocess node({"node", std::string(CRBRIDGE_INTEROP_DIR) + "/merge_bench.mjs", path},
+                           {.pipe_stdin = false, .separate_stderr = true});
+  const nlohmann::json reply = nlohmann::json::parse(node.ReadLine(std::chrono::minutes(10)));
+  std::filesystem::remove(path);
+  return Result{what, reply["changes"].get<size_t>(), reply["seconds"].get<double>(),
+                reply["batch_ms"].get<std::vector<double>>()};
+}
+
+// The limit: one plain row written per change, prepared statement, same batches.
+Result RawSqliteInserts(size_t rows, size_t batch) {
+  sqlite3* db = nullptr;
+  sqlite3_open(":memory:", &db);
+  sqlite3_exec(db, "CREATE TABLE plain (id INTEGER PRIMARY KEY, value)", nullptr, nullptr, nullptr);
+  sqlite3_stmt* insert = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO plain VALUES (?, ?)", -1, &insert, nullptr);
+  Result result{"raw SQLite insert (limit)", 0, 0, {}};
+  const auto started = Clock::now();
+  for (size_t i = 0; i < rows; i += batch) {
+    const auto t = Clock::now();
+    sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+    for (size_t j = i; j < std::min(rows, i + batch); ++j) {
+      sqlite3_bind_int64(insert, 1, static_cast<int64_t>(j + 1));
+      const std::string value = "title " + std::to_string(j);
+      sqlite3_bind_text(insert, 2, value.c_str(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+      sqlite3_step(insert);
+      sqlite3_reset(insert);
+      ++result.items;
+    }
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    result.batch_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+  }
+  result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  sqlite3_finalize(insert);
+  sqlite3_close(db);
+  return result;
+}
+
+void EnsureNodePackages() {
+  if (std::filesystem::exists(std::string(CRBRIDGE_INTEROP_DIR) + "/node_modules")) return;
+  const std::string command = "cd '" + std::string(CRBRIDGE_INTEROP_DIR) + "' && npm ci --no-audit --no-fund --loglevel=error";
+  if (std::system(command.c_str()) != 0) throw std::runtime_error("npm ci failed in " CRBRIDGE_INTEROP_DIR);
+}
+
+void Print(const Result& r) {
+  std::printf("| %-44s | %9zu | %12.0f | %8.2f | %8.2f | %8.2f |\n", r.what.c_str(), r.items,
+              static_cast<double>(r.items) / r.seconds, Percentile(r.batch_ms, 0.5), Percentile(r.batch_ms, 0.99),
+              Percentile(r.batch_ms, 1.0));
+}
+
+}  // namespace
+}  // namespace crbridge
+
+int main(int argc, char** argv) {
+  size_t changes = 100000;
+  size_t batch = 1000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--changes") changes = std::stoul(argv[i + 1]);
+    if (flag == "--batch") batch = std::stoul(argv[i + 1]);
+  }
+  using namespace crbridge;
+  try {
+    EnsureNodePackages();
+    const Changeset inserts = Inserts(changes);
+    const size_t rows = changes / 4;
+    const Changeset updates = Updates(changes, rows);
+    const auto insert_batches = Batches(inserts, batch);
+    const auto update_batches = Batches(updates, batch);
+    std::printf("%zu changes, %zu per transaction, :memory: databases, %s build\n\n", changes, batch,
+#ifdef NDEBUG
+                "optimized"
+#else
+                "debug (figures are not representative)"
+#endif
+    );
+    std::printf("| %-44s | %9s | %12s | %8s | %8s | %8s |\n", "workload", "changes", "changes/s", "p50 ms", "p99 ms",
+                "max ms");
+    std::printf("|%s|%s|%s|%s|%s|%s|\n", std::string(46, '-').c_str(), std::string(11, '-').c_str(),
+                std::string(14, '-').c_str(), std::string(10, '-').c_str(), std::string(10, '-').c_str(),
+                std::string(10, '-').c_str());
+    Print(RawSqliteInserts(changes, batch));
+    Print(Native("native: whole-row inserts", {}, insert_batches));
+    Print(CrSqliteWasm("cr-sqlite wasm: whole-row inserts", {}, insert_batches));
+    Print(Native("native: single-column updates", inserts, update_batches));
+    Print(CrSqliteWasm("cr-sqlite wasm: single-column updates", inserts, update_batches));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "crr_merge_bench: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
