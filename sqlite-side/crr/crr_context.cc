@@ -143,10 +143,8 @@ Status CrrContext::MakeCrr(const std::string& name) {
 
   // Rows that were there before the table became a CRR get clocks as if
   // they had just been inserted.
-  std::string pk_list;
-  for (size_t i = 0; i < table.pk_columns.size(); ++i) pk_list += (i > 0 ? ", " : "") + QuoteIdentifier(table.pk_columns[i]);
   Statement rows;
-  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "SELECT " + pk_list + " FROM " + QuoteIdentifier(name), &rows));
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "SELECT " + table.PkColumnList() + " FROM " + QuoteIdentifier(name), &rows));
   Status status;
   while (rows.Step(&status)) {
     std::vector<Value> pk;
@@ -211,15 +209,10 @@ Status CrrContext::FindOrCreateKey(const CrrTable& t, const std::vector<Value>& 
     *key = *found;
     return Status::OK();
   }
-  std::string columns;
-  std::string params;
-  for (size_t i = 0; i < t.pk_columns.size(); ++i) {
-    columns += (i > 0 ? ", " : "") + QuoteIdentifier(t.pk_columns[i]);
-    params += (i > 0 ? ", ?" : "?") + std::to_string(i + 1);
-  }
   Statement* insert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(
-      Cached("INSERT INTO " + QuoteIdentifier(t.pks_table()) + " (" + columns + ") VALUES (" + params + ")", &insert));
+  CRBRIDGE_RETURN_IF_ERROR(Cached("INSERT INTO " + QuoteIdentifier(t.pks_table()) + " (" + t.PkColumnList() +
+                                      ") VALUES (" + t.PkParameterList() + ")",
+                                  &insert));
   for (size_t i = 0; i < pk.size(); ++i) insert->Bind(static_cast<int>(i + 1), pk[i]);
   CRBRIDGE_RETURN_IF_ERROR(insert->Run());
   *key = sqlite3_last_insert_rowid(db_);
@@ -303,24 +296,35 @@ Status CrrContext::BumpLocalClock(const CrrTable& t, int64_t key, const std::str
   return upsert->Run();
 }
 
+Status CrrContext::BeginLocalWrite(const std::string& table, const std::vector<Value>& pk, LocalWrite* write) {
+  write->table = FindTable(table);
+  if (write->table == nullptr) return Status::InvalidArgument("not a CRR table: " + table);
+  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&write->db_version));
+  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*write->table, pk, &write->key));
+  return ReadRowClock(*write->table, write->key, &write->row);
+}
+
+Status CrrContext::DropColumnClocks(const CrrTable& t, int64_t key) {
+  Statement* drop = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(
+      Cached("DELETE FROM " + QuoteIdentifier(t.clock_table()) + " WHERE key = ?1 AND col_name != '-1'", &drop));
+  drop->BindInt(1, key);
+  return drop->Run();
+}
+
 Status CrrContext::AfterInsert(const std::string& table, const std::vector<Value>& pk) {
-  const CrrTable* t = FindTable(table);
-  if (t == nullptr) return Status::InvalidArgument("not a CRR table: " + table);
-  int64_t db_version = 0;
-  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&db_version));
-  int64_t key = 0;
-  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, pk, &key));
-  RowClock row;
-  CRBRIDGE_RETURN_IF_ERROR(ReadRowClock(*t, key, &row));
+  LocalWrite w;
+  CRBRIDGE_RETURN_IF_ERROR(BeginLocalWrite(table, pk, &w));
+  const CrrTable* t = w.table;
   // A new row gets a sentinel only when it has no value columns to carry
   // its existence; a row coming back from the dead (even cl) gets the next
   // odd cl, and one replaced in place (INSERT OR REPLACE) skips a life.
-  if (row.cl > 0 || t->value_columns.empty()) {
-    const int64_t cl = row.cl == 0 ? 1 : (row.cl % 2 == 0 ? row.cl + 1 : row.cl + 2);
-    CRBRIDGE_RETURN_IF_ERROR(WriteClock(*t, key, kSentinelColumn, cl, db_version, 0, local_seq_++));
+  if (w.row.cl > 0 || t->value_columns.empty()) {
+    const int64_t cl = w.row.cl == 0 ? 1 : (w.row.cl % 2 == 0 ? w.row.cl + 1 : w.row.cl + 2);
+    CRBRIDGE_RETURN_IF_ERROR(WriteClock(*t, w.key, kSentinelColumn, cl, w.db_version, 0, local_seq_++));
   }
   for (const std::string& column : t->value_columns) {
-    CRBRIDGE_RETURN_IF_ERROR(BumpLocalClock(*t, key, column, db_version));
+    CRBRIDGE_RETURN_IF_ERROR(BumpLocalClock(*t, w.key, column, w.db_version));
   }
   return Status::OK();
 }
@@ -367,20 +371,11 @@ Status CrrContext::AfterUpdate(const std::string& table, const std::vector<Value
 }
 
 Status CrrContext::AfterDelete(const std::string& table, const std::vector<Value>& pk) {
-  const CrrTable* t = FindTable(table);
-  if (t == nullptr) return Status::InvalidArgument("not a CRR table: " + table);
-  int64_t db_version = 0;
-  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&db_version));
-  int64_t key = 0;
-  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, pk, &key));
-  RowClock row;
-  CRBRIDGE_RETURN_IF_ERROR(ReadRowClock(*t, key, &row));
-  Statement* drop = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(
-      Cached("DELETE FROM " + QuoteIdentifier(t->clock_table()) + " WHERE key = ?1 AND col_name != '-1'", &drop));
-  drop->BindInt(1, key);
-  CRBRIDGE_RETURN_IF_ERROR(drop->Run());
-  return WriteClock(*t, key, kSentinelColumn, std::max<int64_t>(row.cl, 1) + 1, db_version, 0, local_seq_++);
+  LocalWrite w;
+  CRBRIDGE_RETURN_IF_ERROR(BeginLocalWrite(table, pk, &w));
+  CRBRIDGE_RETURN_IF_ERROR(DropColumnClocks(*w.table, w.key));
+  return WriteClock(*w.table, w.key, kSentinelColumn, std::max<int64_t>(w.row.cl, 1) + 1, w.db_version, 0,
+                    local_seq_++);
 }
 
 Status CrrContext::SiteOrdinal(const std::optional<SiteId>& site, int64_t* ordinal) {
@@ -412,23 +407,14 @@ Status CrrContext::DeleteRow(const CrrTable& t, int64_t key, const std::vector<V
   CRBRIDGE_RETURN_IF_ERROR(Cached("DELETE FROM " + QuoteIdentifier(t.name) + " WHERE " + PkWhere(t), &remove));
   for (size_t i = 0; i < pk.size(); ++i) remove->Bind(static_cast<int>(i + 1), pk[i]);
   CRBRIDGE_RETURN_IF_ERROR(remove->Run());
-  Statement* drop = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(
-      Cached("DELETE FROM " + QuoteIdentifier(t.clock_table()) + " WHERE key = ?1 AND col_name != '-1'", &drop));
-  drop->BindInt(1, key);
-  return drop->Run();
+  return DropColumnClocks(t, key);
 }
 
 Status CrrContext::EnsureRow(const CrrTable& t, const std::vector<Value>& pk) {
-  std::string columns;
-  std::string params;
-  for (size_t i = 0; i < t.pk_columns.size(); ++i) {
-    columns += (i > 0 ? ", " : "") + QuoteIdentifier(t.pk_columns[i]);
-    params += (i > 0 ? ", ?" : "?") + std::to_string(i + 1);
-  }
   Statement* insert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(
-      "INSERT OR IGNORE INTO " + QuoteIdentifier(t.name) + " (" + columns + ") VALUES (" + params + ")", &insert));
+  CRBRIDGE_RETURN_IF_ERROR(Cached("INSERT OR IGNORE INTO " + QuoteIdentifier(t.name) + " (" + t.PkColumnList() +
+                                      ") VALUES (" + t.PkParameterList() + ")",
+                                  &insert));
   for (size_t i = 0; i < pk.size(); ++i) insert->Bind(static_cast<int>(i + 1), pk[i]);
   return insert->Run();
 }

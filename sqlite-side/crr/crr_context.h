@@ -61,6 +61,16 @@ class CrrContext {
   Status EnsureChangesView();
   Status LoadSiteId();
 
+  // What every recorded local write starts from.
+  struct LocalWrite {
+    const CrrTable* table = nullptr;
+    int64_t key = 0;
+    RowClock row;
+    int64_t db_version = 0;
+  };
+  Status BeginLocalWrite(const std::string& table, const std::vector<Value>& pk, LocalWrite* write);
+  Status DropColumnClocks(const CrrTable& t, int64_t key);
+
   // The db_version for a local write in this transaction.
   Status LocalDbVersion(int64_t* version);
   // The db_version for a merged change that carries `incoming`.

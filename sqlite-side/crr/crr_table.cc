@@ -35,6 +35,14 @@ std::string SqlString(const std::string& text) {
 
 }  // namespace
 
+std::string CrrTable::PkColumnList() const { return Join(Prefixed(pk_columns, ""), ", "); }
+
+std::string CrrTable::PkParameterList() const {
+  std::vector<std::string> params;
+  for (size_t i = 1; i <= pk_columns.size(); ++i) params.push_back("?" + std::to_string(i));
+  return Join(params, ", ");
+}
+
 int CrrTable::ValueColumnIndex(const std::string& column) const {
   const auto it = std::find(value_columns.begin(), value_columns.end(), column);
   return it == value_columns.end() ? -1 : static_cast<int>(it - value_columns.begin());
@@ -73,7 +81,7 @@ std::string CrrTableDdl(const CrrTable& t) {
   const std::string name = QuoteIdentifier(t.name);
   const std::string pks = QuoteIdentifier(t.pks_table());
   const std::string clock = QuoteIdentifier(t.clock_table());
-  const std::string pk_list = Join(Prefixed(t.pk_columns, ""), ", ");
+  const std::string pk_list = t.PkColumnList();
   const std::string table_arg = SqlString(t.name);
 
   std::string sql;

@@ -20,6 +20,11 @@ struct CrrTable {
   std::string pks_table() const { return name + "__crsql_pks"; }
   std::string clock_table() const { return name + "__crsql_clock"; }
 
+  // "a", "b" (quoted) and "?1, ?2": the primary key columns and as many
+  // numbered parameters, for statements that write a key.
+  std::string PkColumnList() const;
+  std::string PkParameterList() const;
+
   // Index of a value column, or -1.
   int ValueColumnIndex(const std::string& column) const;
 };
