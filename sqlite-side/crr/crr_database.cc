@@ -48,6 +48,20 @@ Status CrrDatabase::DbVersion(int64_t* version) {
   return status;
 }
 
+Status CrrDatabase::GetPeerProgress(const SiteId& site, PeerProgress* progress) {
+  Statement select;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(
+      db_, "SELECT version, seq FROM crsql_tracked_peers WHERE site_id = ? AND event = 0 AND tag = 0", &select));
+  select.BindBlob(1, site.data(), site.size());
+  *progress = PeerProgress{site, 0, 0};
+  Status status;
+  if (select.Step(&status)) {
+    progress->version = select.ColumnInt(0);
+    progress->seq = select.ColumnInt(1);
+  }
+  return status;
+}
+
 Status CrrDatabase::ChangesSince(int64_t db_version, const std::optional<SiteId>& exclude, Changeset* changes) {
   Statement select;
   CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(
@@ -82,7 +96,7 @@ Status CrrDatabase::ChangesSince(int64_t db_version, const std::optional<SiteId>
   return Status::OK();
 }
 
-Status CrrDatabase::ApplyChanges(const Changeset& changes) {
+Status CrrDatabase::ApplyChanges(const Changeset& changes, const std::optional<PeerProgress>& progress) {
   CRBRIDGE_RETURN_IF_ERROR(Exec("SAVEPOINT crbridge_apply"));
   Statement insert;
   Status status = Statement::Prepare(db_, "INSERT INTO crsql_changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &insert);
@@ -99,6 +113,22 @@ Status CrrDatabase::ApplyChanges(const Changeset& changes) {
     insert.BindInt(8, c.cl);
     insert.BindInt(9, c.seq);
     status = insert.Run();
+  }
+  if (status.ok() && progress) {
+    // The same statement the vlcn sync client runs.
+    Statement track;
+    status = Statement::Prepare(
+        db_,
+        "INSERT INTO crsql_tracked_peers (site_id, event, version, seq, tag) VALUES (?1, 0, ?2, ?3, 0) "
+        "ON CONFLICT DO UPDATE SET version = MAX(version, excluded.version), "
+        "seq = CASE version > excluded.version WHEN 1 THEN seq ELSE excluded.seq END",
+        &track);
+    if (status.ok()) {
+      track.BindBlob(1, progress->site.data(), progress->site.size());
+      track.BindInt(2, progress->version);
+      track.BindInt(3, progress->seq);
+      status = track.Run();
+    }
   }
   if (!status.ok()) {
     (void)Exec("ROLLBACK TO crbridge_apply; RELEASE crbridge_apply");

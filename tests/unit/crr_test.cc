@@ -277,6 +277,30 @@ TEST(CrrDatabaseTest, TrackedPeersAcceptTheSyncClientsUpsert) {
   EXPECT_EQ(Rows(*db, "SELECT version FROM crsql_tracked_peers"), (std::vector<std::string>{"5"}));
 }
 
+TEST(CrrDatabaseTest, PeerProgressAdvancesWithTheChangesAndNeverBackwards) {
+  auto db = OpenTodo();
+  const SiteId peer = Site(7);
+  PeerProgress progress;
+  ASSERT_TRUE(db->GetPeerProgress(peer, &progress).ok());
+  EXPECT_EQ(progress.version, 0);
+
+  ASSERT_TRUE(db->ApplyChanges({Col(1, "a", Value::Text("x"), 1, 5, 1)}, PeerProgress{peer, 5, 2}).ok());
+  ASSERT_TRUE(db->GetPeerProgress(peer, &progress).ok());
+  EXPECT_EQ(progress.version, 5);
+  EXPECT_EQ(progress.seq, 2);
+
+  ASSERT_TRUE(db->ApplyChanges({}, PeerProgress{peer, 3, 9}).ok());  // older: ignored
+  ASSERT_TRUE(db->GetPeerProgress(peer, &progress).ok());
+  EXPECT_EQ(progress.version, 5);
+  EXPECT_EQ(progress.seq, 2);
+
+  Change bad = Col(2, "nope", Value::Text("y"), 1, 9, 1);
+  EXPECT_FALSE(db->ApplyChanges({Col(2, "a", Value::Text("y"), 1, 9, 1), bad}, PeerProgress{peer, 9, 0}).ok());
+  ASSERT_TRUE(db->GetPeerProgress(peer, &progress).ok());
+  EXPECT_EQ(progress.version, 5) << "a failed batch must not advance the peer";
+  EXPECT_EQ(Rows(*db, "SELECT id FROM t"), (std::vector<std::string>{"1"}));
+}
+
 TEST(CrrExtensionTest, LoadsIntoTheStockSqliteShell) {
   const std::string extension = std::filesystem::path(CRBRIDGE_CRR_EXTENSION).replace_extension().string();
   testing::Subprocess shell({"/usr/bin/sqlite3", ":memory:", ".load " + extension,

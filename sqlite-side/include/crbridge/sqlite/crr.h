@@ -27,6 +27,14 @@ namespace crbridge {
 // Takes over the connection's commit and rollback hooks.
 Status RegisterCrr(sqlite3* db);
 
+// How far this database has received a peer's changes: through `version`,
+// change `seq` (the vlcn protocol's "last seen" position).
+struct PeerProgress {
+  SiteId site{};
+  int64_t version = 0;
+  int64_t seq = 0;
+};
+
 class CrrDatabase {
  public:
   // Opens (creating if needed) the SQLite database at `path` (":memory:"
@@ -48,8 +56,12 @@ class CrrDatabase {
   // Changes recorded after `db_version`, in db_version then seq order;
   // with `exclude`, without those written by that site.
   Status ChangesSince(int64_t db_version, const std::optional<SiteId>& exclude, Changeset* changes);
-  // Merges `changes` in one transaction; on error nothing is applied.
-  Status ApplyChanges(const Changeset& changes);
+  // Merges `changes` in one transaction; on error nothing is applied. With
+  // `progress`, the peer's position in crsql_tracked_peers advances in the
+  // same transaction (never backwards), so a crash cannot separate the two.
+  Status ApplyChanges(const Changeset& changes, const std::optional<PeerProgress>& progress = std::nullopt);
+  // The recorded position of `site`, or {site, 0, 0} when none is.
+  Status GetPeerProgress(const SiteId& site, PeerProgress* progress);
 
  private:
   explicit CrrDatabase(sqlite3* db) : db_(db) {}
