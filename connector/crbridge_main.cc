@@ -1,24 +1,66 @@
 // The crbridge command line: run the daemon, check a config, print the
-// version.
+// client schema, print the version.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
 #include "crbridge/connector/daemon.h"
-#include "crbridge/connector/structured_log.h"
+#include "crbridge/connector/live_check.h"
+#include "crbridge/mappings/client_schema.h"
 #include "crbridge/mappings/config.h"
 
 namespace {
 
-// Exit codes: 0 success, 1 a runtime failure, 2 bad usage or a bad config.
+// Exit codes: 0 success, 1 a runtime failure (such as an unreachable
+// database), 2 bad usage or a bad config.
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
+constexpr std::chrono::seconds kCheckTimeout{10};
 
 int LoadOrReport(const std::string& path, crbridge::Config* config) {
   if (crbridge::Status s = crbridge::LoadConfigFile(path, config); !s.ok()) {
     std::cerr << "crbridge: " << s.message() << "\n";
     return kExitUsage;
   }
+  return 0;
+}
+
+// Checks the config against its database; prints what is wrong and
+// returns the exit code, 0 when all is well.
+int LiveCheckOrReport(const crbridge::Config& config, crbridge::ServerInfo* server, crbridge::ConfigCheck* check) {
+  const crbridge::Status status = crbridge::LiveCheck(config, kCheckTimeout, server, check);
+  if (!status.ok()) {
+    std::cerr << "crbridge: " << config.file << ": cannot check against the database: " << status.message() << "\n";
+    return kExitFailure;
+  }
+  for (const crbridge::Status& problem : check->problems) std::cerr << "crbridge: " << problem.message() << "\n";
+  return check->problems.empty() ? 0 : kExitUsage;
+}
+
+int Check(const crbridge::Config& config, bool offline) {
+  if (offline) {
+    std::cout << config.file << ": ok (the file only; not checked against the database)\n";
+    return 0;
+  }
+  crbridge::ServerInfo server;
+  crbridge::ConfigCheck check;
+  if (const int code = LiveCheckOrReport(config, &server, &check); code != 0) return code;
+  std::cout << config.file << ": ok (" << server.product << " " << server.version << "; tables:";
+  for (const crbridge::ResolvedTable& table : check.tables) {
+    std::cout << " " << table.mapping->name << " (" << table.columns.size() << " columns)";
+  }
+  std::cout << ")\n";
+  return 0;
+}
+
+int Schema(const crbridge::Config& config) {
+  crbridge::ServerInfo server;
+  crbridge::ConfigCheck check;
+  if (const int code = LiveCheckOrReport(config, &server, &check); code != 0) return code;
+  const std::string sql = crbridge::ClientSchemaSql(check.tables);
+  std::cout << sql;
+  std::cerr << "schema " << config.schema_name << " version " << crbridge::SchemaVersion(sql)
+            << " (clients apply the text on stdout byte for byte, e.g. with automigrateTo)\n";
   return 0;
 }
 
@@ -34,8 +76,13 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run the daemon until SIGTERM or SIGINT");
   run->add_option("-c,--config", config_path, "The YAML config file")->required();
 
-  auto* check = app.add_subcommand("check", "Load and validate a config file, then exit");
+  bool offline = false;
+  auto* check = app.add_subcommand("check", "Check a config file, and its mappings against the live database");
   check->add_option("-c,--config", config_path, "The YAML config file")->required();
+  check->add_flag("--offline", offline, "Check the file only, without connecting to the database");
+
+  auto* schema = app.add_subcommand("schema", "Print the SQLite schema clients apply, and its schema version");
+  schema->add_option("-c,--config", config_path, "The YAML config file")->required();
 
   try {
     app.parse(argc, argv);
@@ -51,13 +98,10 @@ int main(int argc, char** argv) {
 
   crbridge::Config config;
   if (int code = LoadOrReport(config_path, &config); code != 0) return code;
-
-  if (check->parsed()) {
-    std::cout << config_path << ": ok (source: " << crbridge::SourceTypeName(config.source.type)
-              << ", listen: " << config.server.listen_host << ":" << config.server.listen_port << ")\n";
-    return 0;
-  }
+  if (check->parsed()) return Check(config, offline);
+  if (schema->parsed()) return Schema(config);
 
   const crbridge::Status status = crbridge::RunDaemon(config);
+  if (status.code() == crbridge::Status::Code::kInvalidArgument) return kExitUsage;
   return status.ok() ? 0 : kExitFailure;
 }

@@ -7,6 +7,7 @@
 
 #include "crbridge/connector/health.h"
 #include "crbridge/connector/http_server.h"
+#include "crbridge/connector/live_check.h"
 #include "crbridge/connector/metrics.h"
 #include "crbridge/connector/source_monitor.h"
 #include "crbridge/connector/structured_log.h"
@@ -17,6 +18,21 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
   log::SetLevel(config.log.level);
   log::Info("daemon", "starting", {{"version", CRBRIDGE_VERSION}, {"config", config.file},
                                    {"source", SourceTypeName(config.source.type)}});
+
+  // The mappings are checked at start-up when the database answers; a
+  // database that is down is waited for (the source monitor retries).
+  ServerInfo server;
+  ConfigCheck check;
+  if (const Status s = LiveCheck(config, std::chrono::seconds(5), &server, &check); s.ok()) {
+    for (const Status& problem : check.problems) log::Error("config", "invalid mapping", {{"error", problem.message()}});
+    if (!check.problems.empty()) {
+      return Status::InvalidArgument(std::to_string(check.problems.size()) + " problems with the mappings in " + config.file);
+    }
+    log::Info("config", "mappings checked", {{"server", server.product + " " + server.version},
+                                             {"tables", check.tables.size()}});
+  } else {
+    log::Warn("config", "mappings not checked: the source database is unreachable", {{"error", s.ToString()}});
+  }
 
   boost::asio::io_context io;
   // Signals are caught before anything else starts so that an early SIGTERM

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "yaml_reader.h"
@@ -12,14 +13,34 @@
 namespace crbridge {
 namespace {
 
+// SQL identifiers in the config: letters, digits, _ and $, not starting
+// with a digit. Statements are built from these names, so nothing else is
+// allowed in them.
+bool IsIdentifier(std::string_view name) {
+  if (name.empty() || name.size() > 63 || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (const char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '$') return false;
+  }
+  return true;
+}
+
+Status ReadIdentifier(YamlReader& reader, std::string_view key, bool required, std::string* out) {
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString(key, required, out));
+  if ((required || !out->empty()) && !IsIdentifier(*out)) {
+    return reader.ErrorAt(key, "\"" + *out + "\" is not a plain SQL identifier (letters, digits, _ and $)");
+  }
+  return Status::OK();
+}
+
 Status ReadSource(YamlReader& root, SourceConfig* source) {
   YamlReader reader;
   bool present = false;
-  if (Status s = root.ReadMap("source", &reader, &present); !s.ok()) return s;
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadMap("source", &reader, &present));
   if (!present) return root.ErrorAt("source", "required key is missing");
+  CRBRIDGE_RETURN_IF_ERROR(reader.ExpectKeys({"type", "url", "slot", "publication", "server_id"}));
 
   std::string type;
-  if (Status s = reader.ReadString("type", true, &type); !s.ok()) return s;
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("type", true, &type));
   if (type == "postgres") {
     source->type = SourceType::kPostgres;
   } else if (type == "mysql") {
@@ -27,22 +48,31 @@ Status ReadSource(YamlReader& root, SourceConfig* source) {
   } else {
     return reader.ErrorAt("type", "expected postgres or mysql, got \"" + type + "\"");
   }
-
-  if (Status s = reader.ReadString("url", true, &source->url); !s.ok()) return s;
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("url", true, &source->url));
   const std::string_view scheme = source->type == SourceType::kPostgres ? "postgres" : "mysql://";
   if (!source->url.starts_with(scheme)) {
     return reader.ErrorAt("url", "a " + type + " source needs a " + std::string(scheme) + "... url");
   }
-  return reader.RejectUnknownKeys();
+  if (source->type == SourceType::kPostgres) {
+    CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "slot", false, &source->slot));
+    CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "publication", false, &source->publication));
+  } else {
+    int64_t server_id = 0;
+    CRBRIDGE_RETURN_IF_ERROR(reader.ReadInteger("server_id", true, 1, 4294967295, &server_id));
+    source->server_id = static_cast<uint32_t>(server_id);
+  }
+  return Status::OK();
 }
 
 Status ReadServer(YamlReader& root, ServerConfig* server) {
   YamlReader reader;
   bool present = false;
-  if (Status s = root.ReadMap("server", &reader, &present); !s.ok() || !present) return s;
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadMap("server", &reader, &present));
+  if (!present) return Status::OK();
+  CRBRIDGE_RETURN_IF_ERROR(reader.ExpectKeys({"listen", "path"}));
 
   std::string listen;
-  if (Status s = reader.ReadString("listen", false, &listen); !s.ok()) return s;
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("listen", false, &listen));
   if (!listen.empty()) {
     const size_t colon = listen.rfind(':');
     const std::string port = colon == std::string::npos ? "" : listen.substr(colon + 1);
@@ -57,16 +87,143 @@ Status ReadServer(YamlReader& root, ServerConfig* server) {
     }
     server->listen_port = static_cast<uint16_t>(number);
   }
-  return reader.RejectUnknownKeys();
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("path", false, &server->path));
+  if (!server->path.starts_with("/")) return reader.ErrorAt("path", "must start with /, got \"" + server->path + "\"");
+  return Status::OK();
+}
+
+Status ReadAuth(YamlReader& root, AuthConfig* auth) {
+  YamlReader reader;
+  bool present = false;
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadMap("auth", &reader, &present));
+  if (!present) return Status::OK();
+  CRBRIDGE_RETURN_IF_ERROR(reader.ExpectKeys({"mode", "jwt"}));
+  std::string mode = "none";
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("mode", false, &mode));
+  if (mode == "none") {
+    auth->mode = AuthMode::kNone;
+  } else if (mode == "jwt") {
+    auth->mode = AuthMode::kJwt;
+  } else {
+    return reader.ErrorAt("mode", "expected none or jwt, got \"" + mode + "\"");
+  }
+  YamlReader jwt;
+  bool has_jwt = false;
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadMap("jwt", &jwt, &has_jwt));
+  if (has_jwt) {
+    CRBRIDGE_RETURN_IF_ERROR(jwt.ExpectKeys({"algorithm", "secret_env", "rooms_claim"}));
+    CRBRIDGE_RETURN_IF_ERROR(jwt.ReadString("algorithm", false, &auth->jwt.algorithm));
+    if (auth->jwt.algorithm != "HS256" && auth->jwt.algorithm != "HS384" && auth->jwt.algorithm != "HS512") {
+      return jwt.ErrorAt("algorithm", "expected HS256, HS384 or HS512, got \"" + auth->jwt.algorithm + "\"");
+    }
+    CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(jwt, "secret_env", false, &auth->jwt.secret_env));
+    CRBRIDGE_RETURN_IF_ERROR(jwt.ReadString("rooms_claim", false, &auth->jwt.rooms_claim));
+    if (auth->jwt.rooms_claim.empty()) return jwt.ErrorAt("rooms_claim", "must not be empty");
+  } else if (auth->mode == AuthMode::kJwt) {
+    return reader.ErrorAt("jwt", "mode jwt needs a jwt section (algorithm, secret_env, rooms_claim)");
+  }
+  return Status::OK();
+}
+
+Status ReadColumnList(YamlReader& table, std::string_view key, bool allow_overrides, std::vector<ColumnMapping>* out) {
+  return table.ReadSequence(key, [&](const YAML::Node& node, const std::string& path) -> Status {
+    ColumnMapping column;
+    if (node.IsScalar()) {
+      YamlReader item = table.Child(node, path);
+      if (!IsIdentifier(node.Scalar())) {
+        return item.ErrorAtNode(node, path, "\"" + node.Scalar() + "\" is not a plain SQL identifier");
+      }
+      column = ColumnMapping{node.Scalar(), node.Scalar()};
+    } else if (allow_overrides && node.IsMap()) {
+      YamlReader item = table.Child(node, path);
+      CRBRIDGE_RETURN_IF_ERROR(item.ExpectKeys({"name", "source"}));
+      CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(item, "name", true, &column.name));
+      column.source = column.name;
+      CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(item, "source", false, &column.source));
+    } else {
+      return table.Child(node, path).ErrorAtNode(
+          node, path, allow_overrides ? "expected a column name or {name, source}" : "expected a column name");
+    }
+    for (const ColumnMapping& seen : *out) {
+      if (seen.name == column.name) return table.Child(node, path).ErrorAtNode(node, path, "column " + column.name + " is listed twice");
+    }
+    out->push_back(std::move(column));
+    return Status::OK();
+  });
+}
+
+Status ReadTable(YamlReader& reader, SourceType type, TableMapping* table) {
+  table->path = reader.path();
+  CRBRIDGE_RETURN_IF_ERROR(reader.ExpectKeys({"name", "source", "room_column", "writable", "columns", "exclude"}));
+  CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "name", true, &table->name));
+  if (table->name.starts_with("crsql_")) return reader.ErrorAt("name", "names starting with crsql_ belong to cr-sqlite");
+  std::string source;
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("source", false, &source));
+  if (source.empty()) source = table->name;
+  const size_t dot = source.find('.');
+  table->source_schema = dot == std::string::npos ? (type == SourceType::kPostgres ? "public" : "") : source.substr(0, dot);
+  table->source_table = dot == std::string::npos ? source : source.substr(dot + 1);
+  if ((dot != std::string::npos && !IsIdentifier(table->source_schema)) || !IsIdentifier(table->source_table)) {
+    return reader.ErrorAt("source", "expected [schema.]table with plain SQL identifiers, got \"" + source + "\"");
+  }
+  std::string room_column;
+  CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "room_column", false, &room_column));
+  if (!room_column.empty()) table->room_column = room_column;
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadBool("writable", &table->writable));
+  CRBRIDGE_RETURN_IF_ERROR(ReadColumnList(reader, "columns", true, &table->columns));
+  std::vector<ColumnMapping> excluded;
+  CRBRIDGE_RETURN_IF_ERROR(ReadColumnList(reader, "exclude", false, &excluded));
+  for (const ColumnMapping& column : excluded) {
+    for (const ColumnMapping& listed : table->columns) {
+      if (listed.source == column.source) {
+        return reader.ErrorAt("exclude", "column " + column.source + " is both listed in columns and excluded");
+      }
+    }
+    table->exclude.push_back(column.source);
+  }
+  return Status::OK();
+}
+
+Status ReadTables(YamlReader& root, SourceType type, std::vector<TableMapping>* tables) {
+  const Status read = root.ReadSequence("tables", [&](const YAML::Node& node, const std::string& path) -> Status {
+    YamlReader reader = root.Child(node, path);
+    if (!node.IsMap()) return reader.ErrorAtNode(node, path, "expected a table: a mapping with at least a name");
+    TableMapping table;
+    CRBRIDGE_RETURN_IF_ERROR(ReadTable(reader, type, &table));
+    for (const TableMapping& seen : *tables) {
+      if (seen.name == table.name) return reader.ErrorAt("name", "table " + table.name + " is mapped twice");
+    }
+    tables->push_back(std::move(table));
+    return Status::OK();
+  });
+  if (!read.ok()) return read;
+  if (tables->empty()) return root.ErrorAt("tables", "at least one table must be mapped");
+  return Status::OK();
+}
+
+Status ReadKafka(YamlReader& root, std::optional<KafkaConfig>* kafka) {
+  YamlReader reader;
+  bool present = false;
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadMap("kafka", &reader, &present));
+  if (!present) return Status::OK();
+  CRBRIDGE_RETURN_IF_ERROR(reader.ExpectKeys({"brokers", "topic"}));
+  KafkaConfig result;
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("brokers", true, &result.brokers));
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("topic", false, &result.topic));
+  if (result.topic.empty()) return reader.ErrorAt("topic", "must not be empty");
+  *kafka = std::move(result);
+  return Status::OK();
 }
 
 Status ReadLog(YamlReader& root, LogConfig* log) {
   YamlReader reader;
   bool present = false;
-  if (Status s = root.ReadMap("log", &reader, &present); !s.ok() || !present) return s;
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadMap("log", &reader, &present));
+  if (!present) return Status::OK();
+  CRBRIDGE_RETURN_IF_ERROR(reader.ExpectKeys({"level"}));
 
   std::string level = "info";
-  if (Status s = reader.ReadString("level", false, &level); !s.ok()) return s;
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("level", false, &level));
   if (level == "debug") {
     log->level = LogLevel::kDebug;
   } else if (level == "info") {
@@ -78,13 +235,31 @@ Status ReadLog(YamlReader& root, LogConfig* log) {
   } else {
     return reader.ErrorAt("level", "expected debug, info, warn or error, got \"" + level + "\"");
   }
-  return reader.RejectUnknownKeys();
+  return Status::OK();
 }
 
 }  // namespace
 
 std::string_view SourceTypeName(SourceType type) {
   return type == SourceType::kPostgres ? "postgres" : "mysql";
+}
+
+std::string TableMapping::QualifiedSource() const {
+  return source_schema.empty() ? source_table : source_schema + "." + source_table;
+}
+
+Status Config::ErrorAt(const std::string& path, std::string_view message) const {
+  std::string key = path;
+  while (!positions.contains(key) && !key.empty()) {
+    const size_t cut = key.find_last_of(".[");
+    key = cut == std::string::npos ? "" : key.substr(0, cut);
+  }
+  std::string out = file;
+  if (const auto it = positions.find(key); it != positions.end()) {
+    out.append(":").append(std::to_string(it->second.line)).append(":").append(std::to_string(it->second.column));
+  }
+  out.append(": ").append(path).append(": ").append(message);
+  return Status::InvalidArgument(out);
 }
 
 Status ParseConfig(std::string_view yaml_text, const std::string& file_name, Config* config) {
@@ -100,12 +275,19 @@ Status ParseConfig(std::string_view yaml_text, const std::string& file_name, Con
 
   Config result;
   result.file = file_name;
-  YamlReader root(result.file, document, "");
-  if (Status s = root.ExpectMap(); !s.ok()) return s;
-  if (Status s = ReadSource(root, &result.source); !s.ok()) return s;
-  if (Status s = ReadServer(root, &result.server); !s.ok()) return s;
-  if (Status s = ReadLog(root, &result.log); !s.ok()) return s;
-  if (Status s = root.RejectUnknownKeys(); !s.ok()) return s;
+  YamlReader root(result.file, document, "", &result.positions);
+  CRBRIDGE_RETURN_IF_ERROR(root.ExpectMap());
+  CRBRIDGE_RETURN_IF_ERROR(root.ExpectKeys(
+      {"source", "metadata_schema", "server", "schema_name", "auth", "tables", "kafka", "log"}));
+  CRBRIDGE_RETURN_IF_ERROR(ReadSource(root, &result.source));
+  CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(root, "metadata_schema", false, &result.metadata_schema));
+  CRBRIDGE_RETURN_IF_ERROR(ReadServer(root, &result.server));
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadString("schema_name", true, &result.schema_name));
+  if (result.schema_name.empty()) return root.ErrorAt("schema_name", "must not be empty");
+  CRBRIDGE_RETURN_IF_ERROR(ReadAuth(root, &result.auth));
+  CRBRIDGE_RETURN_IF_ERROR(ReadTables(root, result.source.type, &result.tables));
+  CRBRIDGE_RETURN_IF_ERROR(ReadKafka(root, &result.kafka));
+  CRBRIDGE_RETURN_IF_ERROR(ReadLog(root, &result.log));
   *config = std::move(result);
   return Status::OK();
 }

@@ -1,5 +1,6 @@
 #include "yaml_reader.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "env_expansion.h"
@@ -21,8 +22,17 @@ std::string FormatConfigError(const std::string& file, const YAML::Mark& mark, s
   return out;
 }
 
-YamlReader::YamlReader(std::string file, YAML::Node node, std::string path)
-    : file_(std::move(file)), node_(std::move(node)), path_(std::move(path)) {}
+YamlReader::YamlReader(std::string file, YAML::Node node, std::string path,
+                       std::map<std::string, ConfigPosition>* positions)
+    : file_(std::move(file)), node_(std::move(node)), path_(std::move(path)), positions_(positions) {
+  if (positions_ != nullptr && !node_.Mark().is_null()) {
+    (*positions_)[path_] = ConfigPosition{node_.Mark().line + 1, node_.Mark().column + 1};
+  }
+}
+
+YamlReader YamlReader::Child(const YAML::Node& node, const std::string& path) const {
+  return YamlReader(file_, node, path, positions_);
+}
 
 std::string YamlReader::ChildPath(std::string_view key) const {
   if (path_.empty()) return std::string(key);
@@ -47,10 +57,39 @@ Status YamlReader::ExpectMap() const {
 }
 
 YAML::Node YamlReader::Lookup(std::string_view key) {
-  consumed_.emplace(key);
   if (!node_.IsMap()) return YAML::Node(YAML::NodeType::Null);
   YAML::Node value = node_[std::string(key)];
-  return value ? value : YAML::Node(YAML::NodeType::Null);
+  if (!value) return YAML::Node(YAML::NodeType::Null);
+  if (positions_ != nullptr) (*positions_)[ChildPath(key)] = ConfigPosition{value.Mark().line + 1, value.Mark().column + 1};
+  return value;
+}
+
+Status YamlReader::ReadBool(std::string_view key, bool* out) {
+  const YAML::Node value = Lookup(key);
+  if (value.IsNull()) return Status::OK();
+  std::string text;
+  CRBRIDGE_RETURN_IF_ERROR(ReadString(key, false, &text));
+  if (text == "true") {
+    *out = true;
+  } else if (text == "false") {
+    *out = false;
+  } else {
+    return ErrorAt(key, "expected true or false, got \"" + text + "\"");
+  }
+  return Status::OK();
+}
+
+Status YamlReader::ReadSequence(std::string_view key,
+                                const std::function<Status(const YAML::Node& node, const std::string& path)>& item) {
+  const YAML::Node value = Lookup(key);
+  if (value.IsNull()) return Status::OK();
+  if (!value.IsSequence()) return ErrorAtNode(value, ChildPath(key), "expected a list");
+  for (size_t i = 0; i < value.size(); ++i) {
+    const std::string path = ChildPath(key) + "[" + std::to_string(i) + "]";
+    if (positions_ != nullptr) (*positions_)[path] = ConfigPosition{value[i].Mark().line + 1, value[i].Mark().column + 1};
+    CRBRIDGE_RETURN_IF_ERROR(item(value[i], path));
+  }
+  return Status::OK();
 }
 
 Status YamlReader::ReadString(std::string_view key, bool required, std::string* out) {
@@ -90,15 +129,43 @@ Status YamlReader::ReadInteger(std::string_view key, bool required, int64_t min,
 Status YamlReader::ReadMap(std::string_view key, YamlReader* out, bool* present) {
   const YAML::Node value = Lookup(key);
   *present = !value.IsNull();
-  *out = YamlReader(file_, value, ChildPath(key));
+  *out = YamlReader(file_, value, ChildPath(key), positions_);
   return out->ExpectMap();
 }
 
-Status YamlReader::RejectUnknownKeys() const {
+namespace {
+
+// Edits (insertions, deletions, substitutions) between two short keys.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+Status YamlReader::ExpectKeys(std::initializer_list<std::string_view> known) const {
   if (!node_.IsMap()) return Status::OK();
   for (const auto& entry : node_) {
     const std::string key = entry.first.Scalar();
-    if (!consumed_.contains(key)) return ErrorAtNode(entry.first, ChildPath(key), "unknown key");
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string message = "unknown key";
+    for (const std::string_view candidate : known) {
+      if (EditDistance(key, candidate) <= 2) {
+        message += "; did you mean " + std::string(candidate) + "?";
+        break;
+      }
+    }
+    return ErrorAtNode(entry.first, ChildPath(key), message);
   }
   return Status::OK();
 }

@@ -1,6 +1,13 @@
 #include "mysql_database.h"
 
+#include <cppconn/connection.h>
+#include <cppconn/driver.h>
+#include <cppconn/exception.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
 #include <mysql.h>
+#include <mysql_driver.h>
 
 #include <memory>
 
@@ -35,7 +42,96 @@ Status Finish(MYSQL* mysql, int status, Resume resume, std::chrono::steady_clock
   return Status::OK();
 }
 
+Status SqlError(const sql::SQLException& e) {
+  return Status::Unavailable("mysql: " + std::string(e.what()) + " (error " + std::to_string(e.getErrorCode()) + ")");
+}
+
 }  // namespace
+
+MysqlDatabase::MysqlDatabase(std::string url) : url_(std::move(url)) {}
+
+MysqlDatabase::~MysqlDatabase() = default;
+
+Status MysqlDatabase::Connection(sql::Connection** conn) {
+  if (conn_ && !conn_->isClosed()) {
+    *conn = conn_.get();
+    return Status::OK();
+  }
+  MysqlUrl url;
+  CRBRIDGE_RETURN_IF_ERROR(ParseMysqlUrl(url_, &url));
+  try {
+    sql::ConnectOptionsMap options;
+    options["hostName"] = sql::SQLString(url.host);
+    options["port"] = static_cast<int>(url.port);
+    options["userName"] = sql::SQLString(url.user);
+    options["password"] = sql::SQLString(url.password);
+    options["OPT_CONNECT_TIMEOUT"] = 10;
+    if (!url.database.empty()) options["schema"] = sql::SQLString(url.database);
+    conn_.reset(sql::mysql::get_driver_instance()->connect(options));
+    *conn = conn_.get();
+    return Status::OK();
+  } catch (const sql::SQLException& e) {
+    conn_.reset();
+    return SqlError(e);
+  }
+}
+
+Status MysqlDatabase::ReadTable(const std::string& schema, const std::string& table, ServerTable* out, bool* found) {
+  sql::Connection* conn = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
+  try {
+    // COLUMN_DEFAULT is NULL only for columns without a default (MariaDB
+    // reports the string 'NULL' for a nullable column's implicit default).
+    std::unique_ptr<sql::PreparedStatement> select(conn->prepareStatement(
+        "SELECT c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE = 'NO', "
+        "       c.COLUMN_DEFAULT IS NOT NULL OR c.EXTRA LIKE '%auto_increment%' OR c.EXTRA LIKE '%GENERATED%', "
+        "       COALESCE(k.ORDINAL_POSITION, 0), DATABASE(), COALESCE(c.COLUMN_DEFAULT, '') "
+        "FROM information_schema.COLUMNS c "
+        "LEFT JOIN information_schema.KEY_COLUMN_USAGE k ON k.TABLE_SCHEMA = c.TABLE_SCHEMA "
+        "  AND k.TABLE_NAME = c.TABLE_NAME AND k.COLUMN_NAME = c.COLUMN_NAME AND k.CONSTRAINT_NAME = 'PRIMARY' "
+        "WHERE c.TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND c.TABLE_NAME = ? "
+        "ORDER BY c.ORDINAL_POSITION"));
+    select->setString(1, schema);
+    select->setString(2, table);
+    std::unique_ptr<sql::ResultSet> rows(select->executeQuery());
+    *out = ServerTable{schema, table, {}};
+    while (rows->next()) {
+      if (out->schema.empty()) out->schema = rows->getString(6);
+      out->columns.push_back(ServerColumn{rows->getString(1), rows->getString(2), false, rows->getBoolean(3),
+                                          rows->getBoolean(4), rows->getInt(5), rows->getString(7)});
+    }
+    *found = !out->columns.empty();
+    return Status::OK();
+  } catch (const sql::SQLException& e) {
+    conn_.reset();
+    return SqlError(e);
+  }
+}
+
+Status MysqlDatabase::CheckSettings(std::vector<std::string>* problems) {
+  sql::Connection* conn = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
+  try {
+    std::unique_ptr<sql::Statement> statement(conn->createStatement());
+    std::unique_ptr<sql::ResultSet> row(statement->executeQuery(
+        "SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_row_metadata"));
+    row->next();
+    if (row->getString(1) != "1") problems->push_back("log_bin is off; capture reads the binary log (log_bin = ON)");
+    const std::pair<std::string, std::string> wanted[] = {
+        {"binlog_format", "ROW"}, {"binlog_row_image", "FULL"}, {"binlog_row_metadata", "FULL"}};
+    for (size_t i = 0; i < std::size(wanted); ++i) {
+      const std::string actual = row->getString(static_cast<uint32_t>(i + 2));
+      if (actual != wanted[i].second) {
+        problems->push_back(wanted[i].first + " is " + actual + "; capture needs " + wanted[i].first + " = " +
+                            wanted[i].second);
+      }
+    }
+    return Status::OK();
+  } catch (const sql::SQLException& e) {
+    conn_.reset();
+    return SqlError(e);
+  }
+}
 
 Status MysqlDatabase::Probe(std::chrono::milliseconds timeout, std::stop_token stop, ServerInfo* info) {
   MysqlUrl url;

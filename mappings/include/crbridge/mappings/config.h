@@ -2,13 +2,17 @@
 //
 // LoadConfigFile reads and checks a file; every error names the file, the
 // line and column, and the key path ("crbridge.yaml:4:9: server.listen:
-// expected host:port"). A Config is an immutable value once loaded and may
-// be read from any thread.
+// expected host:port"). Config::ErrorAt does the same for problems found
+// later, such as a mapped column missing from the live database.
+// A Config is an immutable value once loaded and may be read from any thread.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crbridge/sqlite/status.h"
 
@@ -18,17 +22,65 @@ enum class SourceType { kPostgres, kMysql };
 
 std::string_view SourceTypeName(SourceType type);
 
+// Where a key's value stands in the file, 1-based.
+struct ConfigPosition {
+  int line = 0;
+  int column = 0;
+};
+
 struct SourceConfig {
   SourceType type = SourceType::kPostgres;
   // postgresql://... or mysql://...; ${VAR} is replaced by the environment
   // variable VAR when the file is loaded.
   std::string url;
+  std::string slot = "crbridge";         // postgres: the replication slot
+  std::string publication = "crbridge";  // postgres: the publication
+  uint32_t server_id = 0;                // mysql: the replica server id (required)
 };
 
 struct ServerConfig {
   // The sync WebSocket, /healthz and /metrics share this address.
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
+  std::string path = "/sync";  // the WebSocket's path
+};
+
+enum class AuthMode { kNone, kJwt };
+
+struct JwtConfig {
+  std::string algorithm = "HS256";  // HS256, HS384 or HS512
+  std::string secret_env = "CRBRIDGE_JWT_SECRET";  // the variable holding the key
+  std::string rooms_claim = "rooms";  // the claim listing the rooms granted
+};
+
+struct AuthConfig {
+  AuthMode mode = AuthMode::kNone;
+  JwtConfig jwt;
+};
+
+// One column as clients see it, and the server column it comes from.
+struct ColumnMapping {
+  std::string name;
+  std::string source;
+};
+
+struct TableMapping {
+  std::string name;           // the table clients see
+  std::string source_schema;  // postgres schema, or mysql database ("" = the url's)
+  std::string source_table;
+  std::optional<std::string> room_column;  // a server column
+  bool writable = true;
+  std::vector<ColumnMapping> columns;  // empty: all columns
+  std::vector<std::string> exclude;    // server columns left out
+  std::string path;                    // "tables[1]", for messages
+
+  // "public.todos" (or just "todos" when the schema is the url's default).
+  std::string QualifiedSource() const;
+};
+
+struct KafkaConfig {
+  std::string brokers;
+  std::string topic = "crbridge.changes";
 };
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
@@ -40,8 +92,19 @@ struct LogConfig {
 struct Config {
   std::string file;  // the path it was loaded from, for messages
   SourceConfig source;
+  std::string metadata_schema = "crbridge";
   ServerConfig server;
+  std::string schema_name;  // what clients announce; others are refused
+  AuthConfig auth;
+  std::vector<TableMapping> tables;
+  std::optional<KafkaConfig> kafka;
   LogConfig log;
+  // The position of every key path read ("tables[1].room_column").
+  std::map<std::string, ConfigPosition> positions;
+
+  // InvalidArgument "file:line:column: path: message", positioned at the
+  // key `path` (or at its nearest parent that was in the file).
+  Status ErrorAt(const std::string& path, std::string_view message) const;
 };
 
 // Reads and validates the YAML file at `path`. On success stores the result

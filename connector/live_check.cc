@@ -1,0 +1,11 @@
+#include "crbridge/connector/live_check.h"
+
+namespace crbridge {
+
+Status LiveCheck(const Config& config, std::chrono::milliseconds timeout, ServerInfo* server, ConfigCheck* check) {
+  std::unique_ptr<SourceDatabase> database = NewSourceDatabase(config.source);
+  CRBRIDGE_RETURN_IF_ERROR(database->Probe(timeout, std::stop_token(), server));
+  return CheckConfig(config, *database, check);
+}
+
+}  // namespace crbridge

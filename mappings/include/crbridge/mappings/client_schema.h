@@ -1,0 +1,30 @@
+// The SQLite schema that clients apply: one CREATE TABLE per mapped table
+// (client names, SQLite types, the primary key, NOT NULL with defaults
+// that SQLite can express) and crsql_as_crr for each, plus the schema
+// version a vlcn client announces after applying it with automigrateTo.
+// Stateless functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crbridge/mappings/resolved_table.h"
+
+namespace crbridge {
+
+// The schema text; clients must apply it byte for byte, since its hash is
+// the schema version.
+std::string ClientSchemaSql(const std::vector<ResolvedTable>& tables);
+
+// The vlcn client's schema version of `schema_text`: cryb64 (the 53-bit
+// cyrb53 pair widened to 64 bits) over its UTF-16 code units, as
+// @vlcn.io/xplat-api computes it.
+int64_t SchemaVersion(std::string_view schema_text);
+
+// A server column default as an SQLite literal, when it is a plain
+// constant ("''::text", "0", "false", "'open'"); empty otherwise.
+std::string SqliteDefault(const ColumnType& type, const std::string& server_default);
+
+}  // namespace crbridge
