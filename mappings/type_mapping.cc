@@ -190,7 +190,7 @@ std::string FormatUtc(const ParsedTimestamp& t) {
   const int64_t of_day = total - days * 86400;
   int64_t y = 0, m = 0, d = 0;
   CivilFromDays(days, &y, &m, &d);
-  char buffer[64];
+  char buffer[128];
   std::snprintf(buffer, sizeof buffer, "%04lld-%02lld-%02lld %02lld:%02lld:%02lld", static_cast<long long>(y),
                 static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(of_day / 3600),
                 static_cast<long long>(of_day / 60 % 60), static_cast<long long>(of_day % 60));

@@ -160,7 +160,8 @@ Status YamlReader::ExpectKeys(std::initializer_list<std::string_view> known) con
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     std::string message = "unknown key";
     for (const std::string_view candidate : known) {
-      if (EditDistance(key, candidate) <= 2) {
+      const bool prefix = key.starts_with(candidate) || candidate.starts_with(key);
+      if (prefix || EditDistance(key, candidate) <= std::max<size_t>(2, candidate.size() / 2)) {
         message += "; did you mean " + std::string(candidate) + "?";
         break;
       }

@@ -86,8 +86,9 @@ void ExpectCleanShutdown(RunningDaemon& daemon, int signal_number) {
 }
 
 TEST(DaemonTest, PostgresSourceIsReadyAndShutsDownOnSigterm) {
-  RunningDaemon daemon(ConfigPath("postgres.yaml"), TestDatabases::Get().Postgres().url());
+  RunningDaemon daemon(ConfigPath("postgres.yaml"), TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql"));
   ASSERT_NE(daemon.port(), 0);
+  EXPECT_NE(daemon.process().Output().find("msg=\"mappings checked\""), std::string::npos) << daemon.process().Output();
 
   const HttpResult health = daemon.Get("/healthz");
   EXPECT_EQ(health.status, 200);
@@ -111,7 +112,7 @@ TEST(DaemonTest, PostgresSourceIsReadyAndShutsDownOnSigterm) {
 }
 
 TEST(DaemonTest, MariaDBSourceIsReady) {
-  RunningDaemon daemon(ConfigPath("mysql.yaml"), TestDatabases::Get().MariaDB().url());
+  RunningDaemon daemon(ConfigPath("mysql.yaml"), TestDatabases::Get().NewMariaDBDatabase("todo_app.mysql.sql"));
   const HttpResult ready = daemon.WaitForStatus("/readyz", 200);
   EXPECT_EQ(ready.status, 200) << ready.body;
   EXPECT_NE(ready.body.find("MariaDB 10.11."), std::string::npos) << ready.body;
@@ -135,25 +136,43 @@ TEST(DaemonTest, UnreachableSourceIsLiveButNotReady) {
   ExpectCleanShutdown(daemon, SIGTERM);
 }
 
+TEST(DaemonTest, InvalidMappingsStopStartUpWithTheirProblems) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  setenv("CRBRIDGE_SOURCE_URL", url.c_str(), 1);
+  const std::string config = std::string(CRBRIDGE_SOURCE_DIR) + "/tests/data/broken_configs/01-room-column-typo.yaml";
+  Subprocess crbridge({CRBRIDGE_BINARY, "run", "--config", config});
+  EXPECT_EQ(crbridge.Wait(seconds(30)), 2);
+  EXPECT_NE(crbridge.Output().find("tables[1].room_column: column \\\"lst_id\\\" does not exist in public.todos"),
+            std::string::npos)
+      << crbridge.Output();
+}
+
 TEST(DaemonTest, ListenAddressInUseFailsWithTheAddress) {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor taken(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
   const std::string address = "127.0.0.1:" + std::to_string(taken.local_endpoint().port());
   const std::string config = WriteTempFile("taken.yaml",
-                                           "source:\n  type: postgres\n  url: postgresql://x@127.0.0.1/db\n"
-                                           "server:\n  listen: " + address + "\n");
+                                           "source:\n  type: postgres\n  url: postgresql://x@127.0.0.1:1/db\n"
+                                           "server:\n  listen: " + address + "\nschema_name: s\ntables: [{ name: t }]\n");
   Subprocess crbridge({CRBRIDGE_BINARY, "run", "--config", config});
   EXPECT_EQ(crbridge.Wait(seconds(30)), 1);
   EXPECT_NE(crbridge.Output().find("listen on " + address + ": Address already in use"), std::string::npos)
       << crbridge.Output();
 }
 
-TEST(CliTest, CheckAcceptsAValidConfig) {
-  setenv("CRBRIDGE_SOURCE_URL", "postgresql://app@127.0.0.1/app", 1);
+TEST(CliTest, CheckOfflineAcceptsAValidFile) {
+  setenv("CRBRIDGE_SOURCE_URL", "postgresql://app@127.0.0.1:1/app", 1);
   setenv("CRBRIDGE_LISTEN", "127.0.0.1:8080", 1);
-  Subprocess crbridge({CRBRIDGE_BINARY, "check", "--config", ConfigPath("postgres.yaml")});
+  Subprocess crbridge({CRBRIDGE_BINARY, "check", "--offline", "--config", ConfigPath("postgres.yaml")});
   EXPECT_EQ(crbridge.Wait(seconds(30)), 0);
-  EXPECT_NE(crbridge.Output().find("postgres.yaml: ok"), std::string::npos) << crbridge.Output();
+  EXPECT_NE(crbridge.Output().find("postgres.yaml: ok (the file only"), std::string::npos) << crbridge.Output();
+}
+
+TEST(CliTest, CheckWithAnUnreachableDatabaseExits1) {
+  setenv("CRBRIDGE_SOURCE_URL", "postgresql://app@127.0.0.1:1/app", 1);
+  Subprocess crbridge({CRBRIDGE_BINARY, "check", "--config", ConfigPath("postgres.yaml")});
+  EXPECT_EQ(crbridge.Wait(seconds(30)), 1);
+  EXPECT_NE(crbridge.Output().find("cannot check against the database"), std::string::npos) << crbridge.Output();
 }
 
 TEST(CliTest, CheckOnAMissingFileExits2NamingIt) {
@@ -170,8 +189,8 @@ TEST(CliTest, CheckOnAYamlSyntaxErrorExits2WithFileAndLine) {
 }
 
 TEST(CliTest, RunOnAnInvalidConfigExits2WithTheKey) {
-  const std::string path =
-      WriteTempFile("invalid.yaml", "source:\n  type: postgres\n  url: postgresql://x\nlog:\n  level: loud\n");
+  const std::string path = WriteTempFile(
+      "invalid.yaml", "source:\n  type: postgres\n  url: postgresql://x\nlog:\n  level: loud\nschema_name: s\ntables: [{ name: t }]\n");
   Subprocess crbridge({CRBRIDGE_BINARY, "run", "--config", path});
   EXPECT_EQ(crbridge.Wait(seconds(30)), 2);
   EXPECT_NE(crbridge.Output().find(path + ":5:10: log.level: expected debug, info, warn or error"), std::string::npos)

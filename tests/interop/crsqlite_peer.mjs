@@ -15,6 +15,10 @@
 //                               without one site's (hex site id)
 //   apply   {changes}           merge changes (as `changes` returns them) in
 //                               one transaction
+//   automigrate {schema_name, schema}
+//                               apply a schema the way vlcn apps do
+//                               (automigrateTo); returns the schema name and
+//                               version the client then announces
 //   site                        this database's site id (hex)
 //   quit
 import readline from "node:readline";
@@ -74,6 +78,12 @@ const ops = {
       }
     });
     return {};
+  },
+  async automigrate({ schema_name, schema }) {
+    await db.automigrateTo(schema_name, schema);
+    const stored = await db.execA(
+      `SELECT key, CAST(value AS TEXT) FROM crsql_master WHERE key IN ('schema_name', 'schema_version')`);
+    return Object.fromEntries(stored.map(([key, value]) => [key, value]));
   },
   async site() {
     return { site_id: hex((await db.execA(`SELECT crsql_site_id()`))[0][0]) };

@@ -11,7 +11,10 @@ namespace {
 constexpr const char* kMinimal =
     "source:\n"
     "  type: postgres\n"
-    "  url: postgresql://app@127.0.0.1:5432/app\n";
+    "  url: postgresql://app@127.0.0.1:5432/app\n"
+    "schema_name: todo_app\n"
+    "tables:\n"
+    "  - name: todos\n";
 
 TEST(ConfigTest, MinimalConfigGetsDefaults) {
   Config config;
@@ -21,6 +24,17 @@ TEST(ConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_EQ(config.source.url, "postgresql://app@127.0.0.1:5432/app");
   EXPECT_EQ(config.server.listen_host, "127.0.0.1");
   EXPECT_EQ(config.server.listen_port, 8080);
+  EXPECT_EQ(config.server.path, "/sync");
+  EXPECT_EQ(config.source.slot, "crbridge");
+  EXPECT_EQ(config.source.publication, "crbridge");
+  EXPECT_EQ(config.metadata_schema, "crbridge");
+  EXPECT_EQ(config.auth.mode, AuthMode::kNone);
+  EXPECT_FALSE(config.kafka.has_value());
+  ASSERT_EQ(config.tables.size(), 1u);
+  EXPECT_EQ(config.tables[0].name, "todos");
+  EXPECT_EQ(config.tables[0].QualifiedSource(), "public.todos");
+  EXPECT_TRUE(config.tables[0].writable);
+  EXPECT_FALSE(config.tables[0].room_column.has_value());
   EXPECT_EQ(config.log.level, LogLevel::kInfo);
 }
 
@@ -30,15 +44,52 @@ TEST(ConfigTest, ReadsEveryKey) {
       "source:\n"
       "  type: mysql\n"
       "  url: mysql://app:pw@db:3306/app\n"
+      "  server_id: 77\n"
+      "metadata_schema: shadow\n"
       "server:\n"
       "  listen: \"[::1]:9090\"\n"
+      "  path: /v1/sync\n"
+      "schema_name: notes\n"
+      "auth:\n"
+      "  mode: jwt\n"
+      "  jwt: { algorithm: HS512, secret_env: NOTES_SECRET, rooms_claim: spaces }\n"
+      "tables:\n"
+      "  - name: notes\n"
+      "    source: notes_db.note\n"
+      "    room_column: space_id\n"
+      "    writable: false\n"
+      "    columns: [id, space_id, { name: body, source: text }]\n"
+      "  - name: tags\n"
+      "    exclude: [secret]\n"
+      "kafka:\n"
+      "  brokers: k1:9092,k2:9092\n"
       "log:\n"
       "  level: debug\n",
       "c.yaml", &config);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(config.source.type, SourceType::kMysql);
+  EXPECT_EQ(config.source.server_id, 77u);
+  EXPECT_EQ(config.metadata_schema, "shadow");
   EXPECT_EQ(config.server.listen_host, "::1");
   EXPECT_EQ(config.server.listen_port, 9090);
+  EXPECT_EQ(config.server.path, "/v1/sync");
+  EXPECT_EQ(config.schema_name, "notes");
+  EXPECT_EQ(config.auth.mode, AuthMode::kJwt);
+  EXPECT_EQ(config.auth.jwt.algorithm, "HS512");
+  EXPECT_EQ(config.auth.jwt.secret_env, "NOTES_SECRET");
+  EXPECT_EQ(config.auth.jwt.rooms_claim, "spaces");
+  ASSERT_EQ(config.tables.size(), 2u);
+  EXPECT_EQ(config.tables[0].QualifiedSource(), "notes_db.note");
+  EXPECT_EQ(config.tables[0].room_column, "space_id");
+  EXPECT_FALSE(config.tables[0].writable);
+  ASSERT_EQ(config.tables[0].columns.size(), 3u);
+  EXPECT_EQ(config.tables[0].columns[2].name, "body");
+  EXPECT_EQ(config.tables[0].columns[2].source, "text");
+  EXPECT_EQ(config.tables[1].QualifiedSource(), "tags");
+  EXPECT_EQ(config.tables[1].exclude, std::vector<std::string>{"secret"});
+  ASSERT_TRUE(config.kafka.has_value());
+  EXPECT_EQ(config.kafka->brokers, "k1:9092,k2:9092");
+  EXPECT_EQ(config.kafka->topic, "crbridge.changes");
   EXPECT_EQ(config.log.level, LogLevel::kDebug);
 }
 
@@ -51,7 +102,9 @@ TEST(ConfigTest, ExpandsEnvironmentVariablesInValues) {
       "  type: postgres\n"
       "  url: ${CRBRIDGE_TEST_URL}\n"
       "server:\n"
-      "  listen: ${CRBRIDGE_TEST_LISTEN:-127.0.0.1:0}\n",
+      "  listen: ${CRBRIDGE_TEST_LISTEN:-127.0.0.1:0}\n"
+      "schema_name: s\n"
+      "tables: [{ name: t }]\n",
       "c.yaml", &config);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(config.source.url, "postgresql://from-env@127.0.0.1/app");
@@ -75,6 +128,10 @@ TEST_P(BadConfigTest, NamesFileLineColumnAndKey) {
   EXPECT_EQ(s.message(), GetParam().message);
 }
 
+// Prefix of a valid file; cases add to it or stand alone.
+#define VALID_SOURCE "source:\n  type: postgres\n  url: postgresql://x\n"
+#define VALID_REST "schema_name: s\ntables:\n  - name: todos\n"
+
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadConfigTest,
     ::testing::Values(
@@ -94,18 +151,39 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"source:\n  type: postgres\n  url: [a, b]\n",
                   "crbridge.yaml:3:8: source.url: expected a single value"},
         BadConfig{"source: postgres\n", "crbridge.yaml:1:9: source: expected a mapping of keys to values"},
-        BadConfig{"source:\n  type: postgres\n  url: postgresql://x\n  slot_name: s\n",
-                  "crbridge.yaml:4:3: source.slot_name: unknown key"},
-        BadConfig{"source:\n  type: postgres\n  url: postgresql://x\nsever:\n  listen: x\n",
-                  "crbridge.yaml:4:1: sever: unknown key"},
-        BadConfig{"source:\n  type: postgres\n  url: postgresql://x\nserver:\n  listen: localhost\n",
+        BadConfig{VALID_SOURCE "  slot_name: s\n" VALID_REST,
+                  "crbridge.yaml:4:3: source.slot_name: unknown key; did you mean slot?"},
+        BadConfig{VALID_SOURCE "sever:\n  listen: x\n" VALID_REST,
+                  "crbridge.yaml:4:1: sever: unknown key; did you mean server?"},
+        BadConfig{VALID_SOURCE "server:\n  listen: localhost\n" VALID_REST,
                   "crbridge.yaml:5:11: server.listen: expected host:port with a port from 0 to 65535, got "
                   "\"localhost\""},
-        BadConfig{"source:\n  type: postgres\n  url: postgresql://x\nserver:\n  listen: 127.0.0.1:70000\n",
-                  "crbridge.yaml:5:11: server.listen: expected host:port with a port from 0 to 65535, got "
-                  "\"127.0.0.1:70000\""},
-        BadConfig{"source:\n  type: postgres\n  url: postgresql://x\nlog:\n  level: verbose\n",
-                  "crbridge.yaml:5:10: log.level: expected debug, info, warn or error, got \"verbose\""}));
+        BadConfig{VALID_SOURCE "server:\n  path: sync\n" VALID_REST,
+                  "crbridge.yaml:5:9: server.path: must start with /, got \"sync\""},
+        BadConfig{VALID_SOURCE VALID_REST "log:\n  level: verbose\n",
+                  "crbridge.yaml:8:10: log.level: expected debug, info, warn or error, got \"verbose\""},
+        BadConfig{VALID_SOURCE "schema_name: s\ntables:\n  - name: crsql_x\n",
+                  "crbridge.yaml:6:11: tables[0].name: names starting with crsql_ belong to cr-sqlite"},
+        BadConfig{VALID_SOURCE "schema_name: s\ntables:\n  - todos\n",
+                  "crbridge.yaml:6:5: tables[0]: expected a table: a mapping with at least a name"},
+        BadConfig{VALID_SOURCE "schema_name: s\ntables:\n  - name: t\n    columns: [a, a]\n",
+                  "crbridge.yaml:7:18: tables[0].columns[1]: column a is listed twice"},
+        BadConfig{VALID_SOURCE "schema_name: s\ntables:\n  - name: t\n    columns: [{ name: a, src: b }]\n",
+                  "crbridge.yaml:7:26: tables[0].columns[0].src: unknown key; did you mean source?"},
+        BadConfig{VALID_SOURCE "metadata_schema: \"x y\"\n" VALID_REST,
+                  "crbridge.yaml:4:18: metadata_schema: \"x y\" is not a plain SQL identifier (letters, digits, _ and $)"},
+        BadConfig{VALID_SOURCE VALID_REST "auth:\n  mode: jwt\n  jwt: { algorithm: RS256 }\n",
+                  "crbridge.yaml:9:21: auth.jwt.algorithm: expected HS256, HS384 or HS512, got \"RS256\""},
+        BadConfig{VALID_SOURCE VALID_REST "kafka:\n  topic: t\n",
+                  "crbridge.yaml:8:3: kafka.brokers: required key is missing"}));
+
+TEST(ConfigTest, LaterErrorsPointAtTheKeyOrItsNearestParent) {
+  Config config;
+  ASSERT_TRUE(ParseConfig(kMinimal, "crbridge.yaml", &config).ok());
+  EXPECT_EQ(config.ErrorAt("tables[0].name", "x").message(), "crbridge.yaml:6:11: tables[0].name: x");
+  EXPECT_EQ(config.ErrorAt("tables[0].room_column", "no such column").message(),
+            "crbridge.yaml:6:5: tables[0].room_column: no such column");
+}
 
 TEST(ConfigTest, MissingFileIsAnIOErrorNamingIt) {
   Config config;
