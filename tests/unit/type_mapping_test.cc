@@ -1,0 +1,255 @@
+// Every row of the type mapping (mappings/type_mapping.h), both directions,
+// for both dialects, as tables of input and expected output.
+#include "crbridge/mappings/type_mapping.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+namespace crbridge {
+namespace {
+
+constexpr SourceType kPg = SourceType::kPostgres;
+constexpr SourceType kMy = SourceType::kMysql;
+
+ColumnType Classify(SourceType source, const std::string& type, bool is_enum = false) {
+  ServerColumn column;
+  column.name = "c";
+  column.type = type;
+  column.is_enum = is_enum;
+  ColumnType out;
+  const Status s = ClassifyColumn(source, column, &out);
+  EXPECT_TRUE(s.ok()) << type << ": " << s.ToString();
+  return out;
+}
+
+struct ClassifyCase {
+  SourceType source;
+  const char* type;
+  ValueKind kind;
+  const char* sqlite;
+};
+
+TEST(TypeMappingTest, ClassifiesEveryServerType) {
+  const ClassifyCase cases[] = {
+      {kPg, "smallint", ValueKind::kInteger, "INTEGER"},
+      {kPg, "integer", ValueKind::kInteger, "INTEGER"},
+      {kPg, "bigint", ValueKind::kInteger, "INTEGER"},
+      {kPg, "boolean", ValueKind::kBoolean, "INTEGER"},
+      {kPg, "real", ValueKind::kReal, "REAL"},
+      {kPg, "double precision", ValueKind::kReal, "REAL"},
+      {kPg, "numeric(10,2)", ValueKind::kDecimal, "TEXT"},
+      {kPg, "numeric", ValueKind::kDecimal, "TEXT"},
+      {kPg, "text", ValueKind::kText, "TEXT"},
+      {kPg, "character varying(20)", ValueKind::kText, "TEXT"},
+      {kPg, "character(3)", ValueKind::kText, "TEXT"},
+      {kPg, "citext", ValueKind::kText, "TEXT"},
+      {kPg, "bytea", ValueKind::kBlob, "BLOB"},
+      {kPg, "uuid", ValueKind::kUuid, "TEXT"},
+      {kPg, "date", ValueKind::kDate, "TEXT"},
+      {kPg, "timestamp without time zone", ValueKind::kTimestamp, "TEXT"},
+      {kPg, "timestamp(3) without time zone", ValueKind::kTimestamp, "TEXT"},
+      {kPg, "timestamp with time zone", ValueKind::kTimestampTz, "TEXT"},
+      {kPg, "time without time zone", ValueKind::kServerText, "TEXT"},
+      {kPg, "interval", ValueKind::kServerText, "TEXT"},
+      {kPg, "json", ValueKind::kJson, "TEXT"},
+      {kPg, "jsonb", ValueKind::kJson, "TEXT"},
+      {kPg, "integer[]", ValueKind::kServerText, "TEXT"},
+      {kPg, "inet", ValueKind::kServerText, "TEXT"},
+      {kMy, "tinyint(1)", ValueKind::kBoolean, "INTEGER"},
+      {kMy, "tinyint(4)", ValueKind::kInteger, "INTEGER"},
+      {kMy, "smallint(5) unsigned", ValueKind::kInteger, "INTEGER"},
+      {kMy, "mediumint(9)", ValueKind::kInteger, "INTEGER"},
+      {kMy, "int(11)", ValueKind::kInteger, "INTEGER"},
+      {kMy, "bigint(20) unsigned", ValueKind::kInteger, "INTEGER"},
+      {kMy, "year(4)", ValueKind::kInteger, "INTEGER"},
+      {kMy, "float", ValueKind::kReal, "REAL"},
+      {kMy, "double", ValueKind::kReal, "REAL"},
+      {kMy, "decimal(10,2)", ValueKind::kDecimal, "TEXT"},
+      {kMy, "varchar(64)", ValueKind::kText, "TEXT"},
+      {kMy, "char(3)", ValueKind::kText, "TEXT"},
+      {kMy, "longtext", ValueKind::kText, "TEXT"},
+      {kMy, "enum('a','b')", ValueKind::kText, "TEXT"},
+      {kMy, "set('x','y')", ValueKind::kText, "TEXT"},
+      {kMy, "binary(16)", ValueKind::kBlob, "BLOB"},
+      {kMy, "varbinary(255)", ValueKind::kBlob, "BLOB"},
+      {kMy, "blob", ValueKind::kBlob, "BLOB"},
+      {kMy, "uuid", ValueKind::kUuid, "TEXT"},
+      {kMy, "date", ValueKind::kDate, "TEXT"},
+      {kMy, "datetime(6)", ValueKind::kTimestamp, "TEXT"},
+      {kMy, "timestamp(6)", ValueKind::kTimestampTz, "TEXT"},
+      {kMy, "time(3)", ValueKind::kServerText, "TEXT"},
+      {kMy, "json", ValueKind::kJson, "TEXT"},
+  };
+  for (const ClassifyCase& c : cases) {
+    const ColumnType type = Classify(c.source, c.type);
+    EXPECT_EQ(type.kind, c.kind) << c.type;
+    EXPECT_EQ(type.SqliteType(), c.sqlite) << c.type;
+  }
+  EXPECT_EQ(Classify(kPg, "mood", /*is_enum=*/true).kind, ValueKind::kServerText);
+}
+
+TEST(TypeMappingTest, RefusesTypesThatCannotRoundTrip) {
+  for (const auto& [source, type] : std::vector<std::pair<SourceType, std::string>>{
+           {kPg, "money"}, {kMy, "bit(8)"}, {kMy, "geometry"}, {kMy, "point"}}) {
+    ServerColumn column{"c", type, false, false, false, 0, ""};
+    ColumnType out;
+    const Status s = ClassifyColumn(source, column, &out);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << type;
+    EXPECT_NE(s.message().find(type == "money" ? "money" : type), std::string::npos) << s.message();
+  }
+}
+
+struct ReadCase {
+  SourceType source;
+  const char* type;
+  std::string server_text;
+  Value expected;
+};
+
+TEST(TypeMappingTest, ServerTextBecomesTheCanonicalValue) {
+  const ReadCase cases[] = {
+      {kPg, "integer", "-42", Value::Integer(-42)},
+      {kPg, "bigint", "9223372036854775807", Value::Integer(INT64_MAX)},
+      {kPg, "boolean", "t", Value::Integer(1)},
+      {kPg, "boolean", "f", Value::Integer(0)},
+      {kPg, "double precision", "1.5", Value::Float(1.5)},
+      {kPg, "real", "-0.25", Value::Float(-0.25)},
+      {kPg, "double precision", "Infinity", Value::Float(INFINITY)},
+      {kPg, "numeric(10,2)", "12.50", Value::Text("12.50")},
+      {kPg, "text", "héllo", Value::Text("héllo")},
+      {kPg, "character(3)", "ab ", Value::Text("ab ")},
+      {kPg, "bytea", "\\x00ff10", Value::BlobValue({0x00, 0xff, 0x10})},
+      {kPg, "bytea", "\\x", Value::BlobValue({})},
+      {kPg, "uuid", "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", Value::Text("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")},
+      {kPg, "date", "2024-02-29", Value::Text("2024-02-29")},
+      {kPg, "timestamp without time zone", "2024-01-02 03:04:05.123456", Value::Text("2024-01-02T03:04:05.123456")},
+      {kPg, "timestamp without time zone", "2024-01-02 03:04:05", Value::Text("2024-01-02T03:04:05")},
+      {kPg, "timestamp with time zone", "2024-01-02 03:04:05.5+00", Value::Text("2024-01-02T03:04:05.5Z")},
+      {kPg, "time without time zone", "13:14:15", Value::Text("13:14:15")},
+      {kPg, "interval", "1 day 02:00:00", Value::Text("1 day 02:00:00")},
+      {kPg, "jsonb", "{\"a\": 1, \"b\": [true, null]}", Value::Text("{\"a\": 1, \"b\": [true, null]}")},
+      {kPg, "integer[]", "{1,2,3}", Value::Text("{1,2,3}")},
+      {kMy, "tinyint(1)", "1", Value::Integer(1)},
+      {kMy, "tinyint(1)", "0", Value::Integer(0)},
+      {kMy, "bigint(20) unsigned", "9223372036854775807", Value::Integer(INT64_MAX)},
+      {kMy, "double", "2.5", Value::Float(2.5)},
+      {kMy, "decimal(10,2)", "0.05", Value::Text("0.05")},
+      {kMy, "enum('open','done')", "done", Value::Text("done")},
+      {kMy, "set('x','y')", "x,y", Value::Text("x,y")},
+      {kMy, "varbinary(8)", std::string("\x00\xff", 2), Value::BlobValue({0x00, 0xff})},
+      {kMy, "date", "2024-02-29", Value::Text("2024-02-29")},
+      {kMy, "datetime(6)", "2024-01-02 03:04:05.500000", Value::Text("2024-01-02T03:04:05.500000")},
+      {kMy, "timestamp(6)", "2024-01-02 03:04:05.500000", Value::Text("2024-01-02T03:04:05.500000Z")},
+      {kMy, "time", "-01:02:03", Value::Text("-01:02:03")},
+      {kMy, "json", "{\"a\": 1}", Value::Text("{\"a\": 1}")},
+  };
+  for (const ReadCase& c : cases) {
+    Value value;
+    const Status s = FromServerText(Classify(c.source, c.type), c.server_text, &value);
+    ASSERT_TRUE(s.ok()) << c.type << " " << c.server_text << ": " << s.ToString();
+    EXPECT_EQ(value, c.expected) << c.type << " " << c.server_text << " -> " << value.ToSql();
+  }
+}
+
+TEST(TypeMappingTest, ServerValuesThatDoNotFitAreErrorsNotWraps) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"bigint(20) unsigned", "18446744073709551615"},
+      {"int(11)", "12x"},
+      {"tinyint(1)", "maybe"},
+      {"double", "NaN"},
+  };
+  for (const auto& [type, text] : bad) {
+    Value value;
+    EXPECT_EQ(FromServerText(Classify(kMy, type), text, &value).code(), Status::Code::kCorruption) << type << " " << text;
+  }
+  Value value;
+  EXPECT_EQ(FromServerText(Classify(kPg, "bytea"), "\\x0g", &value).code(), Status::Code::kCorruption);
+}
+
+struct WriteCase {
+  SourceType source;
+  const char* type;
+  Value client;
+  const char* parameter;  // nullptr: refused
+};
+
+TEST(TypeMappingTest, ClientValuesBecomeServerParametersOrClearErrors) {
+  const WriteCase cases[] = {
+      {kPg, "integer", Value::Integer(7), "7"},
+      {kPg, "integer", Value::Float(7.0), "7"},  // JavaScript numbers arrive as floats
+      {kPg, "integer", Value::Float(7.5), nullptr},
+      {kPg, "integer", Value::Text("7"), nullptr},
+      {kPg, "smallint", Value::Integer(40000), nullptr},
+      {kPg, "integer", Value::Integer(2147483648), nullptr},
+      {kPg, "bigint", Value::Integer(INT64_MIN), "-9223372036854775808"},
+      {kPg, "boolean", Value::Integer(1), "true"},
+      {kPg, "boolean", Value::Float(0.0), "false"},
+      {kPg, "boolean", Value::Integer(2), nullptr},
+      {kPg, "double precision", Value::Float(0.1), "0.10000000000000001"},
+      {kPg, "double precision", Value::Integer(3), "3"},
+      {kPg, "double precision", Value::Text("x"), nullptr},
+      {kPg, "numeric(10,2)", Value::Text("12.5"), "12.5"},
+      {kPg, "numeric(10,2)", Value::Integer(12), "12"},
+      {kPg, "numeric(10,2)", Value::Text("12,5"), nullptr},
+      {kPg, "text", Value::Text("héllo"), "héllo"},
+      {kPg, "text", Value::Integer(5), "5"},
+      {kPg, "text", Value::BlobValue({1}), nullptr},
+      {kPg, "bytea", Value::BlobValue({0x00, 0xff}), "\\x00ff"},
+      {kPg, "bytea", Value::Text("abc"), nullptr},
+      {kPg, "uuid", Value::Text("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
+      {kPg, "uuid", Value::Text("not-a-uuid"), nullptr},
+      {kPg, "date", Value::Text("2024-02-29"), "2024-02-29"},
+      {kPg, "date", Value::Text("29/02/2024"), nullptr},
+      {kPg, "timestamp without time zone", Value::Text("2024-01-02T03:04:05.25"), "2024-01-02 03:04:05.25"},
+      {kPg, "timestamp without time zone", Value::Text("2024-01-02T03:04:05Z"), nullptr},
+      {kPg, "timestamp with time zone", Value::Text("2024-01-02T03:04:05Z"), "2024-01-02 03:04:05+00"},
+      {kPg, "timestamp with time zone", Value::Text("2024-01-02T01:30:00-02:00"), "2024-01-02 03:30:00+00"},
+      {kPg, "timestamp with time zone", Value::Text("2024-01-01T23:00:00.5+0100"), "2024-01-01 22:00:00.5+00"},
+      {kPg, "timestamp with time zone", Value::Text("2024-03-01T00:30:00+01:00"), "2024-02-29 23:30:00+00"},
+      {kPg, "timestamp with time zone", Value::Integer(1700000000), nullptr},
+      {kPg, "interval", Value::Text("1 day"), "1 day"},
+      {kPg, "jsonb", Value::Text("{\"a\":1}"), "{\"a\":1}"},
+      {kPg, "jsonb", Value::Integer(1), nullptr},
+      {kMy, "tinyint(1)", Value::Integer(1), "1"},
+      {kMy, "tinyint(1)", Value::Integer(0), "0"},
+      {kMy, "tinyint(4)", Value::Integer(-128), "-128"},
+      {kMy, "tinyint(4)", Value::Integer(128), nullptr},
+      {kMy, "int(10) unsigned", Value::Integer(-1), nullptr},
+      {kMy, "bigint(20) unsigned", Value::Integer(INT64_MAX), "9223372036854775807"},
+      {kMy, "double", Value::Float(INFINITY), nullptr},
+      {kMy, "decimal(10,2)", Value::Text("-0.05"), "-0.05"},
+      {kMy, "enum('open','done')", Value::Text("done"), "done"},
+      {kMy, "varbinary(8)", Value::BlobValue({0x00, 0xff}), "\x00\xff"},
+      {kMy, "datetime(6)", Value::Text("2024-01-02T03:04:05.5"), "2024-01-02 03:04:05.5"},
+      {kMy, "timestamp(6)", Value::Text("2024-01-02T05:04:05+02:00"), "2024-01-02 03:04:05"},
+      {kMy, "json", Value::Text("[1,2]"), "[1,2]"},
+  };
+  for (const WriteCase& c : cases) {
+    ServerParameter parameter;
+    const Status s = ToServerParameter(c.source, Classify(c.source, c.type), c.client, "todos.c", &parameter);
+    if (c.parameter == nullptr) {
+      EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << c.type << " " << c.client.ToSql();
+      EXPECT_TRUE(s.message().starts_with("todos.c: cannot store " + c.client.ToSql().substr(0, 20)))
+          << s.message();
+      EXPECT_NE(s.message().find(c.type), std::string::npos) << s.message();
+      continue;
+    }
+    ASSERT_TRUE(s.ok()) << c.type << " " << c.client.ToSql() << ": " << s.ToString();
+    EXPECT_FALSE(parameter.is_null);
+    const std::string expected = std::string(c.parameter, c.source == kMy && std::string(c.type).starts_with("varbinary") ? 2 : std::strlen(c.parameter));
+    EXPECT_EQ(parameter.text, expected) << c.type << " " << c.client.ToSql();
+  }
+}
+
+TEST(TypeMappingTest, NullIsANullParameterForEveryType) {
+  for (const char* type : {"integer", "text", "bytea", "timestamp with time zone", "jsonb"}) {
+    ServerParameter parameter;
+    ASSERT_TRUE(ToServerParameter(kPg, Classify(kPg, type), Value::Null(), "t.c", &parameter).ok());
+    EXPECT_TRUE(parameter.is_null) << type;
+  }
+}
+
+}  // namespace
+}  // namespace crbridge
