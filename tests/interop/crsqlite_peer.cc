@@ -126,6 +126,11 @@ void CrSqlitePeer::Apply(const Changeset& changes) {
   Call({{"op", "apply"}, {"changes", list}});
 }
 
+std::pair<std::string, int64_t> CrSqlitePeer::Automigrate(const std::string& schema_name, const std::string& schema) {
+  const nlohmann::json reply = Call({{"op", "automigrate"}, {"schema_name", schema_name}, {"schema", schema}});
+  return {reply["schema_name"].get<std::string>(), std::stoll(reply["schema_version"].get<std::string>())};
+}
+
 SiteId CrSqlitePeer::site_id() { return SiteFromHex(Call({{"op", "site"}})["site_id"].get<std::string>()); }
 
 }  // namespace crbridge::testing

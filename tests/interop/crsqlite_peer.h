@@ -33,6 +33,9 @@ class CrSqlitePeer {
   Changeset Changes(int64_t since, const std::optional<SiteId>& exclude);
   void Apply(const Changeset& changes);
   SiteId site_id();
+  // Applies `schema` as vlcn apps do (automigrateTo); returns the schema
+  // name and version the client then announces.
+  std::pair<std::string, int64_t> Automigrate(const std::string& schema_name, const std::string& schema);
 
  private:
   nlohmann::json Call(nlohmann::json request);
