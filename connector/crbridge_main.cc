@@ -8,6 +8,7 @@
 #include "crbridge/connector/live_check.h"
 #include "crbridge/mappings/client_schema.h"
 #include "crbridge/mappings/config.h"
+#include "crbridge/mappings/type_mapping.h"
 
 namespace {
 
@@ -53,10 +54,35 @@ int Check(const crbridge::Config& config, bool offline) {
   return 0;
 }
 
-int Schema(const crbridge::Config& config) {
+// A client joins one room; its id must be able to match the room column of
+// every table that has one, or that client could never see a row there.
+int CheckRoom(const crbridge::Config& config, const crbridge::ConfigCheck& check, const std::string& room) {
+  int code = 0;
+  for (const crbridge::ResolvedTable& table : check.tables) {
+    if (!table.room_column) continue;
+    // The room id, read as a value of the column, must be one the column holds.
+    const crbridge::ResolvedColumn& column = table.columns[*table.room_column];
+    crbridge::Value value;
+    crbridge::ServerParameter parameter;
+    const bool matches =
+        crbridge::FromServerText(column.type, room, &value).ok() &&
+        crbridge::ToServerParameter(config.source.type, column.type, value, table.mapping->name, &parameter).ok();
+    if (!matches) {
+      std::cerr << "crbridge: room \"" << room << "\" can never match " << table.mapping->name << "." << column.name
+                << " (" << column.type.server_type << ")\n";
+      code = kExitUsage;
+    }
+  }
+  return code;
+}
+
+int Schema(const crbridge::Config& config, const std::string& room) {
   crbridge::ServerInfo server;
   crbridge::ConfigCheck check;
   if (const int code = LiveCheckOrReport(config, &server, &check); code != 0) return code;
+  if (!room.empty()) {
+    if (const int code = CheckRoom(config, check, room); code != 0) return code;
+  }
   const std::string sql = crbridge::ClientSchemaSql(check.tables);
   std::cout << sql;
   std::cerr << "schema " << config.schema_name << " version " << crbridge::SchemaVersion(sql)
@@ -81,8 +107,11 @@ int main(int argc, char** argv) {
   check->add_option("-c,--config", config_path, "The YAML config file")->required();
   check->add_flag("--offline", offline, "Check the file only, without connecting to the database");
 
+  std::string room;
   auto* schema = app.add_subcommand("schema", "Print the SQLite schema clients apply, and its schema version");
   schema->add_option("-c,--config", config_path, "The YAML config file")->required();
+  schema->add_option("--room", room,
+                     "Also check that a client of this room can match the room column of every table");
 
   try {
     app.parse(argc, argv);
@@ -99,7 +128,7 @@ int main(int argc, char** argv) {
   crbridge::Config config;
   if (int code = LoadOrReport(config_path, &config); code != 0) return code;
   if (check->parsed()) return Check(config, offline);
-  if (schema->parsed()) return Schema(config);
+  if (schema->parsed()) return Schema(config, room);
 
   const crbridge::Status status = crbridge::RunDaemon(config);
   if (status.code() == crbridge::Status::Code::kInvalidArgument) return kExitUsage;

@@ -76,6 +76,30 @@ TEST(ConfigCheckTest, EveryBrokenConfigFailsWithItsExpectedLine) {
   }
 }
 
+// Servers that cannot feed capture are refused, one line per setting,
+// positioned at the source url.
+TEST(ConfigCheckTest, MisconfiguredServersAreReported) {
+  const DatabaseServer postgres(ServerKind::kPostgres, "-c wal_level=replica");
+  const CliRun pg = Crbridge({"check", "--config", std::string(CRBRIDGE_SOURCE_DIR) + "/configs/postgres.yaml"},
+                             CreateDatabase(postgres, 1, "todo_app.postgres.sql"));
+  EXPECT_EQ(pg.exit_code, 2) << pg.output;
+  EXPECT_NE(pg.output.find("postgres.yaml:11:8: source.url: wal_level is replica; logical replication needs "
+                           "wal_level = logical (and a restart)\n"),
+            std::string::npos)
+      << pg.output;
+
+  const DatabaseServer mariadb(ServerKind::kMariaDB, "--binlog-format=MIXED --binlog-row-image=MINIMAL");
+  const CliRun my = Crbridge({"check", "--config", std::string(CRBRIDGE_SOURCE_DIR) + "/configs/mysql.yaml"},
+                             CreateDatabase(mariadb, 1, "todo_app.mysql.sql"));
+  EXPECT_EQ(my.exit_code, 2) << my.output;
+  EXPECT_NE(my.output.find("mysql.yaml:8:8: source.url: binlog_format is MIXED; capture needs binlog_format = ROW\n"),
+            std::string::npos)
+      << my.output;
+  EXPECT_NE(my.output.find("source.url: binlog_row_image is MINIMAL; capture needs binlog_row_image = FULL\n"),
+            std::string::npos)
+      << my.output;
+}
+
 // The client schema of the example app, the same from either database.
 constexpr const char* kTodoAppSchema = R"(CREATE TABLE IF NOT EXISTS "todo_lists" (
   "id" TEXT NOT NULL,
@@ -108,6 +132,23 @@ TEST(ConfigCheckTest, SchemaPrintsTheClientSchemaAndItsVersion) {
                                TestDatabases::Get().NewMariaDBDatabase("todo_app.mysql.sql"));
   EXPECT_EQ(mariadb.exit_code, 0) << mariadb.output;
   EXPECT_TRUE(mariadb.output.starts_with(kTodoAppSchema)) << mariadb.output;
+}
+
+TEST(ConfigCheckTest, SchemaForARoomChecksTheRoomCanMatchEveryRoomColumn) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const std::string config = std::string(CRBRIDGE_SOURCE_DIR) + "/configs/postgres.yaml";
+  const CliRun text_room = Crbridge({"schema", "--config", config, "--room", "list-1"}, url);
+  EXPECT_EQ(text_room.exit_code, 0) << text_room.output;
+  EXPECT_TRUE(text_room.output.starts_with(kTodoAppSchema)) << text_room.output;
+
+  // A room column of another type: the room id must read as one of its values.
+  const std::string path = ::testing::TempDir() + "/boolean_room.yaml";
+  std::ofstream(path) << "source:\n  type: postgres\n  url: ${CRBRIDGE_SOURCE_URL}\nschema_name: s\ntables:\n"
+                         "  - name: todos\n    columns: [id, list_id, title, done]\n    room_column: done\n";
+  EXPECT_EQ(Crbridge({"schema", "--config", path, "--room", "t"}, url).exit_code, 0);
+  const CliRun refused = Crbridge({"schema", "--config", path, "--room", "list-1"}, url);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_EQ(refused.output, "crbridge: room \"list-1\" can never match todos.done (boolean)\n");
 }
 
 }  // namespace
