@@ -1,16 +1,9 @@
 #include "crbridge/mappings/client_schema.h"
 
+#include "crbridge/sqlite/sql_quote.h"
+
 namespace crbridge {
 namespace {
-
-std::string Quote(std::string_view name) {
-  std::string out = "\"";
-  for (const char c : name) {
-    out += c;
-    if (c == '"') out += '"';
-  }
-  return out + "\"";
-}
 
 // UTF-16 code units of UTF-8 text, as JavaScript's charCodeAt sees them.
 // Invalid bytes count as U+FFFD, as TextDecoder would make them.
@@ -92,14 +85,14 @@ std::string SqliteDefault(const ColumnType& type, const std::string& server_defa
 std::string ClientSchemaSql(const std::vector<ResolvedTable>& tables) {
   std::string sql;
   for (const ResolvedTable& table : tables) {
-    sql += "CREATE TABLE IF NOT EXISTS " + Quote(table.mapping->name) + " (\n";
+    sql += "CREATE TABLE IF NOT EXISTS " + QuoteIdentifier(table.mapping->name) + " (\n";
     std::string key;
     for (size_t i = 0; i < table.columns.size(); ++i) {
       const ResolvedColumn& column = table.columns[i];
-      sql += "  " + Quote(column.name) + " " + std::string(column.type.SqliteType());
+      sql += "  " + QuoteIdentifier(column.name) + " " + std::string(column.type.SqliteType());
       if (i < table.pk_count) {
         sql += " NOT NULL";
-        key += (key.empty() ? "" : ", ") + Quote(column.name);
+        key += (key.empty() ? "" : ", ") + QuoteIdentifier(column.name);
       } else if (const std::string literal = SqliteDefault(column.type, column.server.default_expression);
                  !literal.empty()) {
         // cr-sqlite can restore a NOT NULL column on merge only when it has a default.
@@ -108,7 +101,7 @@ std::string ClientSchemaSql(const std::vector<ResolvedTable>& tables) {
       sql += ",\n";
     }
     sql += "  PRIMARY KEY (" + key + ")\n);\n";
-    sql += "SELECT crsql_as_crr('" + table.mapping->name + "');\n";
+    sql += "SELECT crsql_as_crr(" + QuoteLiteral(table.mapping->name) + ");\n";
   }
   return sql;
 }

@@ -1,5 +1,7 @@
 #include "crbridge/sqlite/value.h"
 
+#include "crbridge/sqlite/sql_quote.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -51,14 +53,7 @@ std::string Value::ToSql() const {
       std::snprintf(buffer, sizeof buffer, "%.17g", real());
       return buffer;
     }
-    case StorageClass::kText: {
-      std::string out = "'";
-      for (const char c : text()) {
-        out += c;
-        if (c == '\'') out += '\'';
-      }
-      return out + "'";
-    }
+    case StorageClass::kText: return QuoteLiteral(text());
     case StorageClass::kBlob: {
       static constexpr char kHex[] = "0123456789ABCDEF";
       std::string out = "X'";

@@ -24,15 +24,6 @@ std::vector<std::string> Prefixed(const std::vector<std::string>& columns, const
   return out;
 }
 
-std::string SqlString(const std::string& text) {
-  std::string out = "'";
-  for (const char c : text) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
-}
-
 }  // namespace
 
 std::string CrrTable::PkColumnList() const { return Join(Prefixed(pk_columns, ""), ", "); }
@@ -82,7 +73,7 @@ std::string CrrTableDdl(const CrrTable& t) {
   const std::string pks = QuoteIdentifier(t.pks_table());
   const std::string clock = QuoteIdentifier(t.clock_table());
   const std::string pk_list = t.PkColumnList();
-  const std::string table_arg = SqlString(t.name);
+  const std::string table_arg = QuoteLiteral(t.name);
 
   std::string sql;
   sql += "CREATE TABLE IF NOT EXISTS " + pks + " (__crsql_key INTEGER PRIMARY KEY, " + pk_list + ");\n";
@@ -123,11 +114,11 @@ std::string ChangesViewDdl(const std::vector<CrrTable>& tables) {
     std::string val = "NULL";
     if (!t.value_columns.empty()) {
       val = "CASE c.col_name";
-      for (const std::string& c : t.value_columns) val += " WHEN " + SqlString(c) + " THEN b." + QuoteIdentifier(c);
+      for (const std::string& c : t.value_columns) val += " WHEN " + QuoteLiteral(c) + " THEN b." + QuoteIdentifier(c);
       val += " END";
     }
     selects.push_back(
-        "SELECT " + SqlString(t.name) + " AS \"table\", crsql_pack_columns(" +
+        "SELECT " + QuoteLiteral(t.name) + " AS \"table\", crsql_pack_columns(" +
         Join(Prefixed(t.pk_columns, "p."), ", ") + ") AS pk, c.col_name AS cid, " + val +
         " AS val, c.col_version AS col_version, c.db_version AS db_version, "
         "(SELECT s.site_id FROM crsql_site_id s WHERE s.ordinal = c.site_id) AS site_id, "

@@ -88,13 +88,4 @@ Status ExecSql(sqlite3* db, const std::string& sql) {
   return Status::OK();
 }
 
-std::string QuoteIdentifier(std::string_view name) {
-  std::string out = "\"";
-  for (const char c : name) {
-    out += c;
-    if (c == '"') out += '"';
-  }
-  return out + "\"";
-}
-
 }  // namespace crbridge

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "crbridge/sqlite/sql_quote.h"
 #include "crbridge/sqlite/status.h"
 #include "crbridge/sqlite/value.h"
 #include "sqlite_api.h"
@@ -52,8 +53,5 @@ Status ExecSql(sqlite3* db, const std::string& sql);
 
 // Reads a value of the current row of `stmt`, or a function argument.
 Value ValueFromSqlite(sqlite3_value* value);
-
-// "name" quoted as an SQL identifier.
-std::string QuoteIdentifier(std::string_view name);
 
 }  // namespace crbridge
