@@ -1,0 +1,83 @@
+// PostgresClockStore: crbridge's shadow tables in a Postgres database (the
+// metadata schema of docs/server-side.md): the server's site id, the
+// db_version counter, the clock table of each mapped table and the tracked
+// versions of client sites, created and upgraded by Open. Writes go through
+// Write, one transaction each, which holds the next db_version (handed out
+// in commit order). The store that writes app tables (the merge writer) is
+// marked with crbridge's replication origin so that capture recognises its
+// transactions; Postgres lets one session at a time use an origin, so there
+// is one such writer per database. Not thread-safe: one store per thread
+// (each has its own connection).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "crbridge/mappings/resolved_table.h"
+#include "crbridge/sqlite/change.h"
+#include "crbridge/sqlite/status.h"
+
+namespace crbridge {
+
+// How far the server has applied a client site's changes (vlcn "last seen").
+struct PeerVersion {
+  int64_t version = 0;
+  int64_t seq = 0;
+};
+
+class PostgresClockStore {
+ public:
+  // Whether this store's transactions carry crbridge's replication origin.
+  enum class Marking { kOrigin, kNone };
+
+  // The shadow schema's current version; Open upgrades older ones.
+  static constexpr int kSchemaVersion = 1;
+
+  // Connects to `url`, creates or upgrades the metadata schema
+  // `metadata_schema` and the clock table of each of `tables` (idempotent),
+  // creates the replication origin (and with kOrigin takes it for this
+  // connection), and loads the server's site id (made once, on first open).
+  // Unavailable when the database cannot be reached; InvalidArgument when a
+  // table's mapping no longer matches its clock table, or another session
+  // already holds the origin.
+  static Status Open(const std::string& url, const std::string& metadata_schema,
+                     const std::vector<ResolvedTable>& tables, Marking marking,
+                     std::unique_ptr<PostgresClockStore>* store);
+
+  const SiteId& site_id() const { return site_id_; }
+  // The replication origin that marks crbridge's transactions.
+  const std::string& origin() const { return origin_; }
+
+  // The last db_version handed out by a committed transaction.
+  Status DbVersion(int64_t* version);
+
+  // Runs `write` in one transaction that holds the next db_version; commits
+  // when it returns OK, rolls back otherwise. A concurrent Write (from
+  // another store) waits until this one commits, so versions are handed out
+  // in commit order.
+  Status Write(const std::function<Status(pqxx::work& tx, int64_t db_version)>& write);
+
+  // The tracked version of `site` (0, 0 when none), and its update, inside
+  // a Write so that it commits with the changes it covers.
+  Status GetPeerVersion(const SiteId& site, PeerVersion* version);
+  void SetPeerVersion(pqxx::work& tx, const SiteId& site, const PeerVersion& version);
+
+  // The clock table of a mapped table, quoted and qualified.
+  std::string ClockTable(const std::string& client_table) const;
+
+ private:
+  PostgresClockStore(std::unique_ptr<pqxx::connection> conn, std::string schema);
+  Status Migrate(const std::vector<ResolvedTable>& tables);
+  Status TakeOrigin();
+
+  std::unique_ptr<pqxx::connection> conn_;
+  std::string schema_;
+  std::string origin_;
+  SiteId site_id_{};
+};
+
+}  // namespace crbridge

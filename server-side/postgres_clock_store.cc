@@ -1,0 +1,199 @@
+#include "crbridge/server/postgres_clock_store.h"
+
+#include <random>
+
+#include "crbridge/sqlite/sql_quote.h"
+
+namespace crbridge {
+namespace {
+
+std::string Bytea(const SiteId& site) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\\x";
+  for (const uint8_t b : site) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+SiteId NewSiteId() {
+  std::random_device random;
+  SiteId id;
+  for (uint8_t& b : id) b = static_cast<uint8_t>(random());
+  id[6] = static_cast<uint8_t>((id[6] & 0x0f) | 0x40);
+  id[8] = static_cast<uint8_t>((id[8] & 0x3f) | 0x80);
+  return id;
+}
+
+// The clock table's DDL: the primary key columns with their server types,
+// then the row-wide clock (docs/server-side.md).
+std::string ClockTableDdl(const std::string& clock_table, const std::string& index_prefix, const ResolvedTable& table) {
+  std::string columns;
+  std::string key;
+  for (size_t i = 0; i < table.pk_count; ++i) {
+    const ResolvedColumn& c = table.columns[i];
+    columns += QuoteIdentifier(c.server.name) + " " + c.server.type + " NOT NULL, ";
+    key += (i > 0 ? ", " : "") + QuoteIdentifier(c.server.name);
+  }
+  return "CREATE TABLE IF NOT EXISTS " + clock_table + " (" + columns +
+         "__cl bigint NOT NULL, __col_versions bigint[] NOT NULL, __col_sites int[] NOT NULL, "
+         "__db_version bigint NOT NULL, __seq int NOT NULL, __room text, PRIMARY KEY (" + key + "));\n"
+         "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_version") + " ON " + clock_table +
+         " (__db_version);\n"
+         "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_room") + " ON " + clock_table +
+         " (__room, __db_version);\n";
+}
+
+std::string ArrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) out += (i > 0 ? "," : "") + std::string("\"") + items[i] + "\"";
+  return out + "}";
+}
+
+}  // namespace
+
+PostgresClockStore::PostgresClockStore(std::unique_ptr<pqxx::connection> conn, std::string schema)
+    : conn_(std::move(conn)), schema_(std::move(schema)), origin_(schema_) {}
+
+std::string PostgresClockStore::ClockTable(const std::string& client_table) const {
+  return QuoteIdentifier(schema_) + "." + QuoteIdentifier(client_table + "__clock");
+}
+
+Status PostgresClockStore::Open(const std::string& url, const std::string& metadata_schema,
+                                const std::vector<ResolvedTable>& tables, Marking marking,
+                                std::unique_ptr<PostgresClockStore>* store) {
+  std::unique_ptr<pqxx::connection> conn;
+  try {
+    conn = std::make_unique<pqxx::connection>(url);
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  }
+  std::unique_ptr<PostgresClockStore> result(new PostgresClockStore(std::move(conn), metadata_schema));
+  CRBRIDGE_RETURN_IF_ERROR(result->Migrate(tables));
+  if (marking == Marking::kOrigin) CRBRIDGE_RETURN_IF_ERROR(result->TakeOrigin());
+  *store = std::move(result);
+  return Status::OK();
+}
+
+Status PostgresClockStore::Migrate(const std::vector<ResolvedTable>& tables) {
+  const std::string s = QuoteIdentifier(schema_);
+  try {
+    pqxx::work tx(*conn_);
+    // Two crbridge processes starting at once must not both create.
+    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "crbridge shadow schema " + schema_);
+    tx.exec0("CREATE SCHEMA IF NOT EXISTS " + s);
+    tx.exec0("CREATE TABLE IF NOT EXISTS " + s + ".migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+    const int applied = tx.exec1("SELECT COALESCE(max(version), 0) FROM " + s + ".migrations")[0].as<int>();
+    if (applied > kSchemaVersion) {
+      return Status::InvalidArgument("the shadow schema " + schema_ + " is at version " + std::to_string(applied) +
+                                     ", newer than this crbridge (" + std::to_string(kSchemaVersion) + ")");
+    }
+    if (applied < 1) {
+      tx.exec0("CREATE TABLE " + s + ".site (id int PRIMARY KEY CHECK (id = 1), site_id bytea NOT NULL CHECK (length(site_id) = 16))");
+      tx.exec0("CREATE TABLE " + s + ".clock (id int PRIMARY KEY CHECK (id = 1), db_version bigint NOT NULL)");
+      tx.exec0("INSERT INTO " + s + ".clock VALUES (1, 0)");
+      tx.exec0("CREATE TABLE " + s + ".sites (ordinal serial PRIMARY KEY, site_id bytea NOT NULL UNIQUE)");
+      tx.exec0("CREATE TABLE " + s + ".peers (site_id bytea PRIMARY KEY, version bigint NOT NULL, seq bigint NOT NULL)");
+      tx.exec0("CREATE TABLE " + s + ".tables (name text PRIMARY KEY, source text NOT NULL, pk_columns text[] NOT NULL, "
+               "value_columns text[] NOT NULL)");
+      tx.exec_params0("INSERT INTO " + s + ".site VALUES (1, $1::bytea)", Bytea(NewSiteId()));
+      tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (1)");
+    }
+    for (const ResolvedTable& table : tables) {
+      std::vector<std::string> pk, values;
+      for (size_t i = 0; i < table.columns.size(); ++i) {
+        (i < table.pk_count ? pk : values).push_back(table.columns[i].server.name);
+      }
+      const std::string name = table.mapping->name;
+      const pqxx::result known = tx.exec_params(
+          "SELECT pk_columns::text, value_columns::text, pk_columns = $2::text[] AND value_columns = $3::text[] FROM " +
+              s + ".tables WHERE name = $1",
+          name, ArrayLiteral(pk), ArrayLiteral(values));
+      if (!known.empty() && !known[0][2].as<bool>()) {
+        return Status::InvalidArgument("the mapping of table " + name + " changed (clock table columns " +
+                                       known[0][0].as<std::string>() + " " + known[0][1].as<std::string>() +
+                                       "); changing a mapped table's columns is not supported yet");
+      }
+      tx.exec0(ClockTableDdl(ClockTable(name), name + "__clock", table));
+      if (known.empty()) {
+        tx.exec_params0("INSERT INTO " + s + ".tables VALUES ($1, $2, $3::text[], $4::text[])", name,
+                        table.mapping->QualifiedSource(), ArrayLiteral(pk), ArrayLiteral(values));
+      }
+    }
+    const pqxx::binarystring site(tx.exec1("SELECT site_id FROM " + s + ".site")[0]);
+    std::copy(site.begin(), site.end(), site_id_.begin());
+    if (tx.exec_params("SELECT 1 FROM pg_replication_origin WHERE roname = $1", origin_).empty()) {
+      tx.exec_params("SELECT pg_replication_origin_create($1)", origin_);
+    }
+    tx.commit();
+    return Status::OK();
+  } catch (const pqxx::broken_connection& e) {
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("postgres: setting up the shadow schema ") + schema_ + ": " + e.what());
+  }
+}
+
+Status PostgresClockStore::TakeOrigin() {
+  try {
+    // Every later transaction of this connection carries the origin.
+    pqxx::nontransaction(*conn_).exec_params("SELECT pg_replication_origin_session_setup($1)", origin_);
+    return Status::OK();
+  } catch (const pqxx::broken_connection& e) {
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument("postgres: cannot take the replication origin " + origin_ +
+                                   " (is another crbridge writing to this database?): " + e.what());
+  }
+}
+
+Status PostgresClockStore::DbVersion(int64_t* version) {
+  try {
+    pqxx::nontransaction tx(*conn_);
+    *version = tx.exec1("SELECT db_version FROM " + QuoteIdentifier(schema_) + ".clock")[0].as<int64_t>();
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  }
+}
+
+Status PostgresClockStore::Write(const std::function<Status(pqxx::work& tx, int64_t db_version)>& write) {
+  try {
+    pqxx::work tx(*conn_);
+    // The row lock on the counter is held until commit: the next writer
+    // waits here, so versions are handed out in commit order.
+    const int64_t version = tx.exec1("UPDATE " + QuoteIdentifier(schema_) +
+                                     ".clock SET db_version = db_version + 1 RETURNING db_version")[0]
+                                .as<int64_t>();
+    CRBRIDGE_RETURN_IF_ERROR(write(tx, version));
+    tx.commit();
+    return Status::OK();
+  } catch (const pqxx::broken_connection& e) {
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("postgres: ") + e.what());
+  }
+}
+
+Status PostgresClockStore::GetPeerVersion(const SiteId& site, PeerVersion* version) {
+  try {
+    pqxx::nontransaction tx(*conn_);
+    const pqxx::result row = tx.exec_params(
+        "SELECT version, seq FROM " + QuoteIdentifier(schema_) + ".peers WHERE site_id = $1::bytea", Bytea(site));
+    *version = row.empty() ? PeerVersion{} : PeerVersion{row[0][0].as<int64_t>(), row[0][1].as<int64_t>()};
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  }
+}
+
+void PostgresClockStore::SetPeerVersion(pqxx::work& tx, const SiteId& site, const PeerVersion& version) {
+  tx.exec_params0("INSERT INTO " + QuoteIdentifier(schema_) +
+                      ".peers VALUES ($1::bytea, $2, $3) ON CONFLICT (site_id) DO UPDATE SET "
+                      "version = GREATEST(peers.version, excluded.version), "
+                      "seq = CASE WHEN peers.version > excluded.version THEN peers.seq ELSE excluded.seq END",
+                  Bytea(site), version.version, version.seq);
+}
+
+}  // namespace crbridge

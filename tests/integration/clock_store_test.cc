@@ -1,0 +1,202 @@
+// PostgresClockStore against the real Postgres fixture: the shadow schema,
+// the site id, versions in commit order, the replication origin, peers.
+#include "crbridge/server/postgres_clock_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "crbridge/server/config_check.h"
+#include "crbridge/server/source_database.h"
+#include "test_databases.h"
+
+namespace crbridge::testing {
+namespace {
+
+constexpr const char* kConfig =
+    "source:\n  type: postgres\n  url: postgresql://unused\nschema_name: todo_app\ntables:\n"
+    "  - name: todo_lists\n    room_column: id\n  - name: todos\n    room_column: list_id\n    exclude: [internal_note]\n";
+
+// The example app's mapping, checked against `url`.
+struct Mapped {
+  Config config;
+  ConfigCheck check;
+};
+
+std::unique_ptr<Mapped> MapTodoApp(const std::string& url, const std::string& yaml = kConfig) {
+  auto mapped = std::make_unique<Mapped>();
+  EXPECT_TRUE(ParseConfig(yaml, "test.yaml", &mapped->config).ok());
+  mapped->config.source.url = url;
+  auto database = NewSourceDatabase(mapped->config.source);
+  EXPECT_TRUE(CheckConfig(mapped->config, *database, &mapped->check).ok());
+  EXPECT_TRUE(mapped->check.problems.empty());
+  return mapped;
+}
+
+std::unique_ptr<PostgresClockStore> OpenStore(
+    const std::string& url, const Mapped& mapped,
+    PostgresClockStore::Marking marking = PostgresClockStore::Marking::kOrigin) {
+  std::unique_ptr<PostgresClockStore> store;
+  const Status s = PostgresClockStore::Open(url, "crbridge", mapped.check.tables, marking, &store);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return store;
+}
+
+TEST(ClockStoreTest, CreatesTheShadowSchemaOnceAndKeepsTheSiteId) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const auto mapped = MapTodoApp(url);
+  SiteId first_site;
+  {
+    auto store = OpenStore(url, *mapped);
+    first_site = store->site_id();
+    EXPECT_EQ(first_site[6] >> 4, 4) << "a version 4 UUID";
+  }
+  auto reopened = OpenStore(url, *mapped);  // a restart: nothing is created twice, the origin is free again
+  EXPECT_EQ(reopened->site_id(), first_site);
+
+  pqxx::connection conn(url);
+  pqxx::nontransaction db(conn);
+  EXPECT_EQ(db.exec1("SELECT count(*) FROM crbridge.migrations")[0].as<int>(), 1);
+  const pqxx::result columns = db.exec(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'crbridge' "
+      "AND table_name = 'todos__clock' ORDER BY ordinal_position");
+  std::vector<std::string> names;
+  for (const auto& row : columns) names.push_back(row[0].as<std::string>() + " " + row[1].as<std::string>());
+  EXPECT_EQ(names, (std::vector<std::string>{"id text", "__cl bigint", "__col_versions ARRAY", "__col_sites ARRAY",
+                                             "__db_version bigint", "__seq integer", "__room text"}));
+  EXPECT_EQ(db.exec1("SELECT count(*) FROM pg_indexes WHERE schemaname = 'crbridge' AND tablename = 'todos__clock'")[0]
+                .as<int>(),
+            3);
+  // The app's tables are untouched.
+  EXPECT_EQ(db.exec1("SELECT count(*) FROM information_schema.columns WHERE table_name = 'todos' AND table_schema = 'public'")[0]
+                .as<int>(),
+            7);
+}
+
+TEST(ClockStoreTest, AChangedMappingIsRefusedRatherThanMisread) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  OpenStore(url, *MapTodoApp(url));
+  const auto narrower = MapTodoApp(url, std::string(kConfig) + "    columns: [id, list_id, title]\n");
+  std::unique_ptr<PostgresClockStore> store;
+  const Status s = PostgresClockStore::Open(url, "crbridge", narrower->check.tables,
+                                            PostgresClockStore::Marking::kNone, &store);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("the mapping of table todos changed"), std::string::npos) << s.message();
+}
+
+// P5's mechanism: a writer that took version v holds it until it commits;
+// a concurrent writer waits and gets v + 1 only after that commit.
+TEST(ClockStoreTest, VersionsAreHandedOutInCommitOrder) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const auto mapped = MapTodoApp(url);
+  // The merge writer (marked) and the capture writer (not) share the counter.
+  auto first = OpenStore(url, *mapped);
+  auto second = OpenStore(url, *mapped, PostgresClockStore::Marking::kNone);
+
+  std::atomic<bool> first_has_version = false;
+  std::atomic<bool> first_committed = false;
+  int64_t first_version = 0;
+  std::thread slow([&] {
+    const Status s = first->Write([&](pqxx::work&, int64_t version) {
+      first_version = version;
+      first_has_version = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return Status::OK();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    first_committed = true;
+  });
+  while (!first_has_version) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+  int64_t second_version = 0;
+  bool saw_first_committed = false;
+  ASSERT_TRUE(second->Write([&](pqxx::work&, int64_t version) {
+    second_version = version;
+    saw_first_committed = first_committed;
+    return Status::OK();
+  }).ok());
+  slow.join();
+  EXPECT_EQ(second_version, first_version + 1);
+  EXPECT_TRUE(saw_first_committed) << "the second writer got its version before the first committed";
+
+  // A rolled-back write gives its version back.
+  EXPECT_FALSE(first->Write([](pqxx::work&, int64_t) { return Status::Internal("no"); }).ok());
+  int64_t committed = 0;
+  ASSERT_TRUE(first->DbVersion(&committed).ok());
+  EXPECT_EQ(committed, second_version);
+}
+
+// Loop marking: pgoutput reports crbridge's transactions with an Origin
+// message naming crbridge's origin, and the app's without one.
+TEST(ClockStoreTest, WritesCarryTheReplicationOriginInPgoutput) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  auto store = OpenStore(url, *MapTodoApp(url));
+  pqxx::connection app(url);
+  pqxx::nontransaction db(app);
+  db.exec0("CREATE PUBLICATION origin_test FOR TABLE todos");
+  db.exec("SELECT pg_create_logical_replication_slot('origin_test', 'pgoutput')");
+
+  ASSERT_TRUE(store->Write([](pqxx::work& tx, int64_t) {
+    tx.exec0("INSERT INTO todos (id, list_id) VALUES ('from-crbridge', 'l')");
+    return Status::OK();
+  }).ok());
+  db.exec0("INSERT INTO todos (id, list_id) VALUES ('from-the-app', 'l')");
+
+  const pqxx::result messages = db.exec(
+      "SELECT encode(data, 'hex') FROM pg_logical_slot_get_binary_changes('origin_test', NULL, NULL, "
+      "'proto_version', '1', 'publication_names', 'origin_test')");
+  std::string kinds;
+  std::string origin_name;
+  for (const auto& row : messages) {
+    const std::string hex = row[0].as<std::string>();
+    const char kind = static_cast<char>(std::stoi(hex.substr(0, 2), nullptr, 16));
+    kinds += kind;
+    if (kind == 'O') {  // 'O', origin lsn (8 bytes), name (NUL-terminated)
+      for (size_t i = 18; i + 1 < hex.size() && hex.substr(i, 2) != "00"; i += 2) {
+        origin_name += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+      }
+    }
+  }
+  EXPECT_EQ(kinds, "BORICBIC");  // crbridge's transaction, then the app's
+  EXPECT_EQ(origin_name, store->origin());
+  db.exec("SELECT pg_drop_replication_slot('origin_test')");
+}
+
+TEST(ClockStoreTest, OneMarkedWriterPerDatabase) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const auto mapped = MapTodoApp(url);
+  auto writer = OpenStore(url, *mapped);
+  std::unique_ptr<PostgresClockStore> second;
+  const Status s = PostgresClockStore::Open(url, "crbridge", mapped->check.tables,
+                                            PostgresClockStore::Marking::kOrigin, &second);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("is another crbridge writing to this database?"), std::string::npos) << s.message();
+}
+
+TEST(ClockStoreTest, PeerVersionsAdvanceWithTheirWriteAndNeverBackwards) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  auto store = OpenStore(url, *MapTodoApp(url));
+  SiteId client;
+  client.fill(0x42);
+  PeerVersion seen;
+  ASSERT_TRUE(store->GetPeerVersion(client, &seen).ok());
+  EXPECT_EQ(seen.version, 0);
+
+  const auto advance = [&](PeerVersion to, bool commit) {
+    return store->Write([&](pqxx::work& tx, int64_t) {
+      store->SetPeerVersion(tx, client, to);
+      return commit ? Status::OK() : Status::Internal("rolled back");
+    });
+  };
+  ASSERT_TRUE(advance({7, 2}, true).ok());
+  ASSERT_TRUE(advance({5, 9}, true).ok());   // older: ignored
+  EXPECT_FALSE(advance({9, 0}, false).ok());  // rolled back with its transaction
+  ASSERT_TRUE(store->GetPeerVersion(client, &seen).ok());
+  EXPECT_EQ(seen.version, 7);
+  EXPECT_EQ(seen.seq, 2);
+}
+
+}  // namespace
+}  // namespace crbridge::testing
