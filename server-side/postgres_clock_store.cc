@@ -54,7 +54,10 @@ std::string ArrayLiteral(const std::vector<std::string>& items) {
 }  // namespace
 
 PostgresClockStore::PostgresClockStore(std::unique_ptr<pqxx::connection> conn, std::string schema)
-    : conn_(std::move(conn)), schema_(std::move(schema)), origin_(schema_) {}
+    : conn_(std::move(conn)),
+      schema_(std::move(schema)),
+      // Origins are cluster-wide: the name says which database and schema.
+      origin_("crbridge:" + std::string(conn_->dbname()) + "." + schema_) {}
 
 std::string PostgresClockStore::ClockTable(const std::string& client_table) const {
   return QuoteIdentifier(schema_) + "." + QuoteIdentifier(client_table + "__clock");

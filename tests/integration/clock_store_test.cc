@@ -8,40 +8,18 @@
 #include <pqxx/pqxx>
 #include <thread>
 
-#include "crbridge/server/config_check.h"
-#include "crbridge/server/source_database.h"
 #include "test_databases.h"
+#include "todo_app.h"
 
 namespace crbridge::testing {
 namespace {
 
-constexpr const char* kConfig =
-    "source:\n  type: postgres\n  url: postgresql://unused\nschema_name: todo_app\ntables:\n"
-    "  - name: todo_lists\n    room_column: id\n  - name: todos\n    room_column: list_id\n    exclude: [internal_note]\n";
-
-// The example app's mapping, checked against `url`.
-struct Mapped {
-  Config config;
-  ConfigCheck check;
-};
-
-std::unique_ptr<Mapped> MapTodoApp(const std::string& url, const std::string& yaml = kConfig) {
-  auto mapped = std::make_unique<Mapped>();
-  EXPECT_TRUE(ParseConfig(yaml, "test.yaml", &mapped->config).ok());
-  mapped->config.source.url = url;
-  auto database = NewSourceDatabase(mapped->config.source);
-  EXPECT_TRUE(CheckConfig(mapped->config, *database, &mapped->check).ok());
-  EXPECT_TRUE(mapped->check.problems.empty());
-  return mapped;
-}
+using Mapped = MappedApp;
 
 std::unique_ptr<PostgresClockStore> OpenStore(
     const std::string& url, const Mapped& mapped,
     PostgresClockStore::Marking marking = PostgresClockStore::Marking::kOrigin) {
-  std::unique_ptr<PostgresClockStore> store;
-  const Status s = PostgresClockStore::Open(url, "crbridge", mapped.check.tables, marking, &store);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  return store;
+  return OpenClockStore(url, mapped, marking);
 }
 
 TEST(ClockStoreTest, CreatesTheShadowSchemaOnceAndKeepsTheSiteId) {
@@ -78,7 +56,7 @@ TEST(ClockStoreTest, CreatesTheShadowSchemaOnceAndKeepsTheSiteId) {
 TEST(ClockStoreTest, AChangedMappingIsRefusedRatherThanMisread) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
   OpenStore(url, *MapTodoApp(url));
-  const auto narrower = MapTodoApp(url, std::string(kConfig) + "    columns: [id, list_id, title]\n");
+  const auto narrower = MapTodoApp(url, std::string(kTodoAppConfig) + "    columns: [id, list_id, title]\n");
   std::unique_ptr<PostgresClockStore> store;
   const Status s = PostgresClockStore::Open(url, "crbridge", narrower->check.tables,
                                             PostgresClockStore::Marking::kNone, &store);

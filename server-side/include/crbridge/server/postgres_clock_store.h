@@ -49,7 +49,8 @@ class PostgresClockStore {
                      std::unique_ptr<PostgresClockStore>* store);
 
   const SiteId& site_id() const { return site_id_; }
-  // The replication origin that marks crbridge's transactions.
+  // The replication origin that marks crbridge's transactions:
+  // "crbridge:<database>.<metadata schema>" (origins are cluster-wide).
   const std::string& origin() const { return origin_; }
 
   // The last db_version handed out by a committed transaction.

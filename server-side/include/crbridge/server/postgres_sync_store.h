@@ -1,0 +1,63 @@
+// PostgresSyncStore: the server as a cr-sqlite peer on Postgres: merges
+// client changesets into the app's tables and the clocks (docs/server-side.md)
+// and pulls the changes after a server db_version. Merges go through the
+// given clock store's Write (one transaction, one db_version per changeset,
+// marked with crbridge's origin); pulls read with their own connection.
+// Not thread-safe: use from one thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crbridge/mappings/config.h"
+#include "crbridge/mappings/resolved_table.h"
+#include "crbridge/server/postgres_clock_store.h"
+#include "crbridge/sqlite/change.h"
+
+namespace crbridge {
+
+struct MergeReport {
+  int64_t db_version = 0;      // the version the merge was recorded under (0: nothing won)
+  size_t applied = 0;          // changes that won and were written
+  size_t canonicalized = 0;    // values the server stores in another form, recorded as server changes
+};
+
+struct PullBatch {
+  Changeset changes;           // in db_version, seq order
+  int64_t through = 0;         // every change with a version <= this was considered
+  bool more = false;           // another pull after `through` may return more
+};
+
+class PostgresSyncStore {
+ public:
+  // `config` and `tables` (from CheckConfig) must outlive the store;
+  // `writer` is the merge writer (Marking::kOrigin).
+  static Status Open(const std::string& url, const Config& config, const std::vector<ResolvedTable>& tables,
+                     PostgresClockStore& writer, std::unique_ptr<PostgresSyncStore>* store);
+
+  // Merges a client's changeset in one transaction and advances the
+  // sender's tracked version to `end` in it. InvalidArgument naming the
+  // problem (unknown table or column, a read-only table, a value that does
+  // not convert, a malformed key) with nothing applied.
+  Status Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end, MergeReport* report);
+
+  // The changes after server version `after`, for `room` (all rows when
+  // unset), leaving out columns last written by `exclude`; at most about
+  // `limit` rows, ending on a version boundary.
+  Status Pull(int64_t after, const std::optional<std::string>& room, const std::optional<SiteId>& exclude, size_t limit,
+              PullBatch* batch);
+
+ private:
+  struct Table;
+  PostgresSyncStore(const Config& config, PostgresClockStore& writer, std::unique_ptr<pqxx::connection> reader);
+
+  const Config& config_;
+  PostgresClockStore& writer_;
+  std::unique_ptr<pqxx::connection> reader_;
+  std::map<std::string, const ResolvedTable*> tables_;  // by client name
+};
+
+}  // namespace crbridge

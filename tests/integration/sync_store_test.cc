@@ -1,0 +1,359 @@
+// PostgresSyncStore against the real Postgres fixture, with native CRR
+// databases as clients: merges, pulls, canonical values, refusals, and the
+// properties of docs/server-side.md (P1 convergence, P5 gapless pulls, P6
+// idempotence).
+#include "crbridge/server/postgres_sync_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <pqxx/pqxx>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "crbridge/mappings/client_schema.h"
+#include "crbridge/sqlite/crr.h"
+#include "crbridge/sqlite/packed_pk.h"
+#include "test_databases.h"
+#include "todo_app.h"
+
+namespace crbridge::testing {
+namespace {
+
+struct Server {
+  std::string url;
+  std::unique_ptr<MappedApp> app;
+  std::unique_ptr<PostgresClockStore> writer;
+  std::unique_ptr<PostgresSyncStore> store;
+
+  explicit Server(const std::string& yaml = kTodoAppConfig)
+      : url(TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql")), app(MapTodoApp(url, yaml)) {
+    writer = OpenClockStore(url, *app);
+    const Status s = PostgresSyncStore::Open(url, app->config, app->check.tables, *writer, &store);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+
+  // Mapped rows of a table as SQL literals, "id|list_id|..." in key order.
+  std::vector<std::string> Rows(const std::string& table, const std::string& columns) {
+    pqxx::connection conn(url);
+    pqxx::nontransaction db(conn);
+    db.exec0("SET TimeZone = 'UTC'");
+    std::vector<std::string> rows;
+    for (const auto& row : db.exec("SELECT " + columns + " FROM " + table + " ORDER BY 1")) {
+      std::string line;
+      for (const auto& field : row) line += (line.empty() ? "" : "|") + (field.is_null() ? std::string("NULL") : field.as<std::string>());
+      rows.push_back(line);
+    }
+    return rows;
+  }
+};
+
+// A native cr-sqlite peer with the client schema, syncing with the server
+// the way the vlcn client does.
+struct Client {
+  std::unique_ptr<CrrDatabase> db;
+  int64_t sent = 0;       // own changes sent up to this local version
+  int64_t received = 0;   // server changes applied up to this server version
+
+  explicit Client(Server& server) {
+    EXPECT_TRUE(CrrDatabase::Open(":memory:", &db).ok());
+    const Status s = db->Exec(ClientSchemaSql(server.app->check.tables));
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+
+  void Exec(const std::string& sql) {
+    const Status s = db->Exec(sql);
+    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << sql;
+  }
+
+  Status Push(Server& server) {
+    Changeset all;
+    CRBRIDGE_RETURN_IF_ERROR(db->ChangesSince(sent, std::nullopt, &all));
+    Changeset own;
+    for (Change& c : all) {
+      if (c.site_id == db->site_id()) own.push_back(std::move(c));
+    }
+    if (own.empty()) return Status::OK();
+    const int64_t end = own.back().db_version;
+    MergeReport report;
+    CRBRIDGE_RETURN_IF_ERROR(server.store->Merge(db->site_id(), own, PeerVersion{end, own.back().seq}, &report));
+    sent = end;
+    return Status::OK();
+  }
+
+  Status Pull(Server& server, size_t limit = 3) {
+    PullBatch batch;
+    do {
+      CRBRIDGE_RETURN_IF_ERROR(server.store->Pull(received, std::nullopt, db->site_id(), limit, &batch));
+      CRBRIDGE_RETURN_IF_ERROR(db->ApplyChanges(batch.changes, PeerProgress{server.writer->site_id(), batch.through, 0}));
+      received = batch.through;
+    } while (batch.more);
+    return Status::OK();
+  }
+
+  std::vector<std::string> Rows(const std::string& table, const std::string& columns) {
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db->handle(), ("SELECT " + columns + " FROM " + table + " ORDER BY 1").c_str(), -1, &stmt, nullptr);
+    std::vector<std::string> rows;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      std::string line;
+      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+        line += (i > 0 ? "|" : "") + (text == nullptr ? std::string("NULL") : std::string(text));
+      }
+      rows.push_back(line);
+    }
+    sqlite3_finalize(stmt);
+    return rows;
+  }
+};
+
+constexpr const char* kTodoColumns = "id, list_id, title, done, position, due";
+
+// Booleans and doubles print differently on each side; compare them as the
+// client schema stores them.
+std::vector<std::string> ServerTodos(Server& server) {
+  return server.Rows("todos", "id, list_id, title, done::int, position, due");
+}
+
+TEST(SyncStoreTest, ClientWritesReachTheServerAndOtherClients) {
+  Server server;
+  Client alice(server);
+  Client bob(server);
+  alice.Exec("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries');"
+             "INSERT INTO todos (id, list_id, title, done, position) VALUES ('t1', 'l1', 'milk', 0, 1.5);"
+             "INSERT INTO todos (id, list_id, title) VALUES ('t2', 'l1', 'bread');");
+  { const Status pushed = alice.Push(server); ASSERT_TRUE(pushed.ok()) << pushed.ToString(); }
+  EXPECT_EQ(ServerTodos(server), (std::vector<std::string>{"t1|l1|milk|0|1.5|NULL", "t2|l1|bread|0|NULL|NULL"}));
+  EXPECT_EQ(server.Rows("todo_lists", "id, name"), (std::vector<std::string>{"l1|groceries"}));
+
+  ASSERT_TRUE(bob.Pull(server).ok());
+  EXPECT_EQ(bob.Rows("todos", kTodoColumns), alice.Rows("todos", kTodoColumns));
+  EXPECT_EQ(bob.Rows("todo_lists", "id, name"), (std::vector<std::string>{"l1|groceries"}));
+
+  bob.Exec("UPDATE todos SET done = 1 WHERE id = 't1'; DELETE FROM todos WHERE id = 't2';");
+  ASSERT_TRUE(bob.Push(server).ok());
+  ASSERT_TRUE(alice.Pull(server).ok());
+  EXPECT_EQ(alice.Rows("todos", "id, done"), (std::vector<std::string>{"t1|1"}));
+  EXPECT_EQ(server.Rows("todos", "id, done::int"), (std::vector<std::string>{"t1|1"}));
+  PeerVersion tracked;
+  ASSERT_TRUE(server.writer->GetPeerVersion(bob.db->site_id(), &tracked).ok());
+  EXPECT_EQ(tracked.version, bob.sent);
+}
+
+Blob Key(const std::string& id) {
+  const Value v = Value::Text(id);
+  Blob pk;
+  EXPECT_TRUE(EncodePackedPk(std::span(&v, 1), &pk).ok());
+  return pk;
+}
+
+Change TodoChange(const std::string& id, const std::string& cid, Value val, int64_t col_version = 1, int64_t cl = 1) {
+  return Change{"todos", Key(id), cid, std::move(val), col_version, 1, std::nullopt, cl, 0};
+}
+
+SiteId Site(uint8_t b) {
+  SiteId s;
+  s.fill(b);
+  return s;
+}
+
+TEST(SyncStoreTest, WhatTheServerStoresWinsEverywhere) {
+  Server server;
+  // What a JavaScript client sends: booleans and integers as floats, a
+  // timestamp with an offset.
+  MergeReport report;
+  ASSERT_TRUE(server.store->Merge(Site(1),
+                                  {TodoChange("t1", "list_id", Value::Text("l1")),
+                                   TodoChange("t1", "done", Value::Float(1.0)),
+                                   TodoChange("t1", "position", Value::Integer(2))},
+                                  PeerVersion{1, 2}, &report)
+                  .ok());
+  EXPECT_EQ(report.applied, 3u);
+  EXPECT_EQ(report.canonicalized, 2u);
+  ASSERT_TRUE(server.store
+                  ->Merge(Site(1),
+                          {Change{"todo_lists", Key("l1"), "created_at", Value::Text("2024-01-02T05:00:00+02:00"), 1, 2,
+                                  std::nullopt, 1, 0}},
+                          PeerVersion{2, 0}, &report)
+                  .ok());
+  EXPECT_EQ(report.canonicalized, 1u);
+
+  // The sender gets the server's forms back, one col_version up, from the server.
+  PullBatch batch;
+  ASSERT_TRUE(server.store->Pull(0, std::nullopt, Site(1), 100, &batch).ok());
+  std::map<std::string, Change> by_column;
+  for (const Change& c : batch.changes) by_column[c.cid] = c;
+  EXPECT_EQ(by_column.count("list_id"), 0u) << "the sender's own value is not sent back";
+  EXPECT_EQ(by_column["done"].val, Value::Integer(1));
+  EXPECT_EQ(by_column["done"].col_version, 2);
+  EXPECT_EQ(by_column["done"].site_id, server.writer->site_id());
+  EXPECT_EQ(by_column["position"].val, Value::Float(2.0));
+  EXPECT_EQ(by_column["created_at"].val, Value::Text("2024-01-02T03:00:00Z"));
+}
+
+TEST(SyncStoreTest, AChangesetTwiceOrShuffledGivesTheSameTablesAndClocks) {
+  Server first;
+  Server second;
+  Client alice(first);
+  alice.Exec("INSERT INTO todos (id, list_id, title) VALUES ('a', 'l', 'one'), ('b', 'l', 'two');"
+             "UPDATE todos SET title = 'uno' WHERE id = 'a'; DELETE FROM todos WHERE id = 'b';"
+             "INSERT INTO todos (id, list_id, title) VALUES ('b', 'l', 'again');");
+  Changeset changes;
+  ASSERT_TRUE(alice.db->ChangesSince(0, std::nullopt, &changes).ok());
+  MergeReport report;
+  ASSERT_TRUE(first.store->Merge(alice.db->site_id(), changes, PeerVersion{9, 0}, &report).ok());
+  const auto tables = ServerTodos(first);
+  const auto clocks = first.Rows("crbridge.todos__clock", "id, __cl, __col_versions");
+  const auto stamped = first.Rows("crbridge.todos__clock", "id, __cl, __col_versions, __db_version, __seq");
+  ASSERT_TRUE(first.store->Merge(alice.db->site_id(), changes, PeerVersion{9, 0}, &report).ok());
+  EXPECT_EQ(report.applied, 0u);
+  EXPECT_EQ(report.db_version, 0) << "nothing won, so nothing was recorded";
+  EXPECT_EQ(ServerTodos(first), tables);
+  EXPECT_EQ(first.Rows("crbridge.todos__clock", "id, __cl, __col_versions, __db_version, __seq"), stamped);
+
+  std::mt19937 random(7);
+  std::shuffle(changes.begin(), changes.end(), random);
+  ASSERT_TRUE(second.store->Merge(alice.db->site_id(), changes, PeerVersion{9, 0}, &report).ok());
+  EXPECT_EQ(ServerTodos(second), tables);
+  EXPECT_EQ(second.Rows("crbridge.todos__clock", "id, __cl, __col_versions"), clocks);
+}
+
+TEST(SyncStoreTest, BadChangesetsAreRefusedWithNothingApplied) {
+  Server server("source:\n  type: postgres\n  url: postgresql://unused\nschema_name: s\ntables:\n"
+                "  - name: todo_lists\n    writable: false\n  - name: todos\n    exclude: [internal_note]\n");
+  const Change good = TodoChange("t1", "list_id", Value::Text("l1"));
+  Change bad_key = good;
+  bad_key.pk = {0x01, 0x0b, 0x05, 'x'};
+  const std::vector<std::pair<Change, std::string>> cases = {
+      {Change{"nope", Key("x"), "a", Value::Null(), 1, 1, std::nullopt, 1, 0}, "unknown table \"nope\""},
+      {TodoChange("t1", "internal_note", Value::Text("x")), "table todos has no column \"internal_note\""},
+      {Change{"todo_lists", Key("l1"), "name", Value::Text("x"), 1, 1, std::nullopt, 1, 0},
+       "table todo_lists is read-only for clients"},
+      {TodoChange("t1", "done", Value::Text("yes")), "todos.done: cannot store 'yes' (text) in a boolean column"},
+      {TodoChange("t1", "list_id", Value::Null()), "todos.list_id: cannot store NULL in a NOT NULL column"},
+      {bad_key, "a change to todos has a malformed key"},
+      {Change{"todos", [] {
+                const Value v = Value::Float(1.5);
+                Blob pk;
+                EncodePackedPk(std::span(&v, 1), &pk);
+                return pk;
+              }(),
+              "title", Value::Text("x"), 1, 1, std::nullopt, 1, 0},
+       "not in the server's canonical form"},
+      {TodoChange("t1", "title", Value::Text("x"), 1, 0), "has an invalid clock"},
+  };
+  for (const auto& [bad, message] : cases) {
+    MergeReport report;
+    const Status s = server.store->Merge(Site(3), {good, bad}, PeerVersion{5, 0}, &report);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << message;
+    EXPECT_NE(s.message().find(message), std::string::npos) << s.message();
+  }
+  EXPECT_TRUE(ServerTodos(server).empty());
+  PeerVersion tracked;
+  ASSERT_TRUE(server.writer->GetPeerVersion(Site(3), &tracked).ok());
+  EXPECT_EQ(tracked.version, 0);
+}
+
+// P1: clients writing the same rows concurrently, syncing in random order
+// and batch sizes, end equal to each other and to the server.
+TEST(SyncStoreTest, RandomConcurrentClientsConvergeWithTheServer) {
+  Server server;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(server));
+  std::mt19937 random(2026);
+  const char* const titles[] = {"'a'", "'b'", "'c'", "''"};
+  for (int round = 0; round < 40; ++round) {
+    Client& c = *clients[random() % clients.size()];
+    const std::string id = "'t" + std::to_string(random() % 5) + "'";
+    switch (random() % 4) {
+      case 0:
+        c.Exec("INSERT OR IGNORE INTO todos (id, list_id, title) VALUES (" + id + ", 'l" + std::to_string(random() % 2) +
+               "', " + titles[random() % 4] + ")");
+        break;
+      case 1:
+        c.Exec("UPDATE todos SET title = " + std::string(titles[random() % 4]) + " WHERE id = " + id);
+        break;
+      case 2:
+        c.Exec("UPDATE todos SET done = " + std::to_string(random() % 2) + ", position = " + std::to_string(random() % 7) +
+               ".25 WHERE id = " + id);
+        break;
+      default:
+        c.Exec("DELETE FROM todos WHERE id = " + id);
+    }
+    Client& syncing = *clients[random() % clients.size()];
+    if (random() % 2 == 0) {
+      ASSERT_TRUE(syncing.Push(server).ok());
+    }
+    if (random() % 2 == 0) {
+      ASSERT_TRUE(syncing.Pull(server, 1 + random() % 4).ok());
+    }
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    for (auto& c : clients) {
+      ASSERT_TRUE(c->Push(server).ok());
+      ASSERT_TRUE(c->Pull(server).ok());
+    }
+  }
+  const auto expected = ServerTodos(server);
+  EXPECT_FALSE(expected.empty());
+  for (auto& c : clients) {
+    EXPECT_EQ(c->Rows("todos", kTodoColumns), expected);
+  }
+}
+
+// P5: merges commit while a puller keeps pulling after its last `through`;
+// every version that commits is seen, none is skipped.
+TEST(SyncStoreTest, PullsNeverSkipAVersionThatCommitsLater) {
+  Server server;
+  // A second writer (as capture will be) sharing the version counter.
+  auto second_writer = OpenClockStore(server.url, *server.app, PostgresClockStore::Marking::kNone);
+  std::unique_ptr<PostgresSyncStore> second;
+  ASSERT_TRUE(PostgresSyncStore::Open(server.url, server.app->config, server.app->check.tables, *second_writer, &second).ok());
+
+  std::atomic<int> writers_done = 0;
+  std::set<int64_t> committed;
+  std::mutex committed_mutex;
+  const auto write = [&](PostgresSyncStore& store, const std::string& prefix) {
+    for (int i = 0; i < 30; ++i) {
+      MergeReport report;
+      const std::string id = prefix + std::to_string(i);
+      ASSERT_TRUE(store.Merge(Site(9), {TodoChange(id, "list_id", Value::Text("l")), TodoChange(id, "title", Value::Text(id))},
+                              PeerVersion{i + 1, 0}, &report)
+                      .ok());
+      std::lock_guard lock(committed_mutex);
+      committed.insert(report.db_version);
+    }
+    ++writers_done;
+  };
+  std::thread a(write, std::ref(*server.store), "a");
+  std::thread b(write, std::ref(*second), "b");
+
+  std::unique_ptr<PostgresSyncStore> reader;
+  auto reader_writer = OpenClockStore(server.url, *server.app, PostgresClockStore::Marking::kNone);
+  ASSERT_TRUE(PostgresSyncStore::Open(server.url, server.app->config, server.app->check.tables, *reader_writer, &reader).ok());
+  std::set<int64_t> seen;
+  int64_t through = 0;
+  bool final_pull = false;
+  while (!final_pull) {
+    final_pull = writers_done == 2;
+    PullBatch batch;
+    ASSERT_TRUE(reader->Pull(through, std::nullopt, std::nullopt, 4, &batch).ok());
+    EXPECT_LE(batch.changes.size(), 8u) << "a batch holds at most 4 rows (of one version each, 2 changes a row)";
+    for (const Change& c : batch.changes) {
+      EXPECT_GT(c.db_version, through) << "a change at or below the last through";
+      seen.insert(c.db_version);
+    }
+    through = batch.through;
+    if (batch.more) final_pull = false;
+  }
+  a.join();
+  b.join();
+  EXPECT_EQ(seen, committed);
+  EXPECT_EQ(committed.size(), 60u);
+}
+
+}  // namespace
+}  // namespace crbridge::testing
