@@ -323,7 +323,9 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
 
       std::optional<std::string> room;
       if (t.room_column && exists) {
-        room = RoomText(*t.room_column < t.pk_count ? row.pk_values[*t.room_column] : values[*t.room_column - t.pk_count]);
+        const Value& value =
+            *t.room_column < t.pk_count ? row.pk_values[*t.room_column] : values[*t.room_column - t.pk_count];
+        if (!value.is_null()) room = RoomText(value);
       }
       std::string key_names, key_values;
       for (size_t i = 0; i < t.pk_count; ++i) {
@@ -432,7 +434,8 @@ Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& 
         Pending unit{row[base + 3].as<int64_t>(), row[base + 4].as<int>(), {}};
         // A sentinel when the row is dead, came back from the dead, or has
         // nothing else to carry its existence (as cr-sqlite records one).
-        if (cl != 1 || n == 0) {
+        const bool no_columns = std::none_of(versions.begin(), versions.end(), [](const auto& v) { return v.has_value(); });
+        if (cl != 1 || no_columns) {
           unit.changes.push_back(Change{name, pk, kSentinelColumn, Value::Null(), cl, unit.version, writer_.site_id(), cl, 0});
         }
         for (size_t i = 0; cl % 2 == 1 && i < n; ++i) {

@@ -194,6 +194,24 @@ TEST(SyncStoreTest, WhatTheServerStoresWinsEverywhere) {
   EXPECT_EQ(by_column["created_at"].val, Value::Text("2024-01-02T03:00:00Z"));
 }
 
+// A row that a sentinel alone created has no column clocks (its columns
+// took their defaults); it must still reach other clients, as a sentinel.
+TEST(SyncStoreTest, ARowWithoutColumnClocksIsSentAsItsSentinel) {
+  Server server;
+  MergeReport report;
+  ASSERT_TRUE(server.store
+                  ->Merge(Site(1), {Change{"todo_lists", Key("l9"), "-1", Value::Null(), 1, 1, std::nullopt, 1, 0}},
+                          PeerVersion{1, 0}, &report)
+                  .ok());
+  EXPECT_EQ(server.Rows("todo_lists", "id, name"), (std::vector<std::string>{"l9|"}));
+  PullBatch batch;
+  ASSERT_TRUE(server.store->Pull(0, std::string("l9"), Site(2), 10, &batch).ok());
+  ASSERT_EQ(batch.changes.size(), 1u);
+  EXPECT_EQ(batch.changes[0].cid, "-1");
+  EXPECT_EQ(batch.changes[0].cl, 1);
+  EXPECT_EQ(batch.changes[0].pk, Key("l9"));
+}
+
 TEST(SyncStoreTest, AChangesetTwiceOrShuffledGivesTheSameTablesAndClocks) {
   Server first;
   Server second;
