@@ -53,9 +53,12 @@ std::string ArrayLiteral(const std::vector<std::string>& items) {
 
 }  // namespace
 
-PostgresClockStore::PostgresClockStore(std::unique_ptr<pqxx::connection> conn, std::string schema)
-    : conn_(std::move(conn)),
+PostgresClockStore::PostgresClockStore(std::string url, std::unique_ptr<pqxx::connection> conn, std::string schema,
+                                       Marking marking)
+    : url_(std::move(url)),
+      conn_(std::move(conn)),
       schema_(std::move(schema)),
+      marking_(marking),
       // Origins are cluster-wide: the name says which database and schema.
       origin_("crbridge:" + std::string(conn_->dbname()) + "." + schema_) {}
 
@@ -72,7 +75,7 @@ Status PostgresClockStore::Open(const std::string& url, const std::string& metad
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("postgres: ") + e.what());
   }
-  std::unique_ptr<PostgresClockStore> result(new PostgresClockStore(std::move(conn), metadata_schema));
+  std::unique_ptr<PostgresClockStore> result(new PostgresClockStore(url, std::move(conn), metadata_schema, marking));
   CRBRIDGE_RETURN_IF_ERROR(result->Migrate(tables));
   if (marking == Marking::kOrigin) CRBRIDGE_RETURN_IF_ERROR(result->TakeOrigin());
   *store = std::move(result);
@@ -151,7 +154,18 @@ Status PostgresClockStore::TakeOrigin() {
   }
 }
 
+Status PostgresClockStore::Reconnect() {
+  try {
+    conn_ = std::make_unique<pqxx::connection>(url_);
+  } catch (const std::exception& e) {
+    conn_.reset();
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  }
+  return marking_ == Marking::kOrigin ? TakeOrigin() : Status::OK();
+}
+
 Status PostgresClockStore::DbVersion(int64_t* version) {
+  if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
   try {
     pqxx::nontransaction tx(*conn_);
     *version = tx.exec1("SELECT db_version FROM " + QuoteIdentifier(schema_) + ".clock")[0].as<int64_t>();
@@ -162,6 +176,7 @@ Status PostgresClockStore::DbVersion(int64_t* version) {
 }
 
 Status PostgresClockStore::Write(const std::function<Status(pqxx::work& tx, int64_t db_version)>& write) {
+  if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
   try {
     pqxx::work tx(*conn_);
     // The row lock on the counter is held until commit: the next writer
@@ -173,13 +188,23 @@ Status PostgresClockStore::Write(const std::function<Status(pqxx::work& tx, int6
     tx.commit();
     return Status::OK();
   } catch (const pqxx::broken_connection& e) {
+    conn_.reset();
     return Status::Unavailable(std::string("postgres: ") + e.what());
+  } catch (const pqxx::in_doubt_error& e) {
+    conn_.reset();
+    return Status::Unavailable(std::string("postgres: the commit's outcome is unknown: ") + e.what());
   } catch (const std::exception& e) {
+    // A server going down can also surface as an error of the statement.
+    if (!conn_->is_open()) {
+      conn_.reset();
+      return Status::Unavailable(std::string("postgres: ") + e.what());
+    }
     return Status::Internal(std::string("postgres: ") + e.what());
   }
 }
 
 Status PostgresClockStore::GetPeerVersion(const SiteId& site, PeerVersion* version) {
+  if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
   try {
     pqxx::nontransaction tx(*conn_);
     const pqxx::result row = tx.exec_params(

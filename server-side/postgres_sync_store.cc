@@ -82,9 +82,23 @@ struct RowChanges {
 
 }  // namespace
 
-PostgresSyncStore::PostgresSyncStore(const Config& config, PostgresClockStore& writer,
+PostgresSyncStore::PostgresSyncStore(std::string url, const Config& config, PostgresClockStore& writer,
                                      std::unique_ptr<pqxx::connection> reader)
-    : config_(config), writer_(writer), reader_(std::move(reader)) {}
+    : url_(std::move(url)), config_(config), writer_(writer), reader_(std::move(reader)) {}
+
+Status PostgresSyncStore::Reader(pqxx::connection** reader) {
+  if (!reader_ || !reader_->is_open()) {
+    try {
+      reader_ = std::make_unique<pqxx::connection>(url_);
+      pqxx::nontransaction(*reader_).exec0(kSessionSettings);
+    } catch (const std::exception& e) {
+      reader_.reset();
+      return Status::Unavailable(std::string("postgres: ") + e.what());
+    }
+  }
+  *reader = reader_.get();
+  return Status::OK();
+}
 
 Status PostgresSyncStore::Open(const std::string& url, const Config& config, const std::vector<ResolvedTable>& tables,
                                PostgresClockStore& writer, std::unique_ptr<PostgresSyncStore>* store) {
@@ -95,7 +109,7 @@ Status PostgresSyncStore::Open(const std::string& url, const Config& config, con
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("postgres: ") + e.what());
   }
-  std::unique_ptr<PostgresSyncStore> result(new PostgresSyncStore(config, writer, std::move(reader)));
+  std::unique_ptr<PostgresSyncStore> result(new PostgresSyncStore(url, config, writer, std::move(reader)));
   for (const ResolvedTable& table : tables) result->tables_[table.mapping->name] = &table;
   *store = std::move(result);
   return Status::OK();
@@ -359,8 +373,10 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
 Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& room, const std::optional<SiteId>& exclude,
                                size_t limit, PullBatch* batch) {
   *batch = PullBatch{{}, after, false};
+  pqxx::connection* reader = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Reader(&reader));
   try {
-    pqxx::read_transaction tx(*reader_);
+    pqxx::read_transaction tx(*reader);
     const std::string room_filter = room ? " AND c.__room = $3" : "";
     const auto params = [&](int64_t bound) {
       std::vector<ServerParameter> p = {{false, std::to_string(after)}, {false, std::to_string(bound)}};

@@ -322,6 +322,53 @@ TEST(SyncStoreTest, RandomConcurrentClientsConvergeWithTheServer) {
   }
 }
 
+// P2, P7: Postgres dies without a clean shutdown in the middle of a
+// workload and comes back. Every changeset the server acknowledged is there
+// afterwards; the others are retried (merging is idempotent) until they are.
+TEST(SyncStoreTest, APostgresCrashLosesNothingAcknowledged) {
+  const DatabaseServer postgres(ServerKind::kPostgres);
+  const std::string url = CreateDatabase(postgres, 1, "todo_app.postgres.sql");
+  const auto app = MapTodoApp(url);
+  auto writer = OpenClockStore(url, *app);
+  std::unique_ptr<PostgresSyncStore> store;
+  ASSERT_TRUE(PostgresSyncStore::Open(url, app->config, app->check.tables, *writer, &store).ok());
+
+  constexpr int kChangesets = 60;
+  std::atomic<int> acknowledged = 0;
+  int retried = 0;
+  std::thread workload([&] {
+    for (int i = 0; i < kChangesets; ++i) {
+      const std::string id = "t" + std::to_string(i);
+      const Changeset changes = {TodoChange(id, "list_id", Value::Text("l")), TodoChange(id, "title", Value::Text(id))};
+      for (int attempt = 0;; ++attempt) {
+        MergeReport report;
+        const Status s = store->Merge(Site(4), changes, PeerVersion{i + 1, 0}, &report);
+        if (s.ok()) break;
+        ASSERT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
+        ASSERT_LT(attempt, 600) << "the server did not come back";
+        ++retried;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      ++acknowledged;
+    }
+  });
+  while (acknowledged < kChangesets / 3) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const int before_crash = acknowledged;
+  postgres.CrashRestart();
+  workload.join();
+
+  EXPECT_GT(retried, 0) << "the crash happened after the workload";
+  EXPECT_LT(before_crash, kChangesets);
+  pqxx::connection conn(url);
+  pqxx::nontransaction db(conn);
+  EXPECT_EQ(db.exec1("SELECT count(*) FROM todos")[0].as<int>(), kChangesets);
+  EXPECT_EQ(db.exec1("SELECT count(*) FROM crbridge.todos__clock WHERE __col_versions = '{1,1,NULL,NULL,NULL}'")[0].as<int>(),
+            kChangesets);
+  PeerVersion tracked;
+  ASSERT_TRUE(writer->GetPeerVersion(Site(4), &tracked).ok());
+  EXPECT_EQ(tracked.version, kChangesets);
+}
+
 // P5: merges commit while a puller keeps pulling after its last `through`;
 // every version that commits is seen, none is skipped.
 TEST(SyncStoreTest, PullsNeverSkipAVersionThatCommitsLater) {

@@ -59,7 +59,9 @@ class PostgresClockStore {
   // Runs `write` in one transaction that holds the next db_version; commits
   // when it returns OK, rolls back otherwise. A concurrent Write (from
   // another store) waits until this one commits, so versions are handed out
-  // in commit order.
+  // in commit order. Unavailable when the connection is lost (the write is
+  // then not applied, or applied whole if the commit got through); the
+  // next call connects again.
   Status Write(const std::function<Status(pqxx::work& tx, int64_t db_version)>& write);
 
   // The tracked version of `site` (0, 0 when none), and its update, inside
@@ -71,12 +73,16 @@ class PostgresClockStore {
   std::string ClockTable(const std::string& client_table) const;
 
  private:
-  PostgresClockStore(std::unique_ptr<pqxx::connection> conn, std::string schema);
+  PostgresClockStore(std::string url, std::unique_ptr<pqxx::connection> conn, std::string schema, Marking marking);
   Status Migrate(const std::vector<ResolvedTable>& tables);
   Status TakeOrigin();
+  // After a lost connection: connects again (and takes the origin again).
+  Status Reconnect();
 
+  std::string url_;
   std::unique_ptr<pqxx::connection> conn_;
   std::string schema_;
+  Marking marking_;
   std::string origin_;
   SiteId site_id_{};
 };

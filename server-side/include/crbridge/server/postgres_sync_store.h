@@ -46,14 +46,19 @@ class PostgresSyncStore {
 
   // The changes after server version `after`, for `room` (all rows when
   // unset), leaving out columns last written by `exclude`; at most about
-  // `limit` rows, ending on a version boundary.
+  // `limit` rows, ending on a version boundary. Unavailable when the
+  // connection is lost; the next call connects again.
   Status Pull(int64_t after, const std::optional<std::string>& room, const std::optional<SiteId>& exclude, size_t limit,
               PullBatch* batch);
 
  private:
   struct Table;
-  PostgresSyncStore(const Config& config, PostgresClockStore& writer, std::unique_ptr<pqxx::connection> reader);
+  PostgresSyncStore(std::string url, const Config& config, PostgresClockStore& writer,
+                    std::unique_ptr<pqxx::connection> reader);
+  // The reader connection, connected again after a loss.
+  Status Reader(pqxx::connection** reader);
 
+  std::string url_;
   const Config& config_;
   PostgresClockStore& writer_;
   std::unique_ptr<pqxx::connection> reader_;
