@@ -1,6 +1,7 @@
 #include "crbridge/server/postgres_sync_store.h"
 
 #include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
 
 #include "crbridge/mappings/type_mapping.h"
@@ -16,16 +17,6 @@ constexpr const char* kSessionSettings =
     "SET IntervalStyle = 'postgres'";
 
 std::string Qualified(const TableMapping& m) { return QuoteIdentifier(m.source_schema) + "." + QuoteIdentifier(m.source_table); }
-
-// "a" = $1::type AND "b" = $2::type, numbering parameters from `first`.
-std::string KeyMatch(const ResolvedTable& t, const std::string& prefix, int first) {
-  std::string out;
-  for (size_t i = 0; i < t.pk_count; ++i) {
-    out += (i > 0 ? " AND " : "") + prefix + QuoteIdentifier(t.columns[i].server.name) + " = $" +
-           std::to_string(first + static_cast<int>(i)) + "::" + t.columns[i].server.type;
-  }
-  return out;
-}
 
 std::string PgArray(const std::vector<std::optional<int64_t>>& items) {
   std::string out = "{";
@@ -71,6 +62,26 @@ std::string RoomText(const Value& value) {
   }
 }
 
+// A Postgres array literal of text elements, {"a","b\"c",NULL}: a whole
+// column of a batch as one parameter, cast element by element in SQL.
+std::string TextArray(const std::vector<const ServerParameter*>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    if (values[i]->is_null) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (const char c : values[i]->text) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 // One row a changeset touches, and its changes in arrival order.
 struct RowChanges {
   const ResolvedTable* table = nullptr;
@@ -79,6 +90,339 @@ struct RowChanges {
   std::vector<ServerParameter> pk_params;
   std::vector<std::pair<const Change*, size_t>> changes;  // with the column index (0 for the sentinel)
 };
+
+// What a merge makes of one row: its clock and values before and after.
+struct RowState {
+  RowChanges* row = nullptr;
+  bool app_existed = false;
+  bool exists = false;
+  bool changed = false;
+  RowClock clock;
+  std::vector<std::optional<int64_t>> versions;  // per value column
+  std::vector<std::optional<int64_t>> sites;
+  std::vector<Value> values;
+  std::vector<bool> written;
+  std::vector<ServerParameter> written_params;   // per value column, for written ones
+};
+
+// A batch statement's columns: `names` in SQL, and per column the text of
+// every row, bound as one text[] parameter each.
+struct BatchColumns {
+  std::vector<std::string> casts;                 // "u.c0::bigint"
+  std::vector<std::vector<const ServerParameter*>> values;
+
+  void Add(const std::string& type) {
+    casts.push_back("u.c" + std::to_string(casts.size()) + "::" + type);
+    values.emplace_back();
+  }
+  // "unnest($1::text[], $2::text[]) AS u(c0, c1)" and its parameters.
+  std::string From(std::vector<ServerParameter>* params) const {
+    std::string args, names;
+    for (size_t i = 0; i < casts.size(); ++i) {
+      params->push_back({false, TextArray(values[i])});
+      args += (i > 0 ? ", $" : "$") + std::to_string(params->size()) + "::text[]";
+      names += (i > 0 ? ", c" : "c") + std::to_string(i);
+    }
+    return "unnest(" + args + ") AS u(" + names + ")";
+  }
+};
+
+// Rows by table and packed key; keys held as strings of their bytes (GCC 12
+// misreports comparisons of byte vectors in maps as over-reads).
+using RowMap = std::map<std::pair<std::string, std::string>, RowChanges>;
+
+std::string KeyBytes(const Blob& key) { return std::string(key.begin(), key.end()); }
+
+// The packed key of a row read back with its key columns first, as text.
+Status PackedKey(const ResolvedTable& t, const pqxx::row& row, Blob* key) {
+  std::vector<Value> values(t.pk_count);
+  for (size_t i = 0; i < t.pk_count; ++i) {
+    CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[i].type, row[static_cast<int>(i)], &values[i]));
+  }
+  return EncodePackedPk(values, key);
+}
+
+std::string Join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i > 0 ? separator : "") + items[i];
+  return out;
+}
+
+// Merges the rows [first, last) of one table: a handful of statements for
+// the whole batch, whatever its size (docs/server-side.md, "Merge").
+Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, const ResolvedTable& t,
+                  RowMap::iterator first, RowMap::iterator last, int64_t version, int sender_ordinal, int* seq,
+                  bool* changed_any, MergeReport* report) {
+  const size_t n = t.columns.size() - t.pk_count;
+  const std::string app = Qualified(*t.mapping);
+  std::vector<RowState> states;
+  for (auto it = first; it != last; ++it) {
+    RowState state;
+    state.row = &it->second;
+    state.clock.cl = -1;  // no clock row yet
+    state.versions.resize(n);
+    state.sites.resize(n);
+    state.values.resize(n);
+    state.written.resize(n);
+    state.written_params.resize(n);
+    states.push_back(std::move(state));
+  }
+  std::map<std::string, RowState*> by_key;
+  for (RowState& state : states) by_key[KeyBytes(state.row->pk)] = &state;
+
+  std::vector<std::string> key_names, key_text;
+  for (size_t i = 0; i < t.pk_count; ++i) {
+    key_names.push_back(QuoteIdentifier(t.columns[i].server.name));
+    key_text.push_back(key_names.back() + "::text");
+  }
+  const std::string keys = Join(key_names, ", ");
+  const auto key_set = [&](const std::vector<RowState*>& members, std::vector<ServerParameter>* params) {
+    BatchColumns columns;
+    for (size_t i = 0; i < t.pk_count; ++i) columns.Add(t.columns[i].server.type);
+    for (const RowState* state : members) {
+      for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&state->row->pk_params[i]);
+    }
+    return "(" + keys + ") IN (SELECT " + Join(columns.casts, ", ") + " FROM " + columns.From(params) + ")";
+  };
+  std::vector<RowState*> all;
+  for (RowState& state : states) all.push_back(&state);
+
+  // The clocks and app rows of the batch, locked in key order until commit.
+  {
+    std::vector<ServerParameter> params;
+    const std::string where = key_set(all, &params);
+    const pqxx::result clocks = tx.exec_params(
+        "SELECT " + Join(key_text, ", ") + ", __cl, COALESCE(array_to_json(__col_versions)::text, '[]'), "
+        "COALESCE(array_to_json(__col_sites)::text, '[]') FROM " + clock + " WHERE " + where + " ORDER BY " + keys +
+            " FOR UPDATE",
+        CRBRIDGE_PARAMS(params));
+    for (const auto& row : clocks) {
+      Blob key;
+      CRBRIDGE_RETURN_IF_ERROR(PackedKey(t, row, &key));
+      RowState& state = *by_key.at(KeyBytes(key));
+      const int base = static_cast<int>(t.pk_count);
+      state.clock.cl = row[base].as<int64_t>();
+      state.versions = ParseArray(row[base + 1].as<std::string>(), n);
+      state.sites = ParseArray(row[base + 2].as<std::string>(), n);
+    }
+    std::vector<std::string> value_text;
+    for (size_t i = t.pk_count; i < t.columns.size(); ++i) value_text.push_back(QuoteIdentifier(t.columns[i].server.name) + "::text");
+    std::vector<std::string> select = key_text;
+    select.insert(select.end(), value_text.begin(), value_text.end());
+    const pqxx::result rows = tx.exec_params(
+        "SELECT " + Join(select, ", ") + " FROM " + app + " WHERE " + where + " ORDER BY " + keys + " FOR UPDATE",
+        CRBRIDGE_PARAMS(params));
+    for (const auto& row : rows) {
+      Blob key;
+      CRBRIDGE_RETURN_IF_ERROR(PackedKey(t, row, &key));
+      RowState& state = *by_key.at(KeyBytes(key));
+      state.app_existed = true;
+      for (size_t i = 0; i < n; ++i) {
+        CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[t.pk_count + i].type, row[static_cast<int>(t.pk_count + i)], &state.values[i]));
+      }
+    }
+  }
+
+  // Each row's changes, in arrival order, with cr-sqlite's rules.
+  for (RowState& state : states) {
+    if (state.clock.cl < 0) state.clock.cl = state.app_existed ? 1 : 0;
+    state.exists = state.app_existed;
+    for (const auto& [change, column] : state.row->changes) {
+      ColumnClock current;
+      if (!change->is_sentinel()) {
+        const size_t i = column - t.pk_count;
+        current = ColumnClock{state.versions[i].has_value(), state.versions[i].value_or(0), state.values[i]};
+      }
+      const MergeOutcome outcome = MergeChange(state.clock, current, *change);
+      switch (outcome.row) {
+        case RowAction::kDelete:
+          state.exists = false;
+          std::fill(state.versions.begin(), state.versions.end(), std::nullopt);
+          std::fill(state.written.begin(), state.written.end(), false);
+          break;
+        case RowAction::kResurrect:
+          state.exists = true;
+          for (auto& v : state.versions) {
+            if (v) v = 0;
+          }
+          break;
+        case RowAction::kCreate:
+          state.exists = true;
+          state.clock.cl = 1;
+          break;
+        case RowAction::kNone:
+          break;
+      }
+      if (outcome.write_sentinel) state.clock.cl = change->cl;
+      if (outcome.write_column) {
+        const size_t i = column - t.pk_count;
+        state.values[i] = change->val;
+        state.versions[i] = change->col_version;
+        state.sites[i] = sender_ordinal;
+        state.written[i] = true;
+      }
+      if (outcome.row != RowAction::kNone || outcome.write_column) {
+        ++report->applied;
+        state.changed = true;
+      }
+    }
+    for (size_t i = 0; i < n && state.exists; ++i) {
+      if (!state.written[i]) continue;
+      const ResolvedColumn& c = t.columns[t.pk_count + i];
+      CRBRIDGE_RETURN_IF_ERROR(ToServerParameter(source, c.type, state.values[i], t.mapping->name + "." + c.name,
+                                                 &state.written_params[i]));
+      // NULL for a NOT NULL column: its default when the row is new, refused otherwise.
+      if (state.written_params[i].is_null && c.server.not_null && state.app_existed) {
+        return Status::InvalidArgument(t.mapping->name + "." + c.name + ": cannot store NULL in a NOT NULL column");
+      }
+    }
+    *changed_any = *changed_any || state.changed;
+  }
+
+  // What the server stored wins everywhere: a value it stores in another
+  // form becomes a server change, one version above the client's.
+  const auto canonicalize = [&](const pqxx::result& stored, const std::vector<size_t>& columns) -> Status {
+    for (const auto& row : stored) {
+      Blob key;
+      CRBRIDGE_RETURN_IF_ERROR(PackedKey(t, row, &key));
+      RowState& state = *by_key.at(KeyBytes(key));
+      for (size_t k = 0; k < columns.size(); ++k) {
+        const size_t i = columns[k];
+        Value canonical;
+        CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[t.pk_count + i].type, row[static_cast<int>(t.pk_count + k)], &canonical));
+        if (canonical != state.values[i]) {
+          state.values[i] = canonical;
+          state.versions[i] = *state.versions[i] + 1;
+          state.sites[i] = 0;
+          ++report->canonicalized;
+        }
+      }
+    }
+    return Status::OK();
+  };
+  const auto returning = [&](const std::vector<size_t>& columns, const std::string& prefix) {
+    std::vector<std::string> out;
+    for (const std::string& key : key_names) out.push_back(prefix + key + "::text");
+    for (const size_t i : columns) out.push_back(prefix + QuoteIdentifier(t.columns[t.pk_count + i].server.name) + "::text");
+    return Join(out, ", ");
+  };
+
+  // Rows that died, in one statement.
+  std::vector<RowState*> deleted;
+  for (RowState& state : states) {
+    if (state.changed && !state.exists && state.app_existed) deleted.push_back(&state);
+  }
+  if (!deleted.empty()) {
+    std::vector<ServerParameter> params;
+    const std::string where = key_set(deleted, &params);  // fills params: not in the same expression
+    tx.exec_params0("DELETE FROM " + app + " WHERE " + where, CRBRIDGE_PARAMS(params));
+  }
+
+  // New rows, one INSERT per set of columns given (a NULL for a NOT NULL
+  // column is left to its default), and changed rows, one UPDATE per set of
+  // columns written.
+  std::map<std::pair<std::vector<bool>, std::vector<bool>>, std::vector<RowState*>> inserts;
+  std::map<std::vector<bool>, std::vector<RowState*>> updates;
+  for (RowState& state : states) {
+    if (!state.changed || !state.exists) continue;
+    if (!state.app_existed) {
+      std::vector<bool> given(n);
+      for (size_t i = 0; i < n; ++i) {
+        given[i] = state.written[i] && !(state.written_params[i].is_null && t.columns[t.pk_count + i].server.not_null);
+      }
+      inserts[{given, state.written}].push_back(&state);
+    } else if (std::find(state.written.begin(), state.written.end(), true) != state.written.end()) {
+      updates[state.written].push_back(&state);
+    }
+  }
+  for (const auto& [sets, members] : inserts) {
+    const auto& [given, written] = sets;
+    BatchColumns columns;
+    std::vector<std::string> names = key_names;
+    for (size_t i = 0; i < t.pk_count; ++i) columns.Add(t.columns[i].server.type);
+    std::vector<size_t> given_columns, written_columns;
+    for (size_t i = 0; i < n; ++i) {
+      if (given[i]) {
+        given_columns.push_back(i);
+        columns.Add(t.columns[t.pk_count + i].server.type);
+        names.push_back(QuoteIdentifier(t.columns[t.pk_count + i].server.name));
+      }
+      if (written[i]) written_columns.push_back(i);
+    }
+    for (RowState* state : members) {
+      for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&state->row->pk_params[i]);
+      for (size_t k = 0; k < given_columns.size(); ++k) {
+        columns.values[t.pk_count + k].push_back(&state->written_params[given_columns[k]]);
+      }
+    }
+    std::vector<ServerParameter> params;
+    const std::string from = columns.From(&params);
+    const pqxx::result stored = tx.exec_params(
+        "INSERT INTO " + app + " (" + Join(names, ", ") + ") SELECT " + Join(columns.casts, ", ") + " FROM " + from +
+            " RETURNING " + returning(written_columns, ""),
+        CRBRIDGE_PARAMS(params));
+    CRBRIDGE_RETURN_IF_ERROR(canonicalize(stored, written_columns));
+  }
+  for (const auto& [written, members] : updates) {
+    BatchColumns columns;
+    for (size_t i = 0; i < t.pk_count; ++i) columns.Add(t.columns[i].server.type);
+    std::vector<size_t> written_columns;
+    std::vector<std::string> assignments, match;
+    for (size_t i = 0; i < t.pk_count; ++i) match.push_back("t." + key_names[i] + " = " + columns.casts[i]);
+    for (size_t i = 0; i < n; ++i) {
+      if (!written[i]) continue;
+      written_columns.push_back(i);
+      columns.Add(t.columns[t.pk_count + i].server.type);
+      assignments.push_back(QuoteIdentifier(t.columns[t.pk_count + i].server.name) + " = " + columns.casts.back());
+    }
+    for (RowState* state : members) {
+      for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&state->row->pk_params[i]);
+      for (size_t k = 0; k < written_columns.size(); ++k) {
+        columns.values[t.pk_count + k].push_back(&state->written_params[written_columns[k]]);
+      }
+    }
+    std::vector<ServerParameter> params;
+    const std::string from = columns.From(&params);
+    const pqxx::result stored = tx.exec_params(
+        "UPDATE " + app + " AS t SET " + Join(assignments, ", ") + " FROM " + from + " WHERE " + Join(match, " AND ") +
+            " RETURNING " + returning(written_columns, "t."),
+        CRBRIDGE_PARAMS(params));
+    CRBRIDGE_RETURN_IF_ERROR(canonicalize(stored, written_columns));
+  }
+
+  // The clocks of every changed row, in one upsert.
+  std::vector<std::array<ServerParameter, 6>> clock_values;
+  clock_values.reserve(states.size());  // pointers into it are taken below
+  BatchColumns columns;
+  for (size_t i = 0; i < t.pk_count; ++i) columns.Add(t.columns[i].server.type);
+  for (const char* type : {"bigint", "bigint[]", "int[]", "bigint", "int", "text"}) columns.Add(type);
+  for (RowState& state : states) {
+    if (!state.changed) continue;
+    std::optional<std::string> room;
+    if (t.room_column && state.exists) {
+      const Value& value = *t.room_column < t.pk_count ? state.row->pk_values[*t.room_column]
+                                                        : state.values[*t.room_column - t.pk_count];
+      if (!value.is_null()) room = RoomText(value);
+    }
+    clock_values.push_back({ServerParameter{false, std::to_string(state.clock.cl)},
+                            ServerParameter{false, PgArray(state.versions)}, ServerParameter{false, PgArray(state.sites)},
+                            ServerParameter{false, std::to_string(version)}, ServerParameter{false, std::to_string((*seq)++)},
+                            room ? ServerParameter{false, *room} : ServerParameter{true, ""}});
+    for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&state.row->pk_params[i]);
+    for (size_t k = 0; k < 6; ++k) columns.values[t.pk_count + k].push_back(&clock_values.back()[k]);
+  }
+  if (clock_values.empty()) return Status::OK();
+  std::vector<ServerParameter> params;
+  const std::string from = columns.From(&params);
+  tx.exec_params0("INSERT INTO " + clock + " AS k (" + keys +
+                      ", __cl, __col_versions, __col_sites, __db_version, __seq, __room) SELECT " +
+                      Join(columns.casts, ", ") + " FROM " + from + " ON CONFLICT (" + keys +
+                      ") DO UPDATE SET __cl = excluded.__cl, __col_versions = excluded.__col_versions, "
+                      "__col_sites = excluded.__col_sites, __db_version = excluded.__db_version, "
+                      "__seq = excluded.__seq, __room = COALESCE(excluded.__room, k.__room)",
+                  CRBRIDGE_PARAMS(params));
+  return Status::OK();
+}
 
 }  // namespace
 
@@ -120,7 +464,7 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
   *report = MergeReport{};
   // Everything is checked before anything is written: a bad change refuses
   // the whole changeset.
-  std::map<std::pair<std::string, Blob>, RowChanges> rows;
+  RowMap rows;
   for (const Change& change : changes) {
     const auto found = tables_.find(change.table);
     if (found == tables_.end()) return Status::InvalidArgument("unknown table \"" + change.table + "\"");
@@ -147,7 +491,7 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
       return Status::InvalidArgument("a change to " + change.table + " has an invalid clock (cl " +
                                      std::to_string(change.cl) + ", col_version " + std::to_string(change.col_version) + ")");
     }
-    RowChanges& row = rows[{change.table, change.pk}];
+    RowChanges& row = rows[{change.table, KeyBytes(change.pk)}];
     if (row.table == nullptr) {
       row.table = &t;
       row.pk = change.pk;
@@ -192,177 +536,15 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
                                    .as<int>();
     int seq = 0;
     bool changed_any = false;
-    for (auto& [key, row] : rows) {  // in table, key order: locks are taken in one order
-      const ResolvedTable& t = *row.table;
-      const size_t n = t.columns.size() - t.pk_count;
-      const std::string clock = writer_.ClockTable(t.mapping->name);
-
-      // The row's clock and the app row, locked until commit.
-      const pqxx::result clock_row = tx.exec_params(
-          "SELECT __cl, COALESCE(array_to_json(__col_versions)::text, '[]'), COALESCE(array_to_json(__col_sites)::text, '[]'), "
-          "__room FROM " + clock + " WHERE " + KeyMatch(t, "", 1) + " FOR UPDATE",
-          CRBRIDGE_PARAMS(row.pk_params));
-      std::string value_list;
-      for (size_t i = t.pk_count; i < t.columns.size(); ++i) {
-        value_list += (i > t.pk_count ? ", " : "") + QuoteIdentifier(t.columns[i].server.name) + "::text";
-      }
-      const pqxx::result app_row = tx.exec_params(
-          "SELECT true" + (value_list.empty() ? std::string() : ", " + value_list) + " FROM " + Qualified(*t.mapping) +
-              " WHERE " + KeyMatch(t, "", 1) + " FOR UPDATE",
-          CRBRIDGE_PARAMS(row.pk_params));
-      const bool app_existed = !app_row.empty();
-      std::vector<Value> values(n);
-      if (app_existed) {
-        for (size_t i = 0; i < n; ++i) CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[t.pk_count + i].type, app_row[0][static_cast<int>(i + 1)], &values[i]));
-      }
-      RowClock state{clock_row.empty() ? (app_existed ? 1 : 0) : clock_row[0][0].as<int64_t>(), false};
-      std::vector<std::optional<int64_t>> versions =
-          clock_row.empty() ? std::vector<std::optional<int64_t>>(n) : ParseArray(clock_row[0][1].as<std::string>(), n);
-      std::vector<std::optional<int64_t>> sites =
-          clock_row.empty() ? std::vector<std::optional<int64_t>>(n) : ParseArray(clock_row[0][2].as<std::string>(), n);
-      bool exists = app_existed;
-      std::vector<bool> written(n, false);
-      bool changed = false;
-
-      for (const auto& [change, column] : row.changes) {
-        ColumnClock current;
-        if (!change->is_sentinel()) {
-          const size_t i = column - t.pk_count;
-          current = ColumnClock{versions[i].has_value(), versions[i].value_or(0), values[i]};
-        }
-        const MergeOutcome outcome = MergeChange(state, current, *change);
-        switch (outcome.row) {
-          case RowAction::kDelete:
-            exists = false;
-            std::fill(versions.begin(), versions.end(), std::nullopt);
-            std::fill(written.begin(), written.end(), false);
-            break;
-          case RowAction::kResurrect:
-            exists = true;
-            for (auto& v : versions) {
-              if (v) v = 0;
-            }
-            break;
-          case RowAction::kCreate:
-            exists = true;
-            break;
-          case RowAction::kNone:
-            break;
-        }
-        if (outcome.write_sentinel) state.cl = change->cl;
-        if (outcome.row == RowAction::kCreate) state.cl = 1;
-        if (outcome.write_column) {
-          const size_t i = column - t.pk_count;
-          values[i] = change->val;
-          versions[i] = change->col_version;
-          sites[i] = sender_ordinal;
-          written[i] = true;
-          ++report->applied;
-        } else if (outcome.row != RowAction::kNone) {
-          ++report->applied;
-        }
-        changed = changed || outcome.row != RowAction::kNone || outcome.write_column;
-      }
-      if (!changed) continue;
-      changed_any = true;
-
-      // The app row, written with the winners only.
-      std::vector<ServerParameter> params = row.pk_params;
-      std::vector<size_t> columns;
-      for (size_t i = 0; i < n; ++i) {
-        if (!written[i]) continue;
-        ServerParameter p;
-        const ResolvedColumn& c = t.columns[t.pk_count + i];
-        CRBRIDGE_RETURN_IF_ERROR(ToServerParameter(config_.source.type, c.type, values[i], t.mapping->name + "." + c.name, &p));
-        params.push_back(std::move(p));
-        columns.push_back(i);
-      }
-      pqxx::result stored;
-      std::string returning;
-      for (size_t k = 0; k < columns.size(); ++k) {
-        returning += (k > 0 ? ", " : "") + QuoteIdentifier(t.columns[t.pk_count + columns[k]].server.name) + "::text";
-      }
-      if (!exists) {
-        if (app_existed) tx.exec_params0("DELETE FROM " + Qualified(*t.mapping) + " WHERE " + KeyMatch(t, "", 1), CRBRIDGE_PARAMS(row.pk_params));
-      } else if (!app_existed) {
-        // A NULL for a NOT NULL column with a default leaves it to the default.
-        std::string names, placeholders;
-        std::vector<ServerParameter> insert_params = row.pk_params;
-        for (size_t i = 0; i < t.pk_count; ++i) {
-          names += (i > 0 ? ", " : "") + QuoteIdentifier(t.columns[i].server.name);
-          placeholders += (i > 0 ? ", $" : "$") + std::to_string(i + 1) + "::" + t.columns[i].server.type;
-        }
-        for (size_t k = 0; k < columns.size(); ++k) {
-          const ResolvedColumn& c = t.columns[t.pk_count + columns[k]];
-          const ServerParameter& value = params[t.pk_count + k];
-          if (value.is_null && c.server.not_null) continue;
-          insert_params.push_back(value);
-          names += ", " + QuoteIdentifier(c.server.name);
-          placeholders += ", $" + std::to_string(insert_params.size()) + "::" + c.server.type;
-        }
-        stored = tx.exec_params("INSERT INTO " + Qualified(*t.mapping) + " (" + names + ") VALUES (" + placeholders + ")" +
-                                    (returning.empty() ? "" : " RETURNING " + returning),
-                                CRBRIDGE_PARAMS(insert_params));
-      } else if (!columns.empty()) {
-        for (size_t k = 0; k < columns.size(); ++k) {
-          const ResolvedColumn& c = t.columns[t.pk_count + columns[k]];
-          if (params[t.pk_count + k].is_null && c.server.not_null) {
-            return Status::InvalidArgument(t.mapping->name + "." + c.name + ": cannot store NULL in a NOT NULL column");
-          }
-        }
-        std::string assignments;
-        for (size_t k = 0; k < columns.size(); ++k) {
-          const ResolvedColumn& c = t.columns[t.pk_count + columns[k]];
-          assignments += (k > 0 ? ", " : "") + QuoteIdentifier(c.server.name) + " = $" +
-                         std::to_string(t.pk_count + k + 1) + "::" + c.server.type;
-        }
-        stored = tx.exec_params("UPDATE " + Qualified(*t.mapping) + " SET " + assignments + " WHERE " + KeyMatch(t, "", 1) +
-                                    " RETURNING " + returning,
-                                CRBRIDGE_PARAMS(params));
-      }
-
-      // What the server stored wins everywhere: a value it stores in another
-      // form becomes a server change, one version above the client's.
-      for (size_t k = 0; k < columns.size() && !stored.empty(); ++k) {
-        const size_t i = columns[k];
-        Value canonical;
-        CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[t.pk_count + i].type, stored[0][static_cast<int>(k)], &canonical));
-        if (canonical != values[i]) {
-          values[i] = canonical;
-          versions[i] = *versions[i] + 1;
-          sites[i] = 0;
-          ++report->canonicalized;
-        }
-      }
-
-      std::optional<std::string> room;
-      if (t.room_column && exists) {
-        const Value& value =
-            *t.room_column < t.pk_count ? row.pk_values[*t.room_column] : values[*t.room_column - t.pk_count];
-        if (!value.is_null()) room = RoomText(value);
-      }
-      std::string key_names, key_values;
-      for (size_t i = 0; i < t.pk_count; ++i) {
-        key_names += QuoteIdentifier(t.columns[i].server.name) + ", ";
-        key_values += "$" + std::to_string(i + 1) + "::" + t.columns[i].server.type + ", ";
-      }
-      std::vector<ServerParameter> clock_params = row.pk_params;
-      const int next = static_cast<int>(t.pk_count) + 1;
-      clock_params.push_back({false, std::to_string(state.cl)});
-      clock_params.push_back({false, PgArray(versions)});
-      clock_params.push_back({false, PgArray(sites)});
-      clock_params.push_back({false, std::to_string(version)});
-      clock_params.push_back({false, std::to_string(seq++)});
-      clock_params.push_back(room ? ServerParameter{false, *room} : ServerParameter{true, ""});
-      const auto p = [&](int offset) { return "$" + std::to_string(next + offset); };
-      tx.exec_params0("INSERT INTO " + clock + " (" + key_names +
-                          "__cl, __col_versions, __col_sites, __db_version, __seq, __room) VALUES (" + key_values + p(0) +
-                          "::bigint, " + p(1) + "::bigint[], " + p(2) + "::int[], " + p(3) + "::bigint, " + p(4) +
-                          "::int, " + p(5) + "::text) ON CONFLICT (" + key_names.substr(0, key_names.size() - 2) +
-                          ") DO UPDATE SET __cl = excluded.__cl, __col_versions = excluded.__col_versions, "
-                          "__col_sites = excluded.__col_sites, __db_version = excluded.__db_version, "
-                          "__seq = excluded.__seq, __room = COALESCE(excluded.__room, " + clock + ".__room)",
-                      CRBRIDGE_PARAMS(clock_params));
+    // Rows are grouped by table and ordered by key (the map's order), so
+    // every merge takes its row locks in one order.
+    for (auto first = rows.begin(); first != rows.end();) {
+      const ResolvedTable& t = *first->second.table;
+      auto last = first;
+      while (last != rows.end() && last->second.table == &t) ++last;
+      CRBRIDGE_RETURN_IF_ERROR(MergeTable(tx, config_.source.type, writer_.ClockTable(t.mapping->name), t, first, last,
+                                          version, sender_ordinal, &seq, &changed_any, report));
+      first = last;
     }
     if (changed_any) report->db_version = version;
     writer_.SetPeerVersion(tx, sender, end);

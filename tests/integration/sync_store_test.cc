@@ -129,13 +129,13 @@ TEST(SyncStoreTest, ClientWritesReachTheServerAndOtherClients) {
   EXPECT_EQ(ServerTodos(server), (std::vector<std::string>{"t1|l1|milk|0|1.5|NULL", "t2|l1|bread|0|NULL|NULL"}));
   EXPECT_EQ(server.Rows("todo_lists", "id, name"), (std::vector<std::string>{"l1|groceries"}));
 
-  ASSERT_TRUE(bob.Pull(server).ok());
+  { const Status synced = bob.Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
   EXPECT_EQ(bob.Rows("todos", kTodoColumns), alice.Rows("todos", kTodoColumns));
   EXPECT_EQ(bob.Rows("todo_lists", "id, name"), (std::vector<std::string>{"l1|groceries"}));
 
   bob.Exec("UPDATE todos SET done = 1 WHERE id = 't1'; DELETE FROM todos WHERE id = 't2';");
-  ASSERT_TRUE(bob.Push(server).ok());
-  ASSERT_TRUE(alice.Pull(server).ok());
+  { const Status synced = bob.Push(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+  { const Status synced = alice.Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
   EXPECT_EQ(alice.Rows("todos", "id, done"), (std::vector<std::string>{"t1|1"}));
   EXPECT_EQ(server.Rows("todos", "id, done::int"), (std::vector<std::string>{"t1|1"}));
   PeerVersion tracked;
@@ -303,16 +303,16 @@ TEST(SyncStoreTest, RandomConcurrentClientsConvergeWithTheServer) {
     }
     Client& syncing = *clients[random() % clients.size()];
     if (random() % 2 == 0) {
-      ASSERT_TRUE(syncing.Push(server).ok());
+      { const Status synced = syncing.Push(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
     }
     if (random() % 2 == 0) {
-      ASSERT_TRUE(syncing.Pull(server, 1 + random() % 4).ok());
+      { const Status synced = syncing.Pull(server, 1 + random() % 4); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
     }
   }
   for (int pass = 0; pass < 2; ++pass) {
     for (auto& c : clients) {
-      ASSERT_TRUE(c->Push(server).ok());
-      ASSERT_TRUE(c->Pull(server).ok());
+      { const Status synced = c->Push(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+      { const Status synced = c->Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
     }
   }
   const auto expected = ServerTodos(server);
