@@ -324,7 +324,8 @@ TEST(SyncStoreTest, RandomConcurrentClientsConvergeWithTheServer) {
 
 // P2, P7: Postgres dies without a clean shutdown in the middle of a
 // workload and comes back. Every changeset the server acknowledged is there
-// afterwards; the others are retried (merging is idempotent) until they are.
+// afterwards, also for a restarted crbridge; the others are retried (merging
+// is idempotent) until they are.
 TEST(SyncStoreTest, APostgresCrashLosesNothingAcknowledged) {
   const DatabaseServer postgres(ServerKind::kPostgres);
   const std::string url = CreateDatabase(postgres, 1, "todo_app.postgres.sql");
@@ -367,6 +368,27 @@ TEST(SyncStoreTest, APostgresCrashLosesNothingAcknowledged) {
   PeerVersion tracked;
   ASSERT_TRUE(writer->GetPeerVersion(Site(4), &tracked).ok());
   EXPECT_EQ(tracked.version, kChangesets);
+
+  // crbridge restarting: new stores know only what the database holds, and
+  // it is all there.
+  store.reset();
+  writer.reset();
+  auto restarted_writer = OpenClockStore(url, *app);
+  std::unique_ptr<PostgresSyncStore> restarted;
+  ASSERT_TRUE(PostgresSyncStore::Open(url, app->config, app->check.tables, *restarted_writer, &restarted).ok());
+  ASSERT_TRUE(restarted_writer->GetPeerVersion(Site(4), &tracked).ok());
+  EXPECT_EQ(tracked.version, kChangesets);
+  std::set<std::string> pulled;
+  PullBatch batch;
+  int64_t through = 0;
+  do {
+    ASSERT_TRUE(restarted->Pull(through, std::nullopt, std::nullopt, 7, &batch).ok());
+    for (const Change& c : batch.changes) {
+      if (c.cid == "title") pulled.insert(c.val.text());
+    }
+    through = batch.through;
+  } while (batch.more);
+  EXPECT_EQ(pulled.size(), static_cast<size_t>(kChangesets));
 }
 
 // P5: merges commit while a puller keeps pulling after its last `through`;
