@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <nlohmann/json.hpp>
+#include <charconv>
 
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/sqlite/packed_pk.h"
@@ -26,11 +26,20 @@ std::string PgArray(const std::vector<std::optional<int64_t>>& items) {
   return out + "}";
 }
 
-std::vector<std::optional<int64_t>> ParseArray(const std::string& json, size_t size) {
+// An integer array in Postgres's text form, {1,NULL,3}; missing trailing
+// elements (a column added to the mapping) read as NULL.
+std::vector<std::optional<int64_t>> ParseArray(std::string_view text, size_t size) {
   std::vector<std::optional<int64_t>> out(size);
-  const nlohmann::json parsed = nlohmann::json::parse(json);
-  for (size_t i = 0; i < size && i < parsed.size(); ++i) {
-    if (!parsed[i].is_null()) out[i] = parsed[i].get<int64_t>();
+  size_t i = 0;
+  for (size_t pos = 1; pos < text.size() && i < size; ++i) {
+    const size_t comma = std::min(text.find(',', pos), text.size() - 1);
+    const std::string_view element = text.substr(pos, comma - pos);
+    if (element != "NULL") {
+      int64_t value = 0;
+      std::from_chars(element.data(), element.data() + element.size(), value);
+      out[i] = value;
+    }
+    pos = comma + 1;
   }
   return out;
 }
@@ -176,11 +185,17 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
     key_text.push_back(key_names.back() + "::text");
   }
   const std::string keys = Join(key_names, ", ");
+  // A condition matching the rows of `members`: key = ANY(array) for a
+  // one-column key (a plain index scan), a tuple IN for composite keys.
   const auto key_set = [&](const std::vector<RowState*>& members, std::vector<ServerParameter>* params) {
     BatchColumns columns;
     for (size_t i = 0; i < t.pk_count; ++i) columns.Add(t.columns[i].server.type);
     for (const RowState* state : members) {
       for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&state->row->pk_params[i]);
+    }
+    if (t.pk_count == 1) {
+      params->push_back({false, TextArray(columns.values[0])});
+      return keys + " = ANY($" + std::to_string(params->size()) + "::text[]::" + t.columns[0].server.type + "[])";
     }
     return "(" + keys + ") IN (SELECT " + Join(columns.casts, ", ") + " FROM " + columns.From(params) + ")";
   };
@@ -192,8 +207,7 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
     std::vector<ServerParameter> params;
     const std::string where = key_set(all, &params);
     const pqxx::result clocks = tx.exec_params(
-        "SELECT " + Join(key_text, ", ") + ", __cl, COALESCE(array_to_json(__col_versions)::text, '[]'), "
-        "COALESCE(array_to_json(__col_sites)::text, '[]') FROM " + clock + " WHERE " + where + " ORDER BY " + keys +
+        "SELECT " + Join(key_text, ", ") + ", __cl, __col_versions::text, __col_sites::text FROM " + clock + " WHERE " + where + " ORDER BY " + keys +
             " FOR UPDATE",
         CRBRIDGE_PARAMS(params));
     for (const auto& row : clocks) {
@@ -202,8 +216,8 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
       RowState& state = *by_key.at(KeyBytes(key));
       const int base = static_cast<int>(t.pk_count);
       state.clock.cl = row[base].as<int64_t>();
-      state.versions = ParseArray(row[base + 1].as<std::string>(), n);
-      state.sites = ParseArray(row[base + 2].as<std::string>(), n);
+      state.versions = ParseArray(row[base + 1].c_str(), n);
+      state.sites = ParseArray(row[base + 2].c_str(), n);
     }
     std::vector<std::string> value_text;
     for (size_t i = t.pk_count; i < t.columns.size(); ++i) value_text.push_back(QuoteIdentifier(t.columns[i].server.name) + "::text");
@@ -609,8 +623,7 @@ Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& 
         select += "c." + column + "::text, ";
         join += (i > 0 ? " AND " : "") + ("t." + column + " = c." + column);
       }
-      select += "c.__cl, COALESCE(array_to_json(c.__col_versions)::text, '[]'), "
-                "COALESCE(array_to_json(c.__col_sites)::text, '[]'), c.__db_version, c.__seq";
+      select += "c.__cl, c.__col_versions::text, c.__col_sites::text, c.__db_version, c.__seq";
       for (size_t i = t->pk_count; i < t->columns.size(); ++i) {
         select += ", t." + QuoteIdentifier(t->columns[i].server.name) + "::text";
       }
@@ -627,8 +640,8 @@ Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& 
         CRBRIDGE_RETURN_IF_ERROR(EncodePackedPk(key, &pk));
         const int base = static_cast<int>(t->pk_count);
         const int64_t cl = row[base].as<int64_t>();
-        const auto versions = ParseArray(row[base + 1].as<std::string>(), n);
-        const auto column_sites = ParseArray(row[base + 2].as<std::string>(), n);
+        const auto versions = ParseArray(row[base + 1].c_str(), n);
+        const auto column_sites = ParseArray(row[base + 2].c_str(), n);
         Pending unit{row[base + 3].as<int64_t>(), row[base + 4].as<int>(), {}};
         // A sentinel when the row is dead, came back from the dead, or has
         // nothing else to carry its existence (as cr-sqlite records one).
