@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_result.h"
 #include "crbridge/sqlite/crr.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "crsqlite_peer.h"
@@ -29,18 +30,7 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kSchema = "CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a, b, c, d)";
 constexpr const char* kColumns[] = {"a", "b", "c", "d"};
 
-struct Result {
-  std::string what;
-  size_t items = 0;
-  double seconds = 0;
-  std::vector<double> batch_ms;
-};
-
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())))];
-}
+using Result = BenchResult;
 
 Blob Pk(int64_t id) {
   Blob pk;
@@ -101,7 +91,7 @@ Result Native(const std::string& what, const Changeset& preload, const std::vect
   for (const Changeset& batch : batches) {
     const auto t = Clock::now();
     if (Status s = db->ApplyChanges(batch); !s.ok()) throw std::runtime_error(s.ToString());
-    result.batch_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    result.batch_ms.push_back(MillisecondsSince(t));
     result.items += batch.size();
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -150,7 +140,7 @@ Result RawSqliteInserts(size_t rows, size_t batch) {
       ++result.items;
     }
     sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-    result.batch_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    result.batch_ms.push_back(MillisecondsSince(t));
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   sqlite3_finalize(insert);
@@ -166,7 +156,7 @@ void EnsureNodePackages() {
 
 void Print(const Result& r) {
   std::printf("| %-44s | %9zu | %12.0f | %8.2f | %8.2f | %8.2f |\n", r.what.c_str(), r.items,
-              static_cast<double>(r.items) / r.seconds, Percentile(r.batch_ms, 0.5), Percentile(r.batch_ms, 0.99),
+              r.PerSecond(), Percentile(r.batch_ms, 0.5), Percentile(r.batch_ms, 0.99),
               Percentile(r.batch_ms, 1.0));
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_result.h"
 #include "crbridge/server/config_check.h"
 #include "crbridge/server/postgres_sync_store.h"
 #include "crbridge/sqlite/packed_pk.h"
@@ -25,25 +26,12 @@ using testing::ServerKind;
 
 constexpr const char* kColumns[] = {"a", "b", "c", "d"};
 
-struct Result {
-  std::string what;
-  size_t items = 0;
-  double seconds = 0;
-  std::vector<double> batch_ms;
-};
-
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())))];
-}
+using Result = BenchResult;
 
 void Print(const Result& r) {
   std::printf("| %-46s | %9zu | %11.0f | %8.2f | %8.2f |\n", r.what.c_str(), r.items,
-              static_cast<double>(r.items) / r.seconds, Percentile(r.batch_ms, 0.5), Percentile(r.batch_ms, 0.99));
+              r.PerSecond(), Percentile(r.batch_ms, 0.5), Percentile(r.batch_ms, 0.99));
 }
-
-double Ms(Clock::time_point since) { return std::chrono::duration<double, std::milli>(Clock::now() - since).count(); }
 
 Blob Key(int64_t id) {
   const Value v = Value::Integer(id);
@@ -73,7 +61,7 @@ Result Copy(pqxx::connection& conn, int64_t rows) {
   }
   copy.complete();
   tx.commit();
-  result.seconds = Ms(start) / 1000;
+  result.seconds = MillisecondsSince(start) / 1000;
   return result;
 }
 
@@ -92,9 +80,9 @@ Result Upserts(pqxx::connection& conn, int64_t rows, const std::string& what) {
     pqxx::work tx(conn);
     tx.exec0(sql);
     tx.commit();
-    result.batch_ms.push_back(Ms(t));
+    result.batch_ms.push_back(MillisecondsSince(t));
   }
-  result.seconds = Ms(start) / 1000;
+  result.seconds = MillisecondsSince(start) / 1000;
   return result;
 }
 
@@ -112,10 +100,10 @@ Result Merge(PostgresSyncStore& store, const std::vector<Changeset>& changesets,
       std::fprintf(stderr, "merge failed: %s\n", s.ToString().c_str());
       std::exit(1);
     }
-    result.batch_ms.push_back(Ms(t));
+    result.batch_ms.push_back(MillisecondsSince(t));
     result.items += changes.size();
   }
-  result.seconds = Ms(start) / 1000;
+  result.seconds = MillisecondsSince(start) / 1000;
   return result;
 }
 
@@ -220,12 +208,12 @@ int main(int argc, char** argv) {
   do {
     const auto t = Clock::now();
     if (!store->Pull(through, std::nullopt, std::nullopt, 1000, &batch).ok()) return 1;
-    pull.batch_ms.push_back(Ms(t));
+    pull.batch_ms.push_back(MillisecondsSince(t));
     pull.items += batch.changes.size();
     largest = std::max(largest, batch.changes.size());
     through = batch.through;
   } while (batch.more);
-  pull.seconds = Ms(start) / 1000;
+  pull.seconds = MillisecondsSince(start) / 1000;
   Print(pull);
   std::printf("\nlargest pull batch: %zu changes\n", largest);
   return 0;
