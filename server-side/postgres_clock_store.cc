@@ -72,6 +72,7 @@ Status PostgresClockStore::Open(const std::string& url, const std::string& metad
   std::unique_ptr<pqxx::connection> conn;
   try {
     conn = std::make_unique<pqxx::connection>(url);
+    pqxx::nontransaction(*conn).exec0(kSessionSettings);
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("postgres: ") + e.what());
   }
@@ -157,6 +158,7 @@ Status PostgresClockStore::TakeOrigin() {
 Status PostgresClockStore::Reconnect() {
   try {
     conn_ = std::make_unique<pqxx::connection>(url_);
+    pqxx::nontransaction(*conn_).exec0(kSessionSettings);
   } catch (const std::exception& e) {
     conn_.reset();
     return Status::Unavailable(std::string("postgres: ") + e.what());

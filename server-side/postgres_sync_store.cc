@@ -11,11 +11,6 @@
 namespace crbridge {
 namespace {
 
-// The session settings that the type mapping's text forms assume.
-constexpr const char* kSessionSettings =
-    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; SET bytea_output = 'hex'; "
-    "SET IntervalStyle = 'postgres'";
-
 std::string Qualified(const TableMapping& m) { return QuoteIdentifier(m.source_schema) + "." + QuoteIdentifier(m.source_table); }
 
 std::string PgArray(const std::vector<std::optional<int64_t>>& items) {
@@ -104,6 +99,7 @@ struct RowChanges {
 struct RowState {
   RowChanges* row = nullptr;
   bool app_existed = false;
+  bool had_clock = false;
   bool exists = false;
   bool changed = false;
   RowClock clock;
@@ -202,27 +198,33 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   std::vector<RowState*> all;
   for (RowState& state : states) all.push_back(&state);
 
-  // The clocks and app rows of the batch, locked in key order until commit.
+  // The clocks and app rows of the batch. Clocks need no row locks: every
+  // crbridge writer holds the version counter's lock until it commits (see
+  // PostgresClockStore::Write), so no other writer touches them meanwhile.
+  // App rows are locked in key order: the app writes them too.
   {
     std::vector<ServerParameter> params;
     const std::string where = key_set(all, &params);
     const pqxx::result clocks = tx.exec_params(
-        "SELECT " + Join(key_text, ", ") + ", __cl, __col_versions::text, __col_sites::text FROM " + clock + " WHERE " + where + " ORDER BY " + keys +
-            " FOR UPDATE",
+        "SELECT " + Join(key_text, ", ") + ", __cl, __col_versions::text, __col_sites::text FROM " + clock + " WHERE " + where,
         CRBRIDGE_PARAMS(params));
     for (const auto& row : clocks) {
       Blob key;
       CRBRIDGE_RETURN_IF_ERROR(PackedKey(t, row, &key));
       RowState& state = *by_key.at(KeyBytes(key));
       const int base = static_cast<int>(t.pk_count);
+      state.had_clock = true;
       state.clock.cl = row[base].as<int64_t>();
       state.versions = ParseArray(row[base + 1].c_str(), n);
       state.sites = ParseArray(row[base + 2].c_str(), n);
     }
-    std::vector<std::string> value_text;
-    for (size_t i = t.pk_count; i < t.columns.size(); ++i) value_text.push_back(QuoteIdentifier(t.columns[i].server.name) + "::text");
+    // Only the keys (and the room column, which the clock keeps): the
+    // values are read below for the rows that need them.
     std::vector<std::string> select = key_text;
-    select.insert(select.end(), value_text.begin(), value_text.end());
+    // The room column's index among the value columns, when it is one.
+    const bool room_is_value = t.room_column && *t.room_column >= t.pk_count;
+    const size_t room_value = room_is_value ? *t.room_column - t.pk_count : 0;
+    if (room_is_value) select.push_back(QuoteIdentifier(t.columns[*t.room_column].server.name) + "::text");
     const pqxx::result rows = tx.exec_params(
         "SELECT " + Join(select, ", ") + " FROM " + app + " WHERE " + where + " ORDER BY " + keys + " FOR UPDATE",
         CRBRIDGE_PARAMS(params));
@@ -231,8 +233,43 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
       CRBRIDGE_RETURN_IF_ERROR(PackedKey(t, row, &key));
       RowState& state = *by_key.at(KeyBytes(key));
       state.app_existed = true;
-      for (size_t i = 0; i < n; ++i) {
-        CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[t.pk_count + i].type, row[static_cast<int>(t.pk_count + i)], &state.values[i]));
+      if (room_is_value) {
+        CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[*t.room_column].type, row[static_cast<int>(t.pk_count)],
+                                           &state.values[room_value]));
+      }
+    }
+  }
+
+  // A change whose col_version equals the stored one ties, and a tie is
+  // broken by the stored value: read the values of the rows where one can
+  // happen (0 included, the version of zeroed clocks).
+  {
+    std::vector<RowState*> ties;
+    for (RowState& state : states) {
+      if (!state.app_existed) continue;
+      const bool can_tie = std::any_of(state.row->changes.begin(), state.row->changes.end(), [&](const auto& entry) {
+        const auto& [change, column] = entry;
+        if (change->is_sentinel()) return false;
+        const auto& stored = state.versions[column - t.pk_count];
+        return change->col_version == 0 || (stored && *stored == change->col_version);
+      });
+      if (can_tie) ties.push_back(&state);
+    }
+    if (!ties.empty()) {
+      std::vector<ServerParameter> params;
+      const std::string where = key_set(ties, &params);
+      std::vector<std::string> select = key_text;
+      for (size_t i = t.pk_count; i < t.columns.size(); ++i) select.push_back(QuoteIdentifier(t.columns[i].server.name) + "::text");
+      const pqxx::result rows =
+          tx.exec_params("SELECT " + Join(select, ", ") + " FROM " + app + " WHERE " + where, CRBRIDGE_PARAMS(params));
+      for (const auto& row : rows) {
+        Blob key;
+        CRBRIDGE_RETURN_IF_ERROR(PackedKey(t, row, &key));
+        RowState& state = *by_key.at(KeyBytes(key));
+        for (size_t i = 0; i < n; ++i) {
+          CRBRIDGE_RETURN_IF_ERROR(
+              ReadField(t.columns[t.pk_count + i].type, row[static_cast<int>(t.pk_count + i)], &state.values[i]));
+        }
       }
     }
   }
@@ -302,6 +339,7 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
       RowState& state = *by_key.at(KeyBytes(key));
       for (size_t k = 0; k < columns.size(); ++k) {
         const size_t i = columns[k];
+        if (!state.written[i]) continue;
         Value canonical;
         CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[t.pk_count + i].type, row[static_cast<int>(t.pk_count + k)], &canonical));
         if (canonical != state.values[i]) {
@@ -336,7 +374,7 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   // column is left to its default), and changed rows, one UPDATE per set of
   // columns written.
   std::map<std::pair<std::vector<bool>, std::vector<bool>>, std::vector<RowState*>> inserts;
-  std::map<std::vector<bool>, std::vector<RowState*>> updates;
+  std::vector<RowState*> updates;
   for (RowState& state : states) {
     if (!state.changed || !state.exists) continue;
     if (!state.app_existed) {
@@ -346,7 +384,7 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
       }
       inserts[{given, state.written}].push_back(&state);
     } else if (std::find(state.written.begin(), state.written.end(), true) != state.written.end()) {
-      updates[state.written].push_back(&state);
+      updates.push_back(&state);
     }
   }
   for (const auto& [sets, members] : inserts) {
@@ -377,39 +415,51 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
         CRBRIDGE_PARAMS(params));
     CRBRIDGE_RETURN_IF_ERROR(canonicalize(stored, written_columns));
   }
-  for (const auto& [written, members] : updates) {
+  // Changed rows in one UPDATE: each column takes the row's value where the
+  // row wrote it (its mask) and keeps its own otherwise.
+  if (!updates.empty()) {
+    std::vector<size_t> touched;
+    for (size_t i = 0; i < n; ++i) {
+      if (std::any_of(updates.begin(), updates.end(), [&](const RowState* s) { return s->written[i]; })) touched.push_back(i);
+    }
+    static const ServerParameter kWritten{false, "t"}, kKept{false, "f"};
     BatchColumns columns;
     for (size_t i = 0; i < t.pk_count; ++i) columns.Add(t.columns[i].server.type);
-    std::vector<size_t> written_columns;
     std::vector<std::string> assignments, match;
     for (size_t i = 0; i < t.pk_count; ++i) match.push_back("t." + key_names[i] + " = " + columns.casts[i]);
-    for (size_t i = 0; i < n; ++i) {
-      if (!written[i]) continue;
-      written_columns.push_back(i);
+    for (const size_t i : touched) {
+      const std::string name = QuoteIdentifier(t.columns[t.pk_count + i].server.name);
+      columns.Add("boolean");
+      const std::string mask = columns.casts.back();
       columns.Add(t.columns[t.pk_count + i].server.type);
-      assignments.push_back(QuoteIdentifier(t.columns[t.pk_count + i].server.name) + " = " + columns.casts.back());
+      assignments.push_back(name + " = CASE WHEN " + mask + " THEN " + columns.casts.back() + " ELSE t." + name + " END");
     }
-    for (RowState* state : members) {
+    for (RowState* state : updates) {
       for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&state->row->pk_params[i]);
-      for (size_t k = 0; k < written_columns.size(); ++k) {
-        columns.values[t.pk_count + k].push_back(&state->written_params[written_columns[k]]);
+      for (size_t k = 0; k < touched.size(); ++k) {
+        const size_t i = touched[k];
+        columns.values[t.pk_count + 2 * k].push_back(state->written[i] ? &kWritten : &kKept);
+        columns.values[t.pk_count + 2 * k + 1].push_back(&state->written_params[i]);
       }
     }
     std::vector<ServerParameter> params;
     const std::string from = columns.From(&params);
     const pqxx::result stored = tx.exec_params(
         "UPDATE " + app + " AS t SET " + Join(assignments, ", ") + " FROM " + from + " WHERE " + Join(match, " AND ") +
-            " RETURNING " + returning(written_columns, "t."),
+            " RETURNING " + returning(touched, "t."),
         CRBRIDGE_PARAMS(params));
-    CRBRIDGE_RETURN_IF_ERROR(canonicalize(stored, written_columns));
+    CRBRIDGE_RETURN_IF_ERROR(canonicalize(stored, touched));
   }
 
-  // The clocks of every changed row, in one upsert.
+  // The clocks of the changed rows: one UPDATE for those that had one, one
+  // INSERT for the others (cheaper than an upsert of all of them).
   std::vector<std::array<ServerParameter, 6>> clock_values;
   clock_values.reserve(states.size());  // pointers into it are taken below
-  BatchColumns columns;
-  for (size_t i = 0; i < t.pk_count; ++i) columns.Add(t.columns[i].server.type);
-  for (const char* type : {"bigint", "bigint[]", "int[]", "bigint", "int", "text"}) columns.Add(type);
+  BatchColumns existing, created;
+  for (BatchColumns* columns : {&existing, &created}) {
+    for (size_t i = 0; i < t.pk_count; ++i) columns->Add(t.columns[i].server.type);
+    for (const char* type : {"bigint", "bigint[]", "int[]", "bigint", "int", "text"}) columns->Add(type);
+  }
   for (RowState& state : states) {
     if (!state.changed) continue;
     std::optional<std::string> room;
@@ -422,19 +472,28 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
                             ServerParameter{false, PgArray(state.versions)}, ServerParameter{false, PgArray(state.sites)},
                             ServerParameter{false, std::to_string(version)}, ServerParameter{false, std::to_string((*seq)++)},
                             room ? ServerParameter{false, *room} : ServerParameter{true, ""}});
+    BatchColumns& columns = state.had_clock ? existing : created;
     for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&state.row->pk_params[i]);
     for (size_t k = 0; k < 6; ++k) columns.values[t.pk_count + k].push_back(&clock_values.back()[k]);
   }
-  if (clock_values.empty()) return Status::OK();
-  std::vector<ServerParameter> params;
-  const std::string from = columns.From(&params);
-  tx.exec_params0("INSERT INTO " + clock + " AS k (" + keys +
-                      ", __cl, __col_versions, __col_sites, __db_version, __seq, __room) SELECT " +
-                      Join(columns.casts, ", ") + " FROM " + from + " ON CONFLICT (" + keys +
-                      ") DO UPDATE SET __cl = excluded.__cl, __col_versions = excluded.__col_versions, "
-                      "__col_sites = excluded.__col_sites, __db_version = excluded.__db_version, "
-                      "__seq = excluded.__seq, __room = COALESCE(excluded.__room, k.__room)",
-                  CRBRIDGE_PARAMS(params));
+  const std::string clock_columns = keys + ", __cl, __col_versions, __col_sites, __db_version, __seq, __room";
+  if (!created.values[0].empty()) {
+    std::vector<ServerParameter> params;
+    const std::string from = created.From(&params);
+    tx.exec_params0("INSERT INTO " + clock + " (" + clock_columns + ") SELECT " + Join(created.casts, ", ") + " FROM " + from,
+                    CRBRIDGE_PARAMS(params));
+  }
+  if (!existing.values[0].empty()) {
+    std::vector<std::string> match;
+    for (size_t i = 0; i < t.pk_count; ++i) match.push_back("k." + key_names[i] + " = " + existing.casts[i]);
+    const auto cast = [&](size_t k) { return existing.casts[t.pk_count + k]; };
+    std::vector<ServerParameter> params;
+    const std::string from = existing.From(&params);
+    tx.exec_params0("UPDATE " + clock + " AS k SET __cl = " + cast(0) + ", __col_versions = " + cast(1) +
+                        ", __col_sites = " + cast(2) + ", __db_version = " + cast(3) + ", __seq = " + cast(4) +
+                        ", __room = COALESCE(" + cast(5) + ", k.__room) FROM " + from + " WHERE " + Join(match, " AND "),
+                    CRBRIDGE_PARAMS(params));
+  }
   return Status::OK();
 }
 
@@ -448,7 +507,7 @@ Status PostgresSyncStore::Reader(pqxx::connection** reader) {
   if (!reader_ || !reader_->is_open()) {
     try {
       reader_ = std::make_unique<pqxx::connection>(url_);
-      pqxx::nontransaction(*reader_).exec0(kSessionSettings);
+      pqxx::nontransaction(*reader_).exec0(PostgresClockStore::kSessionSettings);
     } catch (const std::exception& e) {
       reader_.reset();
       return Status::Unavailable(std::string("postgres: ") + e.what());
@@ -463,7 +522,7 @@ Status PostgresSyncStore::Open(const std::string& url, const Config& config, con
   std::unique_ptr<pqxx::connection> reader;
   try {
     reader = std::make_unique<pqxx::connection>(url);
-    pqxx::nontransaction(*reader).exec0(kSessionSettings);
+    pqxx::nontransaction(*reader).exec0(PostgresClockStore::kSessionSettings);
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("postgres: ") + e.what());
   }
@@ -540,14 +599,22 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
     row.changes.emplace_back(&change, column);
   }
 
-  return writer_.Write([&](pqxx::work& tx, int64_t version) -> Status {
-    tx.exec0(kSessionSettings);
-    const std::string schema = QuoteIdentifier(config_.metadata_schema);
-    tx.exec_params0("INSERT INTO " + schema + ".sites (site_id) VALUES ($1::bytea) ON CONFLICT DO NOTHING",
-                    pqxx::binarystring(sender.data(), sender.size()));
-    const int sender_ordinal = tx.exec_params1("SELECT ordinal FROM " + schema + ".sites WHERE site_id = $1::bytea",
-                                               pqxx::binarystring(sender.data(), sender.size()))[0]
-                                   .as<int>();
+  // Sites are never removed, so an ordinal once committed stays valid; a
+  // new one is remembered only after its transaction commits.
+  std::optional<int> new_ordinal;
+  const Status merged = writer_.Write([&](pqxx::work& tx, int64_t version) -> Status {
+    int sender_ordinal = 0;
+    if (const auto known = site_ordinals_.find(sender); known != site_ordinals_.end()) {
+      sender_ordinal = known->second;
+    } else {
+      const std::string schema = QuoteIdentifier(config_.metadata_schema);
+      tx.exec_params0("INSERT INTO " + schema + ".sites (site_id) VALUES ($1::bytea) ON CONFLICT DO NOTHING",
+                      pqxx::binarystring(sender.data(), sender.size()));
+      sender_ordinal = tx.exec_params1("SELECT ordinal FROM " + schema + ".sites WHERE site_id = $1::bytea",
+                                       pqxx::binarystring(sender.data(), sender.size()))[0]
+                           .as<int>();
+      new_ordinal = sender_ordinal;
+    }
     int seq = 0;
     bool changed_any = false;
     // Rows are grouped by table and ordered by key (the map's order), so
@@ -564,6 +631,8 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
     writer_.SetPeerVersion(tx, sender, end);
     return Status::OK();
   });
+  if (merged.ok() && new_ordinal) site_ordinals_[sender] = *new_ordinal;
+  return merged;
 }
 
 Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& room, const std::optional<SiteId>& exclude,

@@ -275,6 +275,26 @@ TEST(SyncStoreTest, BadChangesetsAreRefusedWithNothingApplied) {
   EXPECT_EQ(tracked.version, 0);
 }
 
+// A site's first merge refused inside its transaction (NULL for a NOT NULL
+// column of an existing row) must leave no trace: its next merge records
+// its changes under its own site id.
+TEST(SyncStoreTest, ARefusedFirstMergeLeavesTheSiteUnknown) {
+  Server server;
+  MergeReport report;
+  ASSERT_TRUE(server.store->Merge(Site(1), {TodoChange("t1", "list_id", Value::Text("l1"))}, PeerVersion{1, 0}, &report).ok());
+  const Status refused =
+      server.store->Merge(Site(5), {TodoChange("t1", "title", Value::Null(), 2)}, PeerVersion{1, 0}, &report);
+  EXPECT_EQ(refused.code(), Status::Code::kInvalidArgument) << refused.ToString();
+  ASSERT_TRUE(server.store->Merge(Site(5), {TodoChange("t1", "title", Value::Text("ok"), 3)}, PeerVersion{2, 0}, &report).ok());
+  PullBatch batch;
+  const Status pulled = server.store->Pull(0, std::nullopt, std::nullopt, 10, &batch);
+  ASSERT_TRUE(pulled.ok()) << pulled.ToString();
+  std::map<std::string, std::optional<SiteId>> sites;
+  for (const Change& c : batch.changes) sites[c.cid] = c.site_id;
+  EXPECT_EQ(sites["title"], Site(5));
+  EXPECT_EQ(sites["list_id"], Site(1));
+}
+
 // P1: clients writing the same rows concurrently, syncing in random order
 // and batch sizes, end equal to each other and to the server.
 TEST(SyncStoreTest, RandomConcurrentClientsConvergeWithTheServer) {

@@ -49,6 +49,12 @@ class PostgresClockStore {
                      std::unique_ptr<PostgresClockStore>* store);
 
   const SiteId& site_id() const { return site_id_; }
+  // The session settings of every crbridge connection to Postgres: the text
+  // forms the type mapping reads (mappings/type_mapping.h).
+  static constexpr const char* kSessionSettings =
+      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; SET bytea_output = 'hex'; "
+      "SET IntervalStyle = 'postgres'";
+
   // The replication origin that marks crbridge's transactions:
   // "crbridge:<database>.<metadata schema>" (origins are cluster-wide).
   const std::string& origin() const { return origin_; }

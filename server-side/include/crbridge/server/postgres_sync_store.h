@@ -63,6 +63,7 @@ class PostgresSyncStore {
   PostgresClockStore& writer_;
   std::unique_ptr<pqxx::connection> reader_;
   std::map<std::string, const ResolvedTable*> tables_;  // by client name
+  std::map<SiteId, int> site_ordinals_;                 // sites seen, by id
 };
 
 }  // namespace crbridge
