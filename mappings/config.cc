@@ -35,23 +35,17 @@ Status ReadIdentifier(YamlReader& reader, std::string_view key, bool required, s
 Status ReadSource(YamlReader& root, SourceConfig* source) {
   YamlReader reader;
   bool present = false;
-  CRBRIDGE_RETURN_IF_ERROR(root.ReadMap("source", &reader, &present));
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("source", {"type", "url", "slot", "publication", "server_id"}, &reader, &present));
   if (!present) return root.ErrorAt("source", "required key is missing");
-  CRBRIDGE_RETURN_IF_ERROR(reader.ExpectKeys({"type", "url", "slot", "publication", "server_id"}));
 
-  std::string type;
-  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("type", true, &type));
-  if (type == "postgres") {
-    source->type = SourceType::kPostgres;
-  } else if (type == "mysql") {
-    source->type = SourceType::kMysql;
-  } else {
-    return reader.ErrorAt("type", "expected postgres or mysql, got \"" + type + "\"");
-  }
+  size_t type = 0;
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadChoice("type", true, {"postgres", "mysql"}, &type));
+  source->type = type == 0 ? SourceType::kPostgres : SourceType::kMysql;
   CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("url", true, &source->url));
   const std::string_view scheme = source->type == SourceType::kPostgres ? "postgres" : "mysql://";
   if (!source->url.starts_with(scheme)) {
-    return reader.ErrorAt("url", "a " + type + " source needs a " + std::string(scheme) + "... url");
+    return reader.ErrorAt("url", "a " + std::string(SourceTypeName(source->type)) + " source needs a " +
+                                     std::string(scheme) + "... url");
   }
   if (source->type == SourceType::kPostgres) {
     CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "slot", false, &source->slot));
@@ -67,9 +61,8 @@ Status ReadSource(YamlReader& root, SourceConfig* source) {
 Status ReadServer(YamlReader& root, ServerConfig* server) {
   YamlReader reader;
   bool present = false;
-  CRBRIDGE_RETURN_IF_ERROR(root.ReadMap("server", &reader, &present));
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("server", {"listen", "path"}, &reader, &present));
   if (!present) return Status::OK();
-  CRBRIDGE_RETURN_IF_ERROR(reader.ExpectKeys({"listen", "path"}));
 
   std::string listen;
   CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("listen", false, &listen));
@@ -95,27 +88,19 @@ Status ReadServer(YamlReader& root, ServerConfig* server) {
 Status ReadAuth(YamlReader& root, AuthConfig* auth) {
   YamlReader reader;
   bool present = false;
-  CRBRIDGE_RETURN_IF_ERROR(root.ReadMap("auth", &reader, &present));
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("auth", {"mode", "jwt"}, &reader, &present));
   if (!present) return Status::OK();
-  CRBRIDGE_RETURN_IF_ERROR(reader.ExpectKeys({"mode", "jwt"}));
-  std::string mode = "none";
-  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("mode", false, &mode));
-  if (mode == "none") {
-    auth->mode = AuthMode::kNone;
-  } else if (mode == "jwt") {
-    auth->mode = AuthMode::kJwt;
-  } else {
-    return reader.ErrorAt("mode", "expected none or jwt, got \"" + mode + "\"");
-  }
+  size_t mode = 0;
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadChoice("mode", false, {"none", "jwt"}, &mode));
+  auth->mode = mode == 0 ? AuthMode::kNone : AuthMode::kJwt;
   YamlReader jwt;
   bool has_jwt = false;
-  CRBRIDGE_RETURN_IF_ERROR(reader.ReadMap("jwt", &jwt, &has_jwt));
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadSection("jwt", {"algorithm", "secret_env", "rooms_claim"}, &jwt, &has_jwt));
   if (has_jwt) {
-    CRBRIDGE_RETURN_IF_ERROR(jwt.ExpectKeys({"algorithm", "secret_env", "rooms_claim"}));
-    CRBRIDGE_RETURN_IF_ERROR(jwt.ReadString("algorithm", false, &auth->jwt.algorithm));
-    if (auth->jwt.algorithm != "HS256" && auth->jwt.algorithm != "HS384" && auth->jwt.algorithm != "HS512") {
-      return jwt.ErrorAt("algorithm", "expected HS256, HS384 or HS512, got \"" + auth->jwt.algorithm + "\"");
-    }
+    static constexpr std::string_view kAlgorithms[] = {"HS256", "HS384", "HS512"};
+    size_t algorithm = 0;
+    CRBRIDGE_RETURN_IF_ERROR(jwt.ReadChoice("algorithm", false, {kAlgorithms[0], kAlgorithms[1], kAlgorithms[2]}, &algorithm));
+    auth->jwt.algorithm = kAlgorithms[algorithm];
     CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(jwt, "secret_env", false, &auth->jwt.secret_env));
     CRBRIDGE_RETURN_IF_ERROR(jwt.ReadString("rooms_claim", false, &auth->jwt.rooms_claim));
     if (auth->jwt.rooms_claim.empty()) return jwt.ErrorAt("rooms_claim", "must not be empty");
@@ -204,9 +189,8 @@ Status ReadTables(YamlReader& root, SourceType type, std::vector<TableMapping>* 
 Status ReadKafka(YamlReader& root, std::optional<KafkaConfig>* kafka) {
   YamlReader reader;
   bool present = false;
-  CRBRIDGE_RETURN_IF_ERROR(root.ReadMap("kafka", &reader, &present));
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("kafka", {"brokers", "topic"}, &reader, &present));
   if (!present) return Status::OK();
-  CRBRIDGE_RETURN_IF_ERROR(reader.ExpectKeys({"brokers", "topic"}));
   KafkaConfig result;
   CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("brokers", true, &result.brokers));
   CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("topic", false, &result.topic));
@@ -218,23 +202,12 @@ Status ReadKafka(YamlReader& root, std::optional<KafkaConfig>* kafka) {
 Status ReadLog(YamlReader& root, LogConfig* log) {
   YamlReader reader;
   bool present = false;
-  CRBRIDGE_RETURN_IF_ERROR(root.ReadMap("log", &reader, &present));
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("log", {"level"}, &reader, &present));
   if (!present) return Status::OK();
-  CRBRIDGE_RETURN_IF_ERROR(reader.ExpectKeys({"level"}));
-
-  std::string level = "info";
-  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("level", false, &level));
-  if (level == "debug") {
-    log->level = LogLevel::kDebug;
-  } else if (level == "info") {
-    log->level = LogLevel::kInfo;
-  } else if (level == "warn") {
-    log->level = LogLevel::kWarn;
-  } else if (level == "error") {
-    log->level = LogLevel::kError;
-  } else {
-    return reader.ErrorAt("level", "expected debug, info, warn or error, got \"" + level + "\"");
-  }
+  static constexpr LogLevel kLevels[] = {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError};
+  size_t level = 1;
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadChoice("level", false, {"debug", "info", "warn", "error"}, &level));
+  log->level = kLevels[level];
   return Status::OK();
 }
 

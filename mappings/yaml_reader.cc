@@ -133,6 +133,30 @@ Status YamlReader::ReadMap(std::string_view key, YamlReader* out, bool* present)
   return out->ExpectMap();
 }
 
+Status YamlReader::ReadSection(std::string_view key, std::initializer_list<std::string_view> known, YamlReader* out,
+                               bool* present) {
+  CRBRIDGE_RETURN_IF_ERROR(ReadMap(key, out, present));
+  return *present ? out->ExpectKeys(known) : Status::OK();
+}
+
+Status YamlReader::ReadChoice(std::string_view key, bool required, std::initializer_list<std::string_view> choices,
+                              size_t* index) {
+  std::string value;
+  CRBRIDGE_RETURN_IF_ERROR(ReadString(key, required, &value));
+  if (value.empty() && !required) return Status::OK();
+  std::string expected;
+  size_t i = 0;
+  for (const std::string_view choice : choices) {
+    if (choice == value) {
+      *index = i;
+      return Status::OK();
+    }
+    expected += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + std::string(choice);
+    ++i;
+  }
+  return ErrorAt(key, "expected " + expected + ", got \"" + value + "\"");
+}
+
 namespace {
 
 // Edits (insertions, deletions, substitutions) between two short keys.

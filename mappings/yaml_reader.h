@@ -38,6 +38,13 @@ class YamlReader {
   Status ReadBool(std::string_view key, bool* out);
   // A nested mapping; *present tells whether the key was there.
   Status ReadMap(std::string_view key, YamlReader* out, bool* present);
+  // A nested mapping whose keys must be among `known` (ExpectKeys).
+  Status ReadSection(std::string_view key, std::initializer_list<std::string_view> known, YamlReader* out,
+                     bool* present);
+  // One of `choices`; *index is left unchanged when the key is absent.
+  // The error lists them: "expected postgres or mysql, got \"oracle\"".
+  Status ReadChoice(std::string_view key, bool required, std::initializer_list<std::string_view> choices,
+                    size_t* index);
   // A sequence; `item` is called with each entry's node and key path
   // ("tables[0]"). An absent key is an empty sequence.
   Status ReadSequence(std::string_view key,
@@ -57,7 +64,6 @@ class YamlReader {
   Status ExpectKeys(std::initializer_list<std::string_view> known) const;
 
   const std::string& path() const { return path_; }
-  const YAML::Node& node() const { return node_; }
 
  private:
   // Marks `key` as read and returns its value; null when absent or null.
