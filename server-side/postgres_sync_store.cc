@@ -670,13 +670,24 @@ Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& 
     batch->more = cut.has_value();
     batch->through = cut ? *cut : through;
 
-    std::map<int64_t, SiteId> sites{{0, writer_.site_id()}};
-    for (const auto& row : tx.exec("SELECT ordinal, site_id FROM " + QuoteIdentifier(config_.metadata_schema) + ".sites")) {
-      const pqxx::binarystring id(row[1]);
-      SiteId site{};
-      std::copy(id.begin(), id.end(), site.begin());
-      sites[row[0].as<int64_t>()] = site;
-    }
+    // Sites are never removed: the ids are read again only when a clock
+    // names an ordinal not seen yet.
+    const auto site_of = [&](int64_t ordinal, SiteId* site) -> Status {
+      if (ordinal == 0) {
+        *site = writer_.site_id();
+        return Status::OK();
+      }
+      if (!site_ids_.contains(ordinal)) {
+        for (const auto& row : tx.exec("SELECT ordinal, site_id FROM " + QuoteIdentifier(config_.metadata_schema) + ".sites")) {
+          const pqxx::binarystring id(row[1]);
+          std::copy(id.begin(), id.end(), site_ids_[row[0].as<int64_t>()].begin());
+        }
+      }
+      const auto found = site_ids_.find(ordinal);
+      if (found == site_ids_.end()) return Status::Corruption("a clock names an unknown site");
+      *site = found->second;
+      return Status::OK();
+    };
 
     struct Pending {
       int64_t version;
@@ -720,13 +731,13 @@ Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& 
         }
         for (size_t i = 0; cl % 2 == 1 && i < n; ++i) {
           if (!versions[i]) continue;
-          const auto site = sites.find(column_sites[i].value_or(0));
-          if (site == sites.end()) return Status::Corruption("clock of " + name + " names an unknown site");
-          if (exclude && site->second == *exclude) continue;
+          SiteId site{};
+          CRBRIDGE_RETURN_IF_ERROR(site_of(column_sites[i].value_or(0), &site));
+          if (exclude && site == *exclude) continue;
           Value value;
           CRBRIDGE_RETURN_IF_ERROR(ReadField(t->columns[t->pk_count + i].type, row[base + 5 + static_cast<int>(i)], &value));
           unit.changes.push_back(
-              Change{name, pk, t->columns[t->pk_count + i].name, value, *versions[i], unit.version, site->second, cl, 0});
+              Change{name, pk, t->columns[t->pk_count + i].name, value, *versions[i], unit.version, site, cl, 0});
         }
         if (!unit.changes.empty()) pending.push_back(std::move(unit));
       }

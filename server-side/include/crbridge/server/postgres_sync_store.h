@@ -63,7 +63,8 @@ class PostgresSyncStore {
   PostgresClockStore& writer_;
   std::unique_ptr<pqxx::connection> reader_;
   std::map<std::string, const ResolvedTable*> tables_;  // by client name
-  std::map<SiteId, int> site_ordinals_;                 // sites seen, by id
+  std::map<SiteId, int> site_ordinals_;                 // committed sites, by id (merges)
+  std::map<int64_t, SiteId> site_ids_;                  // committed sites, by ordinal (pulls)
 };
 
 }  // namespace crbridge
