@@ -27,7 +27,10 @@ SiteId NewSiteId() {
 }
 
 // The clock table's DDL: the primary key columns with their server types,
-// then the row-wide clock (docs/server-side.md).
+// then the row-wide clock (docs/server-side.md). One index serves pulls: by
+// room and version when the table has a room column (its pulls name a
+// room), by version otherwise. A second would cost every clock update one
+// more index write, as the version changes on each (never a HOT update).
 std::string ClockTableDdl(const std::string& clock_table, const std::string& index_prefix, const ResolvedTable& table) {
   std::string columns;
   std::string key;
@@ -40,9 +43,7 @@ std::string ClockTableDdl(const std::string& clock_table, const std::string& ind
          "__cl bigint NOT NULL, __col_versions bigint[] NOT NULL, __col_sites int[] NOT NULL, "
          "__db_version bigint NOT NULL, __seq int NOT NULL, __room text, PRIMARY KEY (" + key + "));\n"
          "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_version") + " ON " + clock_table +
-         " (__db_version);\n"
-         "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_room") + " ON " + clock_table +
-         " (__room, __db_version);\n";
+         (table.room_column ? " (__room, __db_version);\n" : " (__db_version);\n");
 }
 
 std::string ArrayLiteral(const std::vector<std::string>& items) {

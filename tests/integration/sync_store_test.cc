@@ -212,6 +212,27 @@ TEST(SyncStoreTest, ARowWithoutColumnClocksIsSentAsItsSentinel) {
   EXPECT_EQ(batch.changes[0].pk, Key("l9"));
 }
 
+TEST(SyncStoreTest, ARoomGetsItsRowsAndEveryRowOfTablesWithoutARoomColumn) {
+  Server server("source:\n  type: postgres\n  url: postgresql://unused\nschema_name: todo_app\ntables:\n"
+                "  - name: todo_lists\n  - name: todos\n    room_column: list_id\n    exclude: [internal_note]\n");
+  MergeReport report;
+  Changeset changes;
+  for (const char* list : {"l1", "l2"}) {
+    changes.push_back(Change{"todo_lists", Key(list), "name", Value::Text(list), 1, 1, std::nullopt, 1, 0});
+    changes.push_back(TodoChange(std::string("t-") + list, "list_id", Value::Text(list)));
+  }
+  ASSERT_TRUE(server.store->Merge(Site(1), changes, PeerVersion{1, 0}, &report).ok());
+  PullBatch batch;
+  ASSERT_TRUE(server.store->Pull(0, std::string("l1"), Site(2), 10, &batch).ok());
+  std::set<std::string> rows;
+  for (const Change& c : batch.changes) {
+    std::vector<Value> key;
+    ASSERT_TRUE(DecodePackedPk(c.pk, &key).ok());
+    rows.insert(c.table + " " + key.at(0).text());
+  }
+  EXPECT_EQ(rows, (std::set<std::string>{"todo_lists l1", "todo_lists l2", "todos t-l1"}));
+}
+
 TEST(SyncStoreTest, AChangesetTwiceOrShuffledGivesTheSameTablesAndClocks) {
   Server first;
   Server second;

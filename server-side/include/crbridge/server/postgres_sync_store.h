@@ -44,8 +44,9 @@ class PostgresSyncStore {
   // not convert, a malformed key) with nothing applied.
   Status Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end, MergeReport* report);
 
-  // The changes after server version `after`, for `room` (all rows when
-  // unset), leaving out columns last written by `exclude`; at most about
+  // The changes after server version `after`, for `room` (the rows whose
+  // room column holds it, and every row of tables without one; all rows
+  // when unset), leaving out columns last written by `exclude`; at most about
   // `limit` rows, ending on a version boundary. Unavailable when the
   // connection is lost; the next call connects again.
   Status Pull(int64_t after, const std::optional<std::string>& room, const std::optional<SiteId>& exclude, size_t limit,
