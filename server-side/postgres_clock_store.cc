@@ -41,7 +41,12 @@ std::string ClockTableDdl(const std::string& clock_table, const std::string& ind
   }
   return "CREATE TABLE IF NOT EXISTS " + clock_table + " (" + columns +
          "__cl bigint NOT NULL, __col_versions bigint[] NOT NULL, __col_sites int[] NOT NULL, "
+         "__col_hashes bigint[] NOT NULL, __lsn bigint NOT NULL, "
          "__db_version bigint NOT NULL, __seq int NOT NULL, __room text, PRIMARY KEY (" + key + "));\n"
+         // Version 1 clock tables gain what capture needs (unknown hashes
+         // read as changed).
+         "ALTER TABLE " + clock_table + " ADD COLUMN IF NOT EXISTS __col_hashes bigint[] NOT NULL DEFAULT '{}', "
+         "ADD COLUMN IF NOT EXISTS __lsn bigint NOT NULL DEFAULT 0;\n"
          "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_version") + " ON " + clock_table +
          (table.room_column ? " (__room, __db_version);\n" : " (__db_version);\n");
 }
@@ -107,6 +112,15 @@ Status PostgresClockStore::Migrate(const std::vector<ResolvedTable>& tables) {
                "value_columns text[] NOT NULL)");
       tx.exec_params0("INSERT INTO " + s + ".site VALUES (1, $1::bytea)", Bytea(NewSiteId()));
       tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (1)");
+    }
+    if (applied < 2) {
+      // Capture's position: the end of the last source transaction whose
+      // changes are in the clocks, written with them.
+      tx.exec0("CREATE TABLE " + s + ".capture (id int PRIMARY KEY CHECK (id = 1), lsn bigint NOT NULL)");
+      tx.exec0("INSERT INTO " + s + ".capture VALUES (1, 0)");
+      // Where each table's initial snapshot was taken; NULL until it is done.
+      tx.exec0("ALTER TABLE " + s + ".tables ADD COLUMN snapshot_lsn bigint");
+      tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (2)");
     }
     for (const ResolvedTable& table : tables) {
       std::vector<std::string> pk, values;

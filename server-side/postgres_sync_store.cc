@@ -7,84 +7,12 @@
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/sqlite/sql_quote.h"
+#include "postgres_batch.h"
+#include "postgres_clock_rows.h"
+#include "value_hash.h"
 
 namespace crbridge {
 namespace {
-
-std::string Qualified(const TableMapping& m) { return QuoteIdentifier(m.source_schema) + "." + QuoteIdentifier(m.source_table); }
-
-std::string PgArray(const std::vector<std::optional<int64_t>>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    out += (i > 0 ? "," : "") + (items[i] ? std::to_string(*items[i]) : std::string("NULL"));
-  }
-  return out + "}";
-}
-
-// An integer array in Postgres's text form, {1,NULL,3}; missing trailing
-// elements (a column added to the mapping) read as NULL.
-std::vector<std::optional<int64_t>> ParseArray(std::string_view text, size_t size) {
-  std::vector<std::optional<int64_t>> out(size);
-  size_t i = 0;
-  for (size_t pos = 1; pos < text.size() && i < size; ++i) {
-    const size_t comma = std::min(text.find(',', pos), text.size() - 1);
-    const std::string_view element = text.substr(pos, comma - pos);
-    if (element != "NULL") {
-      int64_t value = 0;
-      std::from_chars(element.data(), element.data() + element.size(), value);
-      out[i] = value;
-    }
-    pos = comma + 1;
-  }
-  return out;
-}
-
-// Statement parameters for libpqxx: text, or a null pointer for NULL. The
-// pointers point into `values`, which must outlive the statement.
-std::vector<const char*> ParameterPointers(const std::vector<ServerParameter>& values) {
-  std::vector<const char*> pointers;
-  for (const ServerParameter& v : values) pointers.push_back(v.is_null ? nullptr : v.text.c_str());
-  return pointers;
-}
-
-#define CRBRIDGE_PARAMS(values) pqxx::prepare::make_dynamic_params(ParameterPointers(values))
-
-// The canonical SQLite value of a server text field (NULL stays NULL).
-Status ReadField(const ColumnType& type, const pqxx::field& field, Value* value) {
-  if (field.is_null()) {
-    *value = Value::Null();
-    return Status::OK();
-  }
-  return FromServerText(type, field.c_str(), value);
-}
-
-std::string RoomText(const Value& value) {
-  switch (value.storage_class()) {
-    case StorageClass::kText: return value.text();
-    case StorageClass::kInteger: return std::to_string(value.integer());
-    default: return value.ToSql();
-  }
-}
-
-// A Postgres array literal of text elements, {"a","b\"c",NULL}: a whole
-// column of a batch as one parameter, cast element by element in SQL.
-std::string TextArray(const std::vector<const ServerParameter*>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    if (values[i]->is_null) {
-      out += "NULL";
-      continue;
-    }
-    out += '"';
-    for (const char c : values[i]->text) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
 
 // One row a changeset touches, and its changes in arrival order.
 struct RowChanges {
@@ -99,58 +27,48 @@ struct RowChanges {
 struct RowState {
   RowChanges* row = nullptr;
   bool app_existed = false;
-  bool had_clock = false;
   bool exists = false;
   bool changed = false;
-  RowClock clock;
-  std::vector<std::optional<int64_t>> versions;  // per value column
-  std::vector<std::optional<int64_t>> sites;
-  std::vector<Value> values;
+  ClockRow clock;
+  std::vector<Value> values;                     // per value column
   std::vector<bool> written;
   std::vector<ServerParameter> written_params;   // per value column, for written ones
 };
 
-// A batch statement's columns: `names` in SQL, and per column the text of
-// every row, bound as one text[] parameter each.
-struct BatchColumns {
-  std::vector<std::string> casts;                 // "u.c0::bigint"
-  std::vector<std::vector<const ServerParameter*>> values;
-
-  void Add(const std::string& type) {
-    casts.push_back("u.c" + std::to_string(casts.size()) + "::" + type);
-    values.emplace_back();
-  }
-  // "unnest($1::text[], $2::text[]) AS u(c0, c1)" and its parameters.
-  std::string From(std::vector<ServerParameter>* params) const {
-    std::string args, names;
-    for (size_t i = 0; i < casts.size(); ++i) {
-      params->push_back({false, TextArray(values[i])});
-      args += (i > 0 ? ", $" : "$") + std::to_string(params->size()) + "::text[]";
-      names += (i > 0 ? ", c" : "c") + std::to_string(i);
-    }
-    return "unnest(" + args + ") AS u(" + names + ")";
-  }
-};
-
-// Rows by table and packed key; keys held as strings of their bytes (GCC 12
-// misreports comparisons of byte vectors in maps as over-reads).
 using RowMap = std::map<std::pair<std::string, std::string>, RowChanges>;
 
-std::string KeyBytes(const Blob& key) { return std::string(key.begin(), key.end()); }
-
-// The packed key of a row read back with its key columns first, as text.
-Status PackedKey(const ResolvedTable& t, const pqxx::row& row, Blob* key) {
-  std::vector<Value> values(t.pk_count);
-  for (size_t i = 0; i < t.pk_count; ++i) {
-    CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[i].type, row[static_cast<int>(i)], &values[i]));
+// An app write that capture has not recorded yet (the row differs from
+// its clock) is recorded first, as a server change, so that the client's
+// changes merge against it (design.md, "App write racing a client merge").
+// Capture later skips it: the clock's position is past its commit.
+bool RecordUncapturedAppWrite(RowState& state) {
+  ClockRow& clock = state.clock;
+  const size_t n = state.values.size();
+  const bool alive = clock.stored && clock.cl % 2 == 1;
+  if (!state.app_existed) {
+    if (!alive) return false;
+    ++clock.cl;  // deleted by the app
+    return true;
   }
-  return EncodePackedPk(values, key);
-}
-
-std::string Join(const std::vector<std::string>& items, const std::string& separator) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i > 0 ? separator : "") + items[i];
-  return out;
+  bool recorded = false;
+  if (!alive) {
+    clock.cl = clock.stored ? clock.cl + 1 : 1;  // inserted by the app
+    recorded = true;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t hash = ValueHash(state.values[i]);
+    // An unknown hash (a clock from before hashes were kept) is learnt, as
+    // nothing tells whether the value changed.
+    if (clock.hashes[i] == hash || (alive && !clock.hashes[i])) {
+      clock.hashes[i] = hash;
+      continue;
+    }
+    clock.versions[i] = clock.versions[i].value_or(0) + 1;
+    clock.sites[i] = 0;
+    clock.hashes[i] = hash;
+    recorded = true;
+  }
+  return recorded;
 }
 
 // Merges the rows [first, last) of one table: a handful of statements for
@@ -164,9 +82,7 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   for (auto it = first; it != last; ++it) {
     RowState state;
     state.row = &it->second;
-    state.clock.cl = -1;  // no clock row yet
-    state.versions.resize(n);
-    state.sites.resize(n);
+    state.clock = ClockRow(n);
     state.values.resize(n);
     state.written.resize(n);
     state.written_params.resize(n);
@@ -174,27 +90,17 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   }
   std::map<std::string, RowState*> by_key;
   for (RowState& state : states) by_key[KeyBytes(state.row->pk)] = &state;
-
+  const auto keys_of = [](const std::vector<RowState*>& members) {
+    std::vector<const std::vector<ServerParameter>*> keys;
+    for (const RowState* state : members) keys.push_back(&state->row->pk_params);
+    return keys;
+  };
   std::vector<std::string> key_names, key_text;
   for (size_t i = 0; i < t.pk_count; ++i) {
     key_names.push_back(QuoteIdentifier(t.columns[i].server.name));
     key_text.push_back(key_names.back() + "::text");
   }
   const std::string keys = Join(key_names, ", ");
-  // A condition matching the rows of `members`: key = ANY(array) for a
-  // one-column key (a plain index scan), a tuple IN for composite keys.
-  const auto key_set = [&](const std::vector<RowState*>& members, std::vector<ServerParameter>* params) {
-    BatchColumns columns;
-    for (size_t i = 0; i < t.pk_count; ++i) columns.Add(t.columns[i].server.type);
-    for (const RowState* state : members) {
-      for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&state->row->pk_params[i]);
-    }
-    if (t.pk_count == 1) {
-      params->push_back({false, TextArray(columns.values[0])});
-      return keys + " = ANY($" + std::to_string(params->size()) + "::text[]::" + t.columns[0].server.type + "[])";
-    }
-    return "(" + keys + ") IN (SELECT " + Join(columns.casts, ", ") + " FROM " + columns.From(params) + ")";
-  };
   std::vector<RowState*> all;
   for (RowState& state : states) all.push_back(&state);
 
@@ -202,29 +108,15 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   // crbridge writer holds the version counter's lock until it commits (see
   // PostgresClockStore::Write), so no other writer touches them meanwhile.
   // App rows are locked in key order: the app writes them too.
+  CRBRIDGE_RETURN_IF_ERROR(ReadClockRows(tx, clock, t, keys_of(all), [&](const Blob& key, ClockRow row) {
+    by_key.at(KeyBytes(key))->clock = std::move(row);
+    return Status::OK();
+  }));
   {
     std::vector<ServerParameter> params;
-    const std::string where = key_set(all, &params);
-    const pqxx::result clocks = tx.exec_params(
-        "SELECT " + Join(key_text, ", ") + ", __cl, __col_versions::text, __col_sites::text FROM " + clock + " WHERE " + where,
-        CRBRIDGE_PARAMS(params));
-    for (const auto& row : clocks) {
-      Blob key;
-      CRBRIDGE_RETURN_IF_ERROR(PackedKey(t, row, &key));
-      RowState& state = *by_key.at(KeyBytes(key));
-      const int base = static_cast<int>(t.pk_count);
-      state.had_clock = true;
-      state.clock.cl = row[base].as<int64_t>();
-      state.versions = ParseArray(row[base + 1].c_str(), n);
-      state.sites = ParseArray(row[base + 2].c_str(), n);
-    }
-    // Only the keys (and the room column, which the clock keeps): the
-    // values are read below for the rows that need them.
+    const std::string where = KeySet(t, keys_of(all), &params);
     std::vector<std::string> select = key_text;
-    // The room column's index among the value columns, when it is one.
-    const bool room_is_value = t.room_column && *t.room_column >= t.pk_count;
-    const size_t room_value = room_is_value ? *t.room_column - t.pk_count : 0;
-    if (room_is_value) select.push_back(QuoteIdentifier(t.columns[*t.room_column].server.name) + "::text");
+    for (size_t i = t.pk_count; i < t.columns.size(); ++i) select.push_back(QuoteIdentifier(t.columns[i].server.name) + "::text");
     const pqxx::result rows = tx.exec_params(
         "SELECT " + Join(select, ", ") + " FROM " + app + " WHERE " + where + " ORDER BY " + keys + " FOR UPDATE",
         CRBRIDGE_PARAMS(params));
@@ -233,67 +125,36 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
       CRBRIDGE_RETURN_IF_ERROR(PackedKey(t, row, &key));
       RowState& state = *by_key.at(KeyBytes(key));
       state.app_existed = true;
-      if (room_is_value) {
-        CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[*t.room_column].type, row[static_cast<int>(t.pk_count)],
-                                           &state.values[room_value]));
+      for (size_t i = 0; i < n; ++i) {
+        CRBRIDGE_RETURN_IF_ERROR(
+            ReadField(t.columns[t.pk_count + i].type, row[static_cast<int>(t.pk_count + i)], &state.values[i]));
       }
     }
   }
-
-  // A change whose col_version equals the stored one ties, and a tie is
-  // broken by the stored value: read the values of the rows where one can
-  // happen (0 included, the version of zeroed clocks).
-  {
-    std::vector<RowState*> ties;
-    for (RowState& state : states) {
-      if (!state.app_existed) continue;
-      const bool can_tie = std::any_of(state.row->changes.begin(), state.row->changes.end(), [&](const auto& entry) {
-        const auto& [change, column] = entry;
-        if (change->is_sentinel()) return false;
-        const auto& stored = state.versions[column - t.pk_count];
-        return change->col_version == 0 || (stored && *stored == change->col_version);
-      });
-      if (can_tie) ties.push_back(&state);
-    }
-    if (!ties.empty()) {
-      std::vector<ServerParameter> params;
-      const std::string where = key_set(ties, &params);
-      std::vector<std::string> select = key_text;
-      for (size_t i = t.pk_count; i < t.columns.size(); ++i) select.push_back(QuoteIdentifier(t.columns[i].server.name) + "::text");
-      const pqxx::result rows =
-          tx.exec_params("SELECT " + Join(select, ", ") + " FROM " + app + " WHERE " + where, CRBRIDGE_PARAMS(params));
-      for (const auto& row : rows) {
-        Blob key;
-        CRBRIDGE_RETURN_IF_ERROR(PackedKey(t, row, &key));
-        RowState& state = *by_key.at(KeyBytes(key));
-        for (size_t i = 0; i < n; ++i) {
-          CRBRIDGE_RETURN_IF_ERROR(
-              ReadField(t.columns[t.pk_count + i].type, row[static_cast<int>(t.pk_count + i)], &state.values[i]));
-        }
-      }
-    }
-  }
+  // Every app write that committed before the locks above is in the WAL
+  // before this position.
+  const int64_t position = tx.exec1("SELECT pg_current_wal_insert_lsn() - '0/0'")[0].as<int64_t>();
 
   // Each row's changes, in arrival order, with cr-sqlite's rules.
   for (RowState& state : states) {
-    if (state.clock.cl < 0) state.clock.cl = state.app_existed ? 1 : 0;
+    state.changed = RecordUncapturedAppWrite(state);
     state.exists = state.app_existed;
     for (const auto& [change, column] : state.row->changes) {
       ColumnClock current;
       if (!change->is_sentinel()) {
         const size_t i = column - t.pk_count;
-        current = ColumnClock{state.versions[i].has_value(), state.versions[i].value_or(0), state.values[i]};
+        current = ColumnClock{state.clock.versions[i].has_value(), state.clock.versions[i].value_or(0), state.values[i]};
       }
-      const MergeOutcome outcome = MergeChange(state.clock, current, *change);
+      const MergeOutcome outcome = MergeChange(RowClock{state.clock.cl, false}, current, *change);
       switch (outcome.row) {
         case RowAction::kDelete:
           state.exists = false;
-          std::fill(state.versions.begin(), state.versions.end(), std::nullopt);
+          std::fill(state.clock.versions.begin(), state.clock.versions.end(), std::nullopt);
           std::fill(state.written.begin(), state.written.end(), false);
           break;
         case RowAction::kResurrect:
           state.exists = true;
-          for (auto& v : state.versions) {
+          for (auto& v : state.clock.versions) {
             if (v) v = 0;
           }
           break;
@@ -308,8 +169,8 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
       if (outcome.write_column) {
         const size_t i = column - t.pk_count;
         state.values[i] = change->val;
-        state.versions[i] = change->col_version;
-        state.sites[i] = sender_ordinal;
+        state.clock.versions[i] = change->col_version;
+        state.clock.sites[i] = sender_ordinal;
         state.written[i] = true;
       }
       if (outcome.row != RowAction::kNone || outcome.write_column) {
@@ -331,7 +192,8 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   }
 
   // What the server stored wins everywhere: a value it stores in another
-  // form becomes a server change, one version above the client's.
+  // form becomes a server change, one version above the client's. Every
+  // value read back is what the app table now holds: its hash is kept.
   const auto canonicalize = [&](const pqxx::result& stored, const std::vector<size_t>& columns) -> Status {
     for (const auto& row : stored) {
       Blob key;
@@ -339,15 +201,15 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
       RowState& state = *by_key.at(KeyBytes(key));
       for (size_t k = 0; k < columns.size(); ++k) {
         const size_t i = columns[k];
-        if (!state.written[i]) continue;
         Value canonical;
         CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[t.pk_count + i].type, row[static_cast<int>(t.pk_count + k)], &canonical));
-        if (canonical != state.values[i]) {
-          state.values[i] = canonical;
-          state.versions[i] = *state.versions[i] + 1;
-          state.sites[i] = 0;
+        state.clock.hashes[i] = ValueHash(canonical);
+        if (state.written[i] && canonical != state.values[i]) {
+          state.clock.versions[i] = *state.clock.versions[i] + 1;
+          state.clock.sites[i] = 0;
           ++report->canonicalized;
         }
+        state.values[i] = canonical;
       }
     }
     return Status::OK();
@@ -366,14 +228,14 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   }
   if (!deleted.empty()) {
     std::vector<ServerParameter> params;
-    const std::string where = key_set(deleted, &params);  // fills params: not in the same expression
+    const std::string where = KeySet(t, keys_of(deleted), &params);  // fills params: not in the same expression
     tx.exec_params0("DELETE FROM " + app + " WHERE " + where, CRBRIDGE_PARAMS(params));
   }
 
   // New rows, one INSERT per set of columns given (a NULL for a NOT NULL
   // column is left to its default), and changed rows, one UPDATE per set of
   // columns written.
-  std::map<std::pair<std::vector<bool>, std::vector<bool>>, std::vector<RowState*>> inserts;
+  std::map<std::vector<bool>, std::vector<RowState*>> inserts;
   std::vector<RowState*> updates;
   for (RowState& state : states) {
     if (!state.changed || !state.exists) continue;
@@ -382,24 +244,24 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
       for (size_t i = 0; i < n; ++i) {
         given[i] = state.written[i] && !(state.written_params[i].is_null && t.columns[t.pk_count + i].server.not_null);
       }
-      inserts[{given, state.written}].push_back(&state);
+      inserts[given].push_back(&state);
     } else if (std::find(state.written.begin(), state.written.end(), true) != state.written.end()) {
       updates.push_back(&state);
     }
   }
-  for (const auto& [sets, members] : inserts) {
-    const auto& [given, written] = sets;
+  std::vector<size_t> every_column(n);
+  for (size_t i = 0; i < n; ++i) every_column[i] = i;
+  for (const auto& [given, members] : inserts) {
     BatchColumns columns;
     std::vector<std::string> names = key_names;
     for (size_t i = 0; i < t.pk_count; ++i) columns.Add(t.columns[i].server.type);
-    std::vector<size_t> given_columns, written_columns;
+    std::vector<size_t> given_columns;
     for (size_t i = 0; i < n; ++i) {
       if (given[i]) {
         given_columns.push_back(i);
         columns.Add(t.columns[t.pk_count + i].server.type);
         names.push_back(QuoteIdentifier(t.columns[t.pk_count + i].server.name));
       }
-      if (written[i]) written_columns.push_back(i);
     }
     for (RowState* state : members) {
       for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&state->row->pk_params[i]);
@@ -411,9 +273,9 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
     const std::string from = columns.From(&params);
     const pqxx::result stored = tx.exec_params(
         "INSERT INTO " + app + " (" + Join(names, ", ") + ") SELECT " + Join(columns.casts, ", ") + " FROM " + from +
-            " RETURNING " + returning(written_columns, ""),
+            " RETURNING " + returning(every_column, ""),
         CRBRIDGE_PARAMS(params));
-    CRBRIDGE_RETURN_IF_ERROR(canonicalize(stored, written_columns));
+    CRBRIDGE_RETURN_IF_ERROR(canonicalize(stored, every_column));
   }
   // Changed rows in one UPDATE: each column takes the row's value where the
   // row wrote it (its mask) and keeps its own otherwise.
@@ -451,49 +313,18 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
     CRBRIDGE_RETURN_IF_ERROR(canonicalize(stored, touched));
   }
 
-  // The clocks of the changed rows: one UPDATE for those that had one, one
-  // INSERT for the others (cheaper than an upsert of all of them).
-  std::vector<std::array<ServerParameter, 6>> clock_values;
-  clock_values.reserve(states.size());  // pointers into it are taken below
-  BatchColumns existing, created;
-  for (BatchColumns* columns : {&existing, &created}) {
-    for (size_t i = 0; i < t.pk_count; ++i) columns->Add(t.columns[i].server.type);
-    for (const char* type : {"bigint", "bigint[]", "int[]", "bigint", "int", "text"}) columns->Add(type);
-  }
+  std::vector<ClockWrite> writes;
   for (RowState& state : states) {
     if (!state.changed) continue;
-    std::optional<std::string> room;
+    state.clock.lsn = position;
     if (t.room_column && state.exists) {
       const Value& value = *t.room_column < t.pk_count ? state.row->pk_values[*t.room_column]
                                                         : state.values[*t.room_column - t.pk_count];
-      if (!value.is_null()) room = RoomText(value);
+      if (!value.is_null()) state.clock.room = RoomText(value);
     }
-    clock_values.push_back({ServerParameter{false, std::to_string(state.clock.cl)},
-                            ServerParameter{false, PgArray(state.versions)}, ServerParameter{false, PgArray(state.sites)},
-                            ServerParameter{false, std::to_string(version)}, ServerParameter{false, std::to_string((*seq)++)},
-                            room ? ServerParameter{false, *room} : ServerParameter{true, ""}});
-    BatchColumns& columns = state.had_clock ? existing : created;
-    for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&state.row->pk_params[i]);
-    for (size_t k = 0; k < 6; ++k) columns.values[t.pk_count + k].push_back(&clock_values.back()[k]);
+    writes.push_back(ClockWrite{&state.row->pk_params, &state.clock, version, (*seq)++});
   }
-  const std::string clock_columns = keys + ", __cl, __col_versions, __col_sites, __db_version, __seq, __room";
-  if (!created.values[0].empty()) {
-    std::vector<ServerParameter> params;
-    const std::string from = created.From(&params);
-    tx.exec_params0("INSERT INTO " + clock + " (" + clock_columns + ") SELECT " + Join(created.casts, ", ") + " FROM " + from,
-                    CRBRIDGE_PARAMS(params));
-  }
-  if (!existing.values[0].empty()) {
-    std::vector<std::string> match;
-    for (size_t i = 0; i < t.pk_count; ++i) match.push_back("k." + key_names[i] + " = " + existing.casts[i]);
-    const auto cast = [&](size_t k) { return existing.casts[t.pk_count + k]; };
-    std::vector<ServerParameter> params;
-    const std::string from = existing.From(&params);
-    tx.exec_params0("UPDATE " + clock + " AS k SET __cl = " + cast(0) + ", __col_versions = " + cast(1) +
-                        ", __col_sites = " + cast(2) + ", __db_version = " + cast(3) + ", __seq = " + cast(4) +
-                        ", __room = COALESCE(" + cast(5) + ", k.__room) FROM " + from + " WHERE " + Join(match, " AND "),
-                    CRBRIDGE_PARAMS(params));
-  }
+  WriteClockRows(tx, clock, t, writes);
   return Status::OK();
 }
 

@@ -36,14 +36,14 @@ TEST(ClockStoreTest, CreatesTheShadowSchemaOnceAndKeepsTheSiteId) {
 
   pqxx::connection conn(url);
   pqxx::nontransaction db(conn);
-  EXPECT_EQ(db.exec1("SELECT count(*) FROM crbridge.migrations")[0].as<int>(), 1);
+  EXPECT_EQ(db.exec1("SELECT count(*) FROM crbridge.migrations")[0].as<int>(), PostgresClockStore::kSchemaVersion);
   const pqxx::result columns = db.exec(
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'crbridge' "
       "AND table_name = 'todos__clock' ORDER BY ordinal_position");
   std::vector<std::string> names;
   for (const auto& row : columns) names.push_back(row[0].as<std::string>() + " " + row[1].as<std::string>());
   EXPECT_EQ(names, (std::vector<std::string>{"id text", "__cl bigint", "__col_versions ARRAY", "__col_sites ARRAY",
-                                             "__db_version bigint", "__seq integer", "__room text"}));
+                                             "__col_hashes ARRAY", "__lsn bigint", "__db_version bigint", "__seq integer", "__room text"}));
   // Besides the key, one index serves pulls: by room and version here, as
   // todos has a room column.
   const pqxx::result indexes = db.exec(
@@ -56,6 +56,27 @@ TEST(ClockStoreTest, CreatesTheShadowSchemaOnceAndKeepsTheSiteId) {
   EXPECT_EQ(db.exec1("SELECT count(*) FROM information_schema.columns WHERE table_name = 'todos' AND table_schema = 'public'")[0]
                 .as<int>(),
             7);
+}
+
+TEST(ClockStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const auto mapped = MapTodoApp(url);
+  OpenStore(url, *mapped);
+  pqxx::connection conn(url);
+  pqxx::nontransaction db(conn);
+  // Back to what version 1 created, with a clock in it.
+  db.exec0("DROP TABLE crbridge.capture; DELETE FROM crbridge.migrations WHERE version = 2; "
+           "ALTER TABLE crbridge.tables DROP COLUMN snapshot_lsn; "
+           "ALTER TABLE crbridge.todos__clock DROP COLUMN __col_hashes, DROP COLUMN __lsn; "
+           "INSERT INTO crbridge.todos__clock VALUES ('t1', 1, '{1,1,1,1,1}', '{0,0,0,0,0}', 7, 0, 'l1')");
+  OpenStore(url, *mapped);
+  EXPECT_EQ(db.exec1("SELECT max(version) FROM crbridge.migrations")[0].as<int>(), 2);
+  EXPECT_EQ(db.exec1("SELECT lsn FROM crbridge.capture")[0].as<int64_t>(), 0);
+  const pqxx::row clock = db.exec1("SELECT __col_versions::text, __col_hashes::text, __lsn, __db_version FROM crbridge.todos__clock");
+  EXPECT_EQ(clock[0].as<std::string>(), "{1,1,1,1,1}");
+  EXPECT_EQ(clock[1].as<std::string>(), "{}") << "hashes unknown";
+  EXPECT_EQ(clock[2].as<int64_t>(), 0);
+  EXPECT_EQ(clock[3].as<int64_t>(), 7);
 }
 
 TEST(ClockStoreTest, AChangedMappingIsRefusedRatherThanMisread) {

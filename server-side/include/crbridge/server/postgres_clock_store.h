@@ -35,7 +35,7 @@ class PostgresClockStore {
   enum class Marking { kOrigin, kNone };
 
   // The shadow schema's current version; Open upgrades older ones.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Connects to `url`, creates or upgrades the metadata schema
   // `metadata_schema` and the clock table of each of `tables` (idempotent),
