@@ -69,7 +69,11 @@ PostgresClockStore::PostgresClockStore(std::string url, std::unique_ptr<pqxx::co
       origin_("crbridge:" + std::string(conn_->dbname()) + "." + schema_) {}
 
 std::string PostgresClockStore::ClockTable(const std::string& client_table) const {
-  return QuoteIdentifier(schema_) + "." + QuoteIdentifier(client_table + "__clock");
+  return MetadataTable(client_table + "__clock");
+}
+
+std::string PostgresClockStore::MetadataTable(const std::string& name) const {
+  return QuoteIdentifier(schema_) + "." + QuoteIdentifier(name);
 }
 
 Status PostgresClockStore::Open(const std::string& url, const std::string& metadata_schema,
@@ -181,15 +185,23 @@ Status PostgresClockStore::Reconnect() {
   return marking_ == Marking::kOrigin ? TakeOrigin() : Status::OK();
 }
 
-Status PostgresClockStore::DbVersion(int64_t* version) {
+Status PostgresClockStore::ReadCounter(const std::string& query, int64_t* value) {
   if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
   try {
     pqxx::nontransaction tx(*conn_);
-    *version = tx.exec1("SELECT db_version FROM " + QuoteIdentifier(schema_) + ".clock")[0].as<int64_t>();
+    *value = tx.exec1(query)[0].as<int64_t>();
     return Status::OK();
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("postgres: ") + e.what());
   }
+}
+
+Status PostgresClockStore::DbVersion(int64_t* version) {
+  return ReadCounter("SELECT db_version FROM " + MetadataTable("clock"), version);
+}
+
+Status PostgresClockStore::CapturePosition(int64_t* position) {
+  return ReadCounter("SELECT lsn FROM " + MetadataTable("capture"), position);
 }
 
 Status PostgresClockStore::Write(const std::function<Status(pqxx::work& tx, int64_t db_version)>& write) {

@@ -75,13 +75,21 @@ class PostgresClockStore {
   Status GetPeerVersion(const SiteId& site, PeerVersion* version);
   void SetPeerVersion(pqxx::work& tx, const SiteId& site, const PeerVersion& version);
 
-  // The clock table of a mapped table, quoted and qualified.
+  // The end of the last source transaction whose changes capture recorded
+  // (0 before the first).
+  Status CapturePosition(int64_t* position);
+
+  // The clock table of a mapped table, and a table of the metadata schema,
+  // quoted and qualified.
   std::string ClockTable(const std::string& client_table) const;
+  std::string MetadataTable(const std::string& name) const;
 
  private:
   PostgresClockStore(std::string url, std::unique_ptr<pqxx::connection> conn, std::string schema, Marking marking);
   Status Migrate(const std::vector<ResolvedTable>& tables);
   Status TakeOrigin();
+  // A one-row, one-column query's bigint.
+  Status ReadCounter(const std::string& query, int64_t* value);
   // After a lost connection: connects again (and takes the origin again).
   Status Reconnect();
 
