@@ -34,6 +34,27 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Name("crbridge_http_requests_total")
                         .Help("HTTP requests served, by path and status code")
                         .Register(*registry_);
+  const auto counter = [&](const char* name, const char* help) {
+    return &prometheus::BuildCounter().Name(name).Help(help).Register(*registry_).Add({});
+  };
+  const auto gauge = [&](const char* name, const char* help) {
+    return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
+  };
+  captured_transactions_ = counter("crbridge_capture_transactions_total", "App transactions with mapped changes recorded");
+  captured_rows_ = counter("crbridge_capture_rows_total", "Rows whose clock captured app writes changed");
+  capture_lag_bytes_ = &gauge("crbridge_capture_lag_bytes",
+                              "WAL between the server's position and the last position capture confirmed")->Add({});
+  capture_lag_seconds_ = &gauge("crbridge_capture_lag_seconds",
+                                "Age of the oldest app commit received but not yet recorded, 0 when caught up")->Add({});
+  snapshot_rows_done_ = gauge("crbridge_snapshot_rows_done", "Rows of a table's initial snapshot recorded so far");
+  snapshot_rows_total_ = gauge("crbridge_snapshot_rows_total", "Rows in a table's initial snapshot");
+  snapshot_rows_per_second_ = gauge("crbridge_snapshot_rows_per_second", "Rate of a table's initial snapshot");
+}
+
+prometheus::Gauge& Metrics::SnapshotRowsDone(const std::string& table) { return snapshot_rows_done_->Add({{"table", table}}); }
+prometheus::Gauge& Metrics::SnapshotRowsTotal(const std::string& table) { return snapshot_rows_total_->Add({{"table", table}}); }
+prometheus::Gauge& Metrics::SnapshotRowsPerSecond(const std::string& table) {
+  return snapshot_rows_per_second_->Add({{"table", table}});
 }
 
 prometheus::Counter& Metrics::HttpRequest(const std::string& path, int status) {

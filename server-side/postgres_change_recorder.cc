@@ -158,7 +158,8 @@ Status PostgresChangeRecorder::RecordIn(pqxx::work& tx, int64_t version,
     }
   }
   for (auto& [table, changes] : segments) CRBRIDGE_RETURN_IF_ERROR(flush(*table));
-  tx.exec_params0("UPDATE " + writer_.MetadataTable("capture") + " SET lsn = $1", transactions.back().end_position);
+  // Snapshots record rows at older positions: the position never goes back.
+  tx.exec_params0("UPDATE " + writer_.MetadataTable("capture") + " SET lsn = GREATEST(lsn, $1)", transactions.back().end_position);
   return Status::OK();
 }
 

@@ -66,7 +66,11 @@ PostgresClockStore::PostgresClockStore(std::string url, std::unique_ptr<pqxx::co
       schema_(std::move(schema)),
       marking_(marking),
       // Origins are cluster-wide: the name says which database and schema.
-      origin_("crbridge:" + std::string(conn_->dbname()) + "." + schema_) {}
+      origin_(OriginName(conn_->dbname(), schema_)) {}
+
+std::string PostgresClockStore::OriginName(const std::string& database, const std::string& metadata_schema) {
+  return "crbridge:" + database + "." + metadata_schema;
+}
 
 std::string PostgresClockStore::ClockTable(const std::string& client_table) const {
   return MetadataTable(client_table + "__clock");

@@ -29,11 +29,28 @@ class Metrics {
   // HTTP requests served, by path and status code.
   prometheus::Counter& HttpRequest(const std::string& path, int status);
 
+  // Capture: app writes recorded, and how far behind the source it is.
+  prometheus::Counter& captured_transactions() { return *captured_transactions_; }
+  prometheus::Counter& captured_rows() { return *captured_rows_; }
+  prometheus::Gauge& capture_lag_bytes() { return *capture_lag_bytes_; }
+  prometheus::Gauge& capture_lag_seconds() { return *capture_lag_seconds_; }
+  // The initial snapshot of a table, by table.
+  prometheus::Gauge& SnapshotRowsDone(const std::string& table);
+  prometheus::Gauge& SnapshotRowsTotal(const std::string& table);
+  prometheus::Gauge& SnapshotRowsPerSecond(const std::string& table);
+
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Gauge* source_up_;
   prometheus::Counter* source_probe_failures_;
   prometheus::Family<prometheus::Counter>* http_requests_;
+  prometheus::Counter* captured_transactions_;
+  prometheus::Counter* captured_rows_;
+  prometheus::Gauge* capture_lag_bytes_;
+  prometheus::Gauge* capture_lag_seconds_;
+  prometheus::Family<prometheus::Gauge>* snapshot_rows_done_;
+  prometheus::Family<prometheus::Gauge>* snapshot_rows_total_;
+  prometheus::Family<prometheus::Gauge>* snapshot_rows_per_second_;
 };
 
 }  // namespace crbridge

@@ -58,6 +58,7 @@ class PostgresClockStore {
   // The replication origin that marks crbridge's transactions:
   // "crbridge:<database>.<metadata schema>" (origins are cluster-wide).
   const std::string& origin() const { return origin_; }
+  static std::string OriginName(const std::string& database, const std::string& metadata_schema);
 
   // The last db_version handed out by a committed transaction.
   Status DbVersion(int64_t* version);
