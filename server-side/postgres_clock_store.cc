@@ -226,6 +226,11 @@ Status PostgresClockStore::Write(const std::function<Status(pqxx::work& tx, int6
   } catch (const pqxx::in_doubt_error& e) {
     conn_.reset();
     return Status::Unavailable(std::string("postgres: the commit's outcome is unknown: ") + e.what());
+  } catch (const pqxx::unique_violation& e) {
+    // A row the write found missing was inserted meanwhile by the app.
+    return Status::Aborted(std::string("postgres: ") + e.what());
+  } catch (const pqxx::deadlock_detected& e) {
+    return Status::Aborted(std::string("postgres: ") + e.what());
   } catch (const std::exception& e) {
     // A server going down can also surface as an error of the statement.
     if (!conn_->is_open()) {

@@ -14,6 +14,8 @@
 namespace crbridge {
 namespace {
 
+constexpr int kMergeAttempts = 5;
+
 // One row a changeset touches, and its changes in arrival order.
 struct RowChanges {
   const ResolvedTable* table = nullptr;
@@ -433,7 +435,9 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
   // Sites are never removed, so an ordinal once committed stays valid; a
   // new one is remembered only after its transaction commits.
   std::optional<int> new_ordinal;
-  const Status merged = writer_.Write([&](pqxx::work& tx, int64_t version) -> Status {
+  const auto merge = [&](pqxx::work& tx, int64_t version) -> Status {
+    *report = MergeReport{};
+    new_ordinal.reset();
     int sender_ordinal = 0;
     if (const auto known = site_ordinals_.find(sender); known != site_ordinals_.end()) {
       sender_ordinal = known->second;
@@ -465,7 +469,14 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
     if (changed_any) report->db_version = version;
     writer_.SetPeerVersion(tx, sender, end);
     return Status::OK();
-  });
+  };
+  // An app transaction can insert a row the merge found missing, or
+  // deadlock with it: the merge then runs again, against what the app left.
+  Status merged;
+  for (int attempt = 0; attempt < kMergeAttempts; ++attempt) {
+    merged = writer_.Write(merge);
+    if (merged.code() != Status::Code::kAborted) break;
+  }
   if (merged.ok() && new_ordinal) site_ordinals_[sender] = *new_ordinal;
   return merged;
 }
@@ -541,7 +552,8 @@ Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& 
         select += "c." + column + "::text, ";
         join += (i > 0 ? " AND " : "") + ("t." + column + " = c." + column);
       }
-      select += "c.__cl, c.__col_versions::text, c.__col_sites::text, c.__db_version, c.__seq";
+      select += "c.__cl, c.__col_versions::text, c.__col_sites::text, c.__db_version, c.__seq, t." +
+                QuoteIdentifier(t->columns[0].server.name) + " IS NOT NULL, c.__col_hashes::text";
       for (size_t i = t->pk_count; i < t->columns.size(); ++i) {
         select += ", t." + QuoteIdentifier(t->columns[i].server.name) + "::text";
       }
@@ -561,6 +573,19 @@ Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& 
         const auto versions = ParseArray(row[base + 1].c_str(), n);
         const auto column_sites = ParseArray(row[base + 2].c_str(), n);
         Pending unit{row[base + 3].as<int64_t>(), row[base + 4].as<int>(), {}};
+        // A row the app changed and capture has not recorded yet is left
+        // out: its values are not those of its clock, and a peer holding
+        // another value under the same version would never converge. Its
+        // recorded change comes with a later version.
+        if (cl % 2 == 1 && !row[base + 5].as<bool>()) continue;
+        const auto hashes = ParseArray(row[base + 6].c_str(), n);
+        std::vector<Value> values(n);
+        bool ahead_of_clock = false;
+        for (size_t i = 0; cl % 2 == 1 && i < n; ++i) {
+          CRBRIDGE_RETURN_IF_ERROR(ReadField(t->columns[t->pk_count + i].type, row[base + 7 + static_cast<int>(i)], &values[i]));
+          ahead_of_clock = ahead_of_clock || (versions[i] && hashes[i] && *hashes[i] != ValueHash(values[i]));
+        }
+        if (ahead_of_clock) continue;
         // A sentinel when the row is dead, came back from the dead, or has
         // nothing else to carry its existence (as cr-sqlite records one).
         const bool no_columns = std::none_of(versions.begin(), versions.end(), [](const auto& v) { return v.has_value(); });
@@ -572,10 +597,8 @@ Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& 
           SiteId site{};
           CRBRIDGE_RETURN_IF_ERROR(site_of(column_sites[i].value_or(0), &site));
           if (exclude && site == *exclude) continue;
-          Value value;
-          CRBRIDGE_RETURN_IF_ERROR(ReadField(t->columns[t->pk_count + i].type, row[base + 5 + static_cast<int>(i)], &value));
           unit.changes.push_back(
-              Change{name, pk, t->columns[t->pk_count + i].name, value, *versions[i], unit.version, site, cl, 0});
+              Change{name, pk, t->columns[t->pk_count + i].name, values[i], *versions[i], unit.version, site, cl, 0});
         }
         if (!unit.changes.empty()) pending.push_back(std::move(unit));
       }

@@ -11,6 +11,7 @@ std::string_view CodeName(Status::Code code) {
     case Status::Code::kIOError: return "IO error";
     case Status::Code::kUnavailable: return "Unavailable";
     case Status::Code::kCancelled: return "Cancelled";
+    case Status::Code::kAborted: return "Aborted";
     case Status::Code::kInternal: return "Internal error";
   }
   return "Unknown";

@@ -100,25 +100,24 @@ TEST(ClockStoreTest, VersionsAreHandedOutInCommitOrder) {
   auto second = OpenStore(url, *mapped, PostgresClockStore::Marking::kNone);
 
   std::atomic<bool> first_has_version = false;
-  std::atomic<bool> first_committed = false;
   int64_t first_version = 0;
   std::thread slow([&] {
-    const Status s = first->Write([&](pqxx::work&, int64_t version) {
+    const Status s = first->Write([&](pqxx::work& tx, int64_t version) {
+      tx.exec0("INSERT INTO todo_lists (id) VALUES ('written by the first')");
       first_version = version;
       first_has_version = true;
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       return Status::OK();
     });
     EXPECT_TRUE(s.ok()) << s.ToString();
-    first_committed = true;
   });
   while (!first_has_version) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 
   int64_t second_version = 0;
   bool saw_first_committed = false;
-  ASSERT_TRUE(second->Write([&](pqxx::work&, int64_t version) {
+  ASSERT_TRUE(second->Write([&](pqxx::work& tx, int64_t version) {
     second_version = version;
-    saw_first_committed = first_committed;
+    saw_first_committed = tx.exec1("SELECT count(*) FROM todo_lists")[0].as<int>() == 1;
     return Status::OK();
   }).ok());
   slow.join();

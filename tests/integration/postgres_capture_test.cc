@@ -15,10 +15,8 @@
 #include <random>
 #include <thread>
 
-#include "crbridge/mappings/client_schema.h"
-#include "crbridge/server/postgres_sync_store.h"
-#include "crbridge/sqlite/crr.h"
 #include "crbridge/sqlite/packed_pk.h"
+#include "sync_peers.h"
 #include "test_databases.h"
 #include "todo_app.h"
 
@@ -246,6 +244,79 @@ TEST(PostgresCaptureTest, ATableAddedLaterIsSnapshottedAlone) {
       [&] { return app.One("SELECT __col_versions::text FROM crbridge.todo_lists__clock WHERE id = 'l1'") == "{2,1}"; }));
   app.Sql("UPDATE todos SET title = 'x' WHERE id = 't2'");
   EXPECT_TRUE(app.ClockIs("t2", "1 {1,2,1,1,1} {0,0,0,0,0}"));
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+// design.md, "App write racing a client merge": app writers (plain SQL)
+// and clients merging through the server hit the same few rows at once.
+// Afterwards every client equals the server (P1): a clock that disagreed
+// with its row would leave some client with a value the server lacks.
+TEST(PostgresCaptureTest, AppWritesRacingClientMergesConverge) {
+  App app;
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  Server server(app.url, kTodoAppConfig);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(server));
+
+  // A failed assertion returns early: the writers' destructors stop them.
+  std::vector<std::jthread> app_writers;
+  for (int w = 0; w < 2; ++w) {
+    app_writers.emplace_back([&, w](std::stop_token stop) {
+      pqxx::connection conn(app.url);
+      std::mt19937 random(100 + w);
+      while (!stop.stop_requested()) {
+        const std::string id = "'t" + std::to_string(random() % 5) + "'";
+        std::string sql;
+        switch (random() % 4) {
+          case 0:
+            sql = "INSERT INTO todos (id, list_id, title) VALUES (" + id + ", 'l" + std::to_string(random() % 2) +
+                  "', 'app " + std::to_string(random() % 3) + "') ON CONFLICT DO NOTHING";
+            break;
+          case 1: sql = "UPDATE todos SET title = 'app " + std::to_string(random() % 3) + "' WHERE id = " + id; break;
+          case 2:
+            sql = "UPDATE todos SET done = NOT done, position = " + std::to_string(random() % 7) + ".5 WHERE id = " + id;
+            break;
+          default: sql = "DELETE FROM todos WHERE id = " + id;
+        }
+        pqxx::work tx(conn);
+        tx.exec0(sql);
+        tx.commit();
+        std::this_thread::sleep_for(std::chrono::milliseconds(random() % 3));
+      }
+    });
+  }
+
+  std::mt19937 random(7);
+  const char* const titles[] = {"'a'", "'b'", "''"};
+  for (int round = 0; round < 150; ++round) {
+    Client& c = *clients[random() % clients.size()];
+    const std::string id = "'t" + std::to_string(random() % 5) + "'";
+    switch (random() % 4) {
+      case 0:
+        c.Exec("INSERT OR IGNORE INTO todos (id, list_id, title) VALUES (" + id + ", 'l1', " + titles[random() % 3] + ")");
+        break;
+      case 1: c.Exec("UPDATE todos SET title = " + std::string(titles[random() % 3]) + " WHERE id = " + id); break;
+      case 2: c.Exec("UPDATE todos SET done = 1 - done, position = " + std::to_string(random() % 7) + ".25 WHERE id = " + id); break;
+      default: c.Exec("DELETE FROM todos WHERE id = " + id);
+    }
+    Client& syncing = *clients[random() % clients.size()];
+    { const Status synced = syncing.Push(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+    { const Status synced = syncing.Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+  }
+  app_writers.clear();
+
+  // Capture has caught up once a write made after everything is recorded.
+  app.Sql("INSERT INTO todo_lists (id) VALUES ('done')");
+  ASSERT_TRUE(Eventually([&] { return app.One("SELECT count(*) FROM crbridge.todo_lists__clock WHERE id = 'done'") == "1"; }));
+  for (int pass = 0; pass < 2; ++pass) {
+    for (auto& c : clients) {
+      { const Status synced = c->Push(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+      { const Status synced = c->Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+    }
+  }
+  const auto expected = ServerTodos(server);
+  for (auto& c : clients) EXPECT_EQ(c->Rows("todos", kTodoColumns), expected);
   EXPECT_STOPS_CLEANLY(capture);
 }
 

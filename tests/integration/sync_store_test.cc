@@ -17,106 +17,11 @@
 #include "crbridge/sqlite/crr.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "test_databases.h"
+#include "sync_peers.h"
 #include "todo_app.h"
 
 namespace crbridge::testing {
 namespace {
-
-struct Server {
-  std::string url;
-  std::unique_ptr<MappedApp> app;
-  std::unique_ptr<PostgresClockStore> writer;
-  std::unique_ptr<PostgresSyncStore> store;
-
-  explicit Server(const std::string& yaml = kTodoAppConfig)
-      : url(TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql")), app(MapTodoApp(url, yaml)) {
-    writer = OpenClockStore(url, *app);
-    const Status s = PostgresSyncStore::Open(url, app->config, app->check.tables, *writer, &store);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-  }
-
-  // Mapped rows of a table as SQL literals, "id|list_id|..." in key order.
-  std::vector<std::string> Rows(const std::string& table, const std::string& columns) {
-    pqxx::connection conn(url);
-    pqxx::nontransaction db(conn);
-    db.exec0("SET TimeZone = 'UTC'");
-    std::vector<std::string> rows;
-    for (const auto& row : db.exec("SELECT " + columns + " FROM " + table + " ORDER BY 1")) {
-      std::string line;
-      for (const auto& field : row) line += (line.empty() ? "" : "|") + (field.is_null() ? std::string("NULL") : field.as<std::string>());
-      rows.push_back(line);
-    }
-    return rows;
-  }
-};
-
-// A native cr-sqlite peer with the client schema, syncing with the server
-// the way the vlcn client does.
-struct Client {
-  std::unique_ptr<CrrDatabase> db;
-  int64_t sent = 0;       // own changes sent up to this local version
-  int64_t received = 0;   // server changes applied up to this server version
-
-  explicit Client(Server& server) {
-    EXPECT_TRUE(CrrDatabase::Open(":memory:", &db).ok());
-    const Status s = db->Exec(ClientSchemaSql(server.app->check.tables));
-    EXPECT_TRUE(s.ok()) << s.ToString();
-  }
-
-  void Exec(const std::string& sql) {
-    const Status s = db->Exec(sql);
-    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << sql;
-  }
-
-  Status Push(Server& server) {
-    Changeset all;
-    CRBRIDGE_RETURN_IF_ERROR(db->ChangesSince(sent, std::nullopt, &all));
-    Changeset own;
-    for (Change& c : all) {
-      if (c.site_id == db->site_id()) own.push_back(std::move(c));
-    }
-    if (own.empty()) return Status::OK();
-    const int64_t end = own.back().db_version;
-    MergeReport report;
-    CRBRIDGE_RETURN_IF_ERROR(server.store->Merge(db->site_id(), own, PeerVersion{end, own.back().seq}, &report));
-    sent = end;
-    return Status::OK();
-  }
-
-  Status Pull(Server& server, size_t limit = 3) {
-    PullBatch batch;
-    do {
-      CRBRIDGE_RETURN_IF_ERROR(server.store->Pull(received, std::nullopt, db->site_id(), limit, &batch));
-      CRBRIDGE_RETURN_IF_ERROR(db->ApplyChanges(batch.changes, PeerProgress{server.writer->site_id(), batch.through, 0}));
-      received = batch.through;
-    } while (batch.more);
-    return Status::OK();
-  }
-
-  std::vector<std::string> Rows(const std::string& table, const std::string& columns) {
-    sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db->handle(), ("SELECT " + columns + " FROM " + table + " ORDER BY 1").c_str(), -1, &stmt, nullptr);
-    std::vector<std::string> rows;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-      std::string line;
-      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
-        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
-        line += (i > 0 ? "|" : "") + (text == nullptr ? std::string("NULL") : std::string(text));
-      }
-      rows.push_back(line);
-    }
-    sqlite3_finalize(stmt);
-    return rows;
-  }
-};
-
-constexpr const char* kTodoColumns = "id, list_id, title, done, position, due";
-
-// Booleans and doubles print differently on each side; compare them as the
-// client schema stores them.
-std::vector<std::string> ServerTodos(Server& server) {
-  return server.Rows("todos", "id, list_id, title, done::int, position, due");
-}
 
 TEST(SyncStoreTest, ClientWritesReachTheServerAndOtherClients) {
   Server server;

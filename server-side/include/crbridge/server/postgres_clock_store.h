@@ -68,7 +68,8 @@ class PostgresClockStore {
   // another store) waits until this one commits, so versions are handed out
   // in commit order. Unavailable when the connection is lost (the write is
   // then not applied, or applied whole if the commit got through); the
-  // next call connects again.
+  // next call connects again. Aborted (nothing applied) when it raced an
+  // app transaction: a key it found free was taken, or a deadlock.
   Status Write(const std::function<Status(pqxx::work& tx, int64_t db_version)>& write);
 
   // The tracked version of `site` (0, 0 when none), and its update, inside

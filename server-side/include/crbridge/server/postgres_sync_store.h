@@ -41,7 +41,8 @@ class PostgresSyncStore {
   // Merges a client's changeset in one transaction and advances the
   // sender's tracked version to `end` in it. InvalidArgument naming the
   // problem (unknown table or column, a read-only table, a value that does
-  // not convert, a malformed key) with nothing applied.
+  // not convert, a malformed key) with nothing applied. A merge that races
+  // an app transaction on a row is retried; Aborted when it lost every time.
   Status Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end, MergeReport* report);
 
   // The changes after server version `after`, for `room` (the rows whose

@@ -24,6 +24,7 @@ class Status {
     kIOError,          // files, sockets
     kUnavailable,      // a server that cannot be reached right now
     kCancelled,        // stopped on request (shutdown)
+    kAborted,          // lost a race with a concurrent writer: nothing done, try again
     kInternal,
   };
 
@@ -36,6 +37,7 @@ class Status {
   static Status IOError(std::string message) { return {Code::kIOError, std::move(message)}; }
   static Status Unavailable(std::string message) { return {Code::kUnavailable, std::move(message)}; }
   static Status Cancelled(std::string message) { return {Code::kCancelled, std::move(message)}; }
+  static Status Aborted(std::string message) { return {Code::kAborted, std::move(message)}; }
   static Status Internal(std::string message) { return {Code::kInternal, std::move(message)}; }
 
   bool ok() const { return code_ == Code::kOk; }
