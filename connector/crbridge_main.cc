@@ -1,11 +1,13 @@
 // The crbridge command line: run the daemon, check a config, print the
-// client schema, print the version.
+// client schema, drop what crbridge created in the database, print the
+// version.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
 #include "crbridge/connector/daemon.h"
 #include "crbridge/connector/live_check.h"
+#include "crbridge/connector/postgres_capture.h"
 #include "crbridge/mappings/client_schema.h"
 #include "crbridge/mappings/config.h"
 #include "crbridge/mappings/type_mapping.h"
@@ -90,6 +92,26 @@ int Schema(const crbridge::Config& config, const std::string& room) {
   return 0;
 }
 
+int Drop(const crbridge::Config& config, bool confirmed) {
+  if (config.source.type != crbridge::SourceType::kPostgres) {
+    std::cerr << "crbridge: drop is not available for this source type yet\n";
+    return kExitUsage;
+  }
+  const std::string what = "the replication slot " + config.source.slot + ", the publication " +
+                           config.source.publication + " and the schema " + config.metadata_schema;
+  if (!confirmed) {
+    std::cerr << "crbridge: this drops " << what << "; every client must then sync from scratch. "
+              << "Run again with --yes to do it.\n";
+    return kExitUsage;
+  }
+  if (const crbridge::Status s = crbridge::PostgresCapture::Drop(config); !s.ok()) {
+    std::cerr << "crbridge: " << config.file << ": " << s.ToString() << "\n";
+    return kExitFailure;
+  }
+  std::cout << "dropped " << what << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -113,6 +135,12 @@ int main(int argc, char** argv) {
   schema->add_option("--room", room,
                      "Also check that a client of this room can match the room column of every table");
 
+  bool confirmed = false;
+  auto* drop = app.add_subcommand(
+      "drop", "Remove crbridge's replication slot, publication and shadow schema (every clock) from the database");
+  drop->add_option("-c,--config", config_path, "The YAML config file")->required();
+  drop->add_flag("--yes", confirmed, "Really drop: clients must then sync from scratch");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -129,6 +157,7 @@ int main(int argc, char** argv) {
   if (int code = LoadOrReport(config_path, &config); code != 0) return code;
   if (check->parsed()) return Check(config, offline);
   if (schema->parsed()) return Schema(config, room);
+  if (drop->parsed()) return Drop(config, confirmed);
 
   const crbridge::Status status = crbridge::RunDaemon(config);
   if (status.code() == crbridge::Status::Code::kInvalidArgument) return kExitUsage;

@@ -5,6 +5,7 @@
 
 #include <csignal>
 
+#include "crbridge/connector/capture_service.h"
 #include "crbridge/connector/health.h"
 #include "crbridge/connector/http_server.h"
 #include "crbridge/connector/live_check.h"
@@ -59,6 +60,8 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
 
   SourceMonitor monitor(NewSourceDatabase(config.source), SourceMonitor::Options{}, health, metrics);
   monitor.Start();
+  CaptureService capture(config, PostgresCapture::Options{}, health, metrics);
+  capture.Start();
 
   signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
     if (ec) return;
@@ -66,6 +69,7 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
     health.SetShuttingDown();
     http.Stop();
     monitor.Stop();
+    capture.Stop();
     io.stop();
   });
   if (hooks.on_listening) hooks.on_listening(http.port());

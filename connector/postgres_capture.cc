@@ -122,12 +122,14 @@ Status SnapshotTable(pqxx::transaction_base& read, const ResolvedTable& t, int64
 class Streamer {
  public:
   Streamer(ReplicationConnection& stream, PostgresChangeRecorder& recorder, const std::vector<ResolvedTable>& tables,
-           std::string own_origin, const PostgresCapture::Options& options, Metrics& metrics, uint64_t start)
+           std::string own_origin, const PostgresCapture::Options& options, int64_t slot_lag_warning_bytes,
+           Metrics& metrics, uint64_t start)
       : stream_(stream),
         recorder_(recorder),
         mapper_(tables),
         own_origin_(std::move(own_origin)),
         options_(options),
+        slot_lag_warning_bytes_(slot_lag_warning_bytes),
         metrics_(metrics),
         received_(start),
         confirmed_(start) {}
@@ -243,8 +245,15 @@ class Streamer {
     }
     const int64_t lag = server_end_ > confirmed_ ? static_cast<int64_t>(server_end_ - confirmed_) : 0;
     metrics_.capture_lag_bytes().Set(static_cast<double>(lag));
-    if (lag > options_.lag_warning_bytes) {
-      log::Warn("capture", "the replication slot holds back much WAL", {{"bytes", lag}, {"confirmed", FormatLsn(confirmed_)}});
+    // Said once each time it crosses the bound, either way.
+    if ((lag > slot_lag_warning_bytes_) != lag_warned_) {
+      lag_warned_ = !lag_warned_;
+      if (lag_warned_) {
+        log::Warn("capture", "the replication slot holds back more WAL than slot_lag_warning_mb",
+                  {{"bytes", lag}, {"confirmed", FormatLsn(confirmed_)}});
+      } else {
+        log::Info("capture", "the replication slot caught up", {{"bytes", lag}});
+      }
     }
     return stream_.SendStandbyStatus(received_, confirmed_, confirmed_, reply_now);
   }
@@ -255,6 +264,7 @@ class Streamer {
   PgOutputChangeMapper mapper_;
   std::string own_origin_;
   const PostgresCapture::Options& options_;
+  int64_t slot_lag_warning_bytes_;
   Metrics& metrics_;
 
   bool in_transaction_ = false;
@@ -268,6 +278,7 @@ class Streamer {
   uint64_t received_;      // the end of the last transaction read whole
   uint64_t confirmed_;     // what the slot may forget
   uint64_t server_end_ = 0;
+  bool lag_warned_ = false;
 };
 
 }  // namespace
@@ -340,7 +351,9 @@ Status PostgresCapture::Run(std::stop_token stop) {
 
   CRBRIDGE_RETURN_IF_ERROR(stream->StartReplication(slot, start, config_.source.publication, 1));
   log::Info("capture", "streaming", {{"slot", slot}, {"from", FormatLsn(start)}});
-  Streamer streamer(*stream, recorder, tables_, writer->origin(), options_, metrics_, start);
+  if (options_.on_streaming) options_.on_streaming();
+  Streamer streamer(*stream, recorder, tables_, writer->origin(), options_, config_.source.slot_lag_warning_mb << 20,
+                    metrics_, start);
   return streamer.Run(stop);
 }
 

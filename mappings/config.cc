@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -35,7 +37,7 @@ Status ReadIdentifier(YamlReader& reader, std::string_view key, bool required, s
 Status ReadSource(YamlReader& root, SourceConfig* source) {
   YamlReader reader;
   bool present = false;
-  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("source", {"type", "url", "slot", "publication", "server_id"}, &reader, &present));
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("source", {"type", "url", "slot", "publication", "slot_lag_warning_mb", "server_id"}, &reader, &present));
   if (!present) return root.ErrorAt("source", "required key is missing");
 
   size_t type = 0;
@@ -49,6 +51,13 @@ Status ReadSource(YamlReader& root, SourceConfig* source) {
   }
   if (source->type == SourceType::kPostgres) {
     CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "slot", false, &source->slot));
+    // Postgres's rule for slot names.
+    if (!std::all_of(source->slot.begin(), source->slot.end(),
+                     [](char c) { return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_'; })) {
+      return reader.ErrorAt("slot", "\"" + source->slot + "\" is not a replication slot name (lower-case letters, digits and _)");
+    }
+    CRBRIDGE_RETURN_IF_ERROR(
+        reader.ReadInteger("slot_lag_warning_mb", false, 1, int64_t{1} << 40, &source->slot_lag_warning_mb));
     CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "publication", false, &source->publication));
   } else {
     int64_t server_id = 0;

@@ -11,6 +11,10 @@
 #include <sstream>
 #include <thread>
 
+#include <functional>
+#include <iterator>
+#include <pqxx/pqxx>
+
 #include "http_get.h"
 #include "subprocess.h"
 #include "test_databases.h"
@@ -109,6 +113,106 @@ TEST(DaemonTest, PostgresSourceIsReadyAndShutsDownOnSigterm) {
 
   EXPECT_EQ(daemon.Get("/no-such-page").status, 404);
   ExpectCleanShutdown(daemon, SIGTERM);
+}
+
+// configs/postgres.yaml with its own replication slot (slots are
+// cluster-wide; the tests share a cluster).
+std::string PostgresConfigWithSlot(const std::string& slot) {
+  std::ifstream in(ConfigPath("postgres.yaml"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find("slot: crbridge"), 14, "slot: " + slot);
+  return WriteTempFile(slot + ".yaml", text);
+}
+
+std::string Query(const std::string& url, const std::string& sql) {
+  pqxx::connection conn(url);
+  const pqxx::row row = pqxx::nontransaction(conn).exec1(sql);
+  return row[0].is_null() ? "NULL" : row[0].as<std::string>();
+}
+
+void Exec(const std::string& url, const std::string& sql) {
+  pqxx::connection conn(url);
+  pqxx::nontransaction(conn).exec0(sql);
+}
+
+bool Eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 600; ++i) {
+    try {
+      if (done()) return true;
+    } catch (const std::exception&) {
+      // not yet: the database restarting, or capture not set up
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return false;
+}
+
+TEST(DaemonTest, CapturesAppWritesAndReconnectsWhenPostgresRestarts) {
+  const DatabaseServer postgres(ServerKind::kPostgres);
+  const std::string url = CreateDatabase(postgres, 1, "todo_app.postgres.sql");
+  Exec(url, "INSERT INTO todo_lists (id, name) VALUES ('l1', 'before start')");
+  RunningDaemon daemon(PostgresConfigWithSlot("restarts"), url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  EXPECT_NE(daemon.process().Output().find("component=snapshot msg=done table=todo_lists rows=1"), std::string::npos);
+  Exec(url, "INSERT INTO todos (id, list_id) VALUES ('t1', 'l1')");
+  ASSERT_TRUE(Eventually([&] { return Query(url, "SELECT count(*) FROM crbridge.todos__clock") == "1"; }));
+  EXPECT_NE(daemon.Get("/metrics").body.find("crbridge_capture_transactions_total 1"), std::string::npos);
+
+  postgres.CrashRestart();
+  ASSERT_TRUE(daemon.process().WaitForOutput("msg=\"lost the database; reconnecting\"", seconds(30)))
+      << daemon.process().Output();
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  Exec(url, "INSERT INTO todos (id, list_id) VALUES ('t2', 'l1')");
+  EXPECT_TRUE(Eventually([&] { return Query(url, "SELECT count(*) FROM crbridge.todos__clock") == "2"; }));
+  const std::string metrics = daemon.Get("/metrics").body;
+  EXPECT_NE(metrics.find("crbridge_capture_lag_bytes "), std::string::npos);
+  EXPECT_NE(metrics.find("crbridge_snapshot_rows_total{table=\"todo_lists\"} 1"), std::string::npos) << metrics;
+  ExpectCleanShutdown(daemon, SIGTERM);
+}
+
+// P7 for capture: crbridge killed while app writes stream in; after a
+// restart every write is recorded exactly once (each title change is one
+// col_version, none lost, none counted twice).
+TEST(DaemonTest, AKillNineLosesNoAppWriteAndCountsNoneTwice) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  Exec(url, "INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'title 0')");
+  const std::string config = PostgresConfigWithSlot("killed");
+  int updates = 0;
+  for (int life = 0; life < 3; ++life) {
+    RunningDaemon daemon(config, url);
+    ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+    for (int i = 0; i < 200; ++i) Exec(url, "UPDATE todos SET title = 'title " + std::to_string(++updates) + "'");
+    daemon.process().Signal(SIGKILL);
+    daemon.process().Wait(seconds(30));
+  }
+  RunningDaemon daemon(config, url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  Exec(url, "INSERT INTO todo_lists (id) VALUES ('caught up')");
+  ASSERT_TRUE(Eventually([&] { return Query(url, "SELECT count(*) FROM crbridge.todo_lists__clock") == "1"; }));
+  // title is the second value column; the snapshot gave it version 1.
+  EXPECT_EQ(Query(url, "SELECT __col_versions[2] FROM crbridge.todos__clock WHERE id = 't1'"), std::to_string(1 + updates));
+  ExpectCleanShutdown(daemon, SIGTERM);
+}
+
+TEST(CliTest, DropAsksForConfirmationThenRemovesWhatCrbridgeCreated) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const std::string config = PostgresConfigWithSlot("dropped");
+  {
+    RunningDaemon daemon(config, url);
+    ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+    ExpectCleanShutdown(daemon, SIGTERM);
+  }
+  setenv("CRBRIDGE_SOURCE_URL", url.c_str(), 1);
+  Subprocess unconfirmed({CRBRIDGE_BINARY, "drop", "--config", config});
+  EXPECT_EQ(unconfirmed.Wait(seconds(30)), 2);
+  EXPECT_NE(unconfirmed.Output().find("Run again with --yes"), std::string::npos) << unconfirmed.Output();
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dropped'"), "1");
+
+  Subprocess confirmed({CRBRIDGE_BINARY, "drop", "--config", config, "--yes"});
+  EXPECT_EQ(confirmed.Wait(seconds(30)), 0) << confirmed.Output();
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dropped'"), "0");
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM pg_namespace WHERE nspname = 'crbridge'"), "0");
+  EXPECT_EQ(Query(url, "SELECT count(*) FROM pg_publication"), "0");
 }
 
 TEST(DaemonTest, MariaDBSourceIsReady) {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <stop_token>
 #include <vector>
 
@@ -33,8 +34,8 @@ class PostgresCapture {
     std::chrono::milliseconds status_interval{10000};
     size_t snapshot_batch_rows = 10000;
     std::chrono::milliseconds progress_interval{2000};
-    // A warning when the slot holds back more WAL than this.
-    int64_t lag_warning_bytes = int64_t{1} << 30;
+    // Called (on the capture thread) each time streaming starts.
+    std::function<void()> on_streaming;
   };
 
   // `config` and `tables` (checked mappings) must outlive the capture.

@@ -35,6 +35,9 @@ struct SourceConfig {
   std::string url;
   std::string slot = "crbridge";         // postgres: the replication slot
   std::string publication = "crbridge";  // postgres: the publication
+  // postgres: warn when the slot holds back more WAL than this (a stopped
+  // or slow crbridge makes Postgres keep WAL for it).
+  int64_t slot_lag_warning_mb = 1024;
   uint32_t server_id = 0;                // mysql: the replica server id (required)
 };
 
