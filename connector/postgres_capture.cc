@@ -145,7 +145,9 @@ class Streamer {
         CRBRIDGE_RETURN_IF_ERROR(SendStatus(false));
         next_status = now + options_.status_interval;
       }
-      const auto wait = batch_.empty() ? std::chrono::milliseconds(200) : options_.batch_delay;
+      // With transactions waiting, a stream that goes quiet even briefly is
+      // caught up: they are recorded at once rather than after the delay.
+      const auto wait = batch_.empty() ? std::chrono::milliseconds(200) : std::chrono::milliseconds(1);
       std::string data;
       bool got = false;
       if (const Status read = stream_.ReadCopyData(wait, &data, &got); !read.ok()) {
@@ -221,11 +223,14 @@ class Streamer {
 
   Status Flush() {
     RecordReport report;
+    const auto start = Clock::now();
     CRBRIDGE_RETURN_IF_ERROR(recorder_.Record(batch_, &report));
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     metrics_.captured_transactions().Increment(static_cast<double>(batch_.size()));
     metrics_.captured_rows().Increment(static_cast<double>(report.rows_changed));
     log::Debug("capture", "recorded", {{"transactions", batch_.size()}, {"rows_changed", report.rows_changed},
-                                       {"rows_skipped", report.rows_skipped}, {"db_version", report.db_version}});
+                                       {"rows_skipped", report.rows_skipped}, {"db_version", report.db_version},
+                                       {"ms", ms}});
     batch_.clear();
     batch_rows_ = 0;
     return Status::OK();

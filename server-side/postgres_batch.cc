@@ -30,7 +30,7 @@ std::vector<std::optional<int64_t>> ParseArray(std::string_view text, size_t siz
   for (size_t pos = 1; pos < text.size() && i < size; ++i) {
     const size_t comma = std::min(text.find(',', pos), text.size() - 1);
     const std::string_view element = text.substr(pos, comma - pos);
-    if (element != "NULL") {
+    if (!element.empty() && element != "NULL") {
       int64_t value = 0;
       std::from_chars(element.data(), element.data() + element.size(), value);
       out[i] = value;

@@ -217,6 +217,11 @@ Status PostgresClockStore::Write(const std::function<Status(pqxx::work& tx, int6
     const int64_t version = tx.exec1("UPDATE " + QuoteIdentifier(schema_) +
                                      ".clock SET db_version = db_version + 1 RETURNING db_version")[0]
                                 .as<int64_t>();
+    // Every statement of a write (merge or capture) looks rows up by key.
+    // Seeing a 1,000-row unnest, the planner would rather hash-join against
+    // a full scan of the table, which makes a write's cost grow with the
+    // table's size.
+    tx.exec0("SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
     CRBRIDGE_RETURN_IF_ERROR(write(tx, version));
     tx.commit();
     return Status::OK();

@@ -450,10 +450,6 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
                            .as<int>();
       new_ordinal = sender_ordinal;
     }
-    // Every statement of a merge looks rows up by key. Seeing a 1,000-row
-    // unnest, the planner would rather hash-join against a full scan of the
-    // table, which makes a merge's cost grow with the table's size.
-    tx.exec0("SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
     int seq = 0;
     bool changed_any = false;
     // Rows are grouped by table and ordered by key (the map's order), so

@@ -195,7 +195,8 @@ int main(int argc, char** argv) {
     tx.exec0("TRUNCATE items, crbridge.items__clock");
     tx.exec0("INSERT INTO items SELECT g, 'title ' || g, g, g + 0.5, g % 2 = 1 FROM generate_series(1, " +
              std::to_string(pull_rows) + ") g");
-    tx.exec0("INSERT INTO crbridge.items__clock SELECT g, 1, '{1,1,1,1}', '{0,0,0,0}', 1000000 + g / 100, g % 100, NULL "
+    tx.exec0("INSERT INTO crbridge.items__clock (id, __cl, __col_versions, __col_sites, __col_hashes, __lsn, __db_version, "
+             "__seq, __room) SELECT g, 1, '{1,1,1,1}', '{0,0,0,0}', '{}', 0, 1000000 + g / 100, g % 100, NULL "
              "FROM generate_series(1, " + std::to_string(pull_rows) + ") g");
     tx.commit();
     pqxx::nontransaction(conn).exec0("ANALYZE crbridge.items__clock");

@@ -1,0 +1,30 @@
+// The text forms of crbridge's batched Postgres statements
+// (server-side/postgres_batch.h): integer arrays both ways, and text
+// arrays that must survive quotes, backslashes and NULLs.
+#include "postgres_batch.h"
+
+#include <gtest/gtest.h>
+
+namespace crbridge {
+namespace {
+
+TEST(PostgresBatchTest, IntegerArraysRoundTrip) {
+  const std::vector<std::optional<int64_t>> values = {1, std::nullopt, -3, INT64_MAX};
+  EXPECT_EQ(PgArray(values), "{1,NULL,-3,9223372036854775807}");
+  EXPECT_EQ(ParseArray(PgArray(values), 4), values);
+}
+
+TEST(PostgresBatchTest, MissingElementsOfAnArrayReadAsNull) {
+  // An empty array (clocks from before a column was kept) and a short one
+  // (a column added to the mapping) are unknown, not zero.
+  EXPECT_EQ(ParseArray("{}", 2), (std::vector<std::optional<int64_t>>{std::nullopt, std::nullopt}));
+  EXPECT_EQ(ParseArray("{7}", 2), (std::vector<std::optional<int64_t>>{7, std::nullopt}));
+}
+
+TEST(PostgresBatchTest, TextArraysQuoteWhatPostgresWouldMisread) {
+  const ServerParameter plain{false, "a,b"}, quoted{false, "say \"hi\" \\ bye"}, null{true, ""}, empty{false, ""};
+  EXPECT_EQ(TextArray({&plain, &quoted, &null, &empty}), R"({"a,b","say \"hi\" \\ bye",NULL,""})");
+}
+
+}  // namespace
+}  // namespace crbridge
