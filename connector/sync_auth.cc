@@ -1,0 +1,125 @@
+#include "crbridge/connector/sync_auth.h"
+
+#include <jwt.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+namespace crbridge {
+namespace {
+
+// Base64 (standard alphabet) with or without padding; nullopt when not.
+std::optional<std::string> DecodeBase64(std::string_view text) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  std::string out;
+  uint32_t bits = 0;
+  int count = 0;
+  for (const char c : text) {
+    int value = -1;
+    if (c >= 'A' && c <= 'Z') value = c - 'A';
+    if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
+    if (c >= '0' && c <= '9') value = c - '0' + 52;
+    if (c == '+') value = 62;
+    if (c == '/') value = 63;
+    if (value < 0) return std::nullopt;
+    bits = (bits << 6) | static_cast<uint32_t>(value);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out += static_cast<char>((bits >> count) & 0xff);
+    }
+  }
+  if (count >= 6) return std::nullopt;  // a dangling sextet: not base64
+  return out;
+}
+
+struct JwtDeleter {
+  void operator()(jwt_t* jwt) const { jwt_free(jwt); }
+};
+
+}  // namespace
+
+Status ParseSubprotocol(std::string_view subprotocol, SyncRequest* request) {
+  *request = SyncRequest{};
+  const std::optional<std::string> decoded = DecodeBase64(subprotocol);
+  if (!decoded) return Status::InvalidArgument("the subprotocol is not base64");
+  bool has_room = false;
+  std::string_view rest = *decoded;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    const std::string_view pair = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    const size_t equals = pair.find('=');
+    if (equals == std::string_view::npos) return Status::InvalidArgument("the subprotocol has no key=value pairs");
+    const std::string_view key = pair.substr(0, equals);
+    const std::string value(pair.substr(equals + 1));
+    if (key == "room") {
+      request->room = value;
+      has_room = true;
+    } else if (key == "auth") {
+      request->token = value;
+    } else {
+      return Status::InvalidArgument("the subprotocol names an unknown key \"" + std::string(key) + "\"");
+    }
+  }
+  if (!has_room || request->room.empty()) return Status::InvalidArgument("the subprotocol names no room");
+  return Status::OK();
+}
+
+Status SyncAuth::Create(const AuthConfig& config, std::unique_ptr<SyncAuth>* auth) {
+  std::string key;
+  if (config.mode == AuthMode::kJwt) {
+    const char* value = std::getenv(config.jwt.secret_env.c_str());
+    if (value == nullptr || *value == '\0') {
+      return Status::InvalidArgument("auth.jwt.secret_env: the environment variable " + config.jwt.secret_env +
+                                     " holding the token key is not set");
+    }
+    key = value;
+  }
+  auth->reset(new SyncAuth(config, std::move(key)));
+  return Status::OK();
+}
+
+SyncAuth::Verdict SyncAuth::Check(const SyncRequest& request, int64_t now, std::string* reason) const {
+  if (config_.mode == AuthMode::kNone) return Verdict::kAllowed;
+  if (!request.token || request.token->empty()) {
+    *reason = "a token is required";
+    return Verdict::kUnauthenticated;
+  }
+  jwt_t* raw = nullptr;
+  if (jwt_decode(&raw, request.token->c_str(), reinterpret_cast<const unsigned char*>(key_.data()),
+                 static_cast<int>(key_.size())) != 0) {
+    *reason = "the token does not verify";
+    return Verdict::kUnauthenticated;
+  }
+  const std::unique_ptr<jwt_t, JwtDeleter> jwt(raw);
+  // The algorithm is the server's choice, never the token's.
+  if (jwt_alg_str(jwt_get_alg(jwt.get())) != config_.jwt.algorithm) {
+    *reason = "the token is not signed with " + config_.jwt.algorithm;
+    return Verdict::kUnauthenticated;
+  }
+  errno = 0;
+  const long expiry = jwt_get_grant_int(jwt.get(), "exp");
+  if (errno != 0) {
+    *reason = "the token has no expiry (exp)";
+    return Verdict::kUnauthenticated;
+  }
+  if (expiry <= now) {
+    *reason = "the token has expired";
+    return Verdict::kUnauthenticated;
+  }
+  char* rooms_json = jwt_get_grants_json(jwt.get(), config_.jwt.rooms_claim.c_str());
+  const std::string rooms_text = rooms_json != nullptr ? rooms_json : "";
+  std::free(rooms_json);
+  const nlohmann::json rooms = nlohmann::json::parse(rooms_text, nullptr, /*allow_exceptions=*/false);
+  const auto grants = [&](const nlohmann::json& item) { return item.is_string() && item.get<std::string>() == request.room; };
+  const bool granted = grants(rooms) || (rooms.is_array() && std::any_of(rooms.begin(), rooms.end(), grants));
+  if (!granted) {
+    *reason = "the token does not grant room \"" + request.room + "\" (claim " + config_.jwt.rooms_claim + ")";
+    return Verdict::kForbidden;
+  }
+  return Verdict::kAllowed;
+}
+
+}  // namespace crbridge

@@ -1,0 +1,123 @@
+// Who may open a sync connection (connector/sync_auth.h): the vlcn
+// subprotocol, and JWT checks with tokens made by libjwt.
+#include "crbridge/connector/sync_auth.h"
+
+#include <gtest/gtest.h>
+#include <jwt.h>
+
+#include <cstdlib>
+
+namespace crbridge {
+namespace {
+
+constexpr int64_t kNow = 1800000000;
+
+// base64 without padding, as the vlcn client sends it.
+std::string Subprotocol(const std::string& text) {
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t bits = 0;
+  int count = 0;
+  for (const unsigned char c : text) {
+    bits = (bits << 8) | c;
+    count += 8;
+    while (count >= 6) {
+      count -= 6;
+      out += alphabet[(bits >> count) & 63];
+    }
+  }
+  if (count > 0) out += alphabet[(bits << (6 - count)) & 63];
+  return out;
+}
+
+std::string Token(const std::string& key, jwt_alg_t alg, const char* rooms_json, std::optional<int64_t> exp) {
+  jwt_t* jwt = nullptr;
+  jwt_new(&jwt);
+  jwt_set_alg(jwt, alg, reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size()));
+  if (rooms_json != nullptr) jwt_add_grants_json(jwt, rooms_json);
+  if (exp) jwt_add_grant_int(jwt, "exp", static_cast<long>(*exp));
+  char* encoded = jwt_encode_str(jwt);
+  std::string token = encoded;
+  std::free(encoded);
+  jwt_free(jwt);
+  return token;
+}
+
+TEST(SubprotocolTest, ReadsRoomAndToken) {
+  SyncRequest request;
+  ASSERT_TRUE(ParseSubprotocol(Subprotocol("auth=a.b-c_d,room=list-1"), &request).ok());
+  EXPECT_EQ(request.room, "list-1");
+  EXPECT_EQ(request.token, "a.b-c_d");
+  ASSERT_TRUE(ParseSubprotocol(Subprotocol("room=r"), &request).ok());
+  EXPECT_EQ(request.room, "r");
+  EXPECT_FALSE(request.token.has_value());
+}
+
+TEST(SubprotocolTest, RefusesWhatIsNotOne) {
+  SyncRequest request;
+  for (const std::string& bad : {std::string("not base64!"), Subprotocol("auth=x"), Subprotocol("room="),
+                                 Subprotocol("room=r,user=me"), Subprotocol("room"), std::string("A")}) {
+    EXPECT_EQ(ParseSubprotocol(bad, &request).code(), Status::Code::kInvalidArgument) << bad;
+  }
+}
+
+class JwtAuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("SYNC_AUTH_TEST_KEY", "a secret of enough length", 1);
+    AuthConfig config;
+    config.mode = AuthMode::kJwt;
+    config.jwt.secret_env = "SYNC_AUTH_TEST_KEY";
+    ASSERT_TRUE(SyncAuth::Create(config, &auth_).ok());
+  }
+
+  SyncAuth::Verdict Check(const std::string& room, std::optional<std::string> token) {
+    reason_.clear();
+    return auth_->Check(SyncRequest{room, std::move(token)}, kNow, &reason_);
+  }
+
+  std::unique_ptr<SyncAuth> auth_;
+  std::string reason_;
+  const std::string key_ = "a secret of enough length";
+};
+
+TEST_F(JwtAuthTest, AValidTokenGrantsItsRoomsOnly) {
+  const std::string token = Token(key_, JWT_ALG_HS256, R"({"rooms": ["l1", "l2"]})", kNow + 60);
+  EXPECT_EQ(Check("l2", token), SyncAuth::Verdict::kAllowed) << reason_;
+  EXPECT_EQ(Check("l3", token), SyncAuth::Verdict::kForbidden);
+  EXPECT_NE(reason_.find("does not grant room \"l3\""), std::string::npos) << reason_;
+  EXPECT_EQ(Check("l1", Token(key_, JWT_ALG_HS256, R"({"rooms": "l1"})", kNow + 60)), SyncAuth::Verdict::kAllowed);
+}
+
+TEST_F(JwtAuthTest, TokensThatDoNotVerifyAreUnauthenticated) {
+  const char* rooms = R"({"rooms": ["l1"]})";
+  EXPECT_EQ(Check("l1", std::nullopt), SyncAuth::Verdict::kUnauthenticated);
+  EXPECT_EQ(Check("l1", Token("another key entirely", JWT_ALG_HS256, rooms, kNow + 60)),
+            SyncAuth::Verdict::kUnauthenticated);
+  EXPECT_EQ(Check("l1", Token(key_, JWT_ALG_HS256, rooms, kNow - 1)), SyncAuth::Verdict::kUnauthenticated);
+  EXPECT_EQ(reason_, "the token has expired");
+  EXPECT_EQ(Check("l1", Token(key_, JWT_ALG_HS256, rooms, std::nullopt)), SyncAuth::Verdict::kUnauthenticated);
+  EXPECT_EQ(Check("l1", Token(key_, JWT_ALG_HS512, rooms, kNow + 60)), SyncAuth::Verdict::kUnauthenticated);
+  EXPECT_EQ(Check("l1", Token(key_, JWT_ALG_NONE, rooms, kNow + 60)), SyncAuth::Verdict::kUnauthenticated);
+  EXPECT_EQ(Check("l1", "garbage"), SyncAuth::Verdict::kUnauthenticated);
+}
+
+TEST(SyncAuthTest, NoAuthAllowsEveryone) {
+  std::unique_ptr<SyncAuth> auth;
+  ASSERT_TRUE(SyncAuth::Create(AuthConfig{}, &auth).ok());
+  std::string reason;
+  EXPECT_EQ(auth->Check(SyncRequest{"any", std::nullopt}, kNow, &reason), SyncAuth::Verdict::kAllowed);
+}
+
+TEST(SyncAuthTest, AMissingKeyIsAConfigError) {
+  AuthConfig config;
+  config.mode = AuthMode::kJwt;
+  config.jwt.secret_env = "SYNC_AUTH_TEST_UNSET_VARIABLE";
+  std::unique_ptr<SyncAuth> auth;
+  const Status s = SyncAuth::Create(config, &auth);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("SYNC_AUTH_TEST_UNSET_VARIABLE"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace crbridge
