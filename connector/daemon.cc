@@ -12,6 +12,7 @@
 #include "crbridge/connector/metrics.h"
 #include "crbridge/connector/source_monitor.h"
 #include "crbridge/connector/structured_log.h"
+#include "crbridge/connector/sync_server.h"
 
 namespace crbridge {
 
@@ -58,9 +59,28 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
   }
   log::Info("http", "listening", {{"address", config.server.listen_host + ":" + std::to_string(http.port())}});
 
+  std::unique_ptr<SyncAuth> auth;
+  if (Status s = SyncAuth::Create(config.auth, &auth); !s.ok()) {
+    log::Error("daemon", "cannot start", {{"error", s.ToString()}});
+    return s;
+  }
+  // Serving clients needs the server side, which exists for Postgres so far.
+  std::optional<SyncServer> sync;
+  if (config.source.type == SourceType::kPostgres) {
+    sync.emplace(io, config, std::move(auth), SyncLimits{}, metrics);
+    http.RouteUpgrade(config.server.path, [&sync](boost::asio::ip::tcp::socket socket,
+                                                 boost::beast::http::request<boost::beast::http::string_body> request) {
+      sync->Accept(std::move(socket), std::move(request));
+    });
+  }
+
   SourceMonitor monitor(NewSourceDatabase(config.source), SourceMonitor::Options{}, health, metrics);
   monitor.Start();
-  CaptureService capture(config, PostgresCapture::Options{}, health, metrics);
+  PostgresCapture::Options capture_options;
+  capture_options.on_recorded = [&sync](int64_t db_version) {
+    if (sync) sync->OnNewVersion(db_version);
+  };
+  CaptureService capture(config, capture_options, health, metrics);
   capture.Start();
 
   signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
@@ -68,6 +88,7 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
     log::Info("daemon", "shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
     health.SetShuttingDown();
     http.Stop();
+    if (sync) sync->Stop();
     monitor.Stop();
     capture.Stop();
     io.stop();

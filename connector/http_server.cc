@@ -2,6 +2,7 @@
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <chrono>
 #include <optional>
@@ -52,6 +53,16 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
       return;
     }
     const auto& request = parser_->get();
+    if (boost::beast::websocket::is_upgrade(request)) {
+      const std::string target(request.target());
+      const auto upgrade = server_.upgrades_.find(target.substr(0, target.find('?')));
+      if (upgrade != server_.upgrades_.end()) {
+        server_.metrics_.HttpRequest(upgrade->first, 101).Increment();
+        stream_.expires_never();
+        upgrade->second(stream_.release_socket(), parser_->release());
+        return;
+      }
+    }
     HttpResponse response = server_.Dispatch(std::string(request.method_string()), std::string(request.target()));
     const bool head = request.method() == http::verb::head;
     if (head) response.body.clear();
@@ -92,6 +103,8 @@ HttpServer::HttpServer(boost::asio::io_context& io, Metrics& metrics) : io_(io),
 HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Route(const std::string& path, HttpHandler handler) { routes_[path] = std::move(handler); }
+
+void HttpServer::RouteUpgrade(const std::string& path, UpgradeHandler handler) { upgrades_[path] = std::move(handler); }
 
 Status HttpServer::Listen(const std::string& host, uint16_t port) {
   const std::string address_text = host + ":" + std::to_string(port);

@@ -226,6 +226,7 @@ class Streamer {
     const auto start = Clock::now();
     CRBRIDGE_RETURN_IF_ERROR(recorder_.Record(batch_, &report));
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (report.db_version > 0 && options_.on_recorded) options_.on_recorded(report.db_version);
     metrics_.captured_transactions().Increment(static_cast<double>(batch_.size()));
     metrics_.captured_rows().Increment(static_cast<double>(report.rows_changed));
     log::Debug("capture", "recorded", {{"transactions", batch_.size()}, {"rows_changed", report.rows_changed},

@@ -16,6 +16,7 @@
 #include <pqxx/pqxx>
 
 #include "http_get.h"
+#include "running_daemon.h"
 #include "subprocess.h"
 #include "test_databases.h"
 
@@ -32,45 +33,6 @@ std::string WriteTempFile(const std::string& name, const std::string& text) {
   std::ofstream(path) << text;
   return path;
 }
-
-// A running `crbridge run` whose listener took a free port.
-class RunningDaemon {
- public:
-  RunningDaemon(const std::string& config, const std::string& source_url) {
-    setenv("CRBRIDGE_SOURCE_URL", source_url.c_str(), 1);
-    setenv("CRBRIDGE_LISTEN", "127.0.0.1:0", 1);
-    process_ = std::make_unique<Subprocess>(std::vector<std::string>{CRBRIDGE_BINARY, "run", "--config", config});
-    if (!process_->WaitForOutput("msg=listening", seconds(30))) {
-      ADD_FAILURE() << "crbridge did not start listening:\n" << process_->Output();
-      return;
-    }
-    std::smatch match;
-    const std::string output = process_->Output();
-    if (std::regex_search(output, match, std::regex("msg=listening address=127\\.0\\.0\\.1:(\\d+)"))) {
-      port_ = static_cast<uint16_t>(std::stoi(match[1]));
-    }
-  }
-
-  HttpResult Get(const std::string& path) const { return HttpGet("127.0.0.1", port_, path); }
-
-  // Polls `path` until it answers `status`; the last answer either way.
-  HttpResult WaitForStatus(const std::string& path, int status) const {
-    HttpResult result;
-    for (int i = 0; i < 300; ++i) {
-      result = Get(path);
-      if (result.status == status) break;
-      std::this_thread::sleep_for(milliseconds(100));
-    }
-    return result;
-  }
-
-  Subprocess& process() { return *process_; }
-  uint16_t port() const { return port_; }
-
- private:
-  std::unique_ptr<Subprocess> process_;
-  uint16_t port_ = 0;
-};
 
 void ExpectEveryLineIsStructured(const std::string& output) {
   std::istringstream lines(output);
@@ -90,7 +52,8 @@ void ExpectCleanShutdown(RunningDaemon& daemon, int signal_number) {
 }
 
 TEST(DaemonTest, PostgresSourceIsReadyAndShutsDownOnSigterm) {
-  RunningDaemon daemon(ConfigPath("postgres.yaml"), TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql"));
+  RunningDaemon daemon(CRBRIDGE_BINARY, ConfigPath("postgres.yaml"),
+                       TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql"));
   ASSERT_NE(daemon.port(), 0);
   EXPECT_NE(daemon.process().Output().find("msg=\"mappings checked\""), std::string::npos) << daemon.process().Output();
 
@@ -113,15 +76,6 @@ TEST(DaemonTest, PostgresSourceIsReadyAndShutsDownOnSigterm) {
 
   EXPECT_EQ(daemon.Get("/no-such-page").status, 404);
   ExpectCleanShutdown(daemon, SIGTERM);
-}
-
-// configs/postgres.yaml with its own replication slot (slots are
-// cluster-wide; the tests share a cluster).
-std::string PostgresConfigWithSlot(const std::string& slot) {
-  std::ifstream in(ConfigPath("postgres.yaml"));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  text.replace(text.find("slot: crbridge"), 14, "slot: " + slot);
-  return WriteTempFile(slot + ".yaml", text);
 }
 
 std::string Query(const std::string& url, const std::string& sql) {
@@ -151,7 +105,7 @@ TEST(DaemonTest, CapturesAppWritesAndReconnectsWhenPostgresRestarts) {
   const DatabaseServer postgres(ServerKind::kPostgres);
   const std::string url = CreateDatabase(postgres, 1, "todo_app.postgres.sql");
   Exec(url, "INSERT INTO todo_lists (id, name) VALUES ('l1', 'before start')");
-  RunningDaemon daemon(PostgresConfigWithSlot("restarts"), url);
+  RunningDaemon daemon(CRBRIDGE_BINARY, PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "restarts"), url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
   EXPECT_NE(daemon.process().Output().find("component=snapshot msg=done table=todo_lists rows=1"), std::string::npos);
   Exec(url, "INSERT INTO todos (id, list_id) VALUES ('t1', 'l1')");
@@ -176,16 +130,16 @@ TEST(DaemonTest, CapturesAppWritesAndReconnectsWhenPostgresRestarts) {
 TEST(DaemonTest, AKillNineLosesNoAppWriteAndCountsNoneTwice) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
   Exec(url, "INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'title 0')");
-  const std::string config = PostgresConfigWithSlot("killed");
+  const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "killed");
   int updates = 0;
   for (int life = 0; life < 3; ++life) {
-    RunningDaemon daemon(config, url);
+    RunningDaemon daemon(CRBRIDGE_BINARY, config, url);
     ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
     for (int i = 0; i < 200; ++i) Exec(url, "UPDATE todos SET title = 'title " + std::to_string(++updates) + "'");
     daemon.process().Signal(SIGKILL);
     daemon.process().Wait(seconds(30));
   }
-  RunningDaemon daemon(config, url);
+  RunningDaemon daemon(CRBRIDGE_BINARY, config, url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
   Exec(url, "INSERT INTO todo_lists (id) VALUES ('caught up')");
   ASSERT_TRUE(Eventually([&] { return Query(url, "SELECT count(*) FROM crbridge.todo_lists__clock") == "1"; }));
@@ -196,9 +150,9 @@ TEST(DaemonTest, AKillNineLosesNoAppWriteAndCountsNoneTwice) {
 
 TEST(CliTest, DropAsksForConfirmationThenRemovesWhatCrbridgeCreated) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
-  const std::string config = PostgresConfigWithSlot("dropped");
+  const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "dropped");
   {
-    RunningDaemon daemon(config, url);
+    RunningDaemon daemon(CRBRIDGE_BINARY, config, url);
     ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
     ExpectCleanShutdown(daemon, SIGTERM);
   }
@@ -216,7 +170,7 @@ TEST(CliTest, DropAsksForConfirmationThenRemovesWhatCrbridgeCreated) {
 }
 
 TEST(DaemonTest, MariaDBSourceIsReady) {
-  RunningDaemon daemon(ConfigPath("mysql.yaml"), TestDatabases::Get().NewMariaDBDatabase("todo_app.mysql.sql"));
+  RunningDaemon daemon(CRBRIDGE_BINARY, ConfigPath("mysql.yaml"), TestDatabases::Get().NewMariaDBDatabase("todo_app.mysql.sql"));
   const HttpResult ready = daemon.WaitForStatus("/readyz", 200);
   EXPECT_EQ(ready.status, 200) << ready.body;
   EXPECT_NE(ready.body.find("MariaDB 10.11."), std::string::npos) << ready.body;
@@ -229,7 +183,7 @@ TEST(DaemonTest, UnreachableSourceIsLiveButNotReady) {
     boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
     return probe.local_endpoint().port();
   }();
-  RunningDaemon daemon(ConfigPath("postgres.yaml"), "postgresql://x@127.0.0.1:" + std::to_string(closed_port) + "/db");
+  RunningDaemon daemon(CRBRIDGE_BINARY, ConfigPath("postgres.yaml"), "postgresql://x@127.0.0.1:" + std::to_string(closed_port) + "/db");
   ASSERT_TRUE(daemon.process().WaitForOutput("msg=\"source database unreachable\"", seconds(30)));
   EXPECT_EQ(daemon.Get("/healthz").status, 200);
   const HttpResult ready = daemon.Get("/readyz");

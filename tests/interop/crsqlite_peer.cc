@@ -131,6 +131,14 @@ std::pair<std::string, int64_t> CrSqlitePeer::Automigrate(const std::string& sch
   return {reply["schema_name"].get<std::string>(), std::stoll(reply["schema_version"].get<std::string>())};
 }
 
+void CrSqlitePeer::Connect(const std::string& url, const std::string& room, const std::optional<std::string>& token) {
+  nlohmann::json request = {{"op", "connect"}, {"url", url}, {"room", room}};
+  if (token) request["token"] = *token;
+  Call(request);
+}
+
+void CrSqlitePeer::Disconnect() { Call({{"op", "disconnect"}}); }
+
 SiteId CrSqlitePeer::site_id() { return SiteFromHex(Call({{"op", "site"}})["site_id"].get<std::string>()); }
 
 }  // namespace crbridge::testing

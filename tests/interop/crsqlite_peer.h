@@ -36,6 +36,10 @@ class CrSqlitePeer {
   // Applies `schema` as vlcn apps do (automigrateTo); returns the schema
   // name and version the client then announces.
   std::pair<std::string, int64_t> Automigrate(const std::string& schema_name, const std::string& schema);
+  // Syncs with a vlcn WebSocket server through the published client
+  // (@vlcn.io/ws-client), after Automigrate; until Disconnect.
+  void Connect(const std::string& url, const std::string& room, const std::optional<std::string>& token = std::nullopt);
+  void Disconnect();
 
  private:
   nlohmann::json Call(nlohmann::json request);

@@ -1,6 +1,6 @@
 // HttpServer: the daemon's HTTP listener (Boost.Beast) serving GET routes
-// such as /healthz and /metrics. Later the sync WebSocket upgrades on the
-// same listener.
+// such as /healthz and /metrics, and handing WebSocket upgrades on their
+// paths (the sync WebSocket) to their handlers.
 //
 // All methods except port() must be called from the thread that runs the
 // io_context (or before it runs). Handlers run on that thread and must not
@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
 
 #include <functional>
 #include <map>
@@ -27,6 +28,9 @@ struct HttpResponse {
 };
 
 using HttpHandler = std::function<HttpResponse()>;
+// Takes over the connection of a WebSocket upgrade request.
+using UpgradeHandler =
+    std::function<void(boost::asio::ip::tcp::socket, boost::beast::http::request<boost::beast::http::string_body>)>;
 
 class HttpServer {
  public:
@@ -39,6 +43,7 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   void Route(const std::string& path, HttpHandler handler);
+  void RouteUpgrade(const std::string& path, UpgradeHandler handler);
 
   // Binds and starts accepting. Port 0 picks a free port (see port()).
   // Returns IOError naming the address when it cannot bind.
@@ -57,6 +62,7 @@ class HttpServer {
   Metrics& metrics_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::map<std::string, HttpHandler> routes_;
+  std::map<std::string, UpgradeHandler> upgrades_;
   uint16_t port_ = 0;
 };
 

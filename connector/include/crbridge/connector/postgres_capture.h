@@ -34,8 +34,10 @@ class PostgresCapture {
     std::chrono::milliseconds status_interval{10000};
     size_t snapshot_batch_rows = 10000;
     std::chrono::milliseconds progress_interval{2000};
-    // Called (on the capture thread) each time streaming starts.
+    // Called (on the capture thread) each time streaming starts, and with
+    // the db_version of each batch of app writes recorded.
     std::function<void()> on_streaming;
+    std::function<void(int64_t db_version)> on_recorded;
   };
 
   // `config` and `tables` (checked mappings) must outlive the capture.

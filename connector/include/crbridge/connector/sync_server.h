@@ -1,0 +1,57 @@
+// SyncServer: the vlcn WebSocket sync protocol (../docs/sync-server.md) on
+// the daemon's HTTP listener. Each connection joins one room (named in its
+// subprotocol, checked by SyncAuth before the upgrade), announces itself,
+// gets StartStreaming from where the server last applied its changes,
+// pushes Changes that are merged into the database, and receives the
+// server's changes for its room: first what it missed, then live, one
+// batch in flight at a time (a slow client is simply sent less often).
+// Database work runs on one store thread (merges and pulls in order);
+// sockets on the io_context's thread. Accept, Stop: io thread;
+// OnNewVersion: any thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+
+#include <memory>
+
+#include "crbridge/connector/metrics.h"
+#include "crbridge/connector/sync_auth.h"
+#include "crbridge/mappings/config.h"
+
+namespace crbridge {
+
+struct SyncLimits {
+  size_t max_message_bytes = 8 << 20;   // larger frames close the connection
+  size_t max_changes_per_message = 50000;
+  size_t pull_batch_rows = 1000;        // rows per Changes message sent
+};
+
+class SyncServer {
+ public:
+  // `config` must outlive the server. The store thread starts at once and
+  // connects to the database (again and again, with backoff, while it is
+  // down); connections made meanwhile wait.
+  SyncServer(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, SyncLimits limits,
+             Metrics& metrics);
+  ~SyncServer();
+  SyncServer(const SyncServer&) = delete;
+  SyncServer& operator=(const SyncServer&) = delete;
+
+  // Takes over a connection whose request asks for a WebSocket upgrade.
+  void Accept(boost::asio::ip::tcp::socket socket, boost::beast::http::request<boost::beast::http::string_body> request);
+
+  // A change committed at `db_version` (capture recorded app writes):
+  // connected clients are sent what they have not seen.
+  void OnNewVersion(int64_t db_version);
+
+  // Closes every connection and stops the store thread.
+  void Stop();
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace crbridge

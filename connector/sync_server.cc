@@ -1,0 +1,444 @@
+#include "crbridge/connector/sync_server.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "crbridge/connector/backoff.h"
+#include "crbridge/connector/live_check.h"
+#include "crbridge/connector/structured_log.h"
+#include "crbridge/server/postgres_clock_store.h"
+#include "crbridge/server/postgres_sync_store.h"
+#include "crbridge/sqlite/vlcn_messages.h"
+
+namespace crbridge {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+constexpr const char* kComponent = "sync";
+
+std::string Hex(const SiteId& site) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (const uint8_t b : site) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+// The database side of every connection: merges and pulls run here, one
+// at a time and in order, on connections of their own.
+class StoreThread {
+ public:
+  using Job = std::function<void(PostgresSyncStore& store, PostgresClockStore& writer)>;
+
+  explicit StoreThread(const Config& config) : config_(config), thread_([this](std::stop_token stop) { Run(stop); }) {}
+
+  ~StoreThread() {
+    thread_.request_stop();
+    wake_.notify_all();
+  }
+
+  void Post(Job job) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    wake_.notify_all();
+  }
+
+ private:
+  void Run(std::stop_token stop) {
+    Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(30));
+    while (!stop.stop_requested() && !Connect()) {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, stop, backoff.Next(), [] { return false; });
+    }
+    while (!stop.stop_requested()) {
+      Job job;
+      {
+        std::unique_lock lock(mutex_);
+        if (!wake_.wait(lock, stop, [this] { return !jobs_.empty(); })) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job(*store_, *writer_);
+    }
+  }
+
+  bool Connect() {
+    ServerInfo server;
+    ConfigCheck check;
+    if (const Status s = LiveCheck(config_, std::chrono::seconds(5), &server, &check); !s.ok() || !check.problems.empty()) {
+      log::Warn(kComponent, "waiting for the database", {{"error", s.ok() ? "invalid mappings" : s.ToString()}});
+      return false;
+    }
+    check_ = std::move(check);
+    if (const Status s = PostgresClockStore::Open(config_.source.url, config_.metadata_schema, check_.tables,
+                                                  PostgresClockStore::Marking::kOrigin, &writer_);
+        !s.ok()) {
+      log::Warn(kComponent, "cannot open the clock store", {{"error", s.ToString()}});
+      return false;
+    }
+    if (const Status s = PostgresSyncStore::Open(config_.source.url, config_, check_.tables, *writer_, &store_); !s.ok()) {
+      log::Warn(kComponent, "cannot open the sync store", {{"error", s.ToString()}});
+      return false;
+    }
+    log::Info(kComponent, "ready", {{"site_id", Hex(writer_->site_id())}});
+    return true;
+  }
+
+  const Config& config_;
+  ConfigCheck check_;
+  std::unique_ptr<PostgresClockStore> writer_;
+  std::unique_ptr<PostgresSyncStore> store_;
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::deque<Job> jobs_;
+  std::jthread thread_;  // last: it starts running in the constructor
+};
+
+}  // namespace
+
+class SyncServer::Impl {
+ public:
+  class Session;
+
+  Impl(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, SyncLimits limits,
+       Metrics& metrics)
+      : io_(io), config_(config), auth_(std::move(auth)), limits_(limits), metrics_(metrics), store_(config) {}
+
+  void Accept(tcp::socket socket, http::request<http::string_body> request);
+  void OnNewVersion(int64_t version);
+  void Stop();
+
+  boost::asio::io_context& io_;
+  const Config& config_;
+  std::unique_ptr<SyncAuth> auth_;
+  SyncLimits limits_;
+  Metrics& metrics_;
+  StoreThread store_;
+  int64_t latest_version_ = 0;  // io thread
+  std::set<std::shared_ptr<Session>> sessions_;  // io thread
+};
+
+// One client connection.
+class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Impl& server, std::string room)
+      : ws_(std::move(socket)), server_(server), room_(std::move(room)) {
+    beast::error_code ignored;
+    address_ = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored).address().to_string();
+  }
+
+  void Start(http::request<http::string_body> request, const std::string& subprotocol) {
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    // Browsers drop a connection whose answer lacks their subprotocol.
+    ws_.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& response) {
+      response.set(http::field::sec_websocket_protocol, subprotocol);
+      response.set(http::field::server, "crbridge");
+    }));
+    ws_.read_message_max(server_.limits_.max_message_bytes);
+    ws_.binary(true);
+    ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return self->Closed("upgrade failed: " + ec.message());
+      log::Info(kComponent, "client connected", {{"address", self->address_}, {"room", self->room_}});
+      self->Read();
+    });
+  }
+
+  // A new server version: send the client what it has not seen.
+  void OnNewVersion(int64_t version) {
+    known_version_ = std::max(known_version_, version);
+    MaybePull();
+  }
+
+  void Close(websocket::close_code code, const std::string& reason) {
+    if (closing_) return;
+    closing_ = true;
+    ws_.async_close(websocket::close_reason(code, reason), [self = shared_from_this()](beast::error_code) {
+      self->Closed("closed by the server");
+    });
+  }
+
+ private:
+  void Read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec == websocket::error::message_too_big) {
+        self->Refuse("a message larger than " + std::to_string(self->server_.limits_.max_message_bytes) + " bytes");
+        return;
+      }
+      if (ec) return self->Closed(ec.message());
+      const auto data = self->buffer_.cdata();
+      Message message;
+      const Status decoded =
+          DecodeMessage(std::span(static_cast<const uint8_t*>(data.data()), data.size()), &message);
+      self->buffer_.consume(self->buffer_.size());
+      if (!decoded.ok()) return self->Refuse("malformed message: " + decoded.message());
+      self->OnMessage(std::move(message));
+      if (!self->closing_ && !self->close_reason_) self->Read();
+    });
+  }
+
+  void OnMessage(Message message) {
+    if (auto* presence = std::get_if<AnnouncePresence>(&message)) return OnAnnounce(std::move(*presence));
+    if (auto* changes = std::get_if<ChangesMessage>(&message)) return OnChanges(std::move(*changes));
+    if (const auto* reject = std::get_if<RejectChanges>(&message)) {
+      // The client missed something: resend from what it has.
+      if (server_site_ && reject->whose == *server_site_) {
+        client_seen_ = reject->since;
+        sent_through_ = reject->since.version;
+        MaybePull();
+      }
+      return;
+    }
+    if (std::holds_alternative<Ping>(message)) return Send(EncodeMessage(Pong{}));
+    if (const auto* err = std::get_if<ErrMessage>(&message)) {
+      log::Warn(kComponent, "client reported an error", {{"address", address_}, {"error", err->message}});
+    }
+  }
+
+  void OnAnnounce(AnnouncePresence presence) {
+    if (presence.schema_name != server_.config_.schema_name) {
+      return Refuse("schema \"" + presence.schema_name + "\" is not served here; this server serves \"" +
+                    server_.config_.schema_name + "\"");
+    }
+    site_ = presence.sender;
+    std::weak_ptr<Session> weak = shared_from_this();
+    auto& io = server_.io_;
+    server_.store_.Post([weak, &io, presence = std::move(presence)](PostgresSyncStore&, PostgresClockStore& writer) {
+      PeerVersion applied;
+      int64_t version = 0;
+      const Status s = writer.GetPeerVersion(presence.sender, &applied);
+      const Status v = s.ok() ? writer.DbVersion(&version) : s;
+      const SiteId server_site = writer.site_id();
+      boost::asio::post(io, [weak, presence, applied, version, server_site, v] {
+        const auto self = weak.lock();
+        if (!self) return;
+        if (!v.ok()) return self->Refuse("the database is unavailable: " + v.message());
+        self->server_site_ = server_site;
+        for (const LastSeen& seen : presence.last_seens) {
+          if (seen.site == server_site) self->client_seen_ = seen.position;
+        }
+        self->sent_through_ = self->client_seen_.version;
+        self->Send(EncodeMessage(StartStreaming{{applied.version, applied.seq}, {server_site}, false}));
+        self->streaming_ = true;
+        self->OnNewVersion(version);
+      });
+    });
+  }
+
+  void OnChanges(ChangesMessage changes) {
+    if (!site_ || changes.sender != *site_) return Refuse("Changes before AnnouncePresence, or from another site");
+    if (changes.changes.size() > server_.limits_.max_changes_per_message) {
+      return Refuse("a message of " + std::to_string(changes.changes.size()) + " changes; the limit is " +
+                    std::to_string(server_.limits_.max_changes_per_message));
+    }
+    if (changes.changes.empty()) return;
+    std::weak_ptr<Session> weak = shared_from_this();
+    Impl* server = &server_;
+    auto& io = server_.io_;
+    const std::string address = address_;
+    server_.store_.Post([weak, server, &io, address, changes = std::move(changes)](PostgresSyncStore& store,
+                                                                                    PostgresClockStore& writer) {
+      // A gap: the client sent from further than the server has applied.
+      PeerVersion applied;
+      Status s = writer.GetPeerVersion(changes.sender, &applied);
+      if (s.ok() && applied.version < changes.since.version) {
+        boost::asio::post(io, [weak, sender = changes.sender, applied] {
+          if (const auto self = weak.lock()) {
+            self->Send(EncodeMessage(RejectChanges{sender, {applied.version, applied.seq}}));
+          }
+        });
+        return;
+      }
+      MergeReport report;
+      if (s.ok()) {
+        const Change& last = changes.changes.back();
+        s = store.Merge(changes.sender, changes.changes, PeerVersion{last.db_version, last.seq}, &report);
+      }
+      boost::asio::post(io, [weak, server, s, report, address, sender = changes.sender] {
+        if (!s.ok()) {
+          log::Warn(kComponent, "changes refused", {{"address", address}, {"site", Hex(sender)}, {"error", s.ToString()}});
+          if (const auto self = weak.lock()) self->Send(EncodeMessage(ErrMessage{0, s.message()}));
+          return;
+        }
+        if (report.db_version > 0) server->OnNewVersion(report.db_version);
+      });
+    });
+  }
+
+  // One pull in flight, and only when nothing waits to be written: a slow
+  // client is sent less often, never more than one batch ahead.
+  void MaybePull() {
+    if (!streaming_ || pulling_ || closing_ || close_reason_ || writing_ || known_version_ <= sent_through_) return;
+    pulling_ = true;
+    std::weak_ptr<Session> weak = shared_from_this();
+    auto& io = server_.io_;
+    const int64_t after = sent_through_;
+    const std::string room = room_;
+    const SiteId site = *site_;
+    const size_t limit = server_.limits_.pull_batch_rows;
+    server_.store_.Post([weak, &io, after, room, site, limit](PostgresSyncStore& store, PostgresClockStore&) {
+      PullBatch batch;
+      const Status s = store.Pull(after, room, site, limit, &batch);
+      boost::asio::post(io, [weak, s, batch = std::move(batch)]() mutable {
+        const auto self = weak.lock();
+        if (!self) return;
+        self->pulling_ = false;
+        if (!s.ok()) {
+          log::Warn(kComponent, "pull failed", {{"address", self->address_}, {"error", s.ToString()}});
+          return;
+        }
+        if (!batch.changes.empty()) {
+          const StreamPosition since = self->client_seen_;
+          const Change& last = batch.changes.back();
+          // ws-client records the last change's version with seq 0 as what it has seen.
+          self->client_seen_ = {last.db_version, 0};
+          self->Send(EncodeMessage(ChangesMessage{*self->server_site_, since, std::move(batch.changes)}));
+        }
+        self->sent_through_ = batch.through;
+        self->known_version_ = std::max(self->known_version_, batch.through);
+        self->MaybePull();
+      });
+    });
+  }
+
+  void Send(Blob frame) {
+    if (close_reason_ || closing_) return;
+    outbox_.push_back(std::move(frame));
+    if (!writing_) WriteNext();
+  }
+
+  void WriteNext() {
+    if (closing_) return;
+    if (outbox_.empty()) {
+      writing_ = false;
+      if (close_reason_) return Close(websocket::close_code::policy_error, close_reason_->substr(0, 120));
+      MaybePull();
+      return;
+    }
+    writing_ = true;
+    ws_.async_write(boost::asio::buffer(outbox_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Closed(ec.message());
+      self->outbox_.pop_front();
+      self->WriteNext();
+    });
+  }
+
+  // A protocol error: said on the wire, logged once, and the connection closed.
+  void Refuse(const std::string& reason) {
+    log::Warn(kComponent, "client refused",
+              {{"address", address_}, {"site", site_ ? Hex(*site_) : std::string("unknown")}, {"reason", reason}});
+    if (close_reason_ || closing_) return;
+    close_reason_ = reason;
+    // What is being written finishes; nothing else queued is sent.
+    outbox_.erase(writing_ ? outbox_.begin() + 1 : outbox_.begin(), outbox_.end());
+    outbox_.push_back(EncodeMessage(ErrMessage{0, reason}));
+    if (!writing_) WriteNext();
+  }
+
+  void Closed(const std::string& why) {
+    log::Info(kComponent, "client disconnected", {{"address", address_}, {"reason", why}});
+    server_.sessions_.erase(shared_from_this());
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  Impl& server_;  // outlives its sessions' handlers (see SyncServer::Stop)
+  std::string room_;
+  std::string address_;
+  beast::flat_buffer buffer_;
+  std::deque<Blob> outbox_;
+  bool writing_ = false;
+  bool closing_ = false;
+  std::optional<std::string> close_reason_;  // refused: closing after the Err
+  std::optional<SiteId> site_;
+  std::optional<SiteId> server_site_;
+  bool streaming_ = false;
+  bool pulling_ = false;
+  StreamPosition client_seen_;  // the last server change the client has
+  int64_t sent_through_ = 0;    // server versions up to this were looked at
+  int64_t known_version_ = 0;
+};
+
+void SyncServer::Impl::Accept(tcp::socket socket, http::request<http::string_body> request) {
+  const std::string subprotocol(request[http::field::sec_websocket_protocol]);
+  SyncRequest sync;
+  std::string reason;
+  int status = 0;
+  if (const Status s = ParseSubprotocol(subprotocol, &sync); !s.ok()) {
+    status = 400;
+    reason = s.message();
+  } else {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    switch (auth_->Check(sync, now.count(), &reason)) {
+      case SyncAuth::Verdict::kAllowed: break;
+      case SyncAuth::Verdict::kUnauthenticated: status = 401; break;
+      case SyncAuth::Verdict::kForbidden: status = 403; break;
+    }
+  }
+  if (status != 0) {
+    beast::error_code ignored;
+    log::Warn(kComponent, "connection refused",
+              {{"address", socket.remote_endpoint(ignored).address().to_string()}, {"status", status}, {"reason", reason}});
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    auto response = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), request.version());
+    response->set(http::field::server, "crbridge");
+    response->set(http::field::content_type, "text/plain; charset=utf-8");
+    response->keep_alive(false);
+    response->body() = reason + "\n";
+    response->prepare_payload();
+    http::async_write(*stream, *response, [stream, response](beast::error_code, size_t) {
+      beast::error_code ignored_close;
+      stream->socket().shutdown(tcp::socket::shutdown_both, ignored_close);
+    });
+    return;
+  }
+  auto session = std::make_shared<Session>(std::move(socket), *this, sync.room);
+  sessions_.insert(session);
+  session->Start(std::move(request), subprotocol);
+}
+
+void SyncServer::Impl::OnNewVersion(int64_t version) {
+  latest_version_ = std::max(latest_version_, version);
+  for (const auto& session : sessions_) session->OnNewVersion(latest_version_);
+}
+
+void SyncServer::Impl::Stop() {
+  for (const auto& session : std::set<std::shared_ptr<Session>>(sessions_)) {
+    session->Close(websocket::close_code::going_away, "server shutting down");
+  }
+}
+
+SyncServer::SyncServer(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth,
+                       SyncLimits limits, Metrics& metrics)
+    : impl_(std::make_shared<Impl>(io, config, std::move(auth), limits, metrics)) {}
+
+SyncServer::~SyncServer() = default;
+
+void SyncServer::Accept(tcp::socket socket, http::request<http::string_body> request) {
+  impl_->Accept(std::move(socket), std::move(request));
+}
+
+void SyncServer::OnNewVersion(int64_t db_version) {
+  boost::asio::post(impl_->io_, [impl = impl_, db_version] { impl->OnNewVersion(db_version); });
+}
+
+void SyncServer::Stop() { impl_->Stop(); }
+
+}  // namespace crbridge
