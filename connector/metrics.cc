@@ -46,6 +46,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                               "WAL between the server's position and the last position capture confirmed")->Add({});
   capture_lag_seconds_ = &gauge("crbridge_capture_lag_seconds",
                                 "Age of the oldest app commit received but not yet recorded, 0 when caught up")->Add({});
+  sync_clients_ = &gauge("crbridge_sync_clients", "Clients connected to the sync WebSocket")->Add({});
+  sync_changes_received_ = counter("crbridge_sync_changes_received_total", "Changes received from clients and merged");
+  sync_changes_sent_ = counter("crbridge_sync_changes_sent_total", "Changes sent to clients");
+  sync_refusals_ = counter("crbridge_sync_refusals_total", "Connections and changesets refused, and protocol errors");
   snapshot_rows_done_ = gauge("crbridge_snapshot_rows_done", "Rows of a table's initial snapshot recorded so far");
   snapshot_rows_total_ = gauge("crbridge_snapshot_rows_total", "Rows in a table's initial snapshot");
   snapshot_rows_per_second_ = gauge("crbridge_snapshot_rows_per_second", "Rate of a table's initial snapshot");

@@ -158,6 +158,8 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
     ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return self->Closed("upgrade failed: " + ec.message());
       log::Info(kComponent, "client connected", {{"address", self->address_}, {"room", self->room_}});
+      self->connected_ = true;
+      self->server_.metrics_.sync_clients().Increment();
       self->Read();
     });
   }
@@ -254,8 +256,8 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
     Impl* server = &server_;
     auto& io = server_.io_;
     const std::string address = address_;
-    server_.store_.Post([weak, server, &io, address, changes = std::move(changes)](PostgresSyncStore& store,
-                                                                                    PostgresClockStore& writer) {
+    server_.store_.Post([weak, server, &io, address, room = room_, changes = std::move(changes)](
+                            PostgresSyncStore& store, PostgresClockStore& writer) {
       // A gap: the client sent from further than the server has applied.
       PeerVersion applied;
       Status s = writer.GetPeerVersion(changes.sender, &applied);
@@ -270,14 +272,16 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
       MergeReport report;
       if (s.ok()) {
         const Change& last = changes.changes.back();
-        s = store.Merge(changes.sender, changes.changes, PeerVersion{last.db_version, last.seq}, &report);
+        s = store.Merge(changes.sender, changes.changes, PeerVersion{last.db_version, last.seq}, &report, room);
       }
-      boost::asio::post(io, [weak, server, s, report, address, sender = changes.sender] {
+      boost::asio::post(io, [weak, server, s, report, address, sender = changes.sender, count = changes.changes.size()] {
         if (!s.ok()) {
+          server->metrics_.sync_refusals().Increment();
           log::Warn(kComponent, "changes refused", {{"address", address}, {"site", Hex(sender)}, {"error", s.ToString()}});
           if (const auto self = weak.lock()) self->Send(EncodeMessage(ErrMessage{0, s.message()}));
           return;
         }
+        server->metrics_.sync_changes_received().Increment(static_cast<double>(count));
         if (report.db_version > 0) server->OnNewVersion(report.db_version);
       });
     });
@@ -310,6 +314,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
           const Change& last = batch.changes.back();
           // ws-client records the last change's version with seq 0 as what it has seen.
           self->client_seen_ = {last.db_version, 0};
+          self->server_.metrics_.sync_changes_sent().Increment(static_cast<double>(batch.changes.size()));
           self->Send(EncodeMessage(ChangesMessage{*self->server_site_, since, std::move(batch.changes)}));
         }
         self->sent_through_ = batch.through;
@@ -343,6 +348,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   // A protocol error: said on the wire, logged once, and the connection closed.
   void Refuse(const std::string& reason) {
+    server_.metrics_.sync_refusals().Increment();
     log::Warn(kComponent, "client refused",
               {{"address", address_}, {"site", site_ ? Hex(*site_) : std::string("unknown")}, {"reason", reason}});
     if (close_reason_ || closing_) return;
@@ -354,7 +360,11 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void Closed(const std::string& why) {
-    log::Info(kComponent, "client disconnected", {{"address", address_}, {"reason", why}});
+    if (connected_) {
+      connected_ = false;
+      server_.metrics_.sync_clients().Decrement();
+      log::Info(kComponent, "client disconnected", {{"address", address_}, {"reason", why}});
+    }
     server_.sessions_.erase(shared_from_this());
   }
 
@@ -364,6 +374,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
   std::string address_;
   beast::flat_buffer buffer_;
   std::deque<Blob> outbox_;
+  bool connected_ = false;
   bool writing_ = false;
   bool closing_ = false;
   std::optional<std::string> close_reason_;  // refused: closing after the Err
@@ -393,6 +404,7 @@ void SyncServer::Impl::Accept(tcp::socket socket, http::request<http::string_bod
     }
   }
   if (status != 0) {
+    metrics_.sync_refusals().Increment();
     beast::error_code ignored;
     log::Warn(kComponent, "connection refused",
               {{"address", socket.remote_endpoint(ignored).address().to_string()}, {"status", status}, {"reason", reason}});

@@ -76,7 +76,7 @@ bool RecordUncapturedAppWrite(RowState& state) {
 // Merges the rows [first, last) of one table: a handful of statements for
 // the whole batch, whatever its size (docs/server-side.md, "Merge").
 Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, const ResolvedTable& t,
-                  RowMap::iterator first, RowMap::iterator last, int64_t version, int sender_ordinal, int* seq,
+                  const std::optional<std::string>& room, RowMap::iterator first, RowMap::iterator last, int64_t version, int sender_ordinal, int* seq,
                   bool* changed_any, MergeReport* report) {
   const size_t n = t.columns.size() - t.pk_count;
   const std::string app = Qualified(*t.mapping);
@@ -137,8 +137,20 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   // before this position.
   const int64_t position = tx.exec1("SELECT pg_current_wal_insert_lsn() - '0/0'")[0].as<int64_t>();
 
+  // The room a row is in (none without a room column, or with NULL in it).
+  const auto room_of = [&](const RowState& state) -> std::optional<std::string> {
+    if (!t.room_column) return std::nullopt;
+    const Value& value = *t.room_column < t.pk_count ? state.row->pk_values[*t.room_column]
+                                                      : state.values[*t.room_column - t.pk_count];
+    return value.is_null() ? std::nullopt : std::optional<std::string>(RoomText(value));
+  };
+  const bool check_room = room && t.room_column;
+
   // Each row's changes, in arrival order, with cr-sqlite's rules.
   for (RowState& state : states) {
+    if (check_room && state.app_existed && room_of(state) != room) {
+      return Status::InvalidArgument("a change to " + t.mapping->name + " writes to a row of another room");
+    }
     state.changed = RecordUncapturedAppWrite(state);
     state.exists = state.app_existed;
     for (const auto& [change, column] : state.row->changes) {
@@ -179,6 +191,10 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
         ++report->applied;
         state.changed = true;
       }
+    }
+    if (check_room && state.exists && state.changed && room_of(state) != room) {
+      return Status::InvalidArgument("a change to " + t.mapping->name + " would put a row in room \"" +
+                                     room_of(state).value_or("(none)") + "\", not \"" + *room + "\"");
     }
     for (size_t i = 0; i < n && state.exists; ++i) {
       if (!state.written[i]) continue;
@@ -366,7 +382,7 @@ Status PostgresSyncStore::Open(const std::string& url, const Config& config, con
 }
 
 Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end,
-                                MergeReport* report) {
+                                MergeReport* report, const std::optional<std::string>& room) {
   *report = MergeReport{};
   // Everything is checked before anything is written: a bad change refuses
   // the whole changeset.
@@ -458,7 +474,7 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
       const ResolvedTable& t = *first->second.table;
       auto last = first;
       while (last != rows.end() && last->second.table == &t) ++last;
-      CRBRIDGE_RETURN_IF_ERROR(MergeTable(tx, config_.source.type, writer_.ClockTable(t.mapping->name), t, first, last,
+      CRBRIDGE_RETURN_IF_ERROR(MergeTable(tx, config_.source.type, writer_.ClockTable(t.mapping->name), t, room, first, last,
                                           version, sender_ordinal, &seq, &changed_any, report));
       first = last;
     }

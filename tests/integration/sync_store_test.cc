@@ -138,6 +138,29 @@ TEST(SyncStoreTest, ARoomGetsItsRowsAndEveryRowOfTablesWithoutARoomColumn) {
   EXPECT_EQ(rows, (std::set<std::string>{"todo_lists l1", "todo_lists l2", "todos t-l1"}));
 }
 
+TEST(SyncStoreTest, AClientWritesOnlyWithinItsRoom) {
+  Server server;
+  MergeReport report;
+  const auto merge = [&](const Changeset& changes) {
+    return server.store->Merge(Site(1), changes, PeerVersion{1, 0}, &report, std::string("l1"));
+  };
+  ASSERT_TRUE(server.store->Merge(Site(2), {TodoChange("t1", "list_id", Value::Text("l1")),
+                                            TodoChange("t2", "list_id", Value::Text("l2"))},
+                                  PeerVersion{1, 0}, &report)
+                  .ok());
+  EXPECT_TRUE(merge({TodoChange("t1", "title", Value::Text("mine"))}).ok());
+  for (const Changeset& refused :
+       {Changeset{TodoChange("t3", "list_id", Value::Text("l2"))},                        // a new row in another room
+        Changeset{TodoChange("t1", "list_id", Value::Text("l2"), 2)},                     // moving a row out
+        Changeset{TodoChange("t2", "title", Value::Text("theirs"))},                      // a row of another room
+        Changeset{TodoChange("t1", "title", Value::Text("x"), 5), TodoChange("t2", "-1", Value::Null(), 2, 2)}}) {
+    const Status s = merge(refused);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+    EXPECT_NE(s.message().find("room"), std::string::npos) << s.message();
+  }
+  EXPECT_EQ(server.Rows("todos", "id, list_id, title"), (std::vector<std::string>{"t1|l1|mine", "t2|l2|"}));
+}
+
 TEST(SyncStoreTest, AChangesetTwiceOrShuffledGivesTheSameTablesAndClocks) {
   Server first;
   Server second;

@@ -83,6 +83,16 @@ TEST(SyncInteropTest, VlcnClientsSyncWithPostgresThroughCrbridge) {
   for (CrSqlitePeer* peer : {&alice, &bob}) {
     EXPECT_TRUE(Eventually([&] { return Text(peer->Query(todos)) == "'t1'|'milk'|1|\n"; })) << Text(peer->Query(todos));
   }
+  const std::string metrics = daemon.Get("/metrics").body;
+  EXPECT_NE(metrics.find("\ncrbridge_sync_clients 2\n"), std::string::npos) << metrics;
+  // The insert of t1: one change per column, as cr-sqlite records it.
+  EXPECT_NE(metrics.find("\ncrbridge_sync_changes_received_total 5\n"), std::string::npos) << metrics;
+
+  // A write into another room is refused, and nothing of it is applied.
+  alice.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t2', 'l2', 'not my room')");
+  EXPECT_TRUE(daemon.process().WaitForOutput("a change to todos would put a row in room \\\"l2\\\"", std::chrono::seconds(20)))
+      << daemon.process().Output();
+  EXPECT_EQ(app.One("SELECT count(*) FROM todos WHERE id = 't2'"), "0");
   alice.Disconnect();
   bob.Disconnect();
   daemon.process().Signal(SIGTERM);

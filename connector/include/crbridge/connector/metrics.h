@@ -34,6 +34,12 @@ class Metrics {
   prometheus::Counter& captured_rows() { return *captured_rows_; }
   prometheus::Gauge& capture_lag_bytes() { return *capture_lag_bytes_; }
   prometheus::Gauge& capture_lag_seconds() { return *capture_lag_seconds_; }
+  // Sync: connected clients, changes received from them and sent to them,
+  // connections and changesets refused.
+  prometheus::Gauge& sync_clients() { return *sync_clients_; }
+  prometheus::Counter& sync_changes_received() { return *sync_changes_received_; }
+  prometheus::Counter& sync_changes_sent() { return *sync_changes_sent_; }
+  prometheus::Counter& sync_refusals() { return *sync_refusals_; }
   // The initial snapshot of a table, by table.
   prometheus::Gauge& SnapshotRowsDone(const std::string& table);
   prometheus::Gauge& SnapshotRowsTotal(const std::string& table);
@@ -48,6 +54,10 @@ class Metrics {
   prometheus::Counter* captured_rows_;
   prometheus::Gauge* capture_lag_bytes_;
   prometheus::Gauge* capture_lag_seconds_;
+  prometheus::Gauge* sync_clients_;
+  prometheus::Counter* sync_changes_received_;
+  prometheus::Counter* sync_changes_sent_;
+  prometheus::Counter* sync_refusals_;
   prometheus::Family<prometheus::Gauge>* snapshot_rows_done_;
   prometheus::Family<prometheus::Gauge>* snapshot_rows_total_;
   prometheus::Family<prometheus::Gauge>* snapshot_rows_per_second_;

@@ -41,9 +41,13 @@ class PostgresSyncStore {
   // Merges a client's changeset in one transaction and advances the
   // sender's tracked version to `end` in it. InvalidArgument naming the
   // problem (unknown table or column, a read-only table, a value that does
-  // not convert, a malformed key) with nothing applied. A merge that races
-  // an app transaction on a row is retried; Aborted when it lost every time.
-  Status Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end, MergeReport* report);
+  // not convert, a malformed key) with nothing applied. With `room` (a
+  // client of that room), a changeset that writes to a row of another room,
+  // or would put a row in another room, is refused the same way. A merge
+  // that races an app transaction on a row is retried; Aborted when it lost
+  // every time.
+  Status Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end, MergeReport* report,
+               const std::optional<std::string>& room = std::nullopt);
 
   // The changes after server version `after`, for `room` (the rows whose
   // room column holds it, and every row of tables without one; all rows
