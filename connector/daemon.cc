@@ -67,7 +67,7 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
   // Serving clients needs the server side, which exists for Postgres so far.
   std::optional<SyncServer> sync;
   if (config.source.type == SourceType::kPostgres) {
-    sync.emplace(io, config, std::move(auth), SyncLimits{}, metrics);
+    sync.emplace(io, config, std::move(auth), metrics);
     http.RouteUpgrade(config.server.path, [&sync](boost::asio::ip::tcp::socket socket,
                                                  boost::beast::http::request<boost::beast::http::string_body> request) {
       sync->Accept(std::move(socket), std::move(request));

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -30,6 +31,8 @@ using tcp = boost::asio::ip::tcp;
 namespace {
 
 constexpr const char* kComponent = "sync";
+// Rows per Changes message sent (a few changes each).
+constexpr size_t kPullBatchRows = 1000;
 
 std::string Hex(const SiteId& site) {
   static const char* digits = "0123456789abcdef";
@@ -119,9 +122,8 @@ class SyncServer::Impl {
  public:
   class Session;
 
-  Impl(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, SyncLimits limits,
-       Metrics& metrics)
-      : io_(io), config_(config), auth_(std::move(auth)), limits_(limits), metrics_(metrics), store_(config) {}
+  Impl(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, Metrics& metrics)
+      : io_(io), config_(config), auth_(std::move(auth)), metrics_(metrics), store_(config) {}
 
   void Accept(tcp::socket socket, http::request<http::string_body> request);
   void OnNewVersion(int64_t version);
@@ -130,10 +132,10 @@ class SyncServer::Impl {
   boost::asio::io_context& io_;
   const Config& config_;
   std::unique_ptr<SyncAuth> auth_;
-  SyncLimits limits_;
   Metrics& metrics_;
   StoreThread store_;
   int64_t latest_version_ = 0;  // io thread
+  std::map<std::string, int64_t> connections_per_address_;  // io thread
   std::set<std::shared_ptr<Session>> sessions_;  // io thread
 };
 
@@ -144,6 +146,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
       : ws_(std::move(socket)), server_(server), room_(std::move(room)) {
     beast::error_code ignored;
     address_ = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored).address().to_string();
+    ++server_.connections_per_address_[address_];
   }
 
   void Start(http::request<http::string_body> request, const std::string& subprotocol) {
@@ -153,7 +156,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
       response.set(http::field::sec_websocket_protocol, subprotocol);
       response.set(http::field::server, "crbridge");
     }));
-    ws_.read_message_max(server_.limits_.max_message_bytes);
+    ws_.read_message_max(static_cast<size_t>(server_.config_.server.max_message_bytes));
     ws_.binary(true);
     ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return self->Closed("upgrade failed: " + ec.message());
@@ -182,7 +185,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void Read() {
     ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec == websocket::error::message_too_big) {
-        self->Refuse("a message larger than " + std::to_string(self->server_.limits_.max_message_bytes) + " bytes");
+        self->Refuse("a message larger than " + std::to_string(self->server_.config_.server.max_message_bytes) + " bytes");
         return;
       }
       if (ec) return self->Closed(ec.message());
@@ -247,9 +250,9 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   void OnChanges(ChangesMessage changes) {
     if (!site_ || changes.sender != *site_) return Refuse("Changes before AnnouncePresence, or from another site");
-    if (changes.changes.size() > server_.limits_.max_changes_per_message) {
+    if (changes.changes.size() > static_cast<size_t>(server_.config_.server.max_changes_per_message)) {
       return Refuse("a message of " + std::to_string(changes.changes.size()) + " changes; the limit is " +
-                    std::to_string(server_.limits_.max_changes_per_message));
+                    std::to_string(static_cast<size_t>(server_.config_.server.max_changes_per_message)));
     }
     if (changes.changes.empty()) return;
     std::weak_ptr<Session> weak = shared_from_this();
@@ -297,10 +300,9 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
     const int64_t after = sent_through_;
     const std::string room = room_;
     const SiteId site = *site_;
-    const size_t limit = server_.limits_.pull_batch_rows;
-    server_.store_.Post([weak, &io, after, room, site, limit](PostgresSyncStore& store, PostgresClockStore&) {
+    server_.store_.Post([weak, &io, after, room, site](PostgresSyncStore& store, PostgresClockStore&) {
       PullBatch batch;
-      const Status s = store.Pull(after, room, site, limit, &batch);
+      const Status s = store.Pull(after, room, site, kPullBatchRows, &batch);
       boost::asio::post(io, [weak, s, batch = std::move(batch)]() mutable {
         const auto self = weak.lock();
         if (!self) return;
@@ -360,6 +362,10 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void Closed(const std::string& why) {
+    if (counted_) {
+      counted_ = false;
+      if (--server_.connections_per_address_[address_] == 0) server_.connections_per_address_.erase(address_);
+    }
     if (connected_) {
       connected_ = false;
       server_.metrics_.sync_clients().Decrement();
@@ -374,6 +380,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
   std::string address_;
   beast::flat_buffer buffer_;
   std::deque<Blob> outbox_;
+  bool counted_ = true;  // in connections_per_address_
   bool connected_ = false;
   bool writing_ = false;
   bool closing_ = false;
@@ -392,7 +399,13 @@ void SyncServer::Impl::Accept(tcp::socket socket, http::request<http::string_bod
   SyncRequest sync;
   std::string reason;
   int status = 0;
-  if (const Status s = ParseSubprotocol(subprotocol, &sync); !s.ok()) {
+  beast::error_code no_address;
+  const std::string address = socket.remote_endpoint(no_address).address().to_string();
+  const auto open = connections_per_address_.find(address);
+  if (open != connections_per_address_.end() && open->second >= config_.server.max_connections_per_address) {
+    status = 429;
+    reason = "too many connections from " + address + " (server.max_connections_per_address)";
+  } else if (const Status s = ParseSubprotocol(subprotocol, &sync); !s.ok()) {
     status = 400;
     reason = s.message();
   } else {
@@ -405,9 +418,7 @@ void SyncServer::Impl::Accept(tcp::socket socket, http::request<http::string_bod
   }
   if (status != 0) {
     metrics_.sync_refusals().Increment();
-    beast::error_code ignored;
-    log::Warn(kComponent, "connection refused",
-              {{"address", socket.remote_endpoint(ignored).address().to_string()}, {"status", status}, {"reason", reason}});
+    log::Warn(kComponent, "connection refused", {{"address", address}, {"status", status}, {"reason", reason}});
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     auto response = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), request.version());
     response->set(http::field::server, "crbridge");
@@ -438,8 +449,8 @@ void SyncServer::Impl::Stop() {
 }
 
 SyncServer::SyncServer(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth,
-                       SyncLimits limits, Metrics& metrics)
-    : impl_(std::make_shared<Impl>(io, config, std::move(auth), limits, metrics)) {}
+                       Metrics& metrics)
+    : impl_(std::make_shared<Impl>(io, config, std::move(auth), metrics)) {}
 
 SyncServer::~SyncServer() = default;
 

@@ -70,7 +70,9 @@ Status ReadSource(YamlReader& root, SourceConfig* source) {
 Status ReadServer(YamlReader& root, ServerConfig* server) {
   YamlReader reader;
   bool present = false;
-  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("server", {"listen", "path"}, &reader, &present));
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("server", {"listen", "path", "max_message_bytes", "max_changes_per_message",
+                                                     "max_connections_per_address"},
+                                             &reader, &present));
   if (!present) return Status::OK();
 
   std::string listen;
@@ -91,6 +93,11 @@ Status ReadServer(YamlReader& root, ServerConfig* server) {
   }
   CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("path", false, &server->path));
   if (!server->path.starts_with("/")) return reader.ErrorAt("path", "must start with /, got \"" + server->path + "\"");
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadInteger("max_message_bytes", false, 1024, int64_t{1} << 30, &server->max_message_bytes));
+  CRBRIDGE_RETURN_IF_ERROR(
+      reader.ReadInteger("max_changes_per_message", false, 1, 10000000, &server->max_changes_per_message));
+  CRBRIDGE_RETURN_IF_ERROR(
+      reader.ReadInteger("max_connections_per_address", false, 1, 1000000, &server->max_connections_per_address));
   return Status::OK();
 }
 

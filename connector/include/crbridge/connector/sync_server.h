@@ -22,19 +22,13 @@
 
 namespace crbridge {
 
-struct SyncLimits {
-  size_t max_message_bytes = 8 << 20;   // larger frames close the connection
-  size_t max_changes_per_message = 50000;
-  size_t pull_batch_rows = 1000;        // rows per Changes message sent
-};
-
 class SyncServer {
  public:
-  // `config` must outlive the server. The store thread starts at once and
-  // connects to the database (again and again, with backoff, while it is
-  // down); connections made meanwhile wait.
-  SyncServer(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, SyncLimits limits,
-             Metrics& metrics);
+  // `config` must outlive the server; its `server` section has the limits.
+  // The store thread starts at once and connects to the database (again
+  // and again, with backoff, while it is down); connections made meanwhile
+  // wait.
+  SyncServer(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, Metrics& metrics);
   ~SyncServer();
   SyncServer(const SyncServer&) = delete;
   SyncServer& operator=(const SyncServer&) = delete;

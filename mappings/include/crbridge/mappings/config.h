@@ -46,6 +46,13 @@ struct ServerConfig {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
   std::string path = "/sync";  // the WebSocket's path
+  // Limits of the sync WebSocket against bad or hostile clients: larger
+  // messages and more changes per message close the connection with a
+  // reason; connections beyond the limit from one address are refused
+  // (HTTP 429).
+  int64_t max_message_bytes = 8 << 20;
+  int64_t max_changes_per_message = 50000;
+  int64_t max_connections_per_address = 100;
 };
 
 enum class AuthMode { kNone, kJwt };
