@@ -99,5 +99,54 @@ TEST(SyncInteropTest, VlcnClientsSyncWithPostgresThroughCrbridge) {
   EXPECT_EQ(daemon.process().Wait(std::chrono::seconds(30)), 0) << daemon.process().Output();
 }
 
+// Offline edits on two clients and an app write, all to one row, while
+// crbridge restarts: every column keeps its last writer's value everywhere.
+TEST(SyncInteropTest, OfflineEditsAcrossACrbridgeRestartConverge) {
+  SyncedApp app;
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_restart");
+  auto daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
+  const std::string schema = ClientSchema(config);
+  const auto ws_url = [&] { return "ws://127.0.0.1:" + std::to_string(daemon->port()) + "/sync"; };
+
+  CrSqlitePeer alice, bob;
+  alice.Automigrate("todo_app", schema);
+  bob.Automigrate("todo_app", schema);
+  alice.Connect(ws_url(), "l1");
+  bob.Connect(ws_url(), "l1");
+  alice.Exec("INSERT INTO todos (id, list_id, title, done) VALUES ('t1', 'l1', 'milk', 0)");
+  const std::string todos =
+      "SELECT typeof(id), id, typeof(title), title, typeof(done), done, typeof(position), position FROM todos ORDER BY id";
+  ASSERT_TRUE(Eventually([&] { return Text(bob.Query(todos)) == "'t1'|'milk'|0|NULL|\n"; })) << Text(bob.Query(todos));
+
+  // Offline: bob renames and adds a todo, alice ticks it off, the app moves it.
+  alice.Disconnect();
+  bob.Disconnect();
+  bob.Exec("UPDATE todos SET title = 'oat milk' WHERE id = 't1'");
+  bob.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t2', 'l1', 'bread')");
+  alice.Exec("UPDATE todos SET done = 1 WHERE id = 't1'");
+  app.Sql("UPDATE todos SET position = 2.5 WHERE id = 't1'");
+  ASSERT_TRUE(Eventually([&] { return app.One("SELECT count(*) FROM crbridge.todos__clock WHERE __col_versions[4] = 2") == "1"; }));
+
+  daemon->process().Signal(SIGTERM);
+  ASSERT_EQ(daemon->process().Wait(std::chrono::seconds(30)), 0) << daemon->process().Output();
+  daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
+  alice.Connect(ws_url(), "l1");
+  bob.Connect(ws_url(), "l1");
+
+  const std::string expected = "'t1'|'oat milk'|1|2.5|\n't2'|'bread'|0|NULL|\n";
+  for (CrSqlitePeer* peer : {&alice, &bob}) {
+    EXPECT_TRUE(Eventually([&] { return Text(peer->Query(todos)) == expected; }))
+        << Text(peer->Query(todos)) << daemon->process().Output();
+  }
+  EXPECT_EQ(app.One("SELECT string_agg(id || ' ' || title || ' ' || done || ' ' || coalesce(position::text, '-'), ', ' "
+                    "ORDER BY id) FROM todos"),
+            "t1 oat milk true 2.5, t2 bread false -");
+  alice.Disconnect();
+  bob.Disconnect();
+}
+
 }  // namespace
 }  // namespace crbridge::testing
