@@ -72,9 +72,9 @@ CrSqlitePeer::~CrSqlitePeer() {
 }
 
 nlohmann::json CrSqlitePeer::Call(nlohmann::json request) {
-  node_->WriteLine(request.dump());
   std::string line;
   try {
+    node_->WriteLine(request.dump());
     line = node_->ReadLine(std::chrono::seconds(60));
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string(e.what()) + "; the peer's stderr: " + node_->Errors());

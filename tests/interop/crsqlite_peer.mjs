@@ -35,6 +35,9 @@ const { default: tblrx } = await import("@vlcn.io/rx-tbl");
 globalThis.WebSocket = WebSocket;
 
 const db = await sqlite.open(":memory:");
+// One change notifier for the database's life: disposing one while its
+// timer is pending throws in that timer (and ends the process).
+const rx = tblrx(db);
 let announced = null;  // [schema name, version] once automigrated
 let synced = null;
 
@@ -54,7 +57,6 @@ async function syncedDatabase() {
      ON CONFLICT DO UPDATE SET version = MAX(version, excluded.version),
        seq = CASE version > excluded.version WHEN 1 THEN seq ELSE excluded.seq END`);
   const siteid = (await db.execA(`SELECT crsql_site_id()`))[0][0];
-  const rx = tblrx(db);
   return {
     siteid,
     async pullChangeset(since, excludeSites) {
@@ -82,9 +84,7 @@ async function syncedDatabase() {
     onChange(callback) {
       return rx.onAny(() => callback());
     },
-    close() {
-      rx.dispose();
-    },
+    close() {},
   };
 }
 

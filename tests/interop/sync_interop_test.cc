@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <random>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -146,6 +147,72 @@ TEST(SyncInteropTest, OfflineEditsAcrossACrbridgeRestartConverge) {
             "t1 oat milk true 2.5, t2 bread false -");
   alice.Disconnect();
   bob.Disconnect();
+}
+
+// P1 with the real client: three clients editing the same few rows, going
+// offline and back at random, while the app writes them too; once all are
+// connected and quiet, every client equals Postgres.
+TEST(SyncInteropTest, RandomEditsOfClientsAndTheAppConverge) {
+  SyncedApp app;
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_random");
+  RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  const std::string schema = ClientSchema(config);
+  const std::string ws_url = "ws://127.0.0.1:" + std::to_string(daemon.port()) + "/sync";
+
+  std::vector<std::unique_ptr<CrSqlitePeer>> clients;
+  std::vector<bool> online;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<CrSqlitePeer>());
+    clients.back()->Automigrate("todo_app", schema);
+    clients.back()->Connect(ws_url, "l1");
+    online.push_back(true);
+  }
+  std::mt19937 random(11);
+  const auto id = [&] { return "'t" + std::to_string(random() % 4) + "'"; };
+  const auto half = [&] { return std::to_string(random() % 9) + ".5"; };  // never integral: see README
+  for (int round = 0; round < 60; ++round) {
+    const size_t who = random() % 4;
+    if (who == 3) {
+      switch (random() % 3) {
+        case 0: app.Sql("INSERT INTO todos (id, list_id, title) VALUES (" + id() + ", 'l1', 'app') ON CONFLICT DO NOTHING"); break;
+        case 1: app.Sql("UPDATE todos SET title = 'app " + std::to_string(round) + "', position = " + half() + " WHERE id = " + id()); break;
+        default: app.Sql("DELETE FROM todos WHERE id = " + id());
+      }
+      continue;
+    }
+    CrSqlitePeer& c = *clients[who];
+    switch (random() % 5) {
+      case 0: c.Exec("INSERT OR IGNORE INTO todos (id, list_id, title) VALUES (" + id() + ", 'l1', 'c" + std::to_string(who) + "')"); break;
+      case 1: c.Exec("UPDATE todos SET title = 'c" + std::to_string(who) + " " + std::to_string(round) + "' WHERE id = " + id()); break;
+      case 2: c.Exec("UPDATE todos SET done = 1 - done, position = " + half() + " WHERE id = " + id()); break;
+      case 3: c.Exec("DELETE FROM todos WHERE id = " + id()); break;
+      default:
+        if (online[who]) {
+          c.Disconnect();
+        } else {
+          c.Connect(ws_url, "l1");
+        }
+        online[who] = !online[who];
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 30));
+  }
+  for (size_t i = 0; i < clients.size(); ++i) {
+    if (!online[i]) clients[i]->Connect(ws_url, "l1");
+  }
+  const auto server = [&] {
+    return app.One("SELECT coalesce(string_agg(quote_literal(id) || '|' || quote_literal(title) || '|' || done::int || '|' || "
+                   "coalesce(position::text, 'NULL') || '|', E'\\n' ORDER BY id) || E'\\n', '') FROM todos");
+  };
+  const std::string rows =
+      "SELECT typeof(id), id, typeof(title), title, typeof(done), done, typeof(position), position FROM todos ORDER BY id";
+  EXPECT_NE(server(), "") << "the workload left rows to compare";
+  for (auto& c : clients) {
+    EXPECT_TRUE(Eventually([&] { return Text(c->Query(rows)) == server(); }))
+        << "client:\n" << Text(c->Query(rows)) << "server:\n" << server();
+  }
+  for (auto& c : clients) c->Disconnect();
 }
 
 }  // namespace
