@@ -12,17 +12,11 @@
 #include <vector>
 
 #include "crbridge/connector/pgoutput_decoder.h"
+#include "crbridge/server/libpq_handles.h"
 
 namespace crbridge {
 namespace {
 
-struct PgConnDeleter {
-  void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-struct PgResultDeleter {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
-using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
 
 using Clock = std::chrono::steady_clock;
 constexpr Clock::time_point kNoDeadline = Clock::time_point::max();
@@ -261,7 +255,7 @@ Status ReplicationConnection::Open(const std::string& url, std::stop_token stop,
   // libpq's connect_timeout applies only to blocking connects.
   const Clock::time_point deadline =
       connect_timeout_seconds > 0 ? Clock::now() + std::chrono::seconds(connect_timeout_seconds) : kNoDeadline;
-  std::unique_ptr<PGconn, PgConnDeleter> conn(PQconnectStartParams(keywords.data(), values.data(), 0));
+  PgConnPtr conn(PQconnectStartParams(keywords.data(), values.data(), 0));
   if (conn == nullptr) return Status::Internal(kPrefix + std::string("libpq could not allocate a connection"));
   if (PQstatus(conn.get()) == CONNECTION_BAD) return Lost(conn.get());
   PostgresPollingStatusType polling = PGRES_POLLING_WRITING;

@@ -40,6 +40,25 @@ struct JwtDeleter {
 
 }  // namespace
 
+std::string EncodeSubprotocol(const SyncRequest& request) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const std::string text = (request.token ? "auth=" + *request.token + "," : std::string()) + "room=" + request.room;
+  std::string out;
+  uint32_t bits = 0;
+  int count = 0;
+  for (const unsigned char c : text) {
+    bits = (bits << 8) | c;
+    count += 8;
+    while (count >= 6) {
+      count -= 6;
+      out += kAlphabet[(bits >> count) & 63];
+    }
+  }
+  // Padding left out, as ws-client does.
+  if (count > 0) out += kAlphabet[(bits << (6 - count)) & 63];
+  return out;
+}
+
 Status ParseSubprotocol(std::string_view subprotocol, SyncRequest* request) {
   *request = SyncRequest{};
   const std::optional<std::string> decoded = DecodeBase64(subprotocol);

@@ -6,17 +6,12 @@
 #include <pqxx/pqxx>
 #include <string_view>
 
+#include "crbridge/server/libpq_handles.h"
 #include "socket_wait.h"
 
 namespace crbridge {
 namespace {
 
-struct PgConnDeleter {
-  void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-struct PgResultDeleter {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
 
 // libpq's messages span lines ("...failed: Connection refused\n\tIs the
 // server running..."); logs want one line.
@@ -121,7 +116,7 @@ Status PostgresDatabase::Probe(std::chrono::milliseconds timeout, std::stop_toke
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const char* keywords[] = {"dbname", nullptr};
   const char* values[] = {url_.c_str(), nullptr};
-  std::unique_ptr<PGconn, PgConnDeleter> conn(PQconnectStartParams(keywords, values, /*expand_dbname=*/1));
+  PgConnPtr conn(PQconnectStartParams(keywords, values, /*expand_dbname=*/1));
   if (conn == nullptr) return Status::Internal("libpq could not allocate a connection");
   if (PQstatus(conn.get()) == CONNECTION_BAD) return PgError(conn.get());
 
@@ -141,7 +136,7 @@ Status PostgresDatabase::Probe(std::chrono::milliseconds timeout, std::stop_toke
     }
     if (PQconsumeInput(conn.get()) != 1) return PgError(conn.get());
   }
-  std::unique_ptr<PGresult, PgResultDeleter> result(PQgetResult(conn.get()));
+  PgResultPtr result(PQgetResult(conn.get()));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) != 1) return PgError(conn.get());
   info->product = "PostgreSQL";
   info->version = PQgetvalue(result.get(), 0, 0);

@@ -25,6 +25,8 @@ struct SyncRequest {
 // InvalidArgument for a subprotocol that is not base64 of
 // "auth=TOKEN,room=ROOM" or "room=ROOM" (in either order).
 Status ParseSubprotocol(std::string_view subprotocol, SyncRequest* request);
+// The subprotocol a vlcn client sends for `request` (as ws-client makes it).
+std::string EncodeSubprotocol(const SyncRequest& request);
 
 class SyncAuth {
  public:
