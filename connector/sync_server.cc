@@ -33,6 +33,9 @@ namespace {
 constexpr const char* kComponent = "sync";
 // Rows per Changes message sent (a few changes each).
 constexpr size_t kPullBatchRows = 1000;
+// Client changesets waiting for the database (it may be down, or slow) at
+// the most; beyond, clients are told to come back later.
+constexpr size_t kMaxWaitingMerges = 1000;
 
 std::string Hex(const SiteId& site) {
   static const char* digits = "0123456789abcdef";
@@ -63,6 +66,24 @@ class StoreThread {
       jobs_.push_back(std::move(job));
     }
     wake_.notify_all();
+  }
+
+  // A merge, unless kMaxWaitingMerges are waiting already: false then.
+  bool PostMerge(Job job) {
+    {
+      std::lock_guard lock(mutex_);
+      if (waiting_merges_ >= kMaxWaitingMerges) return false;
+      ++waiting_merges_;
+      jobs_.push_back([this, job = std::move(job)](PostgresSyncStore& store, PostgresClockStore& writer) {
+        {
+          std::lock_guard done(mutex_);
+          --waiting_merges_;
+        }
+        job(store, writer);
+      });
+    }
+    wake_.notify_all();
+    return true;
   }
 
  private:
@@ -113,6 +134,7 @@ class StoreThread {
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::deque<Job> jobs_;
+  size_t waiting_merges_ = 0;
   std::jthread thread_;  // last: it starts running in the constructor
 };
 
@@ -259,7 +281,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
     Impl* server = &server_;
     auto& io = server_.io_;
     const std::string address = address_;
-    server_.store_.Post([weak, server, &io, address, room = room_, changes = std::move(changes)](
+    const bool queued = server_.store_.PostMerge([weak, server, &io, address, room = room_, changes = std::move(changes)](
                             PostgresSyncStore& store, PostgresClockStore& writer) {
       // A gap: the client sent from further than the server has applied.
       PeerVersion applied;
@@ -288,6 +310,8 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
         if (report.db_version > 0) server->OnNewVersion(report.db_version);
       });
     });
+    // The client resends what the server has not applied when it reconnects.
+    if (!queued) Refuse("the server is busy (too many changesets wait for the database); reconnect later");
   }
 
   // One pull in flight, and only when nothing waits to be written: a slow

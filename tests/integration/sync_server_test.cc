@@ -66,6 +66,11 @@ class WsClient {
   }
 
   void Send(const Blob& frame) { ws_.write(boost::asio::buffer(frame)); }
+  bool TrySend(const Blob& frame) {
+    beast::error_code ec;
+    ws_.write(boost::asio::buffer(frame), ec);
+    return !ec;
+  }
   void Send(const Message& message) { Send(EncodeMessage(message)); }
 
   // The next message, or nullopt when the server closed (then reason()).
@@ -227,6 +232,33 @@ TEST_F(SyncServerTest, ConnectionsBeyondTheLimitPerAddressAreRefused) {
   EXPECT_NE(body.find("max_connections_per_address"), std::string::npos) << body;
   clients.clear();
   EXPECT_NE(connect_eventually(), nullptr);
+}
+
+// Changesets wait for the database in a bounded queue: with the database
+// down, a client that keeps sending is told the server is busy.
+TEST(SyncServerWithoutDatabaseTest, ChangesetsWaitingForTheDatabaseAreBounded) {
+  boost::asio::io_context io;
+  const uint16_t closed_port = [&] {
+    tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    return probe.local_endpoint().port();
+  }();
+  RunningDaemon daemon(CRBRIDGE_BINARY, Config("no_database", "", "none"),
+                       "postgresql://x@127.0.0.1:" + std::to_string(closed_port) + "/db");
+  ASSERT_NE(daemon.port(), 0);
+  WsClient client;
+  ASSERT_EQ(client.Connect(daemon.port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
+  client.Send(Presence());
+  ChangesMessage changes;
+  changes.sender = Presence().sender;
+  const Value key = Value::Text("t1");
+  Blob pk;
+  ASSERT_TRUE(EncodePackedPk(std::span(&key, 1), &pk).ok());
+  changes.changes.push_back(Change{"todos", pk, "title", Value::Text("x"), 1, 1, std::nullopt, 1, 0});
+  // The server may close while messages are still on their way.
+  const Blob frame = EncodeMessage(changes);
+  for (int i = 0; i < 1100 && client.TrySend(frame); ++i) {
+  }
+  EXPECT_NE(client.ExpectErrAndClose().find("the server is busy"), std::string::npos);
 }
 
 std::string Token(const std::string& key, const char* rooms_json, int64_t expires_in) {
