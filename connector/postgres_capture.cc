@@ -294,6 +294,12 @@ PostgresCapture::PostgresCapture(const Config& config, const std::vector<Resolve
     : config_(config), tables_(tables), options_(options), metrics_(metrics) {}
 
 Status PostgresCapture::Run(std::stop_token stop) {
+  const Status s = RunUntilStopped(stop);
+  // Whatever was waiting on the server when the stop came ends Cancelled.
+  return s.code() == Status::Code::kCancelled && stop.stop_requested() ? Status::OK() : s;
+}
+
+Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   const std::string& url = config_.source.url;
   const std::string& slot = config_.source.slot;
   std::unique_ptr<PostgresClockStore> writer;

@@ -31,6 +31,8 @@ import { startSync, changeNotifier } from "./sync_client.mjs";
 
 const db = await sqlite.open(":memory:");
 const rx = changeNotifier(db);
+const hex = (u8) => Buffer.from(u8).toString("hex");
+const unhex = (s) => Uint8Array.from(Buffer.from(s, "hex"));
 let announced = null;  // [schema name, version] once automigrated
 let synced = null;
 

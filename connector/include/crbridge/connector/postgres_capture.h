@@ -54,6 +54,8 @@ class PostgresCapture {
   static Status Drop(const Config& config);
 
  private:
+  Status RunUntilStopped(std::stop_token stop);
+
   const Config& config_;
   const std::vector<ResolvedTable>& tables_;
   Options options_;
