@@ -283,13 +283,18 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
     const std::string address = address_;
     const bool queued = server_.store_.PostMerge([weak, server, &io, address, room = room_, changes = std::move(changes)](
                             PostgresSyncStore& store, PostgresClockStore& writer) {
-      // A gap: the client sent from further than the server has applied.
+      // A gap: the client sent from further than the server has applied (a
+      // changeset refused, or lost with a connection). The server restarts
+      // the client's stream from what it has, with StartStreaming again, as
+      // the published server does: ws-client takes a second StartStreaming
+      // as a reset, and does not accept RejectChanges from a server.
       PeerVersion applied;
       Status s = writer.GetPeerVersion(changes.sender, &applied);
       if (s.ok() && applied.version < changes.since.version) {
-        boost::asio::post(io, [weak, sender = changes.sender, applied] {
+        const SiteId server_site = writer.site_id();
+        boost::asio::post(io, [weak, applied, server_site] {
           if (const auto self = weak.lock()) {
-            self->Send(EncodeMessage(RejectChanges{sender, {applied.version, applied.seq}}));
+            self->Send(EncodeMessage(StartStreaming{{applied.version, applied.seq}, {server_site}, false}));
           }
         });
         return;

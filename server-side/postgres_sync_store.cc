@@ -23,6 +23,9 @@ struct RowChanges {
   std::vector<Value> pk_values;
   std::vector<ServerParameter> pk_params;
   std::vector<std::pair<const Change*, size_t>> changes;  // with the column index (0 for the sentinel)
+  // Per change, its value in the form the server stores it. Ties are
+  // broken on it: a JavaScript client sends 1.0 for the integer 1 it stores.
+  std::vector<Value> canonical;
 };
 
 // What a merge makes of one row: its clock and values before and after.
@@ -153,13 +156,16 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
     }
     state.changed = RecordUncapturedAppWrite(state);
     state.exists = state.app_existed;
-    for (const auto& [change, column] : state.row->changes) {
+    for (size_t k = 0; k < state.row->changes.size(); ++k) {
+      const auto& [change, column] = state.row->changes[k];
       ColumnClock current;
+      Change compared = *change;
       if (!change->is_sentinel()) {
         const size_t i = column - t.pk_count;
         current = ColumnClock{state.clock.versions[i].has_value(), state.clock.versions[i].value_or(0), state.values[i]};
+        compared.val = state.row->canonical[k];
       }
-      const MergeOutcome outcome = MergeChange(RowClock{state.clock.cl, false}, current, *change);
+      const MergeOutcome outcome = MergeChange(RowClock{state.clock.cl, false}, current, compared);
       switch (outcome.row) {
         case RowAction::kDelete:
           state.exists = false;
@@ -393,6 +399,7 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
     const ResolvedTable& t = *found->second;
     if (!t.mapping->writable) return Status::InvalidArgument("table " + change.table + " is read-only for clients");
     size_t column = 0;
+    Value canonical_value = change.val;
     if (!change.is_sentinel()) {
       for (size_t i = t.pk_count; i < t.columns.size(); ++i) {
         if (t.columns[i].name == change.cid) column = i;
@@ -407,6 +414,9 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
       // checked again at write time, when it is known whether the row exists.
       if (parameter.is_null && c.server.not_null && !c.server.has_default) {
         return Status::InvalidArgument(change.table + "." + c.name + ": cannot store NULL in a NOT NULL column");
+      }
+      if (Value stored; parameter.is_null || FromServerText(c.type, parameter.text, &stored).ok()) {
+        canonical_value = parameter.is_null ? Value::Null() : std::move(stored);
       }
     }
     if (change.cl < 1 || change.col_version < 0) {
@@ -446,6 +456,7 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
       }
     }
     row.changes.emplace_back(&change, column);
+    row.canonical.push_back(std::move(canonical_value));
   }
 
   // Sites are never removed, so an ordinal once committed stays valid; a
