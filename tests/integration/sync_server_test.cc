@@ -20,6 +20,7 @@
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/connector/sync_auth.h"
 #include "crbridge/sqlite/vlcn_messages.h"
+#include "jwt_token.h"
 #include "running_daemon.h"
 #include "test_databases.h"
 
@@ -262,16 +263,7 @@ TEST(SyncServerWithoutDatabaseTest, ChangesetsWaitingForTheDatabaseAreBounded) {
 }
 
 std::string Token(const std::string& key, const char* rooms_json, int64_t expires_in) {
-  jwt_t* jwt = nullptr;
-  jwt_new(&jwt);
-  jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size()));
-  jwt_add_grants_json(jwt, rooms_json);
-  jwt_add_grant_int(jwt, "exp", static_cast<long>(std::time(nullptr) + expires_in));
-  char* encoded = jwt_encode_str(jwt);
-  std::string token = encoded;
-  std::free(encoded);
-  jwt_free(jwt);
-  return token;
+  return JwtToken(key, JWT_ALG_HS256, rooms_json, std::time(nullptr) + expires_in);
 }
 
 TEST(SyncAuthEndToEndTest, TokensAreCheckedBeforeTheUpgrade) {

@@ -58,7 +58,7 @@ TEST(SyncInteropTest, VlcnClientsSyncWithPostgresThroughCrbridge) {
   RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
   const std::string schema = ClientSchema(config);
-  const std::string ws_url = "ws://127.0.0.1:" + std::to_string(daemon.port()) + "/sync";
+  const std::string ws_url = daemon.SyncUrl();
 
   CrSqlitePeer alice, bob;
   alice.Automigrate("todo_app", schema);
@@ -109,7 +109,7 @@ TEST(SyncInteropTest, OfflineEditsAcrossACrbridgeRestartConverge) {
   auto daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
   ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
   const std::string schema = ClientSchema(config);
-  const auto ws_url = [&] { return "ws://127.0.0.1:" + std::to_string(daemon->port()) + "/sync"; };
+  const auto ws_url = [&] { return daemon->SyncUrl(); };
 
   CrSqlitePeer alice, bob;
   alice.Automigrate("todo_app", schema);
@@ -161,7 +161,7 @@ TEST(SyncInteropTest, RandomEditsOfClientsAndTheAppConverge) {
   RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
   const std::string schema = ClientSchema(config);
-  const std::string ws_url = "ws://127.0.0.1:" + std::to_string(daemon.port()) + "/sync";
+  const std::string ws_url = daemon.SyncUrl();
 
   std::vector<std::unique_ptr<CrSqlitePeer>> clients;
   std::vector<bool> online;

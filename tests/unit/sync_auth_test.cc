@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 
+#include "jwt_token.h"
+
 namespace crbridge {
 namespace {
 
@@ -14,16 +16,7 @@ constexpr int64_t kNow = 1800000000;
 
 
 std::string Token(const std::string& key, jwt_alg_t alg, const char* rooms_json, std::optional<int64_t> exp) {
-  jwt_t* jwt = nullptr;
-  jwt_new(&jwt);
-  jwt_set_alg(jwt, alg, reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size()));
-  if (rooms_json != nullptr) jwt_add_grants_json(jwt, rooms_json);
-  if (exp) jwt_add_grant_int(jwt, "exp", static_cast<long>(*exp));
-  char* encoded = jwt_encode_str(jwt);
-  std::string token = encoded;
-  std::free(encoded);
-  jwt_free(jwt);
-  return token;
+  return testing::JwtToken(key, alg, rooms_json, exp);
 }
 
 TEST(SubprotocolTest, ReadsRoomAndToken) {
