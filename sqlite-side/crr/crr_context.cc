@@ -72,6 +72,16 @@ Status CrrContext::LoadSiteId() {
   return insert.Run();
 }
 
+Status CrrContext::RenewSiteId() {
+  const SiteId renewed = RandomSiteId();
+  Statement update;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "UPDATE crsql_site_id SET site_id = ? WHERE ordinal = 0", &update));
+  update.BindBlob(1, renewed.data(), renewed.size());
+  CRBRIDGE_RETURN_IF_ERROR(update.Run());
+  site_id_ = renewed;
+  return Status::OK();
+}
+
 Status CrrContext::LoadTables() {
   Statement select;
   CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "SELECT value FROM crsql_master WHERE key LIKE 'crr_table:%' ORDER BY key", &select));

@@ -26,6 +26,9 @@ class CrrContext {
   static Status Open(sqlite3* db, std::unique_ptr<CrrContext>* out);
 
   const SiteId& site_id() const { return site_id_; }
+  // Gives this database a new random site id; its own past writes count as
+  // the new site's (they are recorded as "local", not under the old id).
+  Status RenewSiteId();
   bool syncing() const { return sync_depth_ > 0; }
 
   // crsql_as_crr: makes `table` a CRR, recording clocks for its existing rows.

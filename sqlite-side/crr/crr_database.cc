@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdint>
 
 #include "crbridge/sqlite/crr.h"
 #include "statement.h"
@@ -40,6 +41,8 @@ SiteId CrrDatabase::site_id() const {
   return site;
 }
 
+Status CrrDatabase::RenewSiteId() { return Exec("SELECT crsql_internal_renew_site_id()"); }
+
 Status CrrDatabase::DbVersion(int64_t* version) {
   Statement select;
   CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "SELECT crsql_db_version()", &select));
@@ -62,15 +65,13 @@ Status CrrDatabase::GetPeerProgress(const SiteId& site, PeerProgress* progress) 
   return status;
 }
 
-Status CrrDatabase::ChangesSince(int64_t db_version, const std::optional<SiteId>& exclude, Changeset* changes) {
-  Statement select;
-  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(
-      db_,
-      "SELECT \"table\", pk, cid, val, col_version, db_version, site_id, cl, seq FROM crsql_changes "
-      "WHERE db_version > ?1 AND site_id IS NOT ?2 ORDER BY db_version, seq",
-      &select));
-  select.BindInt(1, db_version);
-  if (exclude) select.BindBlob(2, exclude->data(), exclude->size());
+namespace {
+
+constexpr const char* kSelectChanges =
+    "SELECT \"table\", pk, cid, val, col_version, db_version, site_id, cl, seq FROM crsql_changes ";
+
+// The changes `select` returns, its columns those of kSelectChanges.
+Status ReadChanges(Statement& select, Changeset* changes) {
   Changeset result;
   Status status;
   while (select.Step(&status)) {
@@ -94,6 +95,33 @@ Status CrrDatabase::ChangesSince(int64_t db_version, const std::optional<SiteId>
   CRBRIDGE_RETURN_IF_ERROR(status);
   *changes = std::move(result);
   return Status::OK();
+}
+
+}  // namespace
+
+Status CrrDatabase::ChangesSince(int64_t db_version, const std::optional<SiteId>& exclude, Changeset* changes) {
+  Statement select;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(
+      db_, std::string(kSelectChanges) + "WHERE db_version > ?1 AND site_id IS NOT ?2 ORDER BY db_version, seq",
+      &select));
+  select.BindInt(1, db_version);
+  if (exclude) select.BindBlob(2, exclude->data(), exclude->size());
+  return ReadChanges(select, changes);
+}
+
+Status CrrDatabase::ChangesOfSiteAfter(const SiteId& site, int64_t db_version, int64_t seq, size_t limit,
+                                       Changeset* changes) {
+  Statement select;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(
+      db_,
+      std::string(kSelectChanges) +
+          "WHERE (db_version > ?1 OR (db_version = ?1 AND seq > ?2)) AND site_id = ?3 ORDER BY db_version, seq LIMIT ?4",
+      &select));
+  select.BindInt(1, db_version);
+  select.BindInt(2, seq);
+  select.BindBlob(3, site.data(), site.size());
+  select.BindInt(4, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  return ReadChanges(select, changes);
 }
 
 Status CrrDatabase::ApplyChanges(const Changeset& changes, const std::optional<PeerProgress>& progress) {

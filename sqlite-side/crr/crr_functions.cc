@@ -114,6 +114,11 @@ void MergeFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_null(ctx);
 }
 
+void RenewSiteIdFunction(sqlite3_context* ctx, int, sqlite3_value**) {
+  if (Status s = ContextOf(ctx).RenewSiteId(); !s.ok()) return ReportError(ctx, s);
+  sqlite3_result_null(ctx);
+}
+
 // Finalizes the cached statements, which would otherwise keep sqlite3_close
 // from closing the connection; call it before closing, as with cr-sqlite.
 void FinalizeFunction(sqlite3_context* ctx, int, sqlite3_value**) {
@@ -154,6 +159,7 @@ Status RegisterCrr(sqlite3* db) {
       {"crsql_after_delete", -1, SQLITE_UTF8, AfterDeleteFunction},
       {"crsql_merge", 9, SQLITE_UTF8, MergeFunction},
       {"crsql_finalize", 0, SQLITE_UTF8, FinalizeFunction},
+      {"crsql_internal_renew_site_id", 0, SQLITE_UTF8, RenewSiteIdFunction},
   };
   // crsql_site_id owns the context: SQLite destroys it with the connection.
   if (sqlite3_create_function_v2(db, "crsql_site_id", 0, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,

@@ -1,6 +1,6 @@
 // SyncAuth: who may open a sync connection, decided before the WebSocket
-// upgrade. A vlcn client names its room (and token) in the subprotocol, as
-// base64 of "auth=TOKEN,room=ROOM" without padding; with auth mode jwt the
+// upgrade. A vlcn client names its room (and token) in the subprotocol
+// (crbridge/sqlite/vlcn_subprotocol.h); with auth mode jwt the
 // token must verify (HMAC signature with the configured algorithm and key,
 // an expiry in the future) and its rooms claim must grant the room.
 // Immutable after Create: thread-safe.
@@ -14,19 +14,9 @@
 
 #include "crbridge/mappings/config.h"
 #include "crbridge/sqlite/status.h"
+#include "crbridge/sqlite/vlcn_subprotocol.h"
 
 namespace crbridge {
-
-struct SyncRequest {
-  std::string room;
-  std::optional<std::string> token;
-};
-
-// InvalidArgument for a subprotocol that is not base64 of
-// "auth=TOKEN,room=ROOM" or "room=ROOM" (in either order).
-Status ParseSubprotocol(std::string_view subprotocol, SyncRequest* request);
-// The subprotocol a vlcn client sends for `request` (as ws-client makes it).
-std::string EncodeSubprotocol(const SyncRequest& request);
 
 class SyncAuth {
  public:

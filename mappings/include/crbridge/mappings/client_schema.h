@@ -11,17 +11,13 @@
 #include <vector>
 
 #include "crbridge/mappings/resolved_table.h"
+#include "crbridge/sqlite/schema_version.h"  // SchemaVersion, the version of ClientSchemaSql's text
 
 namespace crbridge {
 
 // The schema text; clients must apply it byte for byte, since its hash is
 // the schema version.
 std::string ClientSchemaSql(const std::vector<ResolvedTable>& tables);
-
-// The vlcn client's schema version of `schema_text`: cryb64 (the 53-bit
-// cyrb53 pair widened to 64 bits) over its UTF-16 code units, as
-// @vlcn.io/xplat-api computes it.
-int64_t SchemaVersion(std::string_view schema_text);
 
 // A server column default as an SQLite literal, when it is a plain
 // constant ("''::text", "0", "false", "'open'"); empty otherwise.

@@ -51,11 +51,19 @@ class CrrDatabase {
   Status MakeCrr(const std::string& table);
 
   SiteId site_id() const;
+  // Gives the database a new random site id, under which its own past
+  // writes then count. For a file restored from an older copy: peers have
+  // seen versions from its old id that the copy never made, and would
+  // ignore new writes that reuse them.
+  Status RenewSiteId();
   Status DbVersion(int64_t* version);
 
   // Changes recorded after `db_version`, in db_version then seq order;
   // with `exclude`, without those written by that site.
   Status ChangesSince(int64_t db_version, const std::optional<SiteId>& exclude, Changeset* changes);
+  // At most `limit` changes written by `site` after change `seq` of
+  // `db_version`, in db_version then seq order: a sync stream's next batch.
+  Status ChangesOfSiteAfter(const SiteId& site, int64_t db_version, int64_t seq, size_t limit, Changeset* changes);
   // Merges `changes` in one transaction; on error nothing is applied. With
   // `progress`, the peer's position in crsql_tracked_peers advances in the
   // same transaction (never backwards), so a crash cannot separate the two.
