@@ -50,6 +50,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   sync_changes_received_ = counter("crbridge_sync_changes_received_total", "Changes received from clients and merged");
   sync_changes_sent_ = counter("crbridge_sync_changes_sent_total", "Changes sent to clients");
   sync_refusals_ = counter("crbridge_sync_refusals_total", "Connections and changesets refused, and protocol errors");
+  sync_merge_seconds_ = &prometheus::BuildHistogram()
+                             .Name("crbridge_sync_merge_duration_seconds")
+                             .Help("Client changesets merged into the database, by time taken")
+                             .Register(*registry_)
+                             .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                                               0.1, 0.25, 0.5, 1, 2.5, 5});
+  auto& pulls = prometheus::BuildCounter()
+                    .Name("crbridge_sync_pulls_total")
+                    .Help("Database pulls of server changes: for a room's live clients, or for one client catching up")
+                    .Register(*registry_);
+  sync_room_pulls_ = &pulls.Add({{"for", "room"}});
+  sync_client_pulls_ = &pulls.Add({{"for", "client"}});
   snapshot_rows_done_ = gauge("crbridge_snapshot_rows_done", "Rows of a table's initial snapshot recorded so far");
   snapshot_rows_total_ = gauge("crbridge_snapshot_rows_total", "Rows in a table's initial snapshot");
   snapshot_rows_per_second_ = gauge("crbridge_snapshot_rows_per_second", "Rate of a table's initial snapshot");

@@ -1,6 +1,7 @@
 #include "crbridge/connector/sync_server.h"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -16,6 +17,7 @@
 
 #include "crbridge/connector/backoff.h"
 #include "crbridge/connector/live_check.h"
+#include "crbridge/connector/room_feed.h"
 #include "crbridge/connector/structured_log.h"
 #include "crbridge/server/postgres_clock_store.h"
 #include "crbridge/server/postgres_sync_store.h"
@@ -36,6 +38,11 @@ constexpr size_t kPullBatchRows = 1000;
 // Client changesets waiting for the database (it may be down, or slow) at
 // the most; beyond, clients are told to come back later.
 constexpr size_t kMaxWaitingMerges = 1000;
+// Changes a room's live feed holds at the most; a client further behind
+// catches up with pulls of its own.
+constexpr size_t kRoomFeedChanges = 20000;
+// A room pull that failed (the database is down) is tried again after this.
+constexpr auto kRoomPullRetry = std::chrono::milliseconds(500);
 
 std::string Hex(const SiteId& site) {
   static const char* digits = "0123456789abcdef";
@@ -45,6 +52,14 @@ std::string Hex(const SiteId& site) {
     out += digits[b & 15];
   }
   return out;
+}
+
+// Where a pull that started when the server was known to be at version
+// `known` leaves its reader. A pull that found no more considered every
+// version committed before it started, `known` among them, even when none
+// of them touched the room; one that stopped short ends where it stopped.
+int64_t PulledThrough(const PullBatch& batch, int64_t known) {
+  return batch.more ? batch.through : std::max(batch.through, known);
 }
 
 // The database side of every connection: merges and pulls run here, one
@@ -140,7 +155,7 @@ class StoreThread {
 
 }  // namespace
 
-class SyncServer::Impl {
+class SyncServer::Impl : public std::enable_shared_from_this<SyncServer::Impl> {
  public:
   class Session;
 
@@ -151,12 +166,27 @@ class SyncServer::Impl {
   void OnNewVersion(int64_t version);
   void Stop();
 
+  // The live feed of a room, while it has streaming clients.
+  struct Room {
+    RoomFeed feed;
+    std::set<Session*> clients;
+    bool pulling = false;
+    std::unique_ptr<boost::asio::steady_timer> retry;
+  };
+  RoomFeed& JoinRoom(const std::string& room, Session* client);
+  void LeaveRoom(const std::string& room, Session* client);
+  // Pulls what is new for `room` once, unless a pull is under way or
+  // nothing is; its clients are then served from the feed.
+  void PullRoom(const std::string& room);
+  void OnRoomPulled(const std::string& room, const Status& status, PullBatch batch, int64_t known);
+
   boost::asio::io_context& io_;
   const Config& config_;
   std::unique_ptr<SyncAuth> auth_;
   Metrics& metrics_;
   StoreThread store_;
   int64_t latest_version_ = 0;  // io thread
+  std::map<std::string, Room> rooms_;  // io thread
   std::map<std::string, int64_t> connections_per_address_;  // io thread
   std::set<std::shared_ptr<Session>> sessions_;  // io thread
 };
@@ -193,6 +223,22 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void OnNewVersion(int64_t version) {
     known_version_ = std::max(known_version_, version);
     MaybePull();
+  }
+
+  // Nothing is taken while a write or a pull is under way: a slow client is
+  // sent less often, never more than one batch ahead. A client at the head
+  // of its room is served from the room's feed; one further behind pulls on
+  // its own until it gets there.
+  void MaybePull() {
+    while (streaming_ && !pulling_ && !closing_ && !close_reason_ && !writing_ && known_version_ > sent_through_) {
+      Changeset changes;
+      int64_t through = 0;
+      switch (feed_->Next(sent_through_, *site_, &changes, &through)) {
+        case RoomFeed::Read::kServed: Deliver(std::move(changes), through); break;
+        case RoomFeed::Read::kAhead: return server_.PullRoom(room_);
+        case RoomFeed::Read::kBehind: return PullAlone();
+      }
+    }
   }
 
   void Close(websocket::close_code code, const std::string& reason) {
@@ -264,8 +310,10 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
         }
         self->sent_through_ = self->client_seen_.version;
         self->Send(EncodeMessage(StartStreaming{{applied.version, applied.seq}, {server_site}, false}));
+        if (!self->feed_) self->feed_ = &self->server_.JoinRoom(self->room_, self.get());
         self->streaming_ = true;
-        self->OnNewVersion(version);
+        self->server_.latest_version_ = std::max(self->server_.latest_version_, version);
+        self->OnNewVersion(self->server_.latest_version_);
       });
     });
   }
@@ -300,11 +348,22 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
         return;
       }
       MergeReport report;
-      if (s.ok()) {
-        const Change& last = changes.changes.back();
-        s = store.Merge(changes.sender, changes.changes, PeerVersion{last.db_version, last.seq}, &report, room);
+      const auto started = std::chrono::steady_clock::now();
+      const PeerVersion end{changes.changes.back().db_version, changes.changes.back().seq};
+      if (s.ok()) s = store.Merge(changes.sender, changes.changes, end, &report, room);
+      // A refused changeset can never be applied. It is acknowledged with
+      // nothing applied, as upload queues expect of an error that retrying
+      // cannot fix; otherwise ws-client, which resends from the
+      // acknowledged position, would send it again before every later write.
+      if (s.code() == Status::Code::kInvalidArgument) {
+        const Status acknowledged = writer.Write([&](pqxx::work& tx, int64_t) {
+          writer.SetPeerVersion(tx, changes.sender, end);
+          return Status::OK();
+        });
+        if (!acknowledged.ok()) log::Warn(kComponent, "cannot acknowledge a refused changeset", {{"error", acknowledged.ToString()}});
       }
-      boost::asio::post(io, [weak, server, s, report, address, sender = changes.sender, count = changes.changes.size()] {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+      boost::asio::post(io, [weak, server, s, report, address, took, sender = changes.sender, count = changes.changes.size()] {
         if (!s.ok()) {
           server->metrics_.sync_refusals().Increment();
           log::Warn(kComponent, "changes refused", {{"address", address}, {"site", Hex(sender)}, {"error", s.ToString()}});
@@ -312,6 +371,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
           return;
         }
         server->metrics_.sync_changes_received().Increment(static_cast<double>(count));
+        server->metrics_.sync_merge_seconds().Observe(took.count());
         if (report.db_version > 0) server->OnNewVersion(report.db_version);
       });
     });
@@ -319,20 +379,17 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (!queued) Refuse("the server is busy (too many changesets wait for the database); reconnect later");
   }
 
-  // One pull in flight, and only when nothing waits to be written: a slow
-  // client is sent less often, never more than one batch ahead.
-  void MaybePull() {
-    if (!streaming_ || pulling_ || closing_ || close_reason_ || writing_ || known_version_ <= sent_through_) return;
+  void PullAlone() {
     pulling_ = true;
+    server_.metrics_.sync_client_pulls().Increment();
     std::weak_ptr<Session> weak = shared_from_this();
     auto& io = server_.io_;
     const int64_t after = sent_through_;
-    const std::string room = room_;
-    const SiteId site = *site_;
-    server_.store_.Post([weak, &io, after, room, site](PostgresSyncStore& store, PostgresClockStore&) {
+    const int64_t known = known_version_;
+    server_.store_.Post([weak, &io, after, known, room = room_, site = *site_](PostgresSyncStore& store, PostgresClockStore&) {
       PullBatch batch;
       const Status s = store.Pull(after, room, site, kPullBatchRows, &batch);
-      boost::asio::post(io, [weak, s, batch = std::move(batch)]() mutable {
+      boost::asio::post(io, [weak, s, known, batch = std::move(batch)]() mutable {
         const auto self = weak.lock();
         if (!self) return;
         self->pulling_ = false;
@@ -340,19 +397,23 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
           log::Warn(kComponent, "pull failed", {{"address", self->address_}, {"error", s.ToString()}});
           return;
         }
-        if (!batch.changes.empty()) {
-          const StreamPosition since = self->client_seen_;
-          const Change& last = batch.changes.back();
-          // ws-client records the last change's version with seq 0 as what it has seen.
-          self->client_seen_ = {last.db_version, 0};
-          self->server_.metrics_.sync_changes_sent().Increment(static_cast<double>(batch.changes.size()));
-          self->Send(EncodeMessage(ChangesMessage{*self->server_site_, since, std::move(batch.changes)}));
-        }
-        self->sent_through_ = batch.through;
-        self->known_version_ = std::max(self->known_version_, batch.through);
+        self->Deliver(std::move(batch.changes), PulledThrough(batch, known));
         self->MaybePull();
       });
     });
+  }
+
+  // Sends the client `changes`, the server's versions up to `through`.
+  void Deliver(Changeset changes, int64_t through) {
+    if (!changes.empty()) {
+      const StreamPosition since = client_seen_;
+      // ws-client records the last change's version with seq 0 as what it has seen.
+      client_seen_ = {changes.back().db_version, 0};
+      server_.metrics_.sync_changes_sent().Increment(static_cast<double>(changes.size()));
+      Send(EncodeMessage(ChangesMessage{*server_site_, since, std::move(changes)}));
+    }
+    sent_through_ = through;
+    known_version_ = std::max(known_version_, through);
   }
 
   void Send(Blob frame) {
@@ -391,6 +452,10 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void Closed(const std::string& why) {
+    if (feed_) {
+      feed_ = nullptr;
+      server_.LeaveRoom(room_, this);
+    }
     if (counted_) {
       counted_ = false;
       if (--server_.connections_per_address_[address_] == 0) server_.connections_per_address_.erase(address_);
@@ -418,6 +483,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
   std::optional<SiteId> server_site_;
   bool streaming_ = false;
   bool pulling_ = false;
+  RoomFeed* feed_ = nullptr;  // the room's, while streaming
   StreamPosition client_seen_;  // the last server change the client has
   int64_t sent_through_ = 0;    // server versions up to this were looked at
   int64_t known_version_ = 0;
@@ -469,6 +535,62 @@ void SyncServer::Impl::Accept(tcp::socket socket, http::request<http::string_bod
 void SyncServer::Impl::OnNewVersion(int64_t version) {
   latest_version_ = std::max(latest_version_, version);
   for (const auto& session : sessions_) session->OnNewVersion(latest_version_);
+}
+
+RoomFeed& SyncServer::Impl::JoinRoom(const std::string& name, Session* client) {
+  auto [room, created] = rooms_.try_emplace(name, Room{RoomFeed(latest_version_, kRoomFeedChanges), {}, false, nullptr});
+  room->second.clients.insert(client);
+  return room->second.feed;
+}
+
+void SyncServer::Impl::LeaveRoom(const std::string& name, Session* client) {
+  const auto room = rooms_.find(name);
+  if (room == rooms_.end()) return;
+  room->second.clients.erase(client);
+  // A pull under way finds the room gone; a new client starts a new feed.
+  if (room->second.clients.empty()) rooms_.erase(room);
+}
+
+void SyncServer::Impl::PullRoom(const std::string& name) {
+  const auto found = rooms_.find(name);
+  if (found == rooms_.end()) return;
+  Room& room = found->second;
+  if (room.pulling || room.retry || latest_version_ <= room.feed.head()) return;
+  room.pulling = true;
+  metrics_.sync_room_pulls().Increment();
+  std::weak_ptr<Impl> weak = weak_from_this();
+  const int64_t after = room.feed.head();
+  const int64_t known = latest_version_;
+  store_.Post([weak, &io = io_, name, after, known](PostgresSyncStore& store, PostgresClockStore&) {
+    PullBatch batch;
+    const Status s = store.Pull(after, name, std::nullopt, kPullBatchRows, &batch);
+    boost::asio::post(io, [weak, name, s, known, batch = std::move(batch)]() mutable {
+      if (const auto self = weak.lock()) self->OnRoomPulled(name, s, std::move(batch), known);
+    });
+  });
+}
+
+void SyncServer::Impl::OnRoomPulled(const std::string& name, const Status& status, PullBatch batch, int64_t known) {
+  const auto found = rooms_.find(name);
+  if (found == rooms_.end()) return;
+  Room& room = found->second;
+  room.pulling = false;
+  if (!status.ok()) {
+    log::Warn(kComponent, "room pull failed", {{"room", name}, {"error", status.ToString()}});
+    room.retry = std::make_unique<boost::asio::steady_timer>(io_, kRoomPullRetry);
+    room.retry->async_wait([weak = weak_from_this(), name](beast::error_code) {
+      const auto self = weak.lock();
+      if (!self) return;
+      const auto again = self->rooms_.find(name);
+      if (again == self->rooms_.end()) return;
+      again->second.retry.reset();
+      self->PullRoom(name);
+    });
+    return;
+  }
+  room.feed.Append(PulledThrough(batch, known), std::move(batch.changes));
+  for (Session* client : room.clients) client->MaybePull();
+  PullRoom(name);
 }
 
 void SyncServer::Impl::Stop() {

@@ -16,6 +16,9 @@
 #include <fstream>
 #include <iterator>
 #include <jwt.h>
+#include <map>
+#include <pqxx/pqxx>
+#include <set>
 
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/connector/sync_auth.h"
@@ -260,6 +263,82 @@ TEST(SyncServerWithoutDatabaseTest, ChangesetsWaitingForTheDatabaseAreBounded) {
   for (int i = 0; i < 1100 && client.TrySend(frame); ++i) {
   }
   EXPECT_NE(client.ExpectErrAndClose().find("the server is busy"), std::string::npos);
+}
+
+double MetricValue(const std::string& metrics, const std::string& series) {
+  const auto at = metrics.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size() + 2));
+}
+
+// Live pushes cost one database pull per room and new version, not one per
+// connected client: clients at the head of their room are served from the
+// room's feed in memory. Each still gets every change of its room, and
+// nothing of another.
+TEST(SyncLiveFeedTest, ClientsOfARoomShareOnePullPerVersion) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  pqxx::connection app(url);
+  pqxx::nontransaction(app).exec0("INSERT INTO todo_lists (id, name) VALUES ('l1', 'one'), ('l2', 'two')");
+  RunningDaemon daemon(CRBRIDGE_BINARY, Config("live_feed", "", "none"), url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+
+  const auto key = [](const std::string& id) {
+    const Value value = Value::Text(id);
+    Blob pk;
+    EXPECT_TRUE(EncodePackedPk(std::span(&value, 1), &pk).ok());
+    return pk;
+  };
+  constexpr int kClientsPerRoom = 4;
+  std::map<std::string, std::vector<std::unique_ptr<WsClient>>> rooms;
+  for (const std::string room : {"l1", "l2"}) {
+    for (int i = 0; i < kClientsPerRoom; ++i) {
+      auto client = std::make_unique<WsClient>();
+      ASSERT_EQ(client->Connect(daemon.port(), EncodeSubprotocol({room, std::nullopt})), 101);
+      AnnouncePresence presence = Presence();
+      presence.sender.fill(static_cast<uint8_t>(10 * (room == "l1" ? 1 : 2) + i));
+      client->Send(presence);
+      const auto start = client->Receive();
+      ASSERT_TRUE(start && std::holds_alternative<StartStreaming>(*start));
+      // Catching up: the room's list, from a pull of the client's own.
+      const auto caught_up = client->Receive();
+      ASSERT_TRUE(caught_up && std::holds_alternative<ChangesMessage>(*caught_up));
+      EXPECT_EQ(std::get<ChangesMessage>(*caught_up).changes.at(0).pk, key(room));
+      rooms[room].push_back(std::move(client));
+    }
+  }
+  const std::string before = daemon.Get("/metrics").body;
+
+  constexpr int kWrites = 5;
+  std::set<Blob> l1_rows;
+  for (int i = 0; i < kWrites; ++i) {
+    const std::string id = "t" + std::to_string(i);
+    pqxx::nontransaction(app).exec0("INSERT INTO todos (id, list_id, title) VALUES ('" + id + "', 'l1', 'x')");
+    l1_rows.insert(key(id));
+  }
+  pqxx::nontransaction(app).exec0("INSERT INTO todos (id, list_id, title) VALUES ('u1', 'l2', 'y')");
+  const std::map<std::string, std::set<Blob>> expected = {{"l1", l1_rows}, {"l2", {key("u1")}}};
+  for (auto& [room, clients] : rooms) {
+    for (auto& client : clients) {
+      std::set<Blob> received;
+      while (received.size() < expected.at(room).size()) {
+        const auto message = client->Receive();
+        ASSERT_TRUE(message.has_value()) << room;
+        for (const Change& change : std::get<ChangesMessage>(*message).changes) {
+          EXPECT_TRUE(expected.at(room).contains(change.pk)) << "room " << room << " got a row of another room";
+          received.insert(change.pk);
+        }
+      }
+    }
+  }
+
+  const std::string after = daemon.Get("/metrics").body;
+  const std::string client_pulls = R"(crbridge_sync_pulls_total{for="client"})";
+  const std::string room_pulls = R"(crbridge_sync_pulls_total{for="room"})";
+  EXPECT_EQ(MetricValue(after, client_pulls), MetricValue(before, client_pulls)) << after;
+  // At most one pull per room and version (the other room's versions included);
+  // pulling per client would take kClientsPerRoom times as many.
+  const double pulls = MetricValue(after, room_pulls) - MetricValue(before, room_pulls);
+  EXPECT_GE(pulls, 2);
+  EXPECT_LE(pulls, 2 * (kWrites + 1)) << after;
 }
 
 std::string Token(const std::string& key, const char* rooms_json, int64_t expires_in) {

@@ -94,6 +94,10 @@ TEST(SyncInteropTest, VlcnClientsSyncWithPostgresThroughCrbridge) {
   EXPECT_TRUE(daemon.process().WaitForOutput("a change to todos would put a row in room \\\"l2\\\"", std::chrono::seconds(20)))
       << daemon.process().Output();
   EXPECT_EQ(app.One("SELECT count(*) FROM todos WHERE id = 't2'"), "0");
+  // The refused changeset is acknowledged: alice's next write gets through.
+  alice.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t3', 'l1', 'after the refusal')");
+  EXPECT_TRUE(Eventually([&] { return app.One("SELECT count(*) FROM todos WHERE id = 't3'") == "1"; }))
+      << daemon.process().Output();
   alice.Disconnect();
   bob.Disconnect();
   daemon.process().Signal(SIGTERM);
@@ -145,6 +149,68 @@ TEST(SyncInteropTest, OfflineEditsAcrossACrbridgeRestartConverge) {
   EXPECT_EQ(app.One("SELECT string_agg(id || ' ' || title || ' ' || done || ' ' || coalesce(position::text, '-'), ', ' "
                     "ORDER BY id) FROM todos"),
             "t1 oat milk true 2.5, t2 bread false -");
+  alice.Disconnect();
+  bob.Disconnect();
+}
+
+// Offline edits with known outcomes: different columns of a row both
+// survive; the same column ties on col_version and the greater value wins
+// everywhere; a delete beats an edit of the same life of the row; a row
+// deleted and inserted again lives, with the re-inserter's values; a row
+// the app deleted comes back when a client inserts it again.
+TEST(SyncInteropTest, ConcurrentEditsDeletesAndReinsertsResolveAlikeEverywhere) {
+  SyncedApp app;
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t2', 'l1', 'bread'), ('t3', 'l1', 'eggs')");
+  const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_conflicts");
+  RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  const std::string schema = ClientSchema(config);
+
+  CrSqlitePeer alice, bob;
+  alice.Automigrate("todo_app", schema);
+  bob.Automigrate("todo_app", schema);
+  alice.Connect(daemon.SyncUrl(), "l1");
+  bob.Connect(daemon.SyncUrl(), "l1");
+  alice.Exec("INSERT INTO todos (id, list_id, title, done) VALUES ('t1', 'l1', 'milk', 0)");
+  const std::string todos =
+      "SELECT typeof(id), id, typeof(title), title, typeof(done), done, typeof(position), position FROM todos ORDER BY id";
+  const std::string before = "'t1'|'milk'|0|NULL|\n't2'|'bread'|0|NULL|\n't3'|'eggs'|0|NULL|\n";
+  for (CrSqlitePeer* peer : {&alice, &bob}) {
+    ASSERT_TRUE(Eventually([&] { return Text(peer->Query(todos)) == before; })) << Text(peer->Query(todos));
+  }
+
+  alice.Disconnect();
+  bob.Disconnect();
+  alice.Exec("UPDATE todos SET title = 'oat milk', position = 1.5 WHERE id = 't1'");
+  bob.Exec("UPDATE todos SET done = 1, position = 2.5 WHERE id = 't1'");
+  alice.Exec("DELETE FROM todos WHERE id = 't2'");
+  bob.Exec("UPDATE todos SET title = 'rye bread' WHERE id = 't2'");
+  alice.Exec("DELETE FROM todos WHERE id = 't3'");
+  alice.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t3', 'l1', 'eggs again')");
+  bob.Exec("UPDATE todos SET title = 'brown eggs' WHERE id = 't3'");
+  alice.Connect(daemon.SyncUrl(), "l1");
+  bob.Connect(daemon.SyncUrl(), "l1");
+
+  const std::string after = "'t1'|'oat milk'|1|2.5|\n't3'|'eggs again'|0|NULL|\n";
+  for (CrSqlitePeer* peer : {&alice, &bob}) {
+    EXPECT_TRUE(Eventually([&] { return Text(peer->Query(todos)) == after; })) << Text(peer->Query(todos));
+  }
+  EXPECT_EQ(app.One("SELECT string_agg(id || ' ' || title || ' ' || done || ' ' || coalesce(position::text, '-'), ', ' "
+                    "ORDER BY id) FROM todos"),
+            "t1 oat milk true 2.5, t3 eggs again false -");
+
+  app.Sql("DELETE FROM todos WHERE id = 't1'");
+  for (CrSqlitePeer* peer : {&alice, &bob}) {
+    EXPECT_TRUE(Eventually([&] { return Text(peer->Query(todos)) == "'t3'|'eggs again'|0|NULL|\n"; }))
+        << Text(peer->Query(todos));
+  }
+  bob.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'milk, again')");
+  const std::string last = "'t1'|'milk, again'|0|NULL|\n't3'|'eggs again'|0|NULL|\n";
+  for (CrSqlitePeer* peer : {&alice, &bob}) {
+    EXPECT_TRUE(Eventually([&] { return Text(peer->Query(todos)) == last; })) << Text(peer->Query(todos));
+  }
+  EXPECT_EQ(app.One("SELECT title FROM todos WHERE id = 't1'"), "milk, again");
   alice.Disconnect();
   bob.Disconnect();
 }

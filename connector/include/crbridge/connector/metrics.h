@@ -5,6 +5,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <memory>
@@ -40,6 +41,13 @@ class Metrics {
   prometheus::Counter& sync_changes_received() { return *sync_changes_received_; }
   prometheus::Counter& sync_changes_sent() { return *sync_changes_sent_; }
   prometheus::Counter& sync_refusals() { return *sync_refusals_; }
+  // Client changesets merged, by how long the merge took (its count is the
+  // merge rate; captured rows are the capture rate).
+  prometheus::Histogram& sync_merge_seconds() { return *sync_merge_seconds_; }
+  // Database pulls: once per room and new version for live clients, or for
+  // one client catching up from further back.
+  prometheus::Counter& sync_room_pulls() { return *sync_room_pulls_; }
+  prometheus::Counter& sync_client_pulls() { return *sync_client_pulls_; }
   // The initial snapshot of a table, by table.
   prometheus::Gauge& SnapshotRowsDone(const std::string& table);
   prometheus::Gauge& SnapshotRowsTotal(const std::string& table);
@@ -58,6 +66,9 @@ class Metrics {
   prometheus::Counter* sync_changes_received_;
   prometheus::Counter* sync_changes_sent_;
   prometheus::Counter* sync_refusals_;
+  prometheus::Histogram* sync_merge_seconds_;
+  prometheus::Counter* sync_room_pulls_;
+  prometheus::Counter* sync_client_pulls_;
   prometheus::Family<prometheus::Gauge>* snapshot_rows_done_;
   prometheus::Family<prometheus::Gauge>* snapshot_rows_total_;
   prometheus::Family<prometheus::Gauge>* snapshot_rows_per_second_;

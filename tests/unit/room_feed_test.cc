@@ -1,0 +1,97 @@
+// RoomFeed: a room's pulls served from memory to clients at any position,
+// each without its own columns, and a bounded window beyond which a client
+// is told to pull on its own.
+#include "crbridge/connector/room_feed.h"
+
+#include <gtest/gtest.h>
+
+namespace crbridge {
+namespace {
+
+SiteId Site(uint8_t n) {
+  SiteId site{};
+  site.fill(n);
+  return site;
+}
+
+Change ColumnChange(int64_t db_version, int64_t seq, uint8_t site, const std::string& cid = "title") {
+  return Change{"todos", Blob{1, 9, 1}, cid, Value::Text("x"), 1, db_version, Site(site), 1, seq};
+}
+
+Change Sentinel(int64_t db_version, int64_t seq) {
+  return Change{"todos", Blob{1, 9, 2}, kSentinelColumn, Value::Null(), 2, db_version, Site(0), 2, seq};
+}
+
+std::vector<std::pair<int64_t, int64_t>> Positions(const Changeset& changes) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (const Change& c : changes) out.emplace_back(c.db_version, c.seq);
+  return out;
+}
+
+TEST(ChangesForTest, LeavesOutTheClientsColumnsAndNumbersEachVersionAgain) {
+  const Changeset changes = {ColumnChange(5, 0, 1, "title"), ColumnChange(5, 1, 2, "done"), ColumnChange(5, 2, 1, "list_id"),
+                             Sentinel(6, 0), ColumnChange(7, 0, 2), ColumnChange(8, 0, 1)};
+  const Changeset for_site_2 = ChangesFor(changes, Site(2));
+  EXPECT_EQ(Positions(for_site_2), (std::vector<std::pair<int64_t, int64_t>>{{5, 0}, {5, 1}, {6, 0}, {8, 0}}));
+  EXPECT_EQ(for_site_2[1].cid, "list_id");
+  // The sentinel is the server's, whoever asks.
+  const Changeset for_site_0 = ChangesFor(changes, Site(0));
+  EXPECT_EQ(Positions(for_site_0), (std::vector<std::pair<int64_t, int64_t>>{{5, 0}, {5, 1}, {5, 2}, {6, 0}, {7, 0}, {8, 0}}));
+}
+
+TEST(RoomFeedTest, ServesEachPullFromAnyPositionInIt) {
+  RoomFeed feed(10, 100);
+  Changeset changes;
+  int64_t through = 0;
+  EXPECT_EQ(feed.Next(10, Site(9), &changes, &through), RoomFeed::Read::kAhead);
+  EXPECT_EQ(feed.Next(4, Site(9), &changes, &through), RoomFeed::Read::kBehind);
+
+  feed.Append(14, {ColumnChange(11, 0, 1), ColumnChange(13, 0, 2), ColumnChange(13, 1, 1)});
+  feed.Append(20, {});  // versions of other rooms only
+  feed.Append(25, {ColumnChange(22, 0, 1)});
+  EXPECT_EQ(feed.head(), 25);
+
+  ASSERT_EQ(feed.Next(10, Site(9), &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{11, 0}, {13, 0}, {13, 1}}));
+  EXPECT_EQ(through, 14);
+  // A client whose own pull ended inside a feed pull gets the rest of it.
+  ASSERT_EQ(feed.Next(11, Site(2), &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{13, 0}}));
+  EXPECT_EQ(changes[0].site_id, Site(1));
+  EXPECT_EQ(through, 14);
+  ASSERT_EQ(feed.Next(14, Site(9), &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_TRUE(changes.empty());
+  EXPECT_EQ(through, 20);
+  ASSERT_EQ(feed.Next(20, Site(9), &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{22, 0}}));
+  EXPECT_EQ(feed.Next(25, Site(9), &changes, &through), RoomFeed::Read::kAhead);
+  EXPECT_EQ(feed.Next(30, Site(9), &changes, &through), RoomFeed::Read::kAhead);
+}
+
+TEST(RoomFeedTest, APullThatEndsAtTheHeadChangesNothing) {
+  RoomFeed feed(10, 100);
+  feed.Append(10, {ColumnChange(9, 0, 1)});
+  EXPECT_EQ(feed.head(), 10);
+  EXPECT_EQ(feed.held_changes(), 0u);
+}
+
+TEST(RoomFeedTest, KeepsItsNewestPullsWithinTheBound) {
+  RoomFeed feed(0, 3);
+  feed.Append(1, {ColumnChange(1, 0, 1), ColumnChange(1, 1, 1)});
+  feed.Append(2, {ColumnChange(2, 0, 1), ColumnChange(2, 1, 1)});
+  EXPECT_EQ(feed.held_changes(), 2u);
+  Changeset changes;
+  int64_t through = 0;
+  EXPECT_EQ(feed.Next(0, Site(9), &changes, &through), RoomFeed::Read::kBehind);
+  EXPECT_EQ(feed.Next(1, Site(9), &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(through, 2);
+  // One pull larger than the bound is still held: the clients at the head need it.
+  feed.Append(3, {ColumnChange(3, 0, 1), ColumnChange(3, 1, 1), ColumnChange(3, 2, 1), ColumnChange(3, 3, 1)});
+  EXPECT_EQ(feed.held_changes(), 4u);
+  EXPECT_EQ(feed.Next(2, Site(9), &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(changes.size(), 4u);
+  EXPECT_EQ(feed.Next(1, Site(9), &changes, &through), RoomFeed::Read::kBehind);
+}
+
+}  // namespace
+}  // namespace crbridge
