@@ -3,9 +3,14 @@
 // Postgres, app writes reach the client, two clients of a room converge
 // after concurrent edits, deletes and re-inserts, rooms stay apart, tokens
 // and rooms are enforced with clear messages, --follow picks up writes of
-// other processes, and a file restored from an older copy converges.
+// other processes, and a file restored from an older copy converges. And
+// a server that sends garbage gets a clear error, not a crash.
 #include <gtest/gtest.h>
 #include <jwt.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <chrono>
 #include <csignal>
@@ -17,6 +22,8 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "crbridge/sqlite/packed_pk.h"
+#include "crbridge/sqlite/vlcn_messages.h"
 #include "jwt_token.h"
 #include "running_daemon.h"
 #include "subprocess.h"
@@ -349,6 +356,74 @@ TEST(NativeClientSchemaTest, AnotherSchemaNameIsRefusedByTheServer) {
   const Result sync = RunClient({"sync", "--db", db, "--url", daemon.SyncUrl(), "--room", "x1", "--once"});
   EXPECT_EQ(sync.code, 1);
   EXPECT_NE(sync.err.find("schema \"native_client_schema\" is not served here"), std::string::npos) << sync.err;
+}
+
+// A WebSocket server on a free port that accepts one vlcn client, reads its
+// announce and answers with `frames`, then waits for the client to leave.
+class ScriptedServer {
+ public:
+  explicit ScriptedServer(std::vector<Blob> frames)
+      : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}), frames_(std::move(frames)) {
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~ScriptedServer() { thread_.join(); }
+
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/sync"; }
+
+ private:
+  void Serve() {
+    namespace websocket = boost::beast::websocket;
+    boost::beast::error_code ec;
+    websocket::stream<boost::asio::ip::tcp::socket> ws(acceptor_.accept());
+    boost::beast::http::request<boost::beast::http::string_body> upgrade;
+    boost::beast::flat_buffer buffer;
+    boost::beast::http::read(ws.next_layer(), buffer, upgrade, ec);
+    const std::string subprotocol(upgrade[boost::beast::http::field::sec_websocket_protocol]);
+    ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& response) {
+      response.set(boost::beast::http::field::sec_websocket_protocol, subprotocol);
+    }));
+    ws.accept(upgrade, ec);
+    ws.binary(true);
+    boost::beast::flat_buffer announce;
+    ws.read(announce, ec);
+    for (const Blob& frame : frames_) ws.write(boost::asio::buffer(frame), ec);
+    for (boost::beast::flat_buffer rest; !ec; rest.clear()) ws.read(rest, ec);
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<Blob> frames_;
+  std::thread thread_;
+};
+
+TEST(NativeClientBadServerTest, GarbageFromTheServerIsAClearErrorNotACrash) {
+  const std::string schema = ::testing::TempDir() + "/native_bad_server.sql";
+  std::ofstream(schema) << "CREATE TABLE IF NOT EXISTS todos (id TEXT NOT NULL, title TEXT, PRIMARY KEY (id));\n"
+                           "SELECT crsql_as_crr('todos');\n";
+  const std::string db = ::testing::TempDir() + "/native_bad_server.db";
+  std::filesystem::remove(db);
+  ASSERT_EQ(RunClient({"init", "--db", db, "--schema", schema}).code, 0);
+  const Blob start = EncodeMessage(StartStreaming{{0, 0}, {}, false});
+  SiteId server_site;
+  server_site.fill(9);
+  const Value key = Value::Text("t1");
+  Blob pk;
+  ASSERT_TRUE(EncodePackedPk(std::span(&key, 1), &pk).ok());
+  const Blob unknown_table = EncodeMessage(
+      ChangesMessage{server_site, {0, 0}, {Change{"no_such_table", pk, "title", Value::Text("x"), 1, 1, std::nullopt, 1, 0}}});
+  const std::vector<std::pair<std::vector<Blob>, std::string>> cases = {
+      {{Blob{2, 1, 2, 3}}, "does not decode"},
+      {{Blob{99}}, "does not decode"},
+      {{start, unknown_table}, "cannot be applied"},
+  };
+  for (const auto& [frames, expected] : cases) {
+    ScriptedServer server(frames);
+    const Result sync = RunClient({"sync", "--db", db, "--url", server.url(), "--room", "r", "--once", "--idle-ms", "200"});
+    EXPECT_EQ(sync.code, 1) << sync.err;
+    EXPECT_NE(sync.err.find(expected), std::string::npos) << sync.err;
+  }
+  const Result rows = RunClient({"exec", "--db", db, "SELECT count(*) FROM todos"});
+  EXPECT_EQ(rows.out, "0\n") << "nothing of it applied";
 }
 
 }  // namespace
