@@ -40,8 +40,7 @@ std::optional<SiteId> SiteFrom(sqlite3_stmt* stmt, int column) {
 
 Status ClientDatabase::Open(const std::string& path, std::unique_ptr<ClientDatabase>* db) {
   std::unique_ptr<CrrDatabase> crr;
-  CRBRIDGE_RETURN_IF_ERROR(CrrDatabase::Open(path, &crr));
-  sqlite3_busy_timeout(crr->handle(), kBusyTimeoutMs);
+  CRBRIDGE_RETURN_IF_ERROR(CrrDatabase::Open(path, &crr, kBusyTimeoutMs));
   db->reset(new ClientDatabase(std::move(crr)));
   return Status::OK();
 }

@@ -6,11 +6,12 @@
 
 namespace crbridge {
 
-Status CrrDatabase::Open(const std::string& path, std::unique_ptr<CrrDatabase>* db) {
+Status CrrDatabase::Open(const std::string& path, std::unique_ptr<CrrDatabase>* db, int busy_timeout_ms) {
   sqlite3* handle = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   std::unique_ptr<CrrDatabase> owned(new CrrDatabase(handle));
   if (rc != SQLITE_OK) return Status::IOError(path + ": " + sqlite3_errmsg(handle));
+  if (busy_timeout_ms > 0) sqlite3_busy_timeout(handle, busy_timeout_ms);
   CRBRIDGE_RETURN_IF_ERROR(RegisterCrr(handle));
   *db = std::move(owned);
   return Status::OK();

@@ -38,8 +38,10 @@ struct PeerProgress {
 class CrrDatabase {
  public:
   // Opens (creating if needed) the SQLite database at `path` (":memory:"
-  // for a private one) with the CRR layer attached.
-  static Status Open(const std::string& path, std::unique_ptr<CrrDatabase>* db);
+  // for a private one) with the CRR layer attached. With `busy_timeout_ms`,
+  // statements (attaching the layer's tables included) wait that long for
+  // another connection's lock on the file before failing.
+  static Status Open(const std::string& path, std::unique_ptr<CrrDatabase>* db, int busy_timeout_ms = 0);
   ~CrrDatabase();
   CrrDatabase(const CrrDatabase&) = delete;
   CrrDatabase& operator=(const CrrDatabase&) = delete;
