@@ -24,10 +24,12 @@
 
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/sqlite/vlcn_messages.h"
+#include "eventually.h"
 #include "jwt_token.h"
 #include "running_daemon.h"
 #include "subprocess.h"
 #include "test_databases.h"
+#include "todo_rows.h"
 
 namespace crbridge::testing {
 namespace {
@@ -47,29 +49,6 @@ Result RunClient(const std::vector<std::string>& args) {
   result.out = client.Output();
   result.err = client.Errors();
   return result;
-}
-
-bool Eventually(const std::function<bool()>& done) {
-  for (int i = 0; i < 200; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
-// Every column of the client's todos of a room, value for value, in the
-// form both sides print the same: SQL literals, booleans as 0/1.
-constexpr const char* kClientTodos =
-    "SELECT quote(id) || '|' || quote(list_id) || '|' || quote(title) || '|' || quote(done) || '|' || "
-    "quote(position) || '|' || quote(due) FROM todos WHERE list_id = '%ROOM%' ORDER BY id";
-constexpr const char* kServerTodos =
-    "SELECT coalesce(string_agg(quote_nullable(id) || '|' || quote_nullable(list_id) || '|' || quote_nullable(title) "
-    "|| '|' || done::int || '|' || coalesce(position::text, 'NULL') || '|' || quote_nullable(due::text), E'\\n' "
-    "ORDER BY id) || E'\\n', '') FROM todos WHERE list_id = '%ROOM%'";
-
-std::string ForRoom(std::string sql, const std::string& room) {
-  for (size_t at; (at = sql.find("%ROOM%")) != std::string::npos;) sql.replace(at, 6, room);
-  return sql;
 }
 
 std::string ReadFile(const std::string& path) {
@@ -148,9 +127,9 @@ class NativeClientTest : public ::testing::Test {
   }
 
   static std::string ClientTodos(const std::string& db, const std::string& room) {
-    return Exec(db, ForRoom(kClientTodos, room));
+    return Exec(db, ClientTodosSql(room));
   }
-  static std::string ServerTodos(const std::string& room) { return One(ForRoom(kServerTodos, room)); }
+  static std::string ServerTodos(const std::string& room) { return One(ServerTodosSql(room)); }
 
   // Syncs until the app's latest writes have been captured and reached the
   // client (capture is asynchronous): until `done` holds after a sync.

@@ -14,20 +14,14 @@
 #include <thread>
 
 #include "crsqlite_peer.h"
+#include "eventually.h"
 #include "running_daemon.h"
 #include "subprocess.h"
 #include "test_databases.h"
+#include "todo_rows.h"
 
 namespace crbridge::testing {
 namespace {
-
-bool Eventually(const std::function<bool()>& done) {
-  for (int i = 0; i < 400; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
 
 // A native client's file, driven through the crbridge-client binary.
 class NativeClient {
@@ -53,17 +47,10 @@ class NativeClient {
   std::string db_;
 };
 
-// The rows of todos as SQL literals, one line per row, booleans as 0/1.
+// The vlcn client's todos in the form of ClientTodosSql.
 constexpr const char* kPeerTodos =
     "SELECT typeof(id), id, typeof(list_id), list_id, typeof(title), title, typeof(done), done, "
     "typeof(position), position, typeof(due), due FROM todos ORDER BY id";
-constexpr const char* kNativeTodos =
-    "SELECT quote(id) || '|' || quote(list_id) || '|' || quote(title) || '|' || quote(done) || '|' || "
-    "quote(position) || '|' || quote(due) FROM todos ORDER BY id";
-constexpr const char* kServerTodos =
-    "SELECT coalesce(string_agg(quote_nullable(id) || '|' || quote_nullable(list_id) || '|' || quote_nullable(title) "
-    "|| '|' || done::int || '|' || coalesce(position::text, 'NULL') || '|' || quote_nullable(due::text), E'\\n' "
-    "ORDER BY id) || E'\\n', '') FROM todos WHERE list_id = 'l1'";
 
 std::string Lines(const std::vector<std::vector<Value>>& rows) {
   std::string out;
@@ -79,7 +66,7 @@ TEST(MixedClientsInteropTest, VlcnAndNativeClientsConvergeWithPostgresAfterOffli
   pqxx::connection conn(url);
   const auto sql = [&](const std::string& statement) { pqxx::nontransaction(conn).exec0(statement); };
   const auto server = [&] {
-    const pqxx::row row = pqxx::nontransaction(conn).exec1(kServerTodos);
+    const pqxx::row row = pqxx::nontransaction(conn).exec1(ServerTodosSql("l1"));
     return row[0].as<std::string>();
   };
   sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
@@ -107,7 +94,7 @@ TEST(MixedClientsInteropTest, VlcnAndNativeClientsConvergeWithPostgresAfterOffli
   for (CrSqlitePeer* peer : {&alice, &bob}) {
     EXPECT_TRUE(Eventually([&] { return Lines(peer->Query(kPeerTodos)) == first; })) << Lines(peer->Query(kPeerTodos));
   }
-  EXPECT_EQ(carol.Exec(kNativeTodos), first);
+  EXPECT_EQ(carol.Exec(ClientTodosSql("l1")), first);
 
   // Offline: all three edit t1 (two of them the same column), each adds a
   // todo, one deletes another's and one re-inserts it; the app writes too.
@@ -148,11 +135,12 @@ TEST(MixedClientsInteropTest, VlcnAndNativeClientsConvergeWithPostgresAfterOffli
   const auto carol_has = [&] {
     for (int i = 0; i < 10; ++i) {
       carol.SyncOnce(ws_url, "l1");
-      if (carol.Exec(kNativeTodos) == expected) return true;
+      if (carol.Exec(ClientTodosSql("l1")) == expected) return true;
     }
     return false;
   };
-  EXPECT_TRUE(carol_has()) << "native client:\n" << carol.Exec(kNativeTodos) << "Postgres:\n" << expected;
+  EXPECT_TRUE(carol_has()) << "native client:\n" << carol.Exec(ClientTodosSql("l1")) << "Postgres:\n" << expected;
+  EXPECT_EQ(carol.Exec("SELECT count(*) FROM todos WHERE list_id <> 'l1'"), "0\n") << "no row of another room";
   EXPECT_EQ(server(), expected) << "the last syncs changed nothing";
   alice.Disconnect();
   bob.Disconnect();
