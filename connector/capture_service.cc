@@ -1,6 +1,6 @@
 #include "crbridge/connector/capture_service.h"
 
-#include "crbridge/connector/backoff.h"
+#include "crbridge/sqlite/backoff.h"
 #include "crbridge/connector/live_check.h"
 #include "crbridge/connector/structured_log.h"
 

@@ -1,6 +1,6 @@
 #include "crbridge/connector/source_monitor.h"
 
-#include "crbridge/connector/backoff.h"
+#include "crbridge/sqlite/backoff.h"
 #include "crbridge/connector/structured_log.h"
 
 namespace crbridge {

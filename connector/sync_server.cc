@@ -15,7 +15,7 @@
 #include <set>
 #include <thread>
 
-#include "crbridge/connector/backoff.h"
+#include "crbridge/sqlite/backoff.h"
 #include "crbridge/connector/live_check.h"
 #include "crbridge/connector/room_feed.h"
 #include "crbridge/connector/structured_log.h"

@@ -1,9 +1,9 @@
 #include "crbridge/sqlite/sync_client.h"
 
 #include <algorithm>
-#include <random>
 #include <thread>
 
+#include "crbridge/sqlite/backoff.h"
 #include "sync_connection.h"
 
 namespace crbridge {
@@ -178,10 +178,8 @@ Status SyncClient::Run(const std::atomic<bool>& stop) {
   const bool once = options_.mode == SyncOptions::Mode::kOnce;
   std::optional<StreamPosition> confirmed;  // once: the best StartStreaming position seen
   int stalled = 0;
-  // Follow: 200 ms doubling to 10 s between failed attempts, each
-  // randomized in [d/2, d] so that clients dropped together spread out.
-  milliseconds delay{200};
-  std::minstd_rand random(std::random_device{}());
+  // Follow: 200 ms doubling to 10 s between failed attempts.
+  Backoff backoff(milliseconds(200), milliseconds(10000));
   while (!stop) {
     bool streamed = false;
     StartStreaming started;
@@ -204,12 +202,11 @@ Status SyncClient::Run(const std::atomic<bool>& stop) {
       }
       continue;
     }
-    if (streamed) delay = milliseconds(200);
+    if (streamed) backoff.Reset();
     if (s.ok()) continue;  // a fresh start, as after a new site id
-    const milliseconds wait(std::uniform_int_distribution<int64_t>(delay.count() / 2, delay.count())(random));
+    const milliseconds wait = backoff.Next();
     Notice(s.message() + "; reconnecting in " + std::to_string(wait.count()) + " ms");
     SleepUnlessStopped(wait, stop);
-    delay = std::min(delay * 2, milliseconds(10000));
   }
   return Status::OK();
 }

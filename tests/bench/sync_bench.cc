@@ -1,28 +1,39 @@
-// sync_bench: latency from a Postgres commit to its receipt by connected
-// sync clients, at 1, 100 and 1,000 clients in one room, with crbridge's
-// CPU time and peak memory. The clients are raw WebSocket connections
-// speaking the vlcn protocol (one thread, Boost.Beast); crbridge is the
-// release binary against a throwaway Postgres (dbfixture). Prints a
-// markdown table for docs/benchmarks.md.
-//   sync_bench CRBRIDGE_BINARY [--commits N]
+// sync_bench: the sync server under load. The release `crbridge run` serves
+// a throwaway Postgres (dbfixture); the clients are raw WebSocket
+// connections speaking the vlcn protocol (one thread, Boost.Beast).
+//  - latency: a Postgres commit to its receipt at 1, 100 and 1,000 clients
+//    in one room;
+//  - writers: sustained changes/s merged from many clients pushing row
+//    inserts, in one room (every client also receives everyone else's rows)
+//    or each in a room of its own, next to the same rows inserted by
+//    multi-row INSERTs through libpq in the same run (the limit);
+// each with crbridge's CPU time and peak memory. Prints markdown tables for
+// docs/benchmarks.md.
+// A writer sends all its changesets at once: keep writers x changesets
+// under the 1,000 changesets that may wait for the database (beyond, the
+// server answers busy and the writers are disconnected).
+//   sync_bench CRBRIDGE_BINARY [--part latency|writers] [--commits N] [--changesets N] [--rows N]
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <fstream>
-#include <algorithm>
+#include <functional>
+#include <map>
 #include <pqxx/pqxx>
-#include <thread>
+#include <set>
 
 #include "bench_result.h"
-#include "crbridge/connector/sync_auth.h"
+#include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/sqlite/vlcn_messages.h"
+#include "crbridge/sqlite/vlcn_subprotocol.h"
 #include "running_daemon.h"
 #include "test_databases.h"
 
@@ -34,20 +45,15 @@ namespace websocket = beast::websocket;
 using tcp = boost::asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-// When each title was committed, and when each client received it.
-// Commit i sets the title "c<i>". Titles committed in quick succession may
-// reach a client as one (pulls send rows at their latest value), so commit
-// i counts as received at the first receipt of any title j >= i.
-struct Timings {
-  std::vector<Clock::time_point> committed;
-  size_t last_received = 0;  // clients that have the last title
-  std::vector<std::vector<std::pair<size_t, Clock::time_point>>> receipts;  // per client
-};
-
+// One sync client: announces itself, then hands every message it receives
+// to `on_message` and writes what it is given to send, in order.
 class Client : public std::enable_shared_from_this<Client> {
  public:
-  Client(boost::asio::io_context& io, uint16_t port, size_t id, Timings& timings, size_t* ready)
-      : ws_(io), port_(port), id_(id), timings_(timings), ready_(ready) {
+  using OnMessage = std::function<void(const Message&, Clock::time_point)>;
+  using OnWritten = std::function<void(size_t index, Clock::time_point)>;
+
+  Client(boost::asio::io_context& io, uint16_t port, std::string room, size_t id, OnMessage on_message)
+      : ws_(io), port_(port), room_(std::move(room)), on_message_(std::move(on_message)) {
     site_.fill(0xbe);
     site_[1] = static_cast<uint8_t>(id >> 8);
     site_[2] = static_cast<uint8_t>(id);
@@ -60,9 +66,19 @@ class Client : public std::enable_shared_from_this<Client> {
                                                });
   }
 
+  // Queues frames; `on_written` learns when each has been written, by its
+  // index among those queued.
+  void Send(std::vector<Blob> frames, OnWritten on_written) {
+    on_written_ = std::move(on_written);
+    for (Blob& frame : frames) outbox_.push_back(std::move(frame));
+    if (outbox_.size() == frames.size()) WriteNext();
+  }
+
+  const SiteId& site() const { return site_; }
+
  private:
   void Handshake() {
-    const std::string subprotocol = EncodeSubprotocol({"l1", std::nullopt});
+    const std::string subprotocol = EncodeSubprotocol({room_, std::nullopt});
     ws_.set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& request) {
       request.set(beast::http::field::sec_websocket_protocol, subprotocol);
     }));
@@ -72,8 +88,19 @@ class Client : public std::enable_shared_from_this<Client> {
       AnnouncePresence presence;
       presence.sender = self->site_;
       presence.schema_name = "todo_app";
-      self->frame_ = EncodeMessage(presence);
-      self->ws_.async_write(boost::asio::buffer(self->frame_), [self](beast::error_code, size_t) { self->Read(); });
+      self->outbox_.push_back(EncodeMessage(presence));
+      self->WriteNext();
+      self->Read();
+    });
+  }
+
+  void WriteNext() {
+    if (outbox_.empty()) return;
+    ws_.async_write(boost::asio::buffer(outbox_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return;
+      self->outbox_.pop_front();
+      if (self->on_written_) self->on_written_(self->written_++, Clock::now());
+      self->WriteNext();
     });
   }
 
@@ -84,15 +111,7 @@ class Client : public std::enable_shared_from_this<Client> {
       const auto data = self->buffer_.cdata();
       Message message;
       if (DecodeMessage(std::span(static_cast<const uint8_t*>(data.data()), data.size()), &message).ok()) {
-        if (std::holds_alternative<StartStreaming>(message)) ++*self->ready_;
-        if (const auto* changes = std::get_if<ChangesMessage>(&message)) {
-          for (const Change& c : changes->changes) {
-            if (c.cid != "title" || c.val.storage_class() != StorageClass::kText || !c.val.text().starts_with("c")) continue;
-            const size_t index = std::stoul(c.val.text().substr(1));
-            self->timings_.receipts[self->id_].emplace_back(index, now);
-            if (index + 1 == self->timings_.committed.size()) ++self->timings_.last_received;
-          }
-        }
+        self->on_message_(message, now);
       }
       self->buffer_.consume(self->buffer_.size());
       self->Read();
@@ -101,11 +120,12 @@ class Client : public std::enable_shared_from_this<Client> {
 
   websocket::stream<beast::tcp_stream> ws_;
   uint16_t port_;
-  size_t id_;
+  std::string room_;
   SiteId site_{};
-  Timings& timings_;
-  size_t* ready_;
-  Blob frame_;
+  OnMessage on_message_;
+  OnWritten on_written_;
+  size_t written_ = 0;  // frames queued by Send and written
+  std::deque<Blob> outbox_;
   beast::flat_buffer buffer_;
 };
 
@@ -127,6 +147,209 @@ double PeakRssMb(pid_t pid) {
   return 0;
 }
 
+double MetricValue(const std::string& metrics, const std::string& series) {
+  const auto at = metrics.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size() + 2));
+}
+
+// A database of its own, with `lists` todo lists, and crbridge serving it.
+struct Served {
+  std::string url;
+  std::unique_ptr<pqxx::connection> app;
+  std::unique_ptr<crbridge::testing::RunningDaemon> daemon;
+
+  Served(const std::string& binary, const crbridge::testing::DatabaseServer& postgres, int run, size_t lists) {
+    url = crbridge::testing::CreateDatabase(postgres, run, "todo_app.postgres.sql");
+    app = std::make_unique<pqxx::connection>(url);
+    for (size_t i = 0; i < lists; ++i) {
+      pqxx::nontransaction(*app).exec0("INSERT INTO todo_lists (id) VALUES ('l" + std::to_string(i) + "')");
+    }
+    std::string config = crbridge::testing::PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_bench_" + std::to_string(run));
+    std::ifstream in(config);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    text.replace(text.find("max_connections_per_address: 100"), 32, "max_connections_per_address: 5000");
+    std::ofstream(config) << text;
+    daemon = std::make_unique<crbridge::testing::RunningDaemon>(binary, config, url);
+    if (daemon->WaitForStatus("/readyz", 200).status != 200) throw std::runtime_error("crbridge did not get ready");
+  }
+
+  pid_t pid() const { return daemon->process().pid(); }
+};
+
+void RunUntil(boost::asio::io_context& io, const std::function<bool()>& done, Clock::duration timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!done() && Clock::now() < deadline) io.run_for(std::chrono::milliseconds(10));
+}
+
+// Commit i sets the title "c<i>". Titles committed in quick succession may
+// reach a client as one (pulls send rows at their latest value), so commit
+// i counts as received at the first receipt of any title j >= i.
+void LatencyTable(const std::string& binary, const crbridge::testing::DatabaseServer& postgres, int commits, int* run) {
+  std::printf("commit in Postgres to receipt by every client, %d one-row commits 20 ms apart, clients in one room, "
+              "release build\n\n",
+              commits);
+  std::printf("| %-10s | %9s | %8s | %8s | %8s | %14s | %15s |\n", "clients", "receipts", "p50 ms", "p99 ms", "max ms",
+              "crbridge CPU s", "crbridge peak MB");
+  std::printf("|------------|-----------|----------|----------|----------|----------------|-----------------|\n");
+  for (const size_t count : {size_t{1}, size_t{100}, size_t{1000}}) {
+    Served served(binary, postgres, ++*run, 1);
+    pqxx::nontransaction(*served.app).exec0("INSERT INTO todos (id, list_id) VALUES ('t1', 'l0')");
+    boost::asio::io_context io;
+    std::vector<Clock::time_point> committed;
+    std::vector<std::vector<std::pair<size_t, Clock::time_point>>> receipts(count);
+    size_t ready = 0, last_received = 0;
+    for (size_t i = 0; i < count; ++i) {
+      std::make_shared<Client>(io, served.daemon->port(), "l0", i, [&, i](const Message& message, Clock::time_point now) {
+        if (std::holds_alternative<StartStreaming>(message)) ++ready;
+        const auto* changes = std::get_if<ChangesMessage>(&message);
+        for (const Change& c : changes ? changes->changes : Changeset{}) {
+          if (c.cid != "title" || c.val.storage_class() != StorageClass::kText || !c.val.text().starts_with("c")) continue;
+          const size_t index = std::stoul(c.val.text().substr(1));
+          receipts[i].emplace_back(index, now);
+          if (index + 1 == committed.size()) ++last_received;
+        }
+      })->Start();
+    }
+    // Clients connect and catch up before the measured commits.
+    RunUntil(io, [&] { return ready == count; }, std::chrono::seconds(60));
+    io.run_for(std::chrono::milliseconds(500));
+    const double cpu_before = CpuSeconds(served.pid());
+    for (int i = 0; i < commits; ++i) {
+      committed.push_back(Clock::now());
+      pqxx::nontransaction(*served.app).exec0("UPDATE todos SET title = 'c" + std::to_string(i) + "' WHERE id = 't1'");
+      io.run_for(std::chrono::milliseconds(20));
+    }
+    RunUntil(io, [&] { return last_received == count; }, std::chrono::seconds(30));
+    const double cpu = CpuSeconds(served.pid()) - cpu_before;
+    std::vector<double> latencies_ms;
+    for (const auto& client : receipts) {
+      for (size_t i = 0; i < committed.size(); ++i) {
+        const auto first = std::find_if(client.begin(), client.end(), [&](const auto& r) { return r.first >= i; });
+        if (first != client.end()) {
+          latencies_ms.push_back(std::chrono::duration<double, std::milli>(first->second - committed[i]).count());
+        }
+      }
+    }
+    const double max = latencies_ms.empty() ? 0.0 : *std::max_element(latencies_ms.begin(), latencies_ms.end());
+    std::printf("| %10zu | %9zu | %8.2f | %8.2f | %8.2f | %14.2f | %15.1f |\n", count, latencies_ms.size(),
+                Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.99), max, cpu, PeakRssMb(served.pid()));
+    std::fflush(stdout);
+  }
+}
+
+// Writer w's changeset k: `rows` new todos of room `room`, as cr-sqlite
+// records an insert (one change per column), titled "w<w>-<k>-<r>".
+ChangesMessage WriterChangeset(const SiteId& site, size_t w, size_t k, size_t rows, const std::string& room) {
+  ChangesMessage message;
+  message.sender = site;
+  // The client's own versions: changeset k is version k + 1, `3 * rows` changes.
+  message.since = {static_cast<int64_t>(k), k == 0 ? 0 : static_cast<int64_t>(3 * rows - 1)};
+  for (size_t r = 0; r < rows; ++r) {
+    const std::string id = "w" + std::to_string(w) + "-" + std::to_string(k) + "-" + std::to_string(r);
+    const Value key = Value::Text(id);
+    Blob pk;
+    if (!EncodePackedPk(std::span(&key, 1), &pk).ok()) throw std::runtime_error("pk");
+    const auto version = static_cast<int64_t>(k + 1);
+    int64_t seq = static_cast<int64_t>(3 * r);
+    for (const auto& [cid, value] : {std::pair{"list_id", Value::Text(room)}, std::pair{"title", Value::Text(id)},
+                                     std::pair{"done", Value::Integer(0)}}) {
+      message.changes.push_back(Change{"todos", pk, cid, value, 1, version, std::nullopt, 1, seq++});
+    }
+  }
+  return message;
+}
+
+// The same rows inserted by multi-row INSERTs of `rows` rows, one after
+// another on one connection (crbridge merges on one writer, too): rows/s.
+double InsertLimit(pqxx::connection& app, size_t changesets, size_t rows) {
+  const auto start = Clock::now();
+  for (size_t k = 0; k < changesets; ++k) {
+    std::string sql = "INSERT INTO todos (id, list_id, title, done) VALUES ";
+    for (size_t r = 0; r < rows; ++r) {
+      const std::string id = "'x-" + std::to_string(k) + "-" + std::to_string(r) + "'";
+      sql += (r ? ", (" : "(") + id + ", 'l0', " + id + ", false)";
+    }
+    pqxx::work tx(app);
+    tx.exec0(sql);
+    tx.commit();
+  }
+  return static_cast<double>(changesets * rows) / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void WritersTable(const std::string& binary, const crbridge::testing::DatabaseServer& postgres, size_t changesets,
+                  size_t rows, int* run) {
+  std::printf("\nclients pushing row inserts (%zu changesets of %zu rows, 3 changes a row, each), all at once; "
+              "latency from a changeset's write by its client to its receipt by each other client of its room; "
+              "limit: the same rows by multi-row INSERTs through libpq on one connection, same run\n\n",
+              changesets, rows);
+  std::printf("| %-24s | %8s | %9s | %8s | %8s | %5s | %8s | %8s | %7s | %7s |\n", "writers", "changes", "changes/s",
+              "rows/s", "limit rows/s", "share", "p50 ms", "p99 ms", "CPU s", "peak MB");
+  std::printf("|--------------------------|----------|-----------|----------|--------------|-------|----------|----------|---------|---------|\n");
+  for (const auto& [writers, one_room] : {std::pair{size_t{10}, true}, std::pair{size_t{100}, true},
+                                          std::pair{size_t{100}, false}}) {
+    Served served(binary, postgres, ++*run, one_room ? 1 : writers);
+    boost::asio::io_context io;
+    const auto room_of = [&](size_t w) { return "l" + std::to_string(one_room ? 0 : w); };
+    std::vector<std::vector<Clock::time_point>> written(writers, std::vector<Clock::time_point>(changesets));
+    std::vector<std::set<std::pair<size_t, size_t>>> seen(writers);  // per receiver: (writer, changeset)
+    std::vector<std::pair<size_t, Clock::time_point>> receipts;      // (writer, changeset) index, when
+    size_t ready = 0;
+    std::vector<std::shared_ptr<Client>> clients;
+    for (size_t w = 0; w < writers; ++w) {
+      clients.push_back(std::make_shared<Client>(io, served.daemon->port(), room_of(w), w,
+                                                 [&, w](const Message& message, Clock::time_point now) {
+        if (std::holds_alternative<StartStreaming>(message)) ++ready;
+        const auto* changes = std::get_if<ChangesMessage>(&message);
+        for (const Change& c : changes ? changes->changes : Changeset{}) {
+          if (c.cid != "title" || !c.val.text().ends_with("-0")) continue;
+          const std::string& title = c.val.text();
+          const size_t from = std::stoul(title.substr(1)), k = std::stoul(title.substr(title.find('-') + 1));
+          if (seen[w].insert({from, k}).second) receipts.emplace_back(from * changesets + k, now);
+        }
+      }));
+      clients.back()->Start();
+    }
+    RunUntil(io, [&] { return ready == writers; }, std::chrono::seconds(60));
+    io.run_for(std::chrono::milliseconds(500));
+    const std::string received = "crbridge_sync_changes_received_total";
+    const double received_before = MetricValue(served.daemon->Get("/metrics").body, received);
+    const double cpu_before = CpuSeconds(served.pid());
+    const auto start = Clock::now();
+    for (size_t w = 0; w < writers; ++w) {
+      std::vector<Blob> frames;
+      for (size_t k = 0; k < changesets; ++k) {
+        frames.push_back(EncodeMessage(WriterChangeset(clients[w]->site(), w, k, rows, room_of(w))));
+      }
+      clients[w]->Send(std::move(frames), [&, w](size_t k, Clock::time_point at) { written[w][k] = at; });
+    }
+    const double total = static_cast<double>(writers * changesets * rows * 3);
+    double merged_seconds = 0;
+    RunUntil(io, [&] {
+      if (MetricValue(served.daemon->Get("/metrics").body, received) - received_before < total) return false;
+      merged_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      return true;
+    }, std::chrono::seconds(300));
+    const size_t receivers = one_room ? writers - 1 : 0;
+    RunUntil(io, [&] { return receipts.size() == writers * changesets * receivers; }, std::chrono::seconds(60));
+    const double cpu = CpuSeconds(served.pid()) - cpu_before;
+    std::vector<double> latencies_ms;
+    for (const auto& [index, at] : receipts) {
+      latencies_ms.push_back(
+          std::chrono::duration<double, std::milli>(at - written[index / changesets][index % changesets]).count());
+    }
+    const double rows_per_second = merged_seconds > 0 ? total / 3 / merged_seconds : 0;
+    // On a database of its own, which no crbridge captures.
+    pqxx::connection bare(crbridge::testing::CreateDatabase(postgres, ++*run, "todo_app.postgres.sql"));
+    const double limit = InsertLimit(bare, writers * changesets, rows);
+    char what[64];
+    std::snprintf(what, sizeof what, "%zu, %s", writers, one_room ? "one room" : "a room each");
+    std::printf("| %-24s | %8.0f | %9.0f | %8.0f | %12.0f | %5.2f | %8.1f | %8.1f | %7.2f | %7.1f |\n", what, total,
+                merged_seconds > 0 ? total / merged_seconds : 0, rows_per_second, limit, rows_per_second / limit,
+                Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.99), cpu, PeakRssMb(served.pid()));
+    std::fflush(stdout);
+  }
+}
+
 }  // namespace
 }  // namespace crbridge
 
@@ -135,8 +358,14 @@ int main(int argc, char** argv) {
   if (argc < 2) return 2;
   const std::string binary = argv[1];
   int commits = 100;
+  size_t changesets = 5, rows = 50;
+  std::string part = "all";
   for (int i = 2; i + 1 < argc; i += 2) {
-    if (std::string(argv[i]) == "--commits") commits = std::stoi(argv[i + 1]);
+    const std::string option = argv[i];
+    if (option == "--commits") commits = std::stoi(argv[i + 1]);
+    if (option == "--changesets") changesets = std::stoul(argv[i + 1]);
+    if (option == "--rows") rows = std::stoul(argv[i + 1]);
+    if (option == "--part") part = argv[i + 1];
   }
   // 1,000 clients and their 1,000 server sockets: more than the usual 1,024 files.
   rlimit files{};
@@ -145,63 +374,8 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_NOFILE, &files);
 
   crbridge::testing::DatabaseServer postgres(crbridge::testing::ServerKind::kPostgres);
-
-  std::printf("commit in Postgres to receipt by every client, %d one-row commits 20 ms apart, clients in one room, "
-              "release build\n\n",
-              commits);
-  std::printf("| %-10s | %9s | %8s | %8s | %8s | %14s | %15s |\n", "clients", "receipts", "p50 ms", "p99 ms", "max ms",
-              "crbridge CPU s", "crbridge peak MB");
-  std::printf("|------------|-----------|----------|----------|----------|----------------|-----------------|\n");
   int run = 0;
-  for (const size_t count : {size_t{1}, size_t{100}, size_t{1000}}) {
-    // A database of its own each time: a new crbridge with its own slot.
-    const std::string url = crbridge::testing::CreateDatabase(postgres, ++run, "todo_app.postgres.sql");
-    pqxx::connection app(url);
-    pqxx::nontransaction(app).exec0("INSERT INTO todo_lists (id) VALUES ('l1'); INSERT INTO todos (id, list_id) VALUES ('t1', 'l1')");
-    std::string config = crbridge::testing::PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_bench_" + std::to_string(run));
-    {
-      std::ifstream in(config);
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      text.replace(text.find("max_connections_per_address: 100"), 32, "max_connections_per_address: 5000");
-      std::ofstream(config) << text;
-    }
-    crbridge::testing::RunningDaemon daemon(binary, config, url);
-    if (daemon.WaitForStatus("/readyz", 200).status != 200) return 1;
-    boost::asio::io_context io;
-    Timings timings;
-    timings.receipts.resize(count);
-    size_t ready = 0;
-    for (size_t i = 0; i < count; ++i) {
-      std::make_shared<Client>(io, daemon.port(), i, timings, &ready)->Start();
-    }
-    // Clients connect and catch up before the measured commits.
-    while (ready < count) io.run_for(std::chrono::milliseconds(10));
-    io.run_for(std::chrono::milliseconds(500));
-    const double cpu_before = CpuSeconds(daemon.process().pid());
-    for (int i = 0; i < commits; ++i) {
-      timings.committed.push_back(Clock::now());
-      pqxx::nontransaction(app).exec0("UPDATE todos SET title = 'c" + std::to_string(i) + "' WHERE id = 't1'");
-      io.run_for(std::chrono::milliseconds(20));
-    }
-    const auto deadline = Clock::now() + std::chrono::seconds(30);
-    while (timings.last_received < count && Clock::now() < deadline) {
-      io.run_for(std::chrono::milliseconds(10));
-    }
-    const double cpu = CpuSeconds(daemon.process().pid()) - cpu_before;
-    std::vector<double> latencies_ms;
-    for (const auto& client : timings.receipts) {
-      for (size_t i = 0; i < timings.committed.size(); ++i) {
-        const auto first = std::find_if(client.begin(), client.end(), [&](const auto& r) { return r.first >= i; });
-        if (first != client.end()) {
-          latencies_ms.push_back(std::chrono::duration<double, std::milli>(first->second - timings.committed[i]).count());
-        }
-      }
-    }
-    const double max = latencies_ms.empty() ? 0.0 : *std::max_element(latencies_ms.begin(), latencies_ms.end());
-    std::printf("| %10zu | %9zu | %8.2f | %8.2f | %8.2f | %14.2f | %15.1f |\n", count, latencies_ms.size(),
-                Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.99), max, cpu,
-                PeakRssMb(daemon.process().pid()));
-    std::fflush(stdout);
-  }
+  if (part != "writers") LatencyTable(binary, postgres, commits, &run);
+  if (part != "latency") WritersTable(binary, postgres, changesets, rows, &run);
   return 0;
 }

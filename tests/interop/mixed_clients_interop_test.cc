@@ -76,9 +76,7 @@ TEST(MixedClientsInteropTest, VlcnAndNativeClientsConvergeWithPostgresAfterOffli
   const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "mixed_clients");
   RunningDaemon daemon(CRBRIDGE_BINARY, config, url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
-  Subprocess schema_command({CRBRIDGE_BINARY, "schema", "--config", config}, Subprocess::Options{false, true});
-  ASSERT_EQ(schema_command.Wait(std::chrono::seconds(30)), 0) << schema_command.Errors();
-  const std::string schema = schema_command.Output();
+  const std::string schema = ClientSchema(CRBRIDGE_BINARY, config);
   const std::string schema_file = ::testing::TempDir() + "/mixed_clients_schema.sql";
   std::ofstream(schema_file) << schema;
   const std::string ws_url = daemon.SyncUrl();

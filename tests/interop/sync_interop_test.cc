@@ -11,19 +11,12 @@
 #include <thread>
 
 #include "crsqlite_peer.h"
+#include "eventually.h"
 #include "running_daemon.h"
 #include "test_databases.h"
 
 namespace crbridge::testing {
 namespace {
-
-bool Eventually(const std::function<bool()>& done) {
-  for (int i = 0; i < 400; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
 
 std::string Text(const std::vector<std::vector<Value>>& rows) {
   std::string out;
@@ -45,19 +38,13 @@ struct SyncedApp {
   }
 };
 
-std::string ClientSchema(const std::string& config) {
-  Subprocess schema({CRBRIDGE_BINARY, "schema", "--config", config}, Subprocess::Options{false, true});
-  EXPECT_EQ(schema.Wait(std::chrono::seconds(30)), 0) << schema.Errors();
-  return schema.Output();
-}
-
 TEST(SyncInteropTest, VlcnClientsSyncWithPostgresThroughCrbridge) {
   SyncedApp app;
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries'), ('l2', 'work')");
   const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_interop");
   RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
-  const std::string schema = ClientSchema(config);
+  const std::string schema = ClientSchema(CRBRIDGE_BINARY, config);
   const std::string ws_url = daemon.SyncUrl();
 
   CrSqlitePeer alice, bob;
@@ -112,7 +99,7 @@ TEST(SyncInteropTest, OfflineEditsAcrossACrbridgeRestartConverge) {
   const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_restart");
   auto daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
   ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
-  const std::string schema = ClientSchema(config);
+  const std::string schema = ClientSchema(CRBRIDGE_BINARY, config);
   const auto ws_url = [&] { return daemon->SyncUrl(); };
 
   CrSqlitePeer alice, bob;
@@ -165,7 +152,7 @@ TEST(SyncInteropTest, ConcurrentEditsDeletesAndReinsertsResolveAlikeEverywhere) 
   const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_conflicts");
   RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
-  const std::string schema = ClientSchema(config);
+  const std::string schema = ClientSchema(CRBRIDGE_BINARY, config);
 
   CrSqlitePeer alice, bob;
   alice.Automigrate("todo_app", schema);
@@ -215,80 +202,87 @@ TEST(SyncInteropTest, ConcurrentEditsDeletesAndReinsertsResolveAlikeEverywhere) 
   bob.Disconnect();
 }
 
-// P1 with the real client: three clients editing the same few rows, going
-// offline and back at random, while the app writes them too; once all are
-// connected and quiet, every client equals Postgres. (It found that ties
-// must be broken on the server's form of a client's value: ws-client sends
-// the integer 1 it stores as the number 1.0.)
+// P1 with the real client: three clients of one room editing the same few
+// rows, going offline and back at random, while the app writes them too,
+// and a client of a second room with the app writing there; once all are
+// connected and quiet, every client equals Postgres for its room. (It found
+// that ties must be broken on the server's form of a client's value:
+// ws-client sends the integer 1 it stores as the number 1.0.)
 TEST(SyncInteropTest, RandomEditsOfClientsAndTheAppConverge) {
   SyncedApp app;
-  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries'), ('l2', 'work')");
   const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_random");
   RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
-  const std::string schema = ClientSchema(config);
+  const std::string schema = ClientSchema(CRBRIDGE_BINARY, config);
   const std::string ws_url = daemon.SyncUrl();
 
+  // Keys differ by room: a client writing a key of another room is refused.
+  const std::vector<std::pair<std::string, std::string>> rooms = {{"l1", "t"}, {"l1", "t"}, {"l1", "t"}, {"l2", "u"}};
   std::vector<std::unique_ptr<CrSqlitePeer>> clients;
   std::vector<bool> online;
-  for (int i = 0; i < 3; ++i) {
+  for (const auto& [room, prefix] : rooms) {
     clients.push_back(std::make_unique<CrSqlitePeer>());
     clients.back()->Automigrate("todo_app", schema);
-    clients.back()->Connect(ws_url, "l1");
+    clients.back()->Connect(ws_url, room);
     online.push_back(true);
   }
   std::mt19937 random(11);
-  const auto id = [&] { return "'t" + std::to_string(random() % 4) + "'"; };
   const auto half = [&] { return std::to_string(random() % 9) + ".5"; };  // never integral: see README
-  for (int round = 0; round < 60; ++round) {
-    const size_t who = random() % 4;
-    if (who == 3) {
+  for (int round = 0; round < 80; ++round) {
+    const size_t who = random() % (clients.size() + 1);
+    const auto& [room, prefix] = rooms[who == clients.size() ? random() % rooms.size() : who];
+    const std::string id = "'" + prefix + std::to_string(random() % 4) + "'";
+    if (who == clients.size()) {
       switch (random() % 3) {
-        case 0: app.Sql("INSERT INTO todos (id, list_id, title) VALUES (" + id() + ", 'l1', 'app') ON CONFLICT DO NOTHING"); break;
-        case 1: app.Sql("UPDATE todos SET title = 'app " + std::to_string(round) + "', position = " + half() + " WHERE id = " + id()); break;
-        default: app.Sql("DELETE FROM todos WHERE id = " + id());
+        case 0: app.Sql("INSERT INTO todos (id, list_id, title) VALUES (" + id + ", '" + room + "', 'app') ON CONFLICT DO NOTHING"); break;
+        case 1: app.Sql("UPDATE todos SET title = 'app " + std::to_string(round) + "', position = " + half() + " WHERE id = " + id); break;
+        default: app.Sql("DELETE FROM todos WHERE id = " + id);
       }
       continue;
     }
     CrSqlitePeer& c = *clients[who];
     switch (random() % 5) {
-      case 0: c.Exec("INSERT OR IGNORE INTO todos (id, list_id, title) VALUES (" + id() + ", 'l1', 'c" + std::to_string(who) + "')"); break;
-      case 1: c.Exec("UPDATE todos SET title = 'c" + std::to_string(who) + " " + std::to_string(round) + "' WHERE id = " + id()); break;
-      case 2: c.Exec("UPDATE todos SET done = 1 - done, position = " + half() + " WHERE id = " + id()); break;
-      case 3: c.Exec("DELETE FROM todos WHERE id = " + id()); break;
+      case 0: c.Exec("INSERT OR IGNORE INTO todos (id, list_id, title) VALUES (" + id + ", '" + room + "', 'c" + std::to_string(who) + "')"); break;
+      case 1: c.Exec("UPDATE todos SET title = 'c" + std::to_string(who) + " " + std::to_string(round) + "' WHERE id = " + id); break;
+      case 2: c.Exec("UPDATE todos SET done = 1 - done, position = " + half() + " WHERE id = " + id); break;
+      case 3: c.Exec("DELETE FROM todos WHERE id = " + id); break;
       default:
         if (online[who]) {
           c.Disconnect();
         } else {
-          c.Connect(ws_url, "l1");
+          c.Connect(ws_url, room);
         }
         online[who] = !online[who];
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(random() % 30));
   }
   for (size_t i = 0; i < clients.size(); ++i) {
-    if (!online[i]) clients[i]->Connect(ws_url, "l1");
+    if (!online[i]) clients[i]->Connect(ws_url, rooms[i].first);
   }
-  const auto server = [&] {
+  const auto server = [&](const std::string& room) {
     return app.One("SELECT coalesce(string_agg(quote_literal(id) || '|' || quote_literal(title) || '|' || done::int || '|' || "
-                   "coalesce(position::text, 'NULL') || '|', E'\\n' ORDER BY id) || E'\\n', '') FROM todos");
+                   "coalesce(position::text, 'NULL') || '|', E'\\n' ORDER BY id) || E'\\n', '') FROM todos WHERE list_id = '" +
+                   room + "'");
   };
   const std::string rows =
       "SELECT typeof(id), id, typeof(title), title, typeof(done), done, typeof(position), position FROM todos ORDER BY id";
-  EXPECT_NE(server(), "") << "the workload left rows to compare";
+  EXPECT_NE(server("l1"), "") << "the workload left rows to compare";
+  EXPECT_NE(server("l2"), "") << "the workload left rows to compare";
   const auto clocks = [&] {
     return app.One("SELECT string_agg(id || ' cl ' || __cl || ' ' || __col_versions::text || ' ' || __col_sites::text || "
                    "' v' || __db_version, E'\\n' ORDER BY id) FROM crbridge.todos__clock");
   };
-  for (auto& c : clients) {
+  for (size_t i = 0; i < clients.size(); ++i) {
+    CrSqlitePeer& c = *clients[i];
     std::string changes;
-    for (const Change& change : c->Changes(0, std::nullopt)) {
+    for (const Change& change : c.Changes(0, std::nullopt)) {
       changes += change.table + " " + change.cid + "=" + change.val.ToSql() + " v" + std::to_string(change.col_version) +
                  " db" + std::to_string(change.db_version) + " cl" + std::to_string(change.cl) + "\n";
     }
-    EXPECT_TRUE(Eventually([&] { return Text(c->Query(rows)) == server(); }))
-        << "client:\n" << Text(c->Query(rows)) << "server:\n" << server() << "server clocks:\n" << clocks()
-        << "\nclient changes:\n" << changes;
+    EXPECT_TRUE(Eventually([&] { return Text(c.Query(rows)) == server(rooms[i].first); }))
+        << "client " << i << " of room " << rooms[i].first << ":\n" << Text(c.Query(rows)) << "server:\n"
+        << server(rooms[i].first) << "server clocks:\n" << clocks() << "\nclient changes:\n" << changes;
   }
   for (auto& c : clients) c->Disconnect();
 }

@@ -1,4 +1,4 @@
-#include "crbridge/connector/backoff.h"
+#include "crbridge/sqlite/backoff.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Backoff: delays between reconnection attempts, doubling from an initial
-// delay up to a cap, with jitter so that many crbridge instances do not
-// retry in step. Not thread-safe; one per retry loop.
+// delay up to a cap, with jitter so that many crbridge instances (or
+// clients dropped together) do not retry in step. Not thread-safe; one per retry loop.
 #pragma once
 
 #include <chrono>
