@@ -8,6 +8,7 @@
 #include "crbridge/connector/capture_service.h"
 #include "crbridge/connector/health.h"
 #include "crbridge/connector/http_server.h"
+#include "crbridge/connector/kafka_sink.h"
 #include "crbridge/connector/live_check.h"
 #include "crbridge/connector/metrics.h"
 #include "crbridge/connector/source_monitor.h"
@@ -76,10 +77,22 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
 
   SourceMonitor monitor(NewSourceDatabase(config.source), SourceMonitor::Options{}, health, metrics);
   monitor.Start();
+  // Every committed change goes to Kafka through the change log, which
+  // crbridge's writers fill in their own transactions.
+  std::optional<KafkaSink> kafka;
+  if (config.kafka && config.source.type == SourceType::kPostgres) {
+    kafka.emplace(config, metrics);
+    kafka->Start();
+  }
   PostgresCapture::Options capture_options;
-  capture_options.on_recorded = [&sync](int64_t db_version) {
+  capture_options.on_recorded = [&sync, &kafka](int64_t db_version) {
     if (sync) sync->OnNewVersion(db_version);
+    if (kafka) kafka->Wake();
   };
+  if (kafka) {
+    capture_options.unpublished_position = [&kafka] { return kafka->UnpublishedSourcePosition(); };
+    capture_options.hold = [&kafka] { return kafka->BacklogFull(); };
+  }
   CaptureService capture(config, capture_options, health, metrics);
   capture.Start();
 
@@ -91,6 +104,7 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
     if (sync) sync->Stop();
     monitor.Stop();
     capture.Stop();
+    if (kafka) kafka->Stop();
     io.stop();
   });
   if (hooks.on_listening) hooks.on_listening(http.port());

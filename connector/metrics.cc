@@ -62,6 +62,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                     .Register(*registry_);
   sync_room_pulls_ = &pulls.Add({{"for", "room"}});
   sync_client_pulls_ = &pulls.Add({{"for", "client"}});
+  kafka_up_ = &gauge("crbridge_kafka_up", "1 while the Kafka producer reaches a broker, 0 if not")->Add({});
+  kafka_backlog_events_ =
+      &gauge("crbridge_kafka_backlog_events", "Change events committed but not yet acknowledged by Kafka")->Add({});
+  kafka_events_published_ = counter("crbridge_kafka_events_published_total", "Change events acknowledged by Kafka");
+  kafka_publish_failures_ =
+      counter("crbridge_kafka_publish_failures_total", "Batches of change events Kafka did not acknowledge (sent again)");
   snapshot_rows_done_ = gauge("crbridge_snapshot_rows_done", "Rows of a table's initial snapshot recorded so far");
   snapshot_rows_total_ = gauge("crbridge_snapshot_rows_total", "Rows in a table's initial snapshot");
   snapshot_rows_per_second_ = gauge("crbridge_snapshot_rows_per_second", "Rate of a table's initial snapshot");

@@ -4,11 +4,13 @@
 
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "crbridge/connector/pgoutput_change_mapper.h"
 #include "crbridge/connector/pgoutput_decoder.h"
 #include "crbridge/connector/replication_connection.h"
 #include "crbridge/connector/structured_log.h"
+#include "crbridge/sqlite/unix_time.h"
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/server/postgres_change_recorder.h"
 #include "crbridge/server/postgres_clock_store.h"
@@ -77,7 +79,8 @@ Status SnapshotTable(pqxx::transaction_base& read, const ResolvedTable& t, int64
     if (stop.stop_requested()) return Status::Cancelled("stopped during the snapshot of " + name);
     const pqxx::result rows =
         read.exec("FETCH FORWARD " + std::to_string(options.snapshot_batch_rows) + " FROM crbridge_snapshot");
-    CapturedTransaction batch{position, {}};
+    // Snapshot rows have no source transaction: the time they were read.
+    CapturedTransaction batch{position, {}, UnixMicrosNow()};
     for (const auto& row : rows) {
       CapturedRow captured{CapturedRow::Kind::kInsert, &t, {}, {}};
       for (size_t i = 0; i < t.columns.size(); ++i) {
@@ -138,6 +141,14 @@ class Streamer {
     auto next_status = Clock::now();
     while (!stop.stop_requested()) {
       const auto now = Clock::now();
+      if (Holding(now)) {
+        if (now >= next_status) {
+          CRBRIDGE_RETURN_IF_ERROR(SendStatus(false));
+          next_status = now + options_.status_interval;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
       if (!batch_.empty() && (batch_rows_ >= options_.batch_rows || now - batch_started_ >= options_.batch_delay)) {
         CRBRIDGE_RETURN_IF_ERROR(Flush());
       }
@@ -208,6 +219,7 @@ class Streamer {
       received_ = std::max(received_, commit->end_lsn);
       if (current_.rows.empty()) return Status::OK();
       current_.end_position = static_cast<int64_t>(commit->end_lsn);
+      current_.commit_time_us = PgTimestampToUnixMicros(commit_time_);
       if (batch_.empty()) {
         batch_started_ = Clock::now();
         oldest_commit_time_ = commit_time_;
@@ -237,31 +249,56 @@ class Streamer {
     return Status::OK();
   }
 
+  // Whether Kafka's backlog is full: then nothing is read or recorded (the
+  // slot keeps the WAL) until it drains. Said when it starts, every minute
+  // while it lasts, and when it ends.
+  bool Holding(Clock::time_point now) {
+    const bool hold = options_.hold && options_.hold();
+    if (hold && (!holding_since_ || now - last_hold_warning_ > std::chrono::minutes(1))) {
+      if (!holding_since_) holding_since_ = now;
+      last_hold_warning_ = now;
+      log::Warn("capture",
+                "holding: Kafka's backlog reached kafka.max_backlog_events; app writes are neither recorded nor "
+                "confirmed to the replication slot until Kafka catches up",
+                {{"seconds", std::chrono::duration<double>(now - *holding_since_).count()}});
+    } else if (!hold && holding_since_) {
+      log::Info("capture", "Kafka caught up; recording again",
+                {{"held_seconds", std::chrono::duration<double>(now - *holding_since_).count()}});
+      holding_since_.reset();
+    }
+    return hold;
+  }
+
   // Confirms what the clocks hold: everything received, unless a batch is
-  // waiting (then up to before it) or a transaction is half read.
+  // waiting (then up to before it) or a transaction is half read; with
+  // Kafka, only before the oldest change it has not acknowledged.
   Status SendStatus(bool reply_now) {
     if (batch_.empty()) {
       if (!in_transaction_) confirmed_ = std::max(confirmed_, received_);
       metrics_.capture_lag_seconds().Set(0);
     } else {
-      const int64_t now_us =
-          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-      const int64_t age_us = now_us - PgTimestampToUnixMicros(oldest_commit_time_);
+      const int64_t age_us = UnixMicrosNow() - PgTimestampToUnixMicros(oldest_commit_time_);
       metrics_.capture_lag_seconds().Set(static_cast<double>(age_us) / 1e6);
     }
-    const int64_t lag = server_end_ > confirmed_ ? static_cast<int64_t>(server_end_ - confirmed_) : 0;
+    uint64_t flushed = confirmed_;
+    if (options_.unpublished_position) {
+      if (const std::optional<int64_t> unpublished = options_.unpublished_position()) {
+        flushed = std::min(flushed, static_cast<uint64_t>(*unpublished) - 1);
+      }
+    }
+    const int64_t lag = server_end_ > flushed ? static_cast<int64_t>(server_end_ - flushed) : 0;
     metrics_.capture_lag_bytes().Set(static_cast<double>(lag));
     // Said once each time it crosses the bound, either way.
     if ((lag > slot_lag_warning_bytes_) != lag_warned_) {
       lag_warned_ = !lag_warned_;
       if (lag_warned_) {
         log::Warn("capture", "the replication slot holds back more WAL than slot_lag_warning_mb",
-                  {{"bytes", lag}, {"confirmed", FormatLsn(confirmed_)}});
+                  {{"bytes", lag}, {"confirmed", FormatLsn(flushed)}});
       } else {
         log::Info("capture", "the replication slot caught up", {{"bytes", lag}});
       }
     }
-    return stream_.SendStandbyStatus(received_, confirmed_, confirmed_, reply_now);
+    return stream_.SendStandbyStatus(received_, flushed, flushed, reply_now);
   }
 
   ReplicationConnection& stream_;
@@ -285,6 +322,8 @@ class Streamer {
   uint64_t confirmed_;     // what the slot may forget
   uint64_t server_end_ = 0;
   bool lag_warned_ = false;
+  std::optional<Clock::time_point> holding_since_;
+  Clock::time_point last_hold_warning_;
 };
 
 }  // namespace
@@ -305,6 +344,7 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   std::unique_ptr<PostgresClockStore> writer;
   CRBRIDGE_RETURN_IF_ERROR(
       PostgresClockStore::Open(url, config_.metadata_schema, tables_, PostgresClockStore::Marking::kNone, &writer));
+  writer->set_logs_changes(config_.kafka.has_value());
   PostgresChangeRecorder recorder(*writer);
   std::unique_ptr<ReplicationConnection> stream;
   CRBRIDGE_RETURN_IF_ERROR(ReplicationConnection::Open(url, stop, &stream));

@@ -21,6 +21,7 @@
 #include "crbridge/connector/structured_log.h"
 #include "crbridge/server/postgres_clock_store.h"
 #include "crbridge/server/postgres_sync_store.h"
+#include "crbridge/sqlite/text_encoding.h"
 #include "crbridge/sqlite/vlcn_messages.h"
 
 namespace crbridge {
@@ -43,16 +44,6 @@ constexpr size_t kMaxWaitingMerges = 1000;
 constexpr size_t kRoomFeedChanges = 20000;
 // A room pull that failed (the database is down) is tried again after this.
 constexpr auto kRoomPullRetry = std::chrono::milliseconds(500);
-
-std::string Hex(const SiteId& site) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (const uint8_t b : site) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
 
 // Where a pull that started when the server was known to be at version
 // `known` leaves its reader. A pull that found no more considered every
@@ -134,11 +125,12 @@ class StoreThread {
       log::Warn(kComponent, "cannot open the clock store", {{"error", s.ToString()}});
       return false;
     }
+    writer_->set_logs_changes(config_.kafka.has_value());
     if (const Status s = PostgresSyncStore::Open(config_.source.url, config_, check_.tables, *writer_, &store_); !s.ok()) {
       log::Warn(kComponent, "cannot open the sync store", {{"error", s.ToString()}});
       return false;
     }
-    log::Info(kComponent, "ready", {{"site_id", Hex(writer_->site_id())}});
+    log::Info(kComponent, "ready", {{"site_id", EncodeHex(writer_->site_id())}});
     return true;
   }
 
@@ -366,7 +358,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
       boost::asio::post(io, [weak, server, s, report, address, took, sender = changes.sender, count = changes.changes.size()] {
         if (!s.ok()) {
           server->metrics_.sync_refusals().Increment();
-          log::Warn(kComponent, "changes refused", {{"address", address}, {"site", Hex(sender)}, {"error", s.ToString()}});
+          log::Warn(kComponent, "changes refused", {{"address", address}, {"site", EncodeHex(sender)}, {"error", s.ToString()}});
           if (const auto self = weak.lock()) self->Send(EncodeMessage(ErrMessage{0, s.message()}));
           return;
         }
@@ -442,7 +434,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void Refuse(const std::string& reason) {
     server_.metrics_.sync_refusals().Increment();
     log::Warn(kComponent, "client refused",
-              {{"address", address_}, {"site", site_ ? Hex(*site_) : std::string("unknown")}, {"reason", reason}});
+              {{"address", address_}, {"site", site_ ? EncodeHex(*site_) : std::string("unknown")}, {"reason", reason}});
     if (close_reason_ || closing_) return;
     close_reason_ = reason;
     // What is being written finishes; nothing else queued is sent.

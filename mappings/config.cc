@@ -205,12 +205,16 @@ Status ReadTables(YamlReader& root, SourceType type, std::vector<TableMapping>* 
 Status ReadKafka(YamlReader& root, std::optional<KafkaConfig>* kafka) {
   YamlReader reader;
   bool present = false;
-  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("kafka", {"brokers", "topic"}, &reader, &present));
+  CRBRIDGE_RETURN_IF_ERROR(
+      root.ReadSection("kafka", {"brokers", "topic", "topic_per_table", "max_backlog_events"}, &reader, &present));
   if (!present) return Status::OK();
   KafkaConfig result;
   CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("brokers", true, &result.brokers));
   CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("topic", false, &result.topic));
   if (result.topic.empty()) return reader.ErrorAt("topic", "must not be empty");
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadBool("topic_per_table", &result.topic_per_table));
+  CRBRIDGE_RETURN_IF_ERROR(
+      reader.ReadInteger("max_backlog_events", false, 1000, int64_t{1} << 40, &result.max_backlog_events));
   *kafka = std::move(result);
   return Status::OK();
 }

@@ -6,6 +6,7 @@
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/sqlite/sql_quote.h"
 #include "postgres_batch.h"
+#include "postgres_change_log.h"
 #include "postgres_clock_rows.h"
 #include "value_hash.h"
 
@@ -14,14 +15,18 @@ namespace {
 
 struct PendingChange {
   const CapturedRow* row;
-  int64_t position;
+  const CapturedTransaction* transaction;
 };
 
 // A row of one table's segment: its clock as it evolves through the
 // segment's changes.
 struct RecordedRow {
   std::vector<ServerParameter> key;
+  const std::vector<Value>* key_values = nullptr;
   ClockRow clock;
+  ClockRow before;               // as stored, for the change log
+  std::vector<Value> values;     // the last captured value of each column
+  const CapturedTransaction* last = nullptr;  // the last transaction that changed it
   // The position the stored clock reflects: changes up to it are in it.
   int64_t recorded_through = -1;
   bool changed = false;
@@ -31,6 +36,9 @@ struct RecordedRow {
 // nothing the clients must learn.
 bool Apply(const CapturedRow& change, int64_t position, const ResolvedTable& t, RecordedRow& row) {
   ClockRow& clock = row.clock;
+  for (size_t i = 0; i < change.values.size(); ++i) {
+    if (change.values[i]) row.values[i] = *change.values[i];
+  }
   const bool alive = clock.cl % 2 == 1;
   if (change.kind == CapturedRow::Kind::kDelete) {
     if (!alive) return false;
@@ -61,6 +69,30 @@ bool Apply(const CapturedRow& change, int64_t position, const ResolvedTable& t, 
   }
   clock.lsn = position;
   return true;
+}
+
+// The rows a truncate killed, `dead` (their key columns as text, then
+// their new causal length), each as a delete in the change log.
+Status LogTruncated(pqxx::work& tx, const std::string& log_table, const ResolvedTable& t, int64_t version,
+                    const CapturedTransaction& transaction, const pqxx::result& dead, int* seq) {
+  const size_t n = t.columns.size() - t.pk_count;
+  const size_t count = static_cast<size_t>(dead.size());
+  std::vector<std::vector<Value>> keys(count, std::vector<Value>(t.pk_count));
+  std::vector<ClockRow> before(count, ClockRow(n)), after(count, ClockRow(n));
+  const std::vector<Value> no_values(n);
+  std::vector<LoggedChange> logged;
+  for (size_t r = 0; r < count; ++r) {
+    const pqxx::row row = dead[static_cast<pqxx::result::size_type>(r)];
+    for (size_t i = 0; i < t.pk_count; ++i) {
+      CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[i].type, row[static_cast<int>(i)], &keys[r][i]));
+    }
+    after[r].cl = row[static_cast<int>(t.pk_count)].as<int64_t>();
+    before[r].stored = true;
+    before[r].cl = after[r].cl - 1;
+    logged.push_back(LoggedChange{&keys[r], &before[r], &after[r], &no_values, (*seq)++, transaction.end_position,
+                                  transaction.commit_time_us});
+  }
+  return LogChanges(tx, log_table, t, version, {}, logged);
 }
 
 }  // namespace
@@ -105,6 +137,9 @@ Status PostgresChangeRecorder::RecordIn(pqxx::work& tx, int64_t version,
       RecordedRow& row = it->second;
       if (inserted) {
         row.clock = ClockRow(n);
+        row.before = ClockRow(n);
+        row.values.resize(n);
+        row.key_values = &change.row->key;
         for (size_t i = 0; i < t.pk_count; ++i) {
           ServerParameter p;
           CRBRIDGE_RETURN_IF_ERROR(ToServerParameter(SourceType::kPostgres, t.columns[i].type, change.row->key[i],
@@ -119,22 +154,33 @@ Status PostgresChangeRecorder::RecordIn(pqxx::work& tx, int64_t version,
     CRBRIDGE_RETURN_IF_ERROR(ReadClockRows(tx, clock_table, t, keys, [&](const Blob& key, ClockRow clock) {
       RecordedRow& row = rows.at(KeyBytes(key));
       row.recorded_through = clock.lsn;
+      row.before = clock;
       row.clock = std::move(clock);
       return Status::OK();
     }));
     for (auto& [change, row] : ordered) {
-      if (row->recorded_through >= change.position) {
+      const int64_t position = change.transaction->end_position;
+      if (row->recorded_through >= position) {
         ++report->rows_skipped;
         continue;
       }
-      row->changed = Apply(*change.row, change.position, t, *row) || row->changed;
+      if (Apply(*change.row, position, t, *row)) {
+        row->changed = true;
+        row->last = change.transaction;
+      }
     }
     std::vector<ClockWrite> writes;
+    std::vector<LoggedChange> logged;
     for (auto& [key, row] : rows) {
       if (!row.changed) continue;
-      writes.push_back(ClockWrite{&row.key, &row.clock, version, seq++});
+      writes.push_back(ClockWrite{&row.key, &row.clock, version, seq});
+      logged.push_back(LoggedChange{row.key_values, &row.before, &row.clock, &row.values, seq++,
+                                    row.last->end_position, row.last->commit_time_us});
     }
     WriteClockRows(tx, clock_table, t, writes);
+    if (writer_.logs_changes()) {
+      CRBRIDGE_RETURN_IF_ERROR(LogChanges(tx, writer_.MetadataTable("change_events"), t, version, {}, logged));
+    }
     report->rows_changed += writes.size();
     if (!writes.empty()) report->db_version = version;
     changes.clear();
@@ -144,17 +190,25 @@ Status PostgresChangeRecorder::RecordIn(pqxx::work& tx, int64_t version,
   for (const CapturedTransaction& transaction : transactions) {
     for (const CapturedRow& row : transaction.rows) {
       if (row.kind != CapturedRow::Kind::kTruncate) {
-        segments[row.table].push_back(PendingChange{&row, transaction.end_position});
+        segments[row.table].push_back(PendingChange{&row, &transaction});
         continue;
       }
       CRBRIDGE_RETURN_IF_ERROR(flush(*row.table));
       // Every live row dies, except rows a later write already recorded.
+      const ResolvedTable& t = *row.table;
+      std::string key_columns;
+      for (size_t i = 0; i < t.pk_count; ++i) key_columns += QuoteIdentifier(t.columns[i].server.name) + "::text, ";
       const pqxx::result dead = tx.exec_params(
-          "UPDATE " + writer_.ClockTable(row.table->mapping->name) +
-              " SET __cl = __cl + 1, __lsn = $1, __db_version = $2, __seq = $3 WHERE __cl % 2 = 1 AND __lsn < $1",
+          "UPDATE " + writer_.ClockTable(t.mapping->name) +
+              " SET __cl = __cl + 1, __lsn = $1, __db_version = $2, __seq = $3 WHERE __cl % 2 = 1 AND __lsn < $1"
+              " RETURNING " + key_columns + "__cl",
           transaction.end_position, version, seq++);
       report->rows_changed += static_cast<size_t>(dead.affected_rows());
       if (dead.affected_rows() > 0) report->db_version = version;
+      if (writer_.logs_changes()) {
+        CRBRIDGE_RETURN_IF_ERROR(
+            LogTruncated(tx, writer_.MetadataTable("change_events"), t, version, transaction, dead, &seq));
+      }
     }
   }
   for (auto& [table, changes] : segments) CRBRIDGE_RETURN_IF_ERROR(flush(*table));

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "crbridge/sqlite/sql_quote.h"
+#include "postgres_change_log.h"
 
 namespace crbridge {
 namespace {
@@ -129,6 +130,10 @@ Status PostgresClockStore::Migrate(const std::vector<ResolvedTable>& tables) {
       // Where each table's initial snapshot was taken; NULL until it is done.
       tx.exec0("ALTER TABLE " + s + ".tables ADD COLUMN snapshot_lsn bigint");
       tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (2)");
+    }
+    if (applied < 3) {
+      tx.exec0(ChangeLogDdl(s + ".change_events"));
+      tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (3)");
     }
     for (const ResolvedTable& table : tables) {
       std::vector<std::string> pk, values;

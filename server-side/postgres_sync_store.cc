@@ -7,7 +7,9 @@
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/sqlite/sql_quote.h"
+#include "crbridge/sqlite/unix_time.h"
 #include "postgres_batch.h"
+#include "postgres_change_log.h"
 #include "postgres_clock_rows.h"
 #include "value_hash.h"
 
@@ -35,6 +37,7 @@ struct RowState {
   bool exists = false;
   bool changed = false;
   ClockRow clock;
+  ClockRow before;                               // as stored, for the change log
   std::vector<Value> values;                     // per value column
   std::vector<bool> written;
   std::vector<ServerParameter> written_params;   // per value column, for written ones
@@ -80,7 +83,7 @@ bool RecordUncapturedAppWrite(RowState& state) {
 // the whole batch, whatever its size (docs/server-side.md, "Merge").
 Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, const ResolvedTable& t,
                   const std::optional<std::string>& room, RowMap::iterator first, RowMap::iterator last, int64_t version, int sender_ordinal, int* seq,
-                  bool* changed_any, MergeReport* report) {
+                  const std::string& log_table, bool* changed_any, MergeReport* report) {
   const size_t n = t.columns.size() - t.pk_count;
   const std::string app = Qualified(*t.mapping);
   std::vector<RowState> states;
@@ -114,7 +117,9 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   // PostgresClockStore::Write), so no other writer touches them meanwhile.
   // App rows are locked in key order: the app writes them too.
   CRBRIDGE_RETURN_IF_ERROR(ReadClockRows(tx, clock, t, keys_of(all), [&](const Blob& key, ClockRow row) {
-    by_key.at(KeyBytes(key))->clock = std::move(row);
+    RowState& state = *by_key.at(KeyBytes(key));
+    state.before = row;
+    state.clock = std::move(row);
     return Status::OK();
   }));
   {
@@ -338,6 +343,8 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   }
 
   std::vector<ClockWrite> writes;
+  std::vector<LoggedChange> logged;
+  const int64_t now_us = UnixMicrosNow();
   for (RowState& state : states) {
     if (!state.changed) continue;
     state.clock.lsn = position;
@@ -346,9 +353,11 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
                                                         : state.values[*t.room_column - t.pk_count];
       if (!value.is_null()) state.clock.room = RoomText(value);
     }
-    writes.push_back(ClockWrite{&state.row->pk_params, &state.clock, version, (*seq)++});
+    writes.push_back(ClockWrite{&state.row->pk_params, &state.clock, version, *seq});
+    logged.push_back(LoggedChange{&state.row->pk_values, &state.before, &state.clock, &state.values, (*seq)++, 0, now_us});
   }
   WriteClockRows(tx, clock, t, writes);
+  if (!log_table.empty()) CRBRIDGE_RETURN_IF_ERROR(LogChanges(tx, log_table, t, version, {true, sender_ordinal}, logged));
   return Status::OK();
 }
 
@@ -486,7 +495,9 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
       auto last = first;
       while (last != rows.end() && last->second.table == &t) ++last;
       CRBRIDGE_RETURN_IF_ERROR(MergeTable(tx, config_.source.type, writer_.ClockTable(t.mapping->name), t, room, first, last,
-                                          version, sender_ordinal, &seq, &changed_any, report));
+                                          version, sender_ordinal, &seq,
+                                          writer_.logs_changes() ? writer_.MetadataTable("change_events") : std::string(),
+                                          &changed_any, report));
       first = last;
     }
     if (changed_any) report->db_version = version;

@@ -48,6 +48,12 @@ class Metrics {
   // one client catching up from further back.
   prometheus::Counter& sync_room_pulls() { return *sync_room_pulls_; }
   prometheus::Counter& sync_client_pulls() { return *sync_client_pulls_; }
+  // Kafka: whether the producer reaches a broker, events committed but not
+  // yet acknowledged, events acknowledged, and batches that failed.
+  prometheus::Gauge& kafka_up() { return *kafka_up_; }
+  prometheus::Gauge& kafka_backlog_events() { return *kafka_backlog_events_; }
+  prometheus::Counter& kafka_events_published() { return *kafka_events_published_; }
+  prometheus::Counter& kafka_publish_failures() { return *kafka_publish_failures_; }
   // The initial snapshot of a table, by table.
   prometheus::Gauge& SnapshotRowsDone(const std::string& table);
   prometheus::Gauge& SnapshotRowsTotal(const std::string& table);
@@ -69,6 +75,10 @@ class Metrics {
   prometheus::Histogram* sync_merge_seconds_;
   prometheus::Counter* sync_room_pulls_;
   prometheus::Counter* sync_client_pulls_;
+  prometheus::Gauge* kafka_up_;
+  prometheus::Gauge* kafka_backlog_events_;
+  prometheus::Counter* kafka_events_published_;
+  prometheus::Counter* kafka_publish_failures_;
   prometheus::Family<prometheus::Gauge>* snapshot_rows_done_;
   prometheus::Family<prometheus::Gauge>* snapshot_rows_total_;
   prometheus::Family<prometheus::Gauge>* snapshot_rows_per_second_;

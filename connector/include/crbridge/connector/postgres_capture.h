@@ -38,6 +38,12 @@ class PostgresCapture {
     // the db_version of each batch of app writes recorded.
     std::function<void()> on_streaming;
     std::function<void(int64_t db_version)> on_recorded;
+    // With Kafka (called on the capture thread): the source position of the
+    // oldest recorded change Kafka has not acknowledged (the slot is
+    // confirmed only before it), and whether capture must hold (neither
+    // read nor record) until Kafka's backlog drains.
+    std::function<std::optional<int64_t>()> unpublished_position;
+    std::function<bool()> hold;
   };
 
   // `config` and `tables` (checked mappings) must outlive the capture.

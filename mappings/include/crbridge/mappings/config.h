@@ -90,7 +90,14 @@ struct TableMapping {
 
 struct KafkaConfig {
   std::string brokers;
+  // The topic of every event; with topic_per_table, the prefix of each
+  // table's topic: "<topic>.<table>".
   std::string topic = "crbridge.changes";
+  bool topic_per_table = false;
+  // Events committed but not yet acknowledged by Kafka, at the most: past
+  // it, capture stops recording (and confirming the source position) until
+  // Kafka catches up. Client merges go on.
+  int64_t max_backlog_events = 100000;
 };
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };

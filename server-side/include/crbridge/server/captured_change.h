@@ -30,6 +30,7 @@ struct CapturedTransaction {
   // Commit message's end_lsn). Positions grow with commit order.
   int64_t end_position = 0;
   std::vector<CapturedRow> rows;  // in the order the transaction made them
+  int64_t commit_time_us = 0;     // Unix microseconds
 };
 
 }  // namespace crbridge

@@ -35,7 +35,7 @@ class PostgresClockStore {
   enum class Marking { kOrigin, kNone };
 
   // The shadow schema's current version; Open upgrades older ones.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Connects to `url`, creates or upgrades the metadata schema
   // `metadata_schema` and the clock table of each of `tables` (idempotent),
@@ -83,6 +83,11 @@ class PostgresClockStore {
   // (0 before the first).
   Status CapturePosition(int64_t* position);
 
+  // With Kafka, every write also logs the changes it records, in the same
+  // transaction, for the Kafka sink (MetadataTable("change_events")).
+  void set_logs_changes(bool logs) { logs_changes_ = logs; }
+  bool logs_changes() const { return logs_changes_; }
+
   // The clock table of a mapped table, and a table of the metadata schema,
   // quoted and qualified.
   std::string ClockTable(const std::string& client_table) const;
@@ -103,6 +108,7 @@ class PostgresClockStore {
   Marking marking_;
   std::string origin_;
   SiteId site_id_{};
+  bool logs_changes_ = false;
 };
 
 }  // namespace crbridge

@@ -1,0 +1,349 @@
+#include "crbridge/connector/kafka_sink.h"
+
+#include <librdkafka/rdkafkacpp.h>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "crbridge/connector/pgoutput_decoder.h"
+#include "crbridge/connector/structured_log.h"
+#include "crbridge/sqlite/backoff.h"
+#include "crbridge/sqlite/sql_quote.h"
+#include "crbridge/sqlite/text_encoding.h"
+
+namespace crbridge {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kComponent = "kafka";
+// Events read, sent and acknowledged together; the one batch a restart may
+// send again.
+constexpr int kBatchEvents = 2000;
+// Without a wake-up, the log is looked at this often (merges commit on
+// another thread and do not wake the sink).
+constexpr std::chrono::milliseconds kPollInterval{100};
+// Waiting for acknowledgements this long is said in the log (once a batch).
+constexpr std::chrono::seconds kSlowAcknowledgement{5};
+
+class DeliveryCounter : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& message) override {
+    if (message.err() == RdKafka::ERR_NO_ERROR) {
+      ++delivered;
+    } else {
+      ++failed;
+      last_error = message.errstr();
+    }
+  }
+  size_t delivered = 0;
+  size_t failed = 0;
+  std::string last_error;
+};
+
+// Says each change of Kafka's reachability once.
+class BrokerWatch : public RdKafka::EventCb {
+ public:
+  explicit BrokerWatch(Metrics& metrics) : metrics_(metrics) {}
+
+  void event_cb(RdKafka::Event& event) override {
+    if (event.type() != RdKafka::Event::EVENT_ERROR) return;
+    if (event.err() == RdKafka::ERR__ALL_BROKERS_DOWN || event.err() == RdKafka::ERR__TRANSPORT) {
+      SetUp(false, event.str());
+    } else {
+      log::Warn(kComponent, "producer error", {{"error", RdKafka::err2str(event.err()) + ": " + event.str()}});
+    }
+  }
+
+  void SetUp(bool up, const std::string& why) {
+    metrics_.kafka_up().Set(up ? 1 : 0);
+    if (up_ && *up_ == up) return;
+    up_ = up;
+    if (up) {
+      log::Info(kComponent, "Kafka acknowledges events");
+    } else {
+      log::Warn(kComponent, "Kafka is unreachable; events wait in the change log", {{"error", why}});
+    }
+  }
+
+ private:
+  Metrics& metrics_;
+  std::optional<bool> up_;
+};
+
+}  // namespace
+
+// The database side (the change log, site ids) and the producer. Sink
+// thread only.
+class KafkaSink::Publisher {
+ public:
+  Publisher(const Config& config, Metrics& metrics) : config_(config), metrics_(metrics), watch_(metrics) {}
+
+  ~Publisher() {
+    if (!producer_) return;
+    // What was not acknowledged stays in the log for the next start.
+    producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+    producer_->poll(0);
+  }
+
+  Status Open() {
+    try {
+      db_ = std::make_unique<pqxx::connection>(config_.source.url);
+      pqxx::nontransaction tx(*db_);
+      const pqxx::binarystring site(tx.exec1("SELECT site_id FROM " + Table("site"))[0]);
+      server_site_ = EncodeHex(std::span(site.data(), site.size()));
+    } catch (const std::exception& e) {
+      return Status::Unavailable(std::string("postgres: ") + e.what());
+    }
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    std::string error;
+    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+             {"bootstrap.servers", config_.kafka->brokers},
+             {"client.id", "crbridge"},
+             // Order per partition survives retries, and a retry is never
+             // written twice.
+             {"enable.idempotence", "true"},
+             {"acks", "all"},
+             // Never give up on an event: the log holds it until Kafka has it.
+             {"message.timeout.ms", "0"},
+             {"linger.ms", "5"}}) {
+      if (conf->set(key, value, error) != RdKafka::Conf::CONF_OK) {
+        return Status::InvalidArgument("kafka: " + key + ": " + error);
+      }
+    }
+    if (conf->set("dr_cb", &deliveries_, error) != RdKafka::Conf::CONF_OK ||
+        conf->set("event_cb", &watch_, error) != RdKafka::Conf::CONF_OK) {
+      return Status::Internal("kafka: " + error);
+    }
+    producer_.reset(RdKafka::Producer::create(conf.get(), error));
+    if (!producer_) return Status::InvalidArgument("kafka: cannot create the producer: " + error);
+    return Status::OK();
+  }
+
+  // Publishes the oldest batch of the log; *published is false when the log
+  // was empty. Unavailable when the database is lost; Aborted when Kafka
+  // failed some events (the batch is sent again); Cancelled on stop.
+  Status PublishBatch(std::stop_token stop, std::atomic<int64_t>* backlog, std::atomic<int64_t>* unpublished,
+                      bool* published) {
+    *published = false;
+    try {
+      pqxx::nontransaction tx(*db_);
+      const pqxx::result events = tx.exec(
+          "SELECT db_version, seq, table_name, pk, op, cl, key_json, columns_json, from_client, source_lsn, "
+          "client_ordinal, source_time_us, recorded_time_us FROM " + Table("change_events") +
+          " ORDER BY db_version, seq LIMIT " + std::to_string(kBatchEvents));
+      if (!events.empty()) {
+        deliveries_ = DeliveryCounter{};
+        size_t produced = 0;
+        for (const auto& row : events) {
+          CRBRIDGE_RETURN_IF_ERROR(Produce(tx, row, stop));
+          ++produced;
+        }
+        CRBRIDGE_RETURN_IF_ERROR(
+            AwaitAcknowledgements(produced, stop, [&] { CountBacklog(tx, backlog, unpublished); }));
+        const pqxx::row last = events[events.size() - 1];
+        tx.exec_params0("DELETE FROM " + Table("change_events") + " WHERE (db_version, seq) <= ($1, $2)",
+                        last[0].as<int64_t>(), last[1].as<int>());
+        metrics_.kafka_events_published().Increment(static_cast<double>(produced));
+        *published = true;
+      }
+      CountBacklog(tx, backlog, unpublished);
+      return Status::OK();
+    } catch (const pqxx::broken_connection& e) {
+      return Status::Unavailable(std::string("postgres: ") + e.what());
+    } catch (const std::exception& e) {
+      if (!db_->is_open()) return Status::Unavailable(std::string("postgres: ") + e.what());
+      return Status::Internal(std::string("kafka sink: ") + e.what());
+    }
+  }
+
+ private:
+  std::string Table(const std::string& name) const {
+    return QuoteIdentifier(config_.metadata_schema) + "." + QuoteIdentifier(name);
+  }
+
+  Status Produce(pqxx::nontransaction& tx, const pqxx::row& row, std::stop_token stop) {
+    const int64_t db_version = row[0].as<int64_t>();
+    const std::string table = row[2].as<std::string>();
+    const pqxx::binarystring pk_bytes(row[3]);
+    const std::string pk = EncodeHex(std::span(pk_bytes.data(), pk_bytes.size()));
+    const bool from_client = row[8].as<bool>();
+    nlohmann::json columns = nlohmann::json::parse(row[7].c_str());
+    for (auto& [name, column] : columns.items()) {
+      std::string site;
+      CRBRIDGE_RETURN_IF_ERROR(SiteOf(tx, column["site"].get<int64_t>(), &site));
+      column.erase("site");
+      column["site_id"] = site;
+    }
+    std::string client_site;
+    if (from_client) CRBRIDGE_RETURN_IF_ERROR(SiteOf(tx, row[10].as<int64_t>(), &client_site));
+    const nlohmann::json event = {
+        {"op", row[4].as<std::string>()},
+        {"table", table},
+        {"source_table", SourceTable(table)},
+        {"key", nlohmann::json::parse(row[6].c_str())},
+        {"columns", std::move(columns)},
+        {"crr", {{"db_version", db_version}, {"seq", row[1].as<int64_t>()}, {"cl", row[5].as<int64_t>()}, {"pk", pk},
+                 {"site_id", server_site_}}},
+        {"source",
+         {{"connector", "crbridge"},
+          {"origin", from_client ? "client" : "app"},
+          {"lsn", from_client ? nlohmann::json(nullptr) : nlohmann::json(FormatLsn(row[9].as<uint64_t>()))},
+          {"client_site_id", from_client ? nlohmann::json(client_site) : nlohmann::json(nullptr)},
+          {"ts_ms", row[11].as<int64_t>() / 1000}}},
+        {"ts_ms", row[12].as<int64_t>() / 1000}};
+    const std::string value = event.dump();
+    const std::string key = table + "/" + pk;
+    const std::string topic = config_.kafka->topic_per_table ? config_.kafka->topic + "." + table : config_.kafka->topic;
+    for (;;) {
+      RdKafka::Headers* headers = RdKafka::Headers::create();
+      headers->add("crbridge.site_id", server_site_);
+      headers->add("crbridge.db_version", std::to_string(db_version));
+      const RdKafka::ErrorCode err =
+          producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                             const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, headers, nullptr);
+      if (err == RdKafka::ERR_NO_ERROR) return Status::OK();  // the headers are librdkafka's now
+      delete headers;
+      if (err != RdKafka::ERR__QUEUE_FULL) return Status::Aborted("kafka: " + RdKafka::err2str(err));
+      if (stop.stop_requested()) return Status::Cancelled("stopped while publishing");
+      producer_->poll(100);
+    }
+  }
+
+  // What the log holds, for capture (see BacklogFull) and the metrics.
+  void CountBacklog(pqxx::nontransaction& tx, std::atomic<int64_t>* backlog, std::atomic<int64_t>* unpublished) {
+    const pqxx::row left = tx.exec1("SELECT count(*), COALESCE(min(source_lsn), 0) FROM " + Table("change_events"));
+    backlog->store(left[0].as<int64_t>());
+    unpublished->store(left[1].as<int64_t>());
+    metrics_.kafka_backlog_events().Set(static_cast<double>(backlog->load()));
+  }
+
+  // Waits for Kafka to acknowledge `produced` events, counting the backlog
+  // every second meanwhile: the log keeps growing while Kafka is away.
+  Status AwaitAcknowledgements(size_t produced, std::stop_token stop, const std::function<void()>& count_backlog) {
+    const auto started = Clock::now();
+    auto counted = started;
+    bool said = false;
+    while (deliveries_.delivered + deliveries_.failed < produced) {
+      if (stop.stop_requested()) return Status::Cancelled("stopped while waiting for Kafka");
+      producer_->poll(100);
+      if (Clock::now() - counted > std::chrono::seconds(1)) {
+        counted = Clock::now();
+        count_backlog();
+      }
+      if (!said && Clock::now() - started > kSlowAcknowledgement) {
+        said = true;
+        log::Warn(kComponent, "Kafka has not acknowledged a batch yet; capture confirms the slot only up to it",
+                  {{"events", produced}, {"acknowledged", deliveries_.delivered}});
+      }
+    }
+    if (deliveries_.failed > 0) {
+      metrics_.kafka_publish_failures().Increment();
+      return Status::Aborted("kafka did not acknowledge " + std::to_string(deliveries_.failed) + " of " +
+                             std::to_string(produced) + " events: " + deliveries_.last_error);
+    }
+    watch_.SetUp(true, "");
+    return Status::OK();
+  }
+
+  // A site ordinal of the clocks as a site id in hex (0: the server).
+  Status SiteOf(pqxx::nontransaction& tx, int64_t ordinal, std::string* site) {
+    if (ordinal == 0) {
+      *site = server_site_;
+      return Status::OK();
+    }
+    if (!sites_.contains(ordinal)) {
+      for (const auto& row : tx.exec("SELECT ordinal, site_id FROM " + Table("sites"))) {
+        const pqxx::binarystring id(row[1]);
+        sites_[row[0].as<int64_t>()] = EncodeHex(std::span(id.data(), id.size()));
+      }
+    }
+    const auto found = sites_.find(ordinal);
+    if (found == sites_.end()) return Status::Corruption("the change log names an unknown site");
+    *site = found->second;
+    return Status::OK();
+  }
+
+  std::string SourceTable(const std::string& table) const {
+    for (const TableMapping& mapping : config_.tables) {
+      if (mapping.name == table) return mapping.QualifiedSource();
+    }
+    return table;
+  }
+
+  const Config& config_;
+  Metrics& metrics_;
+  DeliveryCounter deliveries_;
+  BrokerWatch watch_;
+  std::unique_ptr<pqxx::connection> db_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::string server_site_;
+  std::map<int64_t, std::string> sites_;
+};
+
+KafkaSink::~KafkaSink() { Stop(); }
+
+void KafkaSink::Start() {
+  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+}
+
+void KafkaSink::Stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  wake_.notify_all();
+  thread_.join();
+}
+
+void KafkaSink::Wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+std::optional<int64_t> KafkaSink::UnpublishedSourcePosition() const {
+  const int64_t position = unpublished_position_.load();
+  return position == 0 ? std::nullopt : std::optional<int64_t>(position);
+}
+
+bool KafkaSink::BacklogFull() const { return backlog_.load() >= config_.kafka->max_backlog_events; }
+
+void KafkaSink::Run(std::stop_token stop) {
+  Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(10));
+  std::unique_ptr<Publisher> publisher;
+  const auto wait = [&](std::chrono::milliseconds delay) {
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, stop, delay, [this] { return woken_; });
+    woken_ = false;
+  };
+  while (!stop.stop_requested()) {
+    if (!publisher) {
+      publisher = std::make_unique<Publisher>(config_, metrics_);
+      if (const Status s = publisher->Open(); !s.ok()) {
+        publisher.reset();
+        log::Warn(kComponent, "cannot start publishing", {{"error", s.ToString()}});
+        wait(backoff.Next());
+        continue;
+      }
+    }
+    bool published = false;
+    const Status s = publisher->PublishBatch(stop, &backlog_, &unpublished_position_, &published);
+    if (s.code() == Status::Code::kCancelled) break;
+    if (!s.ok()) {
+      log::Warn(kComponent, "publishing failed; trying again", {{"error", s.ToString()}});
+      // A lost database, or a producer Kafka failed: start afresh.
+      publisher.reset();
+      wait(backoff.Next());
+      continue;
+    }
+    backoff.Reset();
+    if (!published) wait(kPollInterval);
+  }
+}
+
+}  // namespace crbridge
