@@ -1,11 +1,14 @@
 // The crbridge command line: run the daemon, check a config, print the
 // client schema, drop what crbridge created in the database, print the
-// version.
+// change events in Kafka, print the version.
 #include <CLI/CLI.hpp>
 
+#include <atomic>
+#include <csignal>
 #include <iostream>
 
 #include "crbridge/connector/daemon.h"
+#include "crbridge/connector/kafka_tail.h"
 #include "crbridge/connector/live_check.h"
 #include "crbridge/connector/postgres_capture.h"
 #include "crbridge/mappings/client_schema.h"
@@ -112,6 +115,31 @@ int Drop(const crbridge::Config& config, bool confirmed) {
   return 0;
 }
 
+// Set by SIGINT and SIGTERM while tail runs: it stops between two waits.
+std::atomic<bool> tail_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+
+int Tail(const crbridge::Config& config, const crbridge::TailOptions& options) {
+  if (!config.kafka) {
+    std::cerr << "crbridge: " << config.file << ": no kafka section: tail reads the events crbridge publishes there\n";
+    return kExitUsage;
+  }
+  std::signal(SIGINT, [](int) { tail_stop.store(true); });
+  std::signal(SIGTERM, [](int) { tail_stop.store(true); });
+  int64_t printed = 0;
+  const crbridge::Status status = crbridge::TailKafka(*config.kafka, options, tail_stop, std::cout, std::cerr, &printed);
+  if (!status.ok()) {
+    std::cerr << "crbridge: " << config.file << ": " << status.message() << "\n";
+    return status.code() == crbridge::Status::Code::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  if (options.max_events > 0 && printed < options.max_events && !tail_stop.load()) {
+    std::cerr << "crbridge: tail: " << printed << " of " << options.max_events << " events, then none for "
+              << options.idle_timeout.count() << " ms\n";
+    return kExitFailure;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,6 +169,17 @@ int main(int argc, char** argv) {
   drop->add_option("-c,--config", config_path, "The YAML config file")->required();
   drop->add_flag("--yes", confirmed, "Really drop: clients must then sync from scratch");
 
+  crbridge::TailOptions tail_options;
+  int64_t tail_timeout_ms = 0;
+  auto* tail = app.add_subcommand("tail", "Print the change events crbridge publishes to Kafka, one line each");
+  tail->add_option("-c,--config", config_path, "The YAML config file (its kafka section)")->required();
+  tail->add_flag("--from-beginning", tail_options.from_beginning,
+                 "Print every event still in Kafka first, not only new ones");
+  tail->add_option("--max", tail_options.max_events, "Stop after this many events (exit 1 if the timeout comes first)")
+      ->check(CLI::PositiveNumber);
+  tail->add_option("--timeout-ms", tail_timeout_ms, "Stop after this many milliseconds without an event")
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -158,6 +197,10 @@ int main(int argc, char** argv) {
   if (check->parsed()) return Check(config, offline);
   if (schema->parsed()) return Schema(config, room);
   if (drop->parsed()) return Drop(config, confirmed);
+  if (tail->parsed()) {
+    tail_options.idle_timeout = std::chrono::milliseconds(tail_timeout_ms);
+    return Tail(config, tail_options);
+  }
 
   const crbridge::Status status = crbridge::RunDaemon(config);
   if (status.code() == crbridge::Status::Code::kInvalidArgument) return kExitUsage;
