@@ -15,6 +15,7 @@
 
 #include "crsqlite_peer.h"
 #include "eventually.h"
+#include "native_client.h"
 #include "running_daemon.h"
 #include "subprocess.h"
 #include "test_databases.h"
@@ -22,30 +23,6 @@
 
 namespace crbridge::testing {
 namespace {
-
-// A native client's file, driven through the crbridge-client binary.
-class NativeClient {
- public:
-  NativeClient(const std::string& name, const std::string& schema_file) : db_(::testing::TempDir() + "/" + name + ".db") {
-    std::filesystem::remove(db_);
-    Run({"init", "--db", db_, "--schema", schema_file, "--schema-name", "todo_app"});
-  }
-
-  std::string Exec(const std::string& sql) { return Run({"exec", "--db", db_, sql}); }
-  void SyncOnce(const std::string& url, const std::string& room) {
-    Run({"sync", "--db", db_, "--url", url, "--room", room, "--once", "--idle-ms", "300"});
-  }
-
- private:
-  std::string Run(std::vector<std::string> args) {
-    args.insert(args.begin(), CRBRIDGE_CLIENT_BINARY);
-    Subprocess client(args, Subprocess::Options{false, true});
-    EXPECT_EQ(client.Wait(std::chrono::seconds(60)), 0) << client.Errors();
-    return client.Output();
-  }
-
-  std::string db_;
-};
 
 // The vlcn client's todos in the form of ClientTodosSql.
 constexpr const char* kPeerTodos =
@@ -86,7 +63,7 @@ TEST(MixedClientsInteropTest, VlcnAndNativeClientsConvergeWithPostgresAfterOffli
   bob.Automigrate("todo_app", schema);
   alice.Connect(ws_url, "l1");
   bob.Connect(ws_url, "l1");
-  NativeClient carol("mixed_carol", schema_file);
+  NativeClient carol(CRBRIDGE_CLIENT_BINARY, "mixed_carol", schema_file);
   carol.SyncOnce(ws_url, "l1");
   const std::string first = "'t1'|'l1'|'milk'|0|0.5|NULL\n";
   for (CrSqlitePeer* peer : {&alice, &bob}) {
