@@ -14,6 +14,7 @@
 #include <map>
 #include <pqxx/pqxx>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "eventually.h"
@@ -169,6 +170,166 @@ TEST(KafkaSinkTest, EventsOfAppAndClientWritesFieldByField) {
   const std::string metrics = daemon.Get("/metrics").body;
   EXPECT_NE(metrics.find("\ncrbridge_kafka_events_published_total 5\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("\ncrbridge_kafka_up 1\n"), std::string::npos) << metrics;
+}
+
+// A row as its events leave it: alive or not, and its columns.
+struct FoldedRow {
+  bool alive = false;
+  json columns = json::object();
+  int64_t db_version = 0;
+};
+
+TEST(KafkaSinkTest, ARandomWorkloadArrivesWholeThroughBrokerOutagesAndKills) {
+  MockKafka kafka;
+  const std::string topic = "todo.random";
+  ASSERT_TRUE(kafka.CreateTopic(topic, 3).ok());
+  KafkaApp app;
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  const std::string config = KafkaConfig("kafka_random", kafka.Bootstraps(), topic);
+  auto daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
+  const std::string schema_file = ::testing::TempDir() + "/kafka_random_schema.sql";
+  std::ofstream(schema_file) << ClientSchema(CRBRIDGE_BINARY, config);
+  NativeClient carol(CRBRIDGE_CLIENT_BINARY, "kafka_random_carol", schema_file);
+
+  const auto restart = [&](int signal) {
+    daemon->process().Signal(signal);
+    daemon->process().Wait(std::chrono::seconds(30));
+    daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
+    ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
+  };
+  std::mt19937 random(7);
+  const auto id = [&] { return "'t" + std::to_string(random() % 12) + "'"; };
+  for (int round = 0; round < 160; ++round) {
+    if (round == 30) kafka.SetBrokerDown(-1);
+    if (round == 60) restart(SIGKILL);  // with events Kafka never acknowledged
+    if (round == 90) kafka.SetBrokerUp(-1);
+    if (round == 120) restart(SIGKILL);
+    const std::string r = std::to_string(round);
+    switch (random() % 6) {
+      case 0: app.Sql("INSERT INTO todos (id, list_id, title) VALUES (" + id() + ", 'l1', 'app " + r + "') ON CONFLICT DO NOTHING"); break;
+      case 1: app.Sql("UPDATE todos SET title = 'app " + r + "', done = NOT done WHERE id = " + id()); break;
+      case 2: app.Sql("UPDATE todos SET position = " + r + ".5 WHERE id = " + id()); break;
+      case 3: app.Sql("DELETE FROM todos WHERE id = " + id()); break;
+      default:
+        carol.Exec("INSERT OR REPLACE INTO todos (id, list_id, title, done) VALUES (" + id() + ", 'l1', 'carol " + r + "', 1)");
+        if (round % 4 == 0) carol.SyncOnce(daemon->SyncUrl(), "l1");
+    }
+  }
+  carol.SyncOnce(daemon->SyncUrl(), "l1");
+  ASSERT_TRUE(Eventually([&] { return app.One("SELECT count(*) FROM crbridge.change_events") == "0"; },
+                         std::chrono::seconds(60)))
+      << daemon->process().Output();
+
+  std::vector<KafkaMessage> messages;
+  ASSERT_TRUE(kafka.Consume({topic}, std::chrono::seconds(30), &messages).ok());
+  std::map<std::string, std::vector<const KafkaMessage*>> by_key;
+  for (const KafkaMessage& m : messages) by_key[m.key].push_back(&m);
+  std::map<std::string, FoldedRow> rows;
+  size_t repeats = 0;
+  for (const auto& [key, events] : by_key) {
+    FoldedRow& row = rows[key];
+    std::string last_value;
+    for (const KafkaMessage* m : events) {
+      ASSERT_EQ(m->partition, events.front()->partition) << key << ": one row, one partition";
+      const json event = json::parse(m->value);
+      const int64_t version = event["crr"]["db_version"].get<int64_t>();
+      if (version == row.db_version) {
+        // Sent again after a crash: the same event, whole.
+        EXPECT_EQ(m->value, last_value) << key << " v" << version;
+        ++repeats;
+        continue;
+      }
+      ASSERT_GT(version, row.db_version) << key << ": events of a row in db_version order";
+      row.db_version = version;
+      last_value = m->value;
+      if (event["op"] == "d") {
+        row.alive = false;
+        row.columns = json::object();
+        continue;
+      }
+      if (event["op"] == "c") row.columns = json::object();
+      row.alive = true;
+      for (const auto& [name, column] : event["columns"].items()) row.columns[name] = column["value"];
+    }
+  }
+  // Folding the events gives Postgres's rows, and each row's last event is
+  // its clock's version: nothing was lost.
+  // Packed keys of the ids (short ASCII text): 01, 0b, the length, the bytes.
+  const std::string packed_key =
+      "'todos/010b' || lpad(to_hex(length(id)), 2, '0') || encode(convert_to(id, 'UTF8'), 'hex')";
+  const pqxx::result todos = pqxx::nontransaction(app.conn).exec(
+      "SELECT " + packed_key + ", list_id, title, done::int, position, c.__db_version "
+      "FROM todos JOIN crbridge.todos__clock c USING (id)");
+  size_t alive = 0;
+  for (const auto& [key, row] : rows) alive += row.alive && key.starts_with("todos/") ? 1 : 0;
+  EXPECT_EQ(alive, static_cast<size_t>(todos.size()));
+  for (const auto& row : todos) {
+    const std::string key = row[0].as<std::string>();
+    ASSERT_TRUE(rows.contains(key) && rows[key].alive) << key << " is in Postgres but not alive in Kafka";
+    const FoldedRow& folded = rows[key];
+    EXPECT_EQ(folded.columns.value("list_id", json()), row[1].as<std::string>()) << key;
+    EXPECT_EQ(folded.columns.value("title", json()), row[2].as<std::string>()) << key;
+    EXPECT_EQ(folded.columns.value("done", json()), row[3].as<int>()) << key;
+    if (row[4].is_null()) {
+      EXPECT_TRUE(folded.columns.value("position", json()).is_null()) << key;
+    } else {
+      EXPECT_EQ(folded.columns.value("position", json()), row[4].as<double>()) << key;
+    }
+    EXPECT_EQ(folded.db_version, row[5].as<int64_t>()) << key << ": the last event carries the clock's version";
+  }
+  // Dead rows: their last event is the clock's delete.
+  for (const auto& clock : pqxx::nontransaction(app.conn).exec(
+           "SELECT " + packed_key + ", __db_version FROM crbridge.todos__clock WHERE __cl % 2 = 0")) {
+    const std::string key = clock[0].as<std::string>();
+    ASSERT_TRUE(rows.contains(key)) << key;
+    EXPECT_FALSE(rows[key].alive) << key;
+    EXPECT_EQ(rows[key].db_version, clock[1].as<int64_t>()) << key;
+  }
+  RecordProperty("repeated_events", static_cast<int>(repeats));
+}
+
+// Past kafka.max_backlog_events, capture holds: it records nothing more and
+// the replication slot keeps the WAL of everything Kafka has not
+// acknowledged; when Kafka is back, it all arrives and capture goes on.
+TEST(KafkaSinkTest, CaptureHoldsWhileKafkasBacklogIsFull) {
+  MockKafka kafka;
+  const std::string topic = "todo.hold";
+  ASSERT_TRUE(kafka.CreateTopic(topic, 3).ok());
+  KafkaApp app;
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  const std::string config = KafkaConfig("kafka_hold", kafka.Bootstraps(), topic, 1000);
+  RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  AtLeast(kafka, topic, 1);
+
+  kafka.SetBrokerDown(-1);
+  app.Sql("INSERT INTO todos (id, list_id) SELECT 'b' || i, 'l1' FROM generate_series(1, 1500) i");
+  const std::string written = app.One("SELECT pg_current_wal_lsn()::text");
+  EXPECT_TRUE(daemon.process().WaitForOutput("holding: Kafka's backlog reached kafka.max_backlog_events",
+                                             std::chrono::seconds(60)))
+      << daemon.process().Output();
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('after', 'l1')");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(app.One("SELECT count(*) FROM crbridge.todos__clock WHERE id = 'after'"), "0") << "recorded while holding";
+  EXPECT_EQ(app.One("SELECT confirmed_flush_lsn < '" + written + "' FROM pg_replication_slots WHERE slot_name = 'kafka_hold'"),
+            "t")
+      << "the slot was confirmed past changes Kafka has not acknowledged";
+  const std::string held = daemon.Get("/metrics").body;
+  EXPECT_NE(held.find("\ncrbridge_kafka_backlog_events 1500\n"), std::string::npos) << held;
+
+  kafka.SetBrokerUp(-1);
+  EXPECT_TRUE(Eventually([&] { return app.One("SELECT count(*) FROM crbridge.todos__clock WHERE id = 'after'") == "1"; },
+                         std::chrono::seconds(60)))
+      << daemon.process().Output();
+  EXPECT_TRUE(daemon.process().WaitForOutput("Kafka caught up; recording again", std::chrono::seconds(10)));
+  EXPECT_TRUE(Eventually([&] { return app.One("SELECT count(*) FROM crbridge.change_events") == "0"; },
+                         std::chrono::seconds(60)));
+  std::vector<KafkaMessage> messages;
+  ASSERT_TRUE(kafka.Consume({topic}, std::chrono::seconds(30), &messages).ok());
+  std::set<std::string> keys;
+  for (const KafkaMessage& m : messages) keys.insert(m.key);
+  EXPECT_EQ(keys.size(), 1u + 1500u + 1u) << "the list, the 1,500 rows and the one after";
 }
 
 }  // namespace
