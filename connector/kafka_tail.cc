@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,35 @@ std::string GroupId() {
   return "crbridge-tail-" + std::to_string(getpid()) + "-" + std::to_string(random());
 }
 
-Status MakeConsumer(const KafkaConfig& kafka, const TailOptions& options,
+// Warnings about the consumer: librdkafka's errors (an unreachable broker)
+// and errors of consume(). librdkafka serves its events from consume(), on
+// the tail's thread. Each kind of problem is printed once until an event
+// arrives again, not on every retry.
+class Warnings : public RdKafka::EventCb {
+ public:
+  explicit Warnings(std::ostream& out) : out_(out) {}
+
+  void event_cb(RdKafka::Event& event) override {
+    if (event.type() != RdKafka::Event::EVENT_ERROR) return;
+    if (event.fatal()) fatal_ = event.str();
+    Warn(event.err(), RdKafka::err2str(event.err()) + (event.str().empty() ? "" : ": " + event.str()));
+  }
+
+  void Warn(RdKafka::ErrorCode code, const std::string& text) {
+    if (!warned_.insert(code).second) return;
+    out_ << "crbridge tail: warning: kafka: " << text << std::endl;
+  }
+  // An event arrived: problems are news again.
+  void Clear() { warned_.clear(); }
+  const std::string& fatal() const { return fatal_; }
+
+ private:
+  std::ostream& out_;
+  std::set<RdKafka::ErrorCode> warned_;
+  std::string fatal_;
+};
+
+Status MakeConsumer(const KafkaConfig& kafka, const TailOptions& options, Warnings* warnings,
                     std::unique_ptr<RdKafka::KafkaConsumer>* consumer) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   const std::map<std::string, std::string> settings = {
@@ -48,8 +77,8 @@ Status MakeConsumer(const KafkaConfig& kafka, const TailOptions& options,
       {"auto.offset.reset", options.from_beginning ? "earliest" : "latest"},
       // Tables' topics that appear later are matched within this long.
       {"topic.metadata.refresh.interval.ms", "10000"},
-      // Broker trouble reaches the loop as errors, printed once each;
-      // librdkafka's own log would repeat it on every reconnect.
+      // Broker trouble reaches Warnings, printed once each; librdkafka's
+      // own log would repeat it on every reconnect.
       {"log_level", "2"},
   };
   for (const auto& [name, value] : settings) {
@@ -59,6 +88,9 @@ Status MakeConsumer(const KafkaConfig& kafka, const TailOptions& options,
     }
   }
   std::string error;
+  if (conf->set("event_cb", static_cast<RdKafka::EventCb*>(warnings), error) != RdKafka::Conf::CONF_OK) {
+    return Status::InvalidArgument("kafka event_cb: " + error);
+  }
   consumer->reset(RdKafka::KafkaConsumer::create(conf.get(), error));
   if (*consumer == nullptr) return Status::InvalidArgument("kafka consumer: " + error);
   const std::vector<std::string> topics = {kafka.topic_per_table ? TopicRegex(kafka.topic) : kafka.topic};
@@ -73,32 +105,28 @@ Status MakeConsumer(const KafkaConfig& kafka, const TailOptions& options,
 Status TailKafka(const KafkaConfig& kafka, const TailOptions& options, const std::atomic<bool>& stop,
                  std::ostream& out, std::ostream& warnings, int64_t* printed) {
   *printed = 0;
+  Warnings kafka_warnings(warnings);  // outlives the consumer, which calls it
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
-  CRBRIDGE_RETURN_IF_ERROR(MakeConsumer(kafka, options, &consumer));
+  CRBRIDGE_RETURN_IF_ERROR(MakeConsumer(kafka, options, &kafka_warnings, &consumer));
   auto last_event = std::chrono::steady_clock::now();
-  std::string last_warning;  // a broker that stays down is reported once
   Status status;
   while (!stop.load() && (options.max_events <= 0 || *printed < options.max_events)) {
     if (options.idle_timeout.count() > 0 && std::chrono::steady_clock::now() - last_event >= options.idle_timeout) {
       break;
     }
     const std::unique_ptr<RdKafka::Message> message(consumer->consume(kPollMs));
+    if (!kafka_warnings.fatal().empty()) {
+      status = Status::Unavailable("kafka: " + kafka_warnings.fatal());
+      break;
+    }
     if (message->err() == RdKafka::ERR__TIMED_OUT || message->err() == RdKafka::ERR__PARTITION_EOF) continue;
     if (message->err() != RdKafka::ERR_NO_ERROR) {
-      std::string fatal;
-      if (message->err() == RdKafka::ERR__FATAL && consumer->fatal_error(fatal) != RdKafka::ERR_NO_ERROR) {
-        status = Status::Unavailable("kafka: " + fatal);
-        break;
-      }
-      // Everything else passes: librdkafka reconnects and retries, and a
-      // topic that does not exist yet is subscribed to when it appears.
-      if (message->errstr() != last_warning) {
-        last_warning = message->errstr();
-        warnings << "crbridge tail: warning: kafka: " << last_warning << std::endl;
-      }
+      // It passes: librdkafka reconnects and retries, and a topic that
+      // does not exist yet is subscribed to when it appears.
+      kafka_warnings.Warn(message->err(), message->errstr());
       continue;
     }
-    last_warning.clear();
+    kafka_warnings.Clear();
     last_event = std::chrono::steady_clock::now();
     std::string line;
     const std::string_view value(static_cast<const char*>(message->payload()), message->payload() ? message->len() : 0);
