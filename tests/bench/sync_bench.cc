@@ -31,6 +31,7 @@
 #include <set>
 
 #include "bench_result.h"
+#include "process_stats.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/sqlite/vlcn_messages.h"
 #include "crbridge/sqlite/vlcn_subprotocol.h"
@@ -128,29 +129,6 @@ class Client : public std::enable_shared_from_this<Client> {
   std::deque<Blob> outbox_;
   beast::flat_buffer buffer_;
 };
-
-// crbridge's CPU seconds (user + system) so far.
-double CpuSeconds(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string field;
-  for (int i = 0; i < 13; ++i) stat >> field;
-  long user = 0, system = 0;
-  stat >> user >> system;
-  return static_cast<double>(user + system) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double PeakRssMb(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024;
-  }
-  return 0;
-}
-
-double MetricValue(const std::string& metrics, const std::string& series) {
-  const auto at = metrics.find("\n" + series + " ");
-  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size() + 2));
-}
 
 // A database of its own, with `lists` todo lists, and crbridge serving it.
 struct Served {
