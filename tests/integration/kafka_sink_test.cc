@@ -30,10 +30,11 @@ using nlohmann::json;
 
 // configs/postgres.yaml with its own slot and a kafka section.
 std::string KafkaConfig(const std::string& slot, const std::string& brokers, const std::string& topic,
-                        int64_t max_backlog_events = 100000) {
+                        int64_t max_backlog_events = 100000, bool topic_per_table = false) {
   const std::string path = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, slot);
   std::ofstream(path, std::ios::app) << "\nkafka:\n  brokers: " << brokers << "\n  topic: " << topic
-                                     << "\n  max_backlog_events: " << max_backlog_events << "\n";
+                                     << "\n  max_backlog_events: " << max_backlog_events
+                                     << "\n  topic_per_table: " << (topic_per_table ? "true" : "false") << "\n";
   return path;
 }
 
@@ -330,6 +331,24 @@ TEST(KafkaSinkTest, CaptureHoldsWhileKafkasBacklogIsFull) {
   std::set<std::string> keys;
   for (const KafkaMessage& m : messages) keys.insert(m.key);
   EXPECT_EQ(keys.size(), 1u + 1500u + 1u) << "the list, the 1,500 rows and the one after";
+}
+
+TEST(KafkaSinkTest, WithTopicPerTableEachTableHasItsTopic) {
+  MockKafka kafka;
+  KafkaApp app;
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  RunningDaemon daemon(CRBRIDGE_BINARY, KafkaConfig("kafka_per_table", kafka.Bootstraps(), "app", 100000, true), app.url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'milk')");
+  const std::vector<KafkaMessage> lists = AtLeast(kafka, "app.todo_lists", 1);
+  const std::vector<KafkaMessage> todos = AtLeast(kafka, "app.todos", 1);
+  ASSERT_EQ(lists.size(), 1u) << daemon.process().Output();
+  ASSERT_EQ(todos.size(), 1u) << daemon.process().Output();
+  EXPECT_EQ(json::parse(lists[0].value)["key"], json({{"id", "l1"}}));
+  EXPECT_EQ(json::parse(todos[0].value)["key"], json({{"id", "t1"}}));
+  std::vector<KafkaMessage> single;
+  ASSERT_TRUE(kafka.Consume({"app"}, std::chrono::seconds(10), &single).ok());
+  EXPECT_TRUE(single.empty()) << "nothing goes to the topic itself";
 }
 
 }  // namespace
