@@ -22,6 +22,7 @@
 #include "native_client.h"
 #include "running_daemon.h"
 #include "test_databases.h"
+#include "todo_app_database.h"
 
 namespace crbridge::testing {
 namespace {
@@ -38,17 +39,6 @@ std::string KafkaConfig(const std::string& slot, const std::string& brokers, con
   return path;
 }
 
-struct KafkaApp {
-  std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
-  pqxx::connection conn{url};
-
-  void Sql(const std::string& sql) { pqxx::nontransaction(conn).exec0(sql); }
-  std::string One(const std::string& sql) {
-    const pqxx::row row = pqxx::nontransaction(conn).exec1(sql);
-    return row[0].is_null() ? "NULL" : row[0].as<std::string>();
-  }
-};
-
 // The messages of `topic` once there are at least `count`.
 std::vector<KafkaMessage> AtLeast(const MockKafka& kafka, const std::string& topic, size_t count) {
   std::vector<KafkaMessage> messages;
@@ -63,7 +53,7 @@ TEST(KafkaSinkTest, EventsOfAppAndClientWritesFieldByField) {
   MockKafka kafka;
   const std::string topic = "todo.changes";
   ASSERT_TRUE(kafka.CreateTopic(topic, 3).ok());
-  KafkaApp app;
+  TodoAppDatabase app;
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
   const std::string config = KafkaConfig("kafka_envelope", kafka.Bootstraps(), topic);
   RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
@@ -184,7 +174,7 @@ TEST(KafkaSinkTest, ARandomWorkloadArrivesWholeThroughBrokerOutagesAndKills) {
   MockKafka kafka;
   const std::string topic = "todo.random";
   ASSERT_TRUE(kafka.CreateTopic(topic, 3).ok());
-  KafkaApp app;
+  TodoAppDatabase app;
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
   const std::string config = KafkaConfig("kafka_random", kafka.Bootstraps(), topic);
   auto daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
@@ -297,7 +287,7 @@ TEST(KafkaSinkTest, CaptureHoldsWhileKafkasBacklogIsFull) {
   MockKafka kafka;
   const std::string topic = "todo.hold";
   ASSERT_TRUE(kafka.CreateTopic(topic, 3).ok());
-  KafkaApp app;
+  TodoAppDatabase app;
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
   const std::string config = KafkaConfig("kafka_hold", kafka.Bootstraps(), topic, 1000);
   RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
@@ -335,7 +325,7 @@ TEST(KafkaSinkTest, CaptureHoldsWhileKafkasBacklogIsFull) {
 
 TEST(KafkaSinkTest, WithTopicPerTableEachTableHasItsTopic) {
   MockKafka kafka;
-  KafkaApp app;
+  TodoAppDatabase app;
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
   RunningDaemon daemon(CRBRIDGE_BINARY, KafkaConfig("kafka_per_table", kafka.Bootstraps(), "app", 100000, true), app.url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();

@@ -14,6 +14,7 @@
 #include "eventually.h"
 #include "running_daemon.h"
 #include "test_databases.h"
+#include "todo_app_database.h"
 
 namespace crbridge::testing {
 namespace {
@@ -27,19 +28,8 @@ std::string Text(const std::vector<std::vector<Value>>& rows) {
   return out;
 }
 
-struct SyncedApp {
-  std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
-  pqxx::connection conn{url};
-
-  void Sql(const std::string& sql) { pqxx::nontransaction(conn).exec0(sql); }
-  std::string One(const std::string& sql) {
-    const pqxx::row row = pqxx::nontransaction(conn).exec1(sql);
-    return row[0].is_null() ? "NULL" : row[0].as<std::string>();
-  }
-};
-
 TEST(SyncInteropTest, VlcnClientsSyncWithPostgresThroughCrbridge) {
-  SyncedApp app;
+  TodoAppDatabase app;
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries'), ('l2', 'work')");
   const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_interop");
   RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
@@ -94,7 +84,7 @@ TEST(SyncInteropTest, VlcnClientsSyncWithPostgresThroughCrbridge) {
 // Offline edits on two clients and an app write, all to one row, while
 // crbridge restarts: every column keeps its last writer's value everywhere.
 TEST(SyncInteropTest, OfflineEditsAcrossACrbridgeRestartConverge) {
-  SyncedApp app;
+  TodoAppDatabase app;
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
   const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_restart");
   auto daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
@@ -146,7 +136,7 @@ TEST(SyncInteropTest, OfflineEditsAcrossACrbridgeRestartConverge) {
 // deleted and inserted again lives, with the re-inserter's values; a row
 // the app deleted comes back when a client inserts it again.
 TEST(SyncInteropTest, ConcurrentEditsDeletesAndReinsertsResolveAlikeEverywhere) {
-  SyncedApp app;
+  TodoAppDatabase app;
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
   app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t2', 'l1', 'bread'), ('t3', 'l1', 'eggs')");
   const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_conflicts");
@@ -209,7 +199,7 @@ TEST(SyncInteropTest, ConcurrentEditsDeletesAndReinsertsResolveAlikeEverywhere) 
 // that ties must be broken on the server's form of a client's value:
 // ws-client sends the integer 1 it stores as the number 1.0.)
 TEST(SyncInteropTest, RandomEditsOfClientsAndTheAppConverge) {
-  SyncedApp app;
+  TodoAppDatabase app;
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries'), ('l2', 'work')");
   const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_random");
   RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
