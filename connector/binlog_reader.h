@@ -1,7 +1,6 @@
 // BinlogReader: bounds-checked reads of the MySQL/MariaDB binlog's wire
-// types (little-endian integers, length-encoded integers and strings), for
-// the event and row decoders. Private to connector/. Not thread-safe: one
-// reader per decode call.
+// types, for the event and row decoders. Private to connector/. Not
+// thread-safe: one reader per decode call.
 #pragma once
 
 #include <cstddef>
@@ -10,49 +9,21 @@
 #include <string_view>
 
 #include "crbridge/sqlite/status.h"
+#include "wire_cursor.h"
 
 namespace crbridge {
 
-// Every read checks its length against what is left, so that no input makes
-// it read outside the given bytes. Errors name the event and the field:
+// The binlog's little-endian integers and MySQL's length-encoded integers
+// and strings on a WireCursor. Errors name the event and the field:
 // "binlog: truncated TABLE_MAP event (column types)".
-class BinlogReader {
+class BinlogReader : public WireCursor {
  public:
-  BinlogReader(std::string_view input, const char* event_name) : input_(input), event_name_(event_name) {}
+  BinlogReader(std::string_view input, const char* event_name) : WireCursor(input, "binlog", event_name, "event") {}
 
   Status U8(const char* field, uint8_t* value) { return LittleEndian(field, 1, value); }
   Status U16(const char* field, uint16_t* value) { return LittleEndian(field, 2, value); }
   Status U32(const char* field, uint32_t* value) { return LittleEndian(field, 4, value); }
   Status U64(const char* field, uint64_t* value) { return LittleEndian(field, 8, value); }
-
-  // `width` (1 to 8) bytes, least significant first.
-  template <typename Integer>
-  Status LittleEndian(const char* field, size_t width, Integer* value) {
-    if (remaining() < width) return Truncated(field);
-    uint64_t result = 0;
-    for (size_t i = width; i-- > 0;) result = (result << 8) | static_cast<uint8_t>(input_[position_ + i]);
-    position_ += width;
-    *value = static_cast<Integer>(result);
-    return Status::OK();
-  }
-
-  // `width` (1 to 8) bytes, most significant first: the row format of
-  // DECIMAL, BIT and the temporal types.
-  Status BigEndian(const char* field, size_t width, uint64_t* value) {
-    if (remaining() < width) return Truncated(field);
-    uint64_t result = 0;
-    for (size_t i = 0; i < width; ++i) result = (result << 8) | static_cast<uint8_t>(input_[position_ + i]);
-    position_ += width;
-    *value = result;
-    return Status::OK();
-  }
-
-  Status Bytes(const char* field, size_t size, std::string_view* bytes) {
-    if (remaining() < size) return Truncated(field);
-    *bytes = input_.substr(position_, size);
-    position_ += size;
-    return Status::OK();
-  }
 
   // MySQL's length-encoded integer: below 0xfb one byte, else a marker
   // (0xfc, 0xfd, 0xfe) and 2, 3 or 8 bytes. 0xfb (NULL in result sets) and
@@ -91,7 +62,6 @@ class BinlogReader {
   Status LengthEncodedBytes(const char* field, std::string_view* bytes) {
     uint64_t length = 0;
     CRBRIDGE_RETURN_IF_ERROR(LengthEncoded(field, &length));
-    if (length > remaining()) return Truncated(field);
     return Bytes(field, static_cast<size_t>(length), bytes);
   }
 
@@ -109,32 +79,6 @@ class BinlogReader {
     return Status::OK();
   }
 
-  std::string_view Rest() {
-    std::string_view rest = input_.substr(position_);
-    position_ = input_.size();
-    return rest;
-  }
-  size_t remaining() const { return input_.size() - position_; }
-
-  // Each event says how long it is, so bytes after what we read mean we
-  // misread it.
-  Status ExpectEnd() const {
-    if (remaining() == 0) return Status::OK();
-    return Status::Corruption(std::string("binlog: ") + event_name_ + " event has " + std::to_string(remaining()) +
-                              " extra bytes at its end");
-  }
-
-  Status Truncated(const char* field) const {
-    return Status::Corruption(std::string("binlog: truncated ") + event_name_ + " event (" + field + ")");
-  }
-  Status Malformed(const std::string& what) const {
-    return Status::Corruption(std::string("binlog: ") + what + " in " + event_name_ + " event");
-  }
-
- private:
-  std::string_view input_;
-  size_t position_ = 0;
-  const char* event_name_;
 };
 
 }  // namespace crbridge

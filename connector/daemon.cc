@@ -65,10 +65,19 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
     log::Error("daemon", "cannot start", {{"error", s.ToString()}});
     return s;
   }
+  // Every committed change goes to Kafka through the change log, which
+  // crbridge's writers fill in their own transactions; they wake the sink.
+  std::optional<KafkaSink> kafka;
+  if (config.kafka && config.source.type == SourceType::kPostgres) {
+    kafka.emplace(config, metrics);
+    kafka->Start();
+  }
   // Serving clients needs the server side, which exists for Postgres so far.
   std::optional<SyncServer> sync;
   if (config.source.type == SourceType::kPostgres) {
-    sync.emplace(io, config, std::move(auth), metrics);
+    sync.emplace(io, config, std::move(auth), metrics, [&kafka] {
+      if (kafka) kafka->Wake();
+    });
     http.RouteUpgrade(config.server.path, [&sync](boost::asio::ip::tcp::socket socket,
                                                  boost::beast::http::request<boost::beast::http::string_body> request) {
       sync->Accept(std::move(socket), std::move(request));
@@ -77,13 +86,6 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
 
   SourceMonitor monitor(NewSourceDatabase(config.source), SourceMonitor::Options{}, health, metrics);
   monitor.Start();
-  // Every committed change goes to Kafka through the change log, which
-  // crbridge's writers fill in their own transactions.
-  std::optional<KafkaSink> kafka;
-  if (config.kafka && config.source.type == SourceType::kPostgres) {
-    kafka.emplace(config, metrics);
-    kafka->Start();
-  }
   PostgresCapture::Options capture_options;
   capture_options.on_recorded = [&sync, &kafka](int64_t db_version) {
     if (sync) sync->OnNewVersion(db_version);

@@ -24,9 +24,9 @@ constexpr const char* kComponent = "kafka";
 // Events read, sent and acknowledged together; the one batch a restart may
 // send again.
 constexpr int kBatchEvents = 2000;
-// Without a wake-up, the log is looked at this often (merges commit on
-// another thread and do not wake the sink).
-constexpr std::chrono::milliseconds kPollInterval{100};
+// Capture and merges wake the sink when they commit; without a wake-up the
+// log is looked at this often all the same (what a crash left in it).
+constexpr std::chrono::seconds kPollInterval{1};
 // Waiting for acknowledgements this long is said in the log (once a batch).
 constexpr std::chrono::seconds kSlowAcknowledgement{5};
 
@@ -81,7 +81,9 @@ class BrokerWatch : public RdKafka::EventCb {
 // thread only.
 class KafkaSink::Publisher {
  public:
-  Publisher(const Config& config, Metrics& metrics) : config_(config), metrics_(metrics), watch_(metrics) {}
+  Publisher(const Config& config, Metrics& metrics) : config_(config), metrics_(metrics), watch_(metrics) {
+    for (const TableMapping& mapping : config_.tables) source_tables_[mapping.name] = mapping.QualifiedSource();
+  }
 
   ~Publisher() {
     if (!producer_) return;
@@ -136,21 +138,21 @@ class KafkaSink::Publisher {
           "SELECT db_version, seq, table_name, pk, op, cl, key_json, columns_json, from_client, source_lsn, "
           "client_ordinal, source_time_us, recorded_time_us FROM " + Table("change_events") +
           " ORDER BY db_version, seq LIMIT " + std::to_string(kBatchEvents));
-      if (!events.empty()) {
-        deliveries_ = DeliveryCounter{};
-        size_t produced = 0;
-        for (const auto& row : events) {
-          CRBRIDGE_RETURN_IF_ERROR(Produce(tx, row, stop));
-          ++produced;
-        }
-        CRBRIDGE_RETURN_IF_ERROR(
-            AwaitAcknowledgements(produced, stop, [&] { CountBacklog(tx, backlog, unpublished); }));
-        const pqxx::row last = events[events.size() - 1];
-        tx.exec_params0("DELETE FROM " + Table("change_events") + " WHERE (db_version, seq) <= ($1, $2)",
-                        last[0].as<int64_t>(), last[1].as<int>());
-        metrics_.kafka_events_published().Increment(static_cast<double>(produced));
-        *published = true;
+      if (events.empty()) {
+        backlog->store(0);
+        unpublished->store(0);
+        metrics_.kafka_backlog_events().Set(0);
+        return Status::OK();
       }
+      deliveries_ = DeliveryCounter{};
+      for (const auto& row : events) CRBRIDGE_RETURN_IF_ERROR(Produce(tx, row, stop));
+      const size_t produced = static_cast<size_t>(events.size());
+      CRBRIDGE_RETURN_IF_ERROR(AwaitAcknowledgements(produced, stop, [&] { CountBacklog(tx, backlog, unpublished); }));
+      const pqxx::row last = events[events.size() - 1];
+      tx.exec_params0("DELETE FROM " + Table("change_events") + " WHERE (db_version, seq) <= ($1, $2)",
+                      last[0].as<int64_t>(), last[1].as<int>());
+      metrics_.kafka_events_published().Increment(static_cast<double>(produced));
+      *published = true;
       CountBacklog(tx, backlog, unpublished);
       return Status::OK();
     } catch (const pqxx::broken_connection& e) {
@@ -184,7 +186,7 @@ class KafkaSink::Publisher {
     const nlohmann::json event = {
         {"op", row[4].as<std::string>()},
         {"table", table},
-        {"source_table", SourceTable(table)},
+        {"source_table", source_tables_.contains(table) ? source_tables_.at(table) : table},
         {"key", nlohmann::json::parse(row[6].c_str())},
         {"columns", std::move(columns)},
         {"crr", {{"db_version", db_version}, {"seq", row[1].as<int64_t>()}, {"cl", row[5].as<int64_t>()}, {"pk", pk},
@@ -268,13 +270,6 @@ class KafkaSink::Publisher {
     return Status::OK();
   }
 
-  std::string SourceTable(const std::string& table) const {
-    for (const TableMapping& mapping : config_.tables) {
-      if (mapping.name == table) return mapping.QualifiedSource();
-    }
-    return table;
-  }
-
   const Config& config_;
   Metrics& metrics_;
   DeliveryCounter deliveries_;
@@ -283,6 +278,7 @@ class KafkaSink::Publisher {
   std::unique_ptr<RdKafka::Producer> producer_;
   std::string server_site_;
   std::map<int64_t, std::string> sites_;
+  std::map<std::string, std::string> source_tables_;  // by client name
 };
 
 KafkaSink::~KafkaSink() { Stop(); }

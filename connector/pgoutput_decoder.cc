@@ -4,6 +4,8 @@
 #include <limits>
 #include <utility>
 
+#include "wire_cursor.h"
+
 namespace crbridge {
 namespace {
 
@@ -12,39 +14,17 @@ constexpr int64_t kPgEpochInUnixMicros = 946'684'800LL * 1'000'000;
 
 constexpr size_t kStandbyStatusSize = 1 + 8 + 8 + 8 + 8 + 1;
 
-// Big-endian reads that check every length against what is left, so that
-// no input makes them read outside it. Errors name the message and field:
-// "pgoutput: truncated Relation message (column name)".
-class WireReader {
+// pgoutput's big-endian integers, counts and strings on a WireCursor.
+class WireReader : public WireCursor {
  public:
   WireReader(std::string_view input, const char* protocol, const char* message_name)
-      : input_(input), protocol_(protocol), message_name_(message_name) {}
+      : WireCursor(input, protocol, message_name, "message") {}
 
-  Status U8(const char* field, uint8_t* value) {
-    uint64_t raw = 0;
-    CRBRIDGE_RETURN_IF_ERROR(BigEndian(field, 1, &raw));
-    *value = static_cast<uint8_t>(raw);
-    return Status::OK();
-  }
-  Status U32(const char* field, uint32_t* value) {
-    uint64_t raw = 0;
-    CRBRIDGE_RETURN_IF_ERROR(BigEndian(field, 4, &raw));
-    *value = static_cast<uint32_t>(raw);
-    return Status::OK();
-  }
-  Status I32(const char* field, int32_t* value) {
-    uint32_t raw = 0;
-    CRBRIDGE_RETURN_IF_ERROR(U32(field, &raw));
-    *value = static_cast<int32_t>(raw);
-    return Status::OK();
-  }
+  Status U8(const char* field, uint8_t* value) { return BigEndianAs(field, 1, value); }
+  Status U32(const char* field, uint32_t* value) { return BigEndianAs(field, 4, value); }
+  Status I32(const char* field, int32_t* value) { return BigEndianAs(field, 4, value); }
   Status U64(const char* field, uint64_t* value) { return BigEndian(field, 8, value); }
-  Status I64(const char* field, int64_t* value) {
-    uint64_t raw = 0;
-    CRBRIDGE_RETURN_IF_ERROR(BigEndian(field, 8, &raw));
-    *value = static_cast<int64_t>(raw);
-    return Status::OK();
-  }
+  Status I64(const char* field, int64_t* value) { return BigEndianAs(field, 8, value); }
 
   // A count on the wire as i16 or i32 (`width` bytes). Each item takes at
   // least `min_item_size` bytes, so a count the rest of the message cannot
@@ -60,10 +40,9 @@ class WireReader {
   }
 
   Status String(const char* field, std::string* value) {
-    const size_t end = input_.find('\0', position_);
-    if (end == std::string_view::npos) return Truncated(field);
-    value->assign(input_.substr(position_, end - position_));
-    position_ = end + 1;
+    std::string_view bytes;
+    CRBRIDGE_RETURN_IF_ERROR(Terminated(field, &bytes));
+    value->assign(bytes);
     return Status::OK();
   }
 
@@ -72,46 +51,21 @@ class WireReader {
     int32_t length = 0;
     CRBRIDGE_RETURN_IF_ERROR(I32(field, &length));
     if (length < 0) return Malformed(std::string("negative length of ") + field);
-    if (static_cast<size_t>(length) > remaining()) return Truncated(field);
-    value->assign(input_.substr(position_, static_cast<size_t>(length)));
-    position_ += static_cast<size_t>(length);
+    std::string_view bytes;
+    CRBRIDGE_RETURN_IF_ERROR(Bytes(field, static_cast<size_t>(length), &bytes));
+    value->assign(bytes);
     return Status::OK();
-  }
-
-  // Every message has a fixed layout or says how long it is, so extra bytes
-  // mean we misread it, most likely with the wrong stream-block state.
-  Status ExpectEnd() const {
-    if (remaining() == 0) return Status::OK();
-    return Status::Corruption(std::string(protocol_) + ": " + message_name_ + " message has " +
-                              std::to_string(remaining()) + " extra bytes at its end");
-  }
-
-  std::string_view Rest() const { return input_.substr(position_); }
-
-  Status Malformed(const std::string& what) const {
-    return Status::Corruption(std::string(protocol_) + ": " + what + " in " + message_name_ + " message");
   }
 
  private:
-  size_t remaining() const { return input_.size() - position_; }
-
-  Status Truncated(const char* field) const {
-    return Status::Corruption(std::string(protocol_) + ": truncated " + message_name_ + " message (" + field + ")");
-  }
-
-  Status BigEndian(const char* field, size_t width, uint64_t* value) {
-    if (remaining() < width) return Truncated(field);
-    uint64_t result = 0;
-    for (size_t i = 0; i < width; ++i) result = (result << 8) | static_cast<uint8_t>(input_[position_ + i]);
-    position_ += width;
-    *value = result;
+  // `width` big-endian bytes as `Integer` (signed ones two's complement).
+  template <typename Integer>
+  Status BigEndianAs(const char* field, size_t width, Integer* value) {
+    uint64_t raw = 0;
+    CRBRIDGE_RETURN_IF_ERROR(BigEndian(field, width, &raw));
+    *value = static_cast<Integer>(raw);
     return Status::OK();
   }
-
-  std::string_view input_;
-  size_t position_ = 0;
-  const char* protocol_;
-  const char* message_name_;
 };
 
 void AppendBigEndian(uint64_t value, size_t width, std::string* out) {

@@ -4,7 +4,7 @@
 
 namespace crbridge {
 
-Changeset ChangesFor(const Changeset& changes, const SiteId& client) {
+Changeset ChangesFor(std::span<const Change> changes, const SiteId& client) {
   Changeset out;
   out.reserve(changes.size());
   int64_t version = 0;
@@ -41,7 +41,7 @@ RoomFeed::Read RoomFeed::Next(int64_t after, const SiteId& client, Changeset* ch
   // end on version boundaries, so the versions after `after` are whole.
   const auto first = std::find_if(pull->changes.begin(), pull->changes.end(),
                                   [after](const Change& c) { return c.db_version > after; });
-  *changes = ChangesFor(Changeset(first, pull->changes.end()), client);
+  *changes = ChangesFor(std::span(first, pull->changes.end()), client);
   *through = pull->through;
   return Read::kServed;
 }

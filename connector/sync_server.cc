@@ -151,8 +151,14 @@ class SyncServer::Impl : public std::enable_shared_from_this<SyncServer::Impl> {
  public:
   class Session;
 
-  Impl(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, Metrics& metrics)
-      : io_(io), config_(config), auth_(std::move(auth)), metrics_(metrics), store_(config) {}
+  Impl(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, Metrics& metrics,
+       std::function<void()> on_merged)
+      : io_(io),
+        config_(config),
+        auth_(std::move(auth)),
+        metrics_(metrics),
+        on_merged_(std::move(on_merged)),
+        store_(config) {}
 
   void Accept(tcp::socket socket, http::request<http::string_body> request);
   void OnNewVersion(int64_t version);
@@ -176,6 +182,7 @@ class SyncServer::Impl : public std::enable_shared_from_this<SyncServer::Impl> {
   const Config& config_;
   std::unique_ptr<SyncAuth> auth_;
   Metrics& metrics_;
+  std::function<void()> on_merged_;
   StoreThread store_;
   int64_t latest_version_ = 0;  // io thread
   std::map<std::string, Room> rooms_;  // io thread
@@ -364,7 +371,9 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
         }
         server->metrics_.sync_changes_received().Increment(static_cast<double>(count));
         server->metrics_.sync_merge_seconds().Observe(took.count());
-        if (report.db_version > 0) server->OnNewVersion(report.db_version);
+        if (report.db_version == 0) return;
+        server->OnNewVersion(report.db_version);
+        if (server->on_merged_) server->on_merged_();
       });
     });
     // The client resends what the server has not applied when it reconnects.
@@ -592,8 +601,8 @@ void SyncServer::Impl::Stop() {
 }
 
 SyncServer::SyncServer(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth,
-                       Metrics& metrics)
-    : impl_(std::make_shared<Impl>(io, config, std::move(auth), metrics)) {}
+                       Metrics& metrics, std::function<void()> on_merged)
+    : impl_(std::make_shared<Impl>(io, config, std::move(auth), metrics, std::move(on_merged))) {}
 
 SyncServer::~SyncServer() = default;
 

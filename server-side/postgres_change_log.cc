@@ -54,7 +54,7 @@ Status LogChanges(pqxx::work& tx, const std::string& log_table, const ResolvedTa
       const bool moved = !change.before->stored || change.before->versions[i] != change.after->versions[i] ||
                          change.before->sites[i] != change.after->sites[i];
       if (!change.after->versions[i] || !moved) continue;
-      columns[t.columns[t.pk_count + i].name] = {{"value", ValueJson((*change.values)[i])},
+      columns[t.columns[t.pk_count + i].name] = {{"value", ValueJson(*change.values[i])},
                                                  {"col_version", *change.after->versions[i]},
                                                  {"site", change.after->sites[i].value_or(0)}};
     }

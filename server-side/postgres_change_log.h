@@ -26,12 +26,12 @@ struct ChangeOrigin {
 
 // One row's change under the write's db_version: the columns whose clock
 // moved from `before` to `after`, with their values from `values` (per
-// value column, as the row now holds them).
+// value column, the value the row now holds; read only for those columns).
 struct LoggedChange {
   const std::vector<Value>* key;
   const ClockRow* before;
   const ClockRow* after;
-  const std::vector<Value>* values;
+  std::vector<const Value*> values;
   int seq;
   // App writes: the end of the source transaction that last changed the
   // row (0 for client writes), and its commit time; client writes: when

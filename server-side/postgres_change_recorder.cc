@@ -24,9 +24,12 @@ struct RecordedRow {
   std::vector<ServerParameter> key;
   const std::vector<Value>* key_values = nullptr;
   ClockRow clock;
-  ClockRow before;               // as stored, for the change log
-  std::vector<Value> values;     // the last captured value of each column
-  const CapturedTransaction* last = nullptr;  // the last transaction that changed it
+  // For the change log: the clock as stored, the last captured value of
+  // each column (in the captured rows, which outlive the recording), and
+  // the last transaction that changed the row.
+  ClockRow before;
+  std::vector<const Value*> values;
+  const CapturedTransaction* last = nullptr;
   // The position the stored clock reflects: changes up to it are in it.
   int64_t recorded_through = -1;
   bool changed = false;
@@ -37,7 +40,7 @@ struct RecordedRow {
 bool Apply(const CapturedRow& change, int64_t position, const ResolvedTable& t, RecordedRow& row) {
   ClockRow& clock = row.clock;
   for (size_t i = 0; i < change.values.size(); ++i) {
-    if (change.values[i]) row.values[i] = *change.values[i];
+    if (change.values[i]) row.values[i] = &*change.values[i];
   }
   const bool alive = clock.cl % 2 == 1;
   if (change.kind == CapturedRow::Kind::kDelete) {
@@ -79,7 +82,6 @@ Status LogTruncated(pqxx::work& tx, const std::string& log_table, const Resolved
   const size_t count = static_cast<size_t>(dead.size());
   std::vector<std::vector<Value>> keys(count, std::vector<Value>(t.pk_count));
   std::vector<ClockRow> before(count, ClockRow(n)), after(count, ClockRow(n));
-  const std::vector<Value> no_values(n);
   std::vector<LoggedChange> logged;
   for (size_t r = 0; r < count; ++r) {
     const pqxx::row row = dead[static_cast<pqxx::result::size_type>(r)];
@@ -89,8 +91,9 @@ Status LogTruncated(pqxx::work& tx, const std::string& log_table, const Resolved
     after[r].cl = row[static_cast<int>(t.pk_count)].as<int64_t>();
     before[r].stored = true;
     before[r].cl = after[r].cl - 1;
-    logged.push_back(LoggedChange{&keys[r], &before[r], &after[r], &no_values, (*seq)++, transaction.end_position,
-                                  transaction.commit_time_us});
+    // A delete logs no columns, so it needs no values.
+    logged.push_back(LoggedChange{&keys[r], &before[r], &after[r], std::vector<const Value*>(n), (*seq)++,
+                                  transaction.end_position, transaction.commit_time_us});
   }
   return LogChanges(tx, log_table, t, version, {}, logged);
 }
@@ -154,7 +157,7 @@ Status PostgresChangeRecorder::RecordIn(pqxx::work& tx, int64_t version,
     CRBRIDGE_RETURN_IF_ERROR(ReadClockRows(tx, clock_table, t, keys, [&](const Blob& key, ClockRow clock) {
       RecordedRow& row = rows.at(KeyBytes(key));
       row.recorded_through = clock.lsn;
-      row.before = clock;
+      if (writer_.logs_changes()) row.before = clock;
       row.clock = std::move(clock);
       return Status::OK();
     }));
@@ -174,8 +177,11 @@ Status PostgresChangeRecorder::RecordIn(pqxx::work& tx, int64_t version,
     for (auto& [key, row] : rows) {
       if (!row.changed) continue;
       writes.push_back(ClockWrite{&row.key, &row.clock, version, seq});
-      logged.push_back(LoggedChange{row.key_values, &row.before, &row.clock, &row.values, seq++,
-                                    row.last->end_position, row.last->commit_time_us});
+      if (writer_.logs_changes()) {
+        logged.push_back(LoggedChange{row.key_values, &row.before, &row.clock, row.values, seq,
+                                      row.last->end_position, row.last->commit_time_us});
+      }
+      ++seq;
     }
     WriteClockRows(tx, clock_table, t, writes);
     if (writer_.logs_changes()) {
@@ -196,12 +202,15 @@ Status PostgresChangeRecorder::RecordIn(pqxx::work& tx, int64_t version,
       CRBRIDGE_RETURN_IF_ERROR(flush(*row.table));
       // Every live row dies, except rows a later write already recorded.
       const ResolvedTable& t = *row.table;
-      std::string key_columns;
-      for (size_t i = 0; i < t.pk_count; ++i) key_columns += QuoteIdentifier(t.columns[i].server.name) + "::text, ";
+      // The killed rows come back only for the change log.
+      std::string returning;
+      for (size_t i = 0; writer_.logs_changes() && i <= t.pk_count; ++i) {
+        returning += i < t.pk_count ? QuoteIdentifier(t.columns[i].server.name) + "::text, " : "__cl";
+      }
       const pqxx::result dead = tx.exec_params(
           "UPDATE " + writer_.ClockTable(t.mapping->name) +
-              " SET __cl = __cl + 1, __lsn = $1, __db_version = $2, __seq = $3 WHERE __cl % 2 = 1 AND __lsn < $1"
-              " RETURNING " + key_columns + "__cl",
+              " SET __cl = __cl + 1, __lsn = $1, __db_version = $2, __seq = $3 WHERE __cl % 2 = 1 AND __lsn < $1" +
+              (returning.empty() ? std::string() : " RETURNING " + returning),
           transaction.end_position, version, seq++);
       report->rows_changed += static_cast<size_t>(dead.affected_rows());
       if (dead.affected_rows() > 0) report->db_version = version;

@@ -118,7 +118,7 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   // App rows are locked in key order: the app writes them too.
   CRBRIDGE_RETURN_IF_ERROR(ReadClockRows(tx, clock, t, keys_of(all), [&](const Blob& key, ClockRow row) {
     RowState& state = *by_key.at(KeyBytes(key));
-    state.before = row;
+    if (!log_table.empty()) state.before = row;
     state.clock = std::move(row);
     return Status::OK();
   }));
@@ -344,7 +344,7 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
 
   std::vector<ClockWrite> writes;
   std::vector<LoggedChange> logged;
-  const int64_t now_us = UnixMicrosNow();
+  const int64_t merged_at_us = UnixMicrosNow();
   for (RowState& state : states) {
     if (!state.changed) continue;
     state.clock.lsn = position;
@@ -354,7 +354,13 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
       if (!value.is_null()) state.clock.room = RoomText(value);
     }
     writes.push_back(ClockWrite{&state.row->pk_params, &state.clock, version, *seq});
-    logged.push_back(LoggedChange{&state.row->pk_values, &state.before, &state.clock, &state.values, (*seq)++, 0, now_us});
+    if (!log_table.empty()) {
+      std::vector<const Value*> values;
+      for (const Value& value : state.values) values.push_back(&value);
+      logged.push_back(LoggedChange{&state.row->pk_values, &state.before, &state.clock, std::move(values), *seq, 0,
+                                    merged_at_us});
+    }
+    ++*seq;
   }
   WriteClockRows(tx, clock, t, writes);
   if (!log_table.empty()) CRBRIDGE_RETURN_IF_ERROR(LogChanges(tx, log_table, t, version, {true, sender_ordinal}, logged));

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <span>
 
 #include "crbridge/sqlite/change.h"
 
@@ -19,7 +20,7 @@ namespace crbridge {
 // changes that site wrote (sentinels are the server's and stay), numbered
 // again from seq 0 within each db_version, as a pull leaving it out would
 // have numbered them.
-Changeset ChangesFor(const Changeset& changes, const SiteId& client);
+Changeset ChangesFor(std::span<const Change> changes, const SiteId& client);
 
 class RoomFeed {
  public:

@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
 
+#include <functional>
 #include <memory>
 
 #include "crbridge/connector/metrics.h"
@@ -27,8 +28,10 @@ class SyncServer {
   // `config` must outlive the server; its `server` section has the limits.
   // The store thread starts at once and connects to the database (again
   // and again, with backoff, while it is down); connections made meanwhile
-  // wait.
-  SyncServer(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, Metrics& metrics);
+  // wait. `on_merged` (optional) is called on the io thread after each
+  // client changeset that changed something commits.
+  SyncServer(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, Metrics& metrics,
+             std::function<void()> on_merged = nullptr);
   ~SyncServer();
   SyncServer(const SyncServer&) = delete;
   SyncServer& operator=(const SyncServer&) = delete;
