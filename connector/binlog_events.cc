@@ -176,7 +176,9 @@ Status DecodeBody(BinlogReader& reader, BinlogMariaDbGtidList* list) {
     CRBRIDGE_RETURN_IF_ERROR(reader.U32("server id", &position.server_id));
     CRBRIDGE_RETURN_IF_ERROR(reader.U64("sequence number", &position.sequence));
   }
-  return reader.ExpectEnd();
+  // MariaDB 10.11 writes the empty list at the start of a server's first
+  // binlog file with 2 zero bytes after the count.
+  return Status::OK();
 }
 
 Status DecodeBody(BinlogReader& reader, BinlogMySqlGtid* gtid) {
