@@ -12,8 +12,8 @@
 #include "crbridge/connector/structured_log.h"
 #include "crbridge/sqlite/unix_time.h"
 #include "crbridge/mappings/type_mapping.h"
-#include "crbridge/server/postgres_change_recorder.h"
-#include "crbridge/server/postgres_clock_store.h"
+#include "crbridge/server/change_recorder.h"
+#include "crbridge/server/postgres_shadow_store.h"
 #include "crbridge/sqlite/sql_quote.h"
 
 namespace crbridge {
@@ -45,25 +45,21 @@ void EnsurePublication(pqxx::connection& sql, const std::string& publication, co
 }
 
 // The mapped tables whose initial snapshot is not done.
-std::vector<const ResolvedTable*> TablesToSnapshot(pqxx::connection& sql, const PostgresClockStore& writer,
-                                                   const std::vector<ResolvedTable>& tables) {
-  pqxx::nontransaction tx(sql);
-  std::vector<const ResolvedTable*> out;
+Status TablesToSnapshot(ShadowStore& writer, const std::vector<ResolvedTable>& tables,
+                        std::vector<const ResolvedTable*>* pending) {
   for (const ResolvedTable& t : tables) {
-    if (tx.exec_params1("SELECT snapshot_lsn IS NULL FROM " + writer.MetadataTable("tables") + " WHERE name = $1",
-                        t.mapping->name)[0]
-            .as<bool>()) {
-      out.push_back(&t);
-    }
+    bool done = false;
+    CRBRIDGE_RETURN_IF_ERROR(writer.SnapshotDone(t, &done));
+    if (!done) pending->push_back(&t);
   }
-  return out;
+  return Status::OK();
 }
 
 // Gives every row of `t` that `read` sees its clock, at `position`, in
 // batches (the table is never loaded whole), with progress in the log and
 // in /metrics.
 Status SnapshotTable(pqxx::transaction_base& read, const ResolvedTable& t, int64_t position,
-                     PostgresChangeRecorder& recorder, const PostgresCapture::Options& options, Metrics& metrics,
+                     ChangeRecorder& recorder, const PostgresCapture::Options& options, Metrics& metrics,
                      std::stop_token stop) {
   const std::string& name = t.mapping->name;
   const auto total = read.exec1("SELECT count(*) FROM " + QualifiedSource(t))[0].as<int64_t>();
@@ -124,7 +120,7 @@ Status SnapshotTable(pqxx::transaction_base& read, const ResolvedTable& t, int64
 // Reads transactions off the stream and records them, a batch at a time.
 class Streamer {
  public:
-  Streamer(ReplicationConnection& stream, PostgresChangeRecorder& recorder, const std::vector<ResolvedTable>& tables,
+  Streamer(ReplicationConnection& stream, ChangeRecorder& recorder, const std::vector<ResolvedTable>& tables,
            std::string own_origin, const PostgresCapture::Options& options, int64_t slot_lag_warning_bytes,
            Metrics& metrics, uint64_t start)
       : stream_(stream),
@@ -302,7 +298,7 @@ class Streamer {
   }
 
   ReplicationConnection& stream_;
-  PostgresChangeRecorder& recorder_;
+  ChangeRecorder& recorder_;
   PgOutputDecoder decoder_;
   PgOutputChangeMapper mapper_;
   std::string own_origin_;
@@ -341,11 +337,11 @@ Status PostgresCapture::Run(std::stop_token stop) {
 Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   const std::string& url = config_.source.url;
   const std::string& slot = config_.source.slot;
-  std::unique_ptr<PostgresClockStore> writer;
+  std::unique_ptr<PostgresShadowStore> writer;
   CRBRIDGE_RETURN_IF_ERROR(
-      PostgresClockStore::Open(url, config_.metadata_schema, tables_, PostgresClockStore::Marking::kNone, &writer));
+      PostgresShadowStore::Open(url, config_.metadata_schema, tables_, ShadowStore::Marking::kNone, &writer));
   writer->set_logs_changes(config_.kafka.has_value());
-  PostgresChangeRecorder recorder(*writer);
+  ChangeRecorder recorder(*writer, SourceType::kPostgres);
   std::unique_ptr<ReplicationConnection> stream;
   CRBRIDGE_RETURN_IF_ERROR(ReplicationConnection::Open(url, stop, &stream));
   bool slot_exists = false;
@@ -356,12 +352,12 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   std::vector<const ResolvedTable*> pending;
   try {
     sql.emplace(url);
-    pqxx::nontransaction(*sql).exec0(PostgresClockStore::kSessionSettings);
+    pqxx::nontransaction(*sql).exec0(PostgresShadowStore::kSessionSettings);
     EnsurePublication(*sql, config_.source.publication, tables_);
-    pending = TablesToSnapshot(*sql, *writer, tables_);
   } catch (const std::exception& e) {
     return FromException(e, "preparing capture");
   }
+  CRBRIDGE_RETURN_IF_ERROR(TablesToSnapshot(*writer, tables_, &pending));
   if (!slot_exists && pending.size() < tables_.size()) {
     return Status::InvalidArgument("the replication slot " + slot + " is gone (dropped, or lost past max_slot_wal_keep_size): "
                                    "changes made while it was missing cannot be captured. Run `crbridge drop` and "
@@ -421,7 +417,7 @@ Status PostgresCapture::Drop(const Config& config) {
     pqxx::work tx(sql);
     tx.exec0("DROP PUBLICATION IF EXISTS " + QuoteIdentifier(config.source.publication));
     tx.exec0("DROP SCHEMA IF EXISTS " + QuoteIdentifier(config.metadata_schema) + " CASCADE");
-    const std::string origin = PostgresClockStore::OriginName(sql.dbname(), config.metadata_schema);
+    const std::string origin = PostgresShadowStore::OriginName(sql.dbname(), config.metadata_schema);
     if (!tx.exec_params("SELECT 1 FROM pg_replication_origin WHERE roname = $1", origin).empty()) {
       tx.exec_params("SELECT pg_replication_origin_drop($1)", origin);
     }

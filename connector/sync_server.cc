@@ -19,8 +19,8 @@
 #include "crbridge/connector/live_check.h"
 #include "crbridge/connector/room_feed.h"
 #include "crbridge/connector/structured_log.h"
-#include "crbridge/server/postgres_clock_store.h"
-#include "crbridge/server/postgres_sync_store.h"
+#include "crbridge/server/shadow_store.h"
+#include "crbridge/server/sync_store.h"
 #include "crbridge/sqlite/text_encoding.h"
 #include "crbridge/sqlite/vlcn_messages.h"
 
@@ -57,7 +57,7 @@ int64_t PulledThrough(const PullBatch& batch, int64_t known) {
 // at a time and in order, on connections of their own.
 class StoreThread {
  public:
-  using Job = std::function<void(PostgresSyncStore& store, PostgresClockStore& writer)>;
+  using Job = std::function<void(SyncStore& store, ShadowStore& writer)>;
 
   explicit StoreThread(const Config& config) : config_(config), thread_([this](std::stop_token stop) { Run(stop); }) {}
 
@@ -80,7 +80,7 @@ class StoreThread {
       std::lock_guard lock(mutex_);
       if (waiting_merges_ >= kMaxWaitingMerges) return false;
       ++waiting_merges_;
-      jobs_.push_back([this, job = std::move(job)](PostgresSyncStore& store, PostgresClockStore& writer) {
+      jobs_.push_back([this, job = std::move(job)](SyncStore& store, ShadowStore& writer) {
         {
           std::lock_guard done(mutex_);
           --waiting_merges_;
@@ -119,25 +119,20 @@ class StoreThread {
       return false;
     }
     check_ = std::move(check);
-    if (const Status s = PostgresClockStore::Open(config_.source.url, config_.metadata_schema, check_.tables,
-                                                  PostgresClockStore::Marking::kOrigin, &writer_);
-        !s.ok()) {
-      log::Warn(kComponent, "cannot open the clock store", {{"error", s.ToString()}});
+    if (const Status s = OpenShadowStore(config_, check_.tables, ShadowStore::Marking::kCrbridge, &writer_); !s.ok()) {
+      log::Warn(kComponent, "cannot open the shadow store", {{"error", s.ToString()}});
       return false;
     }
     writer_->set_logs_changes(config_.kafka.has_value());
-    if (const Status s = PostgresSyncStore::Open(config_.source.url, config_, check_.tables, *writer_, &store_); !s.ok()) {
-      log::Warn(kComponent, "cannot open the sync store", {{"error", s.ToString()}});
-      return false;
-    }
+    store_ = std::make_unique<SyncStore>(config_, check_.tables, *writer_);
     log::Info(kComponent, "ready", {{"site_id", EncodeHex(writer_->site_id())}});
     return true;
   }
 
   const Config& config_;
   ConfigCheck check_;
-  std::unique_ptr<PostgresClockStore> writer_;
-  std::unique_ptr<PostgresSyncStore> store_;
+  std::unique_ptr<ShadowStore> writer_;
+  std::unique_ptr<SyncStore> store_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::deque<Job> jobs_;
@@ -293,7 +288,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
     site_ = presence.sender;
     std::weak_ptr<Session> weak = shared_from_this();
     auto& io = server_.io_;
-    server_.store_.Post([weak, &io, presence = std::move(presence)](PostgresSyncStore&, PostgresClockStore& writer) {
+    server_.store_.Post([weak, &io, presence = std::move(presence)](SyncStore&, ShadowStore& writer) {
       PeerVersion applied;
       int64_t version = 0;
       const Status s = writer.GetPeerVersion(presence.sender, &applied);
@@ -329,7 +324,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
     auto& io = server_.io_;
     const std::string address = address_;
     const bool queued = server_.store_.PostMerge([weak, server, &io, address, room = room_, changes = std::move(changes)](
-                            PostgresSyncStore& store, PostgresClockStore& writer) {
+                            SyncStore& store, ShadowStore& writer) {
       // A gap: the client sent from further than the server has applied (a
       // changeset refused, or lost with a connection). The server restarts
       // the client's stream from what it has, with StartStreaming again, as
@@ -355,10 +350,8 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
       // cannot fix; otherwise ws-client, which resends from the
       // acknowledged position, would send it again before every later write.
       if (s.code() == Status::Code::kInvalidArgument) {
-        const Status acknowledged = writer.Write([&](pqxx::work& tx, int64_t) {
-          writer.SetPeerVersion(tx, changes.sender, end);
-          return Status::OK();
-        });
+        const Status acknowledged =
+            writer.Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(changes.sender, end); });
         if (!acknowledged.ok()) log::Warn(kComponent, "cannot acknowledge a refused changeset", {{"error", acknowledged.ToString()}});
       }
       const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
@@ -387,7 +380,7 @@ class SyncServer::Impl::Session : public std::enable_shared_from_this<Session> {
     auto& io = server_.io_;
     const int64_t after = sent_through_;
     const int64_t known = known_version_;
-    server_.store_.Post([weak, &io, after, known, room = room_, site = *site_](PostgresSyncStore& store, PostgresClockStore&) {
+    server_.store_.Post([weak, &io, after, known, room = room_, site = *site_](SyncStore& store, ShadowStore&) {
       PullBatch batch;
       const Status s = store.Pull(after, room, site, kPullBatchRows, &batch);
       boost::asio::post(io, [weak, s, known, batch = std::move(batch)]() mutable {
@@ -562,7 +555,7 @@ void SyncServer::Impl::PullRoom(const std::string& name) {
   std::weak_ptr<Impl> weak = weak_from_this();
   const int64_t after = room.feed.head();
   const int64_t known = latest_version_;
-  store_.Post([weak, &io = io_, name, after, known](PostgresSyncStore& store, PostgresClockStore&) {
+  store_.Post([weak, &io = io_, name, after, known](SyncStore& store, ShadowStore&) {
     PullBatch batch;
     const Status s = store.Pull(after, name, std::nullopt, kPullBatchRows, &batch);
     boost::asio::post(io, [weak, name, s, known, batch = std::move(batch)]() mutable {

@@ -1,13 +1,10 @@
-#include "crbridge/server/postgres_change_recorder.h"
+#include "crbridge/server/change_recorder.h"
 
 #include <map>
 
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/sqlite/packed_pk.h"
-#include "crbridge/sqlite/sql_quote.h"
-#include "postgres_batch.h"
-#include "postgres_change_log.h"
-#include "postgres_clock_rows.h"
+#include "row_identity.h"
 #include "value_hash.h"
 
 namespace crbridge {
@@ -21,7 +18,7 @@ struct PendingChange {
 // A row of one table's segment: its clock as it evolves through the
 // segment's changes.
 struct RecordedRow {
-  std::vector<ServerParameter> key;
+  KeyParameters key;
   const std::vector<Value>* key_values = nullptr;
   ClockRow clock;
   // For the change log: the clock as stored, the last captured value of
@@ -74,53 +71,61 @@ bool Apply(const CapturedRow& change, int64_t position, const ResolvedTable& t, 
   return true;
 }
 
-// The rows a truncate killed, `dead` (their key columns as text, then
-// their new causal length), each as a delete in the change log.
-Status LogTruncated(pqxx::work& tx, const std::string& log_table, const ResolvedTable& t, int64_t version,
-                    const CapturedTransaction& transaction, const pqxx::result& dead, int* seq) {
+// A truncate: every live row dies, except rows a later write already
+// recorded; each is logged as a delete when the store logs changes.
+Status RecordTruncate(ShadowTransaction& tx, bool log_changes, const ResolvedTable& t, int64_t version,
+                      const CapturedTransaction& transaction, int* seq, RecordReport* report) {
   const size_t n = t.columns.size() - t.pk_count;
-  const size_t count = static_cast<size_t>(dead.size());
-  std::vector<std::vector<Value>> keys(count, std::vector<Value>(t.pk_count));
-  std::vector<ClockRow> before(count, ClockRow(n)), after(count, ClockRow(n));
+  std::vector<std::vector<Value>> keys;
+  std::vector<int64_t> cls;
+  size_t killed = 0;
+  CRBRIDGE_RETURN_IF_ERROR(tx.KillLiveClocks(t, transaction.end_position, version, (*seq)++, log_changes,
+                                             [&](std::vector<Value> key, int64_t cl) {
+                                               keys.push_back(std::move(key));
+                                               cls.push_back(cl);
+                                               return Status::OK();
+                                             },
+                                             &killed));
+  report->rows_changed += killed;
+  if (killed > 0) report->db_version = version;
+  if (!log_changes) return Status::OK();
+  std::vector<ClockRow> before(keys.size(), ClockRow(n)), after(keys.size(), ClockRow(n));
   std::vector<LoggedChange> logged;
-  for (size_t r = 0; r < count; ++r) {
-    const pqxx::row row = dead[static_cast<pqxx::result::size_type>(r)];
-    for (size_t i = 0; i < t.pk_count; ++i) {
-      CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[i].type, row[static_cast<int>(i)], &keys[r][i]));
-    }
-    after[r].cl = row[static_cast<int>(t.pk_count)].as<int64_t>();
+  for (size_t r = 0; r < keys.size(); ++r) {
+    after[r].cl = cls[r];
     before[r].stored = true;
-    before[r].cl = after[r].cl - 1;
+    before[r].cl = cls[r] - 1;
     // A delete logs no columns, so it needs no values.
     logged.push_back(LoggedChange{&keys[r], &before[r], &after[r], std::vector<const Value*>(n), (*seq)++,
                                   transaction.end_position, transaction.commit_time_us});
   }
-  return LogChanges(tx, log_table, t, version, {}, logged);
+  return tx.LogChanges(t, version, {}, logged);
 }
 
 }  // namespace
 
-Status PostgresChangeRecorder::Record(const std::vector<CapturedTransaction>& transactions, RecordReport* report) {
+Status ChangeRecorder::Record(const std::vector<CapturedTransaction>& transactions, RecordReport* report,
+                              const std::string& resume) {
   *report = RecordReport{};
   bool any_rows = false;
   for (const CapturedTransaction& transaction : transactions) any_rows = any_rows || !transaction.rows.empty();
   if (!any_rows) return Status::OK();
-  return writer_.Write([&](pqxx::work& tx, int64_t version) { return RecordIn(tx, version, transactions, report); });
+  return writer_.Write(
+      [&](ShadowTransaction& tx, int64_t version) { return RecordIn(tx, version, transactions, resume, report); });
 }
 
-Status PostgresChangeRecorder::RecordSnapshotEnd(const std::vector<CapturedTransaction>& transactions,
+Status ChangeRecorder::RecordSnapshotEnd(const std::vector<CapturedTransaction>& transactions,
                                                  const ResolvedTable& table, int64_t position, RecordReport* report) {
   *report = RecordReport{};
-  return writer_.Write([&](pqxx::work& tx, int64_t version) {
-    CRBRIDGE_RETURN_IF_ERROR(RecordIn(tx, version, transactions, report));
-    tx.exec_params0("UPDATE " + writer_.MetadataTable("tables") + " SET snapshot_lsn = $2 WHERE name = $1",
-                    table.mapping->name, position);
-    return Status::OK();
+  return writer_.Write([&](ShadowTransaction& tx, int64_t version) {
+    CRBRIDGE_RETURN_IF_ERROR(RecordIn(tx, version, transactions, "", report));
+    return tx.MarkSnapshotDone(table, position);
   });
 }
 
-Status PostgresChangeRecorder::RecordIn(pqxx::work& tx, int64_t version,
-                                        const std::vector<CapturedTransaction>& transactions, RecordReport* report) {
+Status ChangeRecorder::RecordIn(ShadowTransaction& tx, int64_t version,
+                                const std::vector<CapturedTransaction>& transactions, const std::string& resume,
+                                RecordReport* report) {
   int seq = 0;
   // Changes are recorded a table at a time: a few statements for all of a
   // table's rows. A truncate ends its table's segment, as the changes
@@ -145,7 +150,7 @@ Status PostgresChangeRecorder::RecordIn(pqxx::work& tx, int64_t version,
         row.key_values = &change.row->key;
         for (size_t i = 0; i < t.pk_count; ++i) {
           ServerParameter p;
-          CRBRIDGE_RETURN_IF_ERROR(ToServerParameter(SourceType::kPostgres, t.columns[i].type, change.row->key[i],
+          CRBRIDGE_RETURN_IF_ERROR(ToServerParameter(source_, t.columns[i].type, change.row->key[i],
                                                      t.mapping->name + "." + t.columns[i].name, &p));
           row.key.push_back(std::move(p));
         }
@@ -153,8 +158,7 @@ Status PostgresChangeRecorder::RecordIn(pqxx::work& tx, int64_t version,
       }
       ordered.emplace_back(change, &row);
     }
-    const std::string clock_table = writer_.ClockTable(t.mapping->name);
-    CRBRIDGE_RETURN_IF_ERROR(ReadClockRows(tx, clock_table, t, keys, [&](const Blob& key, ClockRow clock) {
+    CRBRIDGE_RETURN_IF_ERROR(tx.ReadClocks(t, keys, [&](const Blob& key, ClockRow clock) {
       RecordedRow& row = rows.at(KeyBytes(key));
       row.recorded_through = clock.lsn;
       if (writer_.logs_changes()) row.before = clock;
@@ -183,10 +187,8 @@ Status PostgresChangeRecorder::RecordIn(pqxx::work& tx, int64_t version,
       }
       ++seq;
     }
-    WriteClockRows(tx, clock_table, t, writes);
-    if (writer_.logs_changes()) {
-      CRBRIDGE_RETURN_IF_ERROR(LogChanges(tx, writer_.MetadataTable("change_events"), t, version, {}, logged));
-    }
+    CRBRIDGE_RETURN_IF_ERROR(tx.WriteClocks(t, writes));
+    if (writer_.logs_changes()) CRBRIDGE_RETURN_IF_ERROR(tx.LogChanges(t, version, {}, logged));
     report->rows_changed += writes.size();
     if (!writes.empty()) report->db_version = version;
     changes.clear();
@@ -200,30 +202,12 @@ Status PostgresChangeRecorder::RecordIn(pqxx::work& tx, int64_t version,
         continue;
       }
       CRBRIDGE_RETURN_IF_ERROR(flush(*row.table));
-      // Every live row dies, except rows a later write already recorded.
-      const ResolvedTable& t = *row.table;
-      // The killed rows come back only for the change log.
-      std::string returning;
-      for (size_t i = 0; writer_.logs_changes() && i <= t.pk_count; ++i) {
-        returning += i < t.pk_count ? QuoteIdentifier(t.columns[i].server.name) + "::text, " : "__cl";
-      }
-      const pqxx::result dead = tx.exec_params(
-          "UPDATE " + writer_.ClockTable(t.mapping->name) +
-              " SET __cl = __cl + 1, __lsn = $1, __db_version = $2, __seq = $3 WHERE __cl % 2 = 1 AND __lsn < $1" +
-              (returning.empty() ? std::string() : " RETURNING " + returning),
-          transaction.end_position, version, seq++);
-      report->rows_changed += static_cast<size_t>(dead.affected_rows());
-      if (dead.affected_rows() > 0) report->db_version = version;
-      if (writer_.logs_changes()) {
-        CRBRIDGE_RETURN_IF_ERROR(
-            LogTruncated(tx, writer_.MetadataTable("change_events"), t, version, transaction, dead, &seq));
-      }
+      CRBRIDGE_RETURN_IF_ERROR(RecordTruncate(tx, writer_.logs_changes(), *row.table, version, transaction, &seq, report));
     }
   }
   for (auto& [table, changes] : segments) CRBRIDGE_RETURN_IF_ERROR(flush(*table));
   // Snapshots record rows at older positions: the position never goes back.
-  tx.exec_params0("UPDATE " + writer_.MetadataTable("capture") + " SET lsn = GREATEST(lsn, $1)", transactions.back().end_position);
-  return Status::OK();
+  return tx.SetCapturePosition(SourcePosition{transactions.back().end_position, resume});
 }
 
 }  // namespace crbridge

@@ -5,6 +5,7 @@
 
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/sqlite/sql_quote.h"
+#include "crbridge/sqlite/text_encoding.h"
 
 namespace crbridge {
 
@@ -46,20 +47,14 @@ std::vector<const char*> ParameterPointers(const std::vector<ServerParameter>& v
   return pointers;
 }
 
+std::string Bytea(const SiteId& site) { return "\\x" + EncodeHex(site); }
+
 Status ReadField(const ColumnType& type, const pqxx::field& field, Value* value) {
   if (field.is_null()) {
     *value = Value::Null();
     return Status::OK();
   }
   return FromServerText(type, field.c_str(), value);
-}
-
-std::string RoomText(const Value& value) {
-  switch (value.storage_class()) {
-    case StorageClass::kText: return value.text();
-    case StorageClass::kInteger: return std::to_string(value.integer());
-    default: return value.ToSql();
-  }
 }
 
 std::string TextArray(const std::vector<const ServerParameter*>& values) {
@@ -94,8 +89,6 @@ std::string BatchColumns::From(std::vector<ServerParameter>* params) const {
   }
   return "unnest(" + args + ") AS u(" + names + ")";
 }
-
-std::string KeyBytes(const Blob& key) { return std::string(key.begin(), key.end()); }
 
 Status PackedKey(const ResolvedTable& t, const pqxx::row& row, Blob* key) {
   std::vector<Value> values(t.pk_count);

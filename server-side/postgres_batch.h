@@ -15,6 +15,7 @@
 #include "crbridge/mappings/config.h"
 #include "crbridge/mappings/resolved_table.h"
 #include "crbridge/mappings/type_mapping.h"
+#include "crbridge/sqlite/change.h"
 #include "crbridge/sqlite/value.h"
 
 namespace crbridge {
@@ -34,11 +35,13 @@ std::vector<std::optional<int64_t>> ParseArray(std::string_view text, size_t siz
 std::vector<const char*> ParameterPointers(const std::vector<ServerParameter>& values);
 #define CRBRIDGE_PARAMS(values) pqxx::prepare::make_dynamic_params(ParameterPointers(values))
 
+// A site id as a bytea literal in hex form, \x0011..: a text parameter
+// (libpqxx 6.4 leaks the binary parameters of a statement that fails,
+// seen under ASan).
+std::string Bytea(const SiteId& site);
+
 // The canonical SQLite value of a server text field (NULL stays NULL).
 Status ReadField(const ColumnType& type, const pqxx::field& field, Value* value);
-
-// A room column's value as the text that rooms are named by.
-std::string RoomText(const Value& value);
 
 // A Postgres array literal of text elements, {"a","b\"c",NULL}: a whole
 // column of a batch as one parameter, cast element by element in SQL.
@@ -54,10 +57,6 @@ struct BatchColumns {
   // "unnest($1::text[], $2::text[]) AS u(c0, c1)" and its parameters.
   std::string From(std::vector<ServerParameter>* params) const;
 };
-
-// A packed key's bytes as a string: map keys (GCC 12 misreports
-// comparisons of byte vectors in maps as over-reads).
-std::string KeyBytes(const Blob& key);
 
 // The packed key of a row read back with its key columns first, as text.
 Status PackedKey(const ResolvedTable& t, const pqxx::row& row, Blob* key);

@@ -41,7 +41,7 @@ std::string ChangeLogDdl(const std::string& table) {
          "recorded_time_us bigint NOT NULL, PRIMARY KEY (db_version, seq))";
 }
 
-Status LogChanges(pqxx::work& tx, const std::string& log_table, const ResolvedTable& t, int64_t db_version,
+Status AppendChangeLog(pqxx::work& tx, const std::string& log_table, const ResolvedTable& t, int64_t db_version,
                   const ChangeOrigin& origin, const std::vector<LoggedChange>& changes) {
   if (changes.empty()) return Status::OK();
   const size_t n = t.columns.size() - t.pk_count;

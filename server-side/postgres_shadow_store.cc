@@ -1,22 +1,14 @@
-#include "crbridge/server/postgres_clock_store.h"
+#include "crbridge/server/postgres_shadow_store.h"
 
 #include <random>
 
 #include "crbridge/sqlite/sql_quote.h"
+#include "postgres_batch.h"
 #include "postgres_change_log.h"
+#include "postgres_shadow_transaction.h"
 
 namespace crbridge {
 namespace {
-
-std::string Bytea(const SiteId& site) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\\x";
-  for (const uint8_t b : site) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
 
 SiteId NewSiteId() {
   std::random_device random;
@@ -60,7 +52,7 @@ std::string ArrayLiteral(const std::vector<std::string>& items) {
 
 }  // namespace
 
-PostgresClockStore::PostgresClockStore(std::string url, std::unique_ptr<pqxx::connection> conn, std::string schema,
+PostgresShadowStore::PostgresShadowStore(std::string url, std::unique_ptr<pqxx::connection> conn, std::string schema,
                                        Marking marking)
     : url_(std::move(url)),
       conn_(std::move(conn)),
@@ -69,21 +61,21 @@ PostgresClockStore::PostgresClockStore(std::string url, std::unique_ptr<pqxx::co
       // Origins are cluster-wide: the name says which database and schema.
       origin_(OriginName(conn_->dbname(), schema_)) {}
 
-std::string PostgresClockStore::OriginName(const std::string& database, const std::string& metadata_schema) {
+std::string PostgresShadowStore::OriginName(const std::string& database, const std::string& metadata_schema) {
   return "crbridge:" + database + "." + metadata_schema;
 }
 
-std::string PostgresClockStore::ClockTable(const std::string& client_table) const {
+std::string PostgresShadowStore::ClockTable(const std::string& client_table) const {
   return MetadataTable(client_table + "__clock");
 }
 
-std::string PostgresClockStore::MetadataTable(const std::string& name) const {
+std::string PostgresShadowStore::MetadataTable(const std::string& name) const {
   return QuoteIdentifier(schema_) + "." + QuoteIdentifier(name);
 }
 
-Status PostgresClockStore::Open(const std::string& url, const std::string& metadata_schema,
+Status PostgresShadowStore::Open(const std::string& url, const std::string& metadata_schema,
                                 const std::vector<ResolvedTable>& tables, Marking marking,
-                                std::unique_ptr<PostgresClockStore>* store) {
+                                std::unique_ptr<PostgresShadowStore>* store) {
   std::unique_ptr<pqxx::connection> conn;
   try {
     conn = std::make_unique<pqxx::connection>(url);
@@ -91,14 +83,14 @@ Status PostgresClockStore::Open(const std::string& url, const std::string& metad
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("postgres: ") + e.what());
   }
-  std::unique_ptr<PostgresClockStore> result(new PostgresClockStore(url, std::move(conn), metadata_schema, marking));
+  std::unique_ptr<PostgresShadowStore> result(new PostgresShadowStore(url, std::move(conn), metadata_schema, marking));
   CRBRIDGE_RETURN_IF_ERROR(result->Migrate(tables));
-  if (marking == Marking::kOrigin) CRBRIDGE_RETURN_IF_ERROR(result->TakeOrigin());
+  if (marking == Marking::kCrbridge) CRBRIDGE_RETURN_IF_ERROR(result->TakeOrigin());
   *store = std::move(result);
   return Status::OK();
 }
 
-Status PostgresClockStore::Migrate(const std::vector<ResolvedTable>& tables) {
+Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
   const std::string s = QuoteIdentifier(schema_);
   try {
     pqxx::work tx(*conn_);
@@ -170,7 +162,7 @@ Status PostgresClockStore::Migrate(const std::vector<ResolvedTable>& tables) {
   }
 }
 
-Status PostgresClockStore::TakeOrigin() {
+Status PostgresShadowStore::TakeOrigin() {
   try {
     // Every later transaction of this connection carries the origin.
     pqxx::nontransaction(*conn_).exec_params("SELECT pg_replication_origin_session_setup($1)", origin_);
@@ -183,7 +175,7 @@ Status PostgresClockStore::TakeOrigin() {
   }
 }
 
-Status PostgresClockStore::Reconnect() {
+Status PostgresShadowStore::Reconnect() {
   try {
     conn_ = std::make_unique<pqxx::connection>(url_);
     pqxx::nontransaction(*conn_).exec0(kSessionSettings);
@@ -191,10 +183,10 @@ Status PostgresClockStore::Reconnect() {
     conn_.reset();
     return Status::Unavailable(std::string("postgres: ") + e.what());
   }
-  return marking_ == Marking::kOrigin ? TakeOrigin() : Status::OK();
+  return marking_ == Marking::kCrbridge ? TakeOrigin() : Status::OK();
 }
 
-Status PostgresClockStore::ReadCounter(const std::string& query, int64_t* value) {
+Status PostgresShadowStore::ReadCounter(const std::string& query, int64_t* value) {
   if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
   try {
     pqxx::nontransaction tx(*conn_);
@@ -205,15 +197,29 @@ Status PostgresClockStore::ReadCounter(const std::string& query, int64_t* value)
   }
 }
 
-Status PostgresClockStore::DbVersion(int64_t* version) {
+Status PostgresShadowStore::DbVersion(int64_t* version) {
   return ReadCounter("SELECT db_version FROM " + MetadataTable("clock"), version);
 }
 
-Status PostgresClockStore::CapturePosition(int64_t* position) {
-  return ReadCounter("SELECT lsn FROM " + MetadataTable("capture"), position);
+Status PostgresShadowStore::CapturePosition(SourcePosition* position) {
+  *position = SourcePosition{};
+  return ReadCounter("SELECT lsn FROM " + MetadataTable("capture"), &position->offset);
 }
 
-Status PostgresClockStore::Write(const std::function<Status(pqxx::work& tx, int64_t db_version)>& write) {
+Status PostgresShadowStore::SnapshotDone(const ResolvedTable& t, bool* done) {
+  if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
+  try {
+    pqxx::nontransaction tx(*conn_);
+    *done = tx.exec_params1("SELECT snapshot_lsn IS NOT NULL FROM " + MetadataTable("tables") + " WHERE name = $1",
+                            t.mapping->name)[0]
+                .as<bool>();
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  }
+}
+
+Status PostgresShadowStore::Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) {
   if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
   try {
     pqxx::work tx(*conn_);
@@ -227,7 +233,8 @@ Status PostgresClockStore::Write(const std::function<Status(pqxx::work& tx, int6
     // a full scan of the table, which makes a write's cost grow with the
     // table's size.
     tx.exec0("SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
-    CRBRIDGE_RETURN_IF_ERROR(write(tx, version));
+    PostgresShadowTransaction statements(tx, *this);
+    CRBRIDGE_RETURN_IF_ERROR(write(statements, version));
     tx.commit();
     return Status::OK();
   } catch (const pqxx::broken_connection& e) {
@@ -251,7 +258,7 @@ Status PostgresClockStore::Write(const std::function<Status(pqxx::work& tx, int6
   }
 }
 
-Status PostgresClockStore::GetPeerVersion(const SiteId& site, PeerVersion* version) {
+Status PostgresShadowStore::GetPeerVersion(const SiteId& site, PeerVersion* version) {
   if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
   try {
     pqxx::nontransaction tx(*conn_);
@@ -264,12 +271,20 @@ Status PostgresClockStore::GetPeerVersion(const SiteId& site, PeerVersion* versi
   }
 }
 
-void PostgresClockStore::SetPeerVersion(pqxx::work& tx, const SiteId& site, const PeerVersion& version) {
-  tx.exec_params0("INSERT INTO " + QuoteIdentifier(schema_) +
-                      ".peers VALUES ($1::bytea, $2, $3) ON CONFLICT (site_id) DO UPDATE SET "
-                      "version = GREATEST(peers.version, excluded.version), "
-                      "seq = CASE WHEN peers.version > excluded.version THEN peers.seq ELSE excluded.seq END",
-                  Bytea(site), version.version, version.seq);
+Status PostgresShadowStore::Read(const std::function<Status(ShadowSnapshot& snapshot)>& read) {
+  try {
+    if (!reader_ || !reader_->is_open()) {
+      reader_ = std::make_unique<pqxx::connection>(url_);
+      pqxx::nontransaction(*reader_).exec0(kSessionSettings);
+    }
+    // Repeatable read: every statement of a pull sees the same versions.
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*reader_);
+    PostgresShadowSnapshot snapshot(tx, *this);
+    return read(snapshot);
+  } catch (const std::exception& e) {
+    reader_.reset();
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  }
 }
 
 }  // namespace crbridge

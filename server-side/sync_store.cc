@@ -1,16 +1,11 @@
-#include "crbridge/server/postgres_sync_store.h"
+#include "crbridge/server/sync_store.h"
 
 #include <algorithm>
-#include <array>
-#include <charconv>
 
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/sqlite/packed_pk.h"
-#include "crbridge/sqlite/sql_quote.h"
 #include "crbridge/sqlite/unix_time.h"
-#include "postgres_batch.h"
-#include "postgres_change_log.h"
-#include "postgres_clock_rows.h"
+#include "row_identity.h"
 #include "value_hash.h"
 
 namespace crbridge {
@@ -23,7 +18,7 @@ struct RowChanges {
   const ResolvedTable* table = nullptr;
   Blob pk;
   std::vector<Value> pk_values;
-  std::vector<ServerParameter> pk_params;
+  KeyParameters pk_params;
   std::vector<std::pair<const Change*, size_t>> changes;  // with the column index (0 for the sentinel)
   // Per change, its value in the form the server stores it. Ties are
   // broken on it: a JavaScript client sends 1.0 for the integer 1 it stores.
@@ -81,11 +76,11 @@ bool RecordUncapturedAppWrite(RowState& state) {
 
 // Merges the rows [first, last) of one table: a handful of statements for
 // the whole batch, whatever its size (docs/server-side.md, "Merge").
-Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, const ResolvedTable& t,
-                  const std::optional<std::string>& room, RowMap::iterator first, RowMap::iterator last, int64_t version, int sender_ordinal, int* seq,
-                  const std::string& log_table, bool* changed_any, MergeReport* report) {
+Status MergeTable(ShadowTransaction& tx, SourceType source, const ResolvedTable& t,
+                  const std::optional<std::string>& room, RowMap::iterator first, RowMap::iterator last,
+                  int64_t version, int sender_ordinal, bool log_changes, int* seq, bool* changed_any,
+                  MergeReport* report) {
   const size_t n = t.columns.size() - t.pk_count;
-  const std::string app = Qualified(*t.mapping);
   std::vector<RowState> states;
   for (auto it = first; it != last; ++it) {
     RowState state;
@@ -99,51 +94,33 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   std::map<std::string, RowState*> by_key;
   for (RowState& state : states) by_key[KeyBytes(state.row->pk)] = &state;
   const auto keys_of = [](const std::vector<RowState*>& members) {
-    std::vector<const std::vector<ServerParameter>*> keys;
+    std::vector<const KeyParameters*> keys;
     for (const RowState* state : members) keys.push_back(&state->row->pk_params);
     return keys;
   };
-  std::vector<std::string> key_names, key_text;
-  for (size_t i = 0; i < t.pk_count; ++i) {
-    key_names.push_back(QuoteIdentifier(t.columns[i].server.name));
-    key_text.push_back(key_names.back() + "::text");
-  }
-  const std::string keys = Join(key_names, ", ");
   std::vector<RowState*> all;
   for (RowState& state : states) all.push_back(&state);
 
   // The clocks and app rows of the batch. Clocks need no row locks: every
   // crbridge writer holds the version counter's lock until it commits (see
-  // PostgresClockStore::Write), so no other writer touches them meanwhile.
-  // App rows are locked in key order: the app writes them too.
-  CRBRIDGE_RETURN_IF_ERROR(ReadClockRows(tx, clock, t, keys_of(all), [&](const Blob& key, ClockRow row) {
+  // ShadowStore::Write), so no other writer touches them meanwhile. App
+  // rows are locked: the app writes them too.
+  CRBRIDGE_RETURN_IF_ERROR(tx.ReadClocks(t, keys_of(all), [&](const Blob& key, ClockRow row) {
     RowState& state = *by_key.at(KeyBytes(key));
-    if (!log_table.empty()) state.before = row;
+    if (log_changes) state.before = row;
     state.clock = std::move(row);
     return Status::OK();
   }));
-  {
-    std::vector<ServerParameter> params;
-    const std::string where = KeySet(t, keys_of(all), &params);
-    std::vector<std::string> select = key_text;
-    for (size_t i = t.pk_count; i < t.columns.size(); ++i) select.push_back(QuoteIdentifier(t.columns[i].server.name) + "::text");
-    const pqxx::result rows = tx.exec_params(
-        "SELECT " + Join(select, ", ") + " FROM " + app + " WHERE " + where + " ORDER BY " + keys + " FOR UPDATE",
-        CRBRIDGE_PARAMS(params));
-    for (const auto& row : rows) {
-      Blob key;
-      CRBRIDGE_RETURN_IF_ERROR(PackedKey(t, row, &key));
-      RowState& state = *by_key.at(KeyBytes(key));
-      state.app_existed = true;
-      for (size_t i = 0; i < n; ++i) {
-        CRBRIDGE_RETURN_IF_ERROR(
-            ReadField(t.columns[t.pk_count + i].type, row[static_cast<int>(t.pk_count + i)], &state.values[i]));
-      }
-    }
-  }
-  // Every app write that committed before the locks above is in the WAL
-  // before this position.
-  const int64_t position = tx.exec1("SELECT pg_current_wal_insert_lsn() - '0/0'")[0].as<int64_t>();
+  CRBRIDGE_RETURN_IF_ERROR(tx.LockAppRows(t, keys_of(all), [&](const Blob& key, std::vector<Value> values) {
+    RowState& state = *by_key.at(KeyBytes(key));
+    state.app_existed = true;
+    state.values = std::move(values);
+    return Status::OK();
+  }));
+  // Every app write that committed before the locks above precedes this
+  // position.
+  int64_t position = 0;
+  CRBRIDGE_RETURN_IF_ERROR(tx.AppPosition(&position));
 
   // The room a row is in (none without a room column, or with NULL in it).
   const auto room_of = [&](const RowState& state) -> std::optional<std::string> {
@@ -223,31 +200,21 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   // What the server stored wins everywhere: a value it stores in another
   // form becomes a server change, one version above the client's. Every
   // value read back is what the app table now holds: its hash is kept.
-  const auto canonicalize = [&](const pqxx::result& stored, const std::vector<size_t>& columns) -> Status {
-    for (const auto& row : stored) {
-      Blob key;
-      CRBRIDGE_RETURN_IF_ERROR(PackedKey(t, row, &key));
+  const auto canonicalize = [&](const std::vector<size_t>& columns) -> AppRowCallback {
+    return [&, columns](const Blob& key, std::vector<Value> stored) -> Status {
       RowState& state = *by_key.at(KeyBytes(key));
       for (size_t k = 0; k < columns.size(); ++k) {
         const size_t i = columns[k];
-        Value canonical;
-        CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[t.pk_count + i].type, row[static_cast<int>(t.pk_count + k)], &canonical));
-        state.clock.hashes[i] = ValueHash(canonical);
-        if (state.written[i] && canonical != state.values[i]) {
+        state.clock.hashes[i] = ValueHash(stored[k]);
+        if (state.written[i] && stored[k] != state.values[i]) {
           state.clock.versions[i] = *state.clock.versions[i] + 1;
           state.clock.sites[i] = 0;
           ++report->canonicalized;
         }
-        state.values[i] = canonical;
+        state.values[i] = std::move(stored[k]);
       }
-    }
-    return Status::OK();
-  };
-  const auto returning = [&](const std::vector<size_t>& columns, const std::string& prefix) {
-    std::vector<std::string> out;
-    for (const std::string& key : key_names) out.push_back(prefix + key + "::text");
-    for (const size_t i : columns) out.push_back(prefix + QuoteIdentifier(t.columns[t.pk_count + i].server.name) + "::text");
-    return Join(out, ", ");
+      return Status::OK();
+    };
   };
 
   // Rows that died, in one statement.
@@ -255,11 +222,7 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   for (RowState& state : states) {
     if (state.changed && !state.exists && state.app_existed) deleted.push_back(&state);
   }
-  if (!deleted.empty()) {
-    std::vector<ServerParameter> params;
-    const std::string where = KeySet(t, keys_of(deleted), &params);  // fills params: not in the same expression
-    tx.exec_params0("DELETE FROM " + app + " WHERE " + where, CRBRIDGE_PARAMS(params));
-  }
+  CRBRIDGE_RETURN_IF_ERROR(tx.DeleteAppRows(t, keys_of(deleted)));
 
   // New rows, one INSERT per set of columns given (a NULL for a NOT NULL
   // column is left to its default), and changed rows, one UPDATE per set of
@@ -281,65 +244,28 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
   std::vector<size_t> every_column(n);
   for (size_t i = 0; i < n; ++i) every_column[i] = i;
   for (const auto& [given, members] : inserts) {
-    BatchColumns columns;
-    std::vector<std::string> names = key_names;
-    for (size_t i = 0; i < t.pk_count; ++i) columns.Add(t.columns[i].server.type);
     std::vector<size_t> given_columns;
     for (size_t i = 0; i < n; ++i) {
-      if (given[i]) {
-        given_columns.push_back(i);
-        columns.Add(t.columns[t.pk_count + i].server.type);
-        names.push_back(QuoteIdentifier(t.columns[t.pk_count + i].server.name));
-      }
+      if (given[i]) given_columns.push_back(i);
     }
+    std::vector<AppRowWrite> rows;
     for (RowState* state : members) {
-      for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&state->row->pk_params[i]);
-      for (size_t k = 0; k < given_columns.size(); ++k) {
-        columns.values[t.pk_count + k].push_back(&state->written_params[given_columns[k]]);
-      }
+      AppRowWrite& row = rows.emplace_back(AppRowWrite{&state->row->pk_params, {}});
+      for (const size_t i : given_columns) row.values.push_back(&state->written_params[i]);
     }
-    std::vector<ServerParameter> params;
-    const std::string from = columns.From(&params);
-    const pqxx::result stored = tx.exec_params(
-        "INSERT INTO " + app + " (" + Join(names, ", ") + ") SELECT " + Join(columns.casts, ", ") + " FROM " + from +
-            " RETURNING " + returning(every_column, ""),
-        CRBRIDGE_PARAMS(params));
-    CRBRIDGE_RETURN_IF_ERROR(canonicalize(stored, every_column));
+    CRBRIDGE_RETURN_IF_ERROR(tx.InsertAppRows(t, given_columns, rows, canonicalize(every_column)));
   }
-  // Changed rows in one UPDATE: each column takes the row's value where the
-  // row wrote it (its mask) and keeps its own otherwise.
   if (!updates.empty()) {
     std::vector<size_t> touched;
     for (size_t i = 0; i < n; ++i) {
       if (std::any_of(updates.begin(), updates.end(), [&](const RowState* s) { return s->written[i]; })) touched.push_back(i);
     }
-    static const ServerParameter kWritten{false, "t"}, kKept{false, "f"};
-    BatchColumns columns;
-    for (size_t i = 0; i < t.pk_count; ++i) columns.Add(t.columns[i].server.type);
-    std::vector<std::string> assignments, match;
-    for (size_t i = 0; i < t.pk_count; ++i) match.push_back("t." + key_names[i] + " = " + columns.casts[i]);
-    for (const size_t i : touched) {
-      const std::string name = QuoteIdentifier(t.columns[t.pk_count + i].server.name);
-      columns.Add("boolean");
-      const std::string mask = columns.casts.back();
-      columns.Add(t.columns[t.pk_count + i].server.type);
-      assignments.push_back(name + " = CASE WHEN " + mask + " THEN " + columns.casts.back() + " ELSE t." + name + " END");
-    }
+    std::vector<AppRowWrite> rows;
     for (RowState* state : updates) {
-      for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&state->row->pk_params[i]);
-      for (size_t k = 0; k < touched.size(); ++k) {
-        const size_t i = touched[k];
-        columns.values[t.pk_count + 2 * k].push_back(state->written[i] ? &kWritten : &kKept);
-        columns.values[t.pk_count + 2 * k + 1].push_back(&state->written_params[i]);
-      }
+      AppRowWrite& row = rows.emplace_back(AppRowWrite{&state->row->pk_params, {}});
+      for (const size_t i : touched) row.values.push_back(state->written[i] ? &state->written_params[i] : nullptr);
     }
-    std::vector<ServerParameter> params;
-    const std::string from = columns.From(&params);
-    const pqxx::result stored = tx.exec_params(
-        "UPDATE " + app + " AS t SET " + Join(assignments, ", ") + " FROM " + from + " WHERE " + Join(match, " AND ") +
-            " RETURNING " + returning(touched, "t."),
-        CRBRIDGE_PARAMS(params));
-    CRBRIDGE_RETURN_IF_ERROR(canonicalize(stored, touched));
+    CRBRIDGE_RETURN_IF_ERROR(tx.UpdateAppRows(t, touched, rows, canonicalize(touched)));
   }
 
   std::vector<ClockWrite> writes;
@@ -354,7 +280,7 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
       if (!value.is_null()) state.clock.room = RoomText(value);
     }
     writes.push_back(ClockWrite{&state.row->pk_params, &state.clock, version, *seq});
-    if (!log_table.empty()) {
+    if (log_changes) {
       std::vector<const Value*> values;
       for (const Value& value : state.values) values.push_back(&value);
       logged.push_back(LoggedChange{&state.row->pk_values, &state.before, &state.clock, std::move(values), *seq, 0,
@@ -362,47 +288,19 @@ Status MergeTable(pqxx::work& tx, SourceType source, const std::string& clock, c
     }
     ++*seq;
   }
-  WriteClockRows(tx, clock, t, writes);
-  if (!log_table.empty()) CRBRIDGE_RETURN_IF_ERROR(LogChanges(tx, log_table, t, version, {true, sender_ordinal}, logged));
+  CRBRIDGE_RETURN_IF_ERROR(tx.WriteClocks(t, writes));
+  if (log_changes) CRBRIDGE_RETURN_IF_ERROR(tx.LogChanges(t, version, {true, sender_ordinal}, logged));
   return Status::OK();
 }
 
 }  // namespace
 
-PostgresSyncStore::PostgresSyncStore(std::string url, const Config& config, PostgresClockStore& writer,
-                                     std::unique_ptr<pqxx::connection> reader)
-    : url_(std::move(url)), config_(config), writer_(writer), reader_(std::move(reader)) {}
-
-Status PostgresSyncStore::Reader(pqxx::connection** reader) {
-  if (!reader_ || !reader_->is_open()) {
-    try {
-      reader_ = std::make_unique<pqxx::connection>(url_);
-      pqxx::nontransaction(*reader_).exec0(PostgresClockStore::kSessionSettings);
-    } catch (const std::exception& e) {
-      reader_.reset();
-      return Status::Unavailable(std::string("postgres: ") + e.what());
-    }
-  }
-  *reader = reader_.get();
-  return Status::OK();
+SyncStore::SyncStore(const Config& config, const std::vector<ResolvedTable>& tables, ShadowStore& shadow)
+    : config_(config), shadow_(shadow) {
+  for (const ResolvedTable& table : tables) tables_[table.mapping->name] = &table;
 }
 
-Status PostgresSyncStore::Open(const std::string& url, const Config& config, const std::vector<ResolvedTable>& tables,
-                               PostgresClockStore& writer, std::unique_ptr<PostgresSyncStore>* store) {
-  std::unique_ptr<pqxx::connection> reader;
-  try {
-    reader = std::make_unique<pqxx::connection>(url);
-    pqxx::nontransaction(*reader).exec0(PostgresClockStore::kSessionSettings);
-  } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  }
-  std::unique_ptr<PostgresSyncStore> result(new PostgresSyncStore(url, config, writer, std::move(reader)));
-  for (const ResolvedTable& table : tables) result->tables_[table.mapping->name] = &table;
-  *store = std::move(result);
-  return Status::OK();
-}
-
-Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end,
+Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end,
                                 MergeReport* report, const std::optional<std::string>& room) {
   *report = MergeReport{};
   // Everything is checked before anything is written: a bad change refuses
@@ -477,19 +375,14 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
   // Sites are never removed, so an ordinal once committed stays valid; a
   // new one is remembered only after its transaction commits.
   std::optional<int> new_ordinal;
-  const auto merge = [&](pqxx::work& tx, int64_t version) -> Status {
+  const auto merge = [&](ShadowTransaction& tx, int64_t version) -> Status {
     *report = MergeReport{};
     new_ordinal.reset();
     int sender_ordinal = 0;
     if (const auto known = site_ordinals_.find(sender); known != site_ordinals_.end()) {
       sender_ordinal = known->second;
     } else {
-      const std::string schema = QuoteIdentifier(config_.metadata_schema);
-      tx.exec_params0("INSERT INTO " + schema + ".sites (site_id) VALUES ($1::bytea) ON CONFLICT DO NOTHING",
-                      pqxx::binarystring(sender.data(), sender.size()));
-      sender_ordinal = tx.exec_params1("SELECT ordinal FROM " + schema + ".sites WHERE site_id = $1::bytea",
-                                       pqxx::binarystring(sender.data(), sender.size()))[0]
-                           .as<int>();
+      CRBRIDGE_RETURN_IF_ERROR(tx.SiteOrdinal(sender, &sender_ordinal));
       new_ordinal = sender_ordinal;
     }
     int seq = 0;
@@ -500,60 +393,39 @@ Status PostgresSyncStore::Merge(const SiteId& sender, const Changeset& changes, 
       const ResolvedTable& t = *first->second.table;
       auto last = first;
       while (last != rows.end() && last->second.table == &t) ++last;
-      CRBRIDGE_RETURN_IF_ERROR(MergeTable(tx, config_.source.type, writer_.ClockTable(t.mapping->name), t, room, first, last,
-                                          version, sender_ordinal, &seq,
-                                          writer_.logs_changes() ? writer_.MetadataTable("change_events") : std::string(),
-                                          &changed_any, report));
+      CRBRIDGE_RETURN_IF_ERROR(MergeTable(tx, config_.source.type, t, room, first, last, version, sender_ordinal,
+                                          shadow_.logs_changes(), &seq, &changed_any, report));
       first = last;
     }
     if (changed_any) report->db_version = version;
-    writer_.SetPeerVersion(tx, sender, end);
-    return Status::OK();
+    return tx.SetPeerVersion(sender, end);
   };
   // An app transaction can insert a row the merge found missing, or
   // deadlock with it: the merge then runs again, against what the app left.
   Status merged;
   for (int attempt = 0; attempt < kMergeAttempts; ++attempt) {
-    merged = writer_.Write(merge);
+    merged = shadow_.Write(merge);
     if (merged.code() != Status::Code::kAborted) break;
   }
   if (merged.ok() && new_ordinal) site_ordinals_[sender] = *new_ordinal;
   return merged;
 }
 
-Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& room, const std::optional<SiteId>& exclude,
-                               size_t limit, PullBatch* batch) {
+Status SyncStore::Pull(int64_t after, const std::optional<std::string>& room, const std::optional<SiteId>& exclude,
+                       size_t limit, PullBatch* batch) {
   *batch = PullBatch{{}, after, false};
-  pqxx::connection* reader = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Reader(&reader));
-  try {
-    pqxx::read_transaction tx(*reader);
-    // Rows of a table without a room column belong to every room.
-    const auto room_filter = [&](const ResolvedTable& t) {
-      return room && t.room_column ? std::string(" AND c.__room = $3") : std::string();
-    };
-    const auto params = [&](const ResolvedTable& t, int64_t bound) {
-      std::vector<ServerParameter> p = {{false, std::to_string(after)}, {false, std::to_string(bound)}};
-      if (room && t.room_column) p.push_back({false, *room});
-      return p;
-    };
-
+  return shadow_.Read([&](ShadowSnapshot& snapshot) -> Status {
     // The batch ends on a version boundary: at the lowest last version of a
     // table that has more than `limit` rows to send, or at the highest
     // version there is. Rows of that last version all go in the batch.
     int64_t through = 0;
     std::optional<int64_t> cut;
     for (const auto& [name, t] : tables_) {
-      const pqxx::result versions = tx.exec_params(
-          "SELECT c.__db_version FROM " + writer_.ClockTable(t->mapping->name) + " c WHERE c.__db_version > $1 AND $2::bigint >= 0" +
-              room_filter(*t) + " ORDER BY c.__db_version LIMIT " + std::to_string(limit + 1),
-          CRBRIDGE_PARAMS(params(*t, 0)));
+      std::vector<int64_t> versions;
+      CRBRIDGE_RETURN_IF_ERROR(snapshot.VersionsAfter(*t, after, room, limit + 1, &versions));
       if (versions.empty()) continue;
-      if (versions.size() > limit) {
-        const int64_t last = versions[static_cast<int>(limit - 1)][0].as<int64_t>();
-        cut = cut ? std::min(*cut, last) : last;
-      }
-      through = std::max(through, versions[static_cast<int>(std::min(limit, versions.size()) - 1)][0].as<int64_t>());
+      if (versions.size() > limit) cut = cut ? std::min(*cut, versions[limit - 1]) : versions[limit - 1];
+      through = std::max(through, versions[std::min(limit, versions.size()) - 1]);
     }
     if (through == 0) return Status::OK();
     batch->more = cut.has_value();
@@ -563,15 +435,10 @@ Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& 
     // names an ordinal not seen yet.
     const auto site_of = [&](int64_t ordinal, SiteId* site) -> Status {
       if (ordinal == 0) {
-        *site = writer_.site_id();
+        *site = shadow_.site_id();
         return Status::OK();
       }
-      if (!site_ids_.contains(ordinal)) {
-        for (const auto& row : tx.exec("SELECT ordinal, site_id FROM " + QuoteIdentifier(config_.metadata_schema) + ".sites")) {
-          const pqxx::binarystring id(row[1]);
-          std::copy(id.begin(), id.end(), site_ids_[row[0].as<int64_t>()].begin());
-        }
-      }
+      if (!site_ids_.contains(ordinal)) CRBRIDGE_RETURN_IF_ERROR(snapshot.Sites(&site_ids_));
       const auto found = site_ids_.find(ordinal);
       if (found == site_ids_.end()) return Status::Corruption("a clock names an unknown site");
       *site = found->second;
@@ -586,62 +453,39 @@ Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& 
     std::vector<Pending> pending;
     for (const auto& [name, t] : tables_) {
       const size_t n = t->columns.size() - t->pk_count;
-      std::string select, join;
-      for (size_t i = 0; i < t->pk_count; ++i) {
-        const std::string column = QuoteIdentifier(t->columns[i].server.name);
-        select += "c." + column + "::text, ";
-        join += (i > 0 ? " AND " : "") + ("t." + column + " = c." + column);
-      }
-      select += "c.__cl, c.__col_versions::text, c.__col_sites::text, c.__db_version, c.__seq, t." +
-                QuoteIdentifier(t->columns[0].server.name) + " IS NOT NULL, c.__col_hashes::text";
-      for (size_t i = t->pk_count; i < t->columns.size(); ++i) {
-        select += ", t." + QuoteIdentifier(t->columns[i].server.name) + "::text";
-      }
-      const pqxx::result rows = tx.exec_params(
-          "SELECT " + select + " FROM " + writer_.ClockTable(t->mapping->name) + " c LEFT JOIN " + Qualified(*t->mapping) +
-              " t ON " + join + " WHERE c.__db_version > $1 AND c.__db_version <= $2" + room_filter(*t),
-          CRBRIDGE_PARAMS(params(*t, batch->through)));
-      for (const auto& row : rows) {
-        std::vector<Value> key(t->pk_count);
-        for (size_t i = 0; i < t->pk_count; ++i) {
-          CRBRIDGE_RETURN_IF_ERROR(ReadField(t->columns[i].type, row[static_cast<int>(i)], &key[i]));
-        }
+      const auto add_row = [&](PulledRow row) -> Status {
         Blob pk;
-        CRBRIDGE_RETURN_IF_ERROR(EncodePackedPk(key, &pk));
-        const int base = static_cast<int>(t->pk_count);
-        const int64_t cl = row[base].as<int64_t>();
-        const auto versions = ParseArray(row[base + 1].c_str(), n);
-        const auto column_sites = ParseArray(row[base + 2].c_str(), n);
-        Pending unit{row[base + 3].as<int64_t>(), row[base + 4].as<int>(), {}};
+        CRBRIDGE_RETURN_IF_ERROR(EncodePackedPk(row.key, &pk));
+        const int64_t cl = row.clock.cl;
+        const auto& versions = row.clock.versions;
+        Pending unit{row.db_version, row.seq, {}};
         // A row the app changed and capture has not recorded yet is left
         // out: its values are not those of its clock, and a peer holding
         // another value under the same version would never converge. Its
         // recorded change comes with a later version.
-        if (cl % 2 == 1 && !row[base + 5].as<bool>()) continue;
-        const auto hashes = ParseArray(row[base + 6].c_str(), n);
-        std::vector<Value> values(n);
-        bool ahead_of_clock = false;
+        if (cl % 2 == 1 && !row.app_row_exists) return Status::OK();
         for (size_t i = 0; cl % 2 == 1 && i < n; ++i) {
-          CRBRIDGE_RETURN_IF_ERROR(ReadField(t->columns[t->pk_count + i].type, row[base + 7 + static_cast<int>(i)], &values[i]));
-          ahead_of_clock = ahead_of_clock || (versions[i] && hashes[i] && *hashes[i] != ValueHash(values[i]));
+          const auto& hash = row.clock.hashes[i];
+          if (versions[i] && hash && *hash != ValueHash(row.values[i])) return Status::OK();
         }
-        if (ahead_of_clock) continue;
         // A sentinel when the row is dead, came back from the dead, or has
         // nothing else to carry its existence (as cr-sqlite records one).
         const bool no_columns = std::none_of(versions.begin(), versions.end(), [](const auto& v) { return v.has_value(); });
         if (cl != 1 || no_columns) {
-          unit.changes.push_back(Change{name, pk, kSentinelColumn, Value::Null(), cl, unit.version, writer_.site_id(), cl, 0});
+          unit.changes.push_back(Change{name, pk, kSentinelColumn, Value::Null(), cl, unit.version, shadow_.site_id(), cl, 0});
         }
         for (size_t i = 0; cl % 2 == 1 && i < n; ++i) {
           if (!versions[i]) continue;
           SiteId site{};
-          CRBRIDGE_RETURN_IF_ERROR(site_of(column_sites[i].value_or(0), &site));
+          CRBRIDGE_RETURN_IF_ERROR(site_of(row.clock.sites[i].value_or(0), &site));
           if (exclude && site == *exclude) continue;
           unit.changes.push_back(
-              Change{name, pk, t->columns[t->pk_count + i].name, values[i], *versions[i], unit.version, site, cl, 0});
+              Change{name, pk, t->columns[t->pk_count + i].name, row.values[i], *versions[i], unit.version, site, cl, 0});
         }
         if (!unit.changes.empty()) pending.push_back(std::move(unit));
-      }
+        return Status::OK();
+      };
+      CRBRIDGE_RETURN_IF_ERROR(snapshot.RowsBetween(*t, after, batch->through, room, add_row));
     }
     std::sort(pending.begin(), pending.end(),
               [](const Pending& a, const Pending& b) { return std::tie(a.version, a.seq) < std::tie(b.version, b.seq); });
@@ -658,9 +502,7 @@ Status PostgresSyncStore::Pull(int64_t after, const std::optional<std::string>& 
       }
     }
     return Status::OK();
-  } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  }
+  });
 }
 
 }  // namespace crbridge

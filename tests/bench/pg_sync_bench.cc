@@ -13,7 +13,8 @@
 
 #include "bench_result.h"
 #include "crbridge/server/config_check.h"
-#include "crbridge/server/postgres_sync_store.h"
+#include "crbridge/server/postgres_shadow_store.h"
+#include "crbridge/server/sync_store.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "test_databases.h"
 
@@ -86,7 +87,7 @@ Result Upserts(pqxx::connection& conn, int64_t rows, const std::string& what) {
   return result;
 }
 
-Result Merge(PostgresSyncStore& store, const std::vector<Changeset>& changesets, const std::string& what) {
+Result Merge(SyncStore& store, const std::vector<Changeset>& changesets, const std::string& what) {
   SiteId client;
   client.fill(0x31);
   Result result{what, 0, 0, {}};
@@ -143,12 +144,11 @@ int main(int argc, char** argv) {
   ConfigCheck check;
   auto database = NewSourceDatabase(config.source);
   if (!CheckConfig(config, *database, &check).ok() || !check.problems.empty()) return 1;
-  std::unique_ptr<PostgresClockStore> writer;
-  std::unique_ptr<PostgresSyncStore> store;
-  if (!PostgresClockStore::Open(postgres.url(), "crbridge", check.tables, PostgresClockStore::Marking::kOrigin, &writer).ok() ||
-      !PostgresSyncStore::Open(postgres.url(), config, check.tables, *writer, &store).ok()) {
+  std::unique_ptr<PostgresShadowStore> writer;
+  if (!PostgresShadowStore::Open(postgres.url(), "crbridge", check.tables, ShadowStore::Marking::kCrbridge, &writer).ok()) {
     return 1;
   }
+  auto store = std::make_unique<SyncStore>(config, check.tables, *writer);
 
   std::printf("%zu changes in changesets of %zu, items(id bigint, a text, b bigint, c double, d boolean), PostgreSQL 15, "
               "release build\n\n",

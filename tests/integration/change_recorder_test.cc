@@ -1,14 +1,14 @@
-// Recording captured app writes in the clocks (PostgresChangeRecorder)
+// Recording captured app writes in the clocks (ChangeRecorder)
 // against the real Postgres fixture: which columns bump, deletes,
 // resurrections, truncates, exact skipping of what is already recorded, and
 // the race with a client merge.
-#include "crbridge/server/postgres_change_recorder.h"
+#include "crbridge/server/change_recorder.h"
 
 #include <gtest/gtest.h>
 
 #include <pqxx/pqxx>
 
-#include "crbridge/server/postgres_sync_store.h"
+#include "crbridge/server/sync_store.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "test_databases.h"
 #include "todo_app.h"
@@ -19,8 +19,8 @@ namespace {
 struct Recording {
   std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
   std::unique_ptr<MappedApp> app = MapTodoApp(url);
-  std::unique_ptr<PostgresClockStore> capture_writer = OpenClockStore(url, *app, PostgresClockStore::Marking::kNone);
-  PostgresChangeRecorder recorder{*capture_writer};
+  std::unique_ptr<PostgresShadowStore> capture_writer = OpenClockStore(url, *app, ShadowStore::Marking::kNone);
+  ChangeRecorder recorder{*capture_writer, SourceType::kPostgres};
   pqxx::connection conn{url};
 
   const ResolvedTable* Table(const std::string& name) const {
@@ -56,9 +56,9 @@ struct Recording {
     return r.empty() ? "none" : r[0][0].as<std::string>();
   }
   int64_t Position() {
-    int64_t position = 0;
+    SourcePosition position;
     EXPECT_TRUE(capture_writer->CapturePosition(&position).ok());
-    return position;
+    return position.offset;
   }
 };
 
@@ -149,8 +149,7 @@ TEST(ChangeRecorderTest, AnAppWriteAMergeRecordedFirstIsNotRecordedAgain) {
     app_commit = pqxx::nontransaction(r.conn).exec1("SELECT pg_current_wal_lsn() - '0/0'")[0].as<int64_t>();
   }
   auto merge_writer = OpenClockStore(r.url, *r.app);
-  std::unique_ptr<PostgresSyncStore> store;
-  ASSERT_TRUE(PostgresSyncStore::Open(r.url, r.app->config, r.app->check.tables, *merge_writer, &store).ok());
+  auto store = std::make_unique<SyncStore>(r.app->config, r.app->check.tables, *merge_writer);
   SiteId client;
   client.fill(7);
   const Value key = Value::Text("t1");

@@ -1,6 +1,6 @@
-// PostgresClockStore against the real Postgres fixture: the shadow schema,
+// PostgresShadowStore against the real Postgres fixture: the shadow schema,
 // the site id, versions in commit order, the replication origin, peers.
-#include "crbridge/server/postgres_clock_store.h"
+#include "crbridge/server/postgres_shadow_store.h"
 
 #include <gtest/gtest.h>
 
@@ -16,10 +16,16 @@ namespace {
 
 using Mapped = MappedApp;
 
-std::unique_ptr<PostgresClockStore> OpenStore(
-    const std::string& url, const Mapped& mapped,
-    PostgresClockStore::Marking marking = PostgresClockStore::Marking::kOrigin) {
+std::unique_ptr<PostgresShadowStore> OpenStore(const std::string& url, const Mapped& mapped,
+                                               ShadowStore::Marking marking = ShadowStore::Marking::kCrbridge) {
   return OpenClockStore(url, mapped, marking);
+}
+
+// Inserts a todo list row in `tx` (as a merge would).
+Status InsertList(ShadowTransaction& tx, const Mapped& mapped, const std::string& id) {
+  const KeyParameters key = {{false, id}};
+  return tx.InsertAppRows(mapped.Table("todo_lists"), {}, {AppRowWrite{&key, {}}},
+                          [](const Blob&, std::vector<Value>) { return Status::OK(); });
 }
 
 TEST(ClockStoreTest, CreatesTheShadowSchemaOnceAndKeepsTheSiteId) {
@@ -36,7 +42,7 @@ TEST(ClockStoreTest, CreatesTheShadowSchemaOnceAndKeepsTheSiteId) {
 
   pqxx::connection conn(url);
   pqxx::nontransaction db(conn);
-  EXPECT_EQ(db.exec1("SELECT count(*) FROM crbridge.migrations")[0].as<int>(), PostgresClockStore::kSchemaVersion);
+  EXPECT_EQ(db.exec1("SELECT count(*) FROM crbridge.migrations")[0].as<int>(), PostgresShadowStore::kSchemaVersion);
   const pqxx::result columns = db.exec(
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'crbridge' "
       "AND table_name = 'todos__clock' ORDER BY ordinal_position");
@@ -70,7 +76,7 @@ TEST(ClockStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
            "ALTER TABLE crbridge.todos__clock DROP COLUMN __col_hashes, DROP COLUMN __lsn; "
            "INSERT INTO crbridge.todos__clock VALUES ('t1', 1, '{1,1,1,1,1}', '{0,0,0,0,0}', 7, 0, 'l1')");
   OpenStore(url, *mapped);
-  EXPECT_EQ(db.exec1("SELECT max(version) FROM crbridge.migrations")[0].as<int>(), PostgresClockStore::kSchemaVersion);
+  EXPECT_EQ(db.exec1("SELECT max(version) FROM crbridge.migrations")[0].as<int>(), PostgresShadowStore::kSchemaVersion);
   EXPECT_EQ(db.exec1("SELECT lsn FROM crbridge.capture")[0].as<int64_t>(), 0);
   EXPECT_EQ(db.exec1("SELECT count(*) FROM crbridge.change_events")[0].as<int64_t>(), 0) << "the change log exists";
   const pqxx::row clock = db.exec1("SELECT __col_versions::text, __col_hashes::text, __lsn, __db_version FROM crbridge.todos__clock");
@@ -84,9 +90,9 @@ TEST(ClockStoreTest, AChangedMappingIsRefusedRatherThanMisread) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
   OpenStore(url, *MapTodoApp(url));
   const auto narrower = MapTodoApp(url, std::string(kTodoAppConfig) + "    columns: [id, list_id, title]\n");
-  std::unique_ptr<PostgresClockStore> store;
-  const Status s = PostgresClockStore::Open(url, "crbridge", narrower->check.tables,
-                                            PostgresClockStore::Marking::kNone, &store);
+  std::unique_ptr<PostgresShadowStore> store;
+  const Status s = PostgresShadowStore::Open(url, "crbridge", narrower->check.tables,
+                                             ShadowStore::Marking::kNone, &store);
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
   EXPECT_NE(s.message().find("the mapping of table todos changed"), std::string::npos) << s.message();
 }
@@ -98,13 +104,13 @@ TEST(ClockStoreTest, VersionsAreHandedOutInCommitOrder) {
   const auto mapped = MapTodoApp(url);
   // The merge writer (marked) and the capture writer (not) share the counter.
   auto first = OpenStore(url, *mapped);
-  auto second = OpenStore(url, *mapped, PostgresClockStore::Marking::kNone);
+  auto second = OpenStore(url, *mapped, ShadowStore::Marking::kNone);
 
   std::atomic<bool> first_has_version = false;
   int64_t first_version = 0;
   std::thread slow([&] {
-    const Status s = first->Write([&](pqxx::work& tx, int64_t version) {
-      tx.exec0("INSERT INTO todo_lists (id) VALUES ('written by the first')");
+    const Status s = first->Write([&](ShadowTransaction& tx, int64_t version) {
+      EXPECT_TRUE(InsertList(tx, *mapped, "written by the first").ok());
       first_version = version;
       first_has_version = true;
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -116,17 +122,20 @@ TEST(ClockStoreTest, VersionsAreHandedOutInCommitOrder) {
 
   int64_t second_version = 0;
   bool saw_first_committed = false;
-  ASSERT_TRUE(second->Write([&](pqxx::work& tx, int64_t version) {
+  ASSERT_TRUE(second->Write([&](ShadowTransaction& tx, int64_t version) {
     second_version = version;
-    saw_first_committed = tx.exec1("SELECT count(*) FROM todo_lists")[0].as<int>() == 1;
-    return Status::OK();
+    const KeyParameters key = {{false, "written by the first"}};
+    return tx.LockAppRows(mapped->Table("todo_lists"), {&key}, [&](const Blob&, std::vector<Value>) {
+      saw_first_committed = true;
+      return Status::OK();
+    });
   }).ok());
   slow.join();
   EXPECT_EQ(second_version, first_version + 1);
   EXPECT_TRUE(saw_first_committed) << "the second writer got its version before the first committed";
 
   // A rolled-back write gives its version back.
-  EXPECT_FALSE(first->Write([](pqxx::work&, int64_t) { return Status::Internal("no"); }).ok());
+  EXPECT_FALSE(first->Write([](ShadowTransaction&, int64_t) { return Status::Internal("no"); }).ok());
   int64_t committed = 0;
   ASSERT_TRUE(first->DbVersion(&committed).ok());
   EXPECT_EQ(committed, second_version);
@@ -136,17 +145,15 @@ TEST(ClockStoreTest, VersionsAreHandedOutInCommitOrder) {
 // message naming crbridge's origin, and the app's without one.
 TEST(ClockStoreTest, WritesCarryTheReplicationOriginInPgoutput) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
-  auto store = OpenStore(url, *MapTodoApp(url));
+  const auto mapped = MapTodoApp(url);
+  auto store = OpenStore(url, *mapped);
   pqxx::connection app(url);
   pqxx::nontransaction db(app);
-  db.exec0("CREATE PUBLICATION origin_test FOR TABLE todos");
+  db.exec0("CREATE PUBLICATION origin_test FOR TABLE todo_lists");
   db.exec("SELECT pg_create_logical_replication_slot('origin_test', 'pgoutput')");
 
-  ASSERT_TRUE(store->Write([](pqxx::work& tx, int64_t) {
-    tx.exec0("INSERT INTO todos (id, list_id) VALUES ('from-crbridge', 'l')");
-    return Status::OK();
-  }).ok());
-  db.exec0("INSERT INTO todos (id, list_id) VALUES ('from-the-app', 'l')");
+  ASSERT_TRUE(store->Write([&](ShadowTransaction& tx, int64_t) { return InsertList(tx, *mapped, "from-crbridge"); }).ok());
+  db.exec0("INSERT INTO todo_lists (id) VALUES ('from-the-app')");
 
   const pqxx::result messages = db.exec(
       "SELECT encode(data, 'hex') FROM pg_logical_slot_get_binary_changes('origin_test', NULL, NULL, "
@@ -172,9 +179,9 @@ TEST(ClockStoreTest, OneMarkedWriterPerDatabase) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
   const auto mapped = MapTodoApp(url);
   auto writer = OpenStore(url, *mapped);
-  std::unique_ptr<PostgresClockStore> second;
-  const Status s = PostgresClockStore::Open(url, "crbridge", mapped->check.tables,
-                                            PostgresClockStore::Marking::kOrigin, &second);
+  std::unique_ptr<PostgresShadowStore> second;
+  const Status s = PostgresShadowStore::Open(url, "crbridge", mapped->check.tables,
+                                             ShadowStore::Marking::kCrbridge, &second);
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
   EXPECT_NE(s.message().find("is another crbridge writing to this database?"), std::string::npos) << s.message();
 }
@@ -189,8 +196,8 @@ TEST(ClockStoreTest, PeerVersionsAdvanceWithTheirWriteAndNeverBackwards) {
   EXPECT_EQ(seen.version, 0);
 
   const auto advance = [&](PeerVersion to, bool commit) {
-    return store->Write([&](pqxx::work& tx, int64_t) {
-      store->SetPeerVersion(tx, client, to);
+    return store->Write([&](ShadowTransaction& tx, int64_t) {
+      EXPECT_TRUE(tx.SetPeerVersion(client, to).ok());
       return commit ? Status::OK() : Status::Internal("rolled back");
     });
   };

@@ -180,8 +180,7 @@ TEST(PostgresCaptureTest, MergedClientWritesAreNotEchoed) {
   Metrics metrics;
   RunningCapture capture(app, metrics);
   auto merge_writer = OpenClockStore(app.url, *app.mapped);
-  std::unique_ptr<PostgresSyncStore> store;
-  ASSERT_TRUE(PostgresSyncStore::Open(app.url, app.mapped->config, app.mapped->check.tables, *merge_writer, &store).ok());
+  auto store = std::make_unique<SyncStore>(app.mapped->config, app.mapped->check.tables, *merge_writer);
   SiteId client;
   client.fill(3);
   MergeReport report;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "crbridge/mappings/client_schema.h"
-#include "crbridge/server/postgres_sync_store.h"
+#include "crbridge/server/sync_store.h"
 #include "crbridge/sqlite/crr.h"
 #include "test_databases.h"
 #include "todo_app.h"
@@ -22,16 +22,15 @@ namespace crbridge::testing {
 struct Server {
   std::string url;
   std::unique_ptr<MappedApp> app;
-  std::unique_ptr<PostgresClockStore> writer;
-  std::unique_ptr<PostgresSyncStore> store;
+  std::unique_ptr<PostgresShadowStore> writer;
+  std::unique_ptr<SyncStore> store;
 
   explicit Server(const std::string& yaml = kTodoAppConfig)
       : Server(TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql"), yaml) {}
 
   Server(const std::string& database_url, const std::string& yaml) : url(database_url), app(MapTodoApp(url, yaml)) {
     writer = OpenClockStore(url, *app);
-    const Status s = PostgresSyncStore::Open(url, app->config, app->check.tables, *writer, &store);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    store = std::make_unique<SyncStore>(app->config, app->check.tables, *writer);
   }
 
   // Mapped rows of a table as SQL literals, "id|list_id|..." in key order.

@@ -1,8 +1,8 @@
-// PostgresSyncStore against the real Postgres fixture, with native CRR
+// SyncStore against the real Postgres fixture, with native CRR
 // databases as clients: merges, pulls, canonical values, refusals, and the
 // properties of docs/server-side.md (P1 convergence, P5 gapless pulls, P6
 // idempotence).
-#include "crbridge/server/postgres_sync_store.h"
+#include "crbridge/server/sync_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -300,8 +300,7 @@ TEST(SyncStoreTest, APostgresCrashLosesNothingAcknowledged) {
   const std::string url = CreateDatabase(postgres, 1, "todo_app.postgres.sql");
   const auto app = MapTodoApp(url);
   auto writer = OpenClockStore(url, *app);
-  std::unique_ptr<PostgresSyncStore> store;
-  ASSERT_TRUE(PostgresSyncStore::Open(url, app->config, app->check.tables, *writer, &store).ok());
+  auto store = std::make_unique<SyncStore>(app->config, app->check.tables, *writer);
 
   constexpr int kChangesets = 60;
   std::atomic<int> acknowledged = 0;
@@ -343,8 +342,7 @@ TEST(SyncStoreTest, APostgresCrashLosesNothingAcknowledged) {
   store.reset();
   writer.reset();
   auto restarted_writer = OpenClockStore(url, *app);
-  std::unique_ptr<PostgresSyncStore> restarted;
-  ASSERT_TRUE(PostgresSyncStore::Open(url, app->config, app->check.tables, *restarted_writer, &restarted).ok());
+  auto restarted = std::make_unique<SyncStore>(app->config, app->check.tables, *restarted_writer);
   ASSERT_TRUE(restarted_writer->GetPeerVersion(Site(4), &tracked).ok());
   EXPECT_EQ(tracked.version, kChangesets);
   std::set<std::string> pulled;
@@ -365,14 +363,13 @@ TEST(SyncStoreTest, APostgresCrashLosesNothingAcknowledged) {
 TEST(SyncStoreTest, PullsNeverSkipAVersionThatCommitsLater) {
   Server server;
   // A second writer (as capture will be) sharing the version counter.
-  auto second_writer = OpenClockStore(server.url, *server.app, PostgresClockStore::Marking::kNone);
-  std::unique_ptr<PostgresSyncStore> second;
-  ASSERT_TRUE(PostgresSyncStore::Open(server.url, server.app->config, server.app->check.tables, *second_writer, &second).ok());
+  auto second_writer = OpenClockStore(server.url, *server.app, ShadowStore::Marking::kNone);
+  auto second = std::make_unique<SyncStore>(server.app->config, server.app->check.tables, *second_writer);
 
   std::atomic<int> writers_done = 0;
   std::set<int64_t> committed;
   std::mutex committed_mutex;
-  const auto write = [&](PostgresSyncStore& store, const std::string& prefix) {
+  const auto write = [&](SyncStore& store, const std::string& prefix) {
     for (int i = 0; i < 30; ++i) {
       MergeReport report;
       const std::string id = prefix + std::to_string(i);
@@ -387,9 +384,8 @@ TEST(SyncStoreTest, PullsNeverSkipAVersionThatCommitsLater) {
   std::thread a(write, std::ref(*server.store), "a");
   std::thread b(write, std::ref(*second), "b");
 
-  std::unique_ptr<PostgresSyncStore> reader;
-  auto reader_writer = OpenClockStore(server.url, *server.app, PostgresClockStore::Marking::kNone);
-  ASSERT_TRUE(PostgresSyncStore::Open(server.url, server.app->config, server.app->check.tables, *reader_writer, &reader).ok());
+  auto reader_writer = OpenClockStore(server.url, *server.app, ShadowStore::Marking::kNone);
+  auto reader = std::make_unique<SyncStore>(server.app->config, server.app->check.tables, *reader_writer);
   std::set<int64_t> seen;
   int64_t through = 0;
   bool final_pull = false;

@@ -6,11 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "crbridge/mappings/config.h"
 #include "crbridge/server/config_check.h"
-#include "crbridge/server/postgres_clock_store.h"
+#include "crbridge/server/postgres_shadow_store.h"
 #include "crbridge/server/source_database.h"
 
 namespace crbridge::testing {
@@ -22,6 +23,13 @@ constexpr const char* kTodoAppConfig =
 struct MappedApp {
   Config config;
   ConfigCheck check;
+
+  const ResolvedTable& Table(const std::string& name) const {
+    for (const ResolvedTable& t : check.tables) {
+      if (t.mapping->name == name) return t;
+    }
+    throw std::out_of_range("no mapped table " + name);
+  }
 };
 
 inline std::unique_ptr<MappedApp> MapTodoApp(const std::string& url, const std::string& yaml = kTodoAppConfig) {
@@ -35,11 +43,11 @@ inline std::unique_ptr<MappedApp> MapTodoApp(const std::string& url, const std::
   return mapped;
 }
 
-inline std::unique_ptr<PostgresClockStore> OpenClockStore(
+inline std::unique_ptr<PostgresShadowStore> OpenClockStore(
     const std::string& url, const MappedApp& mapped,
-    PostgresClockStore::Marking marking = PostgresClockStore::Marking::kOrigin) {
-  std::unique_ptr<PostgresClockStore> store;
-  const Status s = PostgresClockStore::Open(url, mapped.config.metadata_schema, mapped.check.tables, marking, &store);
+    ShadowStore::Marking marking = ShadowStore::Marking::kCrbridge) {
+  std::unique_ptr<PostgresShadowStore> store;
+  const Status s = PostgresShadowStore::Open(url, mapped.config.metadata_schema, mapped.check.tables, marking, &store);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return store;
 }

@@ -4,7 +4,7 @@
 // gives existing rows their clocks from the slot's exported snapshot on
 // first start (a table added to the config later is snapshotted alone),
 // then streams pgoutput from the slot and records app writes in the clocks
-// (PostgresChangeRecorder), skipping transactions that carry crbridge's own
+// (ChangeRecorder), skipping transactions that carry crbridge's own
 // replication origin. The slot is confirmed only up to what the clocks
 // hold. Run blocks; Stop-by-token may come from any thread.
 #pragma once

@@ -1,18 +1,18 @@
-// PostgresChangeRecorder: records captured app writes in the clocks, as
+// ChangeRecorder: records captured app writes in the clocks, as
 // server changes: only columns whose mapped value really changed get a new
 // col_version, deletes and truncates make rows dead, and a row whose clock
 // is already past a transaction (a merge recorded that write first) is
 // left alone. Each Record call is one clock transaction, which also stores
 // the capture position, so a crash never loses or double-counts a source
 // transaction. Not thread-safe; one per capture pipeline, with its own
-// (unmarked) clock store.
+// (unmarked) shadow store. The same for every source database.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "crbridge/server/captured_change.h"
-#include "crbridge/server/postgres_clock_store.h"
+#include "crbridge/server/shadow_store.h"
 #include "crbridge/sqlite/status.h"
 
 namespace crbridge {
@@ -23,16 +23,19 @@ struct RecordReport {
   int64_t db_version = 0;    // the version of the changes; 0 when none
 };
 
-class PostgresChangeRecorder {
+class ChangeRecorder {
  public:
-  explicit PostgresChangeRecorder(PostgresClockStore& writer) : writer_(writer) {}
+  // `source` is the dialect whose parameters `writer` takes.
+  ChangeRecorder(ShadowStore& writer, SourceType source) : writer_(writer), source_(source) {}
 
   // Records `transactions` (in commit order) in one clock transaction under
-  // one db_version, and stores the last one's end position as the capture
+  // one db_version, and stores the last one's end position (with `resume`,
+  // what the source's stream restarts from after it) as the capture
   // position. Does not write when they hold no rows (replaying them would
   // record nothing). Unavailable when the connection is lost (nothing
   // recorded).
-  Status Record(const std::vector<CapturedTransaction>& transactions, RecordReport* report);
+  Status Record(const std::vector<CapturedTransaction>& transactions, RecordReport* report,
+                const std::string& resume = "");
 
   // Records `transactions` as Record does, and marks the snapshot of
   // `table` done as of `position` in the same transaction.
@@ -40,10 +43,11 @@ class PostgresChangeRecorder {
                            int64_t position, RecordReport* report);
 
  private:
-  Status RecordIn(pqxx::work& tx, int64_t version, const std::vector<CapturedTransaction>& transactions,
-                  RecordReport* report);
+  Status RecordIn(ShadowTransaction& tx, int64_t version, const std::vector<CapturedTransaction>& transactions,
+                  const std::string& resume, RecordReport* report);
 
-  PostgresClockStore& writer_;
+  ShadowStore& writer_;
+  SourceType source_;
 };
 
 }  // namespace crbridge

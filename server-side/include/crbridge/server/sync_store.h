@@ -1,9 +1,9 @@
-// PostgresSyncStore: the server as a cr-sqlite peer on Postgres: merges
-// client changesets into the app's tables and the clocks (docs/server-side.md)
-// and pulls the changes after a server db_version. Merges go through the
-// given clock store's Write (one transaction, one db_version per changeset,
-// marked with crbridge's origin); pulls read with their own connection.
-// Not thread-safe: use from one thread.
+// SyncStore: the server as a cr-sqlite peer, on any source database:
+// merges client changesets into the app's tables and the clocks
+// (docs/server-side.md) and pulls the changes after a server db_version.
+// Merges go through the shadow store's Write (one transaction, one
+// db_version per changeset, marked as crbridge's); pulls read one snapshot
+// through its Read. Not thread-safe: use from one thread.
 #pragma once
 
 #include <map>
@@ -14,7 +14,7 @@
 
 #include "crbridge/mappings/config.h"
 #include "crbridge/mappings/resolved_table.h"
-#include "crbridge/server/postgres_clock_store.h"
+#include "crbridge/server/shadow_store.h"
 #include "crbridge/sqlite/change.h"
 
 namespace crbridge {
@@ -31,12 +31,13 @@ struct PullBatch {
   bool more = false;           // another pull after `through` may return more
 };
 
-class PostgresSyncStore {
+class SyncStore {
  public:
-  // `config` and `tables` (from CheckConfig) must outlive the store;
-  // `writer` is the merge writer (Marking::kOrigin).
-  static Status Open(const std::string& url, const Config& config, const std::vector<ResolvedTable>& tables,
-                     PostgresClockStore& writer, std::unique_ptr<PostgresSyncStore>* store);
+  // `config`, `tables` (from CheckConfig) and `shadow` must outlive the
+  // store; `shadow` is the merge writer (Marking::kCrbridge).
+  SyncStore(const Config& config, const std::vector<ResolvedTable>& tables, ShadowStore& shadow);
+
+  ShadowStore& shadow() { return shadow_; }
 
   // Merges a client's changeset in one transaction and advances the
   // sender's tracked version to `end` in it. InvalidArgument naming the
@@ -58,16 +59,8 @@ class PostgresSyncStore {
               PullBatch* batch);
 
  private:
-  struct Table;
-  PostgresSyncStore(std::string url, const Config& config, PostgresClockStore& writer,
-                    std::unique_ptr<pqxx::connection> reader);
-  // The reader connection, connected again after a loss.
-  Status Reader(pqxx::connection** reader);
-
-  std::string url_;
   const Config& config_;
-  PostgresClockStore& writer_;
-  std::unique_ptr<pqxx::connection> reader_;
+  ShadowStore& shadow_;
   std::map<std::string, const ResolvedTable*> tables_;  // by client name
   std::map<SiteId, int> site_ordinals_;                 // committed sites, by id (merges)
   std::map<int64_t, SiteId> site_ids_;                  // committed sites, by ordinal (pulls)
