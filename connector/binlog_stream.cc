@@ -135,7 +135,8 @@ Status BinlogStream::Open(const std::string& url, const BinlogStreamOptions& opt
   // An empty file name makes the server start at @slave_connect_state.
   mariadb_rpl_optionsv(rpl, MARIADB_RPL_FILENAME, start.gtid_state.empty() ? start.file_name.c_str() : "",
                        start.gtid_state.empty() ? start.file_name.size() : size_t{0});
-  mariadb_rpl_optionsv(rpl, MARIADB_RPL_START, static_cast<unsigned long>(start.gtid_state.empty() ? start.position : 4));
+  const auto position = static_cast<unsigned long>(start.gtid_state.empty() ? start.position : 4);
+  mariadb_rpl_optionsv(rpl, MARIADB_RPL_START, position);
   if (mariadb_rpl_open(rpl) != 0) return connection->Failed("starting the binlog dump");
 
   std::unique_ptr<BinlogStream> stream(new BinlogStream(std::move(connection)));

@@ -199,7 +199,8 @@ TEST_F(BinlogStreamTest, LostConnectionsAndSilenceAreUnavailable) {
   auto killed = OpenStream(url_, options);
   BinlogEvent event;
   ASSERT_TRUE(killed->Next(&event).ok());
-  db_.Exec("KILL " + db_.QueryOne("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%' ORDER BY ID DESC LIMIT 1"));
+  db_.Exec("KILL " + db_.QueryOne("SELECT ID FROM information_schema.PROCESSLIST "
+                                  "WHERE COMMAND LIKE 'Binlog Dump%' ORDER BY ID DESC LIMIT 1"));
   Status s;
   while ((s = killed->Next(&event)).ok()) {
   }

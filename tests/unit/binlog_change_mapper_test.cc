@@ -1,0 +1,194 @@
+// BinlogChangeMapper on hand-built table maps and row images: kinds, key
+// changes, values as a SELECT would map them (latin1, FLOAT, UUID), images
+// without some columns, and refusals naming the table and column.
+#include "crbridge/connector/binlog_change_mapper.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+
+namespace crbridge {
+namespace {
+
+constexpr uint64_t kTableId = 42;
+constexpr uint32_t kLatin1 = 8;
+const std::string kUuidBytes("\xa0\xee\xbc\x99\x9c\x0b\x4e\xf8\xbb\x6d\x6b\xb9\xbd\x38\x0a\x11", 16);
+
+// app.items (id INT, name VARCHAR(10) latin1, score FLOAT, u UUID, extra INT).
+BinlogTableMap ItemsTableMap(bool with_names = true) {
+  BinlogTableMap map;
+  map.table_id = kTableId;
+  map.database = "app";
+  map.table = "items";
+  map.has_column_names = with_names;
+  const auto column = [&](const char* name, MySqlType type) -> BinlogColumn& {
+    BinlogColumn& c = map.columns.emplace_back();
+    c.type = type;
+    c.nullable = true;
+    if (with_names) c.name = name;
+    return c;
+  };
+  column("id", MySqlType::kLong);
+  column("name", MySqlType::kVarchar).max_bytes = 10;
+  map.columns.back().charset = kLatin1;
+  column("score", MySqlType::kFloat).pack_length = 4;
+  column("u", MySqlType::kString).max_bytes = 16;
+  map.columns.back().charset = kMySqlBinaryCharset;
+  column("extra", MySqlType::kLong);
+  return map;
+}
+
+struct ItemsMapping {
+  ItemsMapping() {
+    mapping.name = "items";
+    mapping.source_table = "items";
+    ResolvedTable& table = tables.emplace_back();
+    table.mapping = &mapping;
+    table.pk_count = 1;
+    for (const auto& [name, type] : {std::pair{"id", "int(11)"}, {"name", "varchar(10)"}, {"score", "float"},
+                                     {"u", "uuid"}}) {
+      ResolvedColumn& column = table.columns.emplace_back();
+      column.name = name;
+      column.server.name = name;
+      column.server.type = type;
+      EXPECT_TRUE(ClassifyColumn(SourceType::kMysql, column.server, &column.type).ok());
+    }
+  }
+  TableMapping mapping;
+  std::vector<ResolvedTable> tables;
+};
+
+std::string Le32(uint32_t value) {
+  std::string bytes;
+  for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>(value >> (8 * i)));
+  return bytes;
+}
+
+// One full image: no NULLs.
+std::string Image(int32_t id, const std::string& latin1_name, float score) {
+  return std::string(1, '\0') + Le32(static_cast<uint32_t>(id)) + static_cast<char>(latin1_name.size()) +
+         latin1_name + Le32(std::bit_cast<uint32_t>(score)) + static_cast<char>(16) + kUuidBytes + Le32(7);
+}
+
+BinlogRowsEvent Rows(BinlogRowsKind kind, const std::string& rows, std::vector<bool> present = {}) {
+  BinlogRowsEvent event;
+  event.kind = kind;
+  event.table_id = kTableId;
+  event.column_count = 5;
+  event.present_columns = present.empty() ? std::vector<bool>(5, true) : present;
+  if (kind == BinlogRowsKind::kUpdate) event.present_columns_after = event.present_columns;
+  event.rows = rows;
+  return event;
+}
+
+class BinlogChangeMapperTest : public ::testing::Test {
+ protected:
+  BinlogChangeMapperTest() : mapper_(items_.tables, "app") {}
+
+  std::vector<CapturedRow> Map(const BinlogRowsEvent& event) {
+    std::vector<CapturedRow> rows;
+    const Status s = mapper_.OnRows(event, &rows);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return rows;
+  }
+
+  ItemsMapping items_;
+  BinlogChangeMapper mapper_;
+};
+
+TEST_F(BinlogChangeMapperTest, MapsWritesUpdatesAndDeletesAsASelectWould) {
+  ASSERT_TRUE(mapper_.OnTableMap(ItemsTableMap()).ok());
+  const std::string written = Image(1, "caf\xe9\x80", 1.1f);
+  const std::vector<CapturedRow> inserts = Map(Rows(BinlogRowsKind::kWrite, written));
+  ASSERT_EQ(inserts.size(), 1u);
+  EXPECT_EQ(inserts[0].kind, CapturedRow::Kind::kInsert);
+  EXPECT_EQ(inserts[0].table, &items_.tables[0]);
+  EXPECT_EQ(inserts[0].key, std::vector<Value>{Value::Integer(1)});
+  // latin1 (cp1252) in UTF-8, a FLOAT as the server's 6 digits, the UUID as text.
+  const std::vector<std::optional<Value>> values = {Value::Text("caf\xc3\xa9\xe2\x82\xac"), Value::Float(1.1),
+                                                    Value::Text("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")};
+  EXPECT_EQ(inserts[0].values, values);
+
+  const std::string same_key = Image(1, "caf\xe9\x80", 1.1f) + Image(1, "x", 2.5f);
+  const std::vector<CapturedRow> updates = Map(Rows(BinlogRowsKind::kUpdate, same_key));
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].kind, CapturedRow::Kind::kUpdate);
+  EXPECT_EQ(updates[0].values[0], std::optional<Value>(Value::Text("x")));
+  EXPECT_EQ(updates[0].values[1], std::optional<Value>(Value::Float(2.5)));
+
+  // A key change is a delete of the old key and an insert of the new.
+  const std::string new_key = Image(1, "x", 2.5f) + Image(2, "x", 2.5f);
+  const std::vector<CapturedRow> moved = Map(Rows(BinlogRowsKind::kUpdate, new_key));
+  ASSERT_EQ(moved.size(), 2u);
+  EXPECT_EQ(moved[0].kind, CapturedRow::Kind::kDelete);
+  EXPECT_EQ(moved[0].key, std::vector<Value>{Value::Integer(1)});
+  EXPECT_TRUE(moved[0].values.empty());
+  EXPECT_EQ(moved[1].kind, CapturedRow::Kind::kInsert);
+  EXPECT_EQ(moved[1].key, std::vector<Value>{Value::Integer(2)});
+  EXPECT_EQ(moved[1].values.size(), 3u);
+
+  const std::vector<CapturedRow> deletes = Map(Rows(BinlogRowsKind::kDelete, Image(2, "x", 2.5f)));
+  ASSERT_EQ(deletes.size(), 1u);
+  EXPECT_EQ(deletes[0].kind, CapturedRow::Kind::kDelete);
+  EXPECT_EQ(deletes[0].key, std::vector<Value>{Value::Integer(2)});
+  EXPECT_TRUE(deletes[0].values.empty());
+}
+
+TEST_F(BinlogChangeMapperTest, NullsAndColumnsAnImageLeavesOut) {
+  ASSERT_TRUE(mapper_.OnTableMap(ItemsTableMap()).ok());
+  // name NULL (bit 1 of the null bitmap).
+  const std::string with_null = std::string(1, '\x02') + Le32(3) + Le32(std::bit_cast<uint32_t>(0.5f)) +
+                                static_cast<char>(16) + kUuidBytes + Le32(7);
+  const std::vector<CapturedRow> rows = Map(Rows(BinlogRowsKind::kWrite, with_null));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].values[0], std::optional<Value>(Value::Null()));
+
+  // binlog_row_image=MINIMAL: only id and score.
+  const std::vector<bool> present = {true, false, true, false, false};
+  const std::string minimal = std::string(1, '\0') + Le32(4) + Le32(std::bit_cast<uint32_t>(0.5f));
+  const std::vector<CapturedRow> partial = Map(Rows(BinlogRowsKind::kWrite, minimal, present));
+  ASSERT_EQ(partial.size(), 1u);
+  EXPECT_EQ(partial[0].values, (std::vector<std::optional<Value>>{std::nullopt, Value::Float(0.5), std::nullopt}));
+
+  const std::vector<bool> no_key = {false, true, false, false, false};
+  const std::string keyless = std::string(1, '\0') + static_cast<char>(1) + "a";
+  std::vector<CapturedRow> none;
+  EXPECT_EQ(mapper_.OnRows(Rows(BinlogRowsKind::kWrite, keyless, no_key), &none).code(), Status::Code::kCorruption);
+}
+
+TEST_F(BinlogChangeMapperTest, RefusesTablesWithoutAMappedColumnOrColumnNames) {
+  BinlogTableMap renamed = ItemsTableMap();
+  renamed.columns[2].name = "points";
+  const Status missing = mapper_.OnTableMap(renamed);
+  EXPECT_EQ(missing.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(missing.message().find("app.items"), std::string::npos) << missing.ToString();
+  EXPECT_NE(missing.message().find("score"), std::string::npos) << missing.ToString();
+
+  const Status unnamed = mapper_.OnTableMap(ItemsTableMap(false));
+  EXPECT_EQ(unnamed.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(unnamed.message().find("binlog_row_metadata"), std::string::npos) << unnamed.ToString();
+}
+
+TEST_F(BinlogChangeMapperTest, SkipsUnmappedTablesAndRefusesRowsWithoutATableMap) {
+  std::vector<CapturedRow> rows;
+  EXPECT_EQ(mapper_.OnRows(Rows(BinlogRowsKind::kWrite, Image(1, "a", 1)), &rows).code(), Status::Code::kCorruption);
+
+  BinlogTableMap other = ItemsTableMap();
+  other.database = "elsewhere";  // the same table name in another database
+  ASSERT_TRUE(mapper_.OnTableMap(other).ok());
+  EXPECT_TRUE(mapper_.OnRows(Rows(BinlogRowsKind::kWrite, Image(1, "a", 1)), &rows).ok());
+  EXPECT_TRUE(rows.empty());
+}
+
+TEST_F(BinlogChangeMapperTest, RefusesTextItCannotConvertNamingTheColumn) {
+  BinlogTableMap map = ItemsTableMap();
+  map.columns[1].charset = 28;  // gbk
+  ASSERT_TRUE(mapper_.OnTableMap(map).ok());
+  std::vector<CapturedRow> rows;
+  const Status s = mapper_.OnRows(Rows(BinlogRowsKind::kWrite, Image(1, "\xd6\xd0", 1)), &rows);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("items.name"), std::string::npos) << s.ToString();
+}
+
+}  // namespace
+}  // namespace crbridge
