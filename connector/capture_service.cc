@@ -13,7 +13,7 @@ constexpr std::chrono::seconds kHealthyRun{30};
 
 }  // namespace
 
-CaptureService::CaptureService(const Config& config, PostgresCapture::Options options, Health& health, Metrics& metrics)
+CaptureService::CaptureService(const Config& config, CaptureOptions options, Health& health, Metrics& metrics)
     : config_(config), options_(std::move(options)), health_(health), metrics_(metrics) {
   health_.Register(kComponent, "starting");
 }
@@ -37,13 +37,7 @@ void CaptureService::Wait(std::stop_token stop, std::chrono::milliseconds delay)
 }
 
 void CaptureService::Run(std::stop_token stop) {
-  if (config_.source.type != SourceType::kPostgres) {
-    health_.Report(kComponent, true, "not available for this source type yet");
-    log::Warn(kComponent, "capture is not available for this source type yet",
-              {{"source", SourceTypeName(config_.source.type)}});
-    return;
-  }
-  PostgresCapture::Options options = options_;
+  CaptureOptions options = options_;
   options.on_streaming = [this] { health_.Report(kComponent, true, "streaming"); };
   Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(30));
   bool reported_waiting = false;
@@ -66,8 +60,7 @@ void CaptureService::Run(std::stop_token stop) {
       check_ = std::move(check);
     }
     const auto started = std::chrono::steady_clock::now();
-    PostgresCapture capture(config_, check_->tables, options, metrics_);
-    const Status s = capture.Run(stop);
+    const Status s = NewCapture(config_, check_->tables, options, metrics_)->Run(stop);
     if (stop.stop_requested()) break;
     if (std::chrono::steady_clock::now() - started > kHealthyRun) backoff.Reset();
     if (s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kAborted) {

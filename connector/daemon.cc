@@ -72,21 +72,18 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
     kafka.emplace(config, metrics);
     kafka->Start();
   }
-  // Serving clients needs the server side, which exists for Postgres so far.
   std::optional<SyncServer> sync;
-  if (config.source.type == SourceType::kPostgres) {
-    sync.emplace(io, config, std::move(auth), metrics, [&kafka] {
-      if (kafka) kafka->Wake();
-    });
-    http.RouteUpgrade(config.server.path, [&sync](boost::asio::ip::tcp::socket socket,
-                                                 boost::beast::http::request<boost::beast::http::string_body> request) {
-      sync->Accept(std::move(socket), std::move(request));
-    });
-  }
+  sync.emplace(io, config, std::move(auth), metrics, [&kafka] {
+    if (kafka) kafka->Wake();
+  });
+  http.RouteUpgrade(config.server.path, [&sync](boost::asio::ip::tcp::socket socket,
+                                               boost::beast::http::request<boost::beast::http::string_body> request) {
+    sync->Accept(std::move(socket), std::move(request));
+  });
 
   SourceMonitor monitor(NewSourceDatabase(config.source), SourceMonitor::Options{}, health, metrics);
   monitor.Start();
-  PostgresCapture::Options capture_options;
+  CaptureOptions capture_options;
   capture_options.on_recorded = [&sync, &kafka](int64_t db_version) {
     if (sync) sync->OnNewVersion(db_version);
     if (kafka) kafka->Wake();

@@ -6,10 +6,12 @@
 #include <optional>
 #include <thread>
 
+#include "crbridge/connector/capture_batch.h"
 #include "crbridge/connector/pgoutput_change_mapper.h"
 #include "crbridge/connector/pgoutput_decoder.h"
 #include "crbridge/connector/replication_connection.h"
 #include "crbridge/connector/structured_log.h"
+#include "crbridge/connector/table_snapshot.h"
 #include "crbridge/sqlite/unix_time.h"
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/server/change_recorder.h"
@@ -44,75 +46,31 @@ void EnsurePublication(pqxx::connection& sql, const std::string& publication, co
   tx.commit();
 }
 
-// The mapped tables whose initial snapshot is not done.
-Status TablesToSnapshot(ShadowStore& writer, const std::vector<ResolvedTable>& tables,
-                        std::vector<const ResolvedTable*>* pending) {
-  for (const ResolvedTable& t : tables) {
-    bool done = false;
-    CRBRIDGE_RETURN_IF_ERROR(writer.SnapshotDone(t, &done));
-    if (!done) pending->push_back(&t);
-  }
-  return Status::OK();
-}
-
 // Gives every row of `t` that `read` sees its clock, at `position`, in
-// batches (the table is never loaded whole), with progress in the log and
-// in /metrics.
+// batches (the table is never loaded whole).
 Status SnapshotTable(pqxx::transaction_base& read, const ResolvedTable& t, int64_t position,
-                     ChangeRecorder& recorder, const PostgresCapture::Options& options, Metrics& metrics,
+                     ChangeRecorder& recorder, const CaptureOptions& options, Metrics& metrics,
                      std::stop_token stop) {
-  const std::string& name = t.mapping->name;
   const auto total = read.exec1("SELECT count(*) FROM " + QualifiedSource(t))[0].as<int64_t>();
-  metrics.SnapshotRowsTotal(name).Set(static_cast<double>(total));
-  log::Info("snapshot", "started", {{"table", name}, {"rows", total}});
+  TableSnapshot snapshot(t, position, "", total, recorder, options, metrics);
   std::string select;
   for (const ResolvedColumn& c : t.columns) select += (select.empty() ? "" : ", ") + QuoteIdentifier(c.server.name) + "::text";
   read.exec0("DECLARE crbridge_snapshot NO SCROLL CURSOR FOR SELECT " + select + " FROM " + QualifiedSource(t));
-  const auto start = Clock::now();
-  auto last_report = start;
-  int64_t done = 0;
   for (;;) {
-    if (stop.stop_requested()) return Status::Cancelled("stopped during the snapshot of " + name);
+    if (stop.stop_requested()) return Status::Cancelled("stopped during the snapshot of " + t.mapping->name);
     const pqxx::result rows =
         read.exec("FETCH FORWARD " + std::to_string(options.snapshot_batch_rows) + " FROM crbridge_snapshot");
-    // Snapshot rows have no source transaction: the time they were read.
-    CapturedTransaction batch{position, {}, UnixMicrosNow()};
     for (const auto& row : rows) {
-      CapturedRow captured{CapturedRow::Kind::kInsert, &t, {}, {}};
-      for (size_t i = 0; i < t.columns.size(); ++i) {
-        Value value = Value::Null();
-        if (!row[static_cast<int>(i)].is_null()) {
-          if (Status s = FromServerText(t.columns[i].type, row[static_cast<int>(i)].c_str(), &value); !s.ok()) {
-            return Status::InvalidArgument(name + "." + t.columns[i].name + ": " + s.message());
-          }
-        }
-        if (i < t.pk_count) {
-          captured.key.push_back(std::move(value));
-        } else {
-          captured.values.emplace_back(std::move(value));
-        }
-      }
-      batch.rows.push_back(std::move(captured));
+      CRBRIDGE_RETURN_IF_ERROR(snapshot.AddRow([&](size_t i) -> std::optional<std::string_view> {
+        const pqxx::field field = row[static_cast<int>(i)];
+        return field.is_null() ? std::nullopt : std::optional<std::string_view>(field.c_str());
+      }));
     }
-    RecordReport report;
     const bool last = rows.size() < options.snapshot_batch_rows;
-    CRBRIDGE_RETURN_IF_ERROR(last ? recorder.RecordSnapshotEnd({batch}, t, position, &report)
-                                  : recorder.Record({batch}, &report));
-    done += static_cast<int64_t>(rows.size());
-    const auto now = Clock::now();
-    const double seconds = std::chrono::duration<double>(now - start).count();
-    const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
-    metrics.SnapshotRowsDone(name).Set(static_cast<double>(done));
-    metrics.SnapshotRowsPerSecond(name).Set(rate);
+    CRBRIDGE_RETURN_IF_ERROR(snapshot.Record(last));
     if (last) {
-      log::Info("snapshot", "done", {{"table", name}, {"rows", done}, {"seconds", seconds}, {"rows_per_second", rate}});
       read.exec0("CLOSE crbridge_snapshot");
       return Status::OK();
-    }
-    if (now - last_report >= options.progress_interval) {
-      last_report = now;
-      log::Info("snapshot", "progress", {{"table", name}, {"rows_done", done}, {"rows_total", total},
-                                         {"rows_per_second", static_cast<int64_t>(rate)}});
     }
   }
 }
@@ -121,10 +79,10 @@ Status SnapshotTable(pqxx::transaction_base& read, const ResolvedTable& t, int64
 class Streamer {
  public:
   Streamer(ReplicationConnection& stream, ChangeRecorder& recorder, const std::vector<ResolvedTable>& tables,
-           std::string own_origin, const PostgresCapture::Options& options, int64_t slot_lag_warning_bytes,
+           std::string own_origin, const CaptureOptions& options, int64_t slot_lag_warning_bytes,
            Metrics& metrics, uint64_t start)
       : stream_(stream),
-        recorder_(recorder),
+        batch_(recorder, options, metrics),
         mapper_(tables),
         own_origin_(std::move(own_origin)),
         options_(options),
@@ -145,9 +103,7 @@ class Streamer {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         continue;
       }
-      if (!batch_.empty() && (batch_rows_ >= options_.batch_rows || now - batch_started_ >= options_.batch_delay)) {
-        CRBRIDGE_RETURN_IF_ERROR(Flush());
-      }
+      if (batch_.Due(now)) CRBRIDGE_RETURN_IF_ERROR(batch_.Flush());
       if (now >= next_status) {
         CRBRIDGE_RETURN_IF_ERROR(SendStatus(false));
         next_status = now + options_.status_interval;
@@ -165,7 +121,7 @@ class Streamer {
       }
       if (!got) {
         // Quiet: what is pending is recorded now rather than later.
-        if (!batch_.empty()) CRBRIDGE_RETURN_IF_ERROR(Flush());
+        if (!batch_.empty()) CRBRIDGE_RETURN_IF_ERROR(batch_.Flush());
         continue;
       }
       CopyDataMessage message;
@@ -185,7 +141,7 @@ class Streamer {
       server_end_ = std::max(server_end_, xlog.wal_end);
       CRBRIDGE_RETURN_IF_ERROR(OnMessage(xlog.payload));
     }
-    return batch_.empty() ? Status::OK() : Flush();
+    return batch_.empty() ? Status::OK() : batch_.Flush();
   }
 
  private:
@@ -216,32 +172,12 @@ class Streamer {
       if (current_.rows.empty()) return Status::OK();
       current_.end_position = static_cast<int64_t>(commit->end_lsn);
       current_.commit_time_us = PgTimestampToUnixMicros(commit_time_);
-      if (batch_.empty()) {
-        batch_started_ = Clock::now();
-        oldest_commit_time_ = commit_time_;
-      }
-      batch_rows_ += current_.rows.size();
-      batch_.push_back(std::move(current_));
+      if (batch_.empty()) oldest_commit_time_ = commit_time_;
+      batch_.Add(std::move(current_));
       current_ = CapturedTransaction{};
     }
     // Type and logical messages say nothing crbridge records; protocol 1
     // streams no in-progress transactions.
-    return Status::OK();
-  }
-
-  Status Flush() {
-    RecordReport report;
-    const auto start = Clock::now();
-    CRBRIDGE_RETURN_IF_ERROR(recorder_.Record(batch_, &report));
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    if (report.db_version > 0 && options_.on_recorded) options_.on_recorded(report.db_version);
-    metrics_.captured_transactions().Increment(static_cast<double>(batch_.size()));
-    metrics_.captured_rows().Increment(static_cast<double>(report.rows_changed));
-    log::Debug("capture", "recorded", {{"transactions", batch_.size()}, {"rows_changed", report.rows_changed},
-                                       {"rows_skipped", report.rows_skipped}, {"db_version", report.db_version},
-                                       {"ms", ms}});
-    batch_.clear();
-    batch_rows_ = 0;
     return Status::OK();
   }
 
@@ -298,11 +234,11 @@ class Streamer {
   }
 
   ReplicationConnection& stream_;
-  ChangeRecorder& recorder_;
+  CaptureBatch batch_;
   PgOutputDecoder decoder_;
   PgOutputChangeMapper mapper_;
   std::string own_origin_;
-  const PostgresCapture::Options& options_;
+  const CaptureOptions& options_;
   int64_t slot_lag_warning_bytes_;
   Metrics& metrics_;
 
@@ -310,9 +246,6 @@ class Streamer {
   bool own_ = false;
   PgTimestamp commit_time_ = 0;
   CapturedTransaction current_;
-  std::vector<CapturedTransaction> batch_;
-  size_t batch_rows_ = 0;
-  Clock::time_point batch_started_;
   PgTimestamp oldest_commit_time_ = 0;
   uint64_t received_;      // the end of the last transaction read whole
   uint64_t confirmed_;     // what the slot may forget
@@ -323,10 +256,6 @@ class Streamer {
 };
 
 }  // namespace
-
-PostgresCapture::PostgresCapture(const Config& config, const std::vector<ResolvedTable>& tables, Options options,
-                                 Metrics& metrics)
-    : config_(config), tables_(tables), options_(options), metrics_(metrics) {}
 
 Status PostgresCapture::Run(std::stop_token stop) {
   const Status s = RunUntilStopped(stop);
@@ -357,7 +286,7 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   } catch (const std::exception& e) {
     return FromException(e, "preparing capture");
   }
-  CRBRIDGE_RETURN_IF_ERROR(TablesToSnapshot(*writer, tables_, &pending));
+  CRBRIDGE_RETURN_IF_ERROR(PendingSnapshots(*writer, tables_, &pending));
   if (!slot_exists && pending.size() < tables_.size()) {
     return Status::InvalidArgument("the replication slot " + slot + " is gone (dropped, or lost past max_slot_wal_keep_size): "
                                    "changes made while it was missing cannot be captured. Run `crbridge drop` and "

@@ -115,10 +115,11 @@ Status ChangeRecorder::Record(const std::vector<CapturedTransaction>& transactio
 }
 
 Status ChangeRecorder::RecordSnapshotEnd(const std::vector<CapturedTransaction>& transactions,
-                                                 const ResolvedTable& table, int64_t position, RecordReport* report) {
+                                         const ResolvedTable& table, int64_t position, RecordReport* report,
+                                         const std::string& resume) {
   *report = RecordReport{};
   return writer_.Write([&](ShadowTransaction& tx, int64_t version) {
-    CRBRIDGE_RETURN_IF_ERROR(RecordIn(tx, version, transactions, "", report));
+    CRBRIDGE_RETURN_IF_ERROR(RecordIn(tx, version, transactions, resume, report));
     return tx.MarkSnapshotDone(table, position);
   });
 }

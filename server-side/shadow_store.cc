@@ -1,6 +1,7 @@
 #include "crbridge/server/shadow_store.h"
 
 #include "crbridge/server/postgres_shadow_store.h"
+#include "mysql_shadow_store.h"
 
 namespace crbridge {
 
@@ -15,7 +16,7 @@ Status OpenShadowStore(const Config& config, const std::vector<ResolvedTable>& t
       return Status::OK();
     }
     case SourceType::kMysql:
-      break;
+      return OpenMysqlShadowStore(config, tables, marking, store);
   }
   return Status::InvalidArgument("no shadow store for source type " + std::string(SourceTypeName(config.source.type)));
 }

@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   {
     BenchResult snapshot{"capture: initial snapshot (rows)", static_cast<size_t>(rows), 0, {}};
     const auto start = Clock::now();
-    PostgresCapture capture(config, check.tables, PostgresCapture::Options{}, metrics);
+    PostgresCapture capture(config, check.tables, CaptureOptions{}, metrics);
     std::jthread running([&](std::stop_token stop) { capture.Run(stop); });
     WaitFor([&] { return metrics.SnapshotRowsDone("items").Value() >= static_cast<double>(rows); });
     snapshot.seconds = MillisecondsSince(start) / 1000;
@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
   BenchResult latency{"capture: app commit to clock, one row (commits)", 300, 0, {}};
   {
     const auto start = Clock::now();
-    PostgresCapture capture(config, check.tables, PostgresCapture::Options{}, metrics);
+    PostgresCapture capture(config, check.tables, CaptureOptions{}, metrics);
     std::jthread running([&](std::stop_token stop) { capture.Run(stop); });
     pqxx::connection watcher(postgres.url());
     WaitFor([&] {

@@ -249,33 +249,32 @@ TEST(KafkaSinkTest, ARandomWorkloadArrivesWholeThroughBrokerOutagesAndKills) {
   // Packed keys of the ids (short ASCII text): 01, 0b, the length, the bytes.
   const std::string packed_key =
       "'todos/010b' || lpad(to_hex(length(id)), 2, '0') || encode(convert_to(id, 'UTF8'), 'hex')";
-  const pqxx::result todos = pqxx::nontransaction(app.conn).exec(
-      "SELECT " + packed_key + ", list_id, title, done::int, position, c.__db_version "
-      "FROM todos JOIN crbridge.todos__clock c USING (id)");
+  const auto todos = app.Rows("SELECT " + packed_key + ", list_id, title, done::int, position, c.__db_version "
+                              "FROM todos JOIN crbridge.todos__clock c USING (id)");
   size_t alive = 0;
   for (const auto& [key, row] : rows) alive += row.alive && key.starts_with("todos/") ? 1 : 0;
   EXPECT_EQ(alive, static_cast<size_t>(todos.size()));
   for (const auto& row : todos) {
-    const std::string key = row[0].as<std::string>();
+    const std::string key = *row[0];
     ASSERT_TRUE(rows.contains(key) && rows[key].alive) << key << " is in Postgres but not alive in Kafka";
     const FoldedRow& folded = rows[key];
-    EXPECT_EQ(folded.columns.value("list_id", json()), row[1].as<std::string>()) << key;
-    EXPECT_EQ(folded.columns.value("title", json()), row[2].as<std::string>()) << key;
-    EXPECT_EQ(folded.columns.value("done", json()), row[3].as<int>()) << key;
-    if (row[4].is_null()) {
+    EXPECT_EQ(folded.columns.value("list_id", json()), *row[1]) << key;
+    EXPECT_EQ(folded.columns.value("title", json()), *row[2]) << key;
+    EXPECT_EQ(folded.columns.value("done", json()), std::stoi(*row[3])) << key;
+    if (!row[4]) {
       EXPECT_TRUE(folded.columns.value("position", json()).is_null()) << key;
     } else {
-      EXPECT_EQ(folded.columns.value("position", json()), row[4].as<double>()) << key;
+      EXPECT_EQ(folded.columns.value("position", json()), std::stod(*row[4])) << key;
     }
-    EXPECT_EQ(folded.db_version, row[5].as<int64_t>()) << key << ": the last event carries the clock's version";
+    EXPECT_EQ(folded.db_version, std::stoll(*row[5])) << key << ": the last event carries the clock's version";
   }
   // Dead rows: their last event is the clock's delete.
-  for (const auto& clock : pqxx::nontransaction(app.conn).exec(
-           "SELECT " + packed_key + ", __db_version FROM crbridge.todos__clock WHERE __cl % 2 = 0")) {
-    const std::string key = clock[0].as<std::string>();
+  for (const auto& clock :
+       app.Rows("SELECT " + packed_key + ", __db_version FROM crbridge.todos__clock WHERE __cl % 2 = 0")) {
+    const std::string key = *clock[0];
     ASSERT_TRUE(rows.contains(key)) << key;
     EXPECT_FALSE(rows[key].alive) << key;
-    EXPECT_EQ(rows[key].db_version, clock[1].as<int64_t>()) << key;
+    EXPECT_EQ(rows[key].db_version, std::stoll(*clock[1])) << key;
   }
   RecordProperty("repeated_events", static_cast<int>(repeats));
 }

@@ -89,7 +89,7 @@ struct App {
 // PostgresCapture::Run on its own thread.
 class RunningCapture {
  public:
-  RunningCapture(App& app, Metrics& metrics, PostgresCapture::Options options = {})
+  RunningCapture(App& app, Metrics& metrics, CaptureOptions options = {})
       : capture_(app.mapped->config, app.mapped->check.tables, options, metrics),
         thread_([this](std::stop_token stop) { result_ = capture_.Run(stop); }) {}
 
@@ -110,7 +110,7 @@ TEST(PostgresCaptureTest, ExistingRowsGetClocksThenAppWritesStream) {
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries');"
           "INSERT INTO todos (id, list_id, title) SELECT 'old' || g, 'l1', 'row ' || g FROM generate_series(1, 2500) g");
   Metrics metrics;
-  PostgresCapture::Options options;
+  CaptureOptions options;
   options.snapshot_batch_rows = 1000;  // several batches
   options.status_interval = std::chrono::milliseconds(50);
   RunningCapture capture(app, metrics, options);

@@ -1,13 +1,13 @@
 // The published vlcn client (@vlcn.io/crsqlite-wasm + @vlcn.io/ws-client
-// under Node.js) syncing with Postgres through `crbridge run`: client
-// writes reach Postgres and the other client, app writes in Postgres reach
-// the clients, and a room sees only its rows.
+// under Node.js) syncing through `crbridge run` with Postgres and with
+// MariaDB (every test runs on both): client writes reach the database and
+// the other client, app writes in the database reach the clients, and a
+// room sees only its rows.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <functional>
 #include <random>
-#include <pqxx/pqxx>
 #include <thread>
 
 #include "crsqlite_peer.h"
@@ -28,10 +28,35 @@ std::string Text(const std::vector<std::vector<Value>>& rows) {
   return out;
 }
 
-TEST(SyncInteropTest, VlcnClientsSyncWithPostgresThroughCrbridge) {
-  TodoAppDatabase app;
+// The app's todos (of `room`, or all), in the form Text gives a client's:
+// 'id'|'title'|done|position|.
+std::string ServerTodos(TodoAppDatabase& app, const std::string& room = "") {
+  std::string out;
+  for (const auto& row : app.Rows("SELECT id, title, done, position FROM todos" +
+                                  (room.empty() ? std::string() : " WHERE list_id = '" + room + "'") + " ORDER BY id")) {
+    const auto quoted = [](const std::string& text) { return Value::Text(text).ToSql(); };
+    const std::string done = *row[2] == "t" || *row[2] == "1" ? "1" : "0";
+    out += quoted(*row[0]) + "|" + quoted(*row[1]) + "|" + done + "|" + row[3].value_or("NULL") + "|\n";
+  }
+  return out;
+}
+
+// The clocks of the todos, for failure messages.
+std::string ServerClocks(TodoAppDatabase& app) {
+  std::string out;
+  for (const auto& row : app.Rows("SELECT * FROM " + app.metadata() + ".todos__clock ORDER BY id")) {
+    for (const auto& field : row) out += field.value_or("NULL") + " ";
+    out += "\n";
+  }
+  return out;
+}
+
+class SyncInteropTest : public ::testing::TestWithParam<ServerKind> {};
+
+TEST_P(SyncInteropTest, VlcnClientsSyncWithTheDatabaseThroughCrbridge) {
+  TodoAppDatabase app(GetParam());
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries'), ('l2', 'work')");
-  const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_interop");
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "sync_interop");
   RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
   const std::string schema = ClientSchema(CRBRIDGE_BINARY, config);
@@ -43,19 +68,19 @@ TEST(SyncInteropTest, VlcnClientsSyncWithPostgresThroughCrbridge) {
   alice.Connect(ws_url, "l1");
   bob.Connect(ws_url, "l1");
 
-  // What exists in Postgres reaches the clients of its room only.
+  // What exists in the database reaches the clients of its room only.
   const std::string lists = "SELECT typeof(id), id, typeof(name), name FROM todo_lists ORDER BY id";
   EXPECT_TRUE(Eventually([&] { return Text(alice.Query(lists)) == "'l1'|'groceries'|\n"; }))
       << Text(alice.Query(lists)) << daemon.process().Output();
 
-  // A client write reaches Postgres and the other client.
+  // A client write reaches the database and the other client.
   alice.Exec("INSERT INTO todos (id, list_id, title, done) VALUES ('t1', 'l1', 'milk', 0)");
   EXPECT_TRUE(Eventually([&] { return app.One("SELECT count(*) FROM todos WHERE title = 'milk'") == "1"; }))
       << daemon.process().Output();
   const std::string todos = "SELECT typeof(id), id, typeof(title), title, typeof(done), done FROM todos ORDER BY id";
   EXPECT_TRUE(Eventually([&] { return Text(bob.Query(todos)) == "'t1'|'milk'|0|\n"; })) << Text(bob.Query(todos));
 
-  // An app write in Postgres reaches both; a row of another room reaches neither.
+  // An app write in the database reaches both; a row of another room reaches neither.
   app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t9', 'l2', 'other room')");
   app.Sql("UPDATE todos SET done = true WHERE id = 't1'");
   for (CrSqlitePeer* peer : {&alice, &bob}) {
@@ -83,10 +108,10 @@ TEST(SyncInteropTest, VlcnClientsSyncWithPostgresThroughCrbridge) {
 
 // Offline edits on two clients and an app write, all to one row, while
 // crbridge restarts: every column keeps its last writer's value everywhere.
-TEST(SyncInteropTest, OfflineEditsAcrossACrbridgeRestartConverge) {
-  TodoAppDatabase app;
+TEST_P(SyncInteropTest, OfflineEditsAcrossACrbridgeRestartConverge) {
+  TodoAppDatabase app(GetParam());
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
-  const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_restart");
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "sync_restart");
   auto daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
   ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
   const std::string schema = ClientSchema(CRBRIDGE_BINARY, config);
@@ -109,7 +134,7 @@ TEST(SyncInteropTest, OfflineEditsAcrossACrbridgeRestartConverge) {
   bob.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t2', 'l1', 'bread')");
   alice.Exec("UPDATE todos SET done = 1 WHERE id = 't1'");
   app.Sql("UPDATE todos SET position = 2.5 WHERE id = 't1'");
-  ASSERT_TRUE(Eventually([&] { return app.One("SELECT count(*) FROM crbridge.todos__clock WHERE __col_versions[4] = 2") == "1"; }));
+  ASSERT_TRUE(Eventually([&] { return app.ColumnVersion("todos", "t1", 4) == "2"; })) << ServerClocks(app);
 
   daemon->process().Signal(SIGTERM);
   ASSERT_EQ(daemon->process().Wait(std::chrono::seconds(30)), 0) << daemon->process().Output();
@@ -123,9 +148,7 @@ TEST(SyncInteropTest, OfflineEditsAcrossACrbridgeRestartConverge) {
     EXPECT_TRUE(Eventually([&] { return Text(peer->Query(todos)) == expected; }))
         << Text(peer->Query(todos)) << daemon->process().Output();
   }
-  EXPECT_EQ(app.One("SELECT string_agg(id || ' ' || title || ' ' || done || ' ' || coalesce(position::text, '-'), ', ' "
-                    "ORDER BY id) FROM todos"),
-            "t1 oat milk true 2.5, t2 bread false -");
+  EXPECT_EQ(ServerTodos(app), expected);
   alice.Disconnect();
   bob.Disconnect();
 }
@@ -135,11 +158,11 @@ TEST(SyncInteropTest, OfflineEditsAcrossACrbridgeRestartConverge) {
 // everywhere; a delete beats an edit of the same life of the row; a row
 // deleted and inserted again lives, with the re-inserter's values; a row
 // the app deleted comes back when a client inserts it again.
-TEST(SyncInteropTest, ConcurrentEditsDeletesAndReinsertsResolveAlikeEverywhere) {
-  TodoAppDatabase app;
+TEST_P(SyncInteropTest, ConcurrentEditsDeletesAndReinsertsResolveAlikeEverywhere) {
+  TodoAppDatabase app(GetParam());
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
   app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t2', 'l1', 'bread'), ('t3', 'l1', 'eggs')");
-  const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_conflicts");
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "sync_conflicts");
   RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
   const std::string schema = ClientSchema(CRBRIDGE_BINARY, config);
@@ -173,9 +196,7 @@ TEST(SyncInteropTest, ConcurrentEditsDeletesAndReinsertsResolveAlikeEverywhere) 
   for (CrSqlitePeer* peer : {&alice, &bob}) {
     EXPECT_TRUE(Eventually([&] { return Text(peer->Query(todos)) == after; })) << Text(peer->Query(todos));
   }
-  EXPECT_EQ(app.One("SELECT string_agg(id || ' ' || title || ' ' || done || ' ' || coalesce(position::text, '-'), ', ' "
-                    "ORDER BY id) FROM todos"),
-            "t1 oat milk true 2.5, t3 eggs again false -");
+  EXPECT_EQ(ServerTodos(app), after);
 
   app.Sql("DELETE FROM todos WHERE id = 't1'");
   for (CrSqlitePeer* peer : {&alice, &bob}) {
@@ -195,13 +216,13 @@ TEST(SyncInteropTest, ConcurrentEditsDeletesAndReinsertsResolveAlikeEverywhere) 
 // P1 with the real client: three clients of one room editing the same few
 // rows, going offline and back at random, while the app writes them too,
 // and a client of a second room with the app writing there; once all are
-// connected and quiet, every client equals Postgres for its room. (It found
+// connected and quiet, every client equals the database for its room. (It found
 // that ties must be broken on the server's form of a client's value:
 // ws-client sends the integer 1 it stores as the number 1.0.)
-TEST(SyncInteropTest, RandomEditsOfClientsAndTheAppConverge) {
-  TodoAppDatabase app;
+TEST_P(SyncInteropTest, RandomEditsOfClientsAndTheAppConverge) {
+  TodoAppDatabase app(GetParam());
   app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries'), ('l2', 'work')");
-  const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "sync_random");
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "sync_random");
   RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
   const std::string schema = ClientSchema(CRBRIDGE_BINARY, config);
@@ -219,13 +240,16 @@ TEST(SyncInteropTest, RandomEditsOfClientsAndTheAppConverge) {
   }
   std::mt19937 random(11);
   const auto half = [&] { return std::to_string(random() % 9) + ".5"; };  // never integral: see README
+  const bool postgres = GetParam() == ServerKind::kPostgres;
+  const std::string insert_ignore = postgres ? "INSERT " : "INSERT IGNORE ";
+  const std::string on_conflict = postgres ? " ON CONFLICT DO NOTHING" : "";
   for (int round = 0; round < 80; ++round) {
     const size_t who = random() % (clients.size() + 1);
     const auto& [room, prefix] = rooms[who == clients.size() ? random() % rooms.size() : who];
     const std::string id = "'" + prefix + std::to_string(random() % 4) + "'";
     if (who == clients.size()) {
       switch (random() % 3) {
-        case 0: app.Sql("INSERT INTO todos (id, list_id, title) VALUES (" + id + ", '" + room + "', 'app') ON CONFLICT DO NOTHING"); break;
+        case 0: app.Sql(insert_ignore + "INTO todos (id, list_id, title) VALUES (" + id + ", '" + room + "', 'app')" + on_conflict); break;
         case 1: app.Sql("UPDATE todos SET title = 'app " + std::to_string(round) + "', position = " + half() + " WHERE id = " + id); break;
         default: app.Sql("DELETE FROM todos WHERE id = " + id);
       }
@@ -252,19 +276,11 @@ TEST(SyncInteropTest, RandomEditsOfClientsAndTheAppConverge) {
   for (size_t i = 0; i < clients.size(); ++i) {
     if (!online[i]) clients[i]->Connect(ws_url, rooms[i].first);
   }
-  const auto server = [&](const std::string& room) {
-    return app.One("SELECT coalesce(string_agg(quote_literal(id) || '|' || quote_literal(title) || '|' || done::int || '|' || "
-                   "coalesce(position::text, 'NULL') || '|', E'\\n' ORDER BY id) || E'\\n', '') FROM todos WHERE list_id = '" +
-                   room + "'");
-  };
+  const auto server = [&](const std::string& room) { return ServerTodos(app, room); };
   const std::string rows =
       "SELECT typeof(id), id, typeof(title), title, typeof(done), done, typeof(position), position FROM todos ORDER BY id";
   EXPECT_NE(server("l1"), "") << "the workload left rows to compare";
   EXPECT_NE(server("l2"), "") << "the workload left rows to compare";
-  const auto clocks = [&] {
-    return app.One("SELECT string_agg(id || ' cl ' || __cl || ' ' || __col_versions::text || ' ' || __col_sites::text || "
-                   "' v' || __db_version, E'\\n' ORDER BY id) FROM crbridge.todos__clock");
-  };
   for (size_t i = 0; i < clients.size(); ++i) {
     CrSqlitePeer& c = *clients[i];
     std::string changes;
@@ -274,10 +290,13 @@ TEST(SyncInteropTest, RandomEditsOfClientsAndTheAppConverge) {
     }
     EXPECT_TRUE(Eventually([&] { return Text(c.Query(rows)) == server(rooms[i].first); }))
         << "client " << i << " of room " << rooms[i].first << ":\n" << Text(c.Query(rows)) << "server:\n"
-        << server(rooms[i].first) << "server clocks:\n" << clocks() << "\nclient changes:\n" << changes;
+        << server(rooms[i].first) << "server clocks:\n" << ServerClocks(app) << "\nclient changes:\n" << changes;
   }
   for (auto& c : clients) c->Disconnect();
 }
+
+INSTANTIATE_TEST_SUITE_P(Databases, SyncInteropTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDB),
+                         [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace
 }  // namespace crbridge::testing

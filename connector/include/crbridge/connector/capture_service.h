@@ -13,7 +13,7 @@
 
 #include "crbridge/connector/health.h"
 #include "crbridge/connector/metrics.h"
-#include "crbridge/connector/postgres_capture.h"
+#include "crbridge/connector/capture.h"
 #include "crbridge/mappings/config.h"
 #include "crbridge/server/config_check.h"
 
@@ -22,7 +22,7 @@ namespace crbridge {
 class CaptureService {
  public:
   // `config` must outlive the service.
-  CaptureService(const Config& config, PostgresCapture::Options options, Health& health, Metrics& metrics);
+  CaptureService(const Config& config, CaptureOptions options, Health& health, Metrics& metrics);
   ~CaptureService();
   CaptureService(const CaptureService&) = delete;
   CaptureService& operator=(const CaptureService&) = delete;
@@ -36,7 +36,7 @@ class CaptureService {
   void Wait(std::stop_token stop, std::chrono::milliseconds delay);
 
   const Config& config_;
-  PostgresCapture::Options options_;
+  CaptureOptions options_;
   Health& health_;
   Metrics& metrics_;
   std::optional<ConfigCheck> check_;  // the checked mappings, once the database answered

@@ -15,6 +15,7 @@
 #include <stop_token>
 #include <vector>
 
+#include "crbridge/connector/capture.h"
 #include "crbridge/connector/metrics.h"
 #include "crbridge/mappings/config.h"
 #include "crbridge/mappings/resolved_table.h"
@@ -22,38 +23,12 @@
 
 namespace crbridge {
 
-class PostgresCapture {
+class PostgresCapture : public Capture {
  public:
-  struct Options {
-    // Captured transactions are recorded together, in one clock
-    // transaction, up to this many rows or this long after the first.
-    size_t batch_rows = 5000;
-    std::chrono::milliseconds batch_delay{20};
-    // Standby status updates at least this often (Postgres drops a silent
-    // standby after wal_sender_timeout, 60 s by default).
-    std::chrono::milliseconds status_interval{10000};
-    size_t snapshot_batch_rows = 10000;
-    std::chrono::milliseconds progress_interval{2000};
-    // Called (on the capture thread) each time streaming starts, and with
-    // the db_version of each batch of app writes recorded.
-    std::function<void()> on_streaming;
-    std::function<void(int64_t db_version)> on_recorded;
-    // With Kafka (called on the capture thread): the source position of the
-    // oldest recorded change Kafka has not acknowledged (the slot is
-    // confirmed only before it), and whether capture must hold (neither
-    // read nor record) until Kafka's backlog drains.
-    std::function<std::optional<int64_t>()> unpublished_position;
-    std::function<bool()> hold;
-  };
+  PostgresCapture(const Config& config, const std::vector<ResolvedTable>& tables, CaptureOptions options, Metrics& metrics)
+      : Capture(config, tables, std::move(options), metrics) {}
 
-  // `config` and `tables` (checked mappings) must outlive the capture.
-  PostgresCapture(const Config& config, const std::vector<ResolvedTable>& tables, Options options, Metrics& metrics);
-
-  // Runs until `stop` is requested (then OK) or an error: Unavailable when
-  // the database went away (call again, with backoff; nothing recorded is
-  // lost and nothing is recorded twice), InvalidArgument when it cannot go
-  // on (a lost slot, a mapped table changed under it).
-  Status Run(std::stop_token stop);
+  Status Run(std::stop_token stop) override;
 
   // Removes what Run creates in the database: the slot, the publication,
   // and the metadata schema with every clock. For `crbridge drop`.
@@ -61,11 +36,6 @@ class PostgresCapture {
 
  private:
   Status RunUntilStopped(std::stop_token stop);
-
-  const Config& config_;
-  const std::vector<ResolvedTable>& tables_;
-  Options options_;
-  Metrics& metrics_;
 };
 
 }  // namespace crbridge

@@ -40,7 +40,7 @@ class ChangeRecorder {
   // Records `transactions` as Record does, and marks the snapshot of
   // `table` done as of `position` in the same transaction.
   Status RecordSnapshotEnd(const std::vector<CapturedTransaction>& transactions, const ResolvedTable& table,
-                           int64_t position, RecordReport* report);
+                           int64_t position, RecordReport* report, const std::string& resume = "");
 
  private:
   Status RecordIn(ShadowTransaction& tx, int64_t version, const std::vector<CapturedTransaction>& transactions,

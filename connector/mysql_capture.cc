@@ -1,0 +1,212 @@
+#include "crbridge/connector/mysql_capture.h"
+
+#include <map>
+#include <memory>
+
+#include "crbridge/connector/binlog_change_mapper.h"
+#include "crbridge/connector/binlog_stream.h"
+#include "crbridge/connector/capture_batch.h"
+#include "crbridge/connector/structured_log.h"
+#include "crbridge/connector/table_snapshot.h"
+#include "crbridge/server/binlog_position.h"
+#include "crbridge/server/change_recorder.h"
+#include "crbridge/server/mysql_snapshot_reader.h"
+#include "crbridge/server/mysql_url.h"
+#include "crbridge/server/shadow_store.h"
+
+namespace crbridge {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// MariaDB's GTID state, the last GTID of each replication domain, as
+// @@gtid_binlog_pos prints it ("0-1-97,1-2-5"): where a replica resumes.
+class GtidState {
+ public:
+  explicit GtidState(const std::string& text) {
+    size_t start = 0;
+    while (start < text.size()) {
+      const size_t comma = std::min(text.find(',', start), text.size());
+      const std::string gtid = text.substr(start, comma - start);
+      last_[static_cast<uint32_t>(std::stoul(gtid.substr(0, gtid.find('-'))))] = gtid;
+      start = comma + 1;
+    }
+  }
+
+  void Set(uint32_t domain, uint32_t server_id, uint64_t sequence) {
+    last_[domain] = std::to_string(domain) + "-" + std::to_string(server_id) + "-" + std::to_string(sequence);
+  }
+
+  std::string ToString() const {
+    std::string out;
+    for (const auto& [domain, gtid] : last_) out += (out.empty() ? "" : ",") + gtid;
+    return out;
+  }
+
+ private:
+  std::map<uint32_t, std::string> last_;
+};
+
+Status SnapshotTable(MysqlSnapshotReader& reader, const ResolvedTable& t, int64_t position, const std::string& resume,
+                     ChangeRecorder& recorder, const CaptureOptions& options, Metrics& metrics, std::stop_token stop) {
+  int64_t total = 0;
+  CRBRIDGE_RETURN_IF_ERROR(reader.CountRows(t, &total));
+  TableSnapshot snapshot(t, position, resume, total, recorder, options, metrics);
+  return reader.ReadTable(
+      t, options.snapshot_batch_rows,
+      [&](const MysqlSnapshotReader::Field& field) { return snapshot.AddRow(field); },
+      [&](bool last) {
+        if (stop.stop_requested()) return Status::Cancelled("stopped during the snapshot of " + t.mapping->name);
+        return snapshot.Record(last);
+      });
+}
+
+// Reads transactions off the binlog and records them, a batch at a time.
+class BinlogStreamer {
+ public:
+  BinlogStreamer(BinlogStream& stream, ChangeRecorder& recorder, const std::vector<ResolvedTable>& tables,
+                 std::string default_database, std::string metadata_database, const std::string& start_state,
+                 const CaptureOptions& options, Metrics& metrics)
+      : stream_(stream),
+        batch_(recorder, options, metrics),
+        mapper_(tables, std::move(default_database)),
+        metadata_database_(std::move(metadata_database)),
+        state_(start_state) {}
+
+  Status Run(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      BinlogEvent event;
+      if (const Status s = stream_.Next(&event); !s.ok()) {
+        if (s.code() == Status::Code::kCancelled && stop.stop_requested()) break;
+        return s;
+      }
+      CRBRIDGE_RETURN_IF_ERROR(OnEvent(event));
+      if (batch_.Due(Clock::now())) CRBRIDGE_RETURN_IF_ERROR(batch_.Flush(state_.ToString()));
+    }
+    return batch_.empty() ? Status::OK() : batch_.Flush(state_.ToString());
+  }
+
+ private:
+  Status OnEvent(const BinlogEvent& event) {
+    if (const auto* gtid = std::get_if<BinlogMariaDbGtid>(&event.data)) {
+      in_group_ = true;
+      own_ = false;
+      standalone_ = (gtid->flags & kMariaDbGtidStandalone) != 0;
+      gtid_ = {gtid->domain_id, event.header.server_id, gtid->sequence};
+      current_ = CapturedTransaction{};
+    } else if (const auto* table = std::get_if<BinlogTableMap>(&event.data)) {
+      // crbridge's writes start with the update of its version counter.
+      if (table->database == metadata_database_ && table->table == "clock") own_ = true;
+      CRBRIDGE_RETURN_IF_ERROR(mapper_.OnTableMap(*table));
+    } else if (const auto* rows = std::get_if<BinlogRowsEvent>(&event.data)) {
+      if (!own_) CRBRIDGE_RETURN_IF_ERROR(mapper_.OnRows(*rows, &current_.rows));
+    } else if (std::holds_alternative<BinlogXid>(event.data)) {
+      return EndGroup(event);
+    } else if (const auto* query = std::get_if<BinlogQuery>(&event.data)) {
+      // DDL and non-transactional groups end with their statement.
+      if (in_group_ && (standalone_ || query->sql == "COMMIT")) return EndGroup(event);
+    } else if (std::holds_alternative<BinlogHeartbeat>(event.data)) {
+      // The server had nothing for a heartbeat period: what waits is recorded now.
+      if (!batch_.empty()) return batch_.Flush(state_.ToString());
+    }
+    return Status::OK();
+  }
+
+  Status EndGroup(const BinlogEvent& event) {
+    in_group_ = false;
+    state_.Set(gtid_.domain, gtid_.server_id, gtid_.sequence);
+    if (current_.rows.empty()) return Status::OK();
+    CRBRIDGE_RETURN_IF_ERROR(
+        EncodeBinlogOffset(BinlogPosition{stream_.file_name(), stream_.position()}, &current_.end_position));
+    current_.commit_time_us = static_cast<int64_t>(event.header.timestamp) * 1000000;
+    batch_.Add(std::move(current_));
+    current_ = CapturedTransaction{};
+    return Status::OK();
+  }
+
+  struct Gtid {
+    uint32_t domain = 0;
+    uint32_t server_id = 0;
+    uint64_t sequence = 0;
+  };
+
+  BinlogStream& stream_;
+  CaptureBatch batch_;
+  BinlogChangeMapper mapper_;
+  std::string metadata_database_;
+  GtidState state_;
+  bool in_group_ = false;
+  bool own_ = false;
+  bool standalone_ = false;
+  Gtid gtid_;
+  CapturedTransaction current_;
+};
+
+}  // namespace
+
+Status MysqlCapture::Run(std::stop_token stop) {
+  const Status s = RunUntilStopped(stop);
+  return s.code() == Status::Code::kCancelled && stop.stop_requested() ? Status::OK() : s;
+}
+
+Status MysqlCapture::RunUntilStopped(std::stop_token stop) {
+  const std::string& url = config_.source.url;
+  MysqlUrl parsed;
+  CRBRIDGE_RETURN_IF_ERROR(ParseMysqlUrl(url, &parsed));
+  std::unique_ptr<ShadowStore> writer;
+  CRBRIDGE_RETURN_IF_ERROR(OpenShadowStore(config_, tables_, ShadowStore::Marking::kNone, &writer));
+  writer->set_logs_changes(config_.kafka.has_value());
+  ChangeRecorder recorder(*writer, SourceType::kMysql);
+  SourcePosition stored;
+  CRBRIDGE_RETURN_IF_ERROR(writer->CapturePosition(&stored));
+  std::vector<const ResolvedTable*> pending;
+  CRBRIDGE_RETURN_IF_ERROR(PendingSnapshots(*writer, tables_, &pending));
+
+  // Never streamed: every table is read from one snapshot, and the stream
+  // starts where it ends. Later, a table added to the config is read alone
+  // and recorded at offset 0, so that every change the stream still brings
+  // applies on top (recording is idempotent on values).
+  const bool first_start = stored.offset == 0;
+  std::string start_state = stored.resume;
+  if (!pending.empty()) {
+    std::unique_ptr<MysqlSnapshotReader> reader;
+    CRBRIDGE_RETURN_IF_ERROR(MysqlSnapshotReader::Open(url, &reader));
+    int64_t offset = 0;
+    if (first_start) {
+      CRBRIDGE_RETURN_IF_ERROR(EncodeBinlogOffset(reader->position(), &offset));
+      start_state = reader->gtid_state();
+      log::Info("capture", "snapshot taken", {{"binlog_file", reader->position().file},
+                                              {"binlog_position", reader->position().position},
+                                              {"gtid", start_state}});
+    }
+    for (const ResolvedTable* t : pending) {
+      CRBRIDGE_RETURN_IF_ERROR(
+          SnapshotTable(*reader, *t, offset, first_start ? start_state : "", recorder, options_, metrics_, stop));
+    }
+  }
+
+  BinlogStreamOptions stream_options;
+  stream_options.server_id = config_.source.server_id;
+  stream_options.start = BinlogStart::AtGtid(start_state);
+  // A heartbeat after a short quiet spell ends a batch without waiting.
+  stream_options.heartbeat_period = std::max(options_.batch_delay, std::chrono::milliseconds(10));
+  std::unique_ptr<BinlogStream> stream;
+  const Status opened = BinlogStream::Open(url, stream_options, stop, &stream);
+  if (opened.code() == Status::Code::kNotFound) {
+    return Status::InvalidArgument("the binary log no longer holds GTID " + start_state +
+                                   " (purged while crbridge was away): changes made since cannot be captured. Run "
+                                   "`crbridge drop` and start again to take a new snapshot (" + opened.message() + ")");
+  }
+  CRBRIDGE_RETURN_IF_ERROR(opened);
+  log::Info("capture", "streaming", {{"gtid", start_state}});
+  if (options_.on_streaming) options_.on_streaming();
+  BinlogStreamer streamer(*stream, recorder, tables_, parsed.database, config_.metadata_schema, start_state, options_,
+                          metrics_);
+  const Status streamed = streamer.Run(stop);
+  if (streamed.code() == Status::Code::kNotFound) {
+    return Status::InvalidArgument("the binary log no longer holds GTID " + start_state + ": " + streamed.message());
+  }
+  return streamed;
+}
+
+}  // namespace crbridge
