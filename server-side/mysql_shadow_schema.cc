@@ -8,7 +8,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <random>
 
 #include "mysql_change_log.h"
 #include "mysql_shadow_transaction.h"
@@ -21,14 +20,6 @@ constexpr int kSchemaLockSeconds = 60;
 
 constexpr const char* kTableOptions = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 
-SiteId NewSiteId() {
-  std::random_device random;
-  SiteId id;
-  for (uint8_t& b : id) b = static_cast<uint8_t>(random());
-  id[6] = static_cast<uint8_t>((id[6] & 0x0f) | 0x40);  // a version 4 UUID
-  id[8] = static_cast<uint8_t>((id[8] & 0x3f) | 0x80);
-  return id;
-}
 
 // The key columns' definitions in the clock table: the app's types with the
 // app's character sets and collations, so that the clock table names a row
@@ -131,7 +122,7 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
   for (const std::string& statement : ddl) session.Execute(statement + kTableOptions);
   session.Execute("INSERT IGNORE INTO " + names.Table("clock") + " VALUES (1, 0)");
   session.Execute("INSERT IGNORE INTO " + names.Table("capture") + " VALUES (1, 0, '')");
-  const SiteId fresh = NewSiteId();
+  const SiteId fresh = RandomSiteId();
   sql::PreparedStatement& site = session.Prepare("INSERT IGNORE INTO " + names.Table("site") + " VALUES (1, ?)");
   MysqlBinder(site).Text(std::string(fresh.begin(), fresh.end()));
   site.executeUpdate();

@@ -1,38 +1,12 @@
 #include "postgres_change_log.h"
 
-#include <nlohmann/json.hpp>
-
-#include <cmath>
-
+#include "change_event_json.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/sqlite/text_encoding.h"
 #include "crbridge/sqlite/unix_time.h"
 #include "postgres_batch.h"
 
 namespace crbridge {
-namespace {
-
-// A value as clients get it, in JSON (docs/kafka.md).
-nlohmann::json ValueJson(const Value& value) {
-  switch (value.storage_class()) {
-    case StorageClass::kInteger: return value.integer();
-    case StorageClass::kFloat:
-      // JSON has no NaN or infinities: their SQL text keeps them readable.
-      return std::isfinite(value.real()) ? nlohmann::json(value.real()) : nlohmann::json(value.ToSql());
-    case StorageClass::kText: return value.text();
-    case StorageClass::kBlob: return nlohmann::json{{"base64", EncodeBase64(value.blob(), true)}};
-    case StorageClass::kNull: break;
-  }
-  return nullptr;
-}
-
-char Operation(const ClockRow& before, const ClockRow& after) {
-  if (after.cl % 2 == 0) return 'd';
-  return before.stored && before.cl % 2 == 1 ? 'u' : 'c';
-}
-
-}  // namespace
-
 std::string ChangeLogDdl(const std::string& table) {
   return "CREATE TABLE " + table +
          " (db_version bigint NOT NULL, seq int NOT NULL, table_name text NOT NULL, pk bytea NOT NULL, "
@@ -44,28 +18,17 @@ std::string ChangeLogDdl(const std::string& table) {
 Status AppendChangeLog(pqxx::work& tx, const std::string& log_table, const ResolvedTable& t, int64_t db_version,
                   const ChangeOrigin& origin, const std::vector<LoggedChange>& changes) {
   if (changes.empty()) return Status::OK();
-  const size_t n = t.columns.size() - t.pk_count;
   std::vector<std::vector<ServerParameter>> rows;
   for (const LoggedChange& change : changes) {
-    nlohmann::json key = nlohmann::json::object();
-    for (size_t i = 0; i < t.pk_count; ++i) key[t.columns[i].name] = ValueJson((*change.key)[i]);
-    nlohmann::json columns = nlohmann::json::object();
-    for (size_t i = 0; i < n && change.after->cl % 2 == 1; ++i) {
-      const bool moved = !change.before->stored || change.before->versions[i] != change.after->versions[i] ||
-                         change.before->sites[i] != change.after->sites[i];
-      if (!change.after->versions[i] || !moved) continue;
-      columns[t.columns[t.pk_count + i].name] = {{"value", ValueJson(*change.values[i])},
-                                                 {"col_version", *change.after->versions[i]},
-                                                 {"site", change.after->sites[i].value_or(0)}};
-    }
+    const ChangeEventJson fields = ChangeEventFields(t, change);
     Blob pk;
     CRBRIDGE_RETURN_IF_ERROR(EncodePackedPk(*change.key, &pk));
     rows.push_back({{false, std::to_string(change.seq)},
                     {false, "\\x" + EncodeHex(pk)},
-                    {false, std::string(1, Operation(*change.before, *change.after))},
+                    {false, std::string(1, fields.op)},
                     {false, std::to_string(change.after->cl)},
-                    {false, key.dump()},
-                    {false, columns.dump()},
+                    {false, fields.key},
+                    {false, fields.columns},
                     {change.source_lsn == 0, std::to_string(change.source_lsn)},
                     {false, std::to_string(change.source_time_us)}});
   }

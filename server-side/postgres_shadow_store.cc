@@ -1,6 +1,5 @@
 #include "crbridge/server/postgres_shadow_store.h"
 
-#include <random>
 
 #include "crbridge/sqlite/sql_quote.h"
 #include "postgres_batch.h"
@@ -10,14 +9,6 @@
 namespace crbridge {
 namespace {
 
-SiteId NewSiteId() {
-  std::random_device random;
-  SiteId id;
-  for (uint8_t& b : id) b = static_cast<uint8_t>(random());
-  id[6] = static_cast<uint8_t>((id[6] & 0x0f) | 0x40);
-  id[8] = static_cast<uint8_t>((id[8] & 0x3f) | 0x80);
-  return id;
-}
 
 // The clock table's DDL: the primary key columns with their server types,
 // then the row-wide clock (docs/server-side.md). One index serves pulls: by
@@ -111,7 +102,7 @@ Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
       tx.exec0("CREATE TABLE " + s + ".peers (site_id bytea PRIMARY KEY, version bigint NOT NULL, seq bigint NOT NULL)");
       tx.exec0("CREATE TABLE " + s + ".tables (name text PRIMARY KEY, source text NOT NULL, pk_columns text[] NOT NULL, "
                "value_columns text[] NOT NULL)");
-      tx.exec_params0("INSERT INTO " + s + ".site VALUES (1, $1::bytea)", Bytea(NewSiteId()));
+      tx.exec_params0("INSERT INTO " + s + ".site VALUES (1, $1::bytea)", Bytea(RandomSiteId()));
       tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (1)");
     }
     if (applied < 2) {

@@ -1,6 +1,17 @@
 #include "crbridge/sqlite/change.h"
 
+#include <random>
+
 namespace crbridge {
+
+SiteId RandomSiteId() {
+  std::random_device random;
+  SiteId id;
+  for (uint8_t& b : id) b = static_cast<uint8_t>(random());
+  id[6] = static_cast<uint8_t>((id[6] & 0x0f) | 0x40);  // the version: 4
+  id[8] = static_cast<uint8_t>((id[8] & 0x3f) | 0x80);  // the variant: RFC 4122
+  return id;
+}
 
 MergeOutcome MergeChange(const RowClock& row, const ColumnClock& column, const Change& incoming) {
   MergeOutcome outcome;

@@ -1,7 +1,6 @@
 #include "crr_context.h"
 
 #include <algorithm>
-#include <random>
 
 #include "crbridge/sqlite/packed_pk.h"
 
@@ -31,14 +30,6 @@ class SyncScope {
   int& depth_;
 };
 
-SiteId RandomSiteId() {
-  std::random_device random;
-  SiteId id;
-  for (uint8_t& b : id) b = static_cast<uint8_t>(random());
-  id[6] = static_cast<uint8_t>((id[6] & 0x0f) | 0x40);  // a version 4 UUID
-  id[8] = static_cast<uint8_t>((id[8] & 0x3f) | 0x80);
-  return id;
-}
 
 }  // namespace
 

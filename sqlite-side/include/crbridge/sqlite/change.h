@@ -17,6 +17,9 @@ namespace crbridge {
 
 using SiteId = std::array<uint8_t, 16>;
 
+// A new site id: 16 random bytes, a version 4 UUID as cr-sqlite makes them.
+SiteId RandomSiteId();
+
 // The column name cr-sqlite uses for a row's existence.
 inline constexpr const char* kSentinelColumn = "-1";
 
