@@ -2,10 +2,12 @@
 
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "crbridge/connector/binlog_change_mapper.h"
 #include "crbridge/connector/binlog_stream.h"
 #include "crbridge/connector/capture_batch.h"
+#include "crbridge/connector/capture_hold.h"
 #include "crbridge/connector/structured_log.h"
 #include "crbridge/connector/table_snapshot.h"
 #include "crbridge/server/binlog_position.h"
@@ -71,10 +73,16 @@ class BinlogStreamer {
         batch_(recorder, options, metrics),
         mapper_(tables, std::move(default_database)),
         metadata_database_(std::move(metadata_database)),
-        state_(start_state) {}
+        state_(start_state),
+        hold_(options) {}
 
   Status Run(std::stop_token stop) {
     while (!stop.stop_requested()) {
+      // Holding, the binlog keeps what is not read until Kafka's backlog drains.
+      if (hold_.Holding(Clock::now())) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
       BinlogEvent event;
       if (const Status s = stream_.Next(&event); !s.ok()) {
         if (s.code() == Status::Code::kCancelled && stop.stop_requested()) break;
@@ -140,6 +148,7 @@ class BinlogStreamer {
   bool standalone_ = false;
   Gtid gtid_;
   CapturedTransaction current_;
+  CaptureHold hold_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "crbridge/connector/capture_batch.h"
+#include "crbridge/connector/capture_hold.h"
 #include "crbridge/connector/pgoutput_change_mapper.h"
 #include "crbridge/connector/pgoutput_decoder.h"
 #include "crbridge/connector/replication_connection.h"
@@ -89,13 +90,15 @@ class Streamer {
         slot_lag_warning_bytes_(slot_lag_warning_bytes),
         metrics_(metrics),
         received_(start),
-        confirmed_(start) {}
+        confirmed_(start),
+        hold_(options) {}
 
   Status Run(std::stop_token stop) {
     auto next_status = Clock::now();
     while (!stop.stop_requested()) {
       const auto now = Clock::now();
-      if (Holding(now)) {
+      // Holding, the slot keeps the WAL until Kafka's backlog drains.
+      if (hold_.Holding(now)) {
         if (now >= next_status) {
           CRBRIDGE_RETURN_IF_ERROR(SendStatus(false));
           next_status = now + options_.status_interval;
@@ -181,26 +184,6 @@ class Streamer {
     return Status::OK();
   }
 
-  // Whether Kafka's backlog is full: then nothing is read or recorded (the
-  // slot keeps the WAL) until it drains. Said when it starts, every minute
-  // while it lasts, and when it ends.
-  bool Holding(Clock::time_point now) {
-    const bool hold = options_.hold && options_.hold();
-    if (hold && (!holding_since_ || now - last_hold_warning_ > std::chrono::minutes(1))) {
-      if (!holding_since_) holding_since_ = now;
-      last_hold_warning_ = now;
-      log::Warn("capture",
-                "holding: Kafka's backlog reached kafka.max_backlog_events; app writes are neither recorded nor "
-                "confirmed to the replication slot until Kafka catches up",
-                {{"seconds", std::chrono::duration<double>(now - *holding_since_).count()}});
-    } else if (!hold && holding_since_) {
-      log::Info("capture", "Kafka caught up; recording again",
-                {{"held_seconds", std::chrono::duration<double>(now - *holding_since_).count()}});
-      holding_since_.reset();
-    }
-    return hold;
-  }
-
   // Confirms what the clocks hold: everything received, unless a batch is
   // waiting (then up to before it) or a transaction is half read; with
   // Kafka, only before the oldest change it has not acknowledged.
@@ -251,8 +234,7 @@ class Streamer {
   uint64_t confirmed_;     // what the slot may forget
   uint64_t server_end_ = 0;
   bool lag_warned_ = false;
-  std::optional<Clock::time_point> holding_since_;
-  Clock::time_point last_hold_warning_;
+  CaptureHold hold_;
 };
 
 }  // namespace
