@@ -28,10 +28,18 @@ Status ServerText(const BinlogColumn& column, const ResolvedColumn& mapped, cons
   } else if (const auto* s = std::get_if<std::string>(&value)) {
     return ToUtf8(column.charset, *s, text);
   } else if (const auto* bytes = std::get_if<BinlogBytes>(&value)) {
-    // MariaDB's UUID, INET6 and INET4 types arrive as fixed binary strings.
+    // MariaDB's UUID, INET6 and INET4 types arrive as fixed binary strings,
+    // BIT as the bytes of its number.
     if (mapped.type.kind == ValueKind::kUuid) return UuidText(bytes->data, text);
     if (HasBaseType(mapped, "inet6")) return Inet6Text(bytes->data, text);
     if (HasBaseType(mapped, "inet4")) return Inet4Text(bytes->data, text);
+    if (column.type == MySqlType::kBit) {
+      // Big-endian bytes; a SELECT of the column as a number prints it in decimal.
+      uint64_t number = 0;
+      for (const char byte : bytes->data) number = number << 8 | static_cast<uint8_t>(byte);
+      *text = std::to_string(number);
+      return Status::OK();
+    }
     *text = bytes->data;
   }
   return Status::OK();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <regex>
@@ -82,6 +83,11 @@ Status ClassifyMysql(const ServerColumn& column, ColumnType* type) {
     *type = is_unsigned ? Integer(0, UINT64_MAX) : Integer(INT64_MIN, INT64_MAX);
   } else if (base == "year") {
     *type = Integer(0, 2155);
+  } else if (base == "bit") {
+    // BIT(n) holds an n-bit unsigned number: the integer clients see.
+    const size_t open = t.find('(');
+    const int bits = open == std::string::npos ? 1 : std::atoi(t.c_str() + open + 1);
+    *type = Integer(0, bits >= 64 ? UINT64_MAX : (uint64_t{1} << bits) - 1);
   } else if (base == "float" || base == "double" || base == "real") {
     *type = Kind(ValueKind::kReal);
   } else if (base == "decimal" || base == "numeric" || base == "dec" || base == "fixed") {
@@ -109,6 +115,20 @@ Status ClassifyMysql(const ServerColumn& column, ColumnType* type) {
   }
   type->server_type = column.type;
   return Status::OK();
+}
+
+bool IsMysqlBit(SourceType source, const ColumnType& type) {
+  return source == SourceType::kMysql && Lower(type.server_type).starts_with("bit");
+}
+
+// The shortest big-endian bytes of `n` (one zero byte for 0).
+std::string BigEndianBytes(uint64_t n) {
+  std::string bytes;
+  do {
+    bytes.insert(bytes.begin(), static_cast<char>(n & 0xff));
+    n >>= 8;
+  } while (n != 0);
+  return bytes;
 }
 
 std::string Describe(const Value& value) {
@@ -357,7 +377,8 @@ Status ToServerParameter(SourceType source, const ColumnType& type, const Value&
     case ValueKind::kInteger:
       if (!AsInteger(value, &n)) return Refuse(what, value, type);
       if (!InRange(type, n)) return Refuse(what, value, type, "out of range");
-      parameter->text = std::to_string(n);
+      // MySQL stores a string's bytes in a BIT column, not the number it spells.
+      parameter->text = IsMysqlBit(source, type) ? BigEndianBytes(static_cast<uint64_t>(n)) : std::to_string(n);
       return Status::OK();
     case ValueKind::kBoolean:
       if (!AsInteger(value, &n) || (n != 0 && n != 1)) return Refuse(what, value, type, "expected 0 or 1");

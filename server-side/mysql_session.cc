@@ -153,6 +153,8 @@ std::string MysqlColumnText(const ResolvedColumn& c, std::string_view alias) {
   std::string type = c.server.type.substr(0, c.server.type.find_first_of("( "));
   std::transform(type.begin(), type.end(), type.begin(), [](unsigned char ch) { return std::tolower(ch); });
   if (type == "float") return "CAST(CAST(" + name + " AS DOUBLE) AS CHAR)";
+  // A BIT column's text is its bytes; its number is what clients see.
+  if (type == "bit") return "CAST(CAST(" + name + " AS UNSIGNED) AS CHAR)";
   return "CAST(" + name + " AS CHAR)";
 }
 
