@@ -68,7 +68,7 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
   // Every committed change goes to Kafka through the change log, which
   // crbridge's writers fill in their own transactions; they wake the sink.
   std::optional<KafkaSink> kafka;
-  if (config.kafka && config.source.type == SourceType::kPostgres) {
+  if (config.kafka) {
     kafka.emplace(config, metrics);
     kafka->Start();
   }

@@ -6,14 +6,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
-#include "crbridge/connector/pgoutput_decoder.h"
 #include "crbridge/connector/structured_log.h"
+#include "crbridge/server/change_log_reader.h"
 #include "crbridge/sqlite/backoff.h"
-#include "crbridge/sqlite/sql_quote.h"
 #include "crbridge/sqlite/text_encoding.h"
 
 namespace crbridge {
@@ -23,7 +21,7 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kComponent = "kafka";
 // Events read, sent and acknowledged together; the one batch a restart may
 // send again.
-constexpr int kBatchEvents = 2000;
+constexpr size_t kBatchEvents = 2000;
 // Capture and merges wake the sink when they commit; without a wake-up the
 // log is looked at this often all the same (what a crash left in it).
 constexpr std::chrono::seconds kPollInterval{1};
@@ -93,14 +91,8 @@ class KafkaSink::Publisher {
   }
 
   Status Open() {
-    try {
-      db_ = std::make_unique<pqxx::connection>(config_.source.url);
-      pqxx::nontransaction tx(*db_);
-      const pqxx::binarystring site(tx.exec1("SELECT site_id FROM " + Table("site"))[0]);
-      server_site_ = EncodeHex(std::span(site.data(), site.size()));
-    } catch (const std::exception& e) {
-      return Status::Unavailable(std::string("postgres: ") + e.what());
-    }
+    CRBRIDGE_RETURN_IF_ERROR(OpenChangeLogReader(config_, &log_));
+    server_site_ = EncodeHex(log_->site_id());
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     std::string error;
     for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
@@ -132,74 +124,75 @@ class KafkaSink::Publisher {
   Status PublishBatch(std::stop_token stop, std::atomic<int64_t>* backlog, std::atomic<int64_t>* unpublished,
                       bool* published) {
     *published = false;
-    try {
-      pqxx::nontransaction tx(*db_);
-      const pqxx::result events = tx.exec(
-          "SELECT db_version, seq, table_name, pk, op, cl, key_json, columns_json, from_client, source_lsn, "
-          "client_ordinal, source_time_us, recorded_time_us FROM " + Table("change_events") +
-          " ORDER BY db_version, seq LIMIT " + std::to_string(kBatchEvents));
-      if (events.empty()) {
-        backlog->store(0);
-        unpublished->store(0);
-        metrics_.kafka_backlog_events().Set(0);
-        return Status::OK();
-      }
-      deliveries_ = DeliveryCounter{};
-      for (const auto& row : events) CRBRIDGE_RETURN_IF_ERROR(Produce(tx, row, stop));
-      const size_t produced = static_cast<size_t>(events.size());
-      CRBRIDGE_RETURN_IF_ERROR(AwaitAcknowledgements(produced, stop, [&] { CountBacklog(tx, backlog, unpublished); }));
-      const pqxx::row last = events[events.size() - 1];
-      tx.exec_params0("DELETE FROM " + Table("change_events") + " WHERE (db_version, seq) <= ($1, $2)",
-                      last[0].as<int64_t>(), last[1].as<int>());
-      metrics_.kafka_events_published().Increment(static_cast<double>(produced));
-      *published = true;
-      CountBacklog(tx, backlog, unpublished);
+    std::vector<ChangeLogEvent> events;
+    CRBRIDGE_RETURN_IF_ERROR(log_->ReadAfter(deleted_through_, kBatchEvents, &events));
+    if (events.empty()) {
+      backlog->store(0);
+      unpublished->store(0);
+      metrics_.kafka_backlog_events().Set(0);
       return Status::OK();
-    } catch (const pqxx::broken_connection& e) {
-      return Status::Unavailable(std::string("postgres: ") + e.what());
-    } catch (const std::exception& e) {
-      if (!db_->is_open()) return Status::Unavailable(std::string("postgres: ") + e.what());
-      return Status::Internal(std::string("kafka sink: ") + e.what());
     }
+    deliveries_ = DeliveryCounter{};
+    for (const ChangeLogEvent& event : events) CRBRIDGE_RETURN_IF_ERROR(Produce(event, stop));
+    CRBRIDGE_RETURN_IF_ERROR(
+        AwaitAcknowledgements(events.size(), stop, [&] { return CountBacklog(backlog, unpublished); }));
+    CRBRIDGE_RETURN_IF_ERROR(log_->DeleteThrough(events.back().position));
+    deleted_through_ = events.back().position;
+    metrics_.kafka_events_published().Increment(static_cast<double>(events.size()));
+    *published = true;
+    return CountBacklog(backlog, unpublished);
   }
 
  private:
-  std::string Table(const std::string& name) const {
-    return QuoteIdentifier(config_.metadata_schema) + "." + QuoteIdentifier(name);
+  // The event of docs/kafka.md for `logged`, in *value. Corruption when the
+  // log holds malformed JSON.
+  Status Envelope(const ChangeLogEvent& logged, std::string* value) {
+    try {
+      return EnvelopeOrThrow(logged, value);
+    } catch (const nlohmann::json::exception& e) {
+      return Status::Corruption("the change log's event at db_version " + std::to_string(logged.position.db_version) +
+                                " is malformed: " + e.what());
+    }
   }
 
-  Status Produce(pqxx::nontransaction& tx, const pqxx::row& row, std::stop_token stop) {
-    const int64_t db_version = row[0].as<int64_t>();
-    const std::string table = row[2].as<std::string>();
-    const pqxx::binarystring pk_bytes(row[3]);
-    const std::string pk = EncodeHex(std::span(pk_bytes.data(), pk_bytes.size()));
-    const bool from_client = row[8].as<bool>();
-    nlohmann::json columns = nlohmann::json::parse(row[7].c_str());
+  Status EnvelopeOrThrow(const ChangeLogEvent& logged, std::string* value) {
+    const std::string& table = logged.table;
+    const bool from_client = logged.from_client;
+    nlohmann::json columns = nlohmann::json::parse(logged.columns_json);
     for (auto& [name, column] : columns.items()) {
       std::string site;
-      CRBRIDGE_RETURN_IF_ERROR(SiteOf(tx, column["site"].get<int64_t>(), &site));
+      CRBRIDGE_RETURN_IF_ERROR(SiteOf(column["site"].get<int64_t>(), &site));
       column.erase("site");
       column["site_id"] = site;
     }
     std::string client_site;
-    if (from_client) CRBRIDGE_RETURN_IF_ERROR(SiteOf(tx, row[10].as<int64_t>(), &client_site));
+    if (from_client) CRBRIDGE_RETURN_IF_ERROR(SiteOf(logged.client_ordinal, &client_site));
     const nlohmann::json event = {
-        {"op", row[4].as<std::string>()},
+        {"op", logged.op},
         {"table", table},
         {"source_table", source_tables_.contains(table) ? source_tables_.at(table) : table},
-        {"key", nlohmann::json::parse(row[6].c_str())},
+        {"key", nlohmann::json::parse(logged.key_json)},
         {"columns", std::move(columns)},
-        {"crr", {{"db_version", db_version}, {"seq", row[1].as<int64_t>()}, {"cl", row[5].as<int64_t>()}, {"pk", pk},
-                 {"site_id", server_site_}}},
+        {"crr", {{"db_version", logged.position.db_version}, {"seq", logged.position.seq}, {"cl", logged.cl},
+                 {"pk", EncodeHex(logged.pk)}, {"site_id", server_site_}}},
         {"source",
          {{"connector", "crbridge"},
           {"origin", from_client ? "client" : "app"},
-          {"lsn", from_client ? nlohmann::json(nullptr) : nlohmann::json(FormatLsn(row[9].as<uint64_t>()))},
+          {"lsn", from_client ? nlohmann::json(nullptr)
+                              : nlohmann::json(log_->FormatSourcePosition(logged.source_position))},
           {"client_site_id", from_client ? nlohmann::json(client_site) : nlohmann::json(nullptr)},
-          {"ts_ms", row[11].as<int64_t>() / 1000}}},
-        {"ts_ms", row[12].as<int64_t>() / 1000}};
-    const std::string value = event.dump();
-    const std::string key = table + "/" + pk;
+          {"ts_ms", logged.source_time_us / 1000}}},
+        {"ts_ms", logged.recorded_time_us / 1000}};
+    *value = event.dump();
+    return Status::OK();
+  }
+
+  Status Produce(const ChangeLogEvent& logged, std::stop_token stop) {
+    std::string value;
+    CRBRIDGE_RETURN_IF_ERROR(Envelope(logged, &value));
+    const std::string& table = logged.table;
+    const std::string key = table + "/" + EncodeHex(logged.pk);
+    const int64_t db_version = logged.position.db_version;
     const std::string topic = config_.kafka->topic_per_table ? config_.kafka->topic + "." + table : config_.kafka->topic;
     for (;;) {
       RdKafka::Headers* headers = RdKafka::Headers::create();
@@ -217,16 +210,18 @@ class KafkaSink::Publisher {
   }
 
   // What the log holds, for capture (see BacklogFull) and the metrics.
-  void CountBacklog(pqxx::nontransaction& tx, std::atomic<int64_t>* backlog, std::atomic<int64_t>* unpublished) {
-    const pqxx::row left = tx.exec1("SELECT count(*), COALESCE(min(source_lsn), 0) FROM " + Table("change_events"));
-    backlog->store(left[0].as<int64_t>());
-    unpublished->store(left[1].as<int64_t>());
-    metrics_.kafka_backlog_events().Set(static_cast<double>(backlog->load()));
+  Status CountBacklog(std::atomic<int64_t>* backlog, std::atomic<int64_t>* unpublished) {
+    ChangeLogBacklog left;
+    CRBRIDGE_RETURN_IF_ERROR(log_->CountBacklog(&left));
+    backlog->store(left.events);
+    unpublished->store(left.oldest_source_position);
+    metrics_.kafka_backlog_events().Set(static_cast<double>(left.events));
+    return Status::OK();
   }
 
   // Waits for Kafka to acknowledge `produced` events, counting the backlog
   // every second meanwhile: the log keeps growing while Kafka is away.
-  Status AwaitAcknowledgements(size_t produced, std::stop_token stop, const std::function<void()>& count_backlog) {
+  Status AwaitAcknowledgements(size_t produced, std::stop_token stop, const std::function<Status()>& count_backlog) {
     const auto started = Clock::now();
     auto counted = started;
     bool said = false;
@@ -235,7 +230,7 @@ class KafkaSink::Publisher {
       producer_->poll(100);
       if (Clock::now() - counted > std::chrono::seconds(1)) {
         counted = Clock::now();
-        count_backlog();
+        CRBRIDGE_RETURN_IF_ERROR(count_backlog());
       }
       if (!said && Clock::now() - started > kSlowAcknowledgement) {
         said = true;
@@ -253,20 +248,16 @@ class KafkaSink::Publisher {
   }
 
   // A site ordinal of the clocks as a site id in hex (0: the server).
-  Status SiteOf(pqxx::nontransaction& tx, int64_t ordinal, std::string* site) {
+  Status SiteOf(int64_t ordinal, std::string* site) {
     if (ordinal == 0) {
       *site = server_site_;
       return Status::OK();
     }
-    if (!sites_.contains(ordinal)) {
-      for (const auto& row : tx.exec("SELECT ordinal, site_id FROM " + Table("sites"))) {
-        const pqxx::binarystring id(row[1]);
-        sites_[row[0].as<int64_t>()] = EncodeHex(std::span(id.data(), id.size()));
-      }
-    }
+    // Sites are never removed: read again only for one not seen yet.
+    if (!sites_.contains(ordinal)) CRBRIDGE_RETURN_IF_ERROR(log_->Sites(&sites_));
     const auto found = sites_.find(ordinal);
     if (found == sites_.end()) return Status::Corruption("the change log names an unknown site");
-    *site = found->second;
+    *site = EncodeHex(found->second);
     return Status::OK();
   }
 
@@ -274,10 +265,11 @@ class KafkaSink::Publisher {
   Metrics& metrics_;
   DeliveryCounter deliveries_;
   BrokerWatch watch_;
-  std::unique_ptr<pqxx::connection> db_;
+  std::unique_ptr<ChangeLogReader> log_;
+  ChangeLogPosition deleted_through_;
   std::unique_ptr<RdKafka::Producer> producer_;
   std::string server_site_;
-  std::map<int64_t, std::string> sites_;
+  std::map<int64_t, SiteId> sites_;
   std::map<std::string, std::string> source_tables_;  // by client name
 };
 

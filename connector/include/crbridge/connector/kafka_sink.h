@@ -5,10 +5,11 @@
 // is lost whatever crashes, and a restart sends again at most the batch
 // that was in flight (same db_versions). While Kafka is away it waits, and
 // the backlog grows in the log; capture asks the sink how far it may
-// confirm the replication slot and whether it must hold (past
-// kafka.max_backlog_events). Runs on a thread of its own with its own
-// database connection. Start, Stop: one thread; Wake and the getters: any
-// thread.
+// confirm the source (Postgres's replication slot) and whether it must hold
+// (past kafka.max_backlog_events). Reads the log through the
+// ChangeLogReader of the source's dialect, on a thread of its own with its
+// own database connection. Start, Stop: one thread; Wake and the getters:
+// any thread.
 #pragma once
 
 #include <atomic>
