@@ -1,7 +1,8 @@
 // `crbridge tail` (the real binary) against librdkafka's mock cluster:
 // events of docs/kafka.md produced into the topic are printed one line
-// each, a malformed one raw with a warning; topic_per_table reads every
-// table's topic and nothing else; a config without kafka is refused.
+// each, a malformed one raw with a warning; a MariaDB source's events
+// show their binlog position; topic_per_table reads every table's topic
+// and nothing else; a config without kafka is refused.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -23,13 +24,22 @@ using std::chrono::seconds;
 constexpr const char* kServerSite = "9f1c00000000000000000000000000e2";
 constexpr const char* kClientSite = "0a4b0000000000000000000000000077";
 
+constexpr const char* kPostgresSource =
+    "source:\n"
+    "  type: postgres\n"
+    "  url: postgresql://app@127.0.0.1:1/app\n";
+constexpr const char* kMariaDBSource =
+    "source:\n"
+    "  type: mysql\n"
+    "  url: mysql://app@127.0.0.1:1/app\n"
+    "  server_id: 4242\n";
+
 // A config whose source is never contacted: tail reads only its kafka section.
-std::string WriteConfig(const std::string& name, const std::string& kafka_section) {
+std::string WriteConfig(const std::string& name, const std::string& kafka_section,
+                        const std::string& source = kPostgresSource) {
   const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) / name;
-  std::ofstream(path) << "source:\n"
-                         "  type: postgres\n"
-                         "  url: postgresql://app@127.0.0.1:1/app\n"
-                         "schema_name: todo_app\n"
+  std::ofstream(path) << source
+                      << "schema_name: todo_app\n"
                          "tables:\n"
                          "  - name: todos\n"
                       << kafka_section;
@@ -109,6 +119,21 @@ TEST(CrbridgeTailTest, PrintsEveryEventFromTheBeginningOneLineEachAndAMalformedO
             "not json at all\n");
   EXPECT_EQ(run.errors,
             "crbridge tail: warning: crbridge.changes partition 0 offset 5: not a well-formed event: not JSON\n");
+}
+
+TEST(CrbridgeTailTest, EventsOfAMariaDBSourceShowTheirBinlogPosition) {
+  MockKafka kafka;
+  ASSERT_TRUE(kafka.CreateTopic("crbridge.changes", 1).ok());
+  std::string event = Event("u", "t1", 12, R"({"title": {"value": "milk", "col_version": 2, "site_id": "9f1c"}})");
+  const std::string wal_position = R"("lsn": "0/16B3712")";
+  event.replace(event.find(wal_position), wal_position.size(), R"("lsn": "mariadb-bin.000003:1234")");
+  ProduceEvent(kafka, "crbridge.changes", "t1", 12, event);
+
+  const std::string config =
+      WriteConfig("tail_mariadb.yaml", "kafka:\n  brokers: " + kafka.Bootstraps() + "\n", kMariaDBSource);
+  const TailRun run = Tail({"--config", config, "--from-beginning", "--max", "1", "--timeout-ms", "60000"});
+  EXPECT_EQ(run.exit_code, 0) << run.errors;
+  EXPECT_EQ(Joined(run.lines), "todos 't1' update v12 title='milk'(cv2)  [app mariadb-bin.000003:1234]\n");
 }
 
 TEST(CrbridgeTailTest, WithTopicPerTableItReadsEveryTablesTopicAndNoOther) {
