@@ -52,9 +52,15 @@ void CaptureService::Run(std::stop_token stop) {
         Wait(stop, backoff.Next());
         continue;
       }
-      for (const Status& problem : check.problems) log::Error("config", "invalid mapping", {{"error", problem.message()}});
       if (!check.problems.empty()) {
-        health_.Report(kComponent, false, "invalid mappings in " + config_.file);
+        // Server settings are among them: each problem is named, in the
+        // health detail too, so that /readyz says what to fix.
+        std::string problems;
+        for (const Status& problem : check.problems) {
+          log::Error("config", "cannot capture", {{"error", problem.message()}});
+          problems += (problems.empty() ? "" : "; ") + problem.message();
+        }
+        health_.Report(kComponent, false, "invalid config: " + problems);
         return;
       }
       check_ = std::move(check);

@@ -10,6 +10,7 @@
 #include "crbridge/connector/daemon.h"
 #include "crbridge/connector/kafka_tail.h"
 #include "crbridge/connector/live_check.h"
+#include "crbridge/connector/mysql_capture.h"
 #include "crbridge/connector/postgres_capture.h"
 #include "crbridge/mappings/client_schema.h"
 #include "crbridge/mappings/config.h"
@@ -96,20 +97,20 @@ int Schema(const crbridge::Config& config, const std::string& room) {
 }
 
 int Drop(const crbridge::Config& config, bool confirmed) {
-  if (config.source.type != crbridge::SourceType::kPostgres) {
-    std::cerr << "crbridge: drop is not available for this source type yet\n";
-    return kExitUsage;
-  }
-  const std::string what = "the replication slot " + config.source.slot + ", the publication " +
-                           config.source.publication + " and the schema " + config.metadata_schema;
+  const bool postgres = config.source.type == crbridge::SourceType::kPostgres;
+  const std::string what = postgres ? "the replication slot " + config.source.slot + ", the publication " +
+                                          config.source.publication + " and the schema " + config.metadata_schema
+                                    : "the database " + config.metadata_schema;
   if (!confirmed) {
     std::cerr << "crbridge: this drops " << what << "; every client must then sync from scratch. "
               << "Run again with --yes to do it.\n";
     return kExitUsage;
   }
-  if (const crbridge::Status s = crbridge::PostgresCapture::Drop(config); !s.ok()) {
+  const crbridge::Status s =
+      postgres ? crbridge::PostgresCapture::Drop(config) : crbridge::MysqlCapture::Drop(config);
+  if (!s.ok()) {
     std::cerr << "crbridge: " << config.file << ": " << s.ToString() << "\n";
-    return kExitFailure;
+    return s.code() == crbridge::Status::Code::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   std::cout << "dropped " << what << "\n";
   return 0;
@@ -165,7 +166,9 @@ int main(int argc, char** argv) {
 
   bool confirmed = false;
   auto* drop = app.add_subcommand(
-      "drop", "Remove crbridge's replication slot, publication and shadow schema (every clock) from the database");
+      "drop",
+      "Remove what crbridge created in the database: its shadow schema or database (every clock), and on Postgres "
+      "its replication slot and publication");
   drop->add_option("-c,--config", config_path, "The YAML config file")->required();
   drop->add_flag("--yes", confirmed, "Really drop: clients must then sync from scratch");
 

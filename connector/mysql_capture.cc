@@ -1,7 +1,11 @@
 #include "crbridge/connector/mysql_capture.h"
 
+#include <mysql.h>
+
 #include <map>
 #include <memory>
+#include <optional>
+#include <regex>
 #include <thread>
 
 #include "crbridge/connector/binlog_change_mapper.h"
@@ -15,6 +19,7 @@
 #include "crbridge/server/mysql_snapshot_reader.h"
 #include "crbridge/server/mysql_url.h"
 #include "crbridge/server/shadow_store.h"
+#include "crbridge/server/source_database.h"
 
 namespace crbridge {
 namespace {
@@ -49,6 +54,35 @@ class GtidState {
   std::map<uint32_t, std::string> last_;
 };
 
+// A database and table name as a statement spells them.
+struct TableName {
+  std::string database;  // "" when the statement does not say
+  std::string table;
+};
+
+// A name bare or in backquotes (a doubled backquote stands for one).
+std::string Unquoted(const std::string& name) {
+  if (!name.starts_with('`')) return name;
+  std::string out;
+  for (size_t i = 1; i + 1 < name.size(); ++i) {
+    out += name[i];
+    if (name[i] == '`') ++i;
+  }
+  return out;
+}
+
+// The table a TRUNCATE [TABLE] statement empties; nullopt for any other
+// statement. The binary log holds the statement as the app sent it.
+std::optional<TableName> TruncatedTable(const std::string& sql) {
+  static const std::regex kTruncate(
+      R"(^\s*TRUNCATE\s+(?:TABLE\s+)?((?:`(?:[^`]|``)+`)|[\w$]+)(?:\s*\.\s*((?:`(?:[^`]|``)+`)|[\w$]+))?(?:[\s;][\s\S]*)?$)",
+      std::regex::icase | std::regex::optimize);
+  std::smatch match;
+  if (!std::regex_match(sql, match, kTruncate)) return std::nullopt;
+  if (!match[2].matched) return TableName{"", Unquoted(match[1])};
+  return TableName{Unquoted(match[1]), Unquoted(match[2])};
+}
+
 Status SnapshotTable(MysqlSnapshotReader& reader, const ResolvedTable& t, int64_t position, const std::string& resume,
                      ChangeRecorder& recorder, const CaptureOptions& options, Metrics& metrics, std::stop_token stop) {
   int64_t total = 0;
@@ -71,6 +105,8 @@ class BinlogStreamer {
                  const CaptureOptions& options, Metrics& metrics)
       : stream_(stream),
         batch_(recorder, options, metrics),
+        tables_(tables),
+        default_database_(default_database),
         mapper_(tables, std::move(default_database)),
         metadata_database_(std::move(metadata_database)),
         state_(start_state),
@@ -112,12 +148,29 @@ class BinlogStreamer {
       return EndGroup(event);
     } else if (const auto* query = std::get_if<BinlogQuery>(&event.data)) {
       // DDL and non-transactional groups end with their statement.
-      if (in_group_ && (standalone_ || query->sql == "COMMIT")) return EndGroup(event);
+      if (!in_group_ || !(standalone_ || query->sql == "COMMIT")) return Status::OK();
+      if (!own_) AddTruncate(*query);
+      return EndGroup(event);
     } else if (std::holds_alternative<BinlogHeartbeat>(event.data)) {
       // The server had nothing for a heartbeat period: what waits is recorded now.
       if (!batch_.empty()) return batch_.Flush(state_.ToString());
     }
     return Status::OK();
+  }
+
+  // A TRUNCATE is DDL on MySQL and MariaDB: the binlog holds the statement,
+  // not a delete per row. Every row of a mapped table it empties dies, as
+  // with pgoutput's Truncate.
+  void AddTruncate(const BinlogQuery& query) {
+    const std::optional<TableName> name = TruncatedTable(query.sql);
+    if (!name) return;
+    const std::string& database = name->database.empty() ? query.database : name->database;
+    for (const ResolvedTable& t : tables_) {
+      const std::string& source = t.mapping->source_schema.empty() ? default_database_ : t.mapping->source_schema;
+      if (source == database && t.mapping->source_table == name->table) {
+        current_.rows.push_back(CapturedRow{CapturedRow::Kind::kTruncate, &t, {}, {}});
+      }
+    }
   }
 
   Status EndGroup(const BinlogEvent& event) {
@@ -140,6 +193,8 @@ class BinlogStreamer {
 
   BinlogStream& stream_;
   CaptureBatch batch_;
+  const std::vector<ResolvedTable>& tables_;
+  const std::string default_database_;
   BinlogChangeMapper mapper_;
   std::string metadata_database_;
   GtidState state_;
@@ -158,10 +213,29 @@ Status MysqlCapture::Run(std::stop_token stop) {
   return s.code() == Status::Code::kCancelled && stop.stop_requested() ? Status::OK() : s;
 }
 
+Status PurgedGtid(const std::string& state, const Status& refused) {
+  return Status::InvalidArgument("the binary log no longer holds GTID " + state +
+                                 " (purged while crbridge was away): changes made since cannot be captured. Run "
+                                 "`crbridge drop` and start again to take a new snapshot (" + refused.message() + ")");
+}
+
+// Without these settings the binary log lacks app writes or the names
+// and keys to map them; they may have changed since crbridge started.
+Status CheckServerSettings(const SourceConfig& source) {
+  std::vector<std::string> problems;
+  CRBRIDGE_RETURN_IF_ERROR(NewSourceDatabase(source)->CheckSettings(&problems));
+  if (problems.empty()) return Status::OK();
+  std::string message = "the server cannot feed capture:";
+  for (const std::string& problem : problems) message += " " + problem + ";";
+  message.back() = '.';
+  return Status::InvalidArgument(message);
+}
+
 Status MysqlCapture::RunUntilStopped(std::stop_token stop) {
   const std::string& url = config_.source.url;
   MysqlUrl parsed;
   CRBRIDGE_RETURN_IF_ERROR(ParseMysqlUrl(url, &parsed));
+  CRBRIDGE_RETURN_IF_ERROR(CheckServerSettings(config_.source));
   std::unique_ptr<ShadowStore> writer;
   CRBRIDGE_RETURN_IF_ERROR(OpenShadowStore(config_, tables_, ShadowStore::Marking::kNone, &writer));
   writer->set_logs_changes(config_.kafka.has_value());
@@ -201,21 +275,41 @@ Status MysqlCapture::RunUntilStopped(std::stop_token stop) {
   stream_options.heartbeat_period = std::max(options_.batch_delay, std::chrono::milliseconds(10));
   std::unique_ptr<BinlogStream> stream;
   const Status opened = BinlogStream::Open(url, stream_options, stop, &stream);
-  if (opened.code() == Status::Code::kNotFound) {
-    return Status::InvalidArgument("the binary log no longer holds GTID " + start_state +
-                                   " (purged while crbridge was away): changes made since cannot be captured. Run "
-                                   "`crbridge drop` and start again to take a new snapshot (" + opened.message() + ")");
-  }
+  if (opened.code() == Status::Code::kNotFound) return PurgedGtid(start_state, opened);
   CRBRIDGE_RETURN_IF_ERROR(opened);
   log::Info("capture", "streaming", {{"gtid", start_state}});
   if (options_.on_streaming) options_.on_streaming();
   BinlogStreamer streamer(*stream, recorder, tables_, parsed.database, config_.metadata_schema, start_state, options_,
                           metrics_);
+  // The server refuses an unknown GTID state when the dump starts, which
+  // the first read reports.
   const Status streamed = streamer.Run(stop);
-  if (streamed.code() == Status::Code::kNotFound) {
-    return Status::InvalidArgument("the binary log no longer holds GTID " + start_state + ": " + streamed.message());
-  }
+  if (streamed.code() == Status::Code::kNotFound) return PurgedGtid(start_state, streamed);
   return streamed;
+}
+
+Status MysqlCapture::Drop(const Config& config) {
+  MysqlUrl url;
+  CRBRIDGE_RETURN_IF_ERROR(ParseMysqlUrl(config.source.url, &url));
+  const std::string& metadata = config.metadata_schema;
+  // A metadata database that holds app tables too would take them along.
+  bool app_database = metadata == url.database;
+  for (const TableMapping& mapping : config.tables) app_database |= mapping.source_schema == metadata;
+  if (app_database) {
+    return Status::InvalidArgument("the metadata database " + metadata +
+                                   " holds the app's tables; drop crbridge's tables in it by hand");
+  }
+  std::unique_ptr<MYSQL, decltype(&mysql_close)> mysql(mysql_init(nullptr), &mysql_close);
+  if (mysql == nullptr) return Status::Internal("mysql_init failed");
+  // The config allows identifiers only: nothing to escape.
+  const std::string drop = "DROP DATABASE IF EXISTS `" + metadata + "`";
+  if (mysql_real_connect(mysql.get(), url.host.c_str(), url.user.c_str(), url.password.c_str(), nullptr, url.port,
+                         nullptr, 0) == nullptr ||
+      mysql_real_query(mysql.get(), drop.data(), drop.size()) != 0) {
+    return Status::Unavailable("mysql: dropping " + metadata + ": " + mysql_error(mysql.get()) + " (error " +
+                               std::to_string(mysql_errno(mysql.get())) + ")");
+  }
+  return Status::OK();
 }
 
 }  // namespace crbridge

@@ -7,9 +7,11 @@
 // and records them (ChangeRecorder) with the GTID state after them, in the
 // same clock transaction: a crash never loses or repeats a transaction.
 // crbridge's own writes are skipped: each begins with the update of the
-// metadata database's `clock` row, which the binlog shows first. MariaDB
-// only (BinlogStream speaks MariaDB's GTID protocol). Run blocks; stop by
-// token from any thread.
+// metadata database's `clock` row, which the binlog shows first. A
+// TRUNCATE of a mapped table (DDL, logged as its statement) kills every
+// row, as on Postgres. Each start first checks the server's binlog
+// settings. MariaDB only (BinlogStream speaks MariaDB's GTID protocol).
+// Run blocks; stop by token from any thread.
 #pragma once
 
 #include <stop_token>
@@ -28,7 +30,17 @@ class MysqlCapture : public Capture {
   MysqlCapture(const Config& config, const std::vector<ResolvedTable>& tables, CaptureOptions options, Metrics& metrics)
       : Capture(config, tables, std::move(options), metrics) {}
 
+  // As Capture::Run; also InvalidArgument naming each server setting that
+  // keeps app writes or their column names out of the binary log
+  // (log_bin, binlog_format, binlog_row_image, binlog_row_metadata), and
+  // for a stored GTID the binary log no longer holds (purged while
+  // crbridge was stopped: `crbridge drop` and a new snapshot are needed).
   Status Run(std::stop_token stop) override;
+
+  // Removes what Run creates in the database: the metadata database with
+  // every clock (a replica leaves nothing on the server). For `crbridge
+  // drop`. InvalidArgument when the metadata database is one of the app's.
+  static Status Drop(const Config& config);
 
  private:
   Status RunUntilStopped(std::stop_token stop);
