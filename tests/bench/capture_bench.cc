@@ -163,12 +163,15 @@ class BinlogReader : public StreamReader {
 };
 
 // Runs capture until it has recorded `rows` more rows; the time from its
-// start (connecting and resuming included). Then, untimed, one app write
+// start (connecting and resuming included), and in `cpu_seconds` the CPU
+// this process (capture) used meanwhile. Then, untimed, one app write
 // to row `marker` and its recording: capture's stored position moves past
 // its own clock writes, so that the next workload's stream holds only its
 // app writes (MariaDB's binlog holds crbridge's writes too).
-BenchResult CatchUp(BenchDatabase& db, Metrics& metrics, const std::string& what, size_t rows, int64_t marker) {
+BenchResult CatchUp(BenchDatabase& db, Metrics& metrics, const std::string& what, size_t rows, int64_t marker,
+                    double* cpu_seconds) {
   const double before = metrics.captured_rows().Value();
+  const double cpu_before = CpuSeconds(getpid());
   BenchResult result{what, rows, 0, {}};
   const auto start = Clock::now();
   std::unique_ptr<Capture> capture = NewCapture(db.config, db.check.tables, CaptureOptions{}, metrics);
@@ -186,6 +189,7 @@ BenchResult CatchUp(BenchDatabase& db, Metrics& metrics, const std::string& what
   };
   recorded(rows);
   result.seconds = MillisecondsSince(start) / 1000;
+  *cpu_seconds = CpuSeconds(getpid()) - cpu_before;
   db.app.Sql("UPDATE items SET b = b + 1 WHERE id = " + std::to_string(marker));
   recorded(rows + 1);
   return result;
@@ -245,7 +249,7 @@ int main(int argc, char** argv) {
   const int64_t write_rows = flags.Number("--write-rows", 200000);
   const int64_t single_rows = flags.Number("--single-rows", 20000);
   log::SetLevel(LogLevel::kWarn);
-  const ServerKind kind = ParseServerKind(flags.Text("--database", "postgres"));
+  const ServerKind kind = BenchServerKind(flags.Text("--database", "postgres"));
   {
     BenchDatabase db(kind);
     std::printf("items(id bigint, a text, b bigint, c double, d boolean), %s, release build\n\n", ServerName(kind));
@@ -291,20 +295,21 @@ int main(int argc, char** argv) {
     std::printf("app writes made while capture was stopped, then caught up; read: the same change stream read and "
                 "decoded without recording (%s), same run\n\n",
                 kind == ServerKind::kPostgres ? "a second slot, pgoutput" : "BinlogStream + DecodeBinlogRows");
-    std::printf("| %-36s | %7s | %11s | %11s | %14s | %14s |\n", "app writes", "rows", "app rows/s", "read rows/s",
-                "capture rows/s", "capture / read");
+    std::printf("| %-36s | %7s | %11s | %11s | %14s | %14s | %13s |\n", "app writes", "rows", "app rows/s",
+                "read rows/s", "capture rows/s", "capture / read", "capture CPU %");
     std::printf("|--------------------------------------|---------|-------------|-------------|----------------|"
-                "----------------|\n");
+                "----------------|---------------|\n");
     int64_t first = rows + 1;
     for (const Workload& workload : Workloads()) {
       const int64_t count = workload.multi_row ? write_rows : single_rows;
       reader->BeforeWrites();
       const BenchResult written = Write(db.app, workload, first, count);
       const BenchResult read = reader->ReadWrites(workload.name, static_cast<size_t>(count));
-      const BenchResult captured = CatchUp(db, metrics, workload.name, static_cast<size_t>(count), rows);
-      std::printf("| %-36s | %7lld | %11.0f | %11.0f | %14.0f | %14.2f |\n", workload.name.c_str(),
+      double cpu_seconds = 0;
+      const BenchResult captured = CatchUp(db, metrics, workload.name, static_cast<size_t>(count), rows, &cpu_seconds);
+      std::printf("| %-36s | %7lld | %11.0f | %11.0f | %14.0f | %14.2f | %13.0f |\n", workload.name.c_str(),
                   static_cast<long long>(count), written.PerSecond(), read.PerSecond(), captured.PerSecond(),
-                  captured.PerSecond() / read.PerSecond());
+                  captured.PerSecond() / read.PerSecond(), 100 * cpu_seconds / captured.seconds);
       std::fflush(stdout);
       // Deletes end a kind of transaction: the next inserts take new ids.
       if (workload.name.starts_with("deletes")) first += count;

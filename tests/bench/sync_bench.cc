@@ -349,7 +349,7 @@ int main(int argc, char** argv) {
   files.rlim_cur = files.rlim_max;
   setrlimit(RLIMIT_NOFILE, &files);
 
-  const crbridge::testing::ServerKind kind = ParseServerKind(flags.Text("--database", "postgres"));
+  const crbridge::testing::ServerKind kind = BenchServerKind(flags.Text("--database", "postgres"));
   int run = 0;
   if (part != "writers") LatencyTable(binary, kind, commits, &run);
   if (part != "latency") WritersTable(binary, kind, changesets, rows, &run);
