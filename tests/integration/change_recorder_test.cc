@@ -1,27 +1,41 @@
 // Recording captured app writes in the clocks (ChangeRecorder)
-// against the real Postgres fixture: which columns bump, deletes,
-// resurrections, truncates, exact skipping of what is already recorded, and
-// the race with a client merge.
+// against the real Postgres and MariaDB fixtures (every test runs on both):
+// which columns bump, deletes, resurrections, truncates, exact skipping of
+// what is already recorded, and the race with a client merge. Clocks are
+// read back through the store (ShadowStore::Read), the same on both.
 #include "crbridge/server/change_recorder.h"
 
 #include <gtest/gtest.h>
 
-#include <pqxx/pqxx>
+#include <limits>
 
+#include "crbridge/server/binlog_position.h"
 #include "crbridge/server/sync_store.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "test_databases.h"
 #include "todo_app.h"
+#include "todo_app_database.h"
 
 namespace crbridge::testing {
 namespace {
 
+// `items` as Postgres prints an array: {1,NULL,2}.
+std::string ArrayText(const std::vector<std::optional<int64_t>>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    out += (i > 0 ? "," : "") + (items[i] ? std::to_string(*items[i]) : std::string("NULL"));
+  }
+  return out + "}";
+}
+
 struct Recording {
-  std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
-  std::unique_ptr<MappedApp> app = MapTodoApp(url);
-  std::unique_ptr<PostgresShadowStore> capture_writer = OpenClockStore(url, *app, ShadowStore::Marking::kNone);
-  ChangeRecorder recorder{*capture_writer, SourceType::kPostgres};
-  pqxx::connection conn{url};
+  explicit Recording(ServerKind kind) : database(kind), recorder(*capture_writer, SourceTypeOf(kind)) {}
+
+  TodoAppDatabase database;
+  std::string url = database.url;
+  std::unique_ptr<MappedApp> app = MapTodoApp(database);
+  std::unique_ptr<ShadowStore> capture_writer = OpenAppStore(*app, ShadowStore::Marking::kNone);
+  ChangeRecorder recorder;
 
   const ResolvedTable* Table(const std::string& name) const {
     for (const ResolvedTable& t : app->check.tables) {
@@ -47,13 +61,36 @@ struct Recording {
     return report;
   }
 
-  // "cl versions sites db_version" of a todo's clock.
+  // "cl versions sites db_version" of a todo's clock, as Postgres prints
+  // the clock table's columns; "none" without one.
   std::string Clock(const std::string& id) {
-    pqxx::nontransaction db(conn);
-    const pqxx::result r = db.exec_params(
-        "SELECT __cl || ' ' || __col_versions::text || ' ' || __col_sites::text || ' ' || __db_version "
-        "FROM crbridge.todos__clock WHERE id = $1", id);
-    return r.empty() ? "none" : r[0][0].as<std::string>();
+    std::string clock = "none";
+    const Status s = capture_writer->Read([&](ShadowSnapshot& snapshot) {
+      return snapshot.RowsBetween(*Table("todos"), 0, std::numeric_limits<int64_t>::max(), std::nullopt,
+                                  [&](PulledRow row) {
+                                    if (row.key.at(0) == Value::Text(id)) {
+                                      clock = std::to_string(row.clock.cl) + " " + ArrayText(row.clock.versions) +
+                                              " " + ArrayText(row.clock.sites) + " " +
+                                              std::to_string(row.db_version);
+                                    }
+                                    return Status::OK();
+                                  });
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return clock;
+  }
+  // Where the source's log ends now: past every transaction committed.
+  int64_t SourceEnd() {
+    if (database.kind() == ServerKind::kPostgres) {
+      return std::stoll(database.One("SELECT pg_current_wal_lsn() - '0/0'"));
+    }
+    const auto status = database.Rows("SHOW MASTER STATUS");  // file, position, ...
+    int64_t offset = 0;
+    EXPECT_FALSE(status.empty());
+    if (status.empty()) return 0;
+    const Status s = EncodeBinlogOffset(BinlogPosition{*status[0][0], std::stoull(*status[0][1])}, &offset);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return offset;
   }
   int64_t Position() {
     SourcePosition position;
@@ -64,16 +101,18 @@ struct Recording {
 
 using Kind = CapturedRow::Kind;
 
-TEST(ChangeRecorderTest, AnInsertGivesEveryColumnAServerClock) {
-  Recording r;
+class ChangeRecorderTest : public ::testing::TestWithParam<ServerKind> {};
+
+TEST_P(ChangeRecorderTest, AnInsertGivesEveryColumnAServerClock) {
+  Recording r(GetParam());
   const RecordReport report = r.Record(100, {r.Todo(Kind::kInsert, "t1")});
   EXPECT_EQ(report.rows_changed, 1u);
   EXPECT_EQ(r.Clock("t1"), "1 {1,1,1,1,1} {0,0,0,0,0} " + std::to_string(report.db_version));
   EXPECT_EQ(r.Position(), 100);
 }
 
-TEST(ChangeRecorderTest, AnUpdateBumpsOnlyTheColumnsThatReallyChanged) {
-  Recording r;
+TEST_P(ChangeRecorderTest, AnUpdateBumpsOnlyTheColumnsThatReallyChanged) {
+  Recording r(GetParam());
   r.Record(100, {r.Todo(Kind::kInsert, "t1")});
   // done changes; title is the same; an unchanged TOASTed value is not sent.
   const RecordReport report = r.Record(200, {r.Todo(Kind::kUpdate, "t1", "milk", true)});
@@ -84,8 +123,8 @@ TEST(ChangeRecorderTest, AnUpdateBumpsOnlyTheColumnsThatReallyChanged) {
   EXPECT_EQ(r.Position(), 300);
 }
 
-TEST(ChangeRecorderTest, DeletesAndReinsertsMoveTheCausalLength) {
-  Recording r;
+TEST_P(ChangeRecorderTest, DeletesAndReinsertsMoveTheCausalLength) {
+  Recording r(GetParam());
   r.Record(100, {r.Todo(Kind::kInsert, "t1")});
   r.Record(200, {r.Todo(Kind::kDelete, "t1")});
   EXPECT_EQ(r.Clock("t1").substr(0, 2), "2 ");
@@ -96,8 +135,8 @@ TEST(ChangeRecorderTest, DeletesAndReinsertsMoveTheCausalLength) {
   EXPECT_EQ(r.Clock("t9"), "none");
 }
 
-TEST(ChangeRecorderTest, ChangesWithinOneTransactionApplyInOrder) {
-  Recording r;
+TEST_P(ChangeRecorderTest, ChangesWithinOneTransactionApplyInOrder) {
+  Recording r(GetParam());
   const RecordReport report = r.Record(100, {r.Todo(Kind::kInsert, "t1"), r.Todo(Kind::kUpdate, "t1", "eggs"),
                                              r.Todo(Kind::kDelete, "t2"), r.Todo(Kind::kInsert, "t2")});
   EXPECT_EQ(report.rows_changed, 2u);
@@ -105,8 +144,8 @@ TEST(ChangeRecorderTest, ChangesWithinOneTransactionApplyInOrder) {
   EXPECT_EQ(r.Clock("t2"), "1 {1,1,1,1,1} {0,0,0,0,0} " + std::to_string(report.db_version));
 }
 
-TEST(ChangeRecorderTest, ATransactionRecordedTwiceCountsOnce) {
-  Recording r;
+TEST_P(ChangeRecorderTest, ATransactionRecordedTwiceCountsOnce) {
+  Recording r(GetParam());
   r.Record(100, {r.Todo(Kind::kInsert, "t1")});
   const std::string once = r.Clock("t1");
   const RecordReport again = r.Record(100, {r.Todo(Kind::kInsert, "t1", "other")});
@@ -115,8 +154,8 @@ TEST(ChangeRecorderTest, ATransactionRecordedTwiceCountsOnce) {
   EXPECT_EQ(r.Clock("t1"), once);
 }
 
-TEST(ChangeRecorderTest, ATruncateKillsEveryLiveRowButNotLaterOnes) {
-  Recording r;
+TEST_P(ChangeRecorderTest, ATruncateKillsEveryLiveRowButNotLaterOnes) {
+  Recording r(GetParam());
   r.Record(100, {r.Todo(Kind::kInsert, "t1"), r.Todo(Kind::kInsert, "t2")});
   r.Record(200, {r.Todo(Kind::kDelete, "t2")});
   CapturedRow truncate{Kind::kTruncate, r.Table("todos"), {}, {}};
@@ -133,22 +172,13 @@ TEST(ChangeRecorderTest, ATruncateKillsEveryLiveRowButNotLaterOnes) {
 // design.md, "App write racing a client merge": the app writes a row, a
 // client merge reaches it before capture does. The merge records the app
 // write first; capture, arriving later, skips it. Table and clock agree.
-TEST(ChangeRecorderTest, AnAppWriteAMergeRecordedFirstIsNotRecordedAgain) {
-  Recording r;
+TEST_P(ChangeRecorderTest, AnAppWriteAMergeRecordedFirstIsNotRecordedAgain) {
+  Recording r(GetParam());
   r.Record(100, {r.Todo(Kind::kInsert, "t1")});
-  {
-    pqxx::work tx(r.conn);
-    tx.exec0("INSERT INTO todos (id, list_id, title, done) VALUES ('t1', 'l1', 'milk', false)");
-    tx.commit();
-  }
-  int64_t app_commit = 0;
-  {
-    pqxx::work tx(r.conn);
-    tx.exec0("UPDATE todos SET title = 'oat milk' WHERE id = 't1'");
-    tx.commit();
-    app_commit = pqxx::nontransaction(r.conn).exec1("SELECT pg_current_wal_lsn() - '0/0'")[0].as<int64_t>();
-  }
-  auto merge_writer = OpenClockStore(r.url, *r.app);
+  r.database.Sql("INSERT INTO todos (id, list_id, title, done) VALUES ('t1', 'l1', 'milk', false)");
+  r.database.Sql("UPDATE todos SET title = 'oat milk' WHERE id = 't1'");
+  const int64_t app_commit = r.SourceEnd();
+  auto merge_writer = OpenAppStore(*r.app);
   auto store = std::make_unique<SyncStore>(r.app->config, r.app->check.tables, *merge_writer);
   SiteId client;
   client.fill(7);
@@ -167,6 +197,9 @@ TEST(ChangeRecorderTest, AnAppWriteAMergeRecordedFirstIsNotRecordedAgain) {
   EXPECT_EQ(late.rows_skipped, 1u);
   EXPECT_EQ(r.Clock("t1"), "1 {1,2,1,1,1} {0,0,1,0,0} " + std::to_string(merged.db_version));
 }
+
+INSTANTIATE_TEST_SUITE_P(Databases, ChangeRecorderTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDB),
+                         [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace
 }  // namespace crbridge::testing

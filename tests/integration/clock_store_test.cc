@@ -1,5 +1,7 @@
-// PostgresShadowStore against the real Postgres fixture: the shadow schema,
-// the site id, versions in commit order, the replication origin, peers.
+// The shadow store against the real Postgres and MariaDB fixtures: the site
+// id, changed mappings refused, versions in commit order and peers on both
+// (ClockStoreTest, parameterised); the Postgres shadow schema, its upgrade
+// and the replication origin on Postgres only (PostgresClockStoreTest).
 #include "crbridge/server/postgres_shadow_store.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +12,7 @@
 
 #include "test_databases.h"
 #include "todo_app.h"
+#include "todo_app_database.h"
 
 namespace crbridge::testing {
 namespace {
@@ -28,17 +31,26 @@ Status InsertList(ShadowTransaction& tx, const Mapped& mapped, const std::string
                           [](const Blob&, std::vector<Value>) { return Status::OK(); });
 }
 
-TEST(ClockStoreTest, CreatesTheShadowSchemaOnceAndKeepsTheSiteId) {
-  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
-  const auto mapped = MapTodoApp(url);
+class ClockStoreTest : public ::testing::TestWithParam<ServerKind> {};
+
+TEST_P(ClockStoreTest, KeepsTheSiteIdAcrossOpens) {
+  TodoAppDatabase database(GetParam());
+  const auto mapped = MapTodoApp(database);
   SiteId first_site;
   {
-    auto store = OpenStore(url, *mapped);
+    auto store = OpenAppStore(*mapped);
     first_site = store->site_id();
     EXPECT_EQ(first_site[6] >> 4, 4) << "a version 4 UUID";
   }
-  auto reopened = OpenStore(url, *mapped);  // a restart: nothing is created twice, the origin is free again
+  auto reopened = OpenAppStore(*mapped);  // a restart: nothing is created twice, the marking is free again
   EXPECT_EQ(reopened->site_id(), first_site);
+}
+
+TEST(PostgresClockStoreTest, CreatesTheShadowSchemaOnce) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const auto mapped = MapTodoApp(url);
+  OpenStore(url, *mapped);
+  OpenStore(url, *mapped);  // a restart: nothing is created twice
 
   pqxx::connection conn(url);
   pqxx::nontransaction db(conn);
@@ -64,7 +76,7 @@ TEST(ClockStoreTest, CreatesTheShadowSchemaOnceAndKeepsTheSiteId) {
             7);
 }
 
-TEST(ClockStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
+TEST(PostgresClockStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
   const auto mapped = MapTodoApp(url);
   OpenStore(url, *mapped);
@@ -86,25 +98,24 @@ TEST(ClockStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
   EXPECT_EQ(clock[3].as<int64_t>(), 7);
 }
 
-TEST(ClockStoreTest, AChangedMappingIsRefusedRatherThanMisread) {
-  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
-  OpenStore(url, *MapTodoApp(url));
-  const auto narrower = MapTodoApp(url, std::string(kTodoAppConfig) + "    columns: [id, list_id, title]\n");
-  std::unique_ptr<PostgresShadowStore> store;
-  const Status s = PostgresShadowStore::Open(url, "crbridge", narrower->check.tables,
-                                             ShadowStore::Marking::kNone, &store);
+TEST_P(ClockStoreTest, AChangedMappingIsRefusedRatherThanMisread) {
+  TodoAppDatabase database(GetParam());
+  OpenAppStore(*MapTodoApp(database));
+  const auto narrower = MapTodoApp(database, std::string(kTodoAppTables) + "    columns: [id, list_id, title]\n");
+  std::unique_ptr<ShadowStore> store;
+  const Status s = OpenShadowStore(narrower->config, narrower->check.tables, ShadowStore::Marking::kNone, &store);
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
   EXPECT_NE(s.message().find("the mapping of table todos changed"), std::string::npos) << s.message();
 }
 
 // P5's mechanism: a writer that took version v holds it until it commits;
 // a concurrent writer waits and gets v + 1 only after that commit.
-TEST(ClockStoreTest, VersionsAreHandedOutInCommitOrder) {
-  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
-  const auto mapped = MapTodoApp(url);
+TEST_P(ClockStoreTest, VersionsAreHandedOutInCommitOrder) {
+  TodoAppDatabase database(GetParam());
+  const auto mapped = MapTodoApp(database);
   // The merge writer (marked) and the capture writer (not) share the counter.
-  auto first = OpenStore(url, *mapped);
-  auto second = OpenStore(url, *mapped, ShadowStore::Marking::kNone);
+  auto first = OpenAppStore(*mapped);
+  auto second = OpenAppStore(*mapped, ShadowStore::Marking::kNone);
 
   std::atomic<bool> first_has_version = false;
   int64_t first_version = 0;
@@ -143,7 +154,7 @@ TEST(ClockStoreTest, VersionsAreHandedOutInCommitOrder) {
 
 // Loop marking: pgoutput reports crbridge's transactions with an Origin
 // message naming crbridge's origin, and the app's without one.
-TEST(ClockStoreTest, WritesCarryTheReplicationOriginInPgoutput) {
+TEST(PostgresClockStoreTest, WritesCarryTheReplicationOriginInPgoutput) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
   const auto mapped = MapTodoApp(url);
   auto store = OpenStore(url, *mapped);
@@ -175,7 +186,7 @@ TEST(ClockStoreTest, WritesCarryTheReplicationOriginInPgoutput) {
   db.exec("SELECT pg_drop_replication_slot('origin_test')");
 }
 
-TEST(ClockStoreTest, OneMarkedWriterPerDatabase) {
+TEST(PostgresClockStoreTest, OneMarkedWriterPerDatabase) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
   const auto mapped = MapTodoApp(url);
   auto writer = OpenStore(url, *mapped);
@@ -186,9 +197,9 @@ TEST(ClockStoreTest, OneMarkedWriterPerDatabase) {
   EXPECT_NE(s.message().find("is another crbridge writing to this database?"), std::string::npos) << s.message();
 }
 
-TEST(ClockStoreTest, PeerVersionsAdvanceWithTheirWriteAndNeverBackwards) {
-  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
-  auto store = OpenStore(url, *MapTodoApp(url));
+TEST_P(ClockStoreTest, PeerVersionsAdvanceWithTheirWriteAndNeverBackwards) {
+  TodoAppDatabase database(GetParam());
+  auto store = OpenAppStore(*MapTodoApp(database));
   SiteId client;
   client.fill(0x42);
   PeerVersion seen;
@@ -208,6 +219,9 @@ TEST(ClockStoreTest, PeerVersionsAdvanceWithTheirWriteAndNeverBackwards) {
   EXPECT_EQ(seen.version, 7);
   EXPECT_EQ(seen.seq, 2);
 }
+
+INSTANTIATE_TEST_SUITE_P(Databases, ClockStoreTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDB),
+                         [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace
 }  // namespace crbridge::testing

@@ -1,13 +1,13 @@
 // Test peers of the server side: the merge writer and sync store of a
-// todo-app database (Server), and native CRR databases syncing with it the
-// way the vlcn client does (Client). Test-thread only.
+// todo-app database on Postgres or MariaDB (Server), and native CRR
+// databases syncing with it the way the vlcn client does (Client).
+// Test-thread only.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <memory>
-#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
@@ -16,35 +16,62 @@
 #include "crbridge/sqlite/crr.h"
 #include "test_databases.h"
 #include "todo_app.h"
+#include "todo_app_database.h"
 
 namespace crbridge::testing {
 
 struct Server {
+  std::unique_ptr<TodoAppDatabase> database;  // the app's side: its SQL
   std::string url;
   std::unique_ptr<MappedApp> app;
-  std::unique_ptr<PostgresShadowStore> writer;
+  std::unique_ptr<ShadowStore> writer;
   std::unique_ptr<SyncStore> store;
 
-  explicit Server(const std::string& yaml = kTodoAppConfig)
-      : Server(TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql"), yaml) {}
+  // A new todo-app database on the shared server of `kind`, with `tables`
+  // (a YAML list, as kTodoAppTables) mapped.
+  explicit Server(ServerKind kind = ServerKind::kPostgres, const std::string& tables = kTodoAppTables)
+      : Server(std::make_unique<TodoAppDatabase>(kind), tables) {}
 
-  Server(const std::string& database_url, const std::string& yaml) : url(database_url), app(MapTodoApp(url, yaml)) {
-    writer = OpenClockStore(url, *app);
-    store = std::make_unique<SyncStore>(app->config, app->check.tables, *writer);
+  Server(std::unique_ptr<TodoAppDatabase> app_database, const std::string& tables)
+      : database(std::move(app_database)), url(database->url), app(MapTodoApp(*database, tables)) {
+    Open();
   }
+
+  // The Postgres todo-app database at `database_url` mapped by `yaml` (as
+  // kTodoAppConfig).
+  Server(const std::string& database_url, const std::string& yaml)
+      : database(std::make_unique<TodoAppDatabase>(ServerKind::kPostgres, database_url)),
+        url(database_url),
+        app(MapTodoApp(url, yaml)) {
+    Open();
+  }
+
+  ServerKind kind() const { return database->kind(); }
 
   // Mapped rows of a table as SQL literals, "id|list_id|..." in key order.
   std::vector<std::string> Rows(const std::string& table, const std::string& columns) {
-    pqxx::connection conn(url);
-    pqxx::nontransaction db(conn);
-    db.exec0("SET TimeZone = 'UTC'");
     std::vector<std::string> rows;
-    for (const auto& row : db.exec("SELECT " + columns + " FROM " + table + " ORDER BY 1")) {
+    for (const auto& row : database->Rows("SELECT " + columns + " FROM " + table + " ORDER BY 1")) {
       std::string line;
-      for (const auto& field : row) line += (line.empty() ? "" : "|") + (field.is_null() ? std::string("NULL") : field.as<std::string>());
+      for (size_t i = 0; i < row.size(); ++i) line += (i > 0 ? "|" : "") + row[i].value_or("NULL");
       rows.push_back(line);
     }
     return rows;
+  }
+
+  // The clock table of `table` (for Rows).
+  std::string ClockTable(const std::string& table) const { return database->metadata() + "." + table + "__clock"; }
+
+  // A boolean column as 0 or 1.
+  std::string Int(const std::string& column) const {
+    return kind() == ServerKind::kPostgres ? column + "::int" : column;
+  }
+
+ private:
+  void Open() {
+    if (kind() == ServerKind::kPostgres) database->Sql("SET TimeZone = 'UTC'");
+    writer = OpenAppStore(*app);
+    store = std::make_unique<SyncStore>(app->config, app->check.tables, *writer);
   }
 };
 
@@ -113,7 +140,7 @@ inline constexpr const char* kTodoColumns = "id, list_id, title, done, position,
 // Booleans and doubles print differently on each side; compare them as the
 // client schema stores them.
 inline std::vector<std::string> ServerTodos(Server& server) {
-  return server.Rows("todos", "id, list_id, title, done::int, position, due");
+  return server.Rows("todos", "id, list_id, title, " + server.Int("done") + ", position, due");
 }
 
 }  // namespace crbridge::testing

@@ -1,16 +1,16 @@
 // Mixed clients in one room: two published vlcn clients (@vlcn.io/crsqlite-wasm
 // + ws-client under Node.js) and one native client (`crbridge-client`) edit
-// offline, the app writes in Postgres, everyone reconnects, and every
-// client's rows equal Postgres's, value for value. Values avoid the known
-// quirks of the JS client (integral REALs come back as integers, empty
-// blobs as NULL: see crsqlite_peer.mjs).
+// offline, the app writes in the database (Postgres or MariaDB: the test
+// runs on both), everyone reconnects, and every client's rows equal the
+// database's, value for value. Values avoid the known quirks of the JS
+// client (integral REALs come back as integers, empty blobs as NULL: see
+// crsqlite_peer.mjs).
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <pqxx/pqxx>
 #include <thread>
 
 #include "crsqlite_peer.h"
@@ -19,6 +19,7 @@
 #include "running_daemon.h"
 #include "subprocess.h"
 #include "test_databases.h"
+#include "todo_app_database.h"
 #include "todo_rows.h"
 
 namespace crbridge::testing {
@@ -38,23 +39,22 @@ std::string Lines(const std::vector<std::vector<Value>>& rows) {
   return out;
 }
 
-TEST(MixedClientsInteropTest, VlcnAndNativeClientsConvergeWithPostgresAfterOfflineEdits) {
-  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
-  pqxx::connection conn(url);
-  const auto sql = [&](const std::string& statement) { pqxx::nontransaction(conn).exec0(statement); };
-  const auto server = [&] {
-    const pqxx::row row = pqxx::nontransaction(conn).exec1(ServerTodosSql("l1"));
-    return row[0].as<std::string>();
-  };
+class MixedClientsInteropTest : public ::testing::TestWithParam<ServerKind> {};
+
+TEST_P(MixedClientsInteropTest, VlcnAndNativeClientsConvergeWithTheDatabaseAfterOfflineEdits) {
+  TodoAppDatabase app(GetParam());
+  const auto sql = [&](const std::string& statement) { app.Sql(statement); };
+  // The database's todos of the room, in the form of ClientTodosSql.
+  const auto server = [&] { return app.RoomTodos("l1"); };
   sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
   sql("INSERT INTO todos (id, list_id, title, position) VALUES ('t1', 'l1', 'milk', 0.5)");
   sql("INSERT INTO todos (id, list_id, title) VALUES ('t9', 'l2', 'another room')");
 
-  const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "mixed_clients");
-  RunningDaemon daemon(CRBRIDGE_BINARY, config, url);
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "mixed_clients");
+  RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
   const std::string schema = ClientSchema(CRBRIDGE_BINARY, config);
-  const std::string schema_file = ::testing::TempDir() + "/mixed_clients_schema.sql";
+  const std::string schema_file = ::testing::TempDir() + "/mixed_clients_schema_" + ServerKindName(GetParam()) + ".sql";
   std::ofstream(schema_file) << schema;
   const std::string ws_url = daemon.SyncUrl();
 
@@ -63,7 +63,7 @@ TEST(MixedClientsInteropTest, VlcnAndNativeClientsConvergeWithPostgresAfterOffli
   bob.Automigrate("todo_app", schema);
   alice.Connect(ws_url, "l1");
   bob.Connect(ws_url, "l1");
-  NativeClient carol(CRBRIDGE_CLIENT_BINARY, "mixed_carol", schema_file);
+  NativeClient carol(CRBRIDGE_CLIENT_BINARY, "mixed_carol_" + ServerKindName(GetParam()), schema_file);
   carol.SyncOnce(ws_url, "l1");
   const std::string first = "'t1'|'l1'|'milk'|0|0.5|NULL\n";
   for (CrSqlitePeer* peer : {&alice, &bob}) {
@@ -96,7 +96,7 @@ TEST(MixedClientsInteropTest, VlcnAndNativeClientsConvergeWithPostgresAfterOffli
   carol.SyncOnce(ws_url, "l1");
   EXPECT_TRUE(Eventually([&] { return server().find("'t2'") == std::string::npos; })) << server();
 
-  // Quiet now: Postgres has everyone's writes, and everyone has Postgres.
+  // Quiet now: the database has everyone's writes, and everyone has the database's rows.
   const std::string expected = server();
   EXPECT_NE(expected.find("'t1'|'l1'|"), std::string::npos) << expected;
   EXPECT_NE(expected.find("|1|2.5|'2026-03-04'\n"), std::string::npos) << "done, position and due each kept" << expected;
@@ -105,7 +105,7 @@ TEST(MixedClientsInteropTest, VlcnAndNativeClientsConvergeWithPostgresAfterOffli
   EXPECT_EQ(expected.find("'t9'"), std::string::npos);
   for (CrSqlitePeer* peer : {&alice, &bob}) {
     EXPECT_TRUE(Eventually([&] { return Lines(peer->Query(kPeerTodos)) == expected; }))
-        << "vlcn client:\n" << Lines(peer->Query(kPeerTodos)) << "Postgres:\n" << expected;
+        << "vlcn client:\n" << Lines(peer->Query(kPeerTodos)) << "database:\n" << expected;
   }
   const auto carol_has = [&] {
     for (int i = 0; i < 10; ++i) {
@@ -114,12 +114,16 @@ TEST(MixedClientsInteropTest, VlcnAndNativeClientsConvergeWithPostgresAfterOffli
     }
     return false;
   };
-  EXPECT_TRUE(carol_has()) << "native client:\n" << carol.Exec(ClientTodosSql("l1")) << "Postgres:\n" << expected;
+  EXPECT_TRUE(carol_has()) << "native client:\n" << carol.Exec(ClientTodosSql("l1")) << "database:\n" << expected;
   EXPECT_EQ(carol.Exec("SELECT count(*) FROM todos WHERE list_id <> 'l1'"), "0\n") << "no row of another room";
   EXPECT_EQ(server(), expected) << "the last syncs changed nothing";
   alice.Disconnect();
   bob.Disconnect();
 }
+
+INSTANTIATE_TEST_SUITE_P(Databases, MixedClientsInteropTest,
+                         ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDB),
+                         [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace
 }  // namespace crbridge::testing
