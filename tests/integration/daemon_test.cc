@@ -1,5 +1,7 @@
 // The crbridge binary, as a user runs it: `run` with the example configs
-// against real databases, `check`, `version` and `--help`.
+// against real databases (capture across a database crash and across
+// kill -9 of crbridge, on Postgres and MariaDB), `check` (of mappings and
+// server settings), `drop`, `version` and `--help`.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -19,6 +21,7 @@
 #include "running_daemon.h"
 #include "subprocess.h"
 #include "test_databases.h"
+#include "todo_app_database.h"
 
 namespace crbridge::testing {
 namespace {
@@ -84,11 +87,6 @@ std::string Query(const std::string& url, const std::string& sql) {
   return row[0].is_null() ? "NULL" : row[0].as<std::string>();
 }
 
-void Exec(const std::string& url, const std::string& sql) {
-  pqxx::connection conn(url);
-  pqxx::nontransaction(conn).exec0(sql);
-}
-
 bool Eventually(const std::function<bool()>& done) {
   for (int i = 0; i < 600; ++i) {
     try {
@@ -101,23 +99,27 @@ bool Eventually(const std::function<bool()>& done) {
   return false;
 }
 
-TEST(DaemonTest, CapturesAppWritesAndReconnectsWhenPostgresRestarts) {
-  const DatabaseServer postgres(ServerKind::kPostgres);
-  const std::string url = CreateDatabase(postgres, 1, "todo_app.postgres.sql");
-  Exec(url, "INSERT INTO todo_lists (id, name) VALUES ('l1', 'before start')");
-  RunningDaemon daemon(CRBRIDGE_BINARY, PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "restarts"), url);
+class DaemonCaptureTest : public ::testing::TestWithParam<ServerKind> {};
+
+TEST_P(DaemonCaptureTest, CapturesAppWritesAndReconnectsWhenTheDatabaseRestarts) {
+  const DatabaseServer server(GetParam());
+  TodoAppDatabase app(server);
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'before start')");
+  RunningDaemon daemon(CRBRIDGE_BINARY, app.Config(CRBRIDGE_SOURCE_DIR, "restarts"), app.url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
   EXPECT_NE(daemon.process().Output().find("component=snapshot msg=done table=todo_lists rows=1"), std::string::npos);
-  Exec(url, "INSERT INTO todos (id, list_id) VALUES ('t1', 'l1')");
-  ASSERT_TRUE(Eventually([&] { return Query(url, "SELECT count(*) FROM crbridge.todos__clock") == "1"; }));
+  const std::string clocks = "SELECT count(*) FROM " + app.metadata() + ".todos__clock";
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l1')");
+  ASSERT_TRUE(Eventually([&] { return app.One(clocks) == "1"; }));
   EXPECT_NE(daemon.Get("/metrics").body.find("crbridge_capture_transactions_total 1"), std::string::npos);
 
-  postgres.CrashRestart();
+  server.CrashRestart();
   ASSERT_TRUE(daemon.process().WaitForOutput("msg=\"lost the database; reconnecting\"", seconds(30)))
       << daemon.process().Output();
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
-  Exec(url, "INSERT INTO todos (id, list_id) VALUES ('t2', 'l1')");
-  EXPECT_TRUE(Eventually([&] { return Query(url, "SELECT count(*) FROM crbridge.todos__clock") == "2"; }));
+  TodoAppDatabase restarted(GetParam(), app.url);
+  restarted.Sql("INSERT INTO todos (id, list_id) VALUES ('t2', 'l1')");
+  EXPECT_TRUE(Eventually([&] { return restarted.One(clocks) == "2"; }));
   const std::string metrics = daemon.Get("/metrics").body;
   EXPECT_NE(metrics.find("crbridge_capture_lag_bytes "), std::string::npos);
   EXPECT_NE(metrics.find("crbridge_snapshot_rows_total{table=\"todo_lists\"} 1"), std::string::npos) << metrics;
@@ -126,27 +128,32 @@ TEST(DaemonTest, CapturesAppWritesAndReconnectsWhenPostgresRestarts) {
 
 // P7 for capture: crbridge killed while app writes stream in; after a
 // restart every write is recorded exactly once (each title change is one
-// col_version, none lost, none counted twice).
-TEST(DaemonTest, AKillNineLosesNoAppWriteAndCountsNoneTwice) {
-  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
-  Exec(url, "INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'title 0')");
-  const std::string config = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, "killed");
+// col_version, none lost, none counted twice). On MariaDB the stream
+// resumes at the GTID state stored with the clocks.
+TEST_P(DaemonCaptureTest, AKillNineLosesNoAppWriteAndCountsNoneTwice) {
+  TodoAppDatabase app(GetParam());
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'title 0')");
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "killed");
   int updates = 0;
   for (int life = 0; life < 3; ++life) {
-    RunningDaemon daemon(CRBRIDGE_BINARY, config, url);
+    RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
     ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
-    for (int i = 0; i < 200; ++i) Exec(url, "UPDATE todos SET title = 'title " + std::to_string(++updates) + "'");
+    for (int i = 0; i < 200; ++i) app.Sql("UPDATE todos SET title = 'title " + std::to_string(++updates) + "'");
     daemon.process().Signal(SIGKILL);
     daemon.process().Wait(seconds(30));
   }
-  RunningDaemon daemon(CRBRIDGE_BINARY, config, url);
+  RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
-  Exec(url, "INSERT INTO todo_lists (id) VALUES ('caught up')");
-  ASSERT_TRUE(Eventually([&] { return Query(url, "SELECT count(*) FROM crbridge.todo_lists__clock") == "1"; }));
+  app.Sql("INSERT INTO todo_lists (id) VALUES ('caught up')");
+  ASSERT_TRUE(Eventually([&] { return app.One("SELECT count(*) FROM " + app.metadata() + ".todo_lists__clock") == "1"; }));
   // title is the second value column; the snapshot gave it version 1.
-  EXPECT_EQ(Query(url, "SELECT __col_versions[2] FROM crbridge.todos__clock WHERE id = 't1'"), std::to_string(1 + updates));
+  EXPECT_EQ(app.ColumnVersion("todos", "t1", 2), std::to_string(1 + updates));
   ExpectCleanShutdown(daemon, SIGTERM);
 }
+
+INSTANTIATE_TEST_SUITE_P(BothDatabases, DaemonCaptureTest,
+                         ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDB),
+                         [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 TEST(CliTest, DropAsksForConfirmationThenRemovesWhatCrbridgeCreated) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
@@ -167,6 +174,59 @@ TEST(CliTest, DropAsksForConfirmationThenRemovesWhatCrbridgeCreated) {
   EXPECT_EQ(Query(url, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dropped'"), "0");
   EXPECT_EQ(Query(url, "SELECT count(*) FROM pg_namespace WHERE nspname = 'crbridge'"), "0");
   EXPECT_EQ(Query(url, "SELECT count(*) FROM pg_publication"), "0");
+}
+
+// MariaDB keeps nothing for a replica once it disconnects: drop removes
+// the metadata database, and the app's database stays as it was.
+TEST(CliTest, DropOnMariaDBRemovesTheMetadataDatabaseOnly) {
+  TodoAppDatabase app(ServerKind::kMariaDB);
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l1')");
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "dropped");
+  {
+    RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
+    ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+    ExpectCleanShutdown(daemon, SIGTERM);
+  }
+  const std::string metadata_exists =
+      "SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '" + app.metadata() + "'";
+  ASSERT_EQ(app.One(metadata_exists), "1");
+  setenv("CRBRIDGE_SOURCE_URL", app.url.c_str(), 1);
+  Subprocess unconfirmed({CRBRIDGE_BINARY, "drop", "--config", config});
+  EXPECT_EQ(unconfirmed.Wait(seconds(30)), 2);
+  EXPECT_NE(unconfirmed.Output().find("this drops the database " + app.metadata() + "; "), std::string::npos)
+      << unconfirmed.Output();
+  EXPECT_EQ(app.One(metadata_exists), "1");
+
+  Subprocess confirmed({CRBRIDGE_BINARY, "drop", "--config", config, "--yes"});
+  EXPECT_EQ(confirmed.Wait(seconds(30)), 0) << confirmed.Output();
+  EXPECT_EQ(app.One(metadata_exists), "0");
+  EXPECT_EQ(app.One("SELECT count(*) FROM todos"), "1") << "the app's data stays";
+
+  // Started again, crbridge takes a new snapshot.
+  RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  EXPECT_TRUE(Eventually([&] { return app.ColumnVersion("todos", "t1", 2) == "1"; }));
+  ExpectCleanShutdown(daemon, SIGTERM);
+}
+
+// A server whose binary log would not carry the app's writes: `check` and
+// `run` name each setting to change, at the source url.
+TEST(CliTest, MariaDBWithoutTheRowBinlogIsRefusedByCheckAndRun) {
+  const DatabaseServer server(ServerKind::kMariaDB, "--skip-log-bin --binlog-row-metadata=NO_LOG");
+  TodoAppDatabase app(server);
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "misconfigured");
+  const std::string log_bin = "source.url: log_bin is off; capture reads the binary log (log_bin = ON)";
+  const std::string metadata = "source.url: binlog_row_metadata is NO_LOG; capture needs binlog_row_metadata = FULL";
+  setenv("CRBRIDGE_SOURCE_URL", app.url.c_str(), 1);
+  Subprocess check({CRBRIDGE_BINARY, "check", "--config", config});
+  EXPECT_EQ(check.Wait(seconds(30)), 2);
+  EXPECT_NE(check.Output().find(log_bin + "\n"), std::string::npos) << check.Output();
+  EXPECT_NE(check.Output().find(metadata + "\n"), std::string::npos) << check.Output();
+
+  Subprocess run({CRBRIDGE_BINARY, "run", "--config", config});
+  EXPECT_EQ(run.Wait(seconds(30)), 2);
+  EXPECT_NE(run.Output().find(log_bin), std::string::npos) << run.Output();
+  EXPECT_NE(run.Output().find(metadata), std::string::npos) << run.Output();
 }
 
 TEST(DaemonTest, MariaDBSourceIsReady) {
