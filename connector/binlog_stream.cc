@@ -4,8 +4,10 @@
 // clang-format off
 #include <mysql.h>
 #include <mariadb_rpl.h>
+#include <ma_pvio.h>
 // clang-format on
 #include <mysqld_error.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -147,6 +149,14 @@ Status BinlogStream::Open(const std::string& url, const BinlogStreamOptions& opt
   }
   *out = std::move(stream);
   return Status::OK();
+}
+
+bool BinlogStream::EventWithin(std::chrono::milliseconds wait) const {
+  // Connector/C reads ahead into its own cache: bytes there are not on the socket.
+  const MARIADB_PVIO* pvio = connection_->mysql->net.pvio;
+  if (pvio != nullptr && pvio->cache != nullptr && pvio->cache + pvio->cache_size > pvio->cache_pos) return true;
+  pollfd socket{static_cast<int>(mysql_get_socket(connection_->mysql)), POLLIN, 0};
+  return poll(&socket, 1, static_cast<int>(wait.count())) != 0;
 }
 
 Status BinlogStream::Next(BinlogEvent* event) {

@@ -125,7 +125,13 @@ class BinlogStreamer {
         return s;
       }
       CRBRIDGE_RETURN_IF_ERROR(OnEvent(event));
-      if (batch_.Due(Clock::now())) CRBRIDGE_RETURN_IF_ERROR(batch_.Flush(state_.ToString()));
+      // With transactions waiting, a stream that goes quiet even briefly is
+      // caught up: they are recorded at once rather than after the delay
+      // (an app updating a row faster than capture records it would keep
+      // that row out of pulls, as its values are ahead of its clock).
+      if (batch_.Due(Clock::now()) || (!batch_.empty() && !stream_.EventWithin(std::chrono::milliseconds(1)))) {
+        CRBRIDGE_RETURN_IF_ERROR(batch_.Flush(state_.ToString()));
+      }
     }
     return batch_.empty() ? Status::OK() : batch_.Flush(state_.ToString());
   }
@@ -271,8 +277,6 @@ Status MysqlCapture::RunUntilStopped(std::stop_token stop) {
   BinlogStreamOptions stream_options;
   stream_options.server_id = config_.source.server_id;
   stream_options.start = BinlogStart::AtGtid(start_state);
-  // A heartbeat after a short quiet spell ends a batch without waiting.
-  stream_options.heartbeat_period = std::max(options_.batch_delay, std::chrono::milliseconds(10));
   std::unique_ptr<BinlogStream> stream;
   const Status opened = BinlogStream::Open(url, stream_options, stop, &stream);
   if (opened.code() == Status::Code::kNotFound) return PurgedGtid(start_state, opened);

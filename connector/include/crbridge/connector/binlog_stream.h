@@ -70,6 +70,10 @@ class BinlogStream {
   // checksum). After an error the stream is unusable: open a new one.
   Status Next(BinlogEvent* event);
 
+  // Whether an event is already received or arrives within `wait`, so that
+  // Next would not block: false tells a caller that the server is quiet.
+  bool EventWithin(std::chrono::milliseconds wait) const;
+
   // The binlog file and the position just past the last event (from ROTATE
   // events and each event's log_pos; artificial events without a position
   // leave it). Resuming at this point skips exactly the events seen.
