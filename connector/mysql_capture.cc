@@ -2,6 +2,7 @@
 
 #include <mysql.h>
 
+#include <charconv>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,12 +31,17 @@ using Clock = std::chrono::steady_clock;
 // @@gtid_binlog_pos prints it ("0-1-97,1-2-5"): where a replica resumes.
 class GtidState {
  public:
+  // `text` is what this class or the server printed; an element without a
+  // domain number is kept under domain 0 rather than thrown on (the server
+  // refuses the state when the stream starts, with a clear error).
   explicit GtidState(const std::string& text) {
     size_t start = 0;
     while (start < text.size()) {
       const size_t comma = std::min(text.find(',', start), text.size());
       const std::string gtid = text.substr(start, comma - start);
-      last_[static_cast<uint32_t>(std::stoul(gtid.substr(0, gtid.find('-'))))] = gtid;
+      uint32_t domain = 0;
+      std::from_chars(gtid.data(), gtid.data() + gtid.size(), domain);
+      last_[domain] = gtid;
       start = comma + 1;
     }
   }
@@ -219,6 +225,8 @@ Status MysqlCapture::Run(std::stop_token stop) {
   return s.code() == Status::Code::kCancelled && stop.stop_requested() ? Status::OK() : s;
 }
 
+namespace {
+
 Status PurgedGtid(const std::string& state, const Status& refused) {
   return Status::InvalidArgument("the binary log no longer holds GTID " + state +
                                  " (purged while crbridge was away): changes made since cannot be captured. Run "
@@ -236,6 +244,8 @@ Status CheckServerSettings(const SourceConfig& source) {
   message.back() = '.';
   return Status::InvalidArgument(message);
 }
+
+}  // namespace
 
 Status MysqlCapture::RunUntilStopped(std::stop_token stop) {
   const std::string& url = config_.source.url;
