@@ -5,6 +5,15 @@
 
 namespace crbridge {
 
+Status Capture::Run(std::stop_token stop) {
+  const Status s = RunUntilStopped(stop);
+  return s.code() == Status::Code::kCancelled && stop.stop_requested() ? Status::OK() : s;
+}
+
+Status DropCapture(const Config& config) {
+  return config.source.type == SourceType::kMysql ? MysqlCapture::Drop(config) : PostgresCapture::Drop(config);
+}
+
 std::unique_ptr<Capture> NewCapture(const Config& config, const std::vector<ResolvedTable>& tables,
                                     CaptureOptions options, Metrics& metrics) {
   if (config.source.type == SourceType::kMysql) {

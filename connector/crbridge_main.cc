@@ -10,8 +10,7 @@
 #include "crbridge/connector/daemon.h"
 #include "crbridge/connector/kafka_tail.h"
 #include "crbridge/connector/live_check.h"
-#include "crbridge/connector/mysql_capture.h"
-#include "crbridge/connector/postgres_capture.h"
+#include "crbridge/connector/capture.h"
 #include "crbridge/mappings/client_schema.h"
 #include "crbridge/mappings/config.h"
 #include "crbridge/mappings/type_mapping.h"
@@ -106,8 +105,7 @@ int Drop(const crbridge::Config& config, bool confirmed) {
               << "Run again with --yes to do it.\n";
     return kExitUsage;
   }
-  const crbridge::Status s =
-      postgres ? crbridge::PostgresCapture::Drop(config) : crbridge::MysqlCapture::Drop(config);
+  const crbridge::Status s = crbridge::DropCapture(config);
   if (!s.ok()) {
     std::cerr << "crbridge: " << config.file << ": " << s.ToString() << "\n";
     return s.code() == crbridge::Status::Code::kInvalidArgument ? kExitUsage : kExitFailure;

@@ -220,11 +220,6 @@ class BinlogStreamer {
 
 }  // namespace
 
-Status MysqlCapture::Run(std::stop_token stop) {
-  const Status s = RunUntilStopped(stop);
-  return s.code() == Status::Code::kCancelled && stop.stop_requested() ? Status::OK() : s;
-}
-
 namespace {
 
 Status PurgedGtid(const std::string& state, const Status& refused) {

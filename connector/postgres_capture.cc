@@ -239,12 +239,6 @@ class Streamer {
 
 }  // namespace
 
-Status PostgresCapture::Run(std::stop_token stop) {
-  const Status s = RunUntilStopped(stop);
-  // Whatever was waiting on the server when the stop came ends Cancelled.
-  return s.code() == Status::Code::kCancelled && stop.stop_requested() ? Status::OK() : s;
-}
-
 Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   const std::string& url = config_.source.url;
   const std::string& slot = config_.source.slot;

@@ -52,13 +52,18 @@ class Capture {
   // Runs until `stop` is requested (then OK) or an error: Unavailable when
   // the database went away (call again, with backoff; nothing recorded is
   // lost and nothing is recorded twice), InvalidArgument when it cannot go
-  // on (a lost slot or binlog position, a mapped table changed under it).
-  virtual Status Run(std::stop_token stop) = 0;
+  // on (a lost slot or binlog position, a mapped table changed under it,
+  // server settings that keep app writes out of the change stream).
+  Status Run(std::stop_token stop);
 
  protected:
   // `config` and `tables` (checked mappings) must outlive the capture.
   Capture(const Config& config, const std::vector<ResolvedTable>& tables, CaptureOptions options, Metrics& metrics)
       : config_(config), tables_(tables), options_(std::move(options)), metrics_(metrics) {}
+
+  // Run's work; whatever waited on the server when the stop came ends
+  // Cancelled.
+  virtual Status RunUntilStopped(std::stop_token stop) = 0;
 
   const Config& config_;
   const std::vector<ResolvedTable>& tables_;
@@ -68,6 +73,11 @@ class Capture {
 
 // The capture of `config`'s source. `config` and `tables` (checked
 // mappings) must outlive it.
+// Removes what capture created in the source database, for `crbridge
+// drop`: Postgres's slot, publication and metadata schema; MySQL's
+// metadata database. Clients resync from a new snapshot afterwards.
+Status DropCapture(const Config& config);
+
 std::unique_ptr<Capture> NewCapture(const Config& config, const std::vector<ResolvedTable>& tables,
                                     CaptureOptions options, Metrics& metrics);
 

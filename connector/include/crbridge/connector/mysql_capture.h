@@ -30,20 +30,13 @@ class MysqlCapture : public Capture {
   MysqlCapture(const Config& config, const std::vector<ResolvedTable>& tables, CaptureOptions options, Metrics& metrics)
       : Capture(config, tables, std::move(options), metrics) {}
 
-  // As Capture::Run; also InvalidArgument naming each server setting that
-  // keeps app writes or their column names out of the binary log
-  // (log_bin, binlog_format, binlog_row_image, binlog_row_metadata), and
-  // for a stored GTID the binary log no longer holds (purged while
-  // crbridge was stopped: `crbridge drop` and a new snapshot are needed).
-  Status Run(std::stop_token stop) override;
-
-  // Removes what Run creates in the database: the metadata database with
-  // every clock (a replica leaves nothing on the server). For `crbridge
-  // drop`. InvalidArgument when the metadata database is one of the app's.
+  // For DropCapture: removes the metadata database with every clock (a
+  // replica leaves nothing else on the server). InvalidArgument when the
+  // metadata database is one of the app's.
   static Status Drop(const Config& config);
 
  private:
-  Status RunUntilStopped(std::stop_token stop);
+  Status RunUntilStopped(std::stop_token stop) override;
 };
 
 }  // namespace crbridge

@@ -28,14 +28,12 @@ class PostgresCapture : public Capture {
   PostgresCapture(const Config& config, const std::vector<ResolvedTable>& tables, CaptureOptions options, Metrics& metrics)
       : Capture(config, tables, std::move(options), metrics) {}
 
-  Status Run(std::stop_token stop) override;
-
-  // Removes what Run creates in the database: the slot, the publication,
-  // and the metadata schema with every clock. For `crbridge drop`.
+  // For DropCapture: removes the slot, the publication and the metadata
+  // schema with every clock.
   static Status Drop(const Config& config);
 
  private:
-  Status RunUntilStopped(std::stop_token stop);
+  Status RunUntilStopped(std::stop_token stop) override;
 };
 
 }  // namespace crbridge
