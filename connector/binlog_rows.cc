@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "binlog_json.h"
 #include "binlog_reader.h"
 
 namespace crbridge {
@@ -73,50 +74,6 @@ Status DecodeInteger(BinlogReader& reader, size_t width, bool is_unsigned, Binlo
   }
   const unsigned shift = static_cast<unsigned>(64 - width * 8);
   *value = static_cast<int64_t>(raw << shift) >> shift;  // sign-extends
-  return Status::OK();
-}
-
-// Nine digits per 4 big-endian bytes, the leftover digits of the integer
-// part first and of the fraction last in fewer bytes; the first byte's top
-// bit flipped, and every byte inverted when negative.
-Status DecodeDecimal(BinlogReader& reader, const BinlogColumn& column, BinlogValue* value) {
-  const unsigned integer_digits = column.precision - column.scale;
-  const unsigned integer_groups = integer_digits / 9;
-  const unsigned integer_leftover = integer_digits % 9;
-  const unsigned fraction_groups = column.scale / 9u;
-  const unsigned fraction_leftover = column.scale % 9u;
-  const size_t size = integer_groups * 4 + kDecimalDigitBytes[integer_leftover] + fraction_groups * 4 +
-                      kDecimalDigitBytes[fraction_leftover];
-  std::string_view stored;
-  CRBRIDGE_RETURN_IF_ERROR(reader.Bytes("DECIMAL", size, &stored));
-  std::string bytes(stored);
-  const bool negative = (static_cast<uint8_t>(bytes[0]) & 0x80) == 0;
-  bytes[0] = static_cast<char>(bytes[0] ^ 0x80);
-  if (negative) {
-    for (char& byte : bytes) byte = static_cast<char>(~byte);
-  }
-  BinlogReader digits_reader(bytes, "ROWS");
-  std::string integer_part;
-  std::string fraction_part;
-  const auto append = [&](unsigned digits, std::string* out) -> Status {
-    uint64_t group = 0;
-    CRBRIDGE_RETURN_IF_ERROR(digits_reader.BigEndian("DECIMAL", kDecimalDigitBytes[digits], &group));
-    if (group >= kPowersOfTen[digits]) return reader.Malformed("DECIMAL digits out of range");
-    out->append(Digits(group, digits));
-    return Status::OK();
-  };
-  if (integer_leftover > 0) CRBRIDGE_RETURN_IF_ERROR(append(integer_leftover, &integer_part));
-  for (unsigned i = 0; i < integer_groups; ++i) CRBRIDGE_RETURN_IF_ERROR(append(9, &integer_part));
-  for (unsigned i = 0; i < fraction_groups; ++i) CRBRIDGE_RETURN_IF_ERROR(append(9, &fraction_part));
-  if (fraction_leftover > 0) CRBRIDGE_RETURN_IF_ERROR(append(fraction_leftover, &fraction_part));
-
-  integer_part.erase(0, std::min(integer_part.find_first_not_of('0'), integer_part.size()));
-  if (integer_part.empty()) integer_part = "0";
-  const bool is_zero = integer_part == "0" && fraction_part.find_first_not_of('0') == std::string::npos;
-  std::string text = negative && !is_zero ? "-" : "";
-  text += integer_part;
-  if (!fraction_part.empty()) text += "." + fraction_part;
-  *value = std::move(text);
   return Status::OK();
 }
 
@@ -296,8 +253,12 @@ Status DecodeValue(BinlogReader& reader, const BinlogColumn& column, BinlogValue
       CRBRIDGE_RETURN_IF_ERROR(reader.U64("DOUBLE", &raw));
       *value = std::bit_cast<double>(raw);
       return Status::OK();
-    case MySqlType::kNewDecimal:
-      return DecodeDecimal(reader, column, value);
+    case MySqlType::kNewDecimal: {
+      std::string digits;
+      CRBRIDGE_RETURN_IF_ERROR(DecodePackedDecimal(reader, column.precision, column.scale, &digits));
+      *value = std::move(digits);
+      return Status::OK();
+    }
     case MySqlType::kDate:
     case MySqlType::kNewDate: {
       CRBRIDGE_RETURN_IF_ERROR(reader.LittleEndian("DATE", 3, &raw));
@@ -348,7 +309,11 @@ Status DecodeValue(BinlogReader& reader, const BinlogColumn& column, BinlogValue
         return reader.Malformed("BLOB length prefix of " + std::to_string(column.pack_length) + " bytes");
       }
       CRBRIDGE_RETURN_IF_ERROR(DecodeLengthPrefixed(reader, column.pack_length, "BLOB", &data));
-      if (column.type == MySqlType::kGeometry || column.type == MySqlType::kJson) {
+      if (column.type == MySqlType::kJson) {
+        std::string json;
+        CRBRIDGE_RETURN_IF_ERROR(DecodeMySqlJson(data, &json));
+        *value = std::move(json);
+      } else if (column.type == MySqlType::kGeometry) {
         *value = BinlogBytes{std::string(data)};
       } else {
         SetStringValue(column, data, value);
@@ -388,6 +353,49 @@ Status DecodeImage(BinlogReader& reader, const BinlogTableMap& table, const std:
 }
 
 }  // namespace
+
+Status DecodePackedDecimal(BinlogReader& reader, unsigned precision, unsigned scale, std::string* text) {
+  if (precision == 0 || precision > 65 || scale > 30 || scale > precision) {
+    return reader.Malformed("DECIMAL(" + std::to_string(precision) + "," + std::to_string(scale) + ")");
+  }
+  const unsigned integer_digits = precision - scale;
+  const unsigned integer_groups = integer_digits / 9;
+  const unsigned integer_leftover = integer_digits % 9;
+  const unsigned fraction_groups = scale / 9u;
+  const unsigned fraction_leftover = scale % 9u;
+  const size_t size = integer_groups * 4 + kDecimalDigitBytes[integer_leftover] + fraction_groups * 4 +
+                      kDecimalDigitBytes[fraction_leftover];
+  std::string_view stored;
+  CRBRIDGE_RETURN_IF_ERROR(reader.Bytes("DECIMAL", size, &stored));
+  std::string bytes(stored);
+  const bool negative = (static_cast<uint8_t>(bytes[0]) & 0x80) == 0;
+  bytes[0] = static_cast<char>(bytes[0] ^ 0x80);
+  if (negative) {
+    for (char& byte : bytes) byte = static_cast<char>(~byte);
+  }
+  BinlogReader digits_reader(bytes, "ROWS");
+  std::string integer_part;
+  std::string fraction_part;
+  const auto append = [&](unsigned digits, std::string* out) -> Status {
+    uint64_t group = 0;
+    CRBRIDGE_RETURN_IF_ERROR(digits_reader.BigEndian("DECIMAL", kDecimalDigitBytes[digits], &group));
+    if (group >= kPowersOfTen[digits]) return reader.Malformed("DECIMAL digits out of range");
+    out->append(Digits(group, digits));
+    return Status::OK();
+  };
+  if (integer_leftover > 0) CRBRIDGE_RETURN_IF_ERROR(append(integer_leftover, &integer_part));
+  for (unsigned i = 0; i < integer_groups; ++i) CRBRIDGE_RETURN_IF_ERROR(append(9, &integer_part));
+  for (unsigned i = 0; i < fraction_groups; ++i) CRBRIDGE_RETURN_IF_ERROR(append(9, &fraction_part));
+  if (fraction_leftover > 0) CRBRIDGE_RETURN_IF_ERROR(append(fraction_leftover, &fraction_part));
+
+  integer_part.erase(0, std::min(integer_part.find_first_not_of('0'), integer_part.size()));
+  if (integer_part.empty()) integer_part = "0";
+  const bool is_zero = integer_part == "0" && fraction_part.find_first_not_of('0') == std::string::npos;
+  *text = negative && !is_zero ? "-" : "";
+  *text += integer_part;
+  if (!fraction_part.empty()) *text += "." + fraction_part;
+  return Status::OK();
+}
 
 Status DecodeBinlogRows(const BinlogTableMap& table, const BinlogRowsEvent& rows,
                         std::vector<BinlogRowChange>* changes) {

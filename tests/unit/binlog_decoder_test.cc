@@ -712,7 +712,7 @@ const std::vector<ValueCase>& ValueCases() {
       {"MEDIUMTEXT", 252, "03", Utf8(), "02 00 00 c3 a9", T("é")},
       {"LONGTEXT (MariaDB JSON)", 252, "04", Utf8(), "0a 00 00 00 7b 22 61 22 3a 20 31 7d 20 20",
        T("{\"a\": 1}  ")},
-      {"MySQL JSON stays binary", 245, "04", "", "03 00 00 00 04 01 00", B("04 01 00")},
+      {"MySQL JSON", 245, "04", "", "03 00 00 00 04 01 00", T("true")},
       {"GEOMETRY", 255, "04", Binary(), "02 00 00 00 01 02", B("01 02")},
       {"NULL type", 6, "", "", "", BinlogNull{}},
       {"old TIMESTAMP", 7, "", "", "c0 d2 38 66", T("2024-05-06 12:53:20")},

@@ -36,10 +36,12 @@ struct BinlogBytes {
 //   TIME                       std::string "-838:59:59", "-00:00:01.50"
 //   CHAR, VARCHAR, TEXT,       std::string in the column's charset
 //   ENUM, SET, MariaDB JSON    (SET: the members joined by ",")
+//   MySQL JSON                 std::string, the JSON text MySQL prints:
+//                              {"a": 1.5, "b": [true, null]}
 //   BINARY, VARBINARY, BLOB,   BinlogBytes (BINARY padded back to its
-//   BIT, GEOMETRY, MySQL JSON  length with zero bytes; BIT big-endian;
-//                              MySQL's binary JSON undecoded); also the
-//                              strings of a table map without charsets
+//   BIT, GEOMETRY              length with zero bytes; BIT big-endian);
+//                              also the strings of a table map without
+//                              charsets
 using BinlogValue = std::variant<BinlogNull, int64_t, uint64_t, double, std::string, BinlogBytes>;
 
 struct BinlogColumnValue {
@@ -64,8 +66,10 @@ struct BinlogRowChange {
 // TABLE_MAP with the event's table id. Returns InvalidArgument when the
 // table ids differ and for columns this decoder cannot read (compressed
 // columns, pre-5.0 DECIMAL, ENUM and SET without their values in the table
-// map), Corruption naming the column for truncated or malformed images or a
-// column count that disagrees with the table map. Never reads outside
+// map), Corruption naming the column for truncated or malformed images
+// (a MySQL JSON value included) or a column count that disagrees with the
+// table map. MySQL's partial JSON updates (PARTIAL_UPDATE_ROWS events,
+// binlog_row_value_options=PARTIAL_JSON) are not read. Never reads outside
 // `rows.rows`; what it allocates is bounded by its size. On error `changes`
 // is unchanged.
 Status DecodeBinlogRows(const BinlogTableMap& table, const BinlogRowsEvent& rows,
