@@ -16,7 +16,8 @@
 
 #include "bench_result.h"
 
-#include "crbridge/server/config_check.h"
+#include "crbridge/server/core/config_check.h"
+#include "crbridge/server/dialects.h"
 #include "test_databases.h"
 #include "todo_app_database.h"
 
@@ -31,7 +32,7 @@ inline testing::ServerKind BenchServerKind(const std::string& name) {
   if (name == "postgres") return testing::ServerKind::kPostgres;
   if (name == "mariadb") {
     setenv("DBFIXTURE_SERVER_OPTIONS", "--innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=256M", 1);
-    return testing::ServerKind::kMariaDB;
+    return testing::ServerKind::kMariaDb;
   }
   std::fprintf(stderr, "--database must be postgres or mariadb, not %s\n", name.c_str());
   std::exit(2);

@@ -26,16 +26,18 @@
 
 #include "bench_database.h"
 #include "bench_result.h"
-#include "crbridge/connector/binlog_rows.h"
-#include "crbridge/connector/binlog_stream.h"
-#include "crbridge/connector/capture.h"
-#include "crbridge/connector/metrics.h"
-#include "crbridge/connector/pgoutput_decoder.h"
-#include "crbridge/connector/replication_connection.h"
-#include "crbridge/connector/structured_log.h"
+#include "crbridge/connector/mysql/binlog_rows.h"
+#include "crbridge/connector/mysql/binlog_stream.h"
+#include "crbridge/connector/daemon/capture_factory.h"
+#include "crbridge/connector/ops/metrics.h"
+#include "crbridge/connector/postgres/pgoutput_decoder.h"
+#include "crbridge/connector/postgres/replication_connection.h"
+#include "crbridge/connector/ops/structured_log.h"
 #include "process_stats.h"
 
 namespace crbridge {
+using namespace crbridge::mysql;  // the dialect under test
+using namespace crbridge::postgres;  // the dialect under test
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -231,7 +233,7 @@ BenchResult Write(testing::TodoAppDatabase& app, const Workload& workload, int64
 // Loads `rows` rows into the empty table, the fastest way the database
 // offers: the snapshot's limit.
 BenchResult Load(BenchDatabase& db, int64_t rows) {
-  if (db.kind() == ServerKind::kMariaDB) {
+  if (db.kind() == ServerKind::kMariaDb) {
     BenchResult insert = Write(db.app, Workloads().front(), 1, rows);
     insert.what = "limit: multi-row INSERTs (rows)";
     return insert;

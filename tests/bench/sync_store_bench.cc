@@ -16,9 +16,10 @@
 
 #include "bench_database.h"
 #include "bench_result.h"
-#include "crbridge/server/shadow_store.h"
-#include "crbridge/server/sync_store.h"
+#include "crbridge/server/core/shadow_store.h"
+#include "crbridge/server/core/sync_store.h"
 #include "crbridge/sqlite/packed_pk.h"
+#include "crbridge/server/dialects.h"
 
 namespace crbridge {
 namespace {

@@ -14,11 +14,12 @@
 
 #include "../unit/binlog_golden.h"
 #include "binlog_test_support.h"
-#include "crbridge/connector/binlog_change_mapper.h"
+#include "crbridge/connector/mysql/binlog_change_mapper.h"
 #include "crbridge/mappings/type_mapping.h"
 #include "test_databases.h"
 
 namespace crbridge::testing {
+using namespace crbridge::mysql;  // the dialect under test
 namespace {
 
 // How the server's text for a column is read for the decoder's check.
@@ -246,7 +247,7 @@ bool SameAsServer(const BinlogColumn& column, const BinlogValue& value, const st
   if (const auto* n = std::get_if<int64_t>(&value)) return std::stoll(*text) == *n;
   if (const auto* u = std::get_if<uint64_t>(&value)) return std::stoull(*text) == *u;
   if (const auto* d = std::get_if<double>(&value)) {
-    if (column.type != MySqlType::kFloat) return std::strtod(text->c_str(), nullptr) == *d;
+    if (column.type != MysqlType::kFloat) return std::strtod(text->c_str(), nullptr) == *d;
     char six_digits[32];  // the server prints a FLOAT to 6 significant digits
     std::snprintf(six_digits, sizeof six_digits, "%.6g", *d);
     return std::strtod(six_digits, nullptr) == std::strtod(text->c_str(), nullptr);
@@ -306,7 +307,7 @@ Status MapEvents(BinlogChangeMapper& mapper, const StreamedEvents& events, std::
 
 class BinlogGoldenTest : public ::testing::Test {
  protected:
-  BinlogGoldenTest() : url_(TestDatabases::Get().NewMariaDBDatabase()), db_(url_) {}
+  BinlogGoldenTest() : url_(TestDatabases::Get().NewMariaDbDatabase()), db_(url_) {}
 
   std::string url_;
   MariaDbSession db_;

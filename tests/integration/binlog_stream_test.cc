@@ -1,7 +1,7 @@
 // BinlogStream against the MariaDB fixture: event groups, resume by GTID
 // and by file and position, rotation, table ids after DDL, heartbeats,
 // stop, lost connections and unknown positions.
-#include "crbridge/connector/binlog_stream.h"
+#include "crbridge/connector/mysql/binlog_stream.h"
 
 #include <gtest/gtest.h>
 
@@ -11,11 +11,12 @@
 #include "test_databases.h"
 
 namespace crbridge::testing {
+using namespace crbridge::mysql;  // the dialect under test
 namespace {
 
 class BinlogStreamTest : public ::testing::Test {
  protected:
-  BinlogStreamTest() : url_(TestDatabases::Get().NewMariaDBDatabase()), db_(url_) {}
+  BinlogStreamTest() : url_(TestDatabases::Get().NewMariaDbDatabase()), db_(url_) {}
 
   // The ids of table `table`'s written rows, in stream order.
   static std::vector<int64_t> WrittenIds(const StreamedEvents& events, const std::string& table) {

@@ -18,17 +18,18 @@
 #include <string>
 #include <vector>
 
-#include "crbridge/connector/binlog_rows.h"
-#include "crbridge/connector/binlog_stream.h"
-#include "crbridge/server/mysql_url.h"
+#include "crbridge/connector/mysql/binlog_rows.h"
+#include "crbridge/connector/mysql/binlog_stream.h"
+#include "crbridge/server/mysql/mysql_url.h"
 
 namespace crbridge::testing {
+using namespace crbridge::mysql;  // the dialect under test
 
 using TextRow = std::vector<std::optional<std::string>>;
 
 class MariaDbSession {
  public:
-  // `url` names a database (TestDatabases::NewMariaDBDatabase).
+  // `url` names a database (TestDatabases::NewMariaDbDatabase).
   explicit MariaDbSession(const std::string& url) {
     MysqlUrl parsed;
     EXPECT_TRUE(ParseMysqlUrl(url, &parsed).ok()) << url;

@@ -8,7 +8,7 @@
 // values and `drop`. MariaDB only: transactions mixing mapped and unmapped
 // tables, DDL on a mapped table, a purged GTID, and server settings that
 // keep app writes out of the binary log.
-#include "crbridge/connector/capture.h"
+#include "crbridge/connector/daemon/capture_factory.h"
 
 #include <gtest/gtest.h>
 
@@ -18,15 +18,17 @@
 #include <random>
 #include <thread>
 
-#include "crbridge/connector/capture_service.h"
-#include "crbridge/connector/postgres_capture.h"
+#include "crbridge/connector/daemon/capture_service.h"
+#include "crbridge/connector/postgres/postgres_capture.h"
 #include "crbridge/sqlite/packed_pk.h"
+#include "crbridge/server/dialects.h"
 #include "sync_peers.h"
 #include "test_databases.h"
 #include "todo_app.h"
 #include "todo_app_database.h"
 
 namespace crbridge::testing {
+using namespace crbridge::postgres;  // the dialect under test
 namespace {
 
 // Waits for `done` to hold, up to a generous bound (a stuck pipeline fails
@@ -371,7 +373,7 @@ TEST_P(CaptureTest, AppWritesRacingClientMergesConverge) {
   EXPECT_STOPS_CLEANLY(capture);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothDatabases, CaptureTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDB),
+INSTANTIATE_TEST_SUITE_P(BothDatabases, CaptureTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 TEST(PostgresCaptureTest, AnUnchangedToastedValueIsNotAChange) {
@@ -401,8 +403,8 @@ TEST(PostgresCaptureTest, DropRemovesTheSlotPublicationAndClocks) {
   EXPECT_EQ(app.One("SELECT count(*) FROM todos"), "1") << "the app's data stays";
 }
 
-TEST(MariaDBCaptureTest, AKeyChangeOfManyRowsKillsTheOldKeysAndBearsTheNew) {
-  App app(ServerKind::kMariaDB);
+TEST(MariaDbCaptureTest, AKeyChangeOfManyRowsKillsTheOldKeysAndBearsTheNew) {
+  App app(ServerKind::kMariaDb);
   app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('a', 'l1', 'first'), ('b', 'l1', 'second'), ('c', 'l2', '')");
   Metrics metrics;
   RunningCapture capture(app, metrics);
@@ -420,8 +422,8 @@ TEST(MariaDBCaptureTest, AKeyChangeOfManyRowsKillsTheOldKeysAndBearsTheNew) {
   EXPECT_STOPS_CLEANLY(capture);
 }
 
-TEST(MariaDBCaptureTest, ATransactionOfMappedAndUnmappedTablesRecordsItsMappedRowsTogether) {
-  App app(ServerKind::kMariaDB);
+TEST(MariaDbCaptureTest, ATransactionOfMappedAndUnmappedTablesRecordsItsMappedRowsTogether) {
+  App app(ServerKind::kMariaDb);
   app.Sql("CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, message TEXT)");
   Metrics metrics;
   RunningCapture capture(app, metrics);
@@ -448,8 +450,8 @@ TEST(MariaDBCaptureTest, ATransactionOfMappedAndUnmappedTablesRecordsItsMappedRo
 
 // DDL gives the table a new table id in the binlog, and here moves every
 // column: rows are mapped by the column names of the latest table map.
-TEST(MariaDBCaptureTest, AddingAnUnmappedColumnDoesNotBreakCapture) {
-  App app(ServerKind::kMariaDB);
+TEST(MariaDbCaptureTest, AddingAnUnmappedColumnDoesNotBreakCapture) {
+  App app(ServerKind::kMariaDb);
   Metrics metrics;
   RunningCapture capture(app, metrics);
   app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'before')");
@@ -461,7 +463,7 @@ TEST(MariaDBCaptureTest, AddingAnUnmappedColumnDoesNotBreakCapture) {
   app.Sql("INSERT INTO todos (id, list_id, title, done) VALUES ('t2', 'l1', 'new', 1)");
   EXPECT_TRUE(app.ClockIs("t2", "1 {1,1,1,1,1} {0,0,0,0,0}"));
   // The values recorded are the right columns': a client pulls them.
-  Server server(std::make_unique<TodoAppDatabase>(ServerKind::kMariaDB, app.db.url),
+  Server server(std::make_unique<TodoAppDatabase>(ServerKind::kMariaDb, app.db.url),
                 "  - name: todo_lists\n    room_column: id\n  - name: todos\n    room_column: list_id\n"
                 "    exclude: [internal_note, priority]\n");
   Client client(server);
@@ -473,8 +475,8 @@ TEST(MariaDBCaptureTest, AddingAnUnmappedColumnDoesNotBreakCapture) {
 // The binary log holding the stored GTID state was purged while crbridge
 // was stopped: the writes in it are lost to capture, and only a new
 // snapshot can bring the clocks back in line.
-TEST(MariaDBCaptureTest, APurgedGtidAsksForDrop) {
-  App app(ServerKind::kMariaDB);
+TEST(MariaDbCaptureTest, APurgedGtidAsksForDrop) {
+  App app(ServerKind::kMariaDb);
   Metrics metrics;
   ASSERT_NO_FATAL_FAILURE(CaptureAFirstTodoAndStop(app, metrics));
   app.Sql("UPDATE todos SET title = 'lost' WHERE id = 't1'");
@@ -498,8 +500,8 @@ TEST(MariaDBCaptureTest, APurgedGtidAsksForDrop) {
 // A server whose binary log would not carry the app's writes (log_bin off)
 // or their column names (binlog_row_metadata not FULL): capture refuses to
 // start, and `crbridge run`'s health says why.
-TEST(MariaDBCaptureTest, ServerSettingsThatHideAppWritesStopCaptureWithEachNamed) {
-  const DatabaseServer server(ServerKind::kMariaDB, "--skip-log-bin --binlog-row-metadata=MINIMAL");
+TEST(MariaDbCaptureTest, ServerSettingsThatHideAppWritesStopCaptureWithEachNamed) {
+  const DatabaseServer server(ServerKind::kMariaDb, "--skip-log-bin --binlog-row-metadata=MINIMAL");
   TodoAppDatabase db(server);
   MappedApp mapped;
   ASSERT_TRUE(ParseConfig(TodoAppYaml(db), "test.yaml", &mapped.config).ok());

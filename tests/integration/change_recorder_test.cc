@@ -3,20 +3,21 @@
 // which columns bump, deletes, resurrections, truncates, exact skipping of
 // what is already recorded, and the race with a client merge. Clocks are
 // read back through the store (ShadowStore::Read), the same on both.
-#include "crbridge/server/change_recorder.h"
+#include "crbridge/server/core/change_recorder.h"
 
 #include <gtest/gtest.h>
 
 #include <limits>
 
-#include "crbridge/server/binlog_position.h"
-#include "crbridge/server/sync_store.h"
+#include "crbridge/server/mysql/binlog_position.h"
+#include "crbridge/server/core/sync_store.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "test_databases.h"
 #include "todo_app.h"
 #include "todo_app_database.h"
 
 namespace crbridge::testing {
+using namespace crbridge::mysql;  // the dialect under test
 namespace {
 
 // `items` as Postgres prints an array: {1,NULL,2}.
@@ -198,7 +199,7 @@ TEST_P(ChangeRecorderTest, AnAppWriteAMergeRecordedFirstIsNotRecordedAgain) {
   EXPECT_EQ(r.Clock("t1"), "1 {1,2,1,1,1} {0,0,1,0,0} " + std::to_string(merged.db_version));
 }
 
-INSTANTIATE_TEST_SUITE_P(Databases, ChangeRecorderTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDB),
+INSTANTIATE_TEST_SUITE_P(Databases, ChangeRecorderTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

@@ -2,7 +2,8 @@
 // id, changed mappings refused, versions in commit order and peers on both
 // (ClockStoreTest, parameterised); the Postgres shadow schema, its upgrade
 // and the replication origin on Postgres only (PostgresClockStoreTest).
-#include "crbridge/server/postgres_shadow_store.h"
+#include "crbridge/server/postgres/postgres_shadow_store.h"
+#include "crbridge/server/dialects.h"
 
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 #include "todo_app_database.h"
 
 namespace crbridge::testing {
+using namespace crbridge::postgres;  // the dialect under test
 namespace {
 
 using Mapped = MappedApp;
@@ -220,7 +222,7 @@ TEST_P(ClockStoreTest, PeerVersionsAdvanceWithTheirWriteAndNeverBackwards) {
   EXPECT_EQ(seen.seq, 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(Databases, ClockStoreTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDB),
+INSTANTIATE_TEST_SUITE_P(Databases, ClockStoreTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

@@ -47,7 +47,7 @@ bool IsMysql(const std::filesystem::path& config) {
 
 TEST(ConfigCheckTest, EveryExampleConfigPassesCheckAgainstTheFixtures) {
   const std::string postgres = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
-  const std::string mariadb = TestDatabases::Get().NewMariaDBDatabase("todo_app.mysql.sql");
+  const std::string mariadb = TestDatabases::Get().NewMariaDbDatabase("todo_app.mysql.sql");
   const auto configs = Files("configs");
   ASSERT_GE(configs.size(), 3u);
   for (const auto& config : configs) {
@@ -88,7 +88,7 @@ TEST(ConfigCheckTest, MisconfiguredServersAreReported) {
             std::string::npos)
       << pg.output;
 
-  const DatabaseServer mariadb(ServerKind::kMariaDB, "--binlog-format=MIXED --binlog-row-image=MINIMAL");
+  const DatabaseServer mariadb(ServerKind::kMariaDb, "--binlog-format=MIXED --binlog-row-image=MINIMAL");
   const CliRun my = Crbridge({"check", "--config", std::string(CRBRIDGE_SOURCE_DIR) + "/configs/mysql.yaml"},
                              CreateDatabase(mariadb, 1, "todo_app.mysql.sql"));
   EXPECT_EQ(my.exit_code, 2) << my.output;
@@ -129,7 +129,7 @@ TEST(ConfigCheckTest, SchemaPrintsTheClientSchemaAndItsVersion) {
   EXPECT_NE(postgres.output.find("schema todo_app version -6156894675663864458 "), std::string::npos) << postgres.output;
 
   const CliRun mariadb = Crbridge({"schema", "--config", std::string(CRBRIDGE_SOURCE_DIR) + "/configs/mysql.yaml"},
-                               TestDatabases::Get().NewMariaDBDatabase("todo_app.mysql.sql"));
+                               TestDatabases::Get().NewMariaDbDatabase("todo_app.mysql.sql"));
   EXPECT_EQ(mariadb.exit_code, 0) << mariadb.output;
   EXPECT_TRUE(mariadb.output.starts_with(kTodoAppSchema)) << mariadb.output;
 }

@@ -28,7 +28,7 @@ constexpr const char* kPostgresSource =
     "source:\n"
     "  type: postgres\n"
     "  url: postgresql://app@127.0.0.1:1/app\n";
-constexpr const char* kMariaDBSource =
+constexpr const char* kMariaDbSource =
     "source:\n"
     "  type: mysql\n"
     "  url: mysql://app@127.0.0.1:1/app\n"
@@ -121,7 +121,7 @@ TEST(CrbridgeTailTest, PrintsEveryEventFromTheBeginningOneLineEachAndAMalformedO
             "crbridge tail: warning: crbridge.changes partition 0 offset 5: not a well-formed event: not JSON\n");
 }
 
-TEST(CrbridgeTailTest, EventsOfAMariaDBSourceShowTheirBinlogPosition) {
+TEST(CrbridgeTailTest, EventsOfAMariaDbSourceShowTheirBinlogPosition) {
   MockKafka kafka;
   ASSERT_TRUE(kafka.CreateTopic("crbridge.changes", 1).ok());
   std::string event = Event("u", "t1", 12, R"({"title": {"value": "milk", "col_version": 2, "site_id": "9f1c"}})");
@@ -130,7 +130,7 @@ TEST(CrbridgeTailTest, EventsOfAMariaDBSourceShowTheirBinlogPosition) {
   ProduceEvent(kafka, "crbridge.changes", "t1", 12, event);
 
   const std::string config =
-      WriteConfig("tail_mariadb.yaml", "kafka:\n  brokers: " + kafka.Bootstraps() + "\n", kMariaDBSource);
+      WriteConfig("tail_mariadb.yaml", "kafka:\n  brokers: " + kafka.Bootstraps() + "\n", kMariaDbSource);
   const TailRun run = Tail({"--config", config, "--from-beginning", "--max", "1", "--timeout-ms", "60000"});
   EXPECT_EQ(run.exit_code, 0) << run.errors;
   EXPECT_EQ(Joined(run.lines), "todos 't1' update v12 title='milk'(cv2)  [app mariadb-bin.000003:1234]\n");

@@ -152,7 +152,7 @@ TEST_P(DaemonCaptureTest, AKillNineLosesNoAppWriteAndCountsNoneTwice) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothDatabases, DaemonCaptureTest,
-                         ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDB),
+                         ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 TEST(CliTest, DropAsksForConfirmationThenRemovesWhatCrbridgeCreated) {
@@ -178,8 +178,8 @@ TEST(CliTest, DropAsksForConfirmationThenRemovesWhatCrbridgeCreated) {
 
 // MariaDB keeps nothing for a replica once it disconnects: drop removes
 // the metadata database, and the app's database stays as it was.
-TEST(CliTest, DropOnMariaDBRemovesTheMetadataDatabaseOnly) {
-  TodoAppDatabase app(ServerKind::kMariaDB);
+TEST(CliTest, DropOnMariaDbRemovesTheMetadataDatabaseOnly) {
+  TodoAppDatabase app(ServerKind::kMariaDb);
   app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l1')");
   const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "dropped");
   {
@@ -211,8 +211,8 @@ TEST(CliTest, DropOnMariaDBRemovesTheMetadataDatabaseOnly) {
 
 // A server whose binary log would not carry the app's writes: `check` and
 // `run` name each setting to change, at the source url.
-TEST(CliTest, MariaDBWithoutTheRowBinlogIsRefusedByCheckAndRun) {
-  const DatabaseServer server(ServerKind::kMariaDB, "--skip-log-bin --binlog-row-metadata=NO_LOG");
+TEST(CliTest, MariaDbWithoutTheRowBinlogIsRefusedByCheckAndRun) {
+  const DatabaseServer server(ServerKind::kMariaDb, "--skip-log-bin --binlog-row-metadata=NO_LOG");
   TodoAppDatabase app(server);
   const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "misconfigured");
   const std::string log_bin = "source.url: log_bin is off; capture reads the binary log (log_bin = ON)";
@@ -229,8 +229,8 @@ TEST(CliTest, MariaDBWithoutTheRowBinlogIsRefusedByCheckAndRun) {
   EXPECT_NE(run.Output().find(metadata), std::string::npos) << run.Output();
 }
 
-TEST(DaemonTest, MariaDBSourceIsReady) {
-  RunningDaemon daemon(CRBRIDGE_BINARY, ConfigPath("mysql.yaml"), TestDatabases::Get().NewMariaDBDatabase("todo_app.mysql.sql"));
+TEST(DaemonTest, MariaDbSourceIsReady) {
+  RunningDaemon daemon(CRBRIDGE_BINARY, ConfigPath("mysql.yaml"), TestDatabases::Get().NewMariaDbDatabase("todo_app.mysql.sql"));
   const HttpResult ready = daemon.WaitForStatus("/readyz", 200);
   EXPECT_EQ(ready.status, 200) << ready.body;
   EXPECT_NE(ready.body.find("MariaDB 10.11."), std::string::npos) << ready.body;

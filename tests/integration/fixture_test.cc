@@ -10,13 +10,14 @@
 #include <memory>
 #include <pqxx/pqxx>
 
-#include "crbridge/server/mysql_url.h"
+#include "crbridge/server/mysql/mysql_url.h"
 #include "test_databases.h"
 
 namespace crbridge::testing {
+using namespace crbridge::mysql;  // the dialect under test
 namespace {
 
-std::unique_ptr<sql::Connection> ConnectMariaDB(const std::string& url_text) {
+std::unique_ptr<sql::Connection> ConnectMariaDb(const std::string& url_text) {
   MysqlUrl url;
   EXPECT_TRUE(ParseMysqlUrl(url_text, &url).ok());
   std::unique_ptr<sql::Connection> conn(sql::mysql::get_driver_instance()->connect(
@@ -68,8 +69,8 @@ TEST(PostgresFixtureTest, NewDatabasesAreSeparate) {
             0);
 }
 
-TEST(MariaDBFixtureTest, IsVersion10_11WithAFullRowBinlog) {
-  auto conn = ConnectMariaDB(TestDatabases::Get().MariaDB().url());
+TEST(MariaDbFixtureTest, IsVersion10_11WithAFullRowBinlog) {
+  auto conn = ConnectMariaDb(TestDatabases::Get().MariaDB().url());
   EXPECT_TRUE(QueryOne(*conn, "SELECT VERSION()").starts_with("10.11.")) << QueryOne(*conn, "SELECT VERSION()");
   EXPECT_EQ(QueryOne(*conn, "SELECT @@log_bin"), "1");
   EXPECT_EQ(QueryOne(*conn, "SELECT @@binlog_format"), "ROW");
@@ -78,8 +79,8 @@ TEST(MariaDBFixtureTest, IsVersion10_11WithAFullRowBinlog) {
   EXPECT_NE(QueryOne(*conn, "SELECT @@server_id"), "0");
 }
 
-TEST(MariaDBFixtureTest, RowWritesReachTheBinlogAsRowEvents) {
-  auto conn = ConnectMariaDB(TestDatabases::Get().NewMariaDBDatabase());
+TEST(MariaDbFixtureTest, RowWritesReachTheBinlogAsRowEvents) {
+  auto conn = ConnectMariaDb(TestDatabases::Get().NewMariaDbDatabase());
   std::unique_ptr<sql::Statement> statement(conn->createStatement());
   const std::string file = [&] {
     std::unique_ptr<sql::ResultSet> status(statement->executeQuery("SHOW MASTER STATUS"));

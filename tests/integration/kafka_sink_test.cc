@@ -378,7 +378,7 @@ TEST_P(KafkaSinkTest, WithTopicPerTableEachTableHasItsTopic) {
   EXPECT_TRUE(single.empty()) << "nothing goes to the topic itself";
 }
 
-INSTANTIATE_TEST_SUITE_P(BothDatabases, KafkaSinkTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDB),
+INSTANTIATE_TEST_SUITE_P(BothDatabases, KafkaSinkTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

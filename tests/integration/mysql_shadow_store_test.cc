@@ -3,7 +3,7 @@
 // in commit order, clocks, app rows of MySQL types read back canonically,
 // errors (duplicate key, lost connection), peers, the capture position, the
 // change log and snapshot reads.
-#include "mysql_shadow_store.h"
+#include "crbridge/server/mysql/mysql_shadow_store.h"
 
 #include <cppconn/resultset.h>
 #include <gtest/gtest.h>
@@ -13,15 +13,17 @@
 #include <set>
 #include <thread>
 
-#include "crbridge/server/binlog_position.h"
-#include "crbridge/server/config_check.h"
-#include "crbridge/server/mysql_url.h"
-#include "crbridge/server/source_database.h"
+#include "crbridge/server/mysql/binlog_position.h"
+#include "crbridge/server/core/config_check.h"
+#include "crbridge/server/mysql/mysql_url.h"
+#include "crbridge/server/core/source_database.h"
 #include "crbridge/sqlite/packed_pk.h"
+#include "crbridge/server/dialects.h"
 #include "mysql_session.h"
 #include "test_databases.h"
 
 namespace crbridge::testing {
+using namespace crbridge::mysql;  // the dialect under test
 namespace {
 
 constexpr const char* kTodoTables =
@@ -88,7 +90,7 @@ struct MappedDatabase {
   }
 
   Status Open(std::unique_ptr<ShadowStore>* store) {
-    return OpenMysqlShadowStore(config, check.tables, ShadowStore::Marking::kCrbridge, store);
+    return mysql::OpenShadowStore(config, check.tables, ShadowStore::Marking::kCrbridge, store);
   }
 
   std::unique_ptr<ShadowStore> Open() {
@@ -106,7 +108,7 @@ struct MappedDatabase {
   }
 };
 
-MappedDatabase TodoDatabase() { return MappedDatabase(TestDatabases::Get().NewMariaDBDatabase("todo_app.mysql.sql"), kTodoTables); }
+MappedDatabase TodoDatabase() { return MappedDatabase(TestDatabases::Get().NewMariaDbDatabase("todo_app.mysql.sql"), kTodoTables); }
 
 KeyParameters Key(const std::string& text) { return {ServerParameter{false, text}}; }
 
@@ -357,7 +359,7 @@ std::vector<ServerParameter> Parameters(const ResolvedTable& t, const std::vecto
 }
 
 TEST(MysqlShadowStoreTest, AppRowsOfMysqlTypesReadBackCanonical) {
-  MappedDatabase db(TestDatabases::Get().NewMariaDBDatabase(), "  - name: things\n", kTypesTable);
+  MappedDatabase db(TestDatabases::Get().NewMariaDbDatabase(), "  - name: things\n", kTypesTable);
   auto store = db.Open();
   const ResolvedTable& things = db.Table("things");
   ASSERT_EQ(things.columns.size(), 15u);

@@ -1,7 +1,7 @@
 // ReplicationConnection against the real Postgres fixture: slots and their
 // exported snapshot, the pgoutput stream (protocols 1 and 2), standby
 // status feedback, stopping, and a walsender that goes away.
-#include "crbridge/connector/replication_connection.h"
+#include "crbridge/connector/postgres/replication_connection.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -14,10 +14,11 @@
 #include <thread>
 #include <variant>
 
-#include "crbridge/connector/pgoutput_decoder.h"
+#include "crbridge/connector/postgres/pgoutput_decoder.h"
 #include "test_databases.h"
 
 namespace crbridge::testing {
+using namespace crbridge::postgres;  // the dialect under test
 namespace {
 
 using namespace std::chrono_literals;

@@ -6,7 +6,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <thread>
 
-#include "crbridge/server/source_database.h"
+#include "crbridge/server/core/source_database.h"
+#include "crbridge/server/dialects.h"
 #include "test_databases.h"
 
 namespace crbridge {
@@ -47,7 +48,7 @@ TEST(SourceProbeTest, PostgresReportsItsVersion) {
   EXPECT_TRUE(info.version.starts_with("15.")) << info.version;
 }
 
-TEST(SourceProbeTest, MariaDBReportsItsVersion) {
+TEST(SourceProbeTest, MariaDbReportsItsVersion) {
   ServerInfo info;
   const Status s = Database(SourceType::kMysql, TestDatabases::Get().MariaDB().url())
                        ->Probe(milliseconds(5000), std::stop_token(), &info);

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "crbridge/mappings/client_schema.h"
-#include "crbridge/server/sync_store.h"
+#include "crbridge/server/core/sync_store.h"
 #include "crbridge/sqlite/crr.h"
 #include "test_databases.h"
 #include "todo_app.h"

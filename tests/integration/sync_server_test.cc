@@ -21,7 +21,7 @@
 #include <set>
 
 #include "crbridge/sqlite/packed_pk.h"
-#include "crbridge/connector/sync_auth.h"
+#include "crbridge/connector/sync/sync_auth.h"
 #include "crbridge/sqlite/vlcn_messages.h"
 #include "jwt_token.h"
 #include "running_daemon.h"

@@ -3,7 +3,7 @@
 // values, refusals, and the properties of docs/server-side.md (P1
 // convergence, P2 and P7 durability across a database crash, P5 gapless
 // pulls, P6 idempotence).
-#include "crbridge/server/sync_store.h"
+#include "crbridge/server/core/sync_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -419,7 +419,7 @@ TEST_P(SyncStoreTest, PullsNeverSkipAVersionThatCommitsLater) {
   EXPECT_EQ(committed.size(), 60u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Databases, SyncStoreTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDB),
+INSTANTIATE_TEST_SUITE_P(Databases, SyncStoreTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

@@ -11,13 +11,15 @@
 #include <string>
 
 #include "crbridge/mappings/config.h"
-#include "crbridge/server/config_check.h"
-#include "crbridge/server/postgres_shadow_store.h"
-#include "crbridge/server/shadow_store.h"
-#include "crbridge/server/source_database.h"
+#include "crbridge/server/core/config_check.h"
+#include "crbridge/server/postgres/postgres_shadow_store.h"
+#include "crbridge/server/core/shadow_store.h"
+#include "crbridge/server/core/source_database.h"
+#include "crbridge/server/dialects.h"
 #include "todo_app_database.h"
 
 namespace crbridge::testing {
+using namespace crbridge::postgres;  // the dialect under test
 
 // The mapped tables of the todo app (a YAML list, under `tables:`).
 constexpr const char* kTodoAppTables =

@@ -13,10 +13,11 @@
 #include <pqxx/pqxx>
 
 #include "crbridge/mappings/type_mapping.h"
-#include "crbridge/server/mysql_url.h"
+#include "crbridge/server/mysql/mysql_url.h"
 #include "test_databases.h"
 
 namespace crbridge::testing {
+using namespace crbridge::mysql;  // the dialect under test
 namespace {
 
 struct RoundTrip {
@@ -115,11 +116,11 @@ TEST(TypeRoundTripTest, EveryTypeThroughRealPostgres) {
   }
 }
 
-class MariaDBRoundTrip {
+class MariaDbRoundTrip {
  public:
-  MariaDBRoundTrip() {
+  MariaDbRoundTrip() {
     MysqlUrl url;
-    EXPECT_TRUE(ParseMysqlUrl(TestDatabases::Get().NewMariaDBDatabase(), &url).ok());
+    EXPECT_TRUE(ParseMysqlUrl(TestDatabases::Get().NewMariaDbDatabase(), &url).ok());
     conn_.reset(sql::mysql::get_driver_instance()->connect("tcp://" + url.host + ":" + std::to_string(url.port),
                                                            url.user, url.password));
     conn_->setSchema(url.database);
@@ -163,8 +164,8 @@ class MariaDBRoundTrip {
   std::unique_ptr<sql::Connection> conn_;
 };
 
-TEST(TypeRoundTripTest, EveryTypeThroughRealMariaDB) {
-  MariaDBRoundTrip my;
+TEST(TypeRoundTripTest, EveryTypeThroughRealMariaDb) {
+  MariaDbRoundTrip my;
   const RoundTrip cases[] = {
       {"c_tinyint", "tinyint(4)", Value::Integer(-128), Value::Integer(-128)},
       {"c_bool", "tinyint(1)", Value::Float(1.0), Value::Integer(1)},

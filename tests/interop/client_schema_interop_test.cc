@@ -17,7 +17,7 @@ TEST(ClientSchemaInteropTest, RealClientAnnouncesTheNameAndVersionCrbridgeExpect
   for (const auto& [config, url] : std::vector<std::pair<std::string, std::string>>{
            {"postgres.yaml", TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql")},
            {"postgres-jwt-kafka.yaml", TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql")},
-           {"mysql.yaml", TestDatabases::Get().NewMariaDBDatabase("todo_app.mysql.sql")}}) {
+           {"mysql.yaml", TestDatabases::Get().NewMariaDbDatabase("todo_app.mysql.sql")}}) {
     setenv("CRBRIDGE_SOURCE_URL", url.c_str(), 1);
     Subprocess crbridge({CRBRIDGE_BINARY, "schema", "--config", std::string(CRBRIDGE_SOURCE_DIR) + "/configs/" + config},
                         Subprocess::Options{.pipe_stdin = false, .separate_stderr = true});

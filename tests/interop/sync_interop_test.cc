@@ -295,7 +295,7 @@ TEST_P(SyncInteropTest, RandomEditsOfClientsAndTheAppConverge) {
   for (auto& c : clients) c->Disconnect();
 }
 
-INSTANTIATE_TEST_SUITE_P(Databases, SyncInteropTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDB),
+INSTANTIATE_TEST_SUITE_P(Databases, SyncInteropTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

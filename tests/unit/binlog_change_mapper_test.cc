@@ -1,13 +1,14 @@
 // BinlogChangeMapper on hand-built table maps and row images: kinds, key
 // changes, values as a SELECT would map them (latin1, FLOAT, UUID), images
 // without some columns, and refusals naming the table and column.
-#include "crbridge/connector/binlog_change_mapper.h"
+#include "crbridge/connector/mysql/binlog_change_mapper.h"
 
 #include <gtest/gtest.h>
 
 #include <bit>
 
 namespace crbridge {
+using namespace crbridge::mysql;  // the dialect under test
 namespace {
 
 constexpr uint64_t kTableId = 42;
@@ -21,20 +22,20 @@ BinlogTableMap ItemsTableMap(bool with_names = true) {
   map.database = "app";
   map.table = "items";
   map.has_column_names = with_names;
-  const auto column = [&](const char* name, MySqlType type) -> BinlogColumn& {
+  const auto column = [&](const char* name, MysqlType type) -> BinlogColumn& {
     BinlogColumn& c = map.columns.emplace_back();
     c.type = type;
     c.nullable = true;
     if (with_names) c.name = name;
     return c;
   };
-  column("id", MySqlType::kLong);
-  column("name", MySqlType::kVarchar).max_bytes = 10;
+  column("id", MysqlType::kLong);
+  column("name", MysqlType::kVarchar).max_bytes = 10;
   map.columns.back().charset = kLatin1;
-  column("score", MySqlType::kFloat).pack_length = 4;
-  column("u", MySqlType::kString).max_bytes = 16;
-  map.columns.back().charset = kMySqlBinaryCharset;
-  column("extra", MySqlType::kLong);
+  column("score", MysqlType::kFloat).pack_length = 4;
+  column("u", MysqlType::kString).max_bytes = 16;
+  map.columns.back().charset = kMysqlBinaryCharset;
+  column("extra", MysqlType::kLong);
   return map;
 }
 

@@ -2,10 +2,11 @@
 
 #include <random>
 
-#include "crbridge/connector/binlog_events.h"
-#include "crbridge/connector/binlog_rows.h"
+#include "crbridge/connector/mysql/binlog_events.h"
+#include "crbridge/connector/mysql/binlog_rows.h"
 
 namespace crbridge {
+using namespace crbridge::mysql;  // the dialect under test
 namespace {
 
 // Builds binlog bytes field by field, independently of the decoder.
@@ -175,8 +176,8 @@ std::string MariaDbGtidListEvent() {
 }
 const std::array<uint8_t, 16> kUuid = {0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1,
                                        0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62};
-std::string MySqlGtidEvent() {
-  return Event(BinlogEventType::kMySqlGtid, BinlogWriter()
+std::string MysqlGtidEvent() {
+  return Event(BinlogEventType::kMysqlGtid, BinlogWriter()
                                                 .U8(1)
                                                 .Raw(std::string(kUuid.begin(), kUuid.end()))
                                                 .U64(23)
@@ -265,14 +266,14 @@ TEST(BinlogEventsTest, MariaDbGtidList) {
   EXPECT_EQ(DecodeCode(too_many), Status::Code::kCorruption);
 }
 
-TEST(BinlogEventsTest, MySqlGtid) {
-  const auto gtid = DecodeBody<BinlogMySqlGtid>(MySqlGtidEvent());
-  EXPECT_EQ(gtid, (BinlogMySqlGtid{false, 1, kUuid, 23, 11, 12}));
-  EXPECT_EQ(FormatMySqlGtid(gtid), "3e11fa47-71ca-11e1-9e33-c80aa9429562:23");
+TEST(BinlogEventsTest, MysqlGtid) {
+  const auto gtid = DecodeBody<BinlogMysqlGtid>(MysqlGtidEvent());
+  EXPECT_EQ(gtid, (BinlogMysqlGtid{false, 1, kUuid, 23, 11, 12}));
+  EXPECT_EQ(FormatMysqlGtid(gtid), "3e11fa47-71ca-11e1-9e33-c80aa9429562:23");
 
   const std::string anonymous =
-      Event(BinlogEventType::kMySqlAnonymousGtid, BinlogWriter().U8(0).Raw(std::string(16, '\0')).U64(0).bytes());
-  EXPECT_EQ(DecodeBody<BinlogMySqlGtid>(anonymous), (BinlogMySqlGtid{true, 0, {}, 0, std::nullopt, std::nullopt}));
+      Event(BinlogEventType::kMysqlAnonymousGtid, BinlogWriter().U8(0).Raw(std::string(16, '\0')).U64(0).bytes());
+  EXPECT_EQ(DecodeBody<BinlogMysqlGtid>(anonymous), (BinlogMysqlGtid{true, 0, {}, 0, std::nullopt, std::nullopt}));
 }
 
 TEST(BinlogEventsTest, UnknownTypesAreSkipped) {
@@ -367,42 +368,42 @@ TEST(BinlogTableMapTest, ColumnsAndOptionalMetadata) {
   ASSERT_EQ(table.columns.size(), 9u);
   const std::vector<BinlogColumn>& c = table.columns;
 
-  EXPECT_EQ(c[0].type, MySqlType::kLong);
+  EXPECT_EQ(c[0].type, MysqlType::kLong);
   EXPECT_EQ(c[0].name, "id");
   EXPECT_TRUE(c[0].is_unsigned);
   EXPECT_FALSE(c[0].nullable);
 
-  EXPECT_EQ(c[1].type, MySqlType::kNewDecimal);
+  EXPECT_EQ(c[1].type, MysqlType::kNewDecimal);
   EXPECT_EQ(c[1].precision, 10);
   EXPECT_EQ(c[1].scale, 2);
   EXPECT_FALSE(c[1].is_unsigned);
   EXPECT_TRUE(c[1].nullable);
 
-  EXPECT_EQ(c[2].type, MySqlType::kVarchar);
+  EXPECT_EQ(c[2].type, MysqlType::kVarchar);
   EXPECT_EQ(c[2].max_bytes, 400);
   EXPECT_EQ(c[2].charset, kUtf8mb4);
 
-  EXPECT_EQ(c[3].type, MySqlType::kString);  // the length's bits 8-9 were folded into the type byte
+  EXPECT_EQ(c[3].type, MysqlType::kString);  // the length's bits 8-9 were folded into the type byte
   EXPECT_EQ(c[3].max_bytes, 1020);
   EXPECT_EQ(c[3].charset, kUtf8mb4);
 
-  EXPECT_EQ(c[4].type, MySqlType::kString);
+  EXPECT_EQ(c[4].type, MysqlType::kString);
   EXPECT_EQ(c[4].max_bytes, 16);
-  EXPECT_EQ(c[4].charset, kMySqlBinaryCharset);  // the default charset's one exception, character column 2
+  EXPECT_EQ(c[4].charset, kMysqlBinaryCharset);  // the default charset's one exception, character column 2
 
-  EXPECT_EQ(c[5].type, MySqlType::kEnum);
+  EXPECT_EQ(c[5].type, MysqlType::kEnum);
   EXPECT_EQ(c[5].pack_length, 1);
   EXPECT_EQ(c[5].enum_or_set_values, (std::vector<std::string>{"happy", "sad"}));
   EXPECT_EQ(c[5].charset, kUtf8mb4);
 
-  EXPECT_EQ(c[6].type, MySqlType::kSet);
+  EXPECT_EQ(c[6].type, MysqlType::kSet);
   EXPECT_EQ(c[6].enum_or_set_values, (std::vector<std::string>{"red", "blue"}));
 
-  EXPECT_EQ(c[7].type, MySqlType::kDateTime2);
+  EXPECT_EQ(c[7].type, MysqlType::kDateTime2);
   EXPECT_EQ(c[7].fractional_digits, 3);
   EXPECT_FALSE(c[7].charset.has_value());
 
-  EXPECT_EQ(c[8].type, MySqlType::kLongLong);
+  EXPECT_EQ(c[8].type, MysqlType::kLongLong);
   EXPECT_FALSE(c[8].is_unsigned);
   EXPECT_TRUE(c[8].nullable);
 
@@ -415,7 +416,7 @@ TEST(BinlogTableMapTest, MinimalTableMap) {
                                   TableMapBody({{3, ""}, {10, ""}, {13, ""}}, Hex("00"), ""));
   const auto table = DecodeBody<BinlogTableMap>(event);
   ASSERT_EQ(table.columns.size(), 3u);
-  EXPECT_EQ(table.columns[1].type, MySqlType::kDate);
+  EXPECT_EQ(table.columns[1].type, MysqlType::kDate);
   EXPECT_FALSE(table.has_signedness);
   EXPECT_FALSE(table.has_column_names);
   EXPECT_TRUE(table.primary_key.empty());
@@ -432,7 +433,7 @@ TEST(BinlogTableMapTest, SimplePrimaryKeyAndColumnCharsets) {
                                                optional_metadata));
   const auto table = DecodeBody<BinlogTableMap>(event);
   EXPECT_EQ(table.primary_key, (std::vector<BinlogKeyPart>{{1, 0}, {0, 0}}));
-  EXPECT_EQ(table.columns[0].charset, kMySqlBinaryCharset);
+  EXPECT_EQ(table.columns[0].charset, kMysqlBinaryCharset);
   EXPECT_EQ(table.columns[0].pack_length, 2);
   EXPECT_FALSE(table.columns[1].charset.has_value());
   EXPECT_EQ(table.columns[2].charset, kUtf8mb4);
@@ -621,7 +622,7 @@ struct ValueCase {
 std::string Unsigned() { return BinlogWriter().Tlv(1, Hex("80")).bytes(); }
 std::string Charset(uint32_t charset) { return BinlogWriter().Tlv(2, BinlogWriter().LengthEncoded(charset).bytes()).bytes(); }
 std::string Utf8() { return Charset(kUtf8mb4); }
-std::string Binary() { return Charset(kMySqlBinaryCharset); }
+std::string Binary() { return Charset(kMysqlBinaryCharset); }
 std::string Values(uint8_t tlv, std::vector<std::string> values) {
   BinlogWriter list;
   list.LengthEncoded(values.size());
@@ -770,7 +771,7 @@ TEST(BinlogValuesTest, MalformedValues) {
 std::vector<std::string> AllValidEvents() {
   std::vector<std::string> events = {
       FormatDescriptionEvent(1), RotateEvent(), HeartbeatEvent(), QueryEvent(), XidEvent(), MariaDbGtidEvent(),
-      MariaDbGtidListEvent(), MySqlGtidEvent(), RichTableMapEvent(),
+      MariaDbGtidListEvent(), MysqlGtidEvent(), RichTableMapEvent(),
       RowsEvent(BinlogEventType::kWriteRowsV1, kTableId, 9, Hex("ff 01"), RichRow(7)),
       RowsEvent(BinlogEventType::kUpdateRowsV2, kTableId, 9, Hex("ff 01 ff 01"), RichRow(7) + RichRow(8), "ab"),
   };

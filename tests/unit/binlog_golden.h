@@ -10,9 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "crbridge/connector/binlog_rows.h"
+#include "crbridge/connector/mysql/binlog_rows.h"
 
 namespace crbridge::testing {
+using namespace crbridge::mysql;  // the dialect under test
 
 inline std::string RenderBinlogValue(const BinlogValue& value) {
   struct Render {

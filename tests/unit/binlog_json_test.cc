@@ -12,11 +12,12 @@
 #include <optional>
 #include <random>
 
-#include "crbridge/connector/binlog_change_mapper.h"
-#include "crbridge/connector/binlog_events.h"
-#include "crbridge/connector/binlog_rows.h"
+#include "crbridge/connector/mysql/binlog_change_mapper.h"
+#include "crbridge/connector/mysql/binlog_events.h"
+#include "crbridge/connector/mysql/binlog_rows.h"
 
 namespace crbridge {
+using namespace crbridge::mysql;  // the dialect under test
 namespace {
 
 std::string LittleEndian(uint64_t value, size_t width) {
@@ -56,13 +57,13 @@ Json Int64(int64_t value) { return {0x09, LittleEndian(static_cast<uint64_t>(val
 Json Uint64(uint64_t value) { return {0x0a, LittleEndian(value, 8)}; }
 Json Double(double value) { return {0x0b, LittleEndian(std::bit_cast<uint64_t>(value), 8)}; }
 Json String(std::string_view text) { return {0x0c, VariableLength(text.size()) + std::string(text)}; }
-Json Opaque(MySqlType field_type, std::string_view data) {
+Json Opaque(MysqlType field_type, std::string_view data) {
   return {0x0f, static_cast<char>(field_type) + VariableLength(data.size()) + std::string(data)};
 }
 
 // Json_datetime's packed form: the date and time above 24 bits of
 // microseconds, negated for a negative TIME.
-Json DateTime(MySqlType field_type, uint64_t year, uint64_t month, uint64_t day, uint64_t hour, uint64_t minute,
+Json DateTime(MysqlType field_type, uint64_t year, uint64_t month, uint64_t day, uint64_t hour, uint64_t minute,
               uint64_t second, uint64_t micros) {
   const uint64_t date = (year * 13 + month) << 5 | day;
   const uint64_t time = hour << 12 | minute << 6 | second;
@@ -70,11 +71,11 @@ Json DateTime(MySqlType field_type, uint64_t year, uint64_t month, uint64_t day,
 }
 Json Time(bool negative, uint64_t hour, uint64_t minute, uint64_t second, uint64_t micros) {
   const uint64_t packed = ((hour << 12 | minute << 6 | second) << 24) + micros;
-  return Opaque(MySqlType::kTime, LittleEndian(negative ? 0 - packed : packed, 8));
+  return Opaque(MysqlType::kTime, LittleEndian(negative ? 0 - packed : packed, 8));
 }
 // A precision byte, a scale byte, then the packed digits (hex).
 Json Decimal(uint8_t precision, uint8_t scale, std::string_view packed) {
-  return Opaque(MySqlType::kNewDecimal, std::string{static_cast<char>(precision), static_cast<char>(scale)} +
+  return Opaque(MysqlType::kNewDecimal, std::string{static_cast<char>(precision), static_cast<char>(scale)} +
                                             std::string(packed));
 }
 
@@ -126,7 +127,7 @@ Json Object(const std::vector<std::pair<std::string, Json>>& members, bool large
 
 std::string TextOf(const std::string& binary) {
   std::string text;
-  const Status status = DecodeMySqlJson(binary, &text);
+  const Status status = DecodeMysqlJson(binary, &text);
   EXPECT_TRUE(status.ok()) << status.ToString();
   return text;
 }
@@ -134,7 +135,7 @@ std::string TextOf(const Json& value) { return TextOf(Document(value)); }
 
 Status::Code CodeOf(const std::string& binary) {
   std::string text;
-  return DecodeMySqlJson(binary, &text).code();
+  return DecodeMysqlJson(binary, &text).code();
 }
 
 Json Nested(int depth) {
@@ -216,11 +217,11 @@ const std::vector<TextCase>& TextCases() {
       {"nesting", Array({Object({{"x", Array({Object({{"y", Array({})}})})}}), Array({Array({})}, true)}),
        "[{\"x\": [{\"y\": []}]}, [[]]]"},
       {"100 levels", Nested(100), std::string(100, '[') + "1" + std::string(100, ']')},
-      {"DATETIME", DateTime(MySqlType::kDateTime, 2015, 1, 15, 23, 24, 25, 0), "\"2015-01-15 23:24:25.000000\""},
-      {"DATETIME with micros", DateTime(MySqlType::kDateTime, 9999, 12, 31, 23, 59, 59, 999'999),
+      {"DATETIME", DateTime(MysqlType::kDateTime, 2015, 1, 15, 23, 24, 25, 0), "\"2015-01-15 23:24:25.000000\""},
+      {"DATETIME with micros", DateTime(MysqlType::kDateTime, 9999, 12, 31, 23, 59, 59, 999'999),
        "\"9999-12-31 23:59:59.999999\""},
-      {"TIMESTAMP", DateTime(MySqlType::kTimestamp, 2024, 5, 6, 7, 8, 9, 120'000), "\"2024-05-06 07:08:09.120000\""},
-      {"DATE", DateTime(MySqlType::kDate, 2015, 1, 15, 0, 0, 0, 0), "\"2015-01-15\""},
+      {"TIMESTAMP", DateTime(MysqlType::kTimestamp, 2024, 5, 6, 7, 8, 9, 120'000), "\"2024-05-06 07:08:09.120000\""},
+      {"DATE", DateTime(MysqlType::kDate, 2015, 1, 15, 0, 0, 0, 0), "\"2015-01-15\""},
       {"TIME", Time(false, 12, 34, 56, 789'012), "\"12:34:56.789012\""},
       {"TIME negative", Time(true, 838, 59, 59, 0), "\"-838:59:59.000000\""},
       {"TIME zero", Time(false, 0, 0, 0, 0), "\"00:00:00.000000\""},
@@ -228,12 +229,12 @@ const std::vector<TextCase>& TextCases() {
       {"DECIMAL(5,2) -12.50", Decimal(5, 2, Hex("7f f3 cd")), "-12.50"},
       {"DECIMAL(20,9)", Decimal(20, 9, Hex("81 0d fb 38 d2 07 5b cd 15")), "1234567890.123456789"},
       {"DECIMAL in an array", Array({Decimal(5, 2, Hex("80 00 05"))}), "[0.05]"},
-      {"VAR_STRING opaque is a string", Opaque(MySqlType::kVarString, "a\"b"), "\"a\\\"b\""},
-      {"BLOB opaque", Opaque(MySqlType::kBlob, "hello"), "\"base64:type252:aGVsbG8=\""},
-      {"long opaque breaks base64 lines", Opaque(MySqlType::kBit, std::string(60, '\xff')),
+      {"VAR_STRING opaque is a string", Opaque(MysqlType::kVarString, "a\"b"), "\"a\\\"b\""},
+      {"BLOB opaque", Opaque(MysqlType::kBlob, "hello"), "\"base64:type252:aGVsbG8=\""},
+      {"long opaque breaks base64 lines", Opaque(MysqlType::kBit, std::string(60, '\xff')),
        "\"base64:type16:" + std::string(76, '/') + "\\n" + std::string(4, '/') + "\""},
       {"dates and decimals in an object",
-       Object({{"d", DateTime(MySqlType::kDate, 2024, 2, 29, 0, 0, 0, 0)}, {"n", Decimal(3, 0, Hex("7f f8"))}}),
+       Object({{"d", DateTime(MysqlType::kDate, 2024, 2, 29, 0, 0, 0, 0)}, {"n", Decimal(3, 0, Hex("7f f8"))}}),
        "{\"d\": \"2024-02-29\", \"n\": -7}"},
   };
   return *cases;
@@ -262,8 +263,8 @@ TEST(BinlogJsonTest, MalformedValuesAreCorruption) {
   EXPECT_EQ(corrupt(Hex("02 01 00 08 00 0c 09 00")), kCorruption);              // value offset past the size
   EXPECT_EQ(corrupt(Hex("00 01 00 0b 00 0b 00 01 00 04 01 00")), kCorruption);  // key past the size
   EXPECT_EQ(corrupt(Hex("0b 00 00 00 00 00 00 f8 7f")), kCorruption);           // NaN
-  EXPECT_EQ(corrupt(Document(Opaque(MySqlType::kDateTime, std::string(7, '\0')))), kCorruption);
-  EXPECT_EQ(corrupt(Document(DateTime(MySqlType::kDateTime, 2015, 1, 1, 0, 0, 0, 1'000'000))), kCorruption);
+  EXPECT_EQ(corrupt(Document(Opaque(MysqlType::kDateTime, std::string(7, '\0')))), kCorruption);
+  EXPECT_EQ(corrupt(Document(DateTime(MysqlType::kDateTime, 2015, 1, 1, 0, 0, 0, 1'000'000))), kCorruption);
   EXPECT_EQ(corrupt(Document(Decimal(5, 2, Hex("80 00")))), kCorruption);        // too few digit bytes
   EXPECT_EQ(corrupt(Document(Decimal(5, 2, Hex("80 00 05 00")))), kCorruption);  // too many
   EXPECT_EQ(corrupt(Document(Decimal(0, 0, ""))), kCorruption);
@@ -304,7 +305,7 @@ TEST(BinlogJsonTest, RandomlyDamagedValuesNeverCrash) {
       const int changes = 1 + static_cast<int>(random() % 4);
       for (int i = 0; i < changes; ++i) damaged[random() % damaged.size()] = static_cast<char>(random());
       std::string text;
-      const Status status = DecodeMySqlJson(damaged, &text);
+      const Status status = DecodeMysqlJson(damaged, &text);
       EXPECT_TRUE(status.ok() || status.code() == Status::Code::kCorruption) << status.ToString();
       EXPECT_LE(text.size(), damaged.size() * 16 + 64);
     }
@@ -313,7 +314,7 @@ TEST(BinlogJsonTest, RandomlyDamagedValuesNeverCrash) {
     std::string noise(random() % 64, '\0');
     for (char& byte : noise) byte = static_cast<char>(random() % 16 == 0 ? random() : random() % 16);
     std::string text;
-    const Status status = DecodeMySqlJson(noise, &text);
+    const Status status = DecodeMysqlJson(noise, &text);
     EXPECT_TRUE(status.ok() || status.code() == Status::Code::kCorruption) << status.ToString();
   }
 }
@@ -330,10 +331,10 @@ BinlogTableMap DocsTableMap() {
   map.table = "docs";
   map.has_column_names = true;
   BinlogColumn& id = map.columns.emplace_back();
-  id.type = MySqlType::kLong;
+  id.type = MysqlType::kLong;
   id.name = "id";
   BinlogColumn& doc = map.columns.emplace_back();
-  doc.type = MySqlType::kJson;
+  doc.type = MysqlType::kJson;
   doc.pack_length = 4;
   doc.nullable = true;
   doc.name = "doc";

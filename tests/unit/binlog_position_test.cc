@@ -1,8 +1,9 @@
-#include "crbridge/server/binlog_position.h"
+#include "crbridge/server/mysql/binlog_position.h"
 
 #include <gtest/gtest.h>
 
 namespace crbridge {
+using namespace crbridge::mysql;  // the dialect under test
 namespace {
 
 TEST(BinlogPositionTest, FileNumberHighPositionLow) {

@@ -1,6 +1,6 @@
 // FormatEvent: the line `crbridge tail` prints for each change event of
 // docs/kafka.md, and what it does with values that are not well-formed events.
-#include "crbridge/connector/event_printer.h"
+#include "crbridge/connector/kafka/event_printer.h"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,9 @@
-#include "crbridge/server/mysql_url.h"
+#include "crbridge/server/mysql/mysql_url.h"
 
 #include <gtest/gtest.h>
 
 namespace crbridge {
+using namespace crbridge::mysql;  // the dialect under test
 namespace {
 
 TEST(MysqlUrlTest, ParsesAllParts) {

@@ -1,4 +1,4 @@
-#include "crbridge/connector/pgoutput_decoder.h"
+#include "crbridge/connector/postgres/pgoutput_decoder.h"
 
 #include <gtest/gtest.h>
 
@@ -7,6 +7,7 @@
 #include <random>
 
 namespace crbridge {
+using namespace crbridge::postgres;  // the dialect under test
 namespace {
 
 // Builds wire messages byte by byte, independently of the decoder.

@@ -1,7 +1,7 @@
 // RoomFeed: a room's pulls served from memory to clients at any position,
 // each without its own columns, and a bounded window beyond which a client
 // is told to pull on its own.
-#include "crbridge/connector/room_feed.h"
+#include "crbridge/connector/sync/room_feed.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "crbridge/connector/structured_log.h"
+#include "crbridge/connector/ops/structured_log.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Who may open a sync connection (connector/sync_auth.h): the vlcn
 // subprotocol, and JWT checks with tokens made by libjwt.
-#include "crbridge/connector/sync_auth.h"
+#include "crbridge/connector/sync/sync_auth.h"
 
 #include <gtest/gtest.h>
 #include <jwt.h>

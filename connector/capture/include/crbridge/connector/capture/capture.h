@@ -1,0 +1,74 @@
+// Capture: a source's capture pipeline (Debezium's snapshot and streaming
+// change event sources under one coordinator): gives the mapped tables'
+// existing rows their clocks on first start (a table added to the config
+// later is snapshotted alone), then streams the source's change log and
+// records app writes in the clocks (ChangeRecorder), skipping crbridge's own
+// writes. One implementation per source (PostgresCapture, MysqlCapture);
+// the daemon sees only this interface. Run blocks; stop-by-token may come
+// from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <utility>
+#include <vector>
+
+#include "crbridge/connector/ops/metrics.h"
+#include "crbridge/mappings/config.h"
+#include "crbridge/mappings/resolved_table.h"
+#include "crbridge/sqlite/status.h"
+
+namespace crbridge {
+
+struct CaptureOptions {
+  // Captured transactions are recorded together, in one clock
+  // transaction, up to this many rows or this long after the first.
+  size_t batch_rows = 5000;
+  std::chrono::milliseconds batch_delay{20};
+  // Postgres: standby status updates at least this often (Postgres drops
+  // a silent standby after wal_sender_timeout, 60 s by default).
+  std::chrono::milliseconds status_interval{10000};
+  size_t snapshot_batch_rows = 10000;
+  std::chrono::milliseconds progress_interval{2000};
+  // Called (on the capture thread) each time streaming starts, and with
+  // the db_version of each batch of app writes recorded.
+  std::function<void()> on_streaming;
+  std::function<void(int64_t db_version)> on_recorded;
+  // With Kafka (called on the capture thread): the source position of the
+  // oldest recorded change Kafka has not acknowledged (the slot is
+  // confirmed only before it), and whether capture must hold (neither
+  // read nor record) until Kafka's backlog drains.
+  std::function<std::optional<int64_t>()> unpublished_position;
+  std::function<bool()> hold;
+};
+
+class Capture {
+ public:
+  virtual ~Capture() = default;
+
+  // Runs until `stop` is requested (then OK) or an error: Unavailable when
+  // the database went away (call again, with backoff; nothing recorded is
+  // lost and nothing is recorded twice), InvalidArgument when it cannot go
+  // on (a lost slot or binlog position, a mapped table changed under it,
+  // server settings that keep app writes out of the change stream).
+  Status Run(std::stop_token stop);
+
+ protected:
+  // `config` and `tables` (checked mappings) must outlive the capture.
+  Capture(const Config& config, const std::vector<ResolvedTable>& tables, CaptureOptions options, Metrics& metrics)
+      : config_(config), tables_(tables), options_(std::move(options)), metrics_(metrics) {}
+
+  // Run's work; whatever waited on the server when the stop came ends
+  // Cancelled.
+  virtual Status RunUntilStopped(std::stop_token stop) = 0;
+
+  const Config& config_;
+  const std::vector<ResolvedTable>& tables_;
+  CaptureOptions options_;
+  Metrics& metrics_;
+};
+
+}  // namespace crbridge

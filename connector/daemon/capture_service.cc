@@ -1,0 +1,87 @@
+#include "crbridge/connector/daemon/capture_service.h"
+
+#include "crbridge/sqlite/backoff.h"
+#include "crbridge/connector/daemon/capture_factory.h"
+#include "crbridge/connector/ops/live_check.h"
+#include "crbridge/connector/ops/structured_log.h"
+
+namespace crbridge {
+namespace {
+
+constexpr const char* kComponent = "capture";
+// A capture that ran this long before failing starts its backoff afresh.
+constexpr std::chrono::seconds kHealthyRun{30};
+
+}  // namespace
+
+CaptureService::CaptureService(const Config& config, CaptureOptions options, Health& health, Metrics& metrics)
+    : config_(config), options_(std::move(options)), health_(health), metrics_(metrics) {
+  health_.Register(kComponent, "starting");
+}
+
+CaptureService::~CaptureService() { Stop(); }
+
+void CaptureService::Start() {
+  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+}
+
+void CaptureService::Stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  wake_.notify_all();
+  thread_.join();
+}
+
+void CaptureService::Wait(std::stop_token stop, std::chrono::milliseconds delay) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, stop, delay, [] { return false; });
+}
+
+void CaptureService::Run(std::stop_token stop) {
+  CaptureOptions options = options_;
+  options.on_streaming = [this] { health_.Report(kComponent, true, "streaming"); };
+  Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(30));
+  bool reported_waiting = false;
+  while (!stop.stop_requested()) {
+    if (!check_) {
+      ServerInfo server;
+      ConfigCheck check;
+      if (const Status s = LiveCheck(config_, std::chrono::seconds(5), &server, &check); !s.ok()) {
+        health_.Report(kComponent, false, "waiting for the database: " + s.message());
+        if (!reported_waiting) log::Warn(kComponent, "waiting for the database", {{"error", s.ToString()}});
+        reported_waiting = true;
+        Wait(stop, backoff.Next());
+        continue;
+      }
+      if (!check.problems.empty()) {
+        // Server settings are among them: each problem is named, in the
+        // health detail too, so that /readyz says what to fix.
+        std::string problems;
+        for (const Status& problem : check.problems) {
+          log::Error("config", "cannot capture", {{"error", problem.message()}});
+          problems += (problems.empty() ? "" : "; ") + problem.message();
+        }
+        health_.Report(kComponent, false, "invalid config: " + problems);
+        return;
+      }
+      check_ = std::move(check);
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const Status s = NewCapture(config_, check_->tables, options, metrics_)->Run(stop);
+    if (stop.stop_requested()) break;
+    if (std::chrono::steady_clock::now() - started > kHealthyRun) backoff.Reset();
+    if (s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kAborted) {
+      health_.Report(kComponent, false, "reconnecting: " + s.message());
+      const auto delay = backoff.Next();
+      log::Warn(kComponent, "lost the database; reconnecting", {{"error", s.ToString()}, {"in_ms", delay.count()}});
+      Wait(stop, delay);
+      continue;
+    }
+    // Anything else needs a person: retrying would fail the same way.
+    health_.Report(kComponent, false, s.ToString());
+    log::Error(kComponent, "stopped", {{"error", s.ToString()}});
+    return;
+  }
+}
+
+}  // namespace crbridge

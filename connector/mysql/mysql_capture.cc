@@ -1,0 +1,325 @@
+#include "crbridge/connector/mysql/mysql_capture.h"
+
+#include <mysql.h>
+
+#include <charconv>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <thread>
+
+#include "crbridge/connector/mysql/binlog_change_mapper.h"
+#include "crbridge/connector/mysql/binlog_stream.h"
+#include "crbridge/connector/capture/capture_batch.h"
+#include "crbridge/connector/capture/capture_hold.h"
+#include "crbridge/connector/ops/structured_log.h"
+#include "crbridge/connector/capture/table_snapshot.h"
+#include "crbridge/server/mysql/binlog_position.h"
+#include "crbridge/server/core/change_recorder.h"
+#include "crbridge/server/mysql/mysql_snapshot_reader.h"
+#include "crbridge/server/mysql/mysql_url.h"
+#include "crbridge/server/core/shadow_store.h"
+#include "crbridge/server/core/source_database.h"
+#include "crbridge/server/dialects.h"
+
+namespace crbridge::mysql {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// MariaDB's GTID state, the last GTID of each replication domain, as
+// @@gtid_binlog_pos prints it ("0-1-97,1-2-5"): where a replica resumes.
+class GtidState {
+ public:
+  // `text` is what this class or the server printed; an element without a
+  // domain number is kept under domain 0 rather than thrown on (the server
+  // refuses the state when the stream starts, with a clear error).
+  explicit GtidState(const std::string& text) {
+    size_t start = 0;
+    while (start < text.size()) {
+      const size_t comma = std::min(text.find(',', start), text.size());
+      const std::string gtid = text.substr(start, comma - start);
+      uint32_t domain = 0;
+      std::from_chars(gtid.data(), gtid.data() + gtid.size(), domain);
+      last_[domain] = gtid;
+      start = comma + 1;
+    }
+  }
+
+  void Set(uint32_t domain, uint32_t server_id, uint64_t sequence) {
+    last_[domain] = std::to_string(domain) + "-" + std::to_string(server_id) + "-" + std::to_string(sequence);
+  }
+
+  std::string ToString() const {
+    std::string out;
+    for (const auto& [domain, gtid] : last_) out += (out.empty() ? "" : ",") + gtid;
+    return out;
+  }
+
+ private:
+  std::map<uint32_t, std::string> last_;
+};
+
+// A database and table name as a statement spells them.
+struct TableName {
+  std::string database;  // "" when the statement does not say
+  std::string table;
+};
+
+// A name bare or in backquotes (a doubled backquote stands for one).
+std::string Unquoted(const std::string& name) {
+  if (!name.starts_with('`')) return name;
+  std::string out;
+  for (size_t i = 1; i + 1 < name.size(); ++i) {
+    out += name[i];
+    if (name[i] == '`') ++i;
+  }
+  return out;
+}
+
+// The table a TRUNCATE [TABLE] statement empties; nullopt for any other
+// statement. The binary log holds the statement as the app sent it.
+std::optional<TableName> TruncatedTable(const std::string& sql) {
+  static const std::regex kTruncate(
+      R"(^\s*TRUNCATE\s+(?:TABLE\s+)?((?:`(?:[^`]|``)+`)|[\w$]+)(?:\s*\.\s*((?:`(?:[^`]|``)+`)|[\w$]+))?(?:[\s;][\s\S]*)?$)",
+      std::regex::icase | std::regex::optimize);
+  std::smatch match;
+  if (!std::regex_match(sql, match, kTruncate)) return std::nullopt;
+  if (!match[2].matched) return TableName{"", Unquoted(match[1])};
+  return TableName{Unquoted(match[1]), Unquoted(match[2])};
+}
+
+Status SnapshotTable(MysqlSnapshotReader& reader, const ResolvedTable& t, int64_t position, const std::string& resume,
+                     ChangeRecorder& recorder, const CaptureOptions& options, Metrics& metrics, std::stop_token stop) {
+  int64_t total = 0;
+  CRBRIDGE_RETURN_IF_ERROR(reader.CountRows(t, &total));
+  TableSnapshot snapshot(t, position, resume, total, recorder, options, metrics);
+  return reader.ReadTable(
+      t, options.snapshot_batch_rows,
+      [&](const MysqlSnapshotReader::Field& field) { return snapshot.AddRow(field); },
+      [&](bool last) {
+        if (stop.stop_requested()) return Status::Cancelled("stopped during the snapshot of " + t.mapping->name);
+        return snapshot.Record(last);
+      });
+}
+
+// Reads transactions off the binlog and records them, a batch at a time.
+class BinlogStreamer {
+ public:
+  BinlogStreamer(BinlogStream& stream, ChangeRecorder& recorder, const std::vector<ResolvedTable>& tables,
+                 std::string default_database, std::string metadata_database, const std::string& start_state,
+                 const CaptureOptions& options, Metrics& metrics)
+      : stream_(stream),
+        batch_(recorder, options, metrics),
+        tables_(tables),
+        default_database_(default_database),
+        mapper_(tables, std::move(default_database)),
+        metadata_database_(std::move(metadata_database)),
+        state_(start_state),
+        hold_(options) {}
+
+  Status Run(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      // Holding, the binlog keeps what is not read until Kafka's backlog drains.
+      if (hold_.Holding(Clock::now())) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      BinlogEvent event;
+      if (const Status s = stream_.Next(&event); !s.ok()) {
+        if (s.code() == Status::Code::kCancelled && stop.stop_requested()) break;
+        return s;
+      }
+      CRBRIDGE_RETURN_IF_ERROR(OnEvent(event));
+      // With transactions waiting, a stream that goes quiet even briefly is
+      // caught up: they are recorded at once rather than after the delay
+      // (an app updating a row faster than capture records it would keep
+      // that row out of pulls, as its values are ahead of its clock).
+      if (batch_.Due(Clock::now()) || (!batch_.empty() && !stream_.EventWithin(std::chrono::milliseconds(1)))) {
+        CRBRIDGE_RETURN_IF_ERROR(batch_.Flush(state_.ToString()));
+      }
+    }
+    return batch_.empty() ? Status::OK() : batch_.Flush(state_.ToString());
+  }
+
+ private:
+  Status OnEvent(const BinlogEvent& event) {
+    if (const auto* gtid = std::get_if<BinlogMariaDbGtid>(&event.data)) {
+      in_group_ = true;
+      own_ = false;
+      standalone_ = (gtid->flags & kMariaDbGtidStandalone) != 0;
+      gtid_ = {gtid->domain_id, event.header.server_id, gtid->sequence};
+      current_ = CapturedTransaction{};
+    } else if (const auto* table = std::get_if<BinlogTableMap>(&event.data)) {
+      // crbridge's writes start with the update of its version counter.
+      if (table->database == metadata_database_ && table->table == "clock") own_ = true;
+      CRBRIDGE_RETURN_IF_ERROR(mapper_.OnTableMap(*table));
+    } else if (const auto* rows = std::get_if<BinlogRowsEvent>(&event.data)) {
+      if (!own_) CRBRIDGE_RETURN_IF_ERROR(mapper_.OnRows(*rows, &current_.rows));
+    } else if (std::holds_alternative<BinlogXid>(event.data)) {
+      return EndGroup(event);
+    } else if (const auto* query = std::get_if<BinlogQuery>(&event.data)) {
+      // DDL and non-transactional groups end with their statement.
+      if (!in_group_ || !(standalone_ || query->sql == "COMMIT")) return Status::OK();
+      if (!own_) AddTruncate(*query);
+      return EndGroup(event);
+    } else if (std::holds_alternative<BinlogHeartbeat>(event.data)) {
+      // The server had nothing for a heartbeat period: what waits is recorded now.
+      if (!batch_.empty()) return batch_.Flush(state_.ToString());
+    }
+    return Status::OK();
+  }
+
+  // A TRUNCATE is DDL on MySQL and MariaDB: the binlog holds the statement,
+  // not a delete per row. Every row of a mapped table it empties dies, as
+  // with pgoutput's Truncate.
+  void AddTruncate(const BinlogQuery& query) {
+    const std::optional<TableName> name = TruncatedTable(query.sql);
+    if (!name) return;
+    const std::string& database = name->database.empty() ? query.database : name->database;
+    for (const ResolvedTable& t : tables_) {
+      const std::string& source = t.mapping->source_schema.empty() ? default_database_ : t.mapping->source_schema;
+      if (source == database && t.mapping->source_table == name->table) {
+        current_.rows.push_back(CapturedRow{CapturedRow::Kind::kTruncate, &t, {}, {}});
+      }
+    }
+  }
+
+  Status EndGroup(const BinlogEvent& event) {
+    in_group_ = false;
+    state_.Set(gtid_.domain, gtid_.server_id, gtid_.sequence);
+    if (current_.rows.empty()) return Status::OK();
+    CRBRIDGE_RETURN_IF_ERROR(
+        EncodeBinlogOffset(BinlogPosition{stream_.file_name(), stream_.position()}, &current_.end_position));
+    current_.commit_time_us = static_cast<int64_t>(event.header.timestamp) * 1000000;
+    batch_.Add(std::move(current_));
+    current_ = CapturedTransaction{};
+    return Status::OK();
+  }
+
+  struct Gtid {
+    uint32_t domain = 0;
+    uint32_t server_id = 0;
+    uint64_t sequence = 0;
+  };
+
+  BinlogStream& stream_;
+  CaptureBatch batch_;
+  const std::vector<ResolvedTable>& tables_;
+  const std::string default_database_;
+  BinlogChangeMapper mapper_;
+  std::string metadata_database_;
+  GtidState state_;
+  bool in_group_ = false;
+  bool own_ = false;
+  bool standalone_ = false;
+  Gtid gtid_;
+  CapturedTransaction current_;
+  CaptureHold hold_;
+};
+
+}  // namespace
+
+namespace {
+
+Status PurgedGtid(const std::string& state, const Status& refused) {
+  return Status::InvalidArgument("the binary log no longer holds GTID " + state +
+                                 " (purged while crbridge was away): changes made since cannot be captured. Run "
+                                 "`crbridge drop` and start again to take a new snapshot (" + refused.message() + ")");
+}
+
+// Without these settings the binary log lacks app writes or the names
+// and keys to map them; they may have changed since crbridge started.
+Status CheckServerSettings(const SourceConfig& source) {
+  std::vector<std::string> problems;
+  CRBRIDGE_RETURN_IF_ERROR(NewSourceDatabase(source)->CheckSettings(&problems));
+  if (problems.empty()) return Status::OK();
+  std::string message = "the server cannot feed capture:";
+  for (const std::string& problem : problems) message += " " + problem + ";";
+  message.back() = '.';
+  return Status::InvalidArgument(message);
+}
+
+}  // namespace
+
+Status MysqlCapture::RunUntilStopped(std::stop_token stop) {
+  const std::string& url = config_.source.url;
+  MysqlUrl parsed;
+  CRBRIDGE_RETURN_IF_ERROR(ParseMysqlUrl(url, &parsed));
+  CRBRIDGE_RETURN_IF_ERROR(CheckServerSettings(config_.source));
+  std::unique_ptr<ShadowStore> writer;
+  CRBRIDGE_RETURN_IF_ERROR(OpenShadowStore(config_, tables_, ShadowStore::Marking::kNone, &writer));
+  writer->set_logs_changes(config_.kafka.has_value());
+  ChangeRecorder recorder(*writer, SourceType::kMysql);
+  SourcePosition stored;
+  CRBRIDGE_RETURN_IF_ERROR(writer->CapturePosition(&stored));
+  std::vector<const ResolvedTable*> pending;
+  CRBRIDGE_RETURN_IF_ERROR(PendingSnapshots(*writer, tables_, &pending));
+
+  // Never streamed: every table is read from one snapshot, and the stream
+  // starts where it ends. Later, a table added to the config is read alone
+  // and recorded at offset 0, so that every change the stream still brings
+  // applies on top (recording is idempotent on values).
+  const bool first_start = stored.offset == 0;
+  std::string start_state = stored.resume;
+  if (!pending.empty()) {
+    std::unique_ptr<MysqlSnapshotReader> reader;
+    CRBRIDGE_RETURN_IF_ERROR(MysqlSnapshotReader::Open(url, &reader));
+    int64_t offset = 0;
+    if (first_start) {
+      CRBRIDGE_RETURN_IF_ERROR(EncodeBinlogOffset(reader->position(), &offset));
+      start_state = reader->gtid_state();
+      log::Info("capture", "snapshot taken", {{"binlog_file", reader->position().file},
+                                              {"binlog_position", reader->position().position},
+                                              {"gtid", start_state}});
+    }
+    for (const ResolvedTable* t : pending) {
+      CRBRIDGE_RETURN_IF_ERROR(
+          SnapshotTable(*reader, *t, offset, first_start ? start_state : "", recorder, options_, metrics_, stop));
+    }
+  }
+
+  BinlogStreamOptions stream_options;
+  stream_options.server_id = config_.source.server_id;
+  stream_options.start = BinlogStart::AtGtid(start_state);
+  std::unique_ptr<BinlogStream> stream;
+  const Status opened = BinlogStream::Open(url, stream_options, stop, &stream);
+  if (opened.code() == Status::Code::kNotFound) return PurgedGtid(start_state, opened);
+  CRBRIDGE_RETURN_IF_ERROR(opened);
+  log::Info("capture", "streaming", {{"gtid", start_state}});
+  if (options_.on_streaming) options_.on_streaming();
+  BinlogStreamer streamer(*stream, recorder, tables_, parsed.database, config_.metadata_schema, start_state, options_,
+                          metrics_);
+  // The server refuses an unknown GTID state when the dump starts, which
+  // the first read reports.
+  const Status streamed = streamer.Run(stop);
+  if (streamed.code() == Status::Code::kNotFound) return PurgedGtid(start_state, streamed);
+  return streamed;
+}
+
+Status MysqlCapture::Drop(const Config& config) {
+  MysqlUrl url;
+  CRBRIDGE_RETURN_IF_ERROR(ParseMysqlUrl(config.source.url, &url));
+  const std::string& metadata = config.metadata_schema;
+  // A metadata database that holds app tables too would take them along.
+  bool app_database = metadata == url.database;
+  for (const TableMapping& mapping : config.tables) app_database |= mapping.source_schema == metadata;
+  if (app_database) {
+    return Status::InvalidArgument("the metadata database " + metadata +
+                                   " holds the app's tables; drop crbridge's tables in it by hand");
+  }
+  std::unique_ptr<MYSQL, decltype(&mysql_close)> mysql(mysql_init(nullptr), &mysql_close);
+  if (mysql == nullptr) return Status::Internal("mysql_init failed");
+  // The config allows identifiers only: nothing to escape.
+  const std::string drop = "DROP DATABASE IF EXISTS `" + metadata + "`";
+  if (mysql_real_connect(mysql.get(), url.host.c_str(), url.user.c_str(), url.password.c_str(), nullptr, url.port,
+                         nullptr, 0) == nullptr ||
+      mysql_real_query(mysql.get(), drop.data(), drop.size()) != 0) {
+    return Status::Unavailable("mysql: dropping " + metadata + ": " + mysql_error(mysql.get()) + " (error " +
+                               std::to_string(mysql_errno(mysql.get())) + ")");
+  }
+  return Status::OK();
+}
+
+}  // namespace crbridge::mysql

@@ -1,0 +1,57 @@
+// PgOutputChangeMapper: turns pgoutput's row changes of mapped tables into
+// CapturedRows (server-side/captured_change.h): columns matched by name
+// through the latest Relation message, values mapped from Postgres's text
+// output to SQLite values, key changes split into a delete and an insert.
+// Changes of unmapped tables cost a map lookup. Not thread-safe; one per
+// replication stream (relation ids are per stream).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "crbridge/connector/postgres/pgoutput_decoder.h"
+#include "crbridge/mappings/resolved_table.h"
+#include "crbridge/server/core/captured_change.h"
+#include "crbridge/sqlite/status.h"
+
+namespace crbridge::postgres {
+
+class PgOutputChangeMapper {
+ public:
+  // `tables` must outlive the mapper.
+  explicit PgOutputChangeMapper(const std::vector<ResolvedTable>& tables) : tables_(tables) {}
+
+  // Remembers how a relation's columns map. InvalidArgument when a mapped
+  // table no longer has a mapped column (its definition changed under
+  // crbridge).
+  Status OnRelation(const PgRelation& relation);
+
+  // Append the change's rows to `rows` (nothing for unmapped tables).
+  // Corruption for a relation never described, or a tuple that does not
+  // fit it; InvalidArgument for a value that does not map.
+  Status OnInsert(const PgInsert& insert, std::vector<CapturedRow>* rows) const;
+  Status OnUpdate(const PgUpdate& update, std::vector<CapturedRow>* rows) const;
+  Status OnDelete(const PgDelete& del, std::vector<CapturedRow>* rows) const;
+  Status OnTruncate(const PgTruncate& truncate, std::vector<CapturedRow>* rows) const;
+
+ private:
+  struct MappedRelation {
+    const ResolvedTable* table = nullptr;  // nullptr: not mapped
+    // Per column of the table's ResolvedTable: its position in the tuple.
+    std::vector<size_t> tuple_position;
+    size_t tuple_size = 0;
+  };
+
+  // The mapped relation `relid`, nullptr when it is not mapped.
+  Status Find(uint32_t relid, const MappedRelation** relation) const;
+  // The key and values of a tuple; values unset where the tuple says
+  // "unchanged".
+  static Status Read(const MappedRelation& relation, const PgTuple& tuple, CapturedRow* row);
+
+  const std::vector<ResolvedTable>& tables_;
+  std::map<uint32_t, MappedRelation> relations_;
+};
+
+}  // namespace crbridge::postgres

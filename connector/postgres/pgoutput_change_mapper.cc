@@ -1,0 +1,128 @@
+#include "crbridge/connector/postgres/pgoutput_change_mapper.h"
+
+#include "crbridge/mappings/type_mapping.h"
+
+namespace crbridge::postgres {
+
+Status PgOutputChangeMapper::OnRelation(const PgRelation& relation) {
+  MappedRelation mapped;
+  mapped.tuple_size = relation.columns.size();
+  for (const ResolvedTable& t : tables_) {
+    if (t.mapping->source_schema == relation.namespace_name && t.mapping->source_table == relation.name) {
+      mapped.table = &t;
+    }
+  }
+  if (mapped.table != nullptr) {
+    for (const ResolvedColumn& column : mapped.table->columns) {
+      size_t position = relation.columns.size();
+      for (size_t i = 0; i < relation.columns.size(); ++i) {
+        if (relation.columns[i].name == column.server.name) position = i;
+      }
+      if (position == relation.columns.size()) {
+        return Status::InvalidArgument("table " + relation.namespace_name + "." + relation.name + " no longer has column " +
+                                       column.server.name + " (mapped as " + mapped.table->mapping->name + "." +
+                                       column.name + ")");
+      }
+      mapped.tuple_position.push_back(position);
+    }
+  }
+  relations_[relation.relid] = std::move(mapped);
+  return Status::OK();
+}
+
+Status PgOutputChangeMapper::Find(uint32_t relid, const MappedRelation** relation) const {
+  const auto found = relations_.find(relid);
+  if (found == relations_.end()) {
+    return Status::Corruption("pgoutput: a change to relation " + std::to_string(relid) + " before its Relation message");
+  }
+  *relation = found->second.table != nullptr ? &found->second : nullptr;
+  return Status::OK();
+}
+
+Status PgOutputChangeMapper::Read(const MappedRelation& relation, const PgTuple& tuple, CapturedRow* row) {
+  const ResolvedTable& t = *relation.table;
+  if (tuple.size() != relation.tuple_size) {
+    return Status::Corruption("pgoutput: a row of " + t.mapping->QualifiedSource() + " has " + std::to_string(tuple.size()) +
+                              " columns, its Relation message " + std::to_string(relation.tuple_size));
+  }
+  row->table = &t;
+  row->key.assign(t.pk_count, Value::Null());
+  row->values.assign(t.columns.size() - t.pk_count, std::nullopt);
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    const PgTupleValue& field = tuple[relation.tuple_position[i]];
+    std::optional<Value> value;
+    switch (field.kind) {
+      case PgTupleValueKind::kNull: value = Value::Null(); break;
+      case PgTupleValueKind::kUnchangedToast: break;
+      case PgTupleValueKind::kText: {
+        Value mapped;
+        if (Status s = FromServerText(t.columns[i].type, field.data, &mapped); !s.ok()) {
+          return Status::InvalidArgument(t.mapping->name + "." + t.columns[i].name + ": " + s.message());
+        }
+        value = std::move(mapped);
+        break;
+      }
+      case PgTupleValueKind::kBinary:
+        return Status::Corruption("pgoutput: a binary value, though the stream was started in text mode");
+    }
+    if (i < t.pk_count) {
+      if (!value) return Status::Corruption("pgoutput: a key column of " + t.mapping->QualifiedSource() + " was not sent");
+      row->key[i] = std::move(*value);
+    } else {
+      row->values[i - t.pk_count] = std::move(value);
+    }
+  }
+  return Status::OK();
+}
+
+Status PgOutputChangeMapper::OnInsert(const PgInsert& insert, std::vector<CapturedRow>* rows) const {
+  const MappedRelation* relation = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Find(insert.relid, &relation));
+  if (relation == nullptr) return Status::OK();
+  CapturedRow row{CapturedRow::Kind::kInsert, nullptr, {}, {}};
+  CRBRIDGE_RETURN_IF_ERROR(Read(*relation, insert.new_tuple, &row));
+  rows->push_back(std::move(row));
+  return Status::OK();
+}
+
+Status PgOutputChangeMapper::OnUpdate(const PgUpdate& update, std::vector<CapturedRow>* rows) const {
+  const MappedRelation* relation = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Find(update.relid, &relation));
+  if (relation == nullptr) return Status::OK();
+  CapturedRow row{CapturedRow::Kind::kUpdate, nullptr, {}, {}};
+  CRBRIDGE_RETURN_IF_ERROR(Read(*relation, update.new_tuple, &row));
+  if (update.old_tuple) {
+    CapturedRow old{CapturedRow::Kind::kDelete, nullptr, {}, {}};
+    CRBRIDGE_RETURN_IF_ERROR(Read(*relation, update.old_tuple->values, &old));
+    if (old.key != row.key) {
+      // A new key is a new row: the old one dies, the new one is born whole.
+      old.values.clear();
+      rows->push_back(std::move(old));
+      row.kind = CapturedRow::Kind::kInsert;
+    }
+  }
+  rows->push_back(std::move(row));
+  return Status::OK();
+}
+
+Status PgOutputChangeMapper::OnDelete(const PgDelete& del, std::vector<CapturedRow>* rows) const {
+  const MappedRelation* relation = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Find(del.relid, &relation));
+  if (relation == nullptr) return Status::OK();
+  CapturedRow row{CapturedRow::Kind::kDelete, nullptr, {}, {}};
+  CRBRIDGE_RETURN_IF_ERROR(Read(*relation, del.old_tuple.values, &row));
+  row.values.clear();
+  rows->push_back(std::move(row));
+  return Status::OK();
+}
+
+Status PgOutputChangeMapper::OnTruncate(const PgTruncate& truncate, std::vector<CapturedRow>* rows) const {
+  for (const uint32_t relid : truncate.relids) {
+    const MappedRelation* relation = nullptr;
+    CRBRIDGE_RETURN_IF_ERROR(Find(relid, &relation));
+    if (relation != nullptr) rows->push_back(CapturedRow{CapturedRow::Kind::kTruncate, relation->table, {}, {}});
+  }
+  return Status::OK();
+}
+
+}  // namespace crbridge::postgres

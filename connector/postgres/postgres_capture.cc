@@ -1,0 +1,336 @@
+#include "crbridge/connector/postgres/postgres_capture.h"
+
+#include <pqxx/pqxx>
+
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "crbridge/connector/capture/capture_batch.h"
+#include "crbridge/connector/capture/capture_hold.h"
+#include "crbridge/connector/postgres/pgoutput_change_mapper.h"
+#include "crbridge/connector/postgres/pgoutput_decoder.h"
+#include "crbridge/connector/postgres/replication_connection.h"
+#include "crbridge/connector/ops/structured_log.h"
+#include "crbridge/connector/capture/table_snapshot.h"
+#include "crbridge/sqlite/unix_time.h"
+#include "crbridge/mappings/type_mapping.h"
+#include "crbridge/server/core/change_recorder.h"
+#include "crbridge/server/postgres/postgres_shadow_store.h"
+#include "crbridge/sqlite/sql_quote.h"
+
+namespace crbridge::postgres {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string QualifiedSource(const ResolvedTable& t) {
+  return QuoteIdentifier(t.mapping->source_schema) + "." + QuoteIdentifier(t.mapping->source_table);
+}
+
+// Errors of ordinary SQL: a lost connection is worth retrying, the rest is not.
+Status FromException(const std::exception& e, const std::string& doing) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
+    return Status::Unavailable("postgres: " + doing + ": " + e.what());
+  }
+  return Status::Internal("postgres: " + doing + ": " + e.what());
+}
+
+// crbridge owns its publication: exactly the mapped tables.
+void EnsurePublication(pqxx::connection& sql, const std::string& publication, const std::vector<ResolvedTable>& tables) {
+  std::string list;
+  for (const ResolvedTable& t : tables) list += (list.empty() ? "" : ", ") + QualifiedSource(t);
+  pqxx::work tx(sql);
+  const bool exists = !tx.exec_params("SELECT 1 FROM pg_publication WHERE pubname = $1", publication).empty();
+  tx.exec0((exists ? "ALTER PUBLICATION " : "CREATE PUBLICATION ") + QuoteIdentifier(publication) +
+           (exists ? " SET TABLE " : " FOR TABLE ") + list);
+  tx.commit();
+}
+
+// Gives every row of `t` that `read` sees its clock, at `position`, in
+// batches (the table is never loaded whole).
+Status SnapshotTable(pqxx::transaction_base& read, const ResolvedTable& t, int64_t position,
+                     ChangeRecorder& recorder, const CaptureOptions& options, Metrics& metrics,
+                     std::stop_token stop) {
+  const auto total = read.exec1("SELECT count(*) FROM " + QualifiedSource(t))[0].as<int64_t>();
+  TableSnapshot snapshot(t, position, "", total, recorder, options, metrics);
+  std::string select;
+  for (const ResolvedColumn& c : t.columns) select += (select.empty() ? "" : ", ") + QuoteIdentifier(c.server.name) + "::text";
+  read.exec0("DECLARE crbridge_snapshot NO SCROLL CURSOR FOR SELECT " + select + " FROM " + QualifiedSource(t));
+  for (;;) {
+    if (stop.stop_requested()) return Status::Cancelled("stopped during the snapshot of " + t.mapping->name);
+    const pqxx::result rows =
+        read.exec("FETCH FORWARD " + std::to_string(options.snapshot_batch_rows) + " FROM crbridge_snapshot");
+    for (const auto& row : rows) {
+      CRBRIDGE_RETURN_IF_ERROR(snapshot.AddRow([&](size_t i) -> std::optional<std::string_view> {
+        const pqxx::field field = row[static_cast<int>(i)];
+        return field.is_null() ? std::nullopt : std::optional<std::string_view>(field.c_str());
+      }));
+    }
+    const bool last = rows.size() < options.snapshot_batch_rows;
+    CRBRIDGE_RETURN_IF_ERROR(snapshot.Record(last));
+    if (last) {
+      read.exec0("CLOSE crbridge_snapshot");
+      return Status::OK();
+    }
+  }
+}
+
+// Reads transactions off the stream and records them, a batch at a time.
+class Streamer {
+ public:
+  Streamer(ReplicationConnection& stream, ChangeRecorder& recorder, const std::vector<ResolvedTable>& tables,
+           std::string own_origin, const CaptureOptions& options, int64_t slot_lag_warning_bytes,
+           Metrics& metrics, uint64_t start)
+      : stream_(stream),
+        batch_(recorder, options, metrics),
+        mapper_(tables),
+        own_origin_(std::move(own_origin)),
+        options_(options),
+        slot_lag_warning_bytes_(slot_lag_warning_bytes),
+        metrics_(metrics),
+        received_(start),
+        confirmed_(start),
+        hold_(options) {}
+
+  Status Run(std::stop_token stop) {
+    auto next_status = Clock::now();
+    while (!stop.stop_requested()) {
+      const auto now = Clock::now();
+      // Holding, the slot keeps the WAL until Kafka's backlog drains.
+      if (hold_.Holding(now)) {
+        if (now >= next_status) {
+          CRBRIDGE_RETURN_IF_ERROR(SendStatus(false));
+          next_status = now + options_.status_interval;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      if (batch_.Due(now)) CRBRIDGE_RETURN_IF_ERROR(batch_.Flush());
+      if (now >= next_status) {
+        CRBRIDGE_RETURN_IF_ERROR(SendStatus(false));
+        next_status = now + options_.status_interval;
+      }
+      // With transactions waiting, a stream that goes quiet even briefly is
+      // caught up: they are recorded at once rather than after the delay.
+      const auto wait = batch_.empty() ? std::chrono::milliseconds(200) : std::chrono::milliseconds(1);
+      std::string data;
+      bool got = false;
+      if (const Status read = stream_.ReadCopyData(wait, &data, &got); !read.ok()) {
+        // Stopped while waiting: what is pending is recorded; the slot is
+        // confirmed past it on the next start (replaying it records nothing).
+        if (read.code() == Status::Code::kCancelled && stop.stop_requested()) break;
+        return read;
+      }
+      if (!got) {
+        // Quiet: what is pending is recorded now rather than later.
+        if (!batch_.empty()) CRBRIDGE_RETURN_IF_ERROR(batch_.Flush());
+        continue;
+      }
+      CopyDataMessage message;
+      CRBRIDGE_RETURN_IF_ERROR(DecodeCopyData(data, &message));
+      if (const auto* keepalive = std::get_if<PrimaryKeepalive>(&message)) {
+        server_end_ = std::max(server_end_, keepalive->wal_end);
+        // With nothing in flight, the server's position is ours too, or a
+        // quiet database would keep its WAL for us forever.
+        if (!in_transaction_ && batch_.empty()) received_ = std::max(received_, keepalive->wal_end);
+        if (keepalive->reply_requested) {
+          CRBRIDGE_RETURN_IF_ERROR(SendStatus(false));
+          next_status = Clock::now() + options_.status_interval;
+        }
+        continue;
+      }
+      const auto& xlog = std::get<XLogData>(message);
+      server_end_ = std::max(server_end_, xlog.wal_end);
+      CRBRIDGE_RETURN_IF_ERROR(OnMessage(xlog.payload));
+    }
+    return batch_.empty() ? Status::OK() : batch_.Flush();
+  }
+
+ private:
+  Status OnMessage(std::string_view payload) {
+    PgMessage message;
+    CRBRIDGE_RETURN_IF_ERROR(decoder_.Decode(payload, &message));
+    if (const auto* begin = std::get_if<PgBegin>(&message)) {
+      in_transaction_ = true;
+      own_ = false;
+      current_ = CapturedTransaction{};
+      commit_time_ = begin->commit_time;
+    } else if (const auto* origin = std::get_if<PgOrigin>(&message)) {
+      // crbridge's own merges: already in the clocks.
+      own_ = origin->name == own_origin_;
+    } else if (const auto* relation = std::get_if<PgRelation>(&message)) {
+      CRBRIDGE_RETURN_IF_ERROR(mapper_.OnRelation(*relation));
+    } else if (const auto* insert = std::get_if<PgInsert>(&message)) {
+      if (!own_) CRBRIDGE_RETURN_IF_ERROR(mapper_.OnInsert(*insert, &current_.rows));
+    } else if (const auto* update = std::get_if<PgUpdate>(&message)) {
+      if (!own_) CRBRIDGE_RETURN_IF_ERROR(mapper_.OnUpdate(*update, &current_.rows));
+    } else if (const auto* del = std::get_if<PgDelete>(&message)) {
+      if (!own_) CRBRIDGE_RETURN_IF_ERROR(mapper_.OnDelete(*del, &current_.rows));
+    } else if (const auto* truncate = std::get_if<PgTruncate>(&message)) {
+      if (!own_) CRBRIDGE_RETURN_IF_ERROR(mapper_.OnTruncate(*truncate, &current_.rows));
+    } else if (const auto* commit = std::get_if<PgCommit>(&message)) {
+      in_transaction_ = false;
+      received_ = std::max(received_, commit->end_lsn);
+      if (current_.rows.empty()) return Status::OK();
+      current_.end_position = static_cast<int64_t>(commit->end_lsn);
+      current_.commit_time_us = PgTimestampToUnixMicros(commit_time_);
+      if (batch_.empty()) oldest_commit_time_ = commit_time_;
+      batch_.Add(std::move(current_));
+      current_ = CapturedTransaction{};
+    }
+    // Type and logical messages say nothing crbridge records; protocol 1
+    // streams no in-progress transactions.
+    return Status::OK();
+  }
+
+  // Confirms what the clocks hold: everything received, unless a batch is
+  // waiting (then up to before it) or a transaction is half read; with
+  // Kafka, only before the oldest change it has not acknowledged.
+  Status SendStatus(bool reply_now) {
+    if (batch_.empty()) {
+      if (!in_transaction_) confirmed_ = std::max(confirmed_, received_);
+      metrics_.capture_lag_seconds().Set(0);
+    } else {
+      const int64_t age_us = UnixMicrosNow() - PgTimestampToUnixMicros(oldest_commit_time_);
+      metrics_.capture_lag_seconds().Set(static_cast<double>(age_us) / 1e6);
+    }
+    uint64_t flushed = confirmed_;
+    if (options_.unpublished_position) {
+      if (const std::optional<int64_t> unpublished = options_.unpublished_position()) {
+        flushed = std::min(flushed, static_cast<uint64_t>(*unpublished) - 1);
+      }
+    }
+    const int64_t lag = server_end_ > flushed ? static_cast<int64_t>(server_end_ - flushed) : 0;
+    metrics_.capture_lag_bytes().Set(static_cast<double>(lag));
+    // Said once each time it crosses the bound, either way.
+    if ((lag > slot_lag_warning_bytes_) != lag_warned_) {
+      lag_warned_ = !lag_warned_;
+      if (lag_warned_) {
+        log::Warn("capture", "the replication slot holds back more WAL than slot_lag_warning_mb",
+                  {{"bytes", lag}, {"confirmed", FormatLsn(flushed)}});
+      } else {
+        log::Info("capture", "the replication slot caught up", {{"bytes", lag}});
+      }
+    }
+    return stream_.SendStandbyStatus(received_, flushed, flushed, reply_now);
+  }
+
+  ReplicationConnection& stream_;
+  CaptureBatch batch_;
+  PgOutputDecoder decoder_;
+  PgOutputChangeMapper mapper_;
+  std::string own_origin_;
+  const CaptureOptions& options_;
+  int64_t slot_lag_warning_bytes_;
+  Metrics& metrics_;
+
+  bool in_transaction_ = false;
+  bool own_ = false;
+  PgTimestamp commit_time_ = 0;
+  CapturedTransaction current_;
+  PgTimestamp oldest_commit_time_ = 0;
+  uint64_t received_;      // the end of the last transaction read whole
+  uint64_t confirmed_;     // what the slot may forget
+  uint64_t server_end_ = 0;
+  bool lag_warned_ = false;
+  CaptureHold hold_;
+};
+
+}  // namespace
+
+Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
+  const std::string& url = config_.source.url;
+  const std::string& slot = config_.source.slot;
+  std::unique_ptr<PostgresShadowStore> writer;
+  CRBRIDGE_RETURN_IF_ERROR(
+      PostgresShadowStore::Open(url, config_.metadata_schema, tables_, ShadowStore::Marking::kNone, &writer));
+  writer->set_logs_changes(config_.kafka.has_value());
+  ChangeRecorder recorder(*writer, SourceType::kPostgres);
+  std::unique_ptr<ReplicationConnection> stream;
+  CRBRIDGE_RETURN_IF_ERROR(ReplicationConnection::Open(url, stop, &stream));
+  bool slot_exists = false;
+  uint64_t confirmed = 0;
+  CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &slot_exists, &confirmed));
+
+  std::optional<pqxx::connection> sql;
+  std::vector<const ResolvedTable*> pending;
+  try {
+    sql.emplace(url);
+    pqxx::nontransaction(*sql).exec0(PostgresShadowStore::kSessionSettings);
+    EnsurePublication(*sql, config_.source.publication, tables_);
+  } catch (const std::exception& e) {
+    return FromException(e, "preparing capture");
+  }
+  CRBRIDGE_RETURN_IF_ERROR(PendingSnapshots(*writer, tables_, &pending));
+  if (!slot_exists && pending.size() < tables_.size()) {
+    return Status::InvalidArgument("the replication slot " + slot + " is gone (dropped, or lost past max_slot_wal_keep_size): "
+                                   "changes made while it was missing cannot be captured. Run `crbridge drop` and "
+                                   "start again to take a new snapshot");
+  }
+
+  uint64_t start = 0;  // the slot's confirmed position
+  try {
+    if (!slot_exists) {
+      // The stream starts where the exported snapshot ends: no gap, no overlap.
+      CreatedSlot created;
+      CRBRIDGE_RETURN_IF_ERROR(stream->CreateSlot(slot, &created));
+      log::Info("capture", "replication slot created", {{"slot", slot}, {"consistent_point", FormatLsn(created.consistent_point)}});
+      pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> read(*sql);
+      read.exec0("SET TRANSACTION SNAPSHOT " + QuoteLiteral(created.snapshot_name));
+      for (const ResolvedTable* t : pending) {
+        CRBRIDGE_RETURN_IF_ERROR(SnapshotTable(read, *t, static_cast<int64_t>(created.consistent_point), recorder,
+                                               options_, metrics_, stop));
+      }
+      read.commit();
+      start = created.consistent_point;
+    } else if (!pending.empty()) {
+      // A table added to the config: the publication has it from now on;
+      // its rows are read now and recorded at position 0, so that every
+      // change the stream still brings is applied on top (recording is
+      // idempotent on values).
+      pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> read(*sql);
+      for (const ResolvedTable* t : pending) {
+        CRBRIDGE_RETURN_IF_ERROR(SnapshotTable(read, *t, 0, recorder, options_, metrics_, stop));
+      }
+      read.commit();
+      start = confirmed;
+    } else {
+      start = confirmed;
+    }
+  } catch (const std::exception& e) {
+    return FromException(e, "taking the snapshot");
+  }
+
+  CRBRIDGE_RETURN_IF_ERROR(stream->StartReplication(slot, start, config_.source.publication, 1));
+  log::Info("capture", "streaming", {{"slot", slot}, {"from", FormatLsn(start)}});
+  if (options_.on_streaming) options_.on_streaming();
+  Streamer streamer(*stream, recorder, tables_, writer->origin(), options_, config_.source.slot_lag_warning_mb << 20,
+                    metrics_, start);
+  return streamer.Run(stop);
+}
+
+Status PostgresCapture::Drop(const Config& config) {
+  std::unique_ptr<ReplicationConnection> stream;
+  CRBRIDGE_RETURN_IF_ERROR(ReplicationConnection::Open(config.source.url, std::stop_token(), &stream));
+  bool exists = false;
+  uint64_t confirmed = 0;
+  CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(config.source.slot, &exists, &confirmed));
+  if (exists) CRBRIDGE_RETURN_IF_ERROR(stream->DropSlot(config.source.slot));
+  try {
+    pqxx::connection sql(config.source.url);
+    pqxx::work tx(sql);
+    tx.exec0("DROP PUBLICATION IF EXISTS " + QuoteIdentifier(config.source.publication));
+    tx.exec0("DROP SCHEMA IF EXISTS " + QuoteIdentifier(config.metadata_schema) + " CASCADE");
+    const std::string origin = PostgresShadowStore::OriginName(sql.dbname(), config.metadata_schema);
+    if (!tx.exec_params("SELECT 1 FROM pg_replication_origin WHERE roname = $1", origin).empty()) {
+      tx.exec_params("SELECT pg_replication_origin_drop($1)", origin);
+    }
+    tx.commit();
+  } catch (const std::exception& e) {
+    return FromException(e, "dropping crbridge's objects");
+  }
+  return Status::OK();
+}
+
+}  // namespace crbridge::postgres

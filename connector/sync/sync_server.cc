@@ -1,0 +1,152 @@
+#include "crbridge/connector/sync/sync_server.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <chrono>
+#include <optional>
+
+#include "crbridge/connector/ops/structured_log.h"
+#include "crbridge/server/core/shadow_store.h"
+#include "sync_server_impl.h"
+#include "sync_session.h"
+
+namespace crbridge {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+constexpr const char* kComponent = "sync";
+}  // namespace
+
+void SyncServer::Impl::Accept(tcp::socket socket, http::request<http::string_body> request) {
+  const std::string subprotocol(request[http::field::sec_websocket_protocol]);
+  SyncRequest sync;
+  std::string reason;
+  int status = 0;
+  beast::error_code no_address;
+  const std::string address = socket.remote_endpoint(no_address).address().to_string();
+  const auto open = connections_per_address_.find(address);
+  if (open != connections_per_address_.end() && open->second >= config_.server.max_connections_per_address) {
+    status = 429;
+    reason = "too many connections from " + address + " (server.max_connections_per_address)";
+  } else if (const Status s = ParseSubprotocol(subprotocol, &sync); !s.ok()) {
+    status = 400;
+    reason = s.message();
+  } else {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    switch (auth_->Check(sync, now.count(), &reason)) {
+      case SyncAuth::Verdict::kAllowed: break;
+      case SyncAuth::Verdict::kUnauthenticated: status = 401; break;
+      case SyncAuth::Verdict::kForbidden: status = 403; break;
+    }
+  }
+  if (status != 0) {
+    metrics_.sync_refusals().Increment();
+    log::Warn(kComponent, "connection refused", {{"address", address}, {"status", status}, {"reason", reason}});
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    auto response = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), request.version());
+    response->set(http::field::server, "crbridge");
+    response->set(http::field::content_type, "text/plain; charset=utf-8");
+    response->keep_alive(false);
+    response->body() = reason + "\n";
+    response->prepare_payload();
+    http::async_write(*stream, *response, [stream, response](beast::error_code, size_t) {
+      beast::error_code ignored_close;
+      stream->socket().shutdown(tcp::socket::shutdown_both, ignored_close);
+    });
+    return;
+  }
+  auto session = std::make_shared<SyncSession>(std::move(socket), *this, sync.room);
+  sessions_.insert(session);
+  session->Start(std::move(request), subprotocol);
+}
+
+void SyncServer::Impl::OnNewVersion(int64_t version) {
+  latest_version_ = std::max(latest_version_, version);
+  for (const auto& session : sessions_) session->OnNewVersion(latest_version_);
+}
+
+RoomFeed& SyncServer::Impl::JoinRoom(const std::string& name, SyncSession* client) {
+  auto [room, created] = rooms_.try_emplace(name, Room{RoomFeed(latest_version_, sync_limits::kRoomFeedChanges), {}, false, nullptr});
+  room->second.clients.insert(client);
+  return room->second.feed;
+}
+
+void SyncServer::Impl::LeaveRoom(const std::string& name, SyncSession* client) {
+  const auto room = rooms_.find(name);
+  if (room == rooms_.end()) return;
+  room->second.clients.erase(client);
+  // A pull under way finds the room gone; a new client starts a new feed.
+  if (room->second.clients.empty()) rooms_.erase(room);
+}
+
+void SyncServer::Impl::PullRoom(const std::string& name) {
+  const auto found = rooms_.find(name);
+  if (found == rooms_.end()) return;
+  Room& room = found->second;
+  if (room.pulling || room.retry || latest_version_ <= room.feed.head()) return;
+  room.pulling = true;
+  metrics_.sync_room_pulls().Increment();
+  std::weak_ptr<Impl> weak = weak_from_this();
+  const int64_t after = room.feed.head();
+  const int64_t known = latest_version_;
+  store_.Post([weak, &io = io_, name, after, known](SyncStore& store, ShadowStore&) {
+    PullBatch batch;
+    const Status s = store.Pull(after, name, std::nullopt, sync_limits::kPullBatchRows, &batch);
+    boost::asio::post(io, [weak, name, s, known, batch = std::move(batch)]() mutable {
+      if (const auto self = weak.lock()) self->OnRoomPulled(name, s, std::move(batch), known);
+    });
+  });
+}
+
+void SyncServer::Impl::OnRoomPulled(const std::string& name, const Status& status, PullBatch batch, int64_t known) {
+  const auto found = rooms_.find(name);
+  if (found == rooms_.end()) return;
+  Room& room = found->second;
+  room.pulling = false;
+  if (!status.ok()) {
+    log::Warn(kComponent, "room pull failed", {{"room", name}, {"error", status.ToString()}});
+    room.retry = std::make_unique<boost::asio::steady_timer>(io_, sync_limits::kRoomPullRetry);
+    room.retry->async_wait([weak = weak_from_this(), name](beast::error_code) {
+      const auto self = weak.lock();
+      if (!self) return;
+      const auto again = self->rooms_.find(name);
+      if (again == self->rooms_.end()) return;
+      again->second.retry.reset();
+      self->PullRoom(name);
+    });
+    return;
+  }
+  room.feed.Append(PulledThrough(batch, known), std::move(batch.changes));
+  for (SyncSession* client : room.clients) client->MaybePull();
+  PullRoom(name);
+}
+
+void SyncServer::Impl::Stop() {
+  for (const auto& session : std::set<std::shared_ptr<SyncSession>>(sessions_)) {
+    session->Close(websocket::close_code::going_away, "server shutting down");
+  }
+}
+
+SyncServer::SyncServer(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth,
+                       Metrics& metrics, std::function<void()> on_merged)
+    : impl_(std::make_shared<Impl>(io, config, std::move(auth), metrics, std::move(on_merged))) {}
+
+SyncServer::~SyncServer() = default;
+
+void SyncServer::Accept(tcp::socket socket, http::request<http::string_body> request) {
+  impl_->Accept(std::move(socket), std::move(request));
+}
+
+void SyncServer::OnNewVersion(int64_t db_version) {
+  boost::asio::post(impl_->io_, [impl = impl_, db_version] { impl->OnNewVersion(db_version); });
+}
+
+void SyncServer::Stop() { impl_->Stop(); }
+
+}  // namespace crbridge

@@ -1,0 +1,95 @@
+// SyncServer::Impl: the sync server's state on the io thread: its
+// sessions, the connections per address, and the live feed of each room
+// that has streaming clients, pulled once per new version for all of them
+// (RoomFeed). Every member is used on the io thread only, except store_,
+// whose jobs run on the store thread and post their results back.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "crbridge/connector/sync/room_feed.h"
+#include "crbridge/connector/sync/sync_server.h"
+#include "crbridge/server/core/sync_store.h"
+#include "store_thread.h"
+
+namespace crbridge {
+
+class SyncSession;
+
+namespace sync_limits {
+// Rows per Changes message sent (a few changes each).
+constexpr size_t kPullBatchRows = 1000;
+// Client changesets waiting for the database (it may be down, or slow) at
+// the most; beyond, clients are told to come back later.
+constexpr size_t kMaxWaitingMerges = 1000;
+// Changes a room's live feed holds at the most; a client further behind
+// catches up with pulls of its own.
+constexpr size_t kRoomFeedChanges = 20000;
+// A room pull that failed (the database is down) is tried again after this.
+constexpr auto kRoomPullRetry = std::chrono::milliseconds(500);
+}  // namespace sync_limits
+
+// Where a pull that started when the server was known to be at version
+// `known` leaves its reader. A pull that found no more considered every
+// version committed before it started, `known` among them, even when none
+// of them touched the room; one that stopped short ends where it stopped.
+inline int64_t PulledThrough(const PullBatch& batch, int64_t known) {
+  return batch.more ? batch.through : std::max(batch.through, known);
+}
+
+
+class SyncServer::Impl : public std::enable_shared_from_this<SyncServer::Impl> {
+ public:
+  Impl(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, Metrics& metrics,
+       std::function<void()> on_merged)
+      : io_(io),
+        config_(config),
+        auth_(std::move(auth)),
+        metrics_(metrics),
+        on_merged_(std::move(on_merged)),
+        store_(config, sync_limits::kMaxWaitingMerges) {}
+
+  void Accept(boost::asio::ip::tcp::socket socket,
+              boost::beast::http::request<boost::beast::http::string_body> request);
+  void OnNewVersion(int64_t version);
+  void Stop();
+
+  // The live feed of a room, while it has streaming clients.
+  struct Room {
+    RoomFeed feed;
+    std::set<SyncSession*> clients;
+    bool pulling = false;
+    std::unique_ptr<boost::asio::steady_timer> retry;
+  };
+  RoomFeed& JoinRoom(const std::string& room, SyncSession* client);
+  void LeaveRoom(const std::string& room, SyncSession* client);
+  // Pulls what is new for `room` once, unless a pull is under way or
+  // nothing is; its clients are then served from the feed.
+  void PullRoom(const std::string& room);
+  void OnRoomPulled(const std::string& room, const Status& status, PullBatch batch, int64_t known);
+
+  boost::asio::io_context& io_;
+  const Config& config_;
+  std::unique_ptr<SyncAuth> auth_;
+  Metrics& metrics_;
+  std::function<void()> on_merged_;
+  StoreThread store_;
+  int64_t latest_version_ = 0;  // io thread
+  std::map<std::string, Room> rooms_;  // io thread
+  std::map<std::string, int64_t> connections_per_address_;  // io thread
+  std::set<std::shared_ptr<SyncSession>> sessions_;  // io thread
+};
+
+
+}  // namespace crbridge

@@ -1,0 +1,290 @@
+#include "sync_session.h"
+
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+#include <span>
+#include <variant>
+
+#include "crbridge/connector/ops/structured_log.h"
+#include "crbridge/server/core/shadow_store.h"
+#include "crbridge/server/core/sync_store.h"
+#include "crbridge/sqlite/text_encoding.h"
+
+namespace crbridge {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+constexpr const char* kComponent = "sync";
+}  // namespace
+
+SyncSession::SyncSession(tcp::socket socket, SyncServer::Impl& server, std::string room)
+    : ws_(std::move(socket)), server_(server), room_(std::move(room)) {
+  beast::error_code ignored;
+  address_ = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored).address().to_string();
+  ++server_.connections_per_address_[address_];
+}
+
+void SyncSession::Start(http::request<http::string_body> request, const std::string& subprotocol) {
+  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  // Browsers drop a connection whose answer lacks their subprotocol.
+  ws_.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& response) {
+    response.set(http::field::sec_websocket_protocol, subprotocol);
+    response.set(http::field::server, "crbridge");
+  }));
+  ws_.read_message_max(static_cast<size_t>(server_.config_.server.max_message_bytes));
+  ws_.binary(true);
+  ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
+    if (ec) return self->Closed("upgrade failed: " + ec.message());
+    log::Info(kComponent, "client connected", {{"address", self->address_}, {"room", self->room_}});
+    self->connected_ = true;
+    self->server_.metrics_.sync_clients().Increment();
+    self->Read();
+  });
+}
+
+void SyncSession::OnNewVersion(int64_t version) {
+  known_version_ = std::max(known_version_, version);
+  MaybePull();
+}
+
+void SyncSession::MaybePull() {
+  while (streaming_ && !pulling_ && !closing_ && !close_reason_ && !writing_ && known_version_ > sent_through_) {
+    Changeset changes;
+    int64_t through = 0;
+    switch (feed_->Next(sent_through_, *site_, &changes, &through)) {
+      case RoomFeed::Read::kServed: Deliver(std::move(changes), through); break;
+      case RoomFeed::Read::kAhead: return server_.PullRoom(room_);
+      case RoomFeed::Read::kBehind: return PullAlone();
+    }
+  }
+}
+
+void SyncSession::Close(websocket::close_code code, const std::string& reason) {
+  if (closing_) return;
+  closing_ = true;
+  ws_.async_close(websocket::close_reason(code, reason), [self = shared_from_this()](beast::error_code) {
+    self->Closed("closed by the server");
+  });
+}
+
+void SyncSession::Read() {
+  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+    if (ec == websocket::error::message_too_big) {
+      self->Refuse("a message larger than " + std::to_string(self->server_.config_.server.max_message_bytes) + " bytes");
+      return;
+    }
+    if (ec) return self->Closed(ec.message());
+    const auto data = self->buffer_.cdata();
+    Message message;
+    const Status decoded =
+        DecodeMessage(std::span(static_cast<const uint8_t*>(data.data()), data.size()), &message);
+    self->buffer_.consume(self->buffer_.size());
+    if (!decoded.ok()) return self->Refuse("malformed message: " + decoded.message());
+    self->OnMessage(std::move(message));
+    if (!self->closing_ && !self->close_reason_) self->Read();
+  });
+}
+
+void SyncSession::OnMessage(Message message) {
+  if (auto* presence = std::get_if<AnnouncePresence>(&message)) return OnAnnounce(std::move(*presence));
+  if (auto* changes = std::get_if<ChangesMessage>(&message)) return OnChanges(std::move(*changes));
+  if (const auto* reject = std::get_if<RejectChanges>(&message)) {
+    // The client missed something: resend from what it has.
+    if (server_site_ && reject->whose == *server_site_) {
+      client_seen_ = reject->since;
+      sent_through_ = reject->since.version;
+      MaybePull();
+    }
+    return;
+  }
+  if (std::holds_alternative<Ping>(message)) return Send(EncodeMessage(Pong{}));
+  if (const auto* err = std::get_if<ErrMessage>(&message)) {
+    log::Warn(kComponent, "client reported an error", {{"address", address_}, {"error", err->message}});
+  }
+}
+
+void SyncSession::OnAnnounce(AnnouncePresence presence) {
+  if (presence.schema_name != server_.config_.schema_name) {
+    return Refuse("schema \"" + presence.schema_name + "\" is not served here; this server serves \"" +
+                  server_.config_.schema_name + "\"");
+  }
+  site_ = presence.sender;
+  std::weak_ptr<SyncSession> weak = shared_from_this();
+  auto& io = server_.io_;
+  server_.store_.Post([weak, &io, presence = std::move(presence)](SyncStore&, ShadowStore& writer) {
+    PeerVersion applied;
+    int64_t version = 0;
+    const Status s = writer.GetPeerVersion(presence.sender, &applied);
+    const Status v = s.ok() ? writer.DbVersion(&version) : s;
+    const SiteId server_site = writer.site_id();
+    boost::asio::post(io, [weak, presence, applied, version, server_site, v] {
+      const auto self = weak.lock();
+      if (!self) return;
+      if (!v.ok()) return self->Refuse("the database is unavailable: " + v.message());
+      self->server_site_ = server_site;
+      for (const LastSeen& seen : presence.last_seens) {
+        if (seen.site == server_site) self->client_seen_ = seen.position;
+      }
+      self->sent_through_ = self->client_seen_.version;
+      self->Send(EncodeMessage(StartStreaming{{applied.version, applied.seq}, {server_site}, false}));
+      if (!self->feed_) self->feed_ = &self->server_.JoinRoom(self->room_, self.get());
+      self->streaming_ = true;
+      self->server_.latest_version_ = std::max(self->server_.latest_version_, version);
+      self->OnNewVersion(self->server_.latest_version_);
+    });
+  });
+}
+
+void SyncSession::OnChanges(ChangesMessage changes) {
+  if (!site_ || changes.sender != *site_) return Refuse("Changes before AnnouncePresence, or from another site");
+  if (changes.changes.size() > static_cast<size_t>(server_.config_.server.max_changes_per_message)) {
+    return Refuse("a message of " + std::to_string(changes.changes.size()) + " changes; the limit is " +
+                  std::to_string(static_cast<size_t>(server_.config_.server.max_changes_per_message)));
+  }
+  if (changes.changes.empty()) return;
+  std::weak_ptr<SyncSession> weak = shared_from_this();
+  SyncServer::Impl* server = &server_;
+  auto& io = server_.io_;
+  const std::string address = address_;
+  const bool queued = server_.store_.PostMerge([weak, server, &io, address, room = room_, changes = std::move(changes)](
+                          SyncStore& store, ShadowStore& writer) {
+    // A gap: the client sent from further than the server has applied (a
+    // changeset refused, or lost with a connection). The server restarts
+    // the client's stream from what it has, with StartStreaming again, as
+    // the published server does: ws-client takes a second StartStreaming
+    // as a reset, and does not accept RejectChanges from a server.
+    PeerVersion applied;
+    Status s = writer.GetPeerVersion(changes.sender, &applied);
+    if (s.ok() && applied.version < changes.since.version) {
+      const SiteId server_site = writer.site_id();
+      boost::asio::post(io, [weak, applied, server_site] {
+        if (const auto self = weak.lock()) {
+          self->Send(EncodeMessage(StartStreaming{{applied.version, applied.seq}, {server_site}, false}));
+        }
+      });
+      return;
+    }
+    MergeReport report;
+    const auto started = std::chrono::steady_clock::now();
+    const PeerVersion end{changes.changes.back().db_version, changes.changes.back().seq};
+    if (s.ok()) s = store.Merge(changes.sender, changes.changes, end, &report, room);
+    // A refused changeset can never be applied. It is acknowledged with
+    // nothing applied, as upload queues expect of an error that retrying
+    // cannot fix; otherwise ws-client, which resends from the
+    // acknowledged position, would send it again before every later write.
+    if (s.code() == Status::Code::kInvalidArgument) {
+      const Status acknowledged =
+          writer.Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(changes.sender, end); });
+      if (!acknowledged.ok()) log::Warn(kComponent, "cannot acknowledge a refused changeset", {{"error", acknowledged.ToString()}});
+    }
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    boost::asio::post(io, [weak, server, s, report, address, took, sender = changes.sender, count = changes.changes.size()] {
+      if (!s.ok()) {
+        server->metrics_.sync_refusals().Increment();
+        log::Warn(kComponent, "changes refused", {{"address", address}, {"site", EncodeHex(sender)}, {"error", s.ToString()}});
+        if (const auto self = weak.lock()) self->Send(EncodeMessage(ErrMessage{0, s.message()}));
+        return;
+      }
+      server->metrics_.sync_changes_received().Increment(static_cast<double>(count));
+      server->metrics_.sync_merge_seconds().Observe(took.count());
+      if (report.db_version == 0) return;
+      server->OnNewVersion(report.db_version);
+      if (server->on_merged_) server->on_merged_();
+    });
+  });
+  // The client resends what the server has not applied when it reconnects.
+  if (!queued) Refuse("the server is busy (too many changesets wait for the database); reconnect later");
+}
+
+void SyncSession::PullAlone() {
+  pulling_ = true;
+  server_.metrics_.sync_client_pulls().Increment();
+  std::weak_ptr<SyncSession> weak = shared_from_this();
+  auto& io = server_.io_;
+  const int64_t after = sent_through_;
+  const int64_t known = known_version_;
+  server_.store_.Post([weak, &io, after, known, room = room_, site = *site_](SyncStore& store, ShadowStore&) {
+    PullBatch batch;
+    const Status s = store.Pull(after, room, site, sync_limits::kPullBatchRows, &batch);
+    boost::asio::post(io, [weak, s, known, batch = std::move(batch)]() mutable {
+      const auto self = weak.lock();
+      if (!self) return;
+      self->pulling_ = false;
+      if (!s.ok()) {
+        log::Warn(kComponent, "pull failed", {{"address", self->address_}, {"error", s.ToString()}});
+        return;
+      }
+      self->Deliver(std::move(batch.changes), PulledThrough(batch, known));
+      self->MaybePull();
+    });
+  });
+}
+
+void SyncSession::Deliver(Changeset changes, int64_t through) {
+  if (!changes.empty()) {
+    const StreamPosition since = client_seen_;
+    // ws-client records the last change's version with seq 0 as what it has seen.
+    client_seen_ = {changes.back().db_version, 0};
+    server_.metrics_.sync_changes_sent().Increment(static_cast<double>(changes.size()));
+    Send(EncodeMessage(ChangesMessage{*server_site_, since, std::move(changes)}));
+  }
+  sent_through_ = through;
+  known_version_ = std::max(known_version_, through);
+}
+
+void SyncSession::Send(Blob frame) {
+  if (close_reason_ || closing_) return;
+  outbox_.push_back(std::move(frame));
+  if (!writing_) WriteNext();
+}
+
+void SyncSession::WriteNext() {
+  if (closing_) return;
+  if (outbox_.empty()) {
+    writing_ = false;
+    if (close_reason_) return Close(websocket::close_code::policy_error, close_reason_->substr(0, 120));
+    MaybePull();
+    return;
+  }
+  writing_ = true;
+  ws_.async_write(boost::asio::buffer(outbox_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+    if (ec) return self->Closed(ec.message());
+    self->outbox_.pop_front();
+    self->WriteNext();
+  });
+}
+
+void SyncSession::Refuse(const std::string& reason) {
+  server_.metrics_.sync_refusals().Increment();
+  log::Warn(kComponent, "client refused",
+            {{"address", address_}, {"site", site_ ? EncodeHex(*site_) : std::string("unknown")}, {"reason", reason}});
+  if (close_reason_ || closing_) return;
+  close_reason_ = reason;
+  // What is being written finishes; nothing else queued is sent.
+  outbox_.erase(writing_ ? outbox_.begin() + 1 : outbox_.begin(), outbox_.end());
+  outbox_.push_back(EncodeMessage(ErrMessage{0, reason}));
+  if (!writing_) WriteNext();
+}
+
+void SyncSession::Closed(const std::string& why) {
+  if (feed_) {
+    feed_ = nullptr;
+    server_.LeaveRoom(room_, this);
+  }
+  if (counted_) {
+    counted_ = false;
+    if (--server_.connections_per_address_[address_] == 0) server_.connections_per_address_.erase(address_);
+  }
+  if (connected_) {
+    connected_ = false;
+    server_.metrics_.sync_clients().Decrement();
+    log::Info(kComponent, "client disconnected", {{"address", address_}, {"reason", why}});
+  }
+  server_.sessions_.erase(shared_from_this());
+}
+}  // namespace crbridge

@@ -1,0 +1,88 @@
+// SyncSession: one client connection of the sync server, from the
+// WebSocket upgrade to its close: it announces itself, pushes changesets
+// (merged on the store thread) and is sent what its room has that it has
+// not seen, from the room's feed or, when behind it, from pulls of its own.
+// Every method runs on the io thread; database work is posted to the store
+// thread and its results posted back.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "crbridge/connector/sync/room_feed.h"
+#include "crbridge/sqlite/change.h"
+#include "crbridge/sqlite/vlcn_messages.h"
+#include "sync_server_impl.h"
+
+namespace crbridge {
+
+class SyncSession : public std::enable_shared_from_this<SyncSession> {
+ public:
+  SyncSession(boost::asio::ip::tcp::socket socket, SyncServer::Impl& server, std::string room);
+
+  void Start(boost::beast::http::request<boost::beast::http::string_body> request, const std::string& subprotocol);
+
+  // A new server version: send the client what it has not seen.
+  void OnNewVersion(int64_t version);
+
+  // Nothing is taken while a write or a pull is under way: a slow client is
+  // sent less often, never more than one batch ahead. A client at the head
+  // of its room is served from the room's feed; one further behind pulls on
+  // its own until it gets there.
+  void MaybePull();
+
+  void Close(boost::beast::websocket::close_code code, const std::string& reason);
+
+ private:
+  void Read();
+
+  void OnMessage(Message message);
+
+  void OnAnnounce(AnnouncePresence presence);
+
+  void OnChanges(ChangesMessage changes);
+
+  void PullAlone();
+
+  // Sends the client `changes`, the server's versions up to `through`.
+  void Deliver(Changeset changes, int64_t through);
+
+  void Send(Blob frame);
+
+  void WriteNext();
+
+  // A protocol error: said on the wire, logged once, and the connection closed.
+  void Refuse(const std::string& reason);
+
+  void Closed(const std::string& why);
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  SyncServer::Impl& server_;  // outlives its sessions' handlers (see SyncServer::Stop)
+  std::string room_;
+  std::string address_;
+  boost::beast::flat_buffer buffer_;
+  std::deque<Blob> outbox_;
+  bool counted_ = true;  // in connections_per_address_
+  bool connected_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  std::optional<std::string> close_reason_;  // refused: closing after the Err
+  std::optional<SiteId> site_;
+  std::optional<SiteId> server_site_;
+  bool streaming_ = false;
+  bool pulling_ = false;
+  RoomFeed* feed_ = nullptr;  // the room's, while streaming
+  StreamPosition client_seen_;  // the last server change the client has
+  int64_t sent_through_ = 0;    // server versions up to this were looked at
+  int64_t known_version_ = 0;
+};
+
+}  // namespace crbridge

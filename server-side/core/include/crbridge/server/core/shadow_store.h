@@ -1,0 +1,232 @@
+// ShadowStore: crbridge's shadow tables in the source database
+// (docs/server-side.md) reached through one dialect: the server's site id,
+// the db_version counter, the clock table of each mapped table, the tracked
+// versions of client sites, the capture position and the change log, plus
+// the few statements a merge makes on the app's tables. Everything above it
+// (SyncStore's merge and pulls, ChangeRecorder, the sync server, capture's
+// recording) is the same for every database; a dialect is added by
+// implementing ShadowStore, ShadowTransaction and ShadowSnapshot
+// (PostgresShadowStore, MysqlShadowStore).
+//
+// Writes run through ShadowStore::Write, one database transaction each,
+// holding the next db_version until it commits (versions in commit order);
+// pulls read one consistent snapshot through Read. Values cross this
+// interface as canonical SQLite values (reads) and ServerParameters
+// (writes), keys of rows as packed primary keys. Not thread-safe: one store
+// per thread (each has its own connections).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crbridge/mappings/config.h"
+#include "crbridge/mappings/resolved_table.h"
+#include "crbridge/mappings/type_mapping.h"
+#include "crbridge/sqlite/change.h"
+#include "crbridge/sqlite/status.h"
+#include "crbridge/sqlite/value.h"
+
+namespace crbridge {
+
+// How far the server has applied a client site's changes (vlcn "last seen").
+struct PeerVersion {
+  int64_t version = 0;
+  int64_t seq = 0;
+};
+
+// Where capture stands in the source's change stream. `offset` grows with
+// commit order (Postgres: a WAL position; MySQL: the binlog file's number
+// and the offset in it) and is what clocks compare; `resume` is what the
+// stream restarts from when `offset` alone cannot say it (MySQL: the GTID
+// state), empty otherwise.
+struct SourcePosition {
+  int64_t offset = 0;
+  std::string resume;
+};
+
+// The row-wide clock of one app row (docs/server-side.md).
+struct ClockRow {
+  bool stored = false;  // the clock table has a row for it
+  int64_t cl = 0;
+  // Per value column: col_version, the site ordinal that wrote it (0 = the
+  // server), and ValueHash of the value the app table holds.
+  std::vector<std::optional<int64_t>> versions, sites, hashes;
+  // The source offset the clock reflects: capture skips a row's changes
+  // that committed at or before it (they are recorded already).
+  int64_t lsn = 0;
+  // The room to record; unset keeps the stored one (a dead row stays in the
+  // room its clients knew it in).
+  std::optional<std::string> room;
+
+  explicit ClockRow(size_t value_columns = 0)
+      : versions(value_columns), sites(value_columns), hashes(value_columns) {}
+};
+
+// A row's key as statement parameters, in key column order.
+using KeyParameters = std::vector<ServerParameter>;
+
+struct ClockWrite {
+  const KeyParameters* key;
+  const ClockRow* clock;
+  int64_t db_version;
+  int seq;
+};
+
+// Who made the changes of a write: captured app writes, or a merged client
+// changeset (with the sender's site ordinal).
+struct ChangeOrigin {
+  bool from_client = false;
+  int client_ordinal = 0;
+};
+
+// One row's change under the write's db_version, for the change log: the
+// columns whose clock moved from `before` to `after`, with their values
+// from `values` (per value column, the value the row now holds; read only
+// for those columns).
+struct LoggedChange {
+  const std::vector<Value>* key;
+  const ClockRow* before;
+  const ClockRow* after;
+  std::vector<const Value*> values;
+  int seq;
+  // App writes: the end of the source transaction that last changed the
+  // row (0 for client writes), and its commit time; client writes: when
+  // the merge ran. Unix microseconds.
+  int64_t source_lsn = 0;
+  int64_t source_time_us = 0;
+};
+
+// A row a merge writes to an app table: its key and, per column the
+// statement sets, the value.
+struct AppRowWrite {
+  const KeyParameters* key;
+  std::vector<const ServerParameter*> values;
+};
+
+// Called with an app row's packed key and the canonical values of the
+// value columns asked for, in the order asked.
+using AppRowCallback = std::function<Status(const Blob& key, std::vector<Value> values)>;
+
+// The statements of one write (ShadowStore::Write). Value columns are
+// numbered from 0 (t.columns[t.pk_count + i]). Errors: Unavailable when the
+// connection is lost, Aborted when an app transaction got in the way (a key
+// found free was taken, a deadlock), Internal otherwise; the write then
+// rolls back.
+class ShadowTransaction {
+ public:
+  virtual ~ShadowTransaction() = default;
+
+  // The clocks of the rows of `keys` that the clock table holds.
+  virtual Status ReadClocks(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
+                            const std::function<Status(const Blob& key, ClockRow clock)>& found) = 0;
+  // Stores the clocks of `writes` (new rows have clock->stored false).
+  virtual Status WriteClocks(const ResolvedTable& t, const std::vector<ClockWrite>& writes) = 0;
+  // Every live clock of `t` whose lsn is below `position` dies (a
+  // truncate): cl + 1, stamped with `db_version` and `seq`. Calls `dead`
+  // with the key and new cl of each when `report_dead`.
+  virtual Status KillLiveClocks(const ResolvedTable& t, int64_t position, int64_t db_version, int seq, bool report_dead,
+                                const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
+                                size_t* killed) = 0;
+
+  // Locks the app rows of `keys` (in key order, as the app may write them
+  // too) and reads their value columns.
+  virtual Status LockAppRows(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
+                             const AppRowCallback& found) = 0;
+  // A source offset that every app write visible to this transaction's
+  // later reads precedes; app writes that wait for its row locks come after.
+  virtual Status AppPosition(int64_t* offset) = 0;
+  virtual Status DeleteAppRows(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys) = 0;
+  // Inserts `rows`, setting the value columns `columns` (the others take
+  // their defaults), and reads back every value column as stored.
+  virtual Status InsertAppRows(const ResolvedTable& t, const std::vector<size_t>& columns,
+                               const std::vector<AppRowWrite>& rows, const AppRowCallback& stored) = 0;
+  // Updates `rows`: value column columns[k] of a row is set to values[k],
+  // or kept where values[k] is nullptr (rows write different columns);
+  // reads back `columns` as stored.
+  virtual Status UpdateAppRows(const ResolvedTable& t, const std::vector<size_t>& columns,
+                               const std::vector<AppRowWrite>& rows, const AppRowCallback& stored) = 0;
+
+  // The ordinal of a client site, made on first use (ordinals never change).
+  virtual Status SiteOrdinal(const SiteId& site, int* ordinal) = 0;
+  virtual Status SetPeerVersion(const SiteId& site, const PeerVersion& version) = 0;
+  // Moves the capture position forward to `position` (never back).
+  virtual Status SetCapturePosition(const SourcePosition& position) = 0;
+  virtual Status MarkSnapshotDone(const ResolvedTable& t, int64_t offset) = 0;
+  // Appends `changes` of `t` to the change log (only when the store logs
+  // changes).
+  virtual Status LogChanges(const ResolvedTable& t, int64_t db_version, const ChangeOrigin& origin,
+                            const std::vector<LoggedChange>& changes) = 0;
+};
+
+// A clock row as a pull reads it, joined with its app row.
+struct PulledRow {
+  std::vector<Value> key;
+  ClockRow clock;
+  int64_t db_version = 0;
+  int seq = 0;
+  bool app_row_exists = false;
+  std::vector<Value> values;  // per value column; empty when the row is dead
+};
+
+// One consistent, read-only view for a pull.
+class ShadowSnapshot {
+ public:
+  virtual ~ShadowSnapshot() = default;
+
+  // The db_versions of `t`'s clocks after `after` (of `room`'s rows when
+  // set and the table has a room column), ascending, at most `limit`.
+  virtual Status VersionsAfter(const ResolvedTable& t, int64_t after, const std::optional<std::string>& room,
+                               size_t limit, std::vector<int64_t>* versions) = 0;
+  // The clock rows of `t` with versions in (after, through], with the app
+  // rows they clock.
+  virtual Status RowsBetween(const ResolvedTable& t, int64_t after, int64_t through,
+                             const std::optional<std::string>& room,
+                             const std::function<Status(PulledRow row)>& found) = 0;
+  // Every client site by ordinal.
+  virtual Status Sites(std::map<int64_t, SiteId>* sites) = 0;
+};
+
+class ShadowStore {
+ public:
+  // Whether this store's transactions are marked as crbridge's, so that
+  // capture skips them (the merge writer's are; capture's own need not be).
+  enum class Marking { kCrbridge, kNone };
+
+  virtual ~ShadowStore() = default;
+
+  virtual const SiteId& site_id() const = 0;
+  // The last db_version handed out by a committed transaction.
+  virtual Status DbVersion(int64_t* version) = 0;
+  virtual Status GetPeerVersion(const SiteId& site, PeerVersion* version) = 0;
+  // Where capture stands (zero offset before the first recording).
+  virtual Status CapturePosition(SourcePosition* position) = 0;
+  // Whether `t`'s initial snapshot is recorded.
+  virtual Status SnapshotDone(const ResolvedTable& t, bool* done) = 0;
+
+  // Runs `write` in one transaction that holds the next db_version;
+  // commits when it returns OK, rolls back otherwise. A concurrent Write
+  // (from another store) waits until this one commits, so versions are
+  // handed out in commit order. Unavailable when the connection is lost
+  // (the write is then not applied, or applied whole if the commit got
+  // through); the next call connects again. Aborted (nothing applied) when
+  // it raced an app transaction.
+  virtual Status Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) = 0;
+  // Runs `read` on one consistent snapshot. Unavailable when the
+  // connection is lost; the next call connects again.
+  virtual Status Read(const std::function<Status(ShadowSnapshot& snapshot)>& read) = 0;
+
+  // With Kafka, every write also logs the changes it records, in the same
+  // transaction (ShadowTransaction::LogChanges).
+  void set_logs_changes(bool logs) { logs_changes_ = logs; }
+  bool logs_changes() const { return logs_changes_; }
+
+ private:
+  bool logs_changes_ = false;
+};
+
+}  // namespace crbridge

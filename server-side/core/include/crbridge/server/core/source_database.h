@@ -1,0 +1,45 @@
+// SourceDatabase: the server database that crbridge makes a sync peer.
+//
+// One implementation per dialect (Postgres, MySQL/MariaDB); code outside
+// server-side sees only this interface. An instance is not thread-safe:
+// use one per thread.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "crbridge/mappings/config.h"
+#include "crbridge/mappings/server_table.h"
+#include "crbridge/sqlite/status.h"
+
+namespace crbridge {
+
+struct ServerInfo {
+  std::string product;  // "PostgreSQL", "MariaDB", "MySQL"
+  std::string version;  // as the server reports it
+};
+
+class SourceDatabase {
+ public:
+  virtual ~SourceDatabase() = default;
+
+  // Connects, asks the server for its version and disconnects. Returns
+  // Unavailable when the server cannot be reached or refuses the login
+  // within `timeout`, Cancelled soon (within ~100 ms) after `stop` is
+  // requested, InvalidArgument when the url is malformed.
+  virtual Status Probe(std::chrono::milliseconds timeout, std::stop_token stop, ServerInfo* info) = 0;
+
+  // Reads how the catalog describes `schema`.`table` ("" = the url's
+  // database, MySQL only). *found is false when the table does not exist.
+  // Unavailable when the server cannot be reached.
+  virtual Status ReadTable(const std::string& schema, const std::string& table, ServerTable* out, bool* found) = 0;
+
+  // Checks the server settings that capture needs (Postgres wal_level;
+  // MySQL log_bin and the row binlog settings); one message per problem.
+  virtual Status CheckSettings(std::vector<std::string>* problems) = 0;
+};
+
+}  // namespace crbridge

@@ -1,0 +1,171 @@
+#include "crbridge/server/mysql/mysql_database.h"
+
+#include <cppconn/connection.h>
+#include <cppconn/driver.h>
+#include <cppconn/exception.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+#include <mysql.h>
+#include <mysql_driver.h>
+
+#include <memory>
+
+#include "crbridge/server/mysql/mysql_url.h"
+#include "crbridge/server/core/socket_wait.h"
+
+namespace crbridge::mysql {
+namespace {
+
+struct MysqlDeleter {
+  void operator()(MYSQL* mysql) const { mysql_close(mysql); }
+};
+struct MysqlResultDeleter {
+  void operator()(MYSQL_RES* result) const { mysql_free_result(result); }
+};
+
+Status MysqlError(MYSQL* mysql) {
+  return Status::Unavailable("mysql: " + std::string(mysql_error(mysql)) + " (error " +
+                             std::to_string(mysql_errno(mysql)) + ")");
+}
+
+// Drives one step of Connector/C's non-blocking API to completion: `status`
+// is what the *_start call returned, `resume` calls the matching *_cont.
+template <typename Resume>
+Status Finish(MYSQL* mysql, int status, Resume resume, std::chrono::steady_clock::time_point deadline,
+              const std::stop_token& stop) {
+  while (status != 0) {
+    const SocketReady want = (status & MYSQL_WAIT_WRITE) ? SocketReady::kWrite : SocketReady::kRead;
+    if (Status s = WaitForSocket(mysql_get_socket(mysql), want, deadline, stop, "mysql"); !s.ok()) return s;
+    status = resume(want == SocketReady::kWrite ? MYSQL_WAIT_WRITE : MYSQL_WAIT_READ);
+  }
+  return Status::OK();
+}
+
+Status SqlError(const sql::SQLException& e) {
+  return Status::Unavailable("mysql: " + std::string(e.what()) + " (error " + std::to_string(e.getErrorCode()) + ")");
+}
+
+}  // namespace
+
+MysqlDatabase::MysqlDatabase(std::string url) : url_(std::move(url)) {}
+
+MysqlDatabase::~MysqlDatabase() = default;
+
+Status MysqlDatabase::Connection(sql::Connection** conn) {
+  if (conn_ && !conn_->isClosed()) {
+    *conn = conn_.get();
+    return Status::OK();
+  }
+  MysqlUrl url;
+  CRBRIDGE_RETURN_IF_ERROR(ParseMysqlUrl(url_, &url));
+  try {
+    sql::ConnectOptionsMap options;
+    options["hostName"] = sql::SQLString(url.host);
+    options["port"] = static_cast<int>(url.port);
+    options["userName"] = sql::SQLString(url.user);
+    options["password"] = sql::SQLString(url.password);
+    options["OPT_CONNECT_TIMEOUT"] = 10;
+    if (!url.database.empty()) options["schema"] = sql::SQLString(url.database);
+    conn_.reset(sql::mysql::get_driver_instance()->connect(options));
+    *conn = conn_.get();
+    return Status::OK();
+  } catch (const sql::SQLException& e) {
+    conn_.reset();
+    return SqlError(e);
+  }
+}
+
+Status MysqlDatabase::ReadTable(const std::string& schema, const std::string& table, ServerTable* out, bool* found) {
+  sql::Connection* conn = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
+  try {
+    // COLUMN_DEFAULT is NULL only for columns without a default (MariaDB
+    // reports the string 'NULL' for a nullable column's implicit default).
+    std::unique_ptr<sql::PreparedStatement> select(conn->prepareStatement(
+        "SELECT c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE = 'NO', "
+        "       c.COLUMN_DEFAULT IS NOT NULL OR c.EXTRA LIKE '%auto_increment%' OR c.EXTRA LIKE '%GENERATED%', "
+        "       COALESCE(k.ORDINAL_POSITION, 0), DATABASE(), COALESCE(c.COLUMN_DEFAULT, '') "
+        "FROM information_schema.COLUMNS c "
+        "LEFT JOIN information_schema.KEY_COLUMN_USAGE k ON k.TABLE_SCHEMA = c.TABLE_SCHEMA "
+        "  AND k.TABLE_NAME = c.TABLE_NAME AND k.COLUMN_NAME = c.COLUMN_NAME AND k.CONSTRAINT_NAME = 'PRIMARY' "
+        "WHERE c.TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND c.TABLE_NAME = ? "
+        "ORDER BY c.ORDINAL_POSITION"));
+    select->setString(1, schema);
+    select->setString(2, table);
+    std::unique_ptr<sql::ResultSet> rows(select->executeQuery());
+    *out = ServerTable{schema, table, {}};
+    while (rows->next()) {
+      if (out->schema.empty()) out->schema = rows->getString(6);
+      out->columns.push_back(ServerColumn{rows->getString(1), rows->getString(2), false, rows->getBoolean(3),
+                                          rows->getBoolean(4), rows->getInt(5), rows->getString(7)});
+    }
+    *found = !out->columns.empty();
+    return Status::OK();
+  } catch (const sql::SQLException& e) {
+    conn_.reset();
+    return SqlError(e);
+  }
+}
+
+Status MysqlDatabase::CheckSettings(std::vector<std::string>* problems) {
+  sql::Connection* conn = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
+  try {
+    std::unique_ptr<sql::Statement> statement(conn->createStatement());
+    std::unique_ptr<sql::ResultSet> row(statement->executeQuery(
+        "SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_row_metadata"));
+    row->next();
+    if (row->getString(1) != "1") problems->push_back("log_bin is off; capture reads the binary log (log_bin = ON)");
+    const std::pair<std::string, std::string> wanted[] = {
+        {"binlog_format", "ROW"}, {"binlog_row_image", "FULL"}, {"binlog_row_metadata", "FULL"}};
+    for (size_t i = 0; i < std::size(wanted); ++i) {
+      const std::string actual = row->getString(static_cast<uint32_t>(i + 2));
+      if (actual != wanted[i].second) {
+        problems->push_back(wanted[i].first + " is " + actual + "; capture needs " + wanted[i].first + " = " +
+                            wanted[i].second);
+      }
+    }
+    return Status::OK();
+  } catch (const sql::SQLException& e) {
+    conn_.reset();
+    return SqlError(e);
+  }
+}
+
+Status MysqlDatabase::Probe(std::chrono::milliseconds timeout, std::stop_token stop, ServerInfo* info) {
+  MysqlUrl url;
+  if (Status s = ParseMysqlUrl(url_, &url); !s.ok()) return s;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+
+  std::unique_ptr<MYSQL, MysqlDeleter> mysql(mysql_init(nullptr));
+  if (mysql == nullptr) return Status::Internal("mysql_init failed");
+  mysql_options(mysql.get(), MYSQL_OPT_NONBLOCK, nullptr);
+  MYSQL* connected = nullptr;
+  int status = mysql_real_connect_start(&connected, mysql.get(), url.host.c_str(), url.user.c_str(),
+                                        url.password.c_str(), url.database.empty() ? nullptr : url.database.c_str(),
+                                        url.port, nullptr, 0);
+  auto resume_connect = [&](int event) { return mysql_real_connect_cont(&connected, mysql.get(), event); };
+  if (Status s = Finish(mysql.get(), status, resume_connect, deadline, stop); !s.ok()) return s;
+  if (connected == nullptr) return MysqlError(mysql.get());
+
+  int query_error = 0;
+  status = mysql_real_query_start(&query_error, mysql.get(), "SELECT VERSION()", 16);
+  auto resume_query = [&](int event) { return mysql_real_query_cont(&query_error, mysql.get(), event); };
+  if (Status s = Finish(mysql.get(), status, resume_query, deadline, stop); !s.ok()) return s;
+  if (query_error != 0) return MysqlError(mysql.get());
+
+  MYSQL_RES* raw_result = nullptr;
+  status = mysql_store_result_start(&raw_result, mysql.get());
+  auto resume_store = [&](int event) { return mysql_store_result_cont(&raw_result, mysql.get(), event); };
+  if (Status s = Finish(mysql.get(), status, resume_store, deadline, stop); !s.ok()) return s;
+  std::unique_ptr<MYSQL_RES, MysqlResultDeleter> result(raw_result);
+  if (result == nullptr) return MysqlError(mysql.get());
+  MYSQL_ROW row = mysql_fetch_row(result.get());
+  if (row == nullptr || row[0] == nullptr) return Status::Unavailable("mysql: SELECT VERSION() returned no row");
+  info->version = row[0];
+  info->product = info->version.find("MariaDB") != std::string::npos ? "MariaDB" : "MySQL";
+  return Status::OK();
+}
+
+}  // namespace crbridge::mysql

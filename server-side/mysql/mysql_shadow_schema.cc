@@ -1,0 +1,173 @@
+// The shadow schema of docs/server-side.md in a MySQL/MariaDB metadata
+// database. DDL commits implicitly there, so creation is not one
+// transaction: every step is idempotent (IF NOT EXISTS, INSERT IGNORE) and
+// the whole runs under a named lock, and a crash halfway is finished by the
+// next start.
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+
+#include <nlohmann/json.hpp>
+
+
+#include "mysql_change_log.h"
+#include "mysql_shadow_transaction.h"
+
+namespace crbridge::mysql {
+namespace {
+
+// Seconds to wait for another crbridge that is creating the same schema.
+constexpr int kSchemaLockSeconds = 60;
+
+constexpr const char* kTableOptions = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+
+
+// The key columns' definitions in the clock table: the app's types with the
+// app's character sets and collations, so that the clock table names a row
+// exactly as the app table does (a case-insensitive key stays one row) and
+// pulls join the two on the key without conversions.
+std::string KeyColumnDefinitions(MysqlSession& session, const ResolvedTable& t) {
+  sql::PreparedStatement& select = session.Prepare(
+      "SELECT COLUMN_NAME, CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLUMNS "
+      "WHERE TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND TABLE_NAME = ?");
+  MysqlBinder(select).Text(t.mapping->source_schema).Text(t.mapping->source_table);
+  std::map<std::string, std::string> charsets;
+  std::unique_ptr<sql::ResultSet> rows(select.executeQuery());
+  while (rows->next()) {
+    if (rows->isNull(2)) continue;
+    charsets[rows->getString(1)] = " CHARACTER SET " + std::string(rows->getString(2)) + " COLLATE " +
+                                   std::string(rows->getString(3));
+  }
+  std::string out;
+  for (size_t i = 0; i < t.pk_count; ++i) {
+    const ServerColumn& c = t.columns[i].server;
+    out += QuoteName(c.name) + " " + c.type + charsets[c.name] + " NOT NULL, ";
+  }
+  return out;
+}
+
+// The clock table of `t` (docs/server-side.md): the per-column integers as
+// ClockArrayText, the room as exact text (rooms are compared byte for
+// byte, as on Postgres). One index serves pulls, by room and version when
+// the table has a room column, by version otherwise; a second would cost
+// every clock write one more index write, as the version changes on each.
+std::string ClockTableDdl(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t) {
+  return "CREATE TABLE IF NOT EXISTS " + names.ClockTable(t) + " (" + KeyColumnDefinitions(session, t) +
+         "__cl BIGINT NOT NULL, __col_versions TEXT NOT NULL, __col_sites TEXT NOT NULL, __col_hashes TEXT NOT NULL, "
+         "__lsn BIGINT NOT NULL, __db_version BIGINT NOT NULL, __seq INT NOT NULL, __room VARCHAR(255), "
+         "PRIMARY KEY (" + KeyColumns(t, "") + "), KEY __version (" +
+         (t.room_column ? "__room, __db_version" : "__db_version") + "))" + kTableOptions;
+}
+
+// Refuses a table whose mapped columns differ from those its clock table was
+// made for, and records the columns of a new one.
+Status CheckMapping(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t) {
+  nlohmann::json pk = nlohmann::json::array(), values = nlohmann::json::array();
+  for (size_t i = 0; i < t.columns.size(); ++i) (i < t.pk_count ? pk : values).push_back(t.columns[i].server.name);
+  const std::string& name = t.mapping->name;
+  sql::PreparedStatement& select =
+      session.Prepare("SELECT pk_columns, value_columns FROM " + names.Table("tables") + " WHERE name = ?");
+  MysqlBinder(select).Text(name);
+  std::unique_ptr<sql::ResultSet> known(select.executeQuery());
+  if (known->next()) {
+    const std::string known_pk = known->getString(1), known_values = known->getString(2);
+    if (known_pk != pk.dump() || known_values != values.dump()) {
+      return Status::InvalidArgument("the mapping of table " + name + " changed (clock table columns " + known_pk +
+                                     " " + known_values + ", now " + pk.dump() + " " + values.dump() +
+                                     "); changing a mapped table's columns is not supported yet");
+    }
+    return Status::OK();
+  }
+  session.Execute(ClockTableDdl(session, names, t));
+  sql::PreparedStatement& insert = session.Prepare(
+      "INSERT INTO " + names.Table("tables") + " (name, source, pk_columns, value_columns) VALUES (?, ?, ?, ?)");
+  MysqlBinder(insert).Text(name).Text(t.mapping->QualifiedSource()).Text(pk.dump()).Text(values.dump());
+  insert.executeUpdate();
+  return Status::OK();
+}
+
+Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::vector<ResolvedTable>& tables,
+               SiteId* site_id) {
+  session.Execute("CREATE DATABASE IF NOT EXISTS " + QuoteName(names.database()) +
+                  " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
+  session.Execute("CREATE TABLE IF NOT EXISTS " + names.Table("migrations") +
+                  " (version INT PRIMARY KEY, applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))" +
+                  kTableOptions);
+  std::unique_ptr<sql::ResultSet> applied(
+      session.Query("SELECT COALESCE(MAX(version), 0) FROM " + names.Table("migrations")));
+  applied->next();
+  if (applied->getInt(1) > kShadowSchemaVersion) {
+    return Status::InvalidArgument("the shadow schema " + names.database() + " is at version " +
+                                   std::to_string(applied->getInt(1)) + ", newer than this crbridge (" +
+                                   std::to_string(kShadowSchemaVersion) + ")");
+  }
+  const std::string ddl[] = {
+      "CREATE TABLE IF NOT EXISTS " + names.Table("site") + " (id INT PRIMARY KEY, site_id BINARY(16) NOT NULL)",
+      "CREATE TABLE IF NOT EXISTS " + names.Table("clock") + " (id INT PRIMARY KEY, db_version BIGINT NOT NULL)",
+      "CREATE TABLE IF NOT EXISTS " + names.Table("sites") +
+          " (ordinal INT AUTO_INCREMENT PRIMARY KEY, site_id BINARY(16) NOT NULL UNIQUE)",
+      "CREATE TABLE IF NOT EXISTS " + names.Table("peers") +
+          " (site_id BINARY(16) PRIMARY KEY, version BIGINT NOT NULL, seq BIGINT NOT NULL)",
+      // Per mapped table: the columns its clock table was made for (JSON
+      // arrays), and where its initial snapshot was taken (NULL until done).
+      "CREATE TABLE IF NOT EXISTS " + names.Table("tables") +
+          " (name VARCHAR(255) PRIMARY KEY, source TEXT NOT NULL, pk_columns TEXT NOT NULL, "
+          "value_columns TEXT NOT NULL, snapshot_lsn BIGINT)",
+      // Capture's position: the binlog offset (binlog_position.h) of the end
+      // of the last source transaction recorded, and the GTID state that
+      // resumes the stream there.
+      "CREATE TABLE IF NOT EXISTS " + names.Table("capture") +
+          " (id INT PRIMARY KEY, `offset` BIGINT NOT NULL, resume TEXT NOT NULL)",
+      ChangeLogDdl(names.Table("change_events")),
+  };
+  for (const std::string& statement : ddl) session.Execute(statement + kTableOptions);
+  session.Execute("INSERT IGNORE INTO " + names.Table("clock") + " VALUES (1, 0)");
+  session.Execute("INSERT IGNORE INTO " + names.Table("capture") + " VALUES (1, 0, '')");
+  const SiteId fresh = RandomSiteId();
+  sql::PreparedStatement& site = session.Prepare("INSERT IGNORE INTO " + names.Table("site") + " VALUES (1, ?)");
+  MysqlBinder(site).Text(std::string(fresh.begin(), fresh.end()));
+  site.executeUpdate();
+  session.Execute("INSERT IGNORE INTO " + names.Table("migrations") + " (version) VALUES (" +
+                  std::to_string(kShadowSchemaVersion) + ")");
+  for (const ResolvedTable& t : tables) CRBRIDGE_RETURN_IF_ERROR(CheckMapping(session, names, t));
+  std::unique_ptr<sql::ResultSet> stored(session.Query("SELECT site_id FROM " + names.Table("site")));
+  if (!stored->next()) return Status::Internal("mysql: " + names.Table("site") + " is empty");
+  const std::string bytes = stored->getString(1);
+  if (bytes.size() != site_id->size()) return Status::Corruption("mysql: the stored site id is not 16 bytes");
+  std::copy(bytes.begin(), bytes.end(), site_id->begin());
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string MysqlShadowNames::Table(const std::string& name) const { return QuoteName(database_) + "." + QuoteName(name); }
+
+std::string MysqlShadowNames::ClockTable(const ResolvedTable& t) const { return Table(t.mapping->name + "__clock"); }
+
+Status MigrateShadowSchema(MysqlSession& session, const MysqlShadowNames& names,
+                                const std::vector<ResolvedTable>& tables, SiteId* site_id) {
+  // Lock names are server-wide and at most 64 characters.
+  const std::string lock = ("crbridge:" + names.database()).substr(0, 64);
+  sql::PreparedStatement& get = session.Prepare("SELECT GET_LOCK(?, ?)");
+  MysqlBinder(get).Text(lock).Int(kSchemaLockSeconds);
+  std::unique_ptr<sql::ResultSet> got(get.executeQuery());
+  if (!got->next() || got->isNull(1) || got->getInt(1) != 1) {
+    return Status::Unavailable("mysql: another crbridge held the lock " + lock + " for " +
+                               std::to_string(kSchemaLockSeconds) + " s while creating the shadow schema");
+  }
+  const auto release = [&] {
+    sql::PreparedStatement& statement = session.Prepare("DO RELEASE_LOCK(?)");
+    MysqlBinder(statement).Text(lock);
+    statement.execute();
+  };
+  Status migrated;
+  try {
+    migrated = Migrate(session, names, tables, site_id);
+  } catch (const sql::SQLException&) {
+    release();
+    throw;
+  }
+  release();
+  return migrated;
+}
+
+}  // namespace crbridge::mysql

@@ -1,0 +1,150 @@
+#include "crbridge/server/mysql/mysql_shadow_store.h"
+
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+
+#include "mysql_shadow_transaction.h"
+
+namespace crbridge::mysql {
+namespace {
+
+class MysqlShadowStore final : public ShadowStore {
+ public:
+  MysqlShadowStore(std::string url, std::string metadata_database)
+      : url_(std::move(url)), names_(std::move(metadata_database)) {}
+
+  Status Migrate(const std::vector<ResolvedTable>& tables) {
+    return OnSession(writer_, MysqlSession::Isolation::kReadCommitted,
+                     [&](MysqlSession& session) { return MigrateShadowSchema(session, names_, tables, &site_id_); });
+  }
+
+  const SiteId& site_id() const override { return site_id_; }
+
+  Status DbVersion(int64_t* version) override {
+    return ReadInt("SELECT db_version FROM " + names_.Table("clock"), "", version);
+  }
+
+  Status GetPeerVersion(const SiteId& site, PeerVersion* version) override {
+    return OnWriter([&](MysqlSession& session) -> Status {
+      sql::PreparedStatement& select =
+          session.Prepare("SELECT version, seq FROM " + names_.Table("peers") + " WHERE site_id = ?");
+      MysqlBinder(select).Text(std::string(site.begin(), site.end()));
+      std::unique_ptr<sql::ResultSet> row(select.executeQuery());
+      *version = row->next() ? PeerVersion{row->getInt64(1), row->getInt64(2)} : PeerVersion{};
+      return Status::OK();
+    });
+  }
+
+  Status CapturePosition(SourcePosition* position) override {
+    return OnWriter([&](MysqlSession& session) -> Status {
+      std::unique_ptr<sql::ResultSet> row(session.Query("SELECT `offset`, resume FROM " + names_.Table("capture")));
+      if (!row->next()) return Status::Internal("mysql: " + names_.Table("capture") + " is empty");
+      *position = SourcePosition{row->getInt64(1), row->getString(2)};
+      return Status::OK();
+    });
+  }
+
+  Status SnapshotDone(const ResolvedTable& t, bool* done) override {
+    int64_t found = 0;
+    CRBRIDGE_RETURN_IF_ERROR(ReadInt(
+        "SELECT COUNT(*) FROM " + names_.Table("tables") + " WHERE name = ? AND snapshot_lsn IS NOT NULL",
+        t.mapping->name, &found));
+    *done = found > 0;
+    return Status::OK();
+  }
+
+  Status Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) override {
+    return OnWriter([&](MysqlSession& session) {
+      return InTransaction(session, "START TRANSACTION", [&]() -> Status {
+        // The row lock on the counter is held until commit: the next writer
+        // waits here, so versions are handed out in commit order.
+        session.Prepare("UPDATE " + names_.Table("clock") + " SET db_version = db_version + 1 WHERE id = 1")
+            .executeUpdate();
+        std::unique_ptr<sql::ResultSet> row(
+            session.Prepare("SELECT db_version FROM " + names_.Table("clock") + " WHERE id = 1").executeQuery());
+        if (!row->next()) return Status::Internal("mysql: " + names_.Table("clock") + " is empty");
+        const int64_t version = row->getInt64(1);
+        MysqlShadowTransaction tx(session, names_);
+        return write(tx, version);
+      });
+    });
+  }
+
+  Status Read(const std::function<Status(ShadowSnapshot& snapshot)>& read) override {
+    return OnSession(reader_, MysqlSession::Isolation::kRepeatableRead, [&](MysqlSession& session) {
+      return InTransaction(session, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", [&] {
+        MysqlShadowSnapshot snapshot(session, names_);
+        return read(snapshot);
+      });
+    });
+  }
+
+ private:
+  // Runs `body` on `session`, connecting first when there is none; a lost
+  // connection drops the session, so the next call connects again.
+  Status OnSession(std::unique_ptr<MysqlSession>& session, MysqlSession::Isolation isolation,
+                   const std::function<Status(MysqlSession&)>& body) {
+    if (!session) CRBRIDGE_RETURN_IF_ERROR(MysqlSession::Connect(url_, isolation, &session));
+    const Status status = CatchErrors([&] { return body(*session); });
+    if (status.code() == Status::Code::kUnavailable) session.reset();
+    return status;
+  }
+
+  Status OnWriter(const std::function<Status(MysqlSession&)>& body) {
+    return OnSession(writer_, MysqlSession::Isolation::kReadCommitted, body);
+  }
+
+  // Runs `body` in a transaction that `begin` starts: commits when it
+  // returns OK, rolls back otherwise.
+  static Status InTransaction(MysqlSession& session, const std::string& begin, const std::function<Status()>& body) {
+    session.TrimStatements();
+    session.Execute(begin);
+    Status status = CatchErrors(body);
+    if (status.ok()) status = CatchErrors([&] {
+      session.Execute("COMMIT");
+      return Status::OK();
+    });
+    if (!status.ok()) {
+      // A rollback that fails leaves the status as it is: a lost
+      // connection rolls back on the server.
+      CatchErrors([&] {
+        session.Execute("ROLLBACK");
+        return Status::OK();
+      });
+    }
+    return status;
+  }
+
+  // A one-row, one-column query's integer, with one text parameter unless
+  // `param` is empty.
+  Status ReadInt(const std::string& query, const std::string& param, int64_t* value) {
+    return OnWriter([&](MysqlSession& session) -> Status {
+      sql::PreparedStatement& select = session.Prepare(query);
+      if (!param.empty()) MysqlBinder(select).Text(param);
+      std::unique_ptr<sql::ResultSet> row(select.executeQuery());
+      if (!row->next()) return Status::Internal("mysql: no row for " + query);
+      *value = row->getInt64(1);
+      return Status::OK();
+    });
+  }
+
+  std::string url_;
+  MysqlShadowNames names_;
+  std::unique_ptr<MysqlSession> writer_;
+  std::unique_ptr<MysqlSession> reader_;
+  SiteId site_id_{};
+};
+
+}  // namespace
+
+// Marking is not used: crbridge's transactions mark themselves (see the
+// header).
+Status OpenShadowStore(const Config& config, const std::vector<ResolvedTable>& tables, ShadowStore::Marking,
+                            std::unique_ptr<ShadowStore>* store) {
+  auto result = std::make_unique<MysqlShadowStore>(config.source.url, config.metadata_schema);
+  CRBRIDGE_RETURN_IF_ERROR(result->Migrate(tables));
+  *store = std::move(result);
+  return Status::OK();
+}
+
+}  // namespace crbridge::mysql

@@ -1,0 +1,84 @@
+#include "postgres_clock_rows.h"
+
+#include <array>
+
+#include "crbridge/sqlite/sql_quote.h"
+#include "postgres_batch.h"
+
+namespace crbridge::postgres {
+
+Status ReadClockRows(pqxx::work& tx, const std::string& clock_table, const ResolvedTable& t,
+                     const std::vector<const std::vector<ServerParameter>*>& keys,
+                     const std::function<Status(const Blob& key, ClockRow clock)>& found) {
+  if (keys.empty()) return Status::OK();
+  const size_t n = t.columns.size() - t.pk_count;
+  std::vector<std::string> select;
+  for (size_t i = 0; i < t.pk_count; ++i) select.push_back(QuoteIdentifier(t.columns[i].server.name) + "::text");
+  std::vector<ServerParameter> params;
+  const std::string where = KeySet(t, keys, &params);
+  const pqxx::result rows = tx.exec_params("SELECT " + Join(select, ", ") +
+                                               ", __cl, __col_versions::text, __col_sites::text, __col_hashes::text, __lsn FROM " +
+                                               clock_table + " WHERE " + where,
+                                           CRBRIDGE_PARAMS(params));
+  for (const auto& row : rows) {
+    Blob key;
+    CRBRIDGE_RETURN_IF_ERROR(ReadPackedKey(t, row, &key));
+    const int base = static_cast<int>(t.pk_count);
+    ClockRow clock(n);
+    clock.stored = true;
+    clock.cl = row[base].as<int64_t>();
+    clock.versions = ParseClockArray(row[base + 1].c_str(), n);
+    clock.sites = ParseClockArray(row[base + 2].c_str(), n);
+    clock.hashes = ParseClockArray(row[base + 3].c_str(), n);
+    clock.lsn = row[base + 4].as<int64_t>();
+    CRBRIDGE_RETURN_IF_ERROR(found(key, std::move(clock)));
+  }
+  return Status::OK();
+}
+
+void WriteClockRows(pqxx::work& tx, const std::string& clock_table, const ResolvedTable& t,
+                    const std::vector<ClockWrite>& writes) {
+  constexpr size_t kFields = 8;
+  std::vector<std::array<ServerParameter, kFields>> values;
+  values.reserve(writes.size());  // pointers into it are taken below
+  BatchColumns existing, created;
+  for (BatchColumns* columns : {&existing, &created}) {
+    for (size_t i = 0; i < t.pk_count; ++i) columns->Add(t.columns[i].server.type);
+    for (const char* type : {"bigint", "bigint[]", "int[]", "bigint[]", "bigint", "bigint", "int", "text"}) columns->Add(type);
+  }
+  for (const ClockWrite& write : writes) {
+    const ClockRow& c = *write.clock;
+    values.push_back({ServerParameter{false, std::to_string(c.cl)}, ServerParameter{false, ClockArrayText(c.versions)},
+                      ServerParameter{false, ClockArrayText(c.sites)}, ServerParameter{false, ClockArrayText(c.hashes)},
+                      ServerParameter{false, std::to_string(c.lsn)}, ServerParameter{false, std::to_string(write.db_version)},
+                      ServerParameter{false, std::to_string(write.seq)},
+                      c.room ? ServerParameter{false, *c.room} : ServerParameter{true, ""}});
+    BatchColumns& columns = c.stored ? existing : created;
+    for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&(*write.key)[i]);
+    for (size_t k = 0; k < kFields; ++k) columns.values[t.pk_count + k].push_back(&values.back()[k]);
+  }
+  std::vector<std::string> key_names;
+  for (size_t i = 0; i < t.pk_count; ++i) key_names.push_back(QuoteIdentifier(t.columns[i].server.name));
+  if (!created.values[0].empty()) {
+    std::vector<ServerParameter> params;
+    const std::string from = created.From(&params);
+    tx.exec_params0("INSERT INTO " + clock_table + " (" + Join(key_names, ", ") +
+                        ", __cl, __col_versions, __col_sites, __col_hashes, __lsn, __db_version, __seq, __room) SELECT " +
+                        Join(created.casts, ", ") + " FROM " + from,
+                    CRBRIDGE_PARAMS(params));
+  }
+  if (!existing.values[0].empty()) {
+    std::vector<std::string> match;
+    for (size_t i = 0; i < t.pk_count; ++i) match.push_back("k." + key_names[i] + " = " + existing.casts[i]);
+    const auto cast = [&](size_t k) { return existing.casts[t.pk_count + k]; };
+    std::vector<ServerParameter> params;
+    const std::string from = existing.From(&params);
+    tx.exec_params0("UPDATE " + clock_table + " AS k SET __cl = " + cast(0) + ", __col_versions = " + cast(1) +
+                        ", __col_sites = " + cast(2) + ", __col_hashes = " + cast(3) + ", __lsn = " + cast(4) +
+                        ", __db_version = " + cast(5) + ", __seq = " + cast(6) + ", __room = COALESCE(" + cast(7) +
+                        ", k.__room) FROM " + from + " WHERE " + Join(match, " AND "),
+                    CRBRIDGE_PARAMS(params));
+  }
+}
+
+}  // namespace crbridge::postgres

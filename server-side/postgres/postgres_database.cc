@@ -1,0 +1,146 @@
+#include "crbridge/server/postgres/postgres_database.h"
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <pqxx/pqxx>
+#include <string_view>
+
+#include "crbridge/server/postgres/libpq_handles.h"
+#include "crbridge/server/core/socket_wait.h"
+
+namespace crbridge::postgres {
+namespace {
+
+
+// libpq's messages span lines ("...failed: Connection refused\n\tIs the
+// server running..."); logs want one line.
+Status PgError(PGconn* conn) {
+  std::string message;
+  for (const char c : std::string_view(PQerrorMessage(conn))) {
+    if (c == '\n' || c == '\t') {
+      if (!message.empty() && message.back() != ' ') message += ' ';
+    } else {
+      message += c;
+    }
+  }
+  while (!message.empty() && message.back() == ' ') message.pop_back();
+  return Status::Unavailable("postgres: " + message);
+}
+
+// libpq reads connect_timeout from the url; add one unless it has its own.
+std::string WithConnectTimeout(const std::string& url) {
+  if (url.find("connect_timeout=") != std::string::npos) return url;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=10";
+}
+
+}  // namespace
+
+PostgresDatabase::PostgresDatabase(std::string url) : url_(std::move(url)) {}
+
+PostgresDatabase::~PostgresDatabase() = default;
+
+Status PostgresDatabase::Connection(pqxx::connection** conn) {
+  try {
+    if (!conn_ || !conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(WithConnectTimeout(url_));
+    *conn = conn_.get();
+    return Status::OK();
+  } catch (const std::exception& e) {
+    conn_.reset();
+    std::string message = e.what();
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    return Status::Unavailable("postgres: " + message);
+  }
+}
+
+Status PostgresDatabase::ReadTable(const std::string& schema, const std::string& table, ServerTable* out, bool* found) {
+  pqxx::connection* conn = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
+  try {
+    pqxx::work tx(*conn);
+    // Domains map as their base type; enums are text.
+    const pqxx::result rows = tx.exec_params(
+        "SELECT a.attname, "
+        "       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) "
+        "            ELSE format_type(a.atttypid, a.atttypmod) END, "
+        "       t.typtype = 'e', a.attnotnull, "
+        "       a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', "
+        "       COALESCE((SELECT k.n FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+        "                 WHERE k.attnum = a.attnum), 0), "
+        "       COALESCE(pg_get_expr(d.adbin, d.adrelid), '') "
+        "FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_type t ON t.oid = a.atttypid "
+        "LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary "
+        "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') "
+        "  AND a.attnum > 0 AND NOT a.attisdropped "
+        "ORDER BY a.attnum",
+        schema, table);
+    *found = !rows.empty();
+    *out = ServerTable{schema, table, {}};
+    for (const auto& row : rows) {
+      out->columns.push_back(ServerColumn{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<bool>(),
+                                          row[3].as<bool>(), row[4].as<bool>(), row[5].as<int>(),
+                                          row[6].as<std::string>()});
+    }
+    return Status::OK();
+  } catch (const pqxx::broken_connection& e) {
+    conn_.reset();
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("postgres: reading the catalog: ") + e.what());
+  }
+}
+
+Status PostgresDatabase::CheckSettings(std::vector<std::string>* problems) {
+  pqxx::connection* conn = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
+  try {
+    pqxx::nontransaction tx(*conn);
+    const std::string wal_level = tx.exec1("SHOW wal_level")[0].as<std::string>();
+    if (wal_level != "logical") {
+      problems->push_back("wal_level is " + wal_level + "; logical replication needs wal_level = logical (and a restart)");
+    }
+    return Status::OK();
+  } catch (const pqxx::broken_connection& e) {
+    conn_.reset();
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("postgres: reading settings: ") + e.what());
+  }
+}
+
+Status PostgresDatabase::Probe(std::chrono::milliseconds timeout, std::stop_token stop, ServerInfo* info) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const char* keywords[] = {"dbname", nullptr};
+  const char* values[] = {url_.c_str(), nullptr};
+  PgConnPtr conn(PQconnectStartParams(keywords, values, /*expand_dbname=*/1));
+  if (conn == nullptr) return Status::Internal("libpq could not allocate a connection");
+  if (PQstatus(conn.get()) == CONNECTION_BAD) return PgError(conn.get());
+
+  PostgresPollingStatusType polling = PGRES_POLLING_WRITING;
+  while (polling != PGRES_POLLING_OK) {
+    if (polling == PGRES_POLLING_FAILED) return PgError(conn.get());
+    const SocketReady want = polling == PGRES_POLLING_READING ? SocketReady::kRead : SocketReady::kWrite;
+    if (Status s = WaitForSocket(PQsocket(conn.get()), want, deadline, stop, "postgres connect"); !s.ok()) return s;
+    polling = PQconnectPoll(conn.get());
+  }
+
+  if (PQsendQuery(conn.get(), "SHOW server_version") != 1) return PgError(conn.get());
+  while (PQisBusy(conn.get())) {
+    if (Status s = WaitForSocket(PQsocket(conn.get()), SocketReady::kRead, deadline, stop, "postgres query");
+        !s.ok()) {
+      return s;
+    }
+    if (PQconsumeInput(conn.get()) != 1) return PgError(conn.get());
+  }
+  PgResultPtr result(PQgetResult(conn.get()));
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) != 1) return PgError(conn.get());
+  info->product = "PostgreSQL";
+  info->version = PQgetvalue(result.get(), 0, 0);
+  return Status::OK();
+}
+
+}  // namespace crbridge::postgres

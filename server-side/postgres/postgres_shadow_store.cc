@@ -1,0 +1,281 @@
+#include "crbridge/server/postgres/postgres_shadow_store.h"
+
+
+#include "crbridge/sqlite/sql_quote.h"
+#include "postgres_batch.h"
+#include "postgres_change_log.h"
+#include "postgres_shadow_transaction.h"
+
+namespace crbridge::postgres {
+namespace {
+
+
+// The clock table's DDL: the primary key columns with their server types,
+// then the row-wide clock (docs/server-side.md). One index serves pulls: by
+// room and version when the table has a room column (its pulls name a
+// room), by version otherwise. A second would cost every clock update one
+// more index write, as the version changes on each (never a HOT update).
+std::string ClockTableDdl(const std::string& clock_table, const std::string& index_prefix, const ResolvedTable& table) {
+  std::string columns;
+  std::string key;
+  for (size_t i = 0; i < table.pk_count; ++i) {
+    const ResolvedColumn& c = table.columns[i];
+    columns += QuoteIdentifier(c.server.name) + " " + c.server.type + " NOT NULL, ";
+    key += (i > 0 ? ", " : "") + QuoteIdentifier(c.server.name);
+  }
+  return "CREATE TABLE IF NOT EXISTS " + clock_table + " (" + columns +
+         "__cl bigint NOT NULL, __col_versions bigint[] NOT NULL, __col_sites int[] NOT NULL, "
+         "__col_hashes bigint[] NOT NULL, __lsn bigint NOT NULL, "
+         "__db_version bigint NOT NULL, __seq int NOT NULL, __room text, PRIMARY KEY (" + key + "));\n"
+         // Version 1 clock tables gain what capture needs (unknown hashes
+         // read as changed).
+         "ALTER TABLE " + clock_table + " ADD COLUMN IF NOT EXISTS __col_hashes bigint[] NOT NULL DEFAULT '{}', "
+         "ADD COLUMN IF NOT EXISTS __lsn bigint NOT NULL DEFAULT 0;\n"
+         "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_version") + " ON " + clock_table +
+         (table.room_column ? " (__room, __db_version);\n" : " (__db_version);\n");
+}
+
+std::string ArrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) out += (i > 0 ? "," : "") + std::string("\"") + items[i] + "\"";
+  return out + "}";
+}
+
+}  // namespace
+
+PostgresShadowStore::PostgresShadowStore(std::string url, std::unique_ptr<pqxx::connection> conn, std::string schema,
+                                       Marking marking)
+    : url_(std::move(url)),
+      conn_(std::move(conn)),
+      schema_(std::move(schema)),
+      marking_(marking),
+      // Origins are cluster-wide: the name says which database and schema.
+      origin_(OriginName(conn_->dbname(), schema_)) {}
+
+std::string PostgresShadowStore::OriginName(const std::string& database, const std::string& metadata_schema) {
+  return "crbridge:" + database + "." + metadata_schema;
+}
+
+std::string PostgresShadowStore::ClockTable(const std::string& client_table) const {
+  return MetadataTable(client_table + "__clock");
+}
+
+std::string PostgresShadowStore::MetadataTable(const std::string& name) const {
+  return QuoteIdentifier(schema_) + "." + QuoteIdentifier(name);
+}
+
+Status PostgresShadowStore::Open(const std::string& url, const std::string& metadata_schema,
+                                const std::vector<ResolvedTable>& tables, Marking marking,
+                                std::unique_ptr<PostgresShadowStore>* store) {
+  std::unique_ptr<pqxx::connection> conn;
+  try {
+    conn = std::make_unique<pqxx::connection>(url);
+    pqxx::nontransaction(*conn).exec0(kSessionSettings);
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  }
+  std::unique_ptr<PostgresShadowStore> result(new PostgresShadowStore(url, std::move(conn), metadata_schema, marking));
+  CRBRIDGE_RETURN_IF_ERROR(result->Migrate(tables));
+  if (marking == Marking::kCrbridge) CRBRIDGE_RETURN_IF_ERROR(result->TakeOrigin());
+  *store = std::move(result);
+  return Status::OK();
+}
+
+Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
+  const std::string s = QuoteIdentifier(schema_);
+  try {
+    pqxx::work tx(*conn_);
+    // Two crbridge processes starting at once must not both create.
+    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "crbridge shadow schema " + schema_);
+    tx.exec0("CREATE SCHEMA IF NOT EXISTS " + s);
+    tx.exec0("CREATE TABLE IF NOT EXISTS " + s + ".migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+    const int applied = tx.exec1("SELECT COALESCE(max(version), 0) FROM " + s + ".migrations")[0].as<int>();
+    if (applied > kSchemaVersion) {
+      return Status::InvalidArgument("the shadow schema " + schema_ + " is at version " + std::to_string(applied) +
+                                     ", newer than this crbridge (" + std::to_string(kSchemaVersion) + ")");
+    }
+    if (applied < 1) {
+      tx.exec0("CREATE TABLE " + s + ".site (id int PRIMARY KEY CHECK (id = 1), site_id bytea NOT NULL CHECK (length(site_id) = 16))");
+      tx.exec0("CREATE TABLE " + s + ".clock (id int PRIMARY KEY CHECK (id = 1), db_version bigint NOT NULL)");
+      tx.exec0("INSERT INTO " + s + ".clock VALUES (1, 0)");
+      tx.exec0("CREATE TABLE " + s + ".sites (ordinal serial PRIMARY KEY, site_id bytea NOT NULL UNIQUE)");
+      tx.exec0("CREATE TABLE " + s + ".peers (site_id bytea PRIMARY KEY, version bigint NOT NULL, seq bigint NOT NULL)");
+      tx.exec0("CREATE TABLE " + s + ".tables (name text PRIMARY KEY, source text NOT NULL, pk_columns text[] NOT NULL, "
+               "value_columns text[] NOT NULL)");
+      tx.exec_params0("INSERT INTO " + s + ".site VALUES (1, $1::bytea)", Bytea(RandomSiteId()));
+      tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (1)");
+    }
+    if (applied < 2) {
+      // Capture's position: the end of the last source transaction whose
+      // changes are in the clocks, written with them.
+      tx.exec0("CREATE TABLE " + s + ".capture (id int PRIMARY KEY CHECK (id = 1), lsn bigint NOT NULL)");
+      tx.exec0("INSERT INTO " + s + ".capture VALUES (1, 0)");
+      // Where each table's initial snapshot was taken; NULL until it is done.
+      tx.exec0("ALTER TABLE " + s + ".tables ADD COLUMN snapshot_lsn bigint");
+      tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (2)");
+    }
+    if (applied < 3) {
+      tx.exec0(ChangeLogDdl(s + ".change_events"));
+      tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (3)");
+    }
+    for (const ResolvedTable& table : tables) {
+      std::vector<std::string> pk, values;
+      for (size_t i = 0; i < table.columns.size(); ++i) {
+        (i < table.pk_count ? pk : values).push_back(table.columns[i].server.name);
+      }
+      const std::string name = table.mapping->name;
+      const pqxx::result known = tx.exec_params(
+          "SELECT pk_columns::text, value_columns::text, pk_columns = $2::text[] AND value_columns = $3::text[] FROM " +
+              s + ".tables WHERE name = $1",
+          name, ArrayLiteral(pk), ArrayLiteral(values));
+      if (!known.empty() && !known[0][2].as<bool>()) {
+        return Status::InvalidArgument("the mapping of table " + name + " changed (clock table columns " +
+                                       known[0][0].as<std::string>() + " " + known[0][1].as<std::string>() +
+                                       "); changing a mapped table's columns is not supported yet");
+      }
+      tx.exec0(ClockTableDdl(ClockTable(name), name + "__clock", table));
+      if (known.empty()) {
+        tx.exec_params0("INSERT INTO " + s + ".tables VALUES ($1, $2, $3::text[], $4::text[])", name,
+                        table.mapping->QualifiedSource(), ArrayLiteral(pk), ArrayLiteral(values));
+      }
+    }
+    const pqxx::binarystring site(tx.exec1("SELECT site_id FROM " + s + ".site")[0]);
+    std::copy(site.begin(), site.end(), site_id_.begin());
+    if (tx.exec_params("SELECT 1 FROM pg_replication_origin WHERE roname = $1", origin_).empty()) {
+      tx.exec_params("SELECT pg_replication_origin_create($1)", origin_);
+    }
+    tx.commit();
+    return Status::OK();
+  } catch (const pqxx::broken_connection& e) {
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("postgres: setting up the shadow schema ") + schema_ + ": " + e.what());
+  }
+}
+
+Status PostgresShadowStore::TakeOrigin() {
+  try {
+    // Every later transaction of this connection carries the origin.
+    pqxx::nontransaction(*conn_).exec_params("SELECT pg_replication_origin_session_setup($1)", origin_);
+    return Status::OK();
+  } catch (const pqxx::broken_connection& e) {
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument("postgres: cannot take the replication origin " + origin_ +
+                                   " (is another crbridge writing to this database?): " + e.what());
+  }
+}
+
+Status PostgresShadowStore::Reconnect() {
+  try {
+    conn_ = std::make_unique<pqxx::connection>(url_);
+    pqxx::nontransaction(*conn_).exec0(kSessionSettings);
+  } catch (const std::exception& e) {
+    conn_.reset();
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  }
+  return marking_ == Marking::kCrbridge ? TakeOrigin() : Status::OK();
+}
+
+Status PostgresShadowStore::ReadCounter(const std::string& query, int64_t* value) {
+  if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
+  try {
+    pqxx::nontransaction tx(*conn_);
+    *value = tx.exec1(query)[0].as<int64_t>();
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  }
+}
+
+Status PostgresShadowStore::DbVersion(int64_t* version) {
+  return ReadCounter("SELECT db_version FROM " + MetadataTable("clock"), version);
+}
+
+Status PostgresShadowStore::CapturePosition(SourcePosition* position) {
+  *position = SourcePosition{};
+  return ReadCounter("SELECT lsn FROM " + MetadataTable("capture"), &position->offset);
+}
+
+Status PostgresShadowStore::SnapshotDone(const ResolvedTable& t, bool* done) {
+  if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
+  try {
+    pqxx::nontransaction tx(*conn_);
+    *done = tx.exec_params1("SELECT snapshot_lsn IS NOT NULL FROM " + MetadataTable("tables") + " WHERE name = $1",
+                            t.mapping->name)[0]
+                .as<bool>();
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  }
+}
+
+Status PostgresShadowStore::Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) {
+  if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
+  try {
+    pqxx::work tx(*conn_);
+    // The row lock on the counter is held until commit: the next writer
+    // waits here, so versions are handed out in commit order.
+    const int64_t version = tx.exec1("UPDATE " + QuoteIdentifier(schema_) +
+                                     ".clock SET db_version = db_version + 1 RETURNING db_version")[0]
+                                .as<int64_t>();
+    // Every statement of a write (merge or capture) looks rows up by key.
+    // Seeing a 1,000-row unnest, the planner would rather hash-join against
+    // a full scan of the table, which makes a write's cost grow with the
+    // table's size.
+    tx.exec0("SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
+    PostgresShadowTransaction statements(tx, *this);
+    CRBRIDGE_RETURN_IF_ERROR(write(statements, version));
+    tx.commit();
+    return Status::OK();
+  } catch (const pqxx::broken_connection& e) {
+    conn_.reset();
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  } catch (const pqxx::in_doubt_error& e) {
+    conn_.reset();
+    return Status::Unavailable(std::string("postgres: the commit's outcome is unknown: ") + e.what());
+  } catch (const pqxx::unique_violation& e) {
+    // A row the write found missing was inserted meanwhile by the app.
+    return Status::Aborted(std::string("postgres: ") + e.what());
+  } catch (const pqxx::deadlock_detected& e) {
+    return Status::Aborted(std::string("postgres: ") + e.what());
+  } catch (const std::exception& e) {
+    // A server going down can also surface as an error of the statement.
+    if (!conn_->is_open()) {
+      conn_.reset();
+      return Status::Unavailable(std::string("postgres: ") + e.what());
+    }
+    return Status::Internal(std::string("postgres: ") + e.what());
+  }
+}
+
+Status PostgresShadowStore::GetPeerVersion(const SiteId& site, PeerVersion* version) {
+  if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
+  try {
+    pqxx::nontransaction tx(*conn_);
+    const pqxx::result row = tx.exec_params(
+        "SELECT version, seq FROM " + QuoteIdentifier(schema_) + ".peers WHERE site_id = $1::bytea", Bytea(site));
+    *version = row.empty() ? PeerVersion{} : PeerVersion{row[0][0].as<int64_t>(), row[0][1].as<int64_t>()};
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  }
+}
+
+Status PostgresShadowStore::Read(const std::function<Status(ShadowSnapshot& snapshot)>& read) {
+  try {
+    if (!reader_ || !reader_->is_open()) {
+      reader_ = std::make_unique<pqxx::connection>(url_);
+      pqxx::nontransaction(*reader_).exec0(kSessionSettings);
+    }
+    // Repeatable read: every statement of a pull sees the same versions.
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*reader_);
+    PostgresShadowSnapshot snapshot(tx, *this);
+    return read(snapshot);
+  } catch (const std::exception& e) {
+    reader_.reset();
+    return Status::Unavailable(std::string("postgres: ") + e.what());
+  }
+}
+
+}  // namespace crbridge::postgres

@@ -1,0 +1,281 @@
+#include "postgres_shadow_transaction.h"
+
+#include "crbridge/sqlite/sql_quote.h"
+#include "postgres_batch.h"
+#include "postgres_change_log.h"
+#include "postgres_clock_rows.h"
+
+namespace crbridge::postgres {
+namespace {
+
+std::vector<std::string> KeyNames(const ResolvedTable& t) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < t.pk_count; ++i) names.push_back(QuoteIdentifier(t.columns[i].server.name));
+  return names;
+}
+
+// The key columns, then value columns `columns`, as text (prefixed with a
+// table alias when given).
+std::string TextColumns(const ResolvedTable& t, const std::vector<size_t>& columns, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const std::string& key : KeyNames(t)) out.push_back(prefix + key + "::text");
+  for (const size_t i : columns) out.push_back(prefix + QuoteIdentifier(t.columns[t.pk_count + i].server.name) + "::text");
+  return Join(out, ", ");
+}
+
+// Rows of a table without a room column belong to every room.
+std::string RoomCondition(const ResolvedTable& t, const std::optional<std::string>& room, const std::string& prefix) {
+  return room && t.room_column ? " AND " + prefix + "__room = $3" : std::string();
+}
+
+std::vector<ServerParameter> PullParameters(const ResolvedTable& t, int64_t first, int64_t second,
+                                            const std::optional<std::string>& room) {
+  std::vector<ServerParameter> params = {{false, std::to_string(first)}, {false, std::to_string(second)}};
+  if (room && t.room_column) params.push_back({false, *room});
+  return params;
+}
+
+std::vector<size_t> EveryValueColumn(const ResolvedTable& t) {
+  std::vector<size_t> columns(t.columns.size() - t.pk_count);
+  for (size_t i = 0; i < columns.size(); ++i) columns[i] = i;
+  return columns;
+}
+
+}  // namespace
+
+Status PostgresShadowTransaction::ReadBack(const ResolvedTable& t, const std::vector<size_t>& columns,
+                                           const pqxx::result& rows, const AppRowCallback& stored) {
+  for (const auto& row : rows) {
+    Blob key;
+    CRBRIDGE_RETURN_IF_ERROR(ReadPackedKey(t, row, &key));
+    std::vector<Value> values(columns.size());
+    for (size_t k = 0; k < columns.size(); ++k) {
+      CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[t.pk_count + columns[k]].type,
+                                         row[static_cast<int>(t.pk_count + k)], &values[k]));
+    }
+    CRBRIDGE_RETURN_IF_ERROR(stored(key, std::move(values)));
+  }
+  return Status::OK();
+}
+
+Status PostgresShadowTransaction::ReadClocks(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
+                                             const std::function<Status(const Blob& key, ClockRow clock)>& found) {
+  return ReadClockRows(tx_, store_.ClockTable(t.mapping->name), t, keys, found);
+}
+
+Status PostgresShadowTransaction::WriteClocks(const ResolvedTable& t, const std::vector<ClockWrite>& writes) {
+  WriteClockRows(tx_, store_.ClockTable(t.mapping->name), t, writes);
+  return Status::OK();
+}
+
+Status PostgresShadowTransaction::KillLiveClocks(const ResolvedTable& t, int64_t position, int64_t db_version, int seq,
+                                                 bool report_dead,
+                                                 const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
+                                                 size_t* killed) {
+  // The killed rows come back only when asked for.
+  std::string returning;
+  for (size_t i = 0; report_dead && i <= t.pk_count; ++i) {
+    returning += i < t.pk_count ? QuoteIdentifier(t.columns[i].server.name) + "::text, " : "__cl";
+  }
+  const pqxx::result rows = tx_.exec_params(
+      "UPDATE " + store_.ClockTable(t.mapping->name) +
+          " SET __cl = __cl + 1, __lsn = $1, __db_version = $2, __seq = $3 WHERE __cl % 2 = 1 AND __lsn < $1" +
+          (returning.empty() ? std::string() : " RETURNING " + returning),
+      position, db_version, seq);
+  *killed = static_cast<size_t>(rows.affected_rows());
+  for (const auto& row : rows) {
+    std::vector<Value> key(t.pk_count);
+    for (size_t i = 0; i < t.pk_count; ++i) {
+      CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[i].type, row[static_cast<int>(i)], &key[i]));
+    }
+    CRBRIDGE_RETURN_IF_ERROR(dead(std::move(key), row[static_cast<int>(t.pk_count)].as<int64_t>()));
+  }
+  return Status::OK();
+}
+
+Status PostgresShadowTransaction::LockAppRows(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
+                                              const AppRowCallback& found) {
+  if (keys.empty()) return Status::OK();
+  std::vector<ServerParameter> params;
+  const std::string where = KeySet(t, keys, &params);
+  const std::vector<size_t> columns = EveryValueColumn(t);
+  const pqxx::result rows =
+      tx_.exec_params("SELECT " + TextColumns(t, columns, "") + " FROM " + Qualified(*t.mapping) + " WHERE " + where +
+                          " ORDER BY " + Join(KeyNames(t), ", ") + " FOR UPDATE",
+                      CRBRIDGE_PARAMS(params));
+  return ReadBack(t, columns, rows, found);
+}
+
+Status PostgresShadowTransaction::AppPosition(int64_t* offset) {
+  *offset = tx_.exec1("SELECT pg_current_wal_insert_lsn() - '0/0'")[0].as<int64_t>();
+  return Status::OK();
+}
+
+Status PostgresShadowTransaction::DeleteAppRows(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys) {
+  if (keys.empty()) return Status::OK();
+  std::vector<ServerParameter> params;
+  const std::string where = KeySet(t, keys, &params);  // fills params: not in the same expression
+  tx_.exec_params0("DELETE FROM " + Qualified(*t.mapping) + " WHERE " + where, CRBRIDGE_PARAMS(params));
+  return Status::OK();
+}
+
+Status PostgresShadowTransaction::InsertAppRows(const ResolvedTable& t, const std::vector<size_t>& columns,
+                                                const std::vector<AppRowWrite>& rows, const AppRowCallback& stored) {
+  if (rows.empty()) return Status::OK();
+  BatchColumns batch;
+  std::vector<std::string> names = KeyNames(t);
+  for (size_t i = 0; i < t.pk_count; ++i) batch.Add(t.columns[i].server.type);
+  for (const size_t i : columns) {
+    batch.Add(t.columns[t.pk_count + i].server.type);
+    names.push_back(QuoteIdentifier(t.columns[t.pk_count + i].server.name));
+  }
+  for (const AppRowWrite& row : rows) {
+    for (size_t i = 0; i < t.pk_count; ++i) batch.values[i].push_back(&(*row.key)[i]);
+    for (size_t k = 0; k < columns.size(); ++k) batch.values[t.pk_count + k].push_back(row.values[k]);
+  }
+  std::vector<ServerParameter> params;
+  const std::string from = batch.From(&params);
+  const std::vector<size_t> every = EveryValueColumn(t);
+  const pqxx::result back = tx_.exec_params("INSERT INTO " + Qualified(*t.mapping) + " (" + Join(names, ", ") +
+                                                ") SELECT " + Join(batch.casts, ", ") + " FROM " + from +
+                                                " RETURNING " + TextColumns(t, every, ""),
+                                            CRBRIDGE_PARAMS(params));
+  return ReadBack(t, every, back, stored);
+}
+
+Status PostgresShadowTransaction::UpdateAppRows(const ResolvedTable& t, const std::vector<size_t>& columns,
+                                                const std::vector<AppRowWrite>& rows, const AppRowCallback& stored) {
+  if (rows.empty()) return Status::OK();
+  // One UPDATE for every row: each column takes the row's value where the
+  // row writes it (its mask) and keeps its own otherwise.
+  static const ServerParameter kWritten{false, "t"}, kKept{false, "f"}, kNull{true, ""};
+  const std::vector<std::string> key_names = KeyNames(t);
+  BatchColumns batch;
+  for (size_t i = 0; i < t.pk_count; ++i) batch.Add(t.columns[i].server.type);
+  std::vector<std::string> assignments, match;
+  for (size_t i = 0; i < t.pk_count; ++i) match.push_back("t." + key_names[i] + " = " + batch.casts[i]);
+  for (const size_t i : columns) {
+    const std::string name = QuoteIdentifier(t.columns[t.pk_count + i].server.name);
+    batch.Add("boolean");
+    const std::string mask = batch.casts.back();
+    batch.Add(t.columns[t.pk_count + i].server.type);
+    assignments.push_back(name + " = CASE WHEN " + mask + " THEN " + batch.casts.back() + " ELSE t." + name + " END");
+  }
+  for (const AppRowWrite& row : rows) {
+    for (size_t i = 0; i < t.pk_count; ++i) batch.values[i].push_back(&(*row.key)[i]);
+    for (size_t k = 0; k < columns.size(); ++k) {
+      batch.values[t.pk_count + 2 * k].push_back(row.values[k] ? &kWritten : &kKept);
+      batch.values[t.pk_count + 2 * k + 1].push_back(row.values[k] ? row.values[k] : &kNull);
+    }
+  }
+  std::vector<ServerParameter> params;
+  const std::string from = batch.From(&params);
+  const pqxx::result back = tx_.exec_params("UPDATE " + Qualified(*t.mapping) + " AS t SET " + Join(assignments, ", ") +
+                                                " FROM " + from + " WHERE " + Join(match, " AND ") + " RETURNING " +
+                                                TextColumns(t, columns, "t."),
+                                            CRBRIDGE_PARAMS(params));
+  return ReadBack(t, columns, back, stored);
+}
+
+Status PostgresShadowTransaction::SiteOrdinal(const SiteId& site, int* ordinal) {
+  const std::string sites = store_.MetadataTable("sites");
+  const std::string id = Bytea(site);
+  tx_.exec_params0("INSERT INTO " + sites + " (site_id) VALUES ($1::bytea) ON CONFLICT DO NOTHING", id);
+  *ordinal = tx_.exec_params1("SELECT ordinal FROM " + sites + " WHERE site_id = $1::bytea", id)[0].as<int>();
+  return Status::OK();
+}
+
+Status PostgresShadowTransaction::SetPeerVersion(const SiteId& site, const PeerVersion& version) {
+  tx_.exec_params0("INSERT INTO " + store_.MetadataTable("peers") +
+                       " AS peers VALUES ($1::bytea, $2, $3) ON CONFLICT (site_id) DO UPDATE SET "
+                       "version = GREATEST(peers.version, excluded.version), "
+                       "seq = CASE WHEN peers.version > excluded.version THEN peers.seq ELSE excluded.seq END",
+                   Bytea(site), version.version, version.seq);
+  return Status::OK();
+}
+
+Status PostgresShadowTransaction::SetCapturePosition(const SourcePosition& position) {
+  tx_.exec_params0("UPDATE " + store_.MetadataTable("capture") + " SET lsn = GREATEST(lsn, $1)", position.offset);
+  return Status::OK();
+}
+
+Status PostgresShadowTransaction::MarkSnapshotDone(const ResolvedTable& t, int64_t offset) {
+  tx_.exec_params0("UPDATE " + store_.MetadataTable("tables") + " SET snapshot_lsn = $2 WHERE name = $1",
+                   t.mapping->name, offset);
+  return Status::OK();
+}
+
+Status PostgresShadowTransaction::LogChanges(const ResolvedTable& t, int64_t db_version, const ChangeOrigin& origin,
+                                             const std::vector<LoggedChange>& changes) {
+  return AppendChangeLog(tx_, store_.MetadataTable("change_events"), t, db_version, origin, changes);
+}
+
+Status PostgresShadowSnapshot::VersionsAfter(const ResolvedTable& t, int64_t after,
+                                             const std::optional<std::string>& room, size_t limit,
+                                             std::vector<int64_t>* versions) {
+  const std::vector<ServerParameter> params = PullParameters(t, after, static_cast<int64_t>(limit), room);
+  const pqxx::result rows = tx_.exec_params("SELECT __db_version FROM " + store_.ClockTable(t.mapping->name) +
+                                                " WHERE __db_version > $1" + RoomCondition(t, room, "") +
+                                                " ORDER BY __db_version LIMIT $2",
+                                            CRBRIDGE_PARAMS(params));
+  versions->clear();
+  for (const auto& row : rows) versions->push_back(row[0].as<int64_t>());
+  return Status::OK();
+}
+
+Status PostgresShadowSnapshot::RowsBetween(const ResolvedTable& t, int64_t after, int64_t through,
+                                           const std::optional<std::string>& room,
+                                           const std::function<Status(PulledRow row)>& found) {
+  const size_t n = t.columns.size() - t.pk_count;
+  std::string select, join;
+  for (size_t i = 0; i < t.pk_count; ++i) {
+    const std::string column = QuoteIdentifier(t.columns[i].server.name);
+    select += "c." + column + "::text, ";
+    join += (i > 0 ? " AND " : "") + ("t." + column + " = c." + column);
+  }
+  select += "c.__cl, c.__col_versions::text, c.__col_sites::text, c.__col_hashes::text, c.__db_version, c.__seq, t." +
+            QuoteIdentifier(t.columns[0].server.name) + " IS NOT NULL";
+  for (size_t i = t.pk_count; i < t.columns.size(); ++i) select += ", t." + QuoteIdentifier(t.columns[i].server.name) + "::text";
+  const std::vector<ServerParameter> params = PullParameters(t, after, through, room);
+  const pqxx::result rows = tx_.exec_params("SELECT " + select + " FROM " + store_.ClockTable(t.mapping->name) +
+                                                " c LEFT JOIN " + Qualified(*t.mapping) + " t ON " + join +
+                                                " WHERE c.__db_version > $1 AND c.__db_version <= $2" +
+                                                RoomCondition(t, room, "c."),
+                                            CRBRIDGE_PARAMS(params));
+  for (const auto& row : rows) {
+    PulledRow pulled;
+    pulled.key.resize(t.pk_count);
+    for (size_t i = 0; i < t.pk_count; ++i) {
+      CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[i].type, row[static_cast<int>(i)], &pulled.key[i]));
+    }
+    const int base = static_cast<int>(t.pk_count);
+    pulled.clock = ClockRow(n);
+    pulled.clock.stored = true;
+    pulled.clock.cl = row[base].as<int64_t>();
+    pulled.clock.versions = ParseClockArray(row[base + 1].c_str(), n);
+    pulled.clock.sites = ParseClockArray(row[base + 2].c_str(), n);
+    pulled.clock.hashes = ParseClockArray(row[base + 3].c_str(), n);
+    pulled.db_version = row[base + 4].as<int64_t>();
+    pulled.seq = row[base + 5].as<int>();
+    pulled.app_row_exists = row[base + 6].as<bool>();
+    if (pulled.app_row_exists) {
+      pulled.values.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        CRBRIDGE_RETURN_IF_ERROR(
+            ReadField(t.columns[t.pk_count + i].type, row[base + 7 + static_cast<int>(i)], &pulled.values[i]));
+      }
+    }
+    CRBRIDGE_RETURN_IF_ERROR(found(std::move(pulled)));
+  }
+  return Status::OK();
+}
+
+Status PostgresShadowSnapshot::Sites(std::map<int64_t, SiteId>* sites) {
+  for (const auto& row : tx_.exec("SELECT ordinal, site_id FROM " + store_.MetadataTable("sites"))) {
+    const pqxx::binarystring id(row[1]);
+    std::copy(id.begin(), id.end(), (*sites)[row[0].as<int64_t>()].begin());
+  }
+  return Status::OK();
+}
+
+}  // namespace crbridge::postgres

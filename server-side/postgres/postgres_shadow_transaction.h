@@ -1,0 +1,64 @@
+// The statements of one PostgresShadowStore write and of one pull's
+// snapshot, on a libpqxx transaction the store opened. Internal to
+// server-side; each lives as long as its transaction, on its thread.
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <string>
+
+#include "crbridge/server/postgres/postgres_shadow_store.h"
+#include "crbridge/server/core/shadow_store.h"
+
+namespace crbridge::postgres {
+
+class PostgresShadowTransaction : public ShadowTransaction {
+ public:
+  PostgresShadowTransaction(pqxx::work& tx, const PostgresShadowStore& store) : tx_(tx), store_(store) {}
+
+  Status ReadClocks(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
+                    const std::function<Status(const Blob& key, ClockRow clock)>& found) override;
+  Status WriteClocks(const ResolvedTable& t, const std::vector<ClockWrite>& writes) override;
+  Status KillLiveClocks(const ResolvedTable& t, int64_t position, int64_t db_version, int seq, bool report_dead,
+                        const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
+                        size_t* killed) override;
+  Status LockAppRows(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
+                     const AppRowCallback& found) override;
+  Status AppPosition(int64_t* offset) override;
+  Status DeleteAppRows(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys) override;
+  Status InsertAppRows(const ResolvedTable& t, const std::vector<size_t>& columns, const std::vector<AppRowWrite>& rows,
+                       const AppRowCallback& stored) override;
+  Status UpdateAppRows(const ResolvedTable& t, const std::vector<size_t>& columns, const std::vector<AppRowWrite>& rows,
+                       const AppRowCallback& stored) override;
+  Status SiteOrdinal(const SiteId& site, int* ordinal) override;
+  Status SetPeerVersion(const SiteId& site, const PeerVersion& version) override;
+  Status SetCapturePosition(const SourcePosition& position) override;
+  Status MarkSnapshotDone(const ResolvedTable& t, int64_t offset) override;
+  Status LogChanges(const ResolvedTable& t, int64_t db_version, const ChangeOrigin& origin,
+                    const std::vector<LoggedChange>& changes) override;
+
+ private:
+  // Calls `stored` with each row of `rows`: the key columns, then `columns`.
+  static Status ReadBack(const ResolvedTable& t, const std::vector<size_t>& columns, const pqxx::result& rows,
+                         const AppRowCallback& stored);
+
+  pqxx::work& tx_;
+  const PostgresShadowStore& store_;
+};
+
+class PostgresShadowSnapshot : public ShadowSnapshot {
+ public:
+  PostgresShadowSnapshot(pqxx::transaction_base& tx, const PostgresShadowStore& store) : tx_(tx), store_(store) {}
+
+  Status VersionsAfter(const ResolvedTable& t, int64_t after, const std::optional<std::string>& room, size_t limit,
+                       std::vector<int64_t>* versions) override;
+  Status RowsBetween(const ResolvedTable& t, int64_t after, int64_t through, const std::optional<std::string>& room,
+                     const std::function<Status(PulledRow row)>& found) override;
+  Status Sites(std::map<int64_t, SiteId>* sites) override;
+
+ private:
+  pqxx::transaction_base& tx_;
+  const PostgresShadowStore& store_;
+};
+
+}  // namespace crbridge::postgres
