@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "../unit/binlog_golden.h"
+#include "binlog_golden.h"
 #include "binlog_test_support.h"
 #include "crbridge/connector/mysql/binlog_change_mapper.h"
 #include "crbridge/mappings/type_mapping.h"

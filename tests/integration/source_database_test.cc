@@ -39,7 +39,7 @@ std::unique_ptr<SourceDatabase> Database(SourceType type, const std::string& url
   return NewSourceDatabase(SourceConfig{type, url});
 }
 
-TEST(SourceProbeTest, PostgresReportsItsVersion) {
+TEST(SourceDatabaseProbeTest, PostgresReportsItsVersion) {
   ServerInfo info;
   const Status s = Database(SourceType::kPostgres, TestDatabases::Get().Postgres().url())
                        ->Probe(milliseconds(5000), std::stop_token(), &info);
@@ -48,7 +48,7 @@ TEST(SourceProbeTest, PostgresReportsItsVersion) {
   EXPECT_TRUE(info.version.starts_with("15.")) << info.version;
 }
 
-TEST(SourceProbeTest, MariaDbReportsItsVersion) {
+TEST(SourceDatabaseProbeTest, MariaDbReportsItsVersion) {
   ServerInfo info;
   const Status s = Database(SourceType::kMysql, TestDatabases::Get().MariaDB().url())
                        ->Probe(milliseconds(5000), std::stop_token(), &info);
@@ -57,7 +57,7 @@ TEST(SourceProbeTest, MariaDbReportsItsVersion) {
   EXPECT_TRUE(info.version.starts_with("10.11.")) << info.version;
 }
 
-TEST(SourceProbeTest, WrongCredentialsAreUnavailableWithTheServersReason) {
+TEST(SourceDatabaseProbeTest, WrongCredentialsAreUnavailableWithTheServersReason) {
   const auto& postgres = TestDatabases::Get().Postgres();
   ServerInfo info;
   Status s = Database(SourceType::kPostgres,
@@ -73,7 +73,7 @@ TEST(SourceProbeTest, WrongCredentialsAreUnavailableWithTheServersReason) {
   EXPECT_NE(s.message().find("Access denied"), std::string::npos) << s.message();
 }
 
-TEST(SourceProbeTest, NothingListeningIsUnavailable) {
+TEST(SourceDatabaseProbeTest, NothingListeningIsUnavailable) {
   const uint16_t port = ClosedPort();
   ServerInfo info;
   EXPECT_EQ(Database(SourceType::kPostgres, "postgresql://x@127.0.0.1:" + std::to_string(port) + "/db")
@@ -86,7 +86,7 @@ TEST(SourceProbeTest, NothingListeningIsUnavailable) {
             Status::Code::kUnavailable);
 }
 
-TEST(SourceProbeTest, MalformedMysqlUrlIsInvalidArgument) {
+TEST(SourceDatabaseProbeTest, MalformedMysqlUrlIsInvalidArgument) {
   ServerInfo info;
   EXPECT_EQ(Database(SourceType::kMysql, "mysql://u@:0/")->Probe(milliseconds(100), std::stop_token(), &info).code(),
             Status::Code::kInvalidArgument);

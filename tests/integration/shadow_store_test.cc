@@ -1,7 +1,7 @@
 // The shadow store against the real Postgres and MariaDB fixtures: the site
 // id, changed mappings refused, versions in commit order and peers on both
-// (ClockStoreTest, parameterised); the Postgres shadow schema, its upgrade
-// and the replication origin on Postgres only (PostgresClockStoreTest).
+// (ShadowStoreTest, parameterised); the Postgres shadow schema, its upgrade
+// and the replication origin on Postgres only (PostgresShadowStoreTest).
 #include "crbridge/server/postgres/postgres_shadow_store.h"
 #include "crbridge/server/dialects.h"
 
@@ -33,9 +33,9 @@ Status InsertList(ShadowTransaction& tx, const Mapped& mapped, const std::string
                           [](const Blob&, std::vector<Value>) { return Status::OK(); });
 }
 
-class ClockStoreTest : public ::testing::TestWithParam<ServerKind> {};
+class ShadowStoreTest : public ::testing::TestWithParam<ServerKind> {};
 
-TEST_P(ClockStoreTest, KeepsTheSiteIdAcrossOpens) {
+TEST_P(ShadowStoreTest, KeepsTheSiteIdAcrossOpens) {
   TodoAppDatabase database(GetParam());
   const auto mapped = MapTodoApp(database);
   SiteId first_site;
@@ -48,7 +48,7 @@ TEST_P(ClockStoreTest, KeepsTheSiteIdAcrossOpens) {
   EXPECT_EQ(reopened->site_id(), first_site);
 }
 
-TEST(PostgresClockStoreTest, CreatesTheShadowSchemaOnce) {
+TEST(PostgresShadowStoreTest, CreatesTheShadowSchemaOnce) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
   const auto mapped = MapTodoApp(url);
   OpenStore(url, *mapped);
@@ -78,7 +78,7 @@ TEST(PostgresClockStoreTest, CreatesTheShadowSchemaOnce) {
             7);
 }
 
-TEST(PostgresClockStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
+TEST(PostgresShadowStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
   const auto mapped = MapTodoApp(url);
   OpenStore(url, *mapped);
@@ -100,7 +100,7 @@ TEST(PostgresClockStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
   EXPECT_EQ(clock[3].as<int64_t>(), 7);
 }
 
-TEST_P(ClockStoreTest, AChangedMappingIsRefusedRatherThanMisread) {
+TEST_P(ShadowStoreTest, AChangedMappingIsRefusedRatherThanMisread) {
   TodoAppDatabase database(GetParam());
   OpenAppStore(*MapTodoApp(database));
   const auto narrower = MapTodoApp(database, std::string(kTodoAppTables) + "    columns: [id, list_id, title]\n");
@@ -112,7 +112,7 @@ TEST_P(ClockStoreTest, AChangedMappingIsRefusedRatherThanMisread) {
 
 // P5's mechanism: a writer that took version v holds it until it commits;
 // a concurrent writer waits and gets v + 1 only after that commit.
-TEST_P(ClockStoreTest, VersionsAreHandedOutInCommitOrder) {
+TEST_P(ShadowStoreTest, VersionsAreHandedOutInCommitOrder) {
   TodoAppDatabase database(GetParam());
   const auto mapped = MapTodoApp(database);
   // The merge writer (marked) and the capture writer (not) share the counter.
@@ -156,7 +156,7 @@ TEST_P(ClockStoreTest, VersionsAreHandedOutInCommitOrder) {
 
 // Loop marking: pgoutput reports crbridge's transactions with an Origin
 // message naming crbridge's origin, and the app's without one.
-TEST(PostgresClockStoreTest, WritesCarryTheReplicationOriginInPgoutput) {
+TEST(PostgresShadowStoreTest, WritesCarryTheReplicationOriginInPgoutput) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
   const auto mapped = MapTodoApp(url);
   auto store = OpenStore(url, *mapped);
@@ -188,7 +188,7 @@ TEST(PostgresClockStoreTest, WritesCarryTheReplicationOriginInPgoutput) {
   db.exec("SELECT pg_drop_replication_slot('origin_test')");
 }
 
-TEST(PostgresClockStoreTest, OneMarkedWriterPerDatabase) {
+TEST(PostgresShadowStoreTest, OneMarkedWriterPerDatabase) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
   const auto mapped = MapTodoApp(url);
   auto writer = OpenStore(url, *mapped);
@@ -199,7 +199,7 @@ TEST(PostgresClockStoreTest, OneMarkedWriterPerDatabase) {
   EXPECT_NE(s.message().find("is another crbridge writing to this database?"), std::string::npos) << s.message();
 }
 
-TEST_P(ClockStoreTest, PeerVersionsAdvanceWithTheirWriteAndNeverBackwards) {
+TEST_P(ShadowStoreTest, PeerVersionsAdvanceWithTheirWriteAndNeverBackwards) {
   TodoAppDatabase database(GetParam());
   auto store = OpenAppStore(*MapTodoApp(database));
   SiteId client;
@@ -222,7 +222,7 @@ TEST_P(ClockStoreTest, PeerVersionsAdvanceWithTheirWriteAndNeverBackwards) {
   EXPECT_EQ(seen.seq, 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(Databases, ClockStoreTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+INSTANTIATE_TEST_SUITE_P(Databases, ShadowStoreTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace
