@@ -1,6 +1,6 @@
 // ValueHash: a 64-bit hash of a column's mapped value, kept in the clock
 // so that capture can tell which columns an app write really changed
-// without keeping the values themselves (design.md, "Which columns
+// without keeping the values themselves (docs/design.md, "Which columns
 // changed"). Stateless and thread-safe.
 #pragma once
 

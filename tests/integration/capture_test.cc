@@ -296,7 +296,7 @@ std::vector<std::string> AppTodos(App& app) {
   return out;
 }
 
-// design.md, "App write racing a client merge": app writers (plain SQL)
+// docs/design.md, "App write racing a client merge": app writers (plain SQL)
 // and clients merging through the server hit the same few rows at once.
 // Afterwards every client equals the server (P1): a clock that disagreed
 // with its row would leave some client with a value the server lacks.

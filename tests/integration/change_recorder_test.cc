@@ -170,7 +170,7 @@ TEST_P(ChangeRecorderTest, ATruncateKillsEveryLiveRowButNotLaterOnes) {
   EXPECT_EQ(r.Clock("t3").substr(0, 2), "1 ");
 }
 
-// design.md, "App write racing a client merge": the app writes a row, a
+// docs/design.md, "App write racing a client merge": the app writes a row, a
 // client merge reaches it before capture does. The merge records the app
 // write first; capture, arriving later, skips it. Table and clock agree.
 TEST_P(ChangeRecorderTest, AnAppWriteAMergeRecordedFirstIsNotRecordedAgain) {

@@ -1,4 +1,4 @@
-// Who may open a sync connection (connector/sync_auth.h): the vlcn
+// Who may open a sync connection (connector/sync: sync_auth.h): the vlcn
 // subprotocol, and JWT checks with tokens made by libjwt.
 #include "crbridge/connector/sync/sync_auth.h"
 

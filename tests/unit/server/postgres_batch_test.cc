@@ -1,5 +1,5 @@
 // The text forms of crbridge's batched Postgres statements
-// (server-side/postgres_batch.h): integer arrays both ways, and text
+// (server-side/postgres/postgres_batch.h): integer arrays both ways, and text
 // arrays that must survive quotes, backslashes and NULLs.
 #include "postgres_batch.h"
 

@@ -1,6 +1,6 @@
 // BinlogChangeMapper: turns the row changes of a MySQL/MariaDB row binlog
 // (binlog_events.h, binlog_rows.h) of mapped tables into CapturedRows
-// (server-side/captured_change.h): columns matched by name through the
+// (captured_change.h in server-side/core): columns matched by name through the
 // latest TABLE_MAP of each table id (binlog_row_metadata=FULL), values
 // mapped with type_mapping's FromServerText from the text the server's
 // SELECT gives for them, key changes split into a delete and an insert.

@@ -1,5 +1,5 @@
 // Health: the state of each of crbridge's components (the source database
-// connection, later capture and the sync server), for /healthz and /readyz.
+// connection, "source", and capture, "capture"), for /healthz and /readyz.
 // Thread-safe: components report from their own threads.
 #pragma once
 

@@ -1,5 +1,5 @@
 // PgOutputChangeMapper: turns pgoutput's row changes of mapped tables into
-// CapturedRows (server-side/captured_change.h): columns matched by name
+// CapturedRows (captured_change.h in server-side/core): columns matched by name
 // through the latest Relation message, values mapped from Postgres's text
 // output to SQLite values, key changes split into a delete and an insert.
 // Changes of unmapped tables cost a map lookup. Not thread-safe; one per

@@ -1,4 +1,4 @@
-// SyncServer: the vlcn WebSocket sync protocol (../docs/sync-server.md) on
+// SyncServer: the vlcn WebSocket sync protocol (docs/sync-server.md) on
 // the daemon's HTTP listener. Each connection joins one room (named in its
 // subprotocol, checked by SyncAuth before the upgrade), announces itself,
 // gets StartStreaming from where the server last applied its changes,
