@@ -71,6 +71,111 @@ bool Apply(const CapturedRow& change, int64_t position, const ResolvedTable& t, 
   return true;
 }
 
+// Records one table's segment of changes: a few statements for all of
+// its rows.
+class SegmentRecorder {
+ public:
+  SegmentRecorder(ShadowTransaction& tx, SourceType source, bool log_changes, const ResolvedTable& t,
+                  int64_t version, int* seq, RecordReport* report)
+      : tx_(tx), source_(source), log_changes_(log_changes), t_(t), n_(t.columns.size() - t.pk_count),
+        version_(version), seq_(*seq), report_(report) {}
+  SegmentRecorder(const SegmentRecorder&) = delete;
+  SegmentRecorder& operator=(const SegmentRecorder&) = delete;
+
+  Status Record(const std::vector<PendingChange>& changes) {
+    CRBRIDGE_RETURN_IF_ERROR(GroupByRow(changes));
+    CRBRIDGE_RETURN_IF_ERROR(ReadClocks());
+    ApplyChanges();
+    return WriteClocksAndLog();
+  }
+
+ private:
+  // The rows the changes touch, each with its key as the server's
+  // parameters, and the changes in capture order.
+  Status GroupByRow(const std::vector<PendingChange>& changes) {
+    for (const PendingChange& change : changes) {
+      Blob packed;
+      CRBRIDGE_RETURN_IF_ERROR(EncodePackedPk(change.row->key, &packed));
+      auto [it, inserted] = rows_.try_emplace(KeyBytes(packed));
+      RecordedRow& row = it->second;
+      if (inserted) {
+        row.clock = ClockRow(n_);
+        row.before = ClockRow(n_);
+        row.values.resize(n_);
+        row.key_values = &change.row->key;
+        for (size_t i = 0; i < t_.pk_count; ++i) {
+          ServerParameter p;
+          CRBRIDGE_RETURN_IF_ERROR(ToServerParameter(source_, t_.columns[i].type, change.row->key[i],
+                                                     t_.mapping->name + "." + t_.columns[i].name, &p));
+          row.key.push_back(std::move(p));
+        }
+        keys_.push_back(&row.key);
+      }
+      ordered_.emplace_back(change, &row);
+    }
+    return Status::OK();
+  }
+
+  // The stored clocks; a clock's position tells which changes it has.
+  Status ReadClocks() {
+    return tx_.ReadClocks(t_, keys_, [&](const Blob& key, ClockRow clock) {
+      RecordedRow& row = rows_.at(KeyBytes(key));
+      row.recorded_through = clock.lsn;
+      if (log_changes_) row.before = clock;
+      row.clock = std::move(clock);
+      return Status::OK();
+    });
+  }
+
+  // Each change, in capture order, unless the stored clock already has it.
+  void ApplyChanges() {
+    for (auto& [change, row] : ordered_) {
+      const int64_t position = change.transaction->end_position;
+      if (row->recorded_through >= position) {
+        ++report_->rows_skipped;
+        continue;
+      }
+      if (Apply(*change.row, position, t_, *row)) {
+        row->changed = true;
+        row->last = change.transaction;
+      }
+    }
+  }
+
+  // The changed rows' clocks, and their changes in the change log when the
+  // store keeps one.
+  Status WriteClocksAndLog() {
+    std::vector<ClockWrite> writes;
+    std::vector<LoggedChange> logged;
+    for (auto& [key, row] : rows_) {
+      if (!row.changed) continue;
+      writes.push_back(ClockWrite{&row.key, &row.clock, version_, seq_});
+      if (log_changes_) {
+        logged.push_back(LoggedChange{row.key_values, &row.before, &row.clock, row.values, seq_,
+                                      row.last->end_position, row.last->commit_time_us});
+      }
+      ++seq_;
+    }
+    CRBRIDGE_RETURN_IF_ERROR(tx_.WriteClocks(t_, writes));
+    if (log_changes_) CRBRIDGE_RETURN_IF_ERROR(tx_.LogChanges(t_, version_, {}, logged));
+    report_->rows_changed += writes.size();
+    if (!writes.empty()) report_->db_version = version_;
+    return Status::OK();
+  }
+
+  ShadowTransaction& tx_;
+  const SourceType source_;
+  const bool log_changes_;
+  const ResolvedTable& t_;
+  const size_t n_;  // value columns
+  const int64_t version_;
+  int& seq_;
+  RecordReport* report_;
+  std::map<std::string, RecordedRow> rows_;
+  std::vector<const std::vector<ServerParameter>*> keys_;
+  std::vector<std::pair<PendingChange, RecordedRow*>> ordered_;
+};
+
 // A truncate: every live row dies, except rows a later write already
 // recorded; each is logged as a delete when the store logs changes.
 Status RecordTruncate(ShadowTransaction& tx, bool log_changes, const ResolvedTable& t, int64_t version,
@@ -135,63 +240,8 @@ Status ChangeRecorder::RecordIn(ShadowTransaction& tx, int64_t version,
   const auto flush = [&](const ResolvedTable& t) -> Status {
     std::vector<PendingChange>& changes = segments[&t];
     if (changes.empty()) return Status::OK();
-    const size_t n = t.columns.size() - t.pk_count;
-    std::map<std::string, RecordedRow> rows;
-    std::vector<const std::vector<ServerParameter>*> keys;
-    std::vector<std::pair<PendingChange, RecordedRow*>> ordered;
-    for (const PendingChange& change : changes) {
-      Blob packed;
-      CRBRIDGE_RETURN_IF_ERROR(EncodePackedPk(change.row->key, &packed));
-      auto [it, inserted] = rows.try_emplace(KeyBytes(packed));
-      RecordedRow& row = it->second;
-      if (inserted) {
-        row.clock = ClockRow(n);
-        row.before = ClockRow(n);
-        row.values.resize(n);
-        row.key_values = &change.row->key;
-        for (size_t i = 0; i < t.pk_count; ++i) {
-          ServerParameter p;
-          CRBRIDGE_RETURN_IF_ERROR(ToServerParameter(source_, t.columns[i].type, change.row->key[i],
-                                                     t.mapping->name + "." + t.columns[i].name, &p));
-          row.key.push_back(std::move(p));
-        }
-        keys.push_back(&row.key);
-      }
-      ordered.emplace_back(change, &row);
-    }
-    CRBRIDGE_RETURN_IF_ERROR(tx.ReadClocks(t, keys, [&](const Blob& key, ClockRow clock) {
-      RecordedRow& row = rows.at(KeyBytes(key));
-      row.recorded_through = clock.lsn;
-      if (writer_.logs_changes()) row.before = clock;
-      row.clock = std::move(clock);
-      return Status::OK();
-    }));
-    for (auto& [change, row] : ordered) {
-      const int64_t position = change.transaction->end_position;
-      if (row->recorded_through >= position) {
-        ++report->rows_skipped;
-        continue;
-      }
-      if (Apply(*change.row, position, t, *row)) {
-        row->changed = true;
-        row->last = change.transaction;
-      }
-    }
-    std::vector<ClockWrite> writes;
-    std::vector<LoggedChange> logged;
-    for (auto& [key, row] : rows) {
-      if (!row.changed) continue;
-      writes.push_back(ClockWrite{&row.key, &row.clock, version, seq});
-      if (writer_.logs_changes()) {
-        logged.push_back(LoggedChange{row.key_values, &row.before, &row.clock, row.values, seq,
-                                      row.last->end_position, row.last->commit_time_us});
-      }
-      ++seq;
-    }
-    CRBRIDGE_RETURN_IF_ERROR(tx.WriteClocks(t, writes));
-    if (writer_.logs_changes()) CRBRIDGE_RETURN_IF_ERROR(tx.LogChanges(t, version, {}, logged));
-    report->rows_changed += writes.size();
-    if (!writes.empty()) report->db_version = version;
+    SegmentRecorder segment(tx, source_, writer_.logs_changes(), t, version, &seq, report);
+    CRBRIDGE_RETURN_IF_ERROR(segment.Record(changes));
     changes.clear();
     return Status::OK();
   };

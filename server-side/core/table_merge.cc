@@ -1,0 +1,292 @@
+#include "table_merge.h"
+
+#include <algorithm>
+
+#include "crbridge/mappings/type_mapping.h"
+#include "crbridge/sqlite/unix_time.h"
+#include "value_hash.h"
+
+namespace crbridge {
+
+TableMerge::TableMerge(ChangesetMerge& merge, const ResolvedTable& t, RowMap::iterator first, RowMap::iterator last)
+    : merge_(merge), t_(t), n_(t.columns.size() - t.pk_count) {
+  for (auto it = first; it != last; ++it) {
+    RowState state;
+    state.row = &it->second;
+    state.clock = ClockRow(n_);
+    state.values.resize(n_);
+    state.written.resize(n_);
+    state.written_params.resize(n_);
+    states_.push_back(std::move(state));
+  }
+  for (RowState& state : states_) by_key_[KeyBytes(state.row->pk)] = &state;
+}
+
+Status TableMerge::Run() {
+  CRBRIDGE_RETURN_IF_ERROR(LoadClocksAndLockRows());
+  // Each row's changes, in arrival order, with cr-sqlite's rules.
+  for (RowState& state : states_) CRBRIDGE_RETURN_IF_ERROR(MergeRow(state));
+  CRBRIDGE_RETURN_IF_ERROR(DeleteDeadRows());
+  CRBRIDGE_RETURN_IF_ERROR(InsertNewRows());
+  CRBRIDGE_RETURN_IF_ERROR(UpdateChangedRows());
+  return WriteClocksAndLog();
+}
+
+std::vector<const KeyParameters*> TableMerge::KeysOf(const std::vector<RowState*>& members) {
+  std::vector<const KeyParameters*> keys;
+  for (const RowState* state : members) keys.push_back(&state->row->pk_params);
+  return keys;
+}
+
+// The clocks and app rows of the batch. Clocks need no row locks: every
+// crbridge writer holds the version counter's lock until it commits (see
+// ShadowStore::Write), so no other writer touches them meanwhile. App
+// rows are locked: the app writes them too.
+Status TableMerge::LoadClocksAndLockRows() {
+  std::vector<RowState*> all;
+  for (RowState& state : states_) all.push_back(&state);
+  CRBRIDGE_RETURN_IF_ERROR(merge_.tx.ReadClocks(t_, KeysOf(all), [&](const Blob& key, ClockRow row) {
+    RowState& state = StateOf(key);
+    if (merge_.log_changes) state.before = row;
+    state.clock = std::move(row);
+    return Status::OK();
+  }));
+  CRBRIDGE_RETURN_IF_ERROR(merge_.tx.LockAppRows(t_, KeysOf(all), [&](const Blob& key, std::vector<Value> values) {
+    RowState& state = StateOf(key);
+    state.app_existed = true;
+    state.values = std::move(values);
+    return Status::OK();
+  }));
+  // Every app write that committed before the locks above precedes this
+  // position.
+  return merge_.tx.AppPosition(&position_);
+}
+
+// The room a row is in (none without a room column, or with NULL in it).
+std::optional<std::string> TableMerge::RoomOf(const RowState& state) const {
+  if (!t_.room_column) return std::nullopt;
+  const Value& value = *t_.room_column < t_.pk_count ? state.row->pk_values[*t_.room_column]
+                                                      : state.values[*t_.room_column - t_.pk_count];
+  return value.is_null() ? std::nullopt : std::optional<std::string>(RoomText(value));
+}
+
+// An app write that capture has not recorded yet (the row differs from
+// its clock) is recorded first, as a server change, so that the client's
+// changes merge against it (design.md, "App write racing a client merge").
+// Capture later skips it: the clock's position is past its commit.
+bool TableMerge::RecordUncapturedAppWrite(RowState& state) {
+  ClockRow& clock = state.clock;
+  const size_t n = state.values.size();
+  const bool alive = clock.stored && clock.cl % 2 == 1;
+  if (!state.app_existed) {
+    if (!alive) return false;
+    ++clock.cl;  // deleted by the app
+    return true;
+  }
+  bool recorded = false;
+  if (!alive) {
+    clock.cl = clock.stored ? clock.cl + 1 : 1;  // inserted by the app
+    recorded = true;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t hash = ValueHash(state.values[i]);
+    // An unknown hash (a clock from before hashes were kept) is learnt, as
+    // nothing tells whether the value changed.
+    if (clock.hashes[i] == hash || (alive && !clock.hashes[i])) {
+      clock.hashes[i] = hash;
+      continue;
+    }
+    clock.versions[i] = clock.versions[i].value_or(0) + 1;
+    clock.sites[i] = 0;
+    clock.hashes[i] = hash;
+    recorded = true;
+  }
+  return recorded;
+}
+
+// A row's changes, in arrival order, merged against what the app table and
+// the clock hold; a client in a room writes only to rows of its room.
+Status TableMerge::MergeRow(RowState& state) {
+  const bool check_room = merge_.room && t_.room_column;
+  if (check_room && state.app_existed && RoomOf(state) != merge_.room) {
+    return Status::InvalidArgument("a change to " + t_.mapping->name + " writes to a row of another room");
+  }
+  state.changed = RecordUncapturedAppWrite(state);
+  state.exists = state.app_existed;
+  for (size_t k = 0; k < state.row->changes.size(); ++k) ApplyChange(state, k);
+  if (check_room && state.exists && state.changed && RoomOf(state) != merge_.room) {
+    return Status::InvalidArgument("a change to " + t_.mapping->name + " would put a row in room \"" +
+                                   RoomOf(state).value_or("(none)") + "\", not \"" + *merge_.room + "\"");
+  }
+  CRBRIDGE_RETURN_IF_ERROR(ConvertWrittenValues(state));
+  merge_.changed_any = merge_.changed_any || state.changed;
+  return Status::OK();
+}
+
+// The row's k-th change, with cr-sqlite's rules (MergeChange), compared on
+// its canonical value.
+void TableMerge::ApplyChange(RowState& state, size_t k) {
+  const auto& [change, column] = state.row->changes[k];
+  ColumnClock current;
+  Change compared = *change;
+  if (!change->is_sentinel()) {
+    const size_t i = column - t_.pk_count;
+    current = ColumnClock{state.clock.versions[i].has_value(), state.clock.versions[i].value_or(0), state.values[i]};
+    compared.val = state.row->canonical[k];
+  }
+  const MergeOutcome outcome = MergeChange(RowClock{state.clock.cl, false}, current, compared);
+  switch (outcome.row) {
+    case RowAction::kDelete:
+      state.exists = false;
+      std::fill(state.clock.versions.begin(), state.clock.versions.end(), std::nullopt);
+      std::fill(state.written.begin(), state.written.end(), false);
+      break;
+    case RowAction::kResurrect:
+      state.exists = true;
+      for (auto& v : state.clock.versions) {
+        if (v) v = 0;
+      }
+      break;
+    case RowAction::kCreate:
+      state.exists = true;
+      state.clock.cl = 1;
+      break;
+    case RowAction::kNone:
+      break;
+  }
+  if (outcome.write_sentinel) state.clock.cl = change->cl;
+  if (outcome.write_column) {
+    const size_t i = column - t_.pk_count;
+    state.values[i] = change->val;
+    state.clock.versions[i] = change->col_version;
+    state.clock.sites[i] = merge_.sender_ordinal;
+    state.written[i] = true;
+  }
+  if (outcome.row != RowAction::kNone || outcome.write_column) {
+    ++merge_.report->applied;
+    state.changed = true;
+  }
+}
+
+// The written values of a live row as the server's parameters.
+Status TableMerge::ConvertWrittenValues(RowState& state) {
+  for (size_t i = 0; i < n_ && state.exists; ++i) {
+    if (!state.written[i]) continue;
+    const ResolvedColumn& c = t_.columns[t_.pk_count + i];
+    CRBRIDGE_RETURN_IF_ERROR(ToServerParameter(merge_.source, c.type, state.values[i], t_.mapping->name + "." + c.name,
+                                               &state.written_params[i]));
+    // NULL for a NOT NULL column: its default when the row is new, refused otherwise.
+    if (state.written_params[i].is_null && c.server.not_null && state.app_existed) {
+      return Status::InvalidArgument(t_.mapping->name + "." + c.name + ": cannot store NULL in a NOT NULL column");
+    }
+  }
+  return Status::OK();
+}
+
+// What the server stored wins everywhere: a value it stores in another
+// form becomes a server change, one version above the client's. Every
+// value read back is what the app table now holds: its hash is kept.
+AppRowCallback TableMerge::Canonicalize(std::vector<size_t> columns) {
+  return [this, columns = std::move(columns)](const Blob& key, std::vector<Value> stored) -> Status {
+    RowState& state = StateOf(key);
+    for (size_t k = 0; k < columns.size(); ++k) {
+      const size_t i = columns[k];
+      state.clock.hashes[i] = ValueHash(stored[k]);
+      if (state.written[i] && stored[k] != state.values[i]) {
+        state.clock.versions[i] = *state.clock.versions[i] + 1;
+        state.clock.sites[i] = 0;
+        ++merge_.report->canonicalized;
+      }
+      state.values[i] = std::move(stored[k]);
+    }
+    return Status::OK();
+  };
+}
+
+// Rows that died, in one statement.
+Status TableMerge::DeleteDeadRows() {
+  std::vector<RowState*> deleted;
+  for (RowState& state : states_) {
+    if (state.changed && !state.exists && state.app_existed) deleted.push_back(&state);
+  }
+  return merge_.tx.DeleteAppRows(t_, KeysOf(deleted));
+}
+
+// New rows, one INSERT per set of columns given (a NULL for a NOT NULL
+// column is left to its default).
+Status TableMerge::InsertNewRows() {
+  std::map<std::vector<bool>, std::vector<RowState*>> inserts;
+  for (RowState& state : states_) {
+    if (!state.changed || !state.exists || state.app_existed) continue;
+    std::vector<bool> given(n_);
+    for (size_t i = 0; i < n_; ++i) {
+      given[i] = state.written[i] && !(state.written_params[i].is_null && t_.columns[t_.pk_count + i].server.not_null);
+    }
+    inserts[given].push_back(&state);
+  }
+  std::vector<size_t> every_column(n_);
+  for (size_t i = 0; i < n_; ++i) every_column[i] = i;
+  for (const auto& [given, members] : inserts) {
+    std::vector<size_t> given_columns;
+    for (size_t i = 0; i < n_; ++i) {
+      if (given[i]) given_columns.push_back(i);
+    }
+    std::vector<AppRowWrite> rows;
+    for (RowState* state : members) {
+      AppRowWrite& row = rows.emplace_back(AppRowWrite{&state->row->pk_params, {}});
+      for (const size_t i : given_columns) row.values.push_back(&state->written_params[i]);
+    }
+    CRBRIDGE_RETURN_IF_ERROR(merge_.tx.InsertAppRows(t_, given_columns, rows, Canonicalize(every_column)));
+  }
+  return Status::OK();
+}
+
+// Changed rows, one UPDATE per set of columns written.
+Status TableMerge::UpdateChangedRows() {
+  std::vector<RowState*> updates;
+  for (RowState& state : states_) {
+    if (!state.changed || !state.exists || !state.app_existed) continue;
+    if (std::find(state.written.begin(), state.written.end(), true) != state.written.end()) updates.push_back(&state);
+  }
+  if (updates.empty()) return Status::OK();
+  std::vector<size_t> touched;
+  for (size_t i = 0; i < n_; ++i) {
+    if (std::any_of(updates.begin(), updates.end(), [&](const RowState* s) { return s->written[i]; })) touched.push_back(i);
+  }
+  std::vector<AppRowWrite> rows;
+  for (RowState* state : updates) {
+    AppRowWrite& row = rows.emplace_back(AppRowWrite{&state->row->pk_params, {}});
+    for (const size_t i : touched) row.values.push_back(state->written[i] ? &state->written_params[i] : nullptr);
+  }
+  return merge_.tx.UpdateAppRows(t_, touched, rows, Canonicalize(touched));
+}
+
+// The changed rows' clocks, stamped with the app position and their room,
+// and their changes in the change log when the store keeps one.
+Status TableMerge::WriteClocksAndLog() {
+  std::vector<ClockWrite> writes;
+  std::vector<LoggedChange> logged;
+  const int64_t merged_at_us = UnixMicrosNow();
+  for (RowState& state : states_) {
+    if (!state.changed) continue;
+    state.clock.lsn = position_;
+    if (state.exists) {
+      if (std::optional<std::string> room = RoomOf(state)) state.clock.room = std::move(*room);
+    }
+    writes.push_back(ClockWrite{&state.row->pk_params, &state.clock, merge_.version, merge_.seq});
+    if (merge_.log_changes) {
+      std::vector<const Value*> values;
+      for (const Value& value : state.values) values.push_back(&value);
+      logged.push_back(LoggedChange{&state.row->pk_values, &state.before, &state.clock, std::move(values), merge_.seq,
+                                    0, merged_at_us});
+    }
+    ++merge_.seq;
+  }
+  CRBRIDGE_RETURN_IF_ERROR(merge_.tx.WriteClocks(t_, writes));
+  if (merge_.log_changes) {
+    CRBRIDGE_RETURN_IF_ERROR(merge_.tx.LogChanges(t_, merge_.version, {true, merge_.sender_ordinal}, logged));
+  }
+  return Status::OK();
+}
+
+}  // namespace crbridge

@@ -1,0 +1,99 @@
+// TableMerge: SyncStore::Merge's work on one table of a changeset, in
+// phases: load the clocks and lock the app rows, apply cr-sqlite's rules to
+// each row, write the app rows, write the clocks and the change log
+// (docs/server-side.md, "Merge"). Internal to server-side.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crbridge/mappings/resolved_table.h"
+#include "crbridge/server/core/shadow_store.h"
+#include "crbridge/server/core/sync_store.h"
+#include "crbridge/sqlite/change.h"
+#include "row_identity.h"
+
+namespace crbridge {
+
+// One row a changeset touches, and its changes in arrival order.
+struct RowChanges {
+  const ResolvedTable* table = nullptr;
+  Blob pk;
+  std::vector<Value> pk_values;
+  KeyParameters pk_params;
+  std::vector<std::pair<const Change*, size_t>> changes;  // with the column index (0 for the sentinel)
+  // Per change, its value in the form the server stores it. Ties are
+  // broken on it: a JavaScript client sends 1.0 for the integer 1 it stores.
+  std::vector<Value> canonical;
+};
+
+// A changeset's rows by table name and key bytes: grouped by table and
+// ordered by key.
+using RowMap = std::map<std::pair<std::string, std::string>, RowChanges>;
+
+// What the merge of one changeset shares across its tables.
+struct ChangesetMerge {
+  ShadowTransaction& tx;
+  SourceType source;
+  const std::optional<std::string>& room;  // the sender's room, if it is in one
+  int64_t version;
+  int sender_ordinal;
+  bool log_changes;
+  MergeReport* report;
+  int seq = 0;               // of the next clock written under `version`
+  bool changed_any = false;  // whether a row got a new clock
+};
+
+// Merges the rows [first, last) of one table: a handful of statements for
+// the whole batch, whatever its size.
+class TableMerge {
+ public:
+  TableMerge(ChangesetMerge& merge, const ResolvedTable& t, RowMap::iterator first, RowMap::iterator last);
+  TableMerge(const TableMerge&) = delete;
+  TableMerge& operator=(const TableMerge&) = delete;
+
+  Status Run();
+
+ private:
+  // What a merge makes of one row: its clock and values before and after.
+  struct RowState {
+    RowChanges* row = nullptr;
+    bool app_existed = false;
+    bool exists = false;
+    bool changed = false;
+    ClockRow clock;
+    ClockRow before;                               // as stored, for the change log
+    std::vector<Value> values;                     // per value column
+    std::vector<bool> written;
+    std::vector<ServerParameter> written_params;   // per value column, for written ones
+  };
+
+  Status LoadClocksAndLockRows();
+  Status MergeRow(RowState& state);
+  static bool RecordUncapturedAppWrite(RowState& state);
+  void ApplyChange(RowState& state, size_t k);
+  Status ConvertWrittenValues(RowState& state);
+  Status DeleteDeadRows();
+  Status InsertNewRows();
+  Status UpdateChangedRows();
+  Status WriteClocksAndLog();
+
+  // Reads back the value columns `columns` as the app table stores them.
+  AppRowCallback Canonicalize(std::vector<size_t> columns);
+  std::optional<std::string> RoomOf(const RowState& state) const;
+  RowState& StateOf(const Blob& key) { return *by_key_.at(KeyBytes(key)); }
+  static std::vector<const KeyParameters*> KeysOf(const std::vector<RowState*>& members);
+
+  ChangesetMerge& merge_;
+  const ResolvedTable& t_;
+  const size_t n_;  // value columns
+  std::vector<RowState> states_;
+  std::map<std::string, RowState*> by_key_;
+  int64_t position_ = 0;
+};
+
+}  // namespace crbridge
