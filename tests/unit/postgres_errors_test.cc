@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <ostream>
 #include <pqxx/except>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,9 @@ template <typename Error>
 std::function<void()> ThrowSql(const char* state) {
   return [state] { throw Error("server said no", "SELECT 1", state); };
 }
+
+// Failures name the row, not its bytes.
+void PrintTo(const Case& row, std::ostream* out) { *out << row.name; }
 
 using Code = Status::Code;
 
