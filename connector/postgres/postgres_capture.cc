@@ -16,6 +16,7 @@
 #include "crbridge/sqlite/unix_time.h"
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/server/core/change_recorder.h"
+#include "crbridge/server/postgres/postgres_errors.h"
 #include "crbridge/server/postgres/postgres_shadow_store.h"
 #include "crbridge/sqlite/sql_quote.h"
 
@@ -26,14 +27,6 @@ using Clock = std::chrono::steady_clock;
 
 std::string QualifiedSource(const ResolvedTable& t) {
   return QuoteIdentifier(t.mapping->source_schema) + "." + QuoteIdentifier(t.mapping->source_table);
-}
-
-// Errors of ordinary SQL: a lost connection is worth retrying, the rest is not.
-Status FromException(const std::exception& e, const std::string& doing) {
-  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
-    return Status::Unavailable("postgres: " + doing + ": " + e.what());
-  }
-  return Status::Internal("postgres: " + doing + ": " + e.what());
 }
 
 // crbridge owns its publication: exactly the mapped tables.
@@ -255,13 +248,12 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
 
   std::optional<pqxx::connection> sql;
   std::vector<const ResolvedTable*> pending;
-  try {
+  CRBRIDGE_RETURN_IF_ERROR(CatchErrors("preparing capture", [&] {
     sql.emplace(url);
     pqxx::nontransaction(*sql).exec0(PostgresShadowStore::kSessionSettings);
     EnsurePublication(*sql, config_.source.publication, tables_);
-  } catch (const std::exception& e) {
-    return FromException(e, "preparing capture");
-  }
+    return Status::OK();
+  }));
   CRBRIDGE_RETURN_IF_ERROR(PendingSnapshots(*writer, tables_, &pending));
   if (!slot_exists && pending.size() < tables_.size()) {
     return Status::InvalidArgument("the replication slot " + slot + " is gone (dropped, or lost past max_slot_wal_keep_size): "
@@ -270,7 +262,7 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   }
 
   uint64_t start = 0;  // the slot's confirmed position
-  try {
+  const Status snapshot = CatchErrors("taking the snapshot", [&] {
     if (!slot_exists) {
       // The stream starts where the exported snapshot ends: no gap, no overlap.
       CreatedSlot created;
@@ -298,9 +290,9 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
     } else {
       start = confirmed;
     }
-  } catch (const std::exception& e) {
-    return FromException(e, "taking the snapshot");
-  }
+    return Status::OK();
+  });
+  if (!snapshot.ok()) return snapshot;
 
   CRBRIDGE_RETURN_IF_ERROR(stream->StartReplication(slot, start, config_.source.publication, 1));
   log::Info("capture", "streaming", {{"slot", slot}, {"from", FormatLsn(start)}});
@@ -317,7 +309,7 @@ Status PostgresCapture::Drop(const Config& config) {
   uint64_t confirmed = 0;
   CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(config.source.slot, &exists, &confirmed));
   if (exists) CRBRIDGE_RETURN_IF_ERROR(stream->DropSlot(config.source.slot));
-  try {
+  return CatchErrors("dropping crbridge's objects", [&] {
     pqxx::connection sql(config.source.url);
     pqxx::work tx(sql);
     tx.exec0("DROP PUBLICATION IF EXISTS " + QuoteIdentifier(config.source.publication));
@@ -327,10 +319,8 @@ Status PostgresCapture::Drop(const Config& config) {
       tx.exec_params("SELECT pg_replication_origin_drop($1)", origin);
     }
     tx.commit();
-  } catch (const std::exception& e) {
-    return FromException(e, "dropping crbridge's objects");
-  }
-  return Status::OK();
+    return Status::OK();
+  });
 }
 
 }  // namespace crbridge::postgres

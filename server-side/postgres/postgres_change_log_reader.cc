@@ -7,23 +7,11 @@
 #include <cstdio>
 
 #include "crbridge/server/postgres/postgres_change_log_reader.h"
+#include "crbridge/server/postgres/postgres_errors.h"
 #include "crbridge/sqlite/sql_quote.h"
 
 namespace crbridge::postgres {
 namespace {
-
-// Runs `body`, turning libpqxx's exceptions into a Status.
-template <typename Body>
-Status CatchPostgres(const pqxx::connection& db, Body&& body) {
-  try {
-    return body();
-  } catch (const pqxx::broken_connection& e) {
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  } catch (const std::exception& e) {
-    if (!db.is_open()) return Status::Unavailable(std::string("postgres: ") + e.what());
-    return Status::Internal(std::string("postgres: ") + e.what());
-  }
-}
 
 void CopySiteId(const pqxx::field& field, SiteId* site) {
   const pqxx::binarystring id(field);
@@ -36,7 +24,7 @@ class PostgresChangeLogReader final : public ChangeLogReader {
       : db_(std::move(db)), schema_(QuoteIdentifier(schema)) {}
 
   Status Open() {
-    return CatchPostgres(*db_, [&] {
+    return CatchErrors("reading the site id", db_, [&] {
       pqxx::nontransaction tx(*db_);
       CopySiteId(tx.exec1("SELECT site_id FROM " + Table("site"))[0], &site_id_);
       return Status::OK();
@@ -47,7 +35,7 @@ class PostgresChangeLogReader final : public ChangeLogReader {
 
   Status ReadAfter(const ChangeLogPosition& after, size_t limit, std::vector<ChangeLogEvent>* events) override {
     events->clear();
-    return CatchPostgres(*db_, [&] {
+    return CatchErrors("reading the change log", db_, [&] {
       pqxx::nontransaction tx(*db_);
       const pqxx::result rows = tx.exec_params(
           "SELECT db_version, seq, table_name, pk, op, cl, key_json, columns_json, from_client, "
@@ -75,7 +63,7 @@ class PostgresChangeLogReader final : public ChangeLogReader {
   }
 
   Status DeleteThrough(const ChangeLogPosition& through) override {
-    return CatchPostgres(*db_, [&] {
+    return CatchErrors("deleting from the change log", db_, [&] {
       pqxx::nontransaction(*db_).exec_params0(
           "DELETE FROM " + Table("change_events") + " WHERE (db_version, seq) <= ($1, $2)", through.db_version,
           through.seq);
@@ -84,7 +72,7 @@ class PostgresChangeLogReader final : public ChangeLogReader {
   }
 
   Status CountBacklog(ChangeLogBacklog* backlog) override {
-    return CatchPostgres(*db_, [&] {
+    return CatchErrors("counting the change log", db_, [&] {
       pqxx::nontransaction tx(*db_);
       const pqxx::row left = tx.exec1("SELECT count(*), COALESCE(min(source_lsn), 0) FROM " + Table("change_events"));
       *backlog = {left[0].as<int64_t>(), left[1].as<int64_t>()};
@@ -93,7 +81,7 @@ class PostgresChangeLogReader final : public ChangeLogReader {
   }
 
   Status Sites(std::map<int64_t, SiteId>* sites) override {
-    return CatchPostgres(*db_, [&] {
+    return CatchErrors("reading the sites", db_, [&] {
       pqxx::nontransaction tx(*db_);
       for (const auto& row : tx.exec("SELECT ordinal, site_id FROM " + Table("sites"))) {
         CopySiteId(row[1], &(*sites)[row[0].as<int64_t>()]);
@@ -122,11 +110,10 @@ class PostgresChangeLogReader final : public ChangeLogReader {
 
 Status OpenChangeLogReader(const Config& config, std::unique_ptr<ChangeLogReader>* reader) {
   std::unique_ptr<pqxx::connection> db;
-  try {
+  CRBRIDGE_RETURN_IF_ERROR(CatchErrors("connecting", [&] {
     db = std::make_unique<pqxx::connection>(config.source.url);
-  } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  }
+    return Status::OK();
+  }));
   auto opened = std::make_unique<PostgresChangeLogReader>(std::move(db), config.metadata_schema);
   CRBRIDGE_RETURN_IF_ERROR(opened->Open());
   *reader = std::move(opened);

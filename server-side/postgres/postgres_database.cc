@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "crbridge/server/postgres/libpq_handles.h"
+#include "crbridge/server/postgres/postgres_errors.h"
 #include "crbridge/server/core/socket_wait.h"
 
 namespace crbridge::postgres {
@@ -41,22 +42,19 @@ PostgresDatabase::PostgresDatabase(std::string url) : url_(std::move(url)) {}
 PostgresDatabase::~PostgresDatabase() = default;
 
 Status PostgresDatabase::Connection(pqxx::connection** conn) {
-  try {
+  const Status s = CatchErrors("connecting", [&] {
     if (!conn_ || !conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(WithConnectTimeout(url_));
     *conn = conn_.get();
     return Status::OK();
-  } catch (const std::exception& e) {
-    conn_.reset();
-    std::string message = e.what();
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-    return Status::Unavailable("postgres: " + message);
-  }
+  });
+  if (!s.ok()) conn_.reset();
+  return s;
 }
 
 Status PostgresDatabase::ReadTable(const std::string& schema, const std::string& table, ServerTable* out, bool* found) {
   pqxx::connection* conn = nullptr;
   CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
-  try {
+  return Forget(CatchErrors("reading the catalog", conn_, [&] {
     pqxx::work tx(*conn);
     // Domains map as their base type; enums are text.
     const pqxx::result rows = tx.exec_params(
@@ -86,30 +84,25 @@ Status PostgresDatabase::ReadTable(const std::string& schema, const std::string&
                                           row[6].as<std::string>()});
     }
     return Status::OK();
-  } catch (const pqxx::broken_connection& e) {
-    conn_.reset();
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  } catch (const std::exception& e) {
-    return Status::Internal(std::string("postgres: reading the catalog: ") + e.what());
-  }
+  }));
 }
 
 Status PostgresDatabase::CheckSettings(std::vector<std::string>* problems) {
   pqxx::connection* conn = nullptr;
   CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
-  try {
+  return Forget(CatchErrors("reading settings", conn_, [&] {
     pqxx::nontransaction tx(*conn);
     const std::string wal_level = tx.exec1("SHOW wal_level")[0].as<std::string>();
     if (wal_level != "logical") {
       problems->push_back("wal_level is " + wal_level + "; logical replication needs wal_level = logical (and a restart)");
     }
     return Status::OK();
-  } catch (const pqxx::broken_connection& e) {
-    conn_.reset();
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  } catch (const std::exception& e) {
-    return Status::Internal(std::string("postgres: reading settings: ") + e.what());
-  }
+  }));
+}
+
+Status PostgresDatabase::Forget(Status s) {
+  if (s.code() == Status::Code::kUnavailable) conn_.reset();
+  return s;
 }
 
 Status PostgresDatabase::Probe(std::chrono::milliseconds timeout, std::stop_token stop, ServerInfo* info) {

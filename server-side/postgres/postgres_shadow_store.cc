@@ -1,6 +1,7 @@
 #include "crbridge/server/postgres/postgres_shadow_store.h"
 
 
+#include "crbridge/server/postgres/postgres_errors.h"
 #include "crbridge/sqlite/sql_quote.h"
 #include "postgres_batch.h"
 #include "postgres_change_log.h"
@@ -68,12 +69,11 @@ Status PostgresShadowStore::Open(const std::string& url, const std::string& meta
                                 const std::vector<ResolvedTable>& tables, Marking marking,
                                 std::unique_ptr<PostgresShadowStore>* store) {
   std::unique_ptr<pqxx::connection> conn;
-  try {
+  CRBRIDGE_RETURN_IF_ERROR(CatchErrors("connecting", [&] {
     conn = std::make_unique<pqxx::connection>(url);
     pqxx::nontransaction(*conn).exec0(kSessionSettings);
-  } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  }
+    return Status::OK();
+  }));
   std::unique_ptr<PostgresShadowStore> result(new PostgresShadowStore(url, std::move(conn), metadata_schema, marking));
   CRBRIDGE_RETURN_IF_ERROR(result->Migrate(tables));
   if (marking == Marking::kCrbridge) CRBRIDGE_RETURN_IF_ERROR(result->TakeOrigin());
@@ -83,7 +83,7 @@ Status PostgresShadowStore::Open(const std::string& url, const std::string& meta
 
 Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
   const std::string s = QuoteIdentifier(schema_);
-  try {
+  return CatchErrors("setting up the shadow schema " + schema_, conn_, [&] {
     pqxx::work tx(*conn_);
     // Two crbridge processes starting at once must not both create.
     tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "crbridge shadow schema " + schema_);
@@ -146,46 +146,43 @@ Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
     }
     tx.commit();
     return Status::OK();
-  } catch (const pqxx::broken_connection& e) {
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  } catch (const std::exception& e) {
-    return Status::Internal(std::string("postgres: setting up the shadow schema ") + schema_ + ": " + e.what());
-  }
+  });
 }
 
 Status PostgresShadowStore::TakeOrigin() {
-  try {
+  const Status s = CatchErrors("taking the replication origin " + origin_, conn_, [&] {
     // Every later transaction of this connection carries the origin.
     pqxx::nontransaction(*conn_).exec_params("SELECT pg_replication_origin_session_setup($1)", origin_);
     return Status::OK();
-  } catch (const pqxx::broken_connection& e) {
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument("postgres: cannot take the replication origin " + origin_ +
-                                   " (is another crbridge writing to this database?): " + e.what());
-  }
+  });
+  // The usual refusal is the origin being another session's (55006
+  // object_in_use): a second crbridge on the same schema, which retrying
+  // cannot cure and the person starting it must hear about as a setup
+  // error.
+  if (s.code() != Status::Code::kInternal) return s;
+  return Status::InvalidArgument(s.message() + " (is another crbridge writing to this database?)");
 }
 
 Status PostgresShadowStore::Reconnect() {
-  try {
+  const Status s = CatchErrors("connecting", [&] {
     conn_ = std::make_unique<pqxx::connection>(url_);
     pqxx::nontransaction(*conn_).exec0(kSessionSettings);
-  } catch (const std::exception& e) {
+    return Status::OK();
+  });
+  if (!s.ok()) {
     conn_.reset();
-    return Status::Unavailable(std::string("postgres: ") + e.what());
+    return s;
   }
   return marking_ == Marking::kCrbridge ? TakeOrigin() : Status::OK();
 }
 
 Status PostgresShadowStore::ReadCounter(const std::string& query, int64_t* value) {
   if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
-  try {
+  return CatchErrors("reading a counter", conn_, [&] {
     pqxx::nontransaction tx(*conn_);
     *value = tx.exec1(query)[0].as<int64_t>();
     return Status::OK();
-  } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  }
+  });
 }
 
 Status PostgresShadowStore::DbVersion(int64_t* version) {
@@ -199,20 +196,18 @@ Status PostgresShadowStore::CapturePosition(SourcePosition* position) {
 
 Status PostgresShadowStore::SnapshotDone(const ResolvedTable& t, bool* done) {
   if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
-  try {
+  return CatchErrors("reading the snapshot state of " + t.mapping->name, conn_, [&] {
     pqxx::nontransaction tx(*conn_);
     *done = tx.exec_params1("SELECT snapshot_lsn IS NOT NULL FROM " + MetadataTable("tables") + " WHERE name = $1",
                             t.mapping->name)[0]
                 .as<bool>();
     return Status::OK();
-  } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  }
+  });
 }
 
 Status PostgresShadowStore::Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) {
   if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
-  try {
+  const Status s = CatchErrors("writing", conn_, [&] {
     pqxx::work tx(*conn_);
     // The row lock on the counter is held until commit: the next writer
     // waits here, so versions are handed out in commit order.
@@ -228,42 +223,24 @@ Status PostgresShadowStore::Write(const std::function<Status(ShadowTransaction& 
     CRBRIDGE_RETURN_IF_ERROR(write(statements, version));
     tx.commit();
     return Status::OK();
-  } catch (const pqxx::broken_connection& e) {
-    conn_.reset();
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  } catch (const pqxx::in_doubt_error& e) {
-    conn_.reset();
-    return Status::Unavailable(std::string("postgres: the commit's outcome is unknown: ") + e.what());
-  } catch (const pqxx::unique_violation& e) {
-    // A row the write found missing was inserted meanwhile by the app.
-    return Status::Aborted(std::string("postgres: ") + e.what());
-  } catch (const pqxx::deadlock_detected& e) {
-    return Status::Aborted(std::string("postgres: ") + e.what());
-  } catch (const std::exception& e) {
-    // A server going down can also surface as an error of the statement.
-    if (!conn_->is_open()) {
-      conn_.reset();
-      return Status::Unavailable(std::string("postgres: ") + e.what());
-    }
-    return Status::Internal(std::string("postgres: ") + e.what());
-  }
+  });
+  if (s.code() == Status::Code::kUnavailable) conn_.reset();
+  return s;
 }
 
 Status PostgresShadowStore::GetPeerVersion(const SiteId& site, PeerVersion* version) {
   if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
-  try {
+  return CatchErrors("reading a peer's version", conn_, [&] {
     pqxx::nontransaction tx(*conn_);
     const pqxx::result row = tx.exec_params(
         "SELECT version, seq FROM " + QuoteIdentifier(schema_) + ".peers WHERE site_id = $1::bytea", Bytea(site));
     *version = row.empty() ? PeerVersion{} : PeerVersion{row[0][0].as<int64_t>(), row[0][1].as<int64_t>()};
     return Status::OK();
-  } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  }
+  });
 }
 
 Status PostgresShadowStore::Read(const std::function<Status(ShadowSnapshot& snapshot)>& read) {
-  try {
+  const Status s = CatchErrors("reading", reader_, [&] {
     if (!reader_ || !reader_->is_open()) {
       reader_ = std::make_unique<pqxx::connection>(url_);
       pqxx::nontransaction(*reader_).exec0(kSessionSettings);
@@ -272,10 +249,9 @@ Status PostgresShadowStore::Read(const std::function<Status(ShadowSnapshot& snap
     pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*reader_);
     PostgresShadowSnapshot snapshot(tx, *this);
     return read(snapshot);
-  } catch (const std::exception& e) {
-    reader_.reset();
-    return Status::Unavailable(std::string("postgres: ") + e.what());
-  }
+  });
+  if (s.code() == Status::Code::kUnavailable) reader_.reset();
+  return s;
 }
 
 }  // namespace crbridge::postgres

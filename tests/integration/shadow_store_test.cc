@@ -1,7 +1,8 @@
 // The shadow store against the real Postgres and MariaDB fixtures: the site
 // id, changed mappings refused, versions in commit order and peers on both
-// (ShadowStoreTest, parameterised); the Postgres shadow schema, its upgrade
-// and the replication origin on Postgres only (PostgresShadowStoreTest).
+// (ShadowStoreTest, parameterised); the Postgres shadow schema, its upgrade,
+// the replication origin and the code of a dropped metadata table on
+// Postgres only (PostgresShadowStoreTest).
 #include "crbridge/server/postgres/postgres_shadow_store.h"
 #include "crbridge/server/dialects.h"
 
@@ -197,6 +198,22 @@ TEST(PostgresShadowStoreTest, OneMarkedWriterPerDatabase) {
                                              ShadowStore::Marking::kCrbridge, &second);
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
   EXPECT_NE(s.message().find("is another crbridge writing to this database?"), std::string::npos) << s.message();
+}
+
+// A missing metadata table needs a person: retrying as for a server away
+// would fail the same way forever (postgres_errors.h).
+TEST(PostgresShadowStoreTest, ADroppedMetadataTableIsNotADatabaseAway) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  auto store = OpenStore(url, *MapTodoApp(url));
+  pqxx::connection conn(url);
+  pqxx::nontransaction(conn).exec0("DROP TABLE crbridge.peers, crbridge.clock");
+  PeerVersion peer;
+  const Status read = store->GetPeerVersion(SiteId{}, &peer);
+  EXPECT_EQ(read.code(), Status::Code::kInternal) << read.ToString();
+  EXPECT_NE(read.message().find("crbridge.peers"), std::string::npos) << read.message();
+  int64_t version = 0;
+  EXPECT_EQ(store->DbVersion(&version).code(), Status::Code::kInternal);
+  EXPECT_EQ(store->Write([](ShadowTransaction&, int64_t) { return Status::OK(); }).code(), Status::Code::kInternal);
 }
 
 TEST_P(ShadowStoreTest, PeerVersionsAdvanceWithTheirWriteAndNeverBackwards) {

@@ -22,6 +22,8 @@ class PostgresDatabase final : public SourceDatabase {
  private:
   // The libpqxx connection for catalog queries, opened on first use.
   Status Connection(pqxx::connection** conn);
+  // `s`, after forgetting the connection when `s` says it is lost.
+  Status Forget(Status s);
 
   std::string url_;
   std::unique_ptr<pqxx::connection> conn_;
