@@ -72,7 +72,7 @@ std::optional<std::string> TableMerge::RoomOf(const RowState& state) const {
 
 // An app write that capture has not recorded yet (the row differs from
 // its clock) is recorded first, as a server change, so that the client's
-// changes merge against it (design.md, "App write racing a client merge").
+// changes merge against it (docs/design.md, "App write racing a client merge").
 // Capture later skips it: the clock's position is past its commit.
 bool TableMerge::RecordUncapturedAppWrite(RowState& state) {
   ClockRow& clock = state.clock;
