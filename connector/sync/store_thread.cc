@@ -10,10 +10,6 @@
 
 namespace crbridge {
 
-namespace {
-constexpr const char* kComponent = "sync";
-}  // namespace
-
 StoreThread::StoreThread(const Config& config, size_t max_waiting_merges)
     : config_(config), max_waiting_merges_(max_waiting_merges), thread_([this](std::stop_token stop) { Run(stop); }) {}
 
@@ -69,17 +65,17 @@ bool StoreThread::Connect() {
   ServerInfo server;
   ConfigCheck check;
   if (const Status s = LiveCheck(config_, std::chrono::seconds(5), &server, &check); !s.ok() || !check.problems.empty()) {
-    log::Warn(kComponent, "waiting for the database", {{"error", s.ok() ? "invalid mappings" : s.ToString()}});
+    log::Warn(kSyncLogComponent, "waiting for the database", {{"error", s.ok() ? "invalid mappings" : s.ToString()}});
     return false;
   }
   check_ = std::move(check);
   if (const Status s = OpenShadowStore(config_, check_.tables, ShadowStore::Marking::kCrbridge, &writer_); !s.ok()) {
-    log::Warn(kComponent, "cannot open the shadow store", {{"error", s.ToString()}});
+    log::Warn(kSyncLogComponent, "cannot open the shadow store", {{"error", s.ToString()}});
     return false;
   }
   writer_->set_logs_changes(config_.kafka.has_value());
   store_ = std::make_unique<SyncStore>(config_, check_.tables, *writer_);
-  log::Info(kComponent, "ready", {{"site_id", EncodeHex(writer_->site_id())}});
+  log::Info(kSyncLogComponent, "ready", {{"site_id", EncodeHex(writer_->site_id())}});
   return true;
 }
 

@@ -21,6 +21,9 @@
 
 namespace crbridge {
 
+// The log component of the sync server's files (this one is the lowest).
+inline constexpr const char* kSyncLogComponent = "sync";
+
 class StoreThread {
  public:
   using Job = std::function<void(SyncStore& store, ShadowStore& writer)>;

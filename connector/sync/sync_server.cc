@@ -19,10 +19,6 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = boost::asio::ip::tcp;
 
-namespace {
-constexpr const char* kComponent = "sync";
-}  // namespace
-
 void SyncServer::Impl::Accept(tcp::socket socket, http::request<http::string_body> request) {
   const std::string subprotocol(request[http::field::sec_websocket_protocol]);
   SyncRequest sync;
@@ -47,7 +43,7 @@ void SyncServer::Impl::Accept(tcp::socket socket, http::request<http::string_bod
   }
   if (status != 0) {
     metrics_.sync_refusals().Increment();
-    log::Warn(kComponent, "connection refused", {{"address", address}, {"status", status}, {"reason", reason}});
+    log::Warn(kSyncLogComponent, "connection refused", {{"address", address}, {"status", status}, {"reason", reason}});
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     auto response = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), request.version());
     response->set(http::field::server, "crbridge");
@@ -110,7 +106,7 @@ void SyncServer::Impl::OnRoomPulled(const std::string& name, const Status& statu
   Room& room = found->second;
   room.pulling = false;
   if (!status.ok()) {
-    log::Warn(kComponent, "room pull failed", {{"room", name}, {"error", status.ToString()}});
+    log::Warn(kSyncLogComponent, "room pull failed", {{"room", name}, {"error", status.ToString()}});
     room.retry = std::make_unique<boost::asio::steady_timer>(io_, sync_limits::kRoomPullRetry);
     room.retry->async_wait([weak = weak_from_this(), name](beast::error_code) {
       const auto self = weak.lock();

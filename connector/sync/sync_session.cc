@@ -18,10 +18,6 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = boost::asio::ip::tcp;
 
-namespace {
-constexpr const char* kComponent = "sync";
-}  // namespace
-
 SyncSession::SyncSession(tcp::socket socket, SyncServer::Impl& server, std::string room)
     : ws_(std::move(socket)), server_(server), room_(std::move(room)) {
   beast::error_code ignored;
@@ -40,7 +36,7 @@ void SyncSession::Start(http::request<http::string_body> request, const std::str
   ws_.binary(true);
   ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
     if (ec) return self->Closed("upgrade failed: " + ec.message());
-    log::Info(kComponent, "client connected", {{"address", self->address_}, {"room", self->room_}});
+    log::Info(kSyncLogComponent, "client connected", {{"address", self->address_}, {"room", self->room_}});
     self->connected_ = true;
     self->server_.metrics_.sync_clients().Increment();
     self->Read();
@@ -104,7 +100,7 @@ void SyncSession::OnMessage(Message message) {
   }
   if (std::holds_alternative<Ping>(message)) return Send(EncodeMessage(Pong{}));
   if (const auto* err = std::get_if<ErrMessage>(&message)) {
-    log::Warn(kComponent, "client reported an error", {{"address", address_}, {"error", err->message}});
+    log::Warn(kSyncLogComponent, "client reported an error", {{"address", address_}, {"error", err->message}});
   }
 }
 
@@ -180,13 +176,13 @@ void SyncSession::OnChanges(ChangesMessage changes) {
     if (s.code() == Status::Code::kInvalidArgument) {
       const Status acknowledged =
           writer.Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(changes.sender, end); });
-      if (!acknowledged.ok()) log::Warn(kComponent, "cannot acknowledge a refused changeset", {{"error", acknowledged.ToString()}});
+      if (!acknowledged.ok()) log::Warn(kSyncLogComponent, "cannot acknowledge a refused changeset", {{"error", acknowledged.ToString()}});
     }
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     boost::asio::post(io, [weak, server, s, report, address, took, sender = changes.sender, count = changes.changes.size()] {
       if (!s.ok()) {
         server->metrics_.sync_refusals().Increment();
-        log::Warn(kComponent, "changes refused", {{"address", address}, {"site", EncodeHex(sender)}, {"error", s.ToString()}});
+        log::Warn(kSyncLogComponent, "changes refused", {{"address", address}, {"site", EncodeHex(sender)}, {"error", s.ToString()}});
         if (const auto self = weak.lock()) self->Send(EncodeMessage(ErrMessage{0, s.message()}));
         return;
       }
@@ -216,7 +212,7 @@ void SyncSession::PullAlone() {
       if (!self) return;
       self->pulling_ = false;
       if (!s.ok()) {
-        log::Warn(kComponent, "pull failed", {{"address", self->address_}, {"error", s.ToString()}});
+        log::Warn(kSyncLogComponent, "pull failed", {{"address", self->address_}, {"error", s.ToString()}});
         return;
       }
       self->Deliver(std::move(batch.changes), PulledThrough(batch, known));
@@ -261,7 +257,7 @@ void SyncSession::WriteNext() {
 
 void SyncSession::Refuse(const std::string& reason) {
   server_.metrics_.sync_refusals().Increment();
-  log::Warn(kComponent, "client refused",
+  log::Warn(kSyncLogComponent, "client refused",
             {{"address", address_}, {"site", site_ ? EncodeHex(*site_) : std::string("unknown")}, {"reason", reason}});
   if (close_reason_ || closing_) return;
   close_reason_ = reason;
@@ -283,7 +279,7 @@ void SyncSession::Closed(const std::string& why) {
   if (connected_) {
     connected_ = false;
     server_.metrics_.sync_clients().Decrement();
-    log::Info(kComponent, "client disconnected", {{"address", address_}, {"reason", why}});
+    log::Info(kSyncLogComponent, "client disconnected", {{"address", address_}, {"reason", why}});
   }
   server_.sessions_.erase(shared_from_this());
 }
