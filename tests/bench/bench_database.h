@@ -18,8 +18,8 @@
 
 #include "crbridge/server/core/config_check.h"
 #include "crbridge/server/dialects.h"
-#include "test_databases.h"
-#include "todo_app_database.h"
+#include "databases/test_databases.h"
+#include "todo_app/todo_app_database.h"
 
 namespace crbridge {
 

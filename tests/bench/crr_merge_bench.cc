@@ -20,8 +20,8 @@
 #include "bench_result.h"
 #include "crbridge/sqlite/crr.h"
 #include "crbridge/sqlite/packed_pk.h"
-#include "crsqlite_peer.h"
-#include "subprocess.h"
+#include "peers/crsqlite_peer.h"
+#include "processes/subprocess.h"
 
 namespace crbridge {
 namespace {

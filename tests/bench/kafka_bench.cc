@@ -13,10 +13,10 @@
 #include <pqxx/pqxx>
 #include <thread>
 
-#include "mock_kafka.h"
+#include "kafka/mock_kafka.h"
 #include "process_stats.h"
-#include "running_daemon.h"
-#include "test_databases.h"
+#include "processes/running_daemon.h"
+#include "databases/test_databases.h"
 
 namespace crbridge {
 namespace {

@@ -37,9 +37,9 @@
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/sqlite/vlcn_messages.h"
 #include "crbridge/sqlite/vlcn_subprotocol.h"
-#include "running_daemon.h"
-#include "test_databases.h"
-#include "todo_app_database.h"
+#include "processes/running_daemon.h"
+#include "databases/test_databases.h"
+#include "todo_app/todo_app_database.h"
 
 namespace crbridge {
 namespace {

@@ -11,7 +11,7 @@
 #include <pqxx/pqxx>
 
 #include "crbridge/server/mysql/mysql_url.h"
-#include "test_databases.h"
+#include "databases/test_databases.h"
 
 namespace crbridge::testing {
 using namespace crbridge::mysql;  // the dialect under test

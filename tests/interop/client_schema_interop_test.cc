@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <regex>
 
-#include "crsqlite_peer.h"
-#include "subprocess.h"
-#include "test_databases.h"
+#include "peers/crsqlite_peer.h"
+#include "processes/subprocess.h"
+#include "databases/test_databases.h"
 
 namespace crbridge::testing {
 namespace {

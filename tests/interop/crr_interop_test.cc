@@ -9,7 +9,7 @@
 #include <random>
 
 #include "crbridge/sqlite/crr.h"
-#include "crsqlite_peer.h"
+#include "peers/crsqlite_peer.h"
 
 namespace crbridge::testing {
 namespace {

@@ -13,14 +13,14 @@
 #include <functional>
 #include <thread>
 
-#include "crsqlite_peer.h"
+#include "peers/crsqlite_peer.h"
 #include "eventually.h"
-#include "native_client.h"
-#include "running_daemon.h"
-#include "subprocess.h"
-#include "test_databases.h"
-#include "todo_app_database.h"
-#include "todo_rows.h"
+#include "peers/native_client.h"
+#include "processes/running_daemon.h"
+#include "processes/subprocess.h"
+#include "databases/test_databases.h"
+#include "todo_app/todo_app_database.h"
+#include "todo_app/todo_rows.h"
 
 namespace crbridge::testing {
 namespace {

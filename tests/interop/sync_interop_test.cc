@@ -10,11 +10,11 @@
 #include <random>
 #include <thread>
 
-#include "crsqlite_peer.h"
+#include "peers/crsqlite_peer.h"
 #include "eventually.h"
-#include "running_daemon.h"
-#include "test_databases.h"
-#include "todo_app_database.h"
+#include "processes/running_daemon.h"
+#include "databases/test_databases.h"
+#include "todo_app/todo_app_database.h"
 
 namespace crbridge::testing {
 namespace {

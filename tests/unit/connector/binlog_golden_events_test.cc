@@ -5,8 +5,8 @@
 
 #include <fstream>
 
-#include "binlog_golden.h"
-#include "golden_file.h"
+#include "golden/binlog_golden.h"
+#include "golden/golden_file.h"
 
 namespace crbridge::testing {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/sqlite/vlcn_messages.h"
-#include "golden_file.h"
+#include "golden/golden_file.h"
 
 namespace crbridge {
 namespace {

@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "crbridge/sqlite/packed_pk.h"
-#include "subprocess.h"
+#include "processes/subprocess.h"
 
 namespace crbridge {
 namespace {

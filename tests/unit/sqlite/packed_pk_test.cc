@@ -4,7 +4,7 @@
 #include <sqlite3.h>
 
 #include "crbridge/sqlite/crr.h"
-#include "golden_file.h"
+#include "golden/golden_file.h"
 
 namespace crbridge {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "golden_file.h"
+#include "golden/golden_file.h"
 
 namespace crbridge {
 namespace {

@@ -1,0 +1,531 @@
+// Capture (NewCapture: PostgresCapture, MysqlCapture) against the real
+// Postgres and MariaDB fixtures; the tests of both databases run on each:
+// the initial snapshot matched to the change stream, streaming app writes
+// into the clocks (only really changed columns, deletes, key changes,
+// truncates), no echo of crbridge's own merges (P4), exact resume after a
+// restart (P7; MariaDB by GTID), a table added later, the race of app writes
+// with client merges (P1 and clocks matching values). Postgres only: TOASTed
+// values and `drop`. MariaDB only: transactions mixing mapped and unmapped
+// tables, DDL on a mapped table, a purged GTID, and server settings that
+// keep app writes out of the binary log.
+#include "crbridge/connector/daemon/capture_factory.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <random>
+#include <thread>
+
+#include "crbridge/connector/daemon/capture_service.h"
+#include "crbridge/connector/postgres/postgres_capture.h"
+#include "crbridge/sqlite/packed_pk.h"
+#include "crbridge/server/dialects.h"
+#include "peers/sync_peers.h"
+#include "databases/test_databases.h"
+#include "todo_app/todo_app.h"
+#include "todo_app/todo_app_database.h"
+
+namespace crbridge::testing {
+using namespace crbridge::postgres;  // the dialect under test
+namespace {
+
+// Waits for `done` to hold, up to a generous bound (a stuck pipeline fails
+// the test; no timing is asserted). Until capture has set up the shadow
+// schema, queries of it fail: not yet.
+bool Eventually(const std::function<bool()>& done) {
+  const auto holds = [&] {
+    try {
+      return done();
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (holds()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return holds();
+}
+
+// A todo-app database and its mapping.
+struct App {
+  TodoAppDatabase db;
+  std::unique_ptr<MappedApp> mapped;
+
+  explicit App(ServerKind kind, const std::string& tables = kTodoAppTables) : db(kind) { Remap(tables); }
+
+  // The same database under another mapping (a restart after an edit).
+  void Remap(const std::string& tables) {
+    mapped = MapTodoApp(db, tables);
+    // Slots are cluster-wide: one per test database.
+    if (postgres()) mapped->config.source.slot = "crbridge_" + db.url.substr(db.url.rfind('/') + 1);
+  }
+
+  bool postgres() const { return db.kind() == ServerKind::kPostgres; }
+  void Sql(const std::string& sql) { db.Sql(sql); }
+  std::string One(const std::string& sql) { return db.One(sql); }
+  std::string ClockTable(const std::string& table) const { return db.metadata() + "." + table + "__clock"; }
+  std::string Count(const std::string& table) { return One("SELECT count(*) FROM " + ClockTable(table)); }
+
+  // "cl {versions} {sites}" of a row's clock, "none" without one.
+  std::string Clock(const std::string& table, const std::string& id) {
+    const std::string clock = postgres() ? "__cl || ' ' || __col_versions::text || ' ' || __col_sites::text"
+                                         : "CONCAT(__cl, ' {', __col_versions, '} {', __col_sites, '}')";
+    const auto rows = db.Rows("SELECT " + clock + " FROM " + ClockTable(table) + " WHERE id = '" + id + "'");
+    return rows.empty() ? "none" : rows[0][0].value_or("NULL");
+  }
+  std::string Clock(const std::string& id) { return Clock("todos", id); }
+  bool ClockIs(const std::string& id, const std::string& expected) {
+    return Eventually([&] { return Clock(id) == expected; });
+  }
+};
+
+#define EXPECT_STOPS_CLEANLY(capture)                \
+  do {                                               \
+    const Status stopped = (capture).Stop();         \
+    EXPECT_TRUE(stopped.ok()) << stopped.ToString(); \
+  } while (false)
+
+// The capture of a config on its own thread.
+class RunningCapture {
+ public:
+  RunningCapture(const MappedApp& mapped, Metrics& metrics, CaptureOptions options = {})
+      : capture_(NewCapture(mapped.config, mapped.check.tables, Observed(std::move(options)), metrics)),
+        thread_([this](std::stop_token stop) {
+          result_ = capture_->Run(stop);
+          returned_ = true;
+        }) {}
+  RunningCapture(App& app, Metrics& metrics, CaptureOptions options = {})
+      : RunningCapture(*app.mapped, metrics, std::move(options)) {}
+
+  // Whether Run returned by itself (with an error).
+  bool returned() const { return returned_; }
+
+  // Whether capture has recorded everything the app wrote before: once it
+  // streams, a write made after that is recorded. (A snapshot in progress
+  // may record such a write of one table before the rows of another.)
+  bool CaughtUp(App& app, const std::string& marker) {
+    if (!Eventually([&] { return streaming_.load(); })) return false;
+    app.Sql("INSERT INTO todo_lists (id) VALUES ('" + marker + "')");
+    return Eventually([&] { return app.Clock("todo_lists", marker) != "none"; });
+  }
+
+  Status Stop() {
+    thread_.request_stop();
+    thread_.join();
+    return result_;
+  }
+
+ private:
+  CaptureOptions Observed(CaptureOptions options) {
+    options.on_streaming = [this] { streaming_ = true; };
+    return options;
+  }
+
+  std::atomic<bool> streaming_{false};
+  std::unique_ptr<Capture> capture_;
+  Status result_;
+  std::atomic<bool> returned_{false};
+  std::jthread thread_;
+};
+
+// Run's result, once it returned by itself.
+Status ResultOf(RunningCapture& capture) {
+  EXPECT_TRUE(Eventually([&] { return capture.returned(); })) << "capture still runs";
+  return capture.Stop();
+}
+
+// Runs capture until an app insert of todo t1 is recorded, then stops it.
+void CaptureAFirstTodoAndStop(App& app, Metrics& metrics) {
+  RunningCapture capture(app, metrics);
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l1')");
+  ASSERT_TRUE(app.ClockIs("t1", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+class CaptureTest : public ::testing::TestWithParam<ServerKind> {};
+
+TEST_P(CaptureTest, ExistingRowsGetClocksThenAppWritesStream) {
+  App app(GetParam());
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  app.Sql(app.postgres() ? "INSERT INTO todos (id, list_id, title) SELECT 'old' || g, 'l1', 'row ' || g "
+                           "FROM generate_series(1, 2500) g"
+                         : "INSERT INTO todos (id, list_id, title) SELECT CONCAT('old', seq), 'l1', "
+                           "CONCAT('row ', seq) FROM seq_1_to_2500");
+  Metrics metrics;
+  CaptureOptions options;
+  options.snapshot_batch_rows = 1000;  // several batches
+  options.status_interval = std::chrono::milliseconds(50);
+  RunningCapture capture(app, metrics, options);
+  ASSERT_TRUE(Eventually([&] { return app.Count("todos") == "2500"; }));
+  EXPECT_EQ(app.Clock("old7"), "1 {1,1,1,1,1} {0,0,0,0,0}");
+  // Progress is published once the batch that completes it committed.
+  EXPECT_TRUE(Eventually(
+      [&] { return metrics.Render().find("crbridge_snapshot_rows_done{table=\"todos\"} 2500") != std::string::npos; }));
+
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'milk')");
+  EXPECT_TRUE(app.ClockIs("t1", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+  // done changes; title is written with the value it had: not a change.
+  app.Sql("UPDATE todos SET done = true, title = 'milk' WHERE id = 't1'");
+  EXPECT_TRUE(app.ClockIs("t1", "1 {1,1,2,1,1} {0,0,0,0,0}"));
+  // A column crbridge does not map changes nothing.
+  app.Sql("UPDATE todos SET internal_note = 'x' WHERE id = 't1'");
+  app.Sql("DELETE FROM todos WHERE id = 'old1'");
+  EXPECT_TRUE(app.ClockIs("old1", "2 {1,1,1,1,1} {0,0,0,0,0}"));
+  EXPECT_EQ(app.Clock("t1"), "1 {1,1,2,1,1} {0,0,0,0,0}");
+  // A key change: the old row dies, the new one is born whole.
+  app.Sql("UPDATE todos SET id = 'old2b' WHERE id = 'old2'");
+  EXPECT_TRUE(app.ClockIs("old2b", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+  EXPECT_TRUE(app.ClockIs("old2", "2 {1,1,1,1,1} {0,0,0,0,0}"));
+  if (app.postgres()) {
+    // The slot is confirmed past what the clocks hold.
+    const std::string recorded = app.One("SELECT lsn FROM crbridge.capture");
+    EXPECT_TRUE(Eventually([&] {
+      return app.One("SELECT confirmed_flush_lsn - '0/0' >= " + recorded + " FROM pg_replication_slots WHERE "
+                     "slot_name = '" + app.mapped->config.source.slot + "'") == "t";
+    }));
+  }
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+// MySQL and MariaDB log TRUNCATE as DDL (the statement, no row deletes);
+// crbridge treats it as Postgres's truncate: every row of the table dies.
+TEST_P(CaptureTest, ATruncateKillsEveryRow) {
+  App app(GetParam());
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  app.Sql("INSERT INTO todo_lists (id) VALUES ('l1')");
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l1'), ('t2', 'l1')");
+  ASSERT_TRUE(app.ClockIs("t2", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+  app.Sql("TRUNCATE todos");
+  EXPECT_TRUE(app.ClockIs("t1", "2 {1,1,1,1,1} {0,0,0,0,0}"));
+  EXPECT_TRUE(app.ClockIs("t2", "2 {1,1,1,1,1} {0,0,0,0,0}"));
+  EXPECT_EQ(app.Clock("todo_lists", "l1"), "1 {1,1} {0,0}") << "another table's rows live on";
+  const std::string database = app.postgres() ? "public" : app.db.url.substr(app.db.url.rfind('/') + 1);
+  app.Sql(app.postgres() ? "TRUNCATE TABLE \"public\".\"todo_lists\"" : "truncate table `" + database + "` . `todo_lists`");
+  EXPECT_TRUE(Eventually([&] { return app.Clock("todo_lists", "l1") == "2 {1,1} {0,0}"; }));
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+Blob Key(const std::string& id) {
+  const Value v = Value::Text(id);
+  Blob pk;
+  EXPECT_TRUE(EncodePackedPk(std::span(&v, 1), &pk).ok());
+  return pk;
+}
+
+// P4: crbridge's own merges are not captured again.
+TEST_P(CaptureTest, MergedClientWritesAreNotEchoed) {
+  App app(GetParam());
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  auto merge_writer = OpenAppStore(*app.mapped);
+  auto store = std::make_unique<SyncStore>(app.mapped->config, app.mapped->check.tables, *merge_writer);
+  SiteId client;
+  client.fill(3);
+  MergeReport report;
+  const Status merged_status =
+      store->Merge(client,
+                   {Change{"todos", Key("t1"), "list_id", Value::Text("l1"), 1, 1, std::nullopt, 1, 0},
+                    Change{"todos", Key("t1"), "title", Value::Text("from a client"), 4, 1, std::nullopt, 1, 1}},
+                   PeerVersion{1, 1}, &report);
+  ASSERT_TRUE(merged_status.ok()) << merged_status.ToString();
+  const std::string merged = app.Clock("t1");
+  // Once an app write after it is captured, the merge's transaction
+  // (earlier in the log) has been read and skipped.
+  ASSERT_TRUE(capture.CaughtUp(app, "marker"));
+  EXPECT_EQ(app.Clock("t1"), merged);
+  EXPECT_EQ(app.One("SELECT __db_version FROM " + app.ClockTable("todos") + " WHERE id = 't1'"),
+            std::to_string(report.db_version));
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+// P7: nothing written while crbridge is down is lost or counted twice; on
+// MariaDB capture resumes from the GTID state stored with the clocks.
+TEST_P(CaptureTest, ARestartResumesExactlyWhereItStopped) {
+  App app(GetParam());
+  Metrics metrics;
+  ASSERT_NO_FATAL_FAILURE(CaptureAFirstTodoAndStop(app, metrics));
+  // Written while crbridge is down: captured once, after the restart.
+  app.Sql("UPDATE todos SET title = 'while down' WHERE id = 't1'");
+  app.Sql("UPDATE todos SET done = true WHERE id = 't1'");
+  for (int restart = 0; restart < 2; ++restart) {
+    RunningCapture capture(app, metrics);
+    ASSERT_TRUE(capture.CaughtUp(app, "marker" + std::to_string(restart)));
+    EXPECT_EQ(app.Count("todo_lists"), std::to_string(restart + 1));
+    EXPECT_EQ(app.Clock("t1"), "1 {1,2,2,1,1} {0,0,0,0,0}");
+    EXPECT_STOPS_CLEANLY(capture);
+  }
+}
+
+TEST_P(CaptureTest, ATableAddedLaterIsSnapshottedAlone) {
+  App app(GetParam(), "  - name: todo_lists\n    room_column: id\n");
+  app.Sql("INSERT INTO todo_lists (id) VALUES ('l1')");
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l1')");
+  Metrics metrics;
+  {
+    RunningCapture capture(app, metrics);
+    ASSERT_TRUE(Eventually([&] { return app.Count("todo_lists") == "1"; }));
+    EXPECT_STOPS_CLEANLY(capture);
+  }
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t2', 'l1')");
+  app.Sql("UPDATE todo_lists SET name = 'renamed'");
+  app.Remap(kTodoAppTables);
+  RunningCapture capture(app, metrics);
+  ASSERT_TRUE(Eventually([&] { return app.Count("todos") == "2"; }));
+  EXPECT_EQ(app.Clock("t1"), "1 {1,1,1,1,1} {0,0,0,0,0}");
+  // The table mapped from the start kept streaming: one change, one bump.
+  EXPECT_TRUE(Eventually([&] { return app.Clock("todo_lists", "l1") == "1 {2,1} {0,0}"; }));
+  app.Sql("UPDATE todos SET title = 'x' WHERE id = 't2'");
+  EXPECT_TRUE(app.ClockIs("t2", "1 {1,2,1,1,1} {0,0,0,0,0}"));
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+// The rows of the app's todos as Client::Rows prints a client's.
+std::vector<std::string> AppTodos(App& app) {
+  std::vector<std::string> out;
+  for (const auto& row : app.db.Rows("SELECT id, list_id, title, CASE WHEN done THEN 1 ELSE 0 END, position, due "
+                                     "FROM todos ORDER BY 1")) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) line += (i > 0 ? "|" : "") + row[i].value_or("NULL");
+    out.push_back(line);
+  }
+  return out;
+}
+
+// docs/design.md, "App write racing a client merge": app writers (plain SQL)
+// and clients merging through the server hit the same few rows at once.
+// Afterwards every client equals the server (P1): a clock that disagreed
+// with its row would leave some client with a value the server lacks.
+TEST_P(CaptureTest, AppWritesRacingClientMergesConverge) {
+  App app(GetParam());
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  Server server(std::make_unique<TodoAppDatabase>(GetParam(), app.db.url), kTodoAppTables);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(server));
+
+  const std::string insert_or_keep = app.postgres() ? "INSERT" : "INSERT IGNORE";
+  const std::string or_keep = app.postgres() ? " ON CONFLICT DO NOTHING" : "";
+  // A failed assertion returns early: the writers' destructors stop them.
+  std::vector<std::jthread> app_writers;
+  for (int w = 0; w < 2; ++w) {
+    app_writers.emplace_back([&, w](std::stop_token stop) {
+      TodoAppDatabase writer(GetParam(), app.db.url);
+      std::mt19937 random(100 + w);
+      while (!stop.stop_requested()) {
+        const std::string id = "'t" + std::to_string(random() % 5) + "'";
+        std::string sql;
+        switch (random() % 4) {
+          case 0:
+            sql = insert_or_keep + " INTO todos (id, list_id, title) VALUES (" + id + ", 'l" +
+                  std::to_string(random() % 2) + "', 'app " + std::to_string(random() % 3) + "')" + or_keep;
+            break;
+          case 1: sql = "UPDATE todos SET title = 'app " + std::to_string(random() % 3) + "' WHERE id = " + id; break;
+          case 2:
+            sql = "UPDATE todos SET done = NOT done, position = " + std::to_string(random() % 7) + ".5 WHERE id = " + id;
+            break;
+          default: sql = "DELETE FROM todos WHERE id = " + id;
+        }
+        try {
+          writer.Sql(sql);
+        } catch (const std::exception& e) {
+          // InnoDB may pick the app's statement as a deadlock victim (the
+          // merges lock the same rows); an app then retries or gives up.
+          if (std::string(e.what()).find("eadlock") == std::string::npos) throw;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(random() % 3));
+      }
+    });
+  }
+
+  std::mt19937 random(7);
+  const char* const titles[] = {"'a'", "'b'", "''"};
+  for (int round = 0; round < 150; ++round) {
+    Client& c = *clients[random() % clients.size()];
+    const std::string id = "'t" + std::to_string(random() % 5) + "'";
+    switch (random() % 4) {
+      case 0:
+        c.Exec("INSERT OR IGNORE INTO todos (id, list_id, title) VALUES (" + id + ", 'l1', " + titles[random() % 3] + ")");
+        break;
+      case 1: c.Exec("UPDATE todos SET title = " + std::string(titles[random() % 3]) + " WHERE id = " + id); break;
+      case 2: c.Exec("UPDATE todos SET done = 1 - done, position = " + std::to_string(random() % 7) + ".25 WHERE id = " + id); break;
+      default: c.Exec("DELETE FROM todos WHERE id = " + id);
+    }
+    Client& syncing = *clients[random() % clients.size()];
+    { const Status synced = syncing.Push(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+    { const Status synced = syncing.Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+  }
+  app_writers.clear();
+
+  ASSERT_TRUE(capture.CaughtUp(app, "done"));
+  for (int pass = 0; pass < 2; ++pass) {
+    for (auto& c : clients) {
+      { const Status synced = c->Push(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+      { const Status synced = c->Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+    }
+  }
+  const auto expected = AppTodos(app);
+  for (auto& c : clients) EXPECT_EQ(c->Rows("todos", kTodoColumns), expected);
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothDatabases, CaptureTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+                         [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
+
+TEST(PostgresCaptureTest, AnUnchangedToastedValueIsNotAChange) {
+  App app(ServerKind::kPostgres);
+  app.Sql("ALTER TABLE todos ALTER COLUMN title SET STORAGE EXTERNAL");
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', repeat('long title ', 1000))");
+  ASSERT_TRUE(app.ClockIs("t1", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+  // pgoutput sends the title as "unchanged": it must not bump.
+  app.Sql("UPDATE todos SET done = true WHERE id = 't1'");
+  EXPECT_TRUE(app.ClockIs("t1", "1 {1,1,2,1,1} {0,0,0,0,0}"));
+  app.Sql("UPDATE todos SET title = repeat('other title ', 1000) WHERE id = 't1'");
+  EXPECT_TRUE(app.ClockIs("t1", "1 {1,2,2,1,1} {0,0,0,0,0}"));
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+TEST(PostgresCaptureTest, DropRemovesTheSlotPublicationAndClocks) {
+  App app(ServerKind::kPostgres);
+  Metrics metrics;
+  ASSERT_NO_FATAL_FAILURE(CaptureAFirstTodoAndStop(app, metrics));
+  const Status dropped = PostgresCapture::Drop(app.mapped->config);
+  ASSERT_TRUE(dropped.ok()) << dropped.ToString();
+  EXPECT_EQ(app.One("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + app.mapped->config.source.slot + "'"), "0");
+  EXPECT_EQ(app.One("SELECT count(*) FROM pg_publication"), "0");
+  EXPECT_EQ(app.One("SELECT count(*) FROM pg_namespace WHERE nspname = 'crbridge'"), "0");
+  EXPECT_EQ(app.One("SELECT count(*) FROM todos"), "1") << "the app's data stays";
+}
+
+TEST(MariaDbCaptureTest, AKeyChangeOfManyRowsKillsTheOldKeysAndBearsTheNew) {
+  App app(ServerKind::kMariaDb);
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('a', 'l1', 'first'), ('b', 'l1', 'second'), ('c', 'l2', '')");
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  ASSERT_TRUE(Eventually([&] { return app.Count("todos") == "3"; }));
+  app.Sql("UPDATE todos SET id = CONCAT(id, '-moved'), title = 'moved' WHERE list_id = 'l1'");
+  EXPECT_TRUE(app.ClockIs("a-moved", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+  EXPECT_TRUE(app.ClockIs("b-moved", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+  EXPECT_TRUE(app.ClockIs("a", "2 {1,1,1,1,1} {0,0,0,0,0}"));
+  EXPECT_TRUE(app.ClockIs("b", "2 {1,1,1,1,1} {0,0,0,0,0}"));
+  EXPECT_EQ(app.Clock("c"), "1 {1,1,1,1,1} {0,0,0,0,0}");
+  // A key change back to a dead key revives it, born whole again.
+  app.Sql("UPDATE todos SET id = 'a' WHERE id = 'a-moved'");
+  EXPECT_TRUE(app.ClockIs("a", "3 {2,2,2,2,2} {0,0,0,0,0}")) << app.Clock("a");
+  EXPECT_TRUE(app.ClockIs("a-moved", "2 {1,1,1,1,1} {0,0,0,0,0}"));
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+TEST(MariaDbCaptureTest, ATransactionOfMappedAndUnmappedTablesRecordsItsMappedRowsTogether) {
+  App app(ServerKind::kMariaDb);
+  app.Sql("CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, message TEXT)");
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  ASSERT_TRUE(capture.CaughtUp(app, "streaming"));
+  app.Sql("START TRANSACTION");
+  app.Sql("INSERT INTO audit (message) VALUES ('before')");
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l1')");
+  app.Sql("UPDATE audit SET message = 'between'");
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t2', 'l1')");
+  app.Sql("INSERT INTO audit (message) VALUES ('after')");
+  app.Sql("COMMIT");
+  // Transactions of unmapped tables only record nothing and stop nothing.
+  app.Sql("INSERT INTO audit (message) VALUES ('alone')");
+  ASSERT_TRUE(capture.CaughtUp(app, "marker"));
+  EXPECT_EQ(app.Clock("t1"), "1 {1,1,1,1,1} {0,0,0,0,0}");
+  EXPECT_EQ(app.Clock("t2"), "1 {1,1,1,1,1} {0,0,0,0,0}");
+  const std::string version = "SELECT __db_version FROM " + app.ClockTable("todos") + " WHERE id = ";
+  EXPECT_EQ(app.One(version + "'t1'"), app.One(version + "'t2'")) << "one transaction, one db_version";
+  EXPECT_EQ(app.One("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + app.db.metadata() +
+                    "' AND TABLE_NAME LIKE 'audit%'"),
+            "0");
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+// DDL gives the table a new table id in the binlog, and here moves every
+// column: rows are mapped by the column names of the latest table map.
+TEST(MariaDbCaptureTest, AddingAnUnmappedColumnDoesNotBreakCapture) {
+  App app(ServerKind::kMariaDb);
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'before')");
+  ASSERT_TRUE(app.ClockIs("t1", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+  app.Sql("ALTER TABLE todos ADD COLUMN priority INT NOT NULL DEFAULT 0 FIRST");
+  app.Sql("UPDATE todos SET priority = 5 WHERE id = 't1'");
+  app.Sql("UPDATE todos SET title = 'after' WHERE id = 't1'");
+  EXPECT_TRUE(app.ClockIs("t1", "1 {1,2,1,1,1} {0,0,0,0,0}"));
+  app.Sql("INSERT INTO todos (id, list_id, title, done) VALUES ('t2', 'l1', 'new', 1)");
+  EXPECT_TRUE(app.ClockIs("t2", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+  // The values recorded are the right columns': a client pulls them.
+  Server server(std::make_unique<TodoAppDatabase>(ServerKind::kMariaDb, app.db.url),
+                "  - name: todo_lists\n    room_column: id\n  - name: todos\n    room_column: list_id\n"
+                "    exclude: [internal_note, priority]\n");
+  Client client(server);
+  { const Status synced = client.Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+  EXPECT_EQ(client.Rows("todos", "id, list_id, title, done"), (std::vector<std::string>{"t1|l1|after|0", "t2|l1|new|1"}));
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+// The binary log holding the stored GTID state was purged while crbridge
+// was stopped: the writes in it are lost to capture, and only a new
+// snapshot can bring the clocks back in line.
+TEST(MariaDbCaptureTest, APurgedGtidAsksForDrop) {
+  App app(ServerKind::kMariaDb);
+  Metrics metrics;
+  ASSERT_NO_FATAL_FAILURE(CaptureAFirstTodoAndStop(app, metrics));
+  app.Sql("UPDATE todos SET title = 'lost' WHERE id = 't1'");
+  app.Sql("FLUSH BINARY LOGS");
+  const std::string current = app.One("SHOW MASTER STATUS");
+  // The server keeps a log until InnoDB's binlog checkpoint has passed it,
+  // which happens in the background after the flush.
+  ASSERT_TRUE(Eventually([&] {
+    app.Sql("PURGE BINARY LOGS TO '" + current + "'");
+    return app.db.Rows("SHOW BINARY LOGS").size() == 1;
+  }));
+
+  RunningCapture restarted(app, metrics);
+  const Status result = ResultOf(restarted);
+  EXPECT_EQ(result.code(), Status::Code::kInvalidArgument) << result.ToString();
+  EXPECT_NE(result.message().find("no longer holds GTID"), std::string::npos) << result.ToString();
+  EXPECT_NE(result.message().find("Run `crbridge drop`"), std::string::npos) << result.ToString();
+  EXPECT_EQ(app.Clock("t1"), "1 {1,1,1,1,1} {0,0,0,0,0}");
+}
+
+// A server whose binary log would not carry the app's writes (log_bin off)
+// or their column names (binlog_row_metadata not FULL): capture refuses to
+// start, and `crbridge run`'s health says why.
+TEST(MariaDbCaptureTest, ServerSettingsThatHideAppWritesStopCaptureWithEachNamed) {
+  const DatabaseServer server(ServerKind::kMariaDb, "--skip-log-bin --binlog-row-metadata=MINIMAL");
+  TodoAppDatabase db(server);
+  MappedApp mapped;
+  ASSERT_TRUE(ParseConfig(TodoAppYaml(db), "test.yaml", &mapped.config).ok());
+  mapped.config.source.url = db.url;
+  ASSERT_TRUE(CheckConfig(mapped.config, *NewSourceDatabase(mapped.config.source), &mapped.check).ok());
+  ASSERT_EQ(mapped.check.problems.size(), 2u);
+  const std::string log_bin = "log_bin is off; capture reads the binary log (log_bin = ON)";
+  const std::string metadata = "binlog_row_metadata is MINIMAL; capture needs binlog_row_metadata = FULL";
+
+  Metrics metrics;
+  RunningCapture capture(mapped, metrics);
+  const Status result = ResultOf(capture);
+  EXPECT_EQ(result.code(), Status::Code::kInvalidArgument) << result.ToString();
+  EXPECT_NE(result.message().find(log_bin), std::string::npos) << result.ToString();
+  EXPECT_NE(result.message().find(metadata), std::string::npos) << result.ToString();
+
+  Health health;
+  CaptureService service(mapped.config, CaptureOptions{}, health, metrics);
+  service.Start();
+  EXPECT_TRUE(Eventually([&] { return health.ToJson().find(log_bin) != std::string::npos; })) << health.ToJson();
+  EXPECT_NE(health.ToJson().find(metadata), std::string::npos) << health.ToJson();
+  EXPECT_FALSE(health.Ready());
+  service.Stop();
+}
+
+}  // namespace
+}  // namespace crbridge::testing

@@ -1,0 +1,155 @@
+// `crbridge check` and `crbridge schema` against real databases: every
+// example config passes, every broken config fails with its expected line.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "processes/subprocess.h"
+#include "databases/test_databases.h"
+
+namespace crbridge::testing {
+namespace {
+
+using std::chrono::seconds;
+
+struct CliRun {
+  int exit_code;
+  std::string output;
+};
+
+CliRun Crbridge(const std::vector<std::string>& args, const std::string& source_url) {
+  setenv("CRBRIDGE_SOURCE_URL", source_url.c_str(), 1);
+  std::vector<std::string> argv = {CRBRIDGE_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Subprocess crbridge(argv);
+  const int code = crbridge.Wait(seconds(60));
+  return CliRun{code, crbridge.Output()};
+}
+
+std::vector<std::filesystem::path> Files(const std::string& folder) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(CRBRIDGE_SOURCE_DIR) + "/" + folder)) {
+    if (entry.path().extension() == ".yaml") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+bool IsMysql(const std::filesystem::path& config) {
+  std::ifstream in(config);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("type: mysql") != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(ConfigCheckTest, EveryExampleConfigPassesCheckAgainstTheFixtures) {
+  const std::string postgres = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const std::string mariadb = TestDatabases::Get().NewMariaDbDatabase("todo_app.mysql.sql");
+  const auto configs = Files("configs");
+  ASSERT_GE(configs.size(), 3u);
+  for (const auto& config : configs) {
+    const bool mysql = IsMysql(config);
+    const CliRun run = Crbridge({"check", "--config", config.string()}, mysql ? mariadb : postgres);
+    EXPECT_EQ(run.exit_code, 0) << config << "\n" << run.output;
+    EXPECT_NE(run.output.find(mysql ? ": ok (MariaDB 10.11" : ": ok (PostgreSQL 15."), std::string::npos)
+        << run.output;
+  }
+}
+
+// Each file in tests/data/broken_configs holds one mistake and, in its first
+// line "# expect: LINE:COLUMN: KEY: MESSAGE", the one error it must cause.
+TEST(ConfigCheckTest, EveryBrokenConfigFailsWithItsExpectedLine) {
+  const std::string postgres = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const auto configs = Files("tests/data/broken_configs");
+  ASSERT_GE(configs.size(), 12u);
+  for (const auto& config : configs) {
+    std::ifstream in(config);
+    std::string first;
+    std::getline(in, first);
+    ASSERT_TRUE(first.starts_with("# expect: ")) << config;
+    const CliRun run = Crbridge({"check", "--config", config.string()}, postgres);
+    EXPECT_EQ(run.exit_code, 2) << config;
+    EXPECT_EQ(run.output, "crbridge: " + config.string() + ":" + first.substr(10) + "\n") << config;
+  }
+}
+
+// Servers that cannot feed capture are refused, one line per setting,
+// positioned at the source url.
+TEST(ConfigCheckTest, MisconfiguredServersAreReported) {
+  const DatabaseServer postgres(ServerKind::kPostgres, "-c wal_level=replica");
+  const CliRun pg = Crbridge({"check", "--config", std::string(CRBRIDGE_SOURCE_DIR) + "/configs/postgres.yaml"},
+                             CreateDatabase(postgres, 1, "todo_app.postgres.sql"));
+  EXPECT_EQ(pg.exit_code, 2) << pg.output;
+  EXPECT_NE(pg.output.find("postgres.yaml:11:8: source.url: wal_level is replica; logical replication needs "
+                           "wal_level = logical (and a restart)\n"),
+            std::string::npos)
+      << pg.output;
+
+  const DatabaseServer mariadb(ServerKind::kMariaDb, "--binlog-format=MIXED --binlog-row-image=MINIMAL");
+  const CliRun my = Crbridge({"check", "--config", std::string(CRBRIDGE_SOURCE_DIR) + "/configs/mysql.yaml"},
+                             CreateDatabase(mariadb, 1, "todo_app.mysql.sql"));
+  EXPECT_EQ(my.exit_code, 2) << my.output;
+  EXPECT_NE(my.output.find("mysql.yaml:8:8: source.url: binlog_format is MIXED; capture needs binlog_format = ROW\n"),
+            std::string::npos)
+      << my.output;
+  EXPECT_NE(my.output.find("source.url: binlog_row_image is MINIMAL; capture needs binlog_row_image = FULL\n"),
+            std::string::npos)
+      << my.output;
+}
+
+// The client schema of the example app, the same from either database.
+constexpr const char* kTodoAppSchema = R"(CREATE TABLE IF NOT EXISTS "todo_lists" (
+  "id" TEXT NOT NULL,
+  "name" TEXT NOT NULL DEFAULT '',
+  "created_at" TEXT,
+  PRIMARY KEY ("id")
+);
+SELECT crsql_as_crr('todo_lists');
+CREATE TABLE IF NOT EXISTS "todos" (
+  "id" TEXT NOT NULL,
+  "list_id" TEXT,
+  "title" TEXT NOT NULL DEFAULT '',
+  "done" INTEGER NOT NULL DEFAULT 0,
+  "position" REAL,
+  "due" TEXT,
+  PRIMARY KEY ("id")
+);
+SELECT crsql_as_crr('todos');
+)";
+
+TEST(ConfigCheckTest, SchemaPrintsTheClientSchemaAndItsVersion) {
+  const CliRun postgres = Crbridge({"schema", "--config", std::string(CRBRIDGE_SOURCE_DIR) + "/configs/postgres.yaml"},
+                                TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql"));
+  EXPECT_EQ(postgres.exit_code, 0) << postgres.output;
+  // stdout is the schema; the version line comes last, on stderr.
+  EXPECT_TRUE(postgres.output.starts_with(kTodoAppSchema)) << postgres.output;
+  EXPECT_NE(postgres.output.find("schema todo_app version -6156894675663864458 "), std::string::npos) << postgres.output;
+
+  const CliRun mariadb = Crbridge({"schema", "--config", std::string(CRBRIDGE_SOURCE_DIR) + "/configs/mysql.yaml"},
+                               TestDatabases::Get().NewMariaDbDatabase("todo_app.mysql.sql"));
+  EXPECT_EQ(mariadb.exit_code, 0) << mariadb.output;
+  EXPECT_TRUE(mariadb.output.starts_with(kTodoAppSchema)) << mariadb.output;
+}
+
+TEST(ConfigCheckTest, SchemaForARoomChecksTheRoomCanMatchEveryRoomColumn) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const std::string config = std::string(CRBRIDGE_SOURCE_DIR) + "/configs/postgres.yaml";
+  const CliRun text_room = Crbridge({"schema", "--config", config, "--room", "list-1"}, url);
+  EXPECT_EQ(text_room.exit_code, 0) << text_room.output;
+  EXPECT_TRUE(text_room.output.starts_with(kTodoAppSchema)) << text_room.output;
+
+  // A room column of another type: the room id must read as one of its values.
+  const std::string path = ::testing::TempDir() + "/boolean_room.yaml";
+  std::ofstream(path) << "source:\n  type: postgres\n  url: ${CRBRIDGE_SOURCE_URL}\nschema_name: s\ntables:\n"
+                         "  - name: todos\n    columns: [id, list_id, title, done]\n    room_column: done\n";
+  EXPECT_EQ(Crbridge({"schema", "--config", path, "--room", "t"}, url).exit_code, 0);
+  const CliRun refused = Crbridge({"schema", "--config", path, "--room", "list-1"}, url);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_EQ(refused.output, "crbridge: room \"list-1\" can never match todos.done (boolean)\n");
+}
+
+}  // namespace
+}  // namespace crbridge::testing

@@ -1,0 +1,206 @@
+// Recording captured app writes in the clocks (ChangeRecorder)
+// against the real Postgres and MariaDB fixtures (every test runs on both):
+// which columns bump, deletes, resurrections, truncates, exact skipping of
+// what is already recorded, and the race with a client merge. Clocks are
+// read back through the store (ShadowStore::Read), the same on both.
+#include "crbridge/server/core/change_recorder.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "crbridge/server/mysql/binlog_position.h"
+#include "crbridge/server/core/sync_store.h"
+#include "crbridge/sqlite/packed_pk.h"
+#include "databases/test_databases.h"
+#include "todo_app/todo_app.h"
+#include "todo_app/todo_app_database.h"
+
+namespace crbridge::testing {
+using namespace crbridge::mysql;  // the dialect under test
+namespace {
+
+// `items` as Postgres prints an array: {1,NULL,2}.
+std::string ArrayText(const std::vector<std::optional<int64_t>>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    out += (i > 0 ? "," : "") + (items[i] ? std::to_string(*items[i]) : std::string("NULL"));
+  }
+  return out + "}";
+}
+
+struct Recording {
+  explicit Recording(ServerKind kind) : database(kind), recorder(*capture_writer, SourceTypeOf(kind)) {}
+
+  TodoAppDatabase database;
+  std::string url = database.url;
+  std::unique_ptr<MappedApp> app = MapTodoApp(database);
+  std::unique_ptr<ShadowStore> capture_writer = OpenAppStore(*app, ShadowStore::Marking::kNone);
+  ChangeRecorder recorder;
+
+  const ResolvedTable* Table(const std::string& name) const {
+    for (const ResolvedTable& t : app->check.tables) {
+      if (t.mapping->name == name) return &t;
+    }
+    return nullptr;
+  }
+
+  // A todo as the source reports it: id, list_id, title, done, position, due.
+  CapturedRow Todo(CapturedRow::Kind kind, const std::string& id, std::optional<std::string> title = "milk",
+                   bool done = false) const {
+    CapturedRow row{kind, Table("todos"), {Value::Text(id)}, {}};
+    if (kind == CapturedRow::Kind::kDelete) return row;
+    row.values = {Value::Text("l1"), title ? std::optional<Value>(Value::Text(*title)) : std::nullopt,
+                  Value::Integer(done ? 1 : 0), Value::Null(), Value::Null()};
+    return row;
+  }
+
+  RecordReport Record(int64_t position, std::vector<CapturedRow> rows) {
+    RecordReport report;
+    const Status s = recorder.Record({CapturedTransaction{position, std::move(rows)}}, &report);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return report;
+  }
+
+  // "cl versions sites db_version" of a todo's clock, as Postgres prints
+  // the clock table's columns; "none" without one.
+  std::string Clock(const std::string& id) {
+    std::string clock = "none";
+    const Status s = capture_writer->Read([&](ShadowSnapshot& snapshot) {
+      return snapshot.RowsBetween(*Table("todos"), 0, std::numeric_limits<int64_t>::max(), std::nullopt,
+                                  [&](PulledRow row) {
+                                    if (row.key.at(0) == Value::Text(id)) {
+                                      clock = std::to_string(row.clock.cl) + " " + ArrayText(row.clock.versions) +
+                                              " " + ArrayText(row.clock.sites) + " " +
+                                              std::to_string(row.db_version);
+                                    }
+                                    return Status::OK();
+                                  });
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return clock;
+  }
+  // Where the source's log ends now: past every transaction committed.
+  int64_t SourceEnd() {
+    if (database.kind() == ServerKind::kPostgres) {
+      return std::stoll(database.One("SELECT pg_current_wal_lsn() - '0/0'"));
+    }
+    const auto status = database.Rows("SHOW MASTER STATUS");  // file, position, ...
+    int64_t offset = 0;
+    EXPECT_FALSE(status.empty());
+    if (status.empty()) return 0;
+    const Status s = EncodeBinlogOffset(BinlogPosition{*status[0][0], std::stoull(*status[0][1])}, &offset);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return offset;
+  }
+  int64_t Position() {
+    SourcePosition position;
+    EXPECT_TRUE(capture_writer->CapturePosition(&position).ok());
+    return position.offset;
+  }
+};
+
+using Kind = CapturedRow::Kind;
+
+class ChangeRecorderTest : public ::testing::TestWithParam<ServerKind> {};
+
+TEST_P(ChangeRecorderTest, AnInsertGivesEveryColumnAServerClock) {
+  Recording r(GetParam());
+  const RecordReport report = r.Record(100, {r.Todo(Kind::kInsert, "t1")});
+  EXPECT_EQ(report.rows_changed, 1u);
+  EXPECT_EQ(r.Clock("t1"), "1 {1,1,1,1,1} {0,0,0,0,0} " + std::to_string(report.db_version));
+  EXPECT_EQ(r.Position(), 100);
+}
+
+TEST_P(ChangeRecorderTest, AnUpdateBumpsOnlyTheColumnsThatReallyChanged) {
+  Recording r(GetParam());
+  r.Record(100, {r.Todo(Kind::kInsert, "t1")});
+  // done changes; title is the same; an unchanged TOASTed value is not sent.
+  const RecordReport report = r.Record(200, {r.Todo(Kind::kUpdate, "t1", "milk", true)});
+  EXPECT_EQ(r.Clock("t1"), "1 {1,1,2,1,1} {0,0,0,0,0} " + std::to_string(report.db_version));
+  r.Record(300, {r.Todo(Kind::kUpdate, "t1", std::nullopt, true)});
+  EXPECT_EQ(r.Clock("t1"), "1 {1,1,2,1,1} {0,0,0,0,0} " + std::to_string(report.db_version))
+      << "nothing changed: no new version";
+  EXPECT_EQ(r.Position(), 300);
+}
+
+TEST_P(ChangeRecorderTest, DeletesAndReinsertsMoveTheCausalLength) {
+  Recording r(GetParam());
+  r.Record(100, {r.Todo(Kind::kInsert, "t1")});
+  r.Record(200, {r.Todo(Kind::kDelete, "t1")});
+  EXPECT_EQ(r.Clock("t1").substr(0, 2), "2 ");
+  r.Record(300, {r.Todo(Kind::kInsert, "t1", "eggs")});
+  EXPECT_EQ(r.Clock("t1").substr(0, 15), "3 {2,2,2,2,2} {");
+  // A delete of a row never recorded leaves nothing behind.
+  r.Record(400, {r.Todo(Kind::kDelete, "t9")});
+  EXPECT_EQ(r.Clock("t9"), "none");
+}
+
+TEST_P(ChangeRecorderTest, ChangesWithinOneTransactionApplyInOrder) {
+  Recording r(GetParam());
+  const RecordReport report = r.Record(100, {r.Todo(Kind::kInsert, "t1"), r.Todo(Kind::kUpdate, "t1", "eggs"),
+                                             r.Todo(Kind::kDelete, "t2"), r.Todo(Kind::kInsert, "t2")});
+  EXPECT_EQ(report.rows_changed, 2u);
+  EXPECT_EQ(r.Clock("t1"), "1 {1,2,1,1,1} {0,0,0,0,0} " + std::to_string(report.db_version));
+  EXPECT_EQ(r.Clock("t2"), "1 {1,1,1,1,1} {0,0,0,0,0} " + std::to_string(report.db_version));
+}
+
+TEST_P(ChangeRecorderTest, ATransactionRecordedTwiceCountsOnce) {
+  Recording r(GetParam());
+  r.Record(100, {r.Todo(Kind::kInsert, "t1")});
+  const std::string once = r.Clock("t1");
+  const RecordReport again = r.Record(100, {r.Todo(Kind::kInsert, "t1", "other")});
+  EXPECT_EQ(again.rows_skipped, 1u);
+  EXPECT_EQ(again.rows_changed, 0u);
+  EXPECT_EQ(r.Clock("t1"), once);
+}
+
+TEST_P(ChangeRecorderTest, ATruncateKillsEveryLiveRowButNotLaterOnes) {
+  Recording r(GetParam());
+  r.Record(100, {r.Todo(Kind::kInsert, "t1"), r.Todo(Kind::kInsert, "t2")});
+  r.Record(200, {r.Todo(Kind::kDelete, "t2")});
+  CapturedRow truncate{Kind::kTruncate, r.Table("todos"), {}, {}};
+  const RecordReport report = r.Record(300, {truncate, r.Todo(Kind::kInsert, "t3")});
+  EXPECT_EQ(report.rows_changed, 2u);
+  EXPECT_EQ(r.Clock("t1").substr(0, 2), "2 ");
+  EXPECT_EQ(r.Clock("t2").substr(0, 2), "2 ") << "already dead: unchanged";
+  EXPECT_EQ(r.Clock("t3").substr(0, 2), "1 ");
+  // Replayed, the truncate leaves the row inserted after it alone.
+  r.Record(300, {truncate});
+  EXPECT_EQ(r.Clock("t3").substr(0, 2), "1 ");
+}
+
+// docs/design.md, "App write racing a client merge": the app writes a row, a
+// client merge reaches it before capture does. The merge records the app
+// write first; capture, arriving later, skips it. Table and clock agree.
+TEST_P(ChangeRecorderTest, AnAppWriteAMergeRecordedFirstIsNotRecordedAgain) {
+  Recording r(GetParam());
+  r.Record(100, {r.Todo(Kind::kInsert, "t1")});
+  r.database.Sql("INSERT INTO todos (id, list_id, title, done) VALUES ('t1', 'l1', 'milk', false)");
+  r.database.Sql("UPDATE todos SET title = 'oat milk' WHERE id = 't1'");
+  const int64_t app_commit = r.SourceEnd();
+  auto merge_writer = OpenAppStore(*r.app);
+  auto store = std::make_unique<SyncStore>(r.app->config, r.app->check.tables, *merge_writer);
+  SiteId client;
+  client.fill(7);
+  const Value key = Value::Text("t1");
+  Blob pk;
+  ASSERT_TRUE(EncodePackedPk(std::span(&key, 1), &pk).ok());
+  MergeReport merged;
+  ASSERT_TRUE(store->Merge(client, {Change{"todos", pk, "done", Value::Integer(1), 1, 1, std::nullopt, 1, 0}},
+                           PeerVersion{1, 0}, &merged)
+                  .ok());
+  // title: the app's write, recorded by the merge (version 2, the server);
+  // done: the client's, which beat the server's version 1 on value.
+  EXPECT_EQ(r.Clock("t1"), "1 {1,2,1,1,1} {0,0,1,0,0} " + std::to_string(merged.db_version));
+
+  const RecordReport late = r.Record(app_commit, {r.Todo(Kind::kUpdate, "t1", "oat milk")});
+  EXPECT_EQ(late.rows_skipped, 1u);
+  EXPECT_EQ(r.Clock("t1"), "1 {1,2,1,1,1} {0,0,1,0,0} " + std::to_string(merged.db_version));
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, ChangeRecorderTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+                         [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
+
+}  // namespace
+}  // namespace crbridge::testing

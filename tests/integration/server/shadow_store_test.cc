@@ -1,0 +1,246 @@
+// The shadow store against the real Postgres and MariaDB fixtures: the site
+// id, changed mappings refused, versions in commit order and peers on both
+// (ShadowStoreTest, parameterised); the Postgres shadow schema, its upgrade,
+// the replication origin and the code of a dropped metadata table on
+// Postgres only (PostgresShadowStoreTest).
+#include "crbridge/server/postgres/postgres_shadow_store.h"
+#include "crbridge/server/dialects.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "databases/test_databases.h"
+#include "todo_app/todo_app.h"
+#include "todo_app/todo_app_database.h"
+
+namespace crbridge::testing {
+using namespace crbridge::postgres;  // the dialect under test
+namespace {
+
+using Mapped = MappedApp;
+
+std::unique_ptr<PostgresShadowStore> OpenStore(const std::string& url, const Mapped& mapped,
+                                               ShadowStore::Marking marking = ShadowStore::Marking::kCrbridge) {
+  return OpenClockStore(url, mapped, marking);
+}
+
+// Inserts a todo list row in `tx` (as a merge would).
+Status InsertList(ShadowTransaction& tx, const Mapped& mapped, const std::string& id) {
+  const KeyParameters key = {{false, id}};
+  return tx.InsertAppRows(mapped.Table("todo_lists"), {}, {AppRowWrite{&key, {}}},
+                          [](const Blob&, std::vector<Value>) { return Status::OK(); });
+}
+
+class ShadowStoreTest : public ::testing::TestWithParam<ServerKind> {};
+
+TEST_P(ShadowStoreTest, KeepsTheSiteIdAcrossOpens) {
+  TodoAppDatabase database(GetParam());
+  const auto mapped = MapTodoApp(database);
+  SiteId first_site;
+  {
+    auto store = OpenAppStore(*mapped);
+    first_site = store->site_id();
+    EXPECT_EQ(first_site[6] >> 4, 4) << "a version 4 UUID";
+  }
+  auto reopened = OpenAppStore(*mapped);  // a restart: nothing is created twice, the marking is free again
+  EXPECT_EQ(reopened->site_id(), first_site);
+}
+
+TEST(PostgresShadowStoreTest, CreatesTheShadowSchemaOnce) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const auto mapped = MapTodoApp(url);
+  OpenStore(url, *mapped);
+  OpenStore(url, *mapped);  // a restart: nothing is created twice
+
+  pqxx::connection conn(url);
+  pqxx::nontransaction db(conn);
+  EXPECT_EQ(db.exec1("SELECT count(*) FROM crbridge.migrations")[0].as<int>(), PostgresShadowStore::kSchemaVersion);
+  const pqxx::result columns = db.exec(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'crbridge' "
+      "AND table_name = 'todos__clock' ORDER BY ordinal_position");
+  std::vector<std::string> names;
+  for (const auto& row : columns) names.push_back(row[0].as<std::string>() + " " + row[1].as<std::string>());
+  EXPECT_EQ(names, (std::vector<std::string>{"id text", "__cl bigint", "__col_versions ARRAY", "__col_sites ARRAY",
+                                             "__col_hashes ARRAY", "__lsn bigint", "__db_version bigint", "__seq integer", "__room text"}));
+  // Besides the key, one index serves pulls: by room and version here, as
+  // todos has a room column.
+  const pqxx::result indexes = db.exec(
+      "SELECT regexp_replace(indexdef, '.* USING ', '') FROM pg_indexes WHERE schemaname = 'crbridge' "
+      "AND tablename = 'todos__clock' ORDER BY indexdef");
+  std::vector<std::string> definitions;
+  for (const auto& row : indexes) definitions.push_back(row[0].as<std::string>());
+  EXPECT_EQ(definitions, (std::vector<std::string>{"btree (__room, __db_version)", "btree (id)"}));
+  // The app's tables are untouched.
+  EXPECT_EQ(db.exec1("SELECT count(*) FROM information_schema.columns WHERE table_name = 'todos' AND table_schema = 'public'")[0]
+                .as<int>(),
+            7);
+}
+
+TEST(PostgresShadowStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const auto mapped = MapTodoApp(url);
+  OpenStore(url, *mapped);
+  pqxx::connection conn(url);
+  pqxx::nontransaction db(conn);
+  // Back to what version 1 created, with a clock in it.
+  db.exec0("DROP TABLE crbridge.capture, crbridge.change_events; DELETE FROM crbridge.migrations WHERE version >= 2; "
+           "ALTER TABLE crbridge.tables DROP COLUMN snapshot_lsn; "
+           "ALTER TABLE crbridge.todos__clock DROP COLUMN __col_hashes, DROP COLUMN __lsn; "
+           "INSERT INTO crbridge.todos__clock VALUES ('t1', 1, '{1,1,1,1,1}', '{0,0,0,0,0}', 7, 0, 'l1')");
+  OpenStore(url, *mapped);
+  EXPECT_EQ(db.exec1("SELECT max(version) FROM crbridge.migrations")[0].as<int>(), PostgresShadowStore::kSchemaVersion);
+  EXPECT_EQ(db.exec1("SELECT lsn FROM crbridge.capture")[0].as<int64_t>(), 0);
+  EXPECT_EQ(db.exec1("SELECT count(*) FROM crbridge.change_events")[0].as<int64_t>(), 0) << "the change log exists";
+  const pqxx::row clock = db.exec1("SELECT __col_versions::text, __col_hashes::text, __lsn, __db_version FROM crbridge.todos__clock");
+  EXPECT_EQ(clock[0].as<std::string>(), "{1,1,1,1,1}");
+  EXPECT_EQ(clock[1].as<std::string>(), "{}") << "hashes unknown";
+  EXPECT_EQ(clock[2].as<int64_t>(), 0);
+  EXPECT_EQ(clock[3].as<int64_t>(), 7);
+}
+
+TEST_P(ShadowStoreTest, AChangedMappingIsRefusedRatherThanMisread) {
+  TodoAppDatabase database(GetParam());
+  OpenAppStore(*MapTodoApp(database));
+  const auto narrower = MapTodoApp(database, std::string(kTodoAppTables) + "    columns: [id, list_id, title]\n");
+  std::unique_ptr<ShadowStore> store;
+  const Status s = OpenShadowStore(narrower->config, narrower->check.tables, ShadowStore::Marking::kNone, &store);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("the mapping of table todos changed"), std::string::npos) << s.message();
+}
+
+// P5's mechanism: a writer that took version v holds it until it commits;
+// a concurrent writer waits and gets v + 1 only after that commit.
+TEST_P(ShadowStoreTest, VersionsAreHandedOutInCommitOrder) {
+  TodoAppDatabase database(GetParam());
+  const auto mapped = MapTodoApp(database);
+  // The merge writer (marked) and the capture writer (not) share the counter.
+  auto first = OpenAppStore(*mapped);
+  auto second = OpenAppStore(*mapped, ShadowStore::Marking::kNone);
+
+  std::atomic<bool> first_has_version = false;
+  int64_t first_version = 0;
+  std::thread slow([&] {
+    const Status s = first->Write([&](ShadowTransaction& tx, int64_t version) {
+      EXPECT_TRUE(InsertList(tx, *mapped, "written by the first").ok());
+      first_version = version;
+      first_has_version = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return Status::OK();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  });
+  while (!first_has_version) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+  int64_t second_version = 0;
+  bool saw_first_committed = false;
+  ASSERT_TRUE(second->Write([&](ShadowTransaction& tx, int64_t version) {
+    second_version = version;
+    const KeyParameters key = {{false, "written by the first"}};
+    return tx.LockAppRows(mapped->Table("todo_lists"), {&key}, [&](const Blob&, std::vector<Value>) {
+      saw_first_committed = true;
+      return Status::OK();
+    });
+  }).ok());
+  slow.join();
+  EXPECT_EQ(second_version, first_version + 1);
+  EXPECT_TRUE(saw_first_committed) << "the second writer got its version before the first committed";
+
+  // A rolled-back write gives its version back.
+  EXPECT_FALSE(first->Write([](ShadowTransaction&, int64_t) { return Status::Internal("no"); }).ok());
+  int64_t committed = 0;
+  ASSERT_TRUE(first->DbVersion(&committed).ok());
+  EXPECT_EQ(committed, second_version);
+}
+
+// Loop marking: pgoutput reports crbridge's transactions with an Origin
+// message naming crbridge's origin, and the app's without one.
+TEST(PostgresShadowStoreTest, WritesCarryTheReplicationOriginInPgoutput) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const auto mapped = MapTodoApp(url);
+  auto store = OpenStore(url, *mapped);
+  pqxx::connection app(url);
+  pqxx::nontransaction db(app);
+  db.exec0("CREATE PUBLICATION origin_test FOR TABLE todo_lists");
+  db.exec("SELECT pg_create_logical_replication_slot('origin_test', 'pgoutput')");
+
+  ASSERT_TRUE(store->Write([&](ShadowTransaction& tx, int64_t) { return InsertList(tx, *mapped, "from-crbridge"); }).ok());
+  db.exec0("INSERT INTO todo_lists (id) VALUES ('from-the-app')");
+
+  const pqxx::result messages = db.exec(
+      "SELECT encode(data, 'hex') FROM pg_logical_slot_get_binary_changes('origin_test', NULL, NULL, "
+      "'proto_version', '1', 'publication_names', 'origin_test')");
+  std::string kinds;
+  std::string origin_name;
+  for (const auto& row : messages) {
+    const std::string hex = row[0].as<std::string>();
+    const char kind = static_cast<char>(std::stoi(hex.substr(0, 2), nullptr, 16));
+    kinds += kind;
+    if (kind == 'O') {  // 'O', origin lsn (8 bytes), name (NUL-terminated)
+      for (size_t i = 18; i + 1 < hex.size() && hex.substr(i, 2) != "00"; i += 2) {
+        origin_name += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+      }
+    }
+  }
+  EXPECT_EQ(kinds, "BORICBIC");  // crbridge's transaction, then the app's
+  EXPECT_EQ(origin_name, store->origin());
+  db.exec("SELECT pg_drop_replication_slot('origin_test')");
+}
+
+TEST(PostgresShadowStoreTest, OneMarkedWriterPerDatabase) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  const auto mapped = MapTodoApp(url);
+  auto writer = OpenStore(url, *mapped);
+  std::unique_ptr<PostgresShadowStore> second;
+  const Status s = PostgresShadowStore::Open(url, "crbridge", mapped->check.tables,
+                                             ShadowStore::Marking::kCrbridge, &second);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("is another crbridge writing to this database?"), std::string::npos) << s.message();
+}
+
+// A missing metadata table needs a person: retrying as for a server away
+// would fail the same way forever (postgres_errors.h).
+TEST(PostgresShadowStoreTest, ADroppedMetadataTableIsNotADatabaseAway) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  auto store = OpenStore(url, *MapTodoApp(url));
+  pqxx::connection conn(url);
+  pqxx::nontransaction(conn).exec0("DROP TABLE crbridge.peers, crbridge.clock");
+  PeerVersion peer;
+  const Status read = store->GetPeerVersion(SiteId{}, &peer);
+  EXPECT_EQ(read.code(), Status::Code::kInternal) << read.ToString();
+  EXPECT_NE(read.message().find("crbridge.peers"), std::string::npos) << read.message();
+  int64_t version = 0;
+  EXPECT_EQ(store->DbVersion(&version).code(), Status::Code::kInternal);
+  EXPECT_EQ(store->Write([](ShadowTransaction&, int64_t) { return Status::OK(); }).code(), Status::Code::kInternal);
+}
+
+TEST_P(ShadowStoreTest, PeerVersionsAdvanceWithTheirWriteAndNeverBackwards) {
+  TodoAppDatabase database(GetParam());
+  auto store = OpenAppStore(*MapTodoApp(database));
+  SiteId client;
+  client.fill(0x42);
+  PeerVersion seen;
+  ASSERT_TRUE(store->GetPeerVersion(client, &seen).ok());
+  EXPECT_EQ(seen.version, 0);
+
+  const auto advance = [&](PeerVersion to, bool commit) {
+    return store->Write([&](ShadowTransaction& tx, int64_t) {
+      EXPECT_TRUE(tx.SetPeerVersion(client, to).ok());
+      return commit ? Status::OK() : Status::Internal("rolled back");
+    });
+  };
+  ASSERT_TRUE(advance({7, 2}, true).ok());
+  ASSERT_TRUE(advance({5, 9}, true).ok());   // older: ignored
+  EXPECT_FALSE(advance({9, 0}, false).ok());  // rolled back with its transaction
+  ASSERT_TRUE(store->GetPeerVersion(client, &seen).ok());
+  EXPECT_EQ(seen.version, 7);
+  EXPECT_EQ(seen.seq, 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, ShadowStoreTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+                         [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
+
+}  // namespace
+}  // namespace crbridge::testing

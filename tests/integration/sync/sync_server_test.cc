@@ -1,0 +1,377 @@
+// The sync WebSocket of `crbridge run` against bad and hostile clients,
+// spoken to with a raw WebSocket client: malformed frames, unknown tags,
+// oversized messages, too many changes, a wrong schema, bad subprotocols,
+// tokens that do not verify or do not grant the room, and too many
+// connections from one address. Each gets a clear answer, and the server
+// goes on serving the others.
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <jwt.h>
+#include <map>
+#include <pqxx/pqxx>
+#include <set>
+
+#include "crbridge/sqlite/packed_pk.h"
+#include "crbridge/connector/sync/sync_auth.h"
+#include "crbridge/sqlite/vlcn_messages.h"
+#include "jwt_token.h"
+#include "processes/running_daemon.h"
+#include "databases/test_databases.h"
+
+namespace crbridge::testing {
+namespace {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = boost::asio::ip::tcp;
+
+
+// An upgrade the server refuses: its HTTP status and body.
+std::pair<int, std::string> RefusedUpgrade(uint16_t port, const std::string& subprotocol) {
+  boost::asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  beast::http::request<beast::http::empty_body> request(beast::http::verb::get, "/sync", 11);
+  request.set(beast::http::field::host, "127.0.0.1");
+  request.set(beast::http::field::connection, "Upgrade");
+  request.set(beast::http::field::upgrade, "websocket");
+  request.set(beast::http::field::sec_websocket_version, "13");
+  request.set(beast::http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+  request.set(beast::http::field::sec_websocket_protocol, subprotocol);
+  beast::http::write(stream, request);
+  beast::flat_buffer buffer;
+  beast::http::response<beast::http::string_body> response;
+  beast::http::read(stream, buffer, response);
+  return {response.result_int(), response.body()};
+}
+
+class WsClient {
+ public:
+  // 101 when the upgrade was accepted (else see RefusedUpgrade).
+  int Connect(uint16_t port, const std::string& subprotocol) {
+    tcp::resolver resolver(io_);
+    boost::asio::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
+    ws_.set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& request) {
+      request.set(beast::http::field::sec_websocket_protocol, subprotocol);
+    }));
+    beast::error_code ec;
+    ws_.handshake("127.0.0.1", "/sync", ec);
+    ws_.binary(true);
+    return ec ? 0 : 101;
+  }
+
+  void Send(const Blob& frame) { ws_.write(boost::asio::buffer(frame)); }
+  bool TrySend(const Blob& frame) {
+    beast::error_code ec;
+    ws_.write(boost::asio::buffer(frame), ec);
+    return !ec;
+  }
+  void Send(const Message& message) { Send(EncodeMessage(message)); }
+
+  // The next message, or nullopt when the server closed (then reason()).
+  std::optional<Message> Receive() {
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    ws_.read(buffer, ec);
+    if (ec) return std::nullopt;
+    Message message;
+    const auto data = buffer.cdata();
+    EXPECT_TRUE(DecodeMessage(std::span(static_cast<const uint8_t*>(data.data()), data.size()), &message).ok());
+    return message;
+  }
+
+  // The Err the server answers with, then the close that follows.
+  std::string ExpectErrAndClose() {
+    std::string said;
+    for (auto message = Receive(); message; message = Receive()) {
+      if (const auto* err = std::get_if<ErrMessage>(&*message)) said = err->message;
+    }
+    return said;
+  }
+
+  websocket::close_reason reason() const { return ws_.reason(); }
+
+ private:
+  boost::asio::io_context io_;
+  websocket::stream<tcp::socket> ws_{io_};
+};
+
+AnnouncePresence Presence(const std::string& schema = "todo_app") {
+  AnnouncePresence presence;
+  presence.sender.fill(7);
+  presence.schema_name = schema;
+  return presence;
+}
+
+std::string Config(const std::string& slot, const std::string& extra_server, const std::string& auth_mode) {
+  const std::string path = PostgresConfigWithSlot(CRBRIDGE_SOURCE_DIR, slot);
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find("  path: /sync"), 13, "  path: /sync\n" + extra_server);
+  text.replace(text.find("  mode: none"), 12,
+               auth_mode == "jwt" ? "  mode: jwt\n  jwt:\n    algorithm: HS256\n    secret_env: CRBRIDGE_JWT_SECRET\n"
+                                    "    rooms_claim: rooms"
+                                  : "  mode: none");
+  std::ofstream(path) << text;
+  return path;
+}
+
+class SyncServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    daemon_ = new RunningDaemon(CRBRIDGE_BINARY,
+                                Config("bad_clients",
+                                       "  max_message_bytes: 4096\n  max_changes_per_message: 10\n"
+                                       "  max_connections_per_address: 8\n",
+                                       "none"),
+                                TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql"));
+    ASSERT_EQ(daemon_->WaitForStatus("/readyz", 200).status, 200) << daemon_->process().Output();
+  }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    daemon_ = nullptr;
+  }
+
+  // A well-behaved client still gets StartStreaming: the server goes on.
+  void ExpectServerStillServes() {
+    WsClient client;
+    ASSERT_EQ(client.Connect(daemon_->port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
+    client.Send(Presence());
+    const auto answer = client.Receive();
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_TRUE(std::holds_alternative<StartStreaming>(*answer));
+  }
+
+  static RunningDaemon* daemon_;
+};
+
+RunningDaemon* SyncServerTest::daemon_ = nullptr;
+
+TEST_F(SyncServerTest, AMalformedFrameGetsAnErrAndAClose) {
+  WsClient client;
+  ASSERT_EQ(client.Connect(daemon_->port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
+  client.Send(Blob{2, 1, 2, 3});  // Changes, cut short
+  EXPECT_NE(client.ExpectErrAndClose().find("malformed message"), std::string::npos);
+  EXPECT_EQ(client.reason().code, websocket::close_code::policy_error);
+  ExpectServerStillServes();
+}
+
+TEST_F(SyncServerTest, AnUnknownTagGetsAnErrAndAClose) {
+  WsClient client;
+  ASSERT_EQ(client.Connect(daemon_->port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
+  client.Send(Blob{99});
+  EXPECT_NE(client.ExpectErrAndClose().find("malformed message"), std::string::npos);
+  ExpectServerStillServes();
+}
+
+TEST_F(SyncServerTest, AnOversizedMessageClosesTheConnection) {
+  WsClient client;
+  ASSERT_EQ(client.Connect(daemon_->port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
+  client.Send(Blob(5000, 0));
+  client.ExpectErrAndClose();
+  EXPECT_EQ(client.reason().code, websocket::close_code::too_big);
+  ExpectServerStillServes();
+}
+
+TEST_F(SyncServerTest, TooManyChangesInOneMessageAreRefused) {
+  WsClient client;
+  ASSERT_EQ(client.Connect(daemon_->port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
+  client.Send(Presence());
+  ASSERT_TRUE(client.Receive().has_value());
+  ChangesMessage changes;
+  changes.sender = Presence().sender;
+  for (int i = 0; i < 11; ++i) {
+    const Value key = Value::Text("t" + std::to_string(i));
+    Blob pk;
+    ASSERT_TRUE(EncodePackedPk(std::span(&key, 1), &pk).ok());
+    changes.changes.push_back(Change{"todos", pk, "title", Value::Text("x"), 1, 1, std::nullopt, 1, 0});
+  }
+  client.Send(changes);
+  EXPECT_NE(client.ExpectErrAndClose().find("11 changes; the limit is 10"), std::string::npos);
+  ExpectServerStillServes();
+}
+
+TEST_F(SyncServerTest, AnotherSchemaIsRefusedWithItsName) {
+  WsClient client;
+  ASSERT_EQ(client.Connect(daemon_->port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
+  client.Send(Presence("other_app"));
+  EXPECT_EQ(client.ExpectErrAndClose(),
+            "schema \"other_app\" is not served here; this server serves \"todo_app\"");
+  EXPECT_NE(std::string(client.reason().reason.data(), client.reason().reason.size()).find("other_app"), std::string::npos);
+}
+
+TEST_F(SyncServerTest, ABadSubprotocolIsABadRequest) {
+  EXPECT_EQ(RefusedUpgrade(daemon_->port(), "not base64!").first, 400);
+  const auto [status, body] = RefusedUpgrade(daemon_->port(), "YXV0aD14" /* auth=x */);
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(body.find("no room"), std::string::npos) << body;
+}
+
+TEST_F(SyncServerTest, ConnectionsBeyondTheLimitPerAddressAreRefused) {
+  // Connections the earlier tests closed free their places soon, not at once.
+  const auto connect_eventually = [&]() -> std::unique_ptr<WsClient> {
+    for (int i = 0; i < 100; ++i) {
+      auto client = std::make_unique<WsClient>();
+      if (client->Connect(daemon_->port(), EncodeSubprotocol({"l1", std::nullopt})) == 101) return client;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return nullptr;
+  };
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(connect_eventually());
+    ASSERT_NE(clients.back(), nullptr);
+  }
+  const auto [status, body] = RefusedUpgrade(daemon_->port(), EncodeSubprotocol({"l1", std::nullopt}));
+  EXPECT_EQ(status, 429);
+  EXPECT_NE(body.find("max_connections_per_address"), std::string::npos) << body;
+  clients.clear();
+  EXPECT_NE(connect_eventually(), nullptr);
+}
+
+// Changesets wait for the database in a bounded queue: with the database
+// down, a client that keeps sending is told the server is busy.
+TEST(SyncServerWithoutDatabaseTest, ChangesetsWaitingForTheDatabaseAreBounded) {
+  boost::asio::io_context io;
+  const uint16_t closed_port = [&] {
+    tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    return probe.local_endpoint().port();
+  }();
+  RunningDaemon daemon(CRBRIDGE_BINARY, Config("no_database", "", "none"),
+                       "postgresql://x@127.0.0.1:" + std::to_string(closed_port) + "/db");
+  ASSERT_NE(daemon.port(), 0);
+  WsClient client;
+  ASSERT_EQ(client.Connect(daemon.port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
+  client.Send(Presence());
+  ChangesMessage changes;
+  changes.sender = Presence().sender;
+  const Value key = Value::Text("t1");
+  Blob pk;
+  ASSERT_TRUE(EncodePackedPk(std::span(&key, 1), &pk).ok());
+  changes.changes.push_back(Change{"todos", pk, "title", Value::Text("x"), 1, 1, std::nullopt, 1, 0});
+  // The server may close while messages are still on their way.
+  const Blob frame = EncodeMessage(changes);
+  for (int i = 0; i < 1100 && client.TrySend(frame); ++i) {
+  }
+  EXPECT_NE(client.ExpectErrAndClose().find("the server is busy"), std::string::npos);
+}
+
+double MetricValue(const std::string& metrics, const std::string& series) {
+  const auto at = metrics.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size() + 2));
+}
+
+// Live pushes cost one database pull per room and new version, not one per
+// connected client: clients at the head of their room are served from the
+// room's feed in memory. Each still gets every change of its room, and
+// nothing of another.
+TEST(SyncLiveFeedTest, ClientsOfARoomShareOnePullPerVersion) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  pqxx::connection app(url);
+  pqxx::nontransaction(app).exec0("INSERT INTO todo_lists (id, name) VALUES ('l1', 'one'), ('l2', 'two')");
+  RunningDaemon daemon(CRBRIDGE_BINARY, Config("live_feed", "", "none"), url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+
+  // Packed keys as strings: GCC 12 misreports comparisons of byte vectors in sets.
+  const auto key = [](const std::string& id) {
+    const Value value = Value::Text(id);
+    Blob pk;
+    EXPECT_TRUE(EncodePackedPk(std::span(&value, 1), &pk).ok());
+    return std::string(pk.begin(), pk.end());
+  };
+  constexpr int kClientsPerRoom = 4;
+  std::map<std::string, std::vector<std::unique_ptr<WsClient>>> rooms;
+  for (const std::string room : {"l1", "l2"}) {
+    for (int i = 0; i < kClientsPerRoom; ++i) {
+      auto client = std::make_unique<WsClient>();
+      ASSERT_EQ(client->Connect(daemon.port(), EncodeSubprotocol({room, std::nullopt})), 101);
+      AnnouncePresence presence = Presence();
+      presence.sender.fill(static_cast<uint8_t>(10 * (room == "l1" ? 1 : 2) + i));
+      client->Send(presence);
+      const auto start = client->Receive();
+      ASSERT_TRUE(start && std::holds_alternative<StartStreaming>(*start));
+      // Catching up: the room's list, from a pull of the client's own.
+      const auto caught_up = client->Receive();
+      ASSERT_TRUE(caught_up && std::holds_alternative<ChangesMessage>(*caught_up));
+      const Blob& first = std::get<ChangesMessage>(*caught_up).changes.at(0).pk;
+      EXPECT_EQ(std::string(first.begin(), first.end()), key(room));
+      rooms[room].push_back(std::move(client));
+    }
+  }
+  const std::string before = daemon.Get("/metrics").body;
+
+  constexpr int kWrites = 5;
+  std::set<std::string> l1_rows;
+  for (int i = 0; i < kWrites; ++i) {
+    const std::string id = "t" + std::to_string(i);
+    pqxx::nontransaction(app).exec0("INSERT INTO todos (id, list_id, title) VALUES ('" + id + "', 'l1', 'x')");
+    l1_rows.insert(key(id));
+  }
+  pqxx::nontransaction(app).exec0("INSERT INTO todos (id, list_id, title) VALUES ('u1', 'l2', 'y')");
+  const std::map<std::string, std::set<std::string>> expected = {{"l1", l1_rows}, {"l2", {key("u1")}}};
+  for (auto& [room, clients] : rooms) {
+    for (auto& client : clients) {
+      std::set<std::string> received;
+      while (received.size() < expected.at(room).size()) {
+        const auto message = client->Receive();
+        ASSERT_TRUE(message.has_value()) << room;
+        for (const Change& change : std::get<ChangesMessage>(*message).changes) {
+          const std::string pk(change.pk.begin(), change.pk.end());
+          EXPECT_TRUE(expected.at(room).contains(pk)) << "room " << room << " got a row of another room";
+          received.insert(pk);
+        }
+      }
+    }
+  }
+
+  const std::string after = daemon.Get("/metrics").body;
+  const std::string client_pulls = R"(crbridge_sync_pulls_total{for="client"})";
+  const std::string room_pulls = R"(crbridge_sync_pulls_total{for="room"})";
+  EXPECT_EQ(MetricValue(after, client_pulls), MetricValue(before, client_pulls)) << after;
+  // At most one pull per room and version (the other room's versions included);
+  // pulling per client would take kClientsPerRoom times as many.
+  const double pulls = MetricValue(after, room_pulls) - MetricValue(before, room_pulls);
+  EXPECT_GE(pulls, 2);
+  EXPECT_LE(pulls, 2 * (kWrites + 1)) << after;
+}
+
+std::string Token(const std::string& key, const char* rooms_json, int64_t expires_in) {
+  return JwtToken(key, JWT_ALG_HS256, rooms_json, std::time(nullptr) + expires_in);
+}
+
+TEST(SyncAuthEndToEndTest, TokensAreCheckedBeforeTheUpgrade) {
+  const std::string key = "the end to end test key";
+  setenv("CRBRIDGE_JWT_SECRET", key.c_str(), 1);
+  RunningDaemon daemon(CRBRIDGE_BINARY, Config("jwt_clients", "", "jwt"),
+                       TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql"));
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  const std::string granted = Token(key, R"({"rooms": ["l1"]})", 60);
+
+  EXPECT_EQ(RefusedUpgrade(daemon.port(), EncodeSubprotocol({"l1", std::nullopt})).first, 401);
+  const auto expired = RefusedUpgrade(daemon.port(), EncodeSubprotocol({"l1", Token(key, R"({"rooms": ["l1"]})", -5)}));
+  EXPECT_EQ(expired.first, 401);
+  EXPECT_EQ(expired.second, "the token has expired\n");
+  EXPECT_EQ(RefusedUpgrade(daemon.port(), EncodeSubprotocol({"l2", granted})).first, 403);
+  EXPECT_EQ(
+      RefusedUpgrade(daemon.port(), EncodeSubprotocol({"l1", Token("not the key", R"({"rooms": ["l1"]})", 60)})).first,
+      401);
+  WsClient allowed;
+  ASSERT_EQ(allowed.Connect(daemon.port(), EncodeSubprotocol({"l1", granted})), 101);
+  allowed.Send(Presence());
+  const auto answer = allowed.Receive();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_TRUE(std::holds_alternative<StartStreaming>(*answer));
+  EXPECT_EQ(daemon.process().Output().find(granted), std::string::npos) << "tokens are never logged";
+}
+
+}  // namespace
+}  // namespace crbridge::testing
