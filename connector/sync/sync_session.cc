@@ -183,8 +183,13 @@ void SyncSession::OnChanges(ChangesMessage changes) {
       if (!s.ok()) {
         server->metrics_.sync_refusals().Increment();
         log::Warn(kSyncLogComponent, "changes refused", {{"address", address}, {"site", EncodeHex(sender)}, {"error", s.ToString()}});
-        if (const auto self = weak.lock()) self->Send(EncodeMessage(ErrMessage{0, s.message()}));
-        return;
+        const auto self = weak.lock();
+        if (!self) return;
+        // A changeset that failed for a reason retrying can fix (the
+        // database away) must come again: ws-client resends only what the
+        // server lacks when it reconnects, so the connection is closed.
+        if (s.code() == Status::Code::kInvalidArgument) return self->Send(EncodeMessage(ErrMessage{0, s.message()}));
+        return self->Refuse("changes not applied, reconnect to send them again: " + s.message());
       }
       server->metrics_.sync_changes_received().Increment(static_cast<double>(count));
       server->metrics_.sync_merge_seconds().Observe(took.count());

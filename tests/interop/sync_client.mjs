@@ -7,8 +7,16 @@ import { WebSocket } from "ws";
 
 const { createSyncedDB, defaultConfig } = await import("@vlcn.io/ws-client");
 const { default: tblrx } = await import("@vlcn.io/rx-tbl");
-// ws-client opens its socket with the browser API.
-globalThis.WebSocket = WebSocket;
+// ws-client opens its socket with the browser API. A browser reports a
+// failed or cut connection as an event and closes the socket; Node's `ws`
+// throws an unheard "error" event instead, which would end the process.
+class BrowserWebSocket extends WebSocket {
+  constructor(...args) {
+    super(...args);
+    this.on("error", () => {});
+  }
+}
+globalThis.WebSocket = BrowserWebSocket;
 
 // One change notifier for a database's life: disposing one while its timer
 // is pending throws in that timer (and ends the process).
