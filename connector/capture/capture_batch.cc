@@ -5,6 +5,14 @@
 namespace crbridge {
 
 void CaptureBatch::Add(CapturedTransaction transaction) {
+  const size_t rows = transaction.rows.size();
+  if (static_cast<double>(rows) > metrics_.capture_largest_transaction_rows().Value()) {
+    metrics_.capture_largest_transaction_rows().Set(static_cast<double>(rows));
+  }
+  if (rows >= options_.large_transaction_rows) {
+    log::Warn("capture", "a large app transaction was held in memory whole",
+              {{"rows", rows}, {"position", transaction.end_position}});
+  }
   if (transactions_.empty()) started_ = Clock::now();
   rows_ += transaction.rows.size();
   transactions_.push_back(std::move(transaction));

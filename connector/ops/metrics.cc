@@ -46,6 +46,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                               "WAL between the server's position and the last position capture confirmed")->Add({});
   capture_lag_seconds_ = &gauge("crbridge_capture_lag_seconds",
                                 "Age of the oldest app commit received but not yet recorded, 0 when caught up")->Add({});
+  capture_largest_transaction_rows_ =
+      &gauge("crbridge_capture_largest_transaction_rows",
+             "Mapped rows of the largest app transaction captured since start (each is held in memory whole)")->Add({});
   sync_clients_ = &gauge("crbridge_sync_clients", "Clients connected to the sync WebSocket")->Add({});
   sync_changes_received_ = counter("crbridge_sync_changes_received_total", "Changes received from clients and merged");
   sync_changes_sent_ = counter("crbridge_sync_changes_sent_total", "Changes sent to clients");

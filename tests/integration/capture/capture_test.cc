@@ -191,6 +191,35 @@ TEST_P(CaptureTest, ExistingRowsGetClocksThenAppWritesStream) {
   EXPECT_STOPS_CLEANLY(capture);
 }
 
+// A transaction is held in memory whole until it is recorded: the largest
+// so far is a metric, and one at the configured size is logged.
+TEST_P(CaptureTest, TheLargestTransactionIsMeasuredAndALargeOneLogged) {
+  App app(GetParam());
+  app.Sql("INSERT INTO todo_lists (id) VALUES ('l1')");
+  Metrics metrics;
+  CaptureOptions options;
+  options.large_transaction_rows = 4;
+  ::testing::internal::CaptureStderr();
+  RunningCapture capture(app, metrics, options);
+  ASSERT_TRUE(capture.CaughtUp(app, "m1"));
+  const auto largest = [&] {
+    const std::string text = metrics.Render();
+    const size_t at = text.find("\ncrbridge_capture_largest_transaction_rows ");
+    return at == std::string::npos ? std::string("none") : text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+  };
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l1'), ('t2', 'l1'), ('t3', 'l1')");
+  EXPECT_TRUE(Eventually([&] { return largest() == "crbridge_capture_largest_transaction_rows 3"; })) << largest();
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t4', 'l1'), ('t5', 'l1'), ('t6', 'l1'), ('t7', 'l1'), ('t8', 'l1')");
+  EXPECT_TRUE(Eventually([&] { return largest() == "crbridge_capture_largest_transaction_rows 5"; })) << largest();
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t9', 'l1')");
+  ASSERT_TRUE(app.ClockIs("t9", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+  EXPECT_EQ(largest(), "crbridge_capture_largest_transaction_rows 5");
+  EXPECT_STOPS_CLEANLY(capture);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("msg=\"a large app transaction was held in memory whole\" rows=5"), std::string::npos) << log;
+  EXPECT_EQ(log.find("held in memory whole\" rows=3"), std::string::npos) << log;
+}
+
 // MySQL and MariaDB log TRUNCATE as DDL (the statement, no row deletes);
 // crbridge treats it as Postgres's truncate: every row of the table dies.
 TEST_P(CaptureTest, ATruncateKillsEveryRow) {

@@ -31,6 +31,10 @@ struct CaptureOptions {
   // Postgres: standby status updates at least this often (Postgres drops
   // a silent standby after wal_sender_timeout, 60 s by default).
   std::chrono::milliseconds status_interval{10000};
+  // An app transaction is held in memory whole until its commit is
+  // recorded (about 3 KB per mapped row); one of this many rows or more is
+  // logged as a warning, for operators sizing memory.
+  size_t large_transaction_rows = 100000;
   size_t snapshot_batch_rows = 10000;
   std::chrono::milliseconds progress_interval{2000};
   // Called (on the capture thread) each time streaming starts, and with

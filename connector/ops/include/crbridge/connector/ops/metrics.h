@@ -35,6 +35,7 @@ class Metrics {
   prometheus::Counter& captured_rows() { return *captured_rows_; }
   prometheus::Gauge& capture_lag_bytes() { return *capture_lag_bytes_; }
   prometheus::Gauge& capture_lag_seconds() { return *capture_lag_seconds_; }
+  prometheus::Gauge& capture_largest_transaction_rows() { return *capture_largest_transaction_rows_; }
   // Sync: connected clients, changes received from them and sent to them,
   // connections and changesets refused.
   prometheus::Gauge& sync_clients() { return *sync_clients_; }
@@ -68,6 +69,7 @@ class Metrics {
   prometheus::Counter* captured_rows_;
   prometheus::Gauge* capture_lag_bytes_;
   prometheus::Gauge* capture_lag_seconds_;
+  prometheus::Gauge* capture_largest_transaction_rows_;
   prometheus::Gauge* sync_clients_;
   prometheus::Counter* sync_changes_received_;
   prometheus::Counter* sync_changes_sent_;
