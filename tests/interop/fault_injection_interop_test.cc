@@ -38,6 +38,17 @@ std::string ClientTodos(CrSqlitePeer& client, const std::string& room) {
   return out;
 }
 
+// The clocks of todos, a row each, for a failure to show.
+std::string TodoClocks(TodoAppDatabase& app) {
+  std::string out;
+  for (const auto& row : app.Rows("SELECT id, __cl, __lsn, __db_version FROM " + app.metadata() +
+                                  ".todos__clock ORDER BY id")) {
+    for (const auto& field : row) out += field.value_or("NULL") + " ";
+    out += "\n";
+  }
+  return out;
+}
+
 // The system under faults: a database server of the test's own, the app on
 // it, crbridge behind a proxy that cuts, and vlcn clients in two rooms.
 class FaultedSystem {
@@ -185,7 +196,8 @@ TEST_P(FaultInjectionTest, EveryClientEqualsTheDatabaseAfterRandomFaults) {
     const std::string& room = rooms[i].first;
     EXPECT_TRUE(Eventually([&] { return ClientTodos(*clients[i], room) == system.app().RoomTodos(room); }, seconds(60)))
         << "client " << i << " of room " << room << ":\n" << ClientTodos(*clients[i], room) << "database:\n"
-        << system.app().RoomTodos(room) << "crbridge:\n" << system.daemon().process().Output();
+        << system.app().RoomTodos(room) << "clocks:\n" << TodoClocks(system.app()) << "crbridge:\n"
+        << system.daemon().process().Output();
   }
   for (auto& c : clients) c->Disconnect();
 }
