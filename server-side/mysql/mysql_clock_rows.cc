@@ -96,7 +96,9 @@ Status MysqlShadowTransaction::KillLiveClocks(const ResolvedTable& t, int64_t po
                                               const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
                                               size_t* killed) {
   return CatchErrors([&]() -> Status {
-    const std::string live = " WHERE __cl % 2 = 1 AND __lsn < ?";
+    // A causal length at the top (stored before client clocks were
+    // bounded, clock_bounds.h) stays where it is rather than overflow.
+    const std::string live = " WHERE __cl % 2 = 1 AND __lsn < ? AND __cl < 9223372036854775807";
     // MySQL has no UPDATE ... RETURNING: the rows are read first. No other
     // writer changes clocks before this transaction commits.
     std::vector<std::pair<std::vector<Value>, int64_t>> rows;

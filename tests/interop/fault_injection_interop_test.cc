@@ -17,6 +17,7 @@
 
 #include "databases/test_databases.h"
 #include "eventually.h"
+#include "peers/client_todos.h"
 #include "peers/crsqlite_peer.h"
 #include "processes/cutting_proxy.h"
 #include "processes/running_daemon.h"
@@ -27,15 +28,6 @@ namespace crbridge::testing {
 namespace {
 
 using std::chrono::seconds;
-
-// The client's todos of `room` in the form of TodoAppDatabase::RoomTodos.
-std::string ClientTodos(CrSqlitePeer& client, const std::string& room) {
-  std::string out;
-  for (const auto& row : client.Query("WITH line(text) AS (" + ClientTodosSql(room) + ") SELECT 'text', text FROM line")) {
-    out += row[0].text() + "\n";
-  }
-  return out;
-}
 
 // The system under faults: a database server of the test's own, the app on
 // it, crbridge behind a proxy that cuts, and vlcn clients in two rooms.
