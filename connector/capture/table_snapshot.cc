@@ -6,21 +6,12 @@
 
 namespace crbridge {
 
-Status PendingSnapshots(ShadowStore& writer, const std::vector<ResolvedTable>& tables,
-                        std::vector<const ResolvedTable*>* pending) {
-  for (const ResolvedTable& t : tables) {
-    bool done = false;
-    CRBRIDGE_RETURN_IF_ERROR(writer.SnapshotDone(t, &done));
-    if (!done) pending->push_back(&t);
-  }
-  return Status::OK();
-}
-
-TableSnapshot::TableSnapshot(const ResolvedTable& t, int64_t position, std::string resume, int64_t total_rows,
-                             ChangeRecorder& recorder, const CaptureOptions& options, Metrics& metrics)
+TableSnapshot::TableSnapshot(const ResolvedTable& t, int64_t position, std::optional<std::string> capture_resume,
+                             int64_t total_rows, ChangeRecorder& recorder, const CaptureOptions& options,
+                             Metrics& metrics)
     : table_(t),
       position_(position),
-      resume_(std::move(resume)),
+      capture_resume_(std::move(capture_resume)),
       total_(total_rows),
       recorder_(recorder),
       options_(options),
@@ -57,8 +48,9 @@ Status TableSnapshot::Record(bool last) {
   batch_.end_position = position_;
   batch_.commit_time_us = UnixMicrosNow();
   RecordReport report;
-  CRBRIDGE_RETURN_IF_ERROR(last ? recorder_.RecordSnapshotEnd({batch_}, table_, position_, &report, resume_)
-                                : recorder_.Record({batch_}, &report, resume_));
+  CRBRIDGE_RETURN_IF_ERROR(recorder_.RecordSnapshot(batch_, table_, last, capture_resume_, &report));
+  // Clients hear of a table read behind a running stream as of app writes.
+  if (report.db_version > 0 && options_.on_recorded) options_.on_recorded(report.db_version);
   done_ += static_cast<int64_t>(batch_.rows.size());
   batch_.rows.clear();
   const auto now = Clock::now();

@@ -9,6 +9,8 @@ namespace crbridge {
 namespace {
 
 constexpr const char* kComponent = "capture";
+// Whether every mapped table's name names a table (captured_tables.h).
+constexpr const char* kTablesComponent = "tables";
 // A capture that ran this long before failing starts its backoff afresh.
 constexpr std::chrono::seconds kHealthyRun{30};
 
@@ -17,6 +19,7 @@ constexpr std::chrono::seconds kHealthyRun{30};
 CaptureService::CaptureService(const Config& config, CaptureOptions options, Health& health, Metrics& metrics)
     : config_(config), options_(std::move(options)), health_(health), metrics_(metrics) {
   health_.Register(kComponent, "starting");
+  health_.Register(kTablesComponent, "not checked yet");
 }
 
 CaptureService::~CaptureService() { Stop(); }
@@ -40,6 +43,9 @@ void CaptureService::Wait(std::stop_token stop, std::chrono::milliseconds delay)
 void CaptureService::Run(std::stop_token stop) {
   CaptureOptions options = options_;
   options.on_streaming = [this] { health_.Report(kComponent, true, "streaming"); };
+  options.on_tables_away = [this](const std::string& away) {
+    health_.Report(kTablesComponent, away.empty(), away.empty() ? "every mapped table is captured" : away);
+  };
   Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(30));
   bool reported_waiting = false;
   while (!stop.stop_requested()) {

@@ -13,6 +13,7 @@
 #include "crbridge/connector/mysql/binlog_stream.h"
 #include "crbridge/connector/capture/capture_batch.h"
 #include "crbridge/connector/capture/capture_hold.h"
+#include "crbridge/connector/capture/captured_tables.h"
 #include "crbridge/connector/ops/structured_log.h"
 #include "crbridge/connector/capture/table_snapshot.h"
 #include "crbridge/server/mysql/binlog_position.h"
@@ -90,11 +91,44 @@ std::optional<TableName> TruncatedTable(const std::string& sql) {
   return TableName{Unquoted(match[1]), Unquoted(match[2])};
 }
 
-Status SnapshotTable(MysqlSnapshotReader& reader, const ResolvedTable& t, int64_t position, const std::string& resume,
-                     ChangeRecorder& recorder, const CaptureOptions& options, Metrics& metrics, std::stop_token stop) {
+// The tables a DDL statement renames, drops or creates (a table created
+// under a mapped name, or one renamed to or from it, is another table
+// than the one captured); none for other statements (ALTER TABLE without
+// RENAME, temporary tables). The binary log holds the statement as the app
+// sent it. A name it does not spell as a table costs a needless read, never
+// a missed one.
+std::vector<TableName> TablesRenamedOrReplaced(const std::string& statement) {
+  static const std::regex kComment(R"(/\*[\s\S]*?\*/)");
+  static const std::regex kAllNames(R"(^\s*(?:RENAME\s+TABLES?|DROP\s+TABLES?)\s+([\s\S]*)$)", std::regex::icase);
+  static const std::regex kCreate(
+      R"(^\s*CREATE\s+(?:OR\s+REPLACE\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\s\S]*)$)", std::regex::icase);
+  static const std::regex kAlterRename(R"(^\s*ALTER\s+[\s\S]*\bTABLE\s+([\s\S]*\bRENAME\b[\s\S]*)$)",
+                                       std::regex::icase);
+  static const std::regex kName(R"(((?:`(?:[^`]|``)+`)|[\w$]+)(?:\s*\.\s*((?:`(?:[^`]|``)+`)|[\w$]+))?)");
+  const std::string sql = std::regex_replace(statement, kComment, " ");
+  std::smatch match;
+  bool first_only = false;
+  if (std::regex_match(sql, match, kCreate)) {
+    first_only = true;
+  } else if (!std::regex_match(sql, match, kAllNames) && !std::regex_match(sql, match, kAlterRename)) {
+    return {};
+  }
+  std::vector<TableName> names;
+  const std::string rest = match[1];
+  for (auto it = std::sregex_iterator(rest.begin(), rest.end(), kName); it != std::sregex_iterator(); ++it) {
+    const std::smatch& name = *it;
+    names.push_back(name[2].matched ? TableName{Unquoted(name[1]), Unquoted(name[2])} : TableName{"", Unquoted(name[1])});
+    if (first_only) break;
+  }
+  return names;
+}
+
+Status SnapshotTable(MysqlSnapshotReader& reader, const ResolvedTable& t, int64_t position,
+                     const std::optional<std::string>& capture_resume, ChangeRecorder& recorder,
+                     const CaptureOptions& options, Metrics& metrics, std::stop_token stop) {
   int64_t total = 0;
   CRBRIDGE_RETURN_IF_ERROR(reader.CountRows(t, &total));
-  TableSnapshot snapshot(t, position, resume, total, recorder, options, metrics);
+  TableSnapshot snapshot(t, position, capture_resume, total, recorder, options, metrics);
   return reader.ReadTable(
       t, options.snapshot_batch_rows,
       [&](const MysqlSnapshotReader::Field& field) { return snapshot.AddRow(field); },
@@ -104,14 +138,31 @@ Status SnapshotTable(MysqlSnapshotReader& reader, const ResolvedTable& t, int64_
       });
 }
 
+// Asks whether each mapped table's name names a table now and tells
+// `captured`. The binary log tells every change of a name (as DDL), so the
+// table there is the one capture follows.
+Status CheckTables(SourceDatabase& source, const std::vector<ResolvedTable>& tables, CapturedTables& captured) {
+  for (const ResolvedTable& t : tables) {
+    ServerTable found_table;
+    bool found = false;
+    CRBRIDGE_RETURN_IF_ERROR(source.ReadTable(t.mapping->source_schema, t.mapping->source_table, &found_table, &found));
+    CRBRIDGE_RETURN_IF_ERROR(
+        captured.Saw(t, found ? CapturedTables::Named::kTheSameTable : CapturedTables::Named::kNothing));
+  }
+  captured.Checked(CapturedTables::Clock::now());
+  return Status::OK();
+}
+
 // Reads transactions off the binlog and records them, a batch at a time.
 class BinlogStreamer {
  public:
-  BinlogStreamer(BinlogStream& stream, ChangeRecorder& recorder, const std::vector<ResolvedTable>& tables,
-                 std::string default_database, std::string metadata_database, const std::string& start_state,
-                 const CaptureOptions& options, Metrics& metrics)
+  BinlogStreamer(BinlogStream& stream, ChangeRecorder& recorder, CapturedTables& captured, SourceDatabase& source,
+                 const std::vector<ResolvedTable>& tables, std::string default_database, std::string metadata_database,
+                 const std::string& start_state, const CaptureOptions& options, Metrics& metrics)
       : stream_(stream),
         batch_(recorder, options, metrics),
+        captured_(captured),
+        source_(source),
         tables_(tables),
         default_database_(default_database),
         mapper_(tables, std::move(default_database)),
@@ -119,8 +170,24 @@ class BinlogStreamer {
         state_(start_state),
         hold_(options) {}
 
-  Status Run(std::stop_token stop) {
+  // The GTID state after the last transaction read whole.
+  std::string gtid_state() const { return state_.ToString(); }
+
+  // Streams until `stop` (then OK) or an error; or until a mapped table is
+  // to be read whole again: then what waits is recorded and it returns OK
+  // with `*read_again` set, for the caller to read it and stream again.
+  Status Run(std::stop_token stop, bool* read_again) {
+    *read_again = false;
     while (!stop.stop_requested()) {
+      // DDL tells of every renamed or replaced table: only a table away or
+      // to read needs asking after.
+      if (!captured_.Settled() && captured_.CheckDue(Clock::now())) {
+        CRBRIDGE_RETURN_IF_ERROR(CheckTables(source_, tables_, captured_));
+        if (captured_.ReadDue()) {
+          *read_again = true;
+          return batch_.empty() ? Status::OK() : batch_.Flush(state_.ToString());
+        }
+      }
       // Holding, the binlog keeps what is not read until Kafka's backlog drains.
       if (hold_.Holding(Clock::now())) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -162,7 +229,10 @@ class BinlogStreamer {
     } else if (const auto* query = std::get_if<BinlogQuery>(&event.data)) {
       // DDL and non-transactional groups end with their statement.
       if (!in_group_ || !(standalone_ || query->sql == "COMMIT")) return Status::OK();
-      if (!own_) AddTruncate(*query);
+      if (!own_) {
+        AddTruncate(*query);
+        CRBRIDGE_RETURN_IF_ERROR(ForgetRenamedOrReplaced(*query));
+      }
       return EndGroup(event);
     } else if (std::holds_alternative<BinlogHeartbeat>(event.data)) {
       // The server had nothing for a heartbeat period: what waits is recorded now.
@@ -186,12 +256,31 @@ class BinlogStreamer {
     }
   }
 
+  // A mapped table that DDL renamed, dropped or created is read whole
+  // again once its name names a table: its writes under another name never
+  // reach capture as its own.
+  Status ForgetRenamedOrReplaced(const BinlogQuery& query) {
+    int64_t position = 0;
+    CRBRIDGE_RETURN_IF_ERROR(EncodeBinlogOffset(BinlogPosition{stream_.file_name(), stream_.position()}, &position));
+    for (const TableName& name : TablesRenamedOrReplaced(query.sql)) {
+      const std::string& database = name.database.empty() ? query.database : name.database;
+      for (const ResolvedTable& t : tables_) {
+        const std::string& source = t.mapping->source_schema.empty() ? default_database_ : t.mapping->source_schema;
+        if (source != database || t.mapping->source_table != name.table || captured_.Superseded(t, position)) continue;
+        CRBRIDGE_RETURN_IF_ERROR(captured_.Forget(t, "DDL renamed, dropped or created it: " + query.sql));
+        captured_.CheckSoon();
+      }
+    }
+    return Status::OK();
+  }
+
   Status EndGroup(const BinlogEvent& event) {
     in_group_ = false;
     state_.Set(gtid_.domain, gtid_.server_id, gtid_.sequence);
-    if (current_.rows.empty()) return Status::OK();
     CRBRIDGE_RETURN_IF_ERROR(
         EncodeBinlogOffset(BinlogPosition{stream_.file_name(), stream_.position()}, &current_.end_position));
+    captured_.DropSuperseded(&current_);
+    if (current_.rows.empty()) return Status::OK();
     current_.commit_time_us = static_cast<int64_t>(event.header.timestamp) * 1000000;
     batch_.Add(std::move(current_));
     current_ = CapturedTransaction{};
@@ -206,6 +295,8 @@ class BinlogStreamer {
 
   BinlogStream& stream_;
   CaptureBatch batch_;
+  CapturedTables& captured_;
+  SourceDatabase& source_;
   const std::vector<ResolvedTable>& tables_;
   const std::string default_database_;
   BinlogChangeMapper mapper_;
@@ -252,50 +343,60 @@ Status MysqlCapture::RunUntilStopped(std::stop_token stop) {
   CRBRIDGE_RETURN_IF_ERROR(OpenShadowStore(config_, tables_, ShadowStore::Marking::kNone, &writer));
   writer->set_logs_changes(config_.kafka.has_value());
   ChangeRecorder recorder(*writer, SourceType::kMysql);
+  CapturedTables captured(tables_, *writer, options_, metrics_);
+  CRBRIDGE_RETURN_IF_ERROR(captured.Load());
   SourcePosition stored;
   CRBRIDGE_RETURN_IF_ERROR(writer->CapturePosition(&stored));
-  std::vector<const ResolvedTable*> pending;
-  CRBRIDGE_RETURN_IF_ERROR(PendingSnapshots(*writer, tables_, &pending));
+  const std::unique_ptr<SourceDatabase> source = NewSourceDatabase(config_.source);
 
   // Never streamed: every table is read from one snapshot, and the stream
-  // starts where it ends. Later, a table added to the config is read alone
-  // and recorded at offset 0, so that every change the stream still brings
-  // applies on top (recording is idempotent on values).
-  const bool first_start = stored.offset == 0;
+  // starts where it ends. Later, a table added to the config or to read
+  // again is read from a snapshot of its own, behind the stream: changes
+  // the stream still brings from before it are dropped.
+  bool first_start = stored.offset == 0;
   std::string start_state = stored.resume;
-  if (!pending.empty()) {
-    std::unique_ptr<MysqlSnapshotReader> reader;
-    CRBRIDGE_RETURN_IF_ERROR(MysqlSnapshotReader::Open(url, &reader));
-    int64_t offset = 0;
-    if (first_start) {
+  for (;;) {
+    CRBRIDGE_RETURN_IF_ERROR(CheckTables(*source, tables_, captured));
+    if (first_start || captured.ReadDue()) {
+      std::unique_ptr<MysqlSnapshotReader> reader;
+      CRBRIDGE_RETURN_IF_ERROR(MysqlSnapshotReader::Open(url, &reader));
+      int64_t offset = 0;
       CRBRIDGE_RETURN_IF_ERROR(EncodeBinlogOffset(reader->position(), &offset));
-      start_state = reader->gtid_state();
-      log::Info("capture", "snapshot taken", {{"binlog_file", reader->position().file},
-                                              {"binlog_position", reader->position().position},
-                                              {"gtid", start_state}});
+      std::optional<std::string> capture_resume;
+      if (first_start) {
+        start_state = reader->gtid_state();
+        capture_resume = start_state;
+        log::Info("capture", "snapshot taken", {{"binlog_file", reader->position().file},
+                                                {"binlog_position", reader->position().position},
+                                                {"gtid", start_state}});
+      }
+      for (const ResolvedTable* t : captured.ToRead()) {
+        CRBRIDGE_RETURN_IF_ERROR(
+            SnapshotTable(*reader, *t, offset, capture_resume, recorder, options_, metrics_, stop));
+        captured.Read(*t, offset);
+      }
+      first_start = false;
     }
-    for (const ResolvedTable* t : pending) {
-      CRBRIDGE_RETURN_IF_ERROR(
-          SnapshotTable(*reader, *t, offset, first_start ? start_state : "", recorder, options_, metrics_, stop));
-    }
-  }
 
-  BinlogStreamOptions stream_options;
-  stream_options.server_id = config_.source.server_id;
-  stream_options.start = BinlogStart::AtGtid(start_state);
-  std::unique_ptr<BinlogStream> stream;
-  const Status opened = BinlogStream::Open(url, stream_options, stop, &stream);
-  if (opened.code() == Status::Code::kNotFound) return PurgedGtid(start_state, opened);
-  CRBRIDGE_RETURN_IF_ERROR(opened);
-  log::Info("capture", "streaming", {{"gtid", start_state}});
-  if (options_.on_streaming) options_.on_streaming();
-  BinlogStreamer streamer(*stream, recorder, tables_, parsed.database, config_.metadata_schema, start_state, options_,
-                          metrics_);
-  // The server refuses an unknown GTID state when the dump starts, which
-  // the first read reports.
-  const Status streamed = streamer.Run(stop);
-  if (streamed.code() == Status::Code::kNotFound) return PurgedGtid(start_state, streamed);
-  return streamed;
+    BinlogStreamOptions stream_options;
+    stream_options.server_id = config_.source.server_id;
+    stream_options.start = BinlogStart::AtGtid(start_state);
+    std::unique_ptr<BinlogStream> stream;
+    const Status opened = BinlogStream::Open(url, stream_options, stop, &stream);
+    if (opened.code() == Status::Code::kNotFound) return PurgedGtid(start_state, opened);
+    CRBRIDGE_RETURN_IF_ERROR(opened);
+    log::Info("capture", "streaming", {{"gtid", start_state}});
+    if (options_.on_streaming) options_.on_streaming();
+    BinlogStreamer streamer(*stream, recorder, captured, *source, tables_, parsed.database, config_.metadata_schema,
+                            start_state, options_, metrics_);
+    // The server refuses an unknown GTID state when the dump starts, which
+    // the first read reports.
+    bool read_again = false;
+    const Status streamed = streamer.Run(stop, &read_again);
+    if (streamed.code() == Status::Code::kNotFound) return PurgedGtid(start_state, streamed);
+    if (!streamed.ok() || !read_again) return streamed;
+    start_state = streamer.gtid_state();
+  }
 }
 
 Status MysqlCapture::Drop(const Config& config) {

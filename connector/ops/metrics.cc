@@ -78,12 +78,25 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   snapshot_rows_done_ = gauge("crbridge_snapshot_rows_done", "Rows of a table's initial snapshot recorded so far");
   snapshot_rows_total_ = gauge("crbridge_snapshot_rows_total", "Rows in a table's initial snapshot");
   snapshot_rows_per_second_ = gauge("crbridge_snapshot_rows_per_second", "Rate of a table's initial snapshot");
+  capture_table_away_ = gauge("crbridge_capture_table_away",
+                              "1 while a mapped table's name names no table (renamed or dropped), else 0");
+  capture_table_rereads_ = &prometheus::BuildCounter()
+                                .Name("crbridge_capture_table_rereads_total")
+                                .Help("Mapped tables read whole again because capture lost track of them")
+                                .Register(*registry_);
 }
 
 prometheus::Gauge& Metrics::SnapshotRowsDone(const std::string& table) { return snapshot_rows_done_->Add({{"table", table}}); }
 prometheus::Gauge& Metrics::SnapshotRowsTotal(const std::string& table) { return snapshot_rows_total_->Add({{"table", table}}); }
 prometheus::Gauge& Metrics::SnapshotRowsPerSecond(const std::string& table) {
   return snapshot_rows_per_second_->Add({{"table", table}});
+}
+
+prometheus::Gauge& Metrics::CaptureTableAway(const std::string& table) {
+  return capture_table_away_->Add({{"table", table}});
+}
+prometheus::Counter& Metrics::CaptureTableRereads(const std::string& table) {
+  return capture_table_rereads_->Add({{"table", table}});
 }
 
 prometheus::Counter& Metrics::HttpRequest(const std::string& path, int status) {

@@ -4,13 +4,14 @@
 
 namespace crbridge::postgres {
 
-Status PgOutputChangeMapper::OnRelation(const PgRelation& relation) {
+Status PgOutputChangeMapper::OnRelation(const PgRelation& relation, const ResolvedTable** renamed) {
   MappedRelation mapped;
   mapped.tuple_size = relation.columns.size();
-  for (const ResolvedTable& t : tables_) {
-    if (t.mapping->source_schema == relation.namespace_name && t.mapping->source_table == relation.name) {
-      mapped.table = &t;
-    }
+  *renamed = nullptr;
+  if (const auto followed = followed_.find(relation.relid); followed != followed_.end()) {
+    mapped.table = followed->second;
+    const TableMapping& m = *mapped.table->mapping;
+    if (m.source_schema != relation.namespace_name || m.source_table != relation.name) *renamed = mapped.table;
   }
   if (mapped.table != nullptr) {
     for (const ResolvedColumn& column : mapped.table->columns) {

@@ -2,12 +2,14 @@
 
 #include <pqxx/pqxx>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <thread>
 
 #include "crbridge/connector/capture/capture_batch.h"
 #include "crbridge/connector/capture/capture_hold.h"
+#include "crbridge/connector/capture/captured_tables.h"
 #include "crbridge/connector/postgres/pgoutput_change_mapper.h"
 #include "crbridge/connector/postgres/pgoutput_decoder.h"
 #include "crbridge/connector/postgres/replication_connection.h"
@@ -29,24 +31,69 @@ std::string QualifiedSource(const ResolvedTable& t) {
   return QuoteIdentifier(t.mapping->source_schema) + "." + QuoteIdentifier(t.mapping->source_table);
 }
 
-// crbridge owns its publication: exactly the mapped tables.
-void EnsurePublication(pqxx::connection& sql, const std::string& publication, const std::vector<ResolvedTable>& tables) {
+// The relation id of each mapped table capture follows.
+using FollowedRelations = std::map<uint32_t, const ResolvedTable*>;
+
+// Asks what each mapped table's name names now and tells `captured`: no
+// relation; the one crbridge's publication has, which capture follows; or
+// one it lacks, made since under that name. `followed` gets the relations
+// capture follows.
+Status CheckTables(pqxx::connection& sql, const std::string& publication, const std::vector<ResolvedTable>& tables,
+                   CapturedTables& captured, FollowedRelations* followed) {
+  followed->clear();
+  for (const ResolvedTable& t : tables) {
+    std::optional<uint32_t> relid;
+    bool published = false;
+    CRBRIDGE_RETURN_IF_ERROR(CatchErrors("looking up " + QualifiedSource(t), [&] {
+      pqxx::nontransaction tx(sql);
+      const pqxx::row row = tx.exec_params1(
+          "SELECT to_regclass($1)::oid, EXISTS (SELECT 1 FROM pg_publication_rel r JOIN pg_publication p ON "
+          "p.oid = r.prpubid WHERE p.pubname = $2 AND r.prrelid = to_regclass($1))",
+          QualifiedSource(t), publication);
+      if (!row[0].is_null()) relid = row[0].as<uint32_t>();
+      published = row[1].as<bool>();
+      return Status::OK();
+    }));
+    using Named = CapturedTables::Named;
+    const Named named = !relid ? Named::kNothing : published ? Named::kTheSameTable : Named::kAnotherTable;
+    CRBRIDGE_RETURN_IF_ERROR(captured.Saw(t, named));
+    if (named == Named::kTheSameTable) (*followed)[*relid] = &t;
+  }
+  captured.Checked(CapturedTables::Clock::now());
+  return Status::OK();
+}
+
+// crbridge owns its publication: exactly the mapped tables whose name names
+// a table (a table made since under a mapped name joins it here). Then
+// `followed` is what capture follows.
+Status Publish(pqxx::connection& sql, const std::string& publication, const std::vector<ResolvedTable>& tables,
+               CapturedTables& captured, FollowedRelations* followed) {
+  CRBRIDGE_RETURN_IF_ERROR(CheckTables(sql, publication, tables, captured, followed));
   std::string list;
-  for (const ResolvedTable& t : tables) list += (list.empty() ? "" : ", ") + QualifiedSource(t);
-  pqxx::work tx(sql);
-  const bool exists = !tx.exec_params("SELECT 1 FROM pg_publication WHERE pubname = $1", publication).empty();
-  tx.exec0((exists ? "ALTER PUBLICATION " : "CREATE PUBLICATION ") + QuoteIdentifier(publication) +
-           (exists ? " SET TABLE " : " FOR TABLE ") + list);
-  tx.commit();
+  for (const ResolvedTable& t : tables) {
+    if (!captured.away(t)) list += (list.empty() ? "" : ", ") + QualifiedSource(t);
+  }
+  // With every table away, the publication keeps what it had.
+  if (list.empty()) return Status::OK();
+  CRBRIDGE_RETURN_IF_ERROR(CatchErrors("setting up the publication " + publication, [&] {
+    pqxx::work tx(sql);
+    const bool exists = !tx.exec_params("SELECT 1 FROM pg_publication WHERE pubname = $1", publication).empty();
+    tx.exec0((exists ? "ALTER PUBLICATION " : "CREATE PUBLICATION ") + QuoteIdentifier(publication) +
+             (exists ? " SET TABLE " : " FOR TABLE ") + list);
+    tx.commit();
+    return Status::OK();
+  }));
+  return CheckTables(sql, publication, tables, captured, followed);
 }
 
 // Gives every row of `t` that `read` sees its clock, at `position`, in
-// batches (the table is never loaded whole).
+// batches (the table is never loaded whole); rows the clocks have and the
+// table lacks die.
 Status SnapshotTable(pqxx::transaction_base& read, const ResolvedTable& t, int64_t position,
-                     ChangeRecorder& recorder, const CaptureOptions& options, Metrics& metrics,
-                     std::stop_token stop) {
+                     const std::optional<std::string>& capture_resume, ChangeRecorder& recorder,
+                     const CaptureOptions& options, Metrics& metrics, std::stop_token stop) {
   const auto total = read.exec1("SELECT count(*) FROM " + QualifiedSource(t))[0].as<int64_t>();
-  TableSnapshot snapshot(t, position, "", total, recorder, options, metrics);
+  TableSnapshot snapshot(t, position, capture_resume, total, recorder, options, metrics);
   std::string select;
   for (const ResolvedColumn& c : t.columns) select += (select.empty() ? "" : ", ") + QuoteIdentifier(c.server.name) + "::text";
   read.exec0("DECLARE crbridge_snapshot NO SCROLL CURSOR FOR SELECT " + select + " FROM " + QualifiedSource(t));
@@ -69,27 +116,68 @@ Status SnapshotTable(pqxx::transaction_base& read, const ResolvedTable& t, int64
   }
 }
 
+// Reads the tables `captured` has to read, whole, in the snapshot a slot
+// exported at `created`: their rows become changes at its consistent
+// point, so the stream's copies of what the read saw are dropped.
+Status ReadTables(pqxx::connection& sql, const CreatedSlot& created, const std::optional<std::string>& capture_resume,
+                  CapturedTables& captured, ChangeRecorder& recorder, const CaptureOptions& options, Metrics& metrics,
+                  std::stop_token stop) {
+  const auto position = static_cast<int64_t>(created.consistent_point);
+  return CatchErrors("reading the mapped tables", [&] {
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> read(sql);
+    read.exec0("SET TRANSACTION SNAPSHOT " + QuoteLiteral(created.snapshot_name));
+    for (const ResolvedTable* t : captured.ToRead()) {
+      CRBRIDGE_RETURN_IF_ERROR(SnapshotTable(read, *t, position, capture_resume, recorder, options, metrics, stop));
+      captured.Read(*t, position);
+    }
+    read.commit();
+    return Status::OK();
+  });
+}
+
+// A temporary slot's name beside `slot` (slot names have 63 characters at
+// most): it lives while a table is read again.
+std::string ReadingSlotName(const std::string& slot) { return slot.substr(0, 58) + "_read"; }
+
 // Reads transactions off the stream and records them, a batch at a time.
 class Streamer {
  public:
-  Streamer(ReplicationConnection& stream, ChangeRecorder& recorder, const std::vector<ResolvedTable>& tables,
-           std::string own_origin, const CaptureOptions& options, int64_t slot_lag_warning_bytes,
+  // Checks the mapped tables on `sql` (CheckTables) while it streams.
+  Streamer(ReplicationConnection& stream, ChangeRecorder& recorder, CapturedTables& captured,
+           FollowedRelations followed, pqxx::connection& sql, const Config& config,
+           const std::vector<ResolvedTable>& tables, std::string own_origin, const CaptureOptions& options,
            Metrics& metrics, uint64_t start)
       : stream_(stream),
         batch_(recorder, options, metrics),
-        mapper_(tables),
+        captured_(captured),
+        mapper_(std::move(followed)),
+        sql_(sql),
+        publication_(config.source.publication),
+        tables_(tables),
         own_origin_(std::move(own_origin)),
         options_(options),
-        slot_lag_warning_bytes_(slot_lag_warning_bytes),
+        slot_lag_warning_bytes_(config.source.slot_lag_warning_mb << 20),
         metrics_(metrics),
         received_(start),
         confirmed_(start),
         hold_(options) {}
 
-  Status Run(std::stop_token stop) {
+  // Streams until `stop` (then OK) or an error; or until a mapped table is
+  // to be read whole again: then what waits is recorded and it returns OK
+  // with `*read_again` set, for the caller to read it and stream again.
+  Status Run(std::stop_token stop, bool* read_again) {
+    *read_again = false;
     auto next_status = Clock::now();
     while (!stop.stop_requested()) {
       const auto now = Clock::now();
+      if (captured_.CheckDue(now)) {
+        FollowedRelations unchanged;  // what the stream follows changes only when it starts again
+        CRBRIDGE_RETURN_IF_ERROR(CheckTables(sql_, publication_, tables_, captured_, &unchanged));
+        if (captured_.ReadDue()) {
+          *read_again = true;
+          return batch_.empty() ? Status::OK() : batch_.Flush();
+        }
+      }
       // Holding, the slot keeps the WAL until Kafka's backlog drains.
       if (hold_.Holding(now)) {
         if (now >= next_status) {
@@ -149,11 +237,21 @@ class Streamer {
       own_ = false;
       current_ = CapturedTransaction{};
       commit_time_ = begin->commit_time;
+      final_lsn_ = begin->final_lsn;
     } else if (const auto* origin = std::get_if<PgOrigin>(&message)) {
       // crbridge's own merges: already in the clocks.
       own_ = origin->name == own_origin_;
     } else if (const auto* relation = std::get_if<PgRelation>(&message)) {
-      CRBRIDGE_RETURN_IF_ERROR(mapper_.OnRelation(*relation));
+      const ResolvedTable* renamed = nullptr;
+      CRBRIDGE_RETURN_IF_ERROR(mapper_.OnRelation(*relation, &renamed));
+      // A table renamed for a while: what it went through under the other
+      // name may not all reach the stream (a restart sets the publication
+      // by name), so it is read again once its name is back.
+      if (renamed != nullptr && !captured_.Superseded(*renamed, static_cast<int64_t>(final_lsn_))) {
+        CRBRIDGE_RETURN_IF_ERROR(
+            captured_.Forget(*renamed, "renamed to " + relation->namespace_name + "." + relation->name));
+        captured_.CheckSoon();
+      }
     } else if (const auto* insert = std::get_if<PgInsert>(&message)) {
       if (!own_) CRBRIDGE_RETURN_IF_ERROR(mapper_.OnInsert(*insert, &current_.rows));
     } else if (const auto* update = std::get_if<PgUpdate>(&message)) {
@@ -165,8 +263,9 @@ class Streamer {
     } else if (const auto* commit = std::get_if<PgCommit>(&message)) {
       in_transaction_ = false;
       received_ = std::max(received_, commit->end_lsn);
-      if (current_.rows.empty()) return Status::OK();
       current_.end_position = static_cast<int64_t>(commit->end_lsn);
+      captured_.DropSuperseded(&current_);
+      if (current_.rows.empty()) return Status::OK();
       current_.commit_time_us = PgTimestampToUnixMicros(commit_time_);
       if (batch_.empty()) oldest_commit_time_ = commit_time_;
       batch_.Add(std::move(current_));
@@ -211,8 +310,12 @@ class Streamer {
 
   ReplicationConnection& stream_;
   CaptureBatch batch_;
+  CapturedTables& captured_;
   PgOutputDecoder decoder_;
   PgOutputChangeMapper mapper_;
+  pqxx::connection& sql_;
+  const std::string publication_;
+  const std::vector<ResolvedTable>& tables_;
   std::string own_origin_;
   const CaptureOptions& options_;
   int64_t slot_lag_warning_bytes_;
@@ -221,6 +324,7 @@ class Streamer {
   bool in_transaction_ = false;
   bool own_ = false;
   PgTimestamp commit_time_ = 0;
+  uint64_t final_lsn_ = 0;  // the commit position of the transaction being read
   CapturedTransaction current_;
   PgTimestamp oldest_commit_time_ = 0;
   uint64_t received_;      // the end of the last transaction read whole
@@ -235,71 +339,69 @@ class Streamer {
 Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   const std::string& url = config_.source.url;
   const std::string& slot = config_.source.slot;
+  const std::string& publication = config_.source.publication;
   std::unique_ptr<PostgresShadowStore> writer;
   CRBRIDGE_RETURN_IF_ERROR(
       PostgresShadowStore::Open(url, config_.metadata_schema, tables_, ShadowStore::Marking::kNone, &writer));
   writer->set_logs_changes(config_.kafka.has_value());
   ChangeRecorder recorder(*writer, SourceType::kPostgres);
+  CapturedTables captured(tables_, *writer, options_, metrics_);
+  CRBRIDGE_RETURN_IF_ERROR(captured.Load());
   std::unique_ptr<ReplicationConnection> stream;
   CRBRIDGE_RETURN_IF_ERROR(ReplicationConnection::Open(url, stop, &stream));
   bool slot_exists = false;
-  uint64_t confirmed = 0;
+  uint64_t confirmed = 0;  // the slot's confirmed position
   CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &slot_exists, &confirmed));
-
-  std::optional<pqxx::connection> sql;
-  std::vector<const ResolvedTable*> pending;
-  CRBRIDGE_RETURN_IF_ERROR(CatchErrors("preparing capture", [&] {
-    sql.emplace(url);
-    pqxx::nontransaction(*sql).exec0(PostgresShadowStore::kSessionSettings);
-    EnsurePublication(*sql, config_.source.publication, tables_);
-    return Status::OK();
-  }));
-  CRBRIDGE_RETURN_IF_ERROR(PendingSnapshots(*writer, tables_, &pending));
-  if (!slot_exists && pending.size() < tables_.size()) {
+  if (!slot_exists && !captured.NoneRead()) {
     return Status::InvalidArgument("the replication slot " + slot + " is gone (dropped, or lost past max_slot_wal_keep_size): "
                                    "changes made while it was missing cannot be captured. Run `crbridge drop` and "
                                    "start again to take a new snapshot");
   }
+  std::optional<pqxx::connection> sql;
+  CRBRIDGE_RETURN_IF_ERROR(CatchErrors("preparing capture", [&] {
+    sql.emplace(url);
+    pqxx::nontransaction(*sql).exec0(PostgresShadowStore::kSessionSettings);
+    return Status::OK();
+  }));
 
-  uint64_t start = 0;  // the slot's confirmed position
-  const Status snapshot = CatchErrors("taking the snapshot", [&] {
+  for (;;) {
+    FollowedRelations followed;
+    CRBRIDGE_RETURN_IF_ERROR(Publish(*sql, publication, tables_, captured, &followed));
+    uint64_t start = confirmed;
     if (!slot_exists) {
       // The stream starts where the exported snapshot ends: no gap, no overlap.
       CreatedSlot created;
       CRBRIDGE_RETURN_IF_ERROR(stream->CreateSlot(slot, &created));
       log::Info("capture", "replication slot created", {{"slot", slot}, {"consistent_point", FormatLsn(created.consistent_point)}});
-      pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> read(*sql);
-      read.exec0("SET TRANSACTION SNAPSHOT " + QuoteLiteral(created.snapshot_name));
-      for (const ResolvedTable* t : pending) {
-        CRBRIDGE_RETURN_IF_ERROR(SnapshotTable(read, *t, static_cast<int64_t>(created.consistent_point), recorder,
-                                               options_, metrics_, stop));
-      }
-      read.commit();
+      CRBRIDGE_RETURN_IF_ERROR(ReadTables(*sql, created, "", captured, recorder, options_, metrics_, stop));
       start = created.consistent_point;
-    } else if (!pending.empty()) {
-      // A table added to the config: the publication has it from now on;
-      // its rows are read now and recorded at position 0, so that every
-      // change the stream still brings is applied on top (recording is
-      // idempotent on values).
-      pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> read(*sql);
-      for (const ResolvedTable* t : pending) {
-        CRBRIDGE_RETURN_IF_ERROR(SnapshotTable(read, *t, 0, recorder, options_, metrics_, stop));
-      }
-      read.commit();
-      start = confirmed;
-    } else {
-      start = confirmed;
+      slot_exists = true;
+    } else if (captured.ReadDue()) {
+      // A table is read behind the stream, in the snapshot of a slot that
+      // lives while it is read.
+      std::unique_ptr<ReplicationConnection> exporter;
+      CRBRIDGE_RETURN_IF_ERROR(ReplicationConnection::Open(url, stop, &exporter));
+      CreatedSlot created;
+      CRBRIDGE_RETURN_IF_ERROR(
+          exporter->CreateSlot(ReadingSlotName(slot), &created, ReplicationConnection::SlotLife::kTemporary));
+      CRBRIDGE_RETURN_IF_ERROR(ReadTables(*sql, created, std::nullopt, captured, recorder, options_, metrics_, stop));
     }
-    return Status::OK();
-  });
-  if (!snapshot.ok()) return snapshot;
 
-  CRBRIDGE_RETURN_IF_ERROR(stream->StartReplication(slot, start, config_.source.publication, 1));
-  log::Info("capture", "streaming", {{"slot", slot}, {"from", FormatLsn(start)}});
-  if (options_.on_streaming) options_.on_streaming();
-  Streamer streamer(*stream, recorder, tables_, writer->origin(), options_, config_.source.slot_lag_warning_mb << 20,
-                    metrics_, start);
-  return streamer.Run(stop);
+    CRBRIDGE_RETURN_IF_ERROR(stream->StartReplication(slot, start, publication, 1));
+    log::Info("capture", "streaming", {{"slot", slot}, {"from", FormatLsn(start)}});
+    if (options_.on_streaming) options_.on_streaming();
+    Streamer streamer(*stream, recorder, captured, std::move(followed), *sql, config_, tables_, writer->origin(),
+                      options_, metrics_, start);
+    bool read_again = false;
+    CRBRIDGE_RETURN_IF_ERROR(streamer.Run(stop, &read_again));
+    if (!read_again) return Status::OK();
+    // Ending the stream releases the slot; a walsender streams once per
+    // connection, so the next stream takes a new one.
+    CRBRIDGE_RETURN_IF_ERROR(stream->StopReplication());
+    CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &slot_exists, &confirmed));
+    stream.reset();
+    CRBRIDGE_RETURN_IF_ERROR(ReplicationConnection::Open(url, stop, &stream));
+  }
 }
 
 Status PostgresCapture::Drop(const Config& config) {

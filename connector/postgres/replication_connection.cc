@@ -296,11 +296,13 @@ Status ReplicationConnection::IdentifySystem(SystemIdentity* out) {
   return Status::OK();
 }
 
-Status ReplicationConnection::CreateSlot(const std::string& slot, CreatedSlot* out) {
+Status ReplicationConnection::CreateSlot(const std::string& slot, CreatedSlot* out, SlotLife life) {
   CRBRIDGE_RETURN_IF_ERROR(CheckSlotName(slot));
   PgResultPtr result;
   // The keyword form: the parenthesised options need PostgreSQL 15.
-  CRBRIDGE_RETURN_IF_ERROR(Exec(conn_, stop_, "CREATE_REPLICATION_SLOT " + slot + " LOGICAL pgoutput EXPORT_SNAPSHOT",
+  const std::string temporary = life == SlotLife::kTemporary ? " TEMPORARY" : "";
+  CRBRIDGE_RETURN_IF_ERROR(Exec(conn_, stop_,
+                                "CREATE_REPLICATION_SLOT " + slot + temporary + " LOGICAL pgoutput EXPORT_SNAPSHOT",
                                 "CREATE_REPLICATION_SLOT", PGRES_TUPLES_OK, &result));
   CRBRIDGE_RETURN_IF_ERROR(ExpectRow(result.get(), 3, "CREATE_REPLICATION_SLOT"));
   CreatedSlot created;

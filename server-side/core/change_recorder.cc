@@ -178,15 +178,16 @@ class SegmentRecorder {
   std::vector<std::pair<PendingChange, RecordedRow*>> ordered_;
 };
 
-// A truncate: every live row dies, except rows a later write already
-// recorded; each is logged as a delete when the store logs changes.
-Status RecordTruncate(ShadowTransaction& tx, bool log_changes, const ResolvedTable& t, int64_t version,
-                      const CapturedTransaction& transaction, int* seq, RecordReport* report) {
+// Kills live clocks of `t` older than `transaction` (a truncate, or the
+// rows a table read whole no longer has); each is logged as a delete when
+// the store logs changes.
+Status RecordKills(ShadowTransaction& tx, bool log_changes, const ResolvedTable& t, ShadowTransaction::Kill which,
+                   int64_t version, const CapturedTransaction& transaction, int* seq, RecordReport* report) {
   const size_t n = t.columns.size() - t.pk_count;
   std::vector<std::vector<Value>> keys;
   std::vector<int64_t> cls;
   size_t killed = 0;
-  CRBRIDGE_RETURN_IF_ERROR(tx.KillLiveClocks(t, transaction.end_position, version, (*seq)++, log_changes,
+  CRBRIDGE_RETURN_IF_ERROR(tx.KillLiveClocks(t, which, transaction.end_position, version, (*seq)++, log_changes,
                                              [&](std::vector<Value> key, int64_t cl) {
                                                keys.push_back(std::move(key));
                                                cls.push_back(cl);
@@ -217,24 +218,28 @@ Status ChangeRecorder::Record(const std::vector<CapturedTransaction>& transactio
   bool any_rows = false;
   for (const CapturedTransaction& transaction : transactions) any_rows = any_rows || !transaction.rows.empty();
   if (!any_rows) return Status::OK();
-  return writer_.Write(
-      [&](ShadowTransaction& tx, int64_t version) { return RecordIn(tx, version, transactions, resume, report); });
+  return writer_.Write([&](ShadowTransaction& tx, int64_t version) {
+    int seq = 0;
+    return RecordIn(tx, version, transactions, resume, &seq, report);
+  });
 }
 
-Status ChangeRecorder::RecordSnapshotEnd(const std::vector<CapturedTransaction>& transactions,
-                                         const ResolvedTable& table, int64_t position, RecordReport* report,
-                                         const std::string& resume) {
+Status ChangeRecorder::RecordSnapshot(const CapturedTransaction& rows, const ResolvedTable& table, bool last,
+                                      const std::optional<std::string>& capture_resume, RecordReport* report) {
   *report = RecordReport{};
   return writer_.Write([&](ShadowTransaction& tx, int64_t version) {
-    CRBRIDGE_RETURN_IF_ERROR(RecordIn(tx, version, transactions, resume, report));
-    return tx.MarkSnapshotDone(table, position);
+    int seq = 0;
+    CRBRIDGE_RETURN_IF_ERROR(RecordIn(tx, version, {rows}, capture_resume, &seq, report));
+    if (!last) return Status::OK();
+    CRBRIDGE_RETURN_IF_ERROR(RecordKills(tx, writer_.logs_changes(), table, ShadowTransaction::Kill::kRowsTheAppLacks,
+                                         version, rows, &seq, report));
+    return tx.MarkSnapshotDone(table, rows.end_position);
   });
 }
 
 Status ChangeRecorder::RecordIn(ShadowTransaction& tx, int64_t version,
-                                const std::vector<CapturedTransaction>& transactions, const std::string& resume,
-                                RecordReport* report) {
-  int seq = 0;
+                                const std::vector<CapturedTransaction>& transactions,
+                                const std::optional<std::string>& resume, int* seq, RecordReport* report) {
   // Changes are recorded a table at a time: a few statements for all of a
   // table's rows. A truncate ends its table's segment, as the changes
   // after it apply to what it left.
@@ -242,7 +247,7 @@ Status ChangeRecorder::RecordIn(ShadowTransaction& tx, int64_t version,
   const auto flush = [&](const ResolvedTable& t) -> Status {
     std::vector<PendingChange>& changes = segments[&t];
     if (changes.empty()) return Status::OK();
-    SegmentRecorder segment(tx, source_, writer_.logs_changes(), t, version, &seq, report);
+    SegmentRecorder segment(tx, source_, writer_.logs_changes(), t, version, seq, report);
     CRBRIDGE_RETURN_IF_ERROR(segment.Record(changes));
     changes.clear();
     return Status::OK();
@@ -255,12 +260,14 @@ Status ChangeRecorder::RecordIn(ShadowTransaction& tx, int64_t version,
         continue;
       }
       CRBRIDGE_RETURN_IF_ERROR(flush(*row.table));
-      CRBRIDGE_RETURN_IF_ERROR(RecordTruncate(tx, writer_.logs_changes(), *row.table, version, transaction, &seq, report));
+      CRBRIDGE_RETURN_IF_ERROR(RecordKills(tx, writer_.logs_changes(), *row.table, ShadowTransaction::Kill::kEveryLiveRow,
+                                           version, transaction, seq, report));
     }
   }
   for (auto& [table, changes] : segments) CRBRIDGE_RETURN_IF_ERROR(flush(*table));
+  if (!resume) return Status::OK();
   // Snapshots record rows at older positions: the position never goes back.
-  return tx.SetCapturePosition(SourcePosition{transactions.back().end_position, resume});
+  return tx.SetCapturePosition(SourcePosition{transactions.back().end_position, *resume});
 }
 
 }  // namespace crbridge

@@ -91,20 +91,28 @@ Status MysqlShadowTransaction::WriteClocks(const ResolvedTable& t, const std::ve
   });
 }
 
-Status MysqlShadowTransaction::KillLiveClocks(const ResolvedTable& t, int64_t position, int64_t db_version, int seq,
-                                              bool report_dead,
+Status MysqlShadowTransaction::KillLiveClocks(const ResolvedTable& t, Kill which, int64_t position, int64_t db_version,
+                                              int seq, bool report_dead,
                                               const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
                                               size_t* killed) {
   return CatchErrors([&]() -> Status {
     // A causal length at the top (stored before client clocks were
     // bounded, clock_bounds.h) stays where it is rather than overflow.
-    const std::string live = " WHERE __cl % 2 = 1 AND __lsn < ? AND __cl < 9223372036854775807";
+    std::string doomed = " WHERE c.__cl % 2 = 1 AND c.__lsn < ? AND c.__cl < 9223372036854775807";
+    if (which == Kill::kRowsTheAppLacks) {
+      std::vector<std::string> same;
+      for (size_t i = 0; i < t.pk_count; ++i) {
+        const std::string key = QuoteName(t.columns[i].server.name);
+        same.push_back("a." + key + " = c." + key);
+      }
+      doomed += " AND NOT EXISTS (SELECT 1 FROM " + AppTable(t) + " a WHERE " + Join(same, " AND ") + ")";
+    }
     // MySQL has no UPDATE ... RETURNING: the rows are read first. No other
     // writer changes clocks before this transaction commits.
     std::vector<std::pair<std::vector<Value>, int64_t>> rows;
     if (report_dead) {
       sql::PreparedStatement& select =
-          session_.Prepare("SELECT " + KeyText(t, "") + ", __cl + 1 FROM " + names_.ClockTable(t) + live);
+          session_.Prepare("SELECT " + KeyText(t, "c") + ", c.__cl + 1 FROM " + names_.ClockTable(t) + " c" + doomed);
       MysqlBinder(select).Int(position);
       std::unique_ptr<sql::ResultSet> result(select.executeQuery());
       while (result->next()) {
@@ -113,8 +121,9 @@ Status MysqlShadowTransaction::KillLiveClocks(const ResolvedTable& t, int64_t po
         rows.emplace_back(std::move(key), result->getInt64(static_cast<uint32_t>(t.pk_count + 1)));
       }
     }
-    sql::PreparedStatement& update = session_.Prepare(
-        "UPDATE " + names_.ClockTable(t) + " SET __cl = __cl + 1, __lsn = ?, __db_version = ?, __seq = ?" + live);
+    sql::PreparedStatement& update =
+        session_.Prepare("UPDATE " + names_.ClockTable(t) +
+                         " c SET c.__cl = c.__cl + 1, c.__lsn = ?, c.__db_version = ?, c.__seq = ?" + doomed);
     MysqlBinder(update).Int(position).Int(db_version).Int(seq).Int(position);
     *killed = static_cast<size_t>(update.executeUpdate());
     for (auto& [key, cl] : rows) CRBRIDGE_RETURN_IF_ERROR(dead(std::move(key), cl));

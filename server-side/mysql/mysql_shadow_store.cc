@@ -47,13 +47,25 @@ class MysqlShadowStore final : public ShadowStore {
     });
   }
 
-  Status SnapshotDone(const ResolvedTable& t, bool* done) override {
-    int64_t found = 0;
-    CRBRIDGE_RETURN_IF_ERROR(ReadInt(
-        "SELECT COUNT(*) FROM " + names_.Table("tables") + " WHERE name = ? AND snapshot_lsn IS NOT NULL",
-        t.mapping->name, &found));
-    *done = found > 0;
-    return Status::OK();
+  Status SnapshotPosition(const ResolvedTable& t, std::optional<int64_t>* offset) override {
+    return OnWriter([&](MysqlSession& session) -> Status {
+      sql::PreparedStatement& select =
+          session.Prepare("SELECT snapshot_lsn FROM " + names_.Table("tables") + " WHERE name = ?");
+      MysqlBinder(select).Text(t.mapping->name);
+      std::unique_ptr<sql::ResultSet> row(select.executeQuery());
+      *offset = row->next() && !row->isNull(1) ? std::optional<int64_t>(row->getInt64(1)) : std::nullopt;
+      return Status::OK();
+    });
+  }
+
+  Status ForgetSnapshot(const ResolvedTable& t) override {
+    return OnWriter([&](MysqlSession& session) -> Status {
+      sql::PreparedStatement& update =
+          session.Prepare("UPDATE " + names_.Table("tables") + " SET snapshot_lsn = NULL WHERE name = ?");
+      MysqlBinder(update).Text(t.mapping->name);
+      update.executeUpdate();
+      return Status::OK();
+    });
   }
 
   Status Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) override {

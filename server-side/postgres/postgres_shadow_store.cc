@@ -200,13 +200,22 @@ Status PostgresShadowStore::CapturePosition(SourcePosition* position) {
   return ReadCounter("SELECT lsn FROM " + MetadataTable("capture"), &position->offset);
 }
 
-Status PostgresShadowStore::SnapshotDone(const ResolvedTable& t, bool* done) {
+Status PostgresShadowStore::SnapshotPosition(const ResolvedTable& t, std::optional<int64_t>* offset) {
   if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
   return CatchErrors("reading the snapshot state of " + t.mapping->name, conn_, [&] {
     pqxx::nontransaction tx(*conn_);
-    *done = tx.exec_params1("SELECT snapshot_lsn IS NOT NULL FROM " + MetadataTable("tables") + " WHERE name = $1",
-                            t.mapping->name)[0]
-                .as<bool>();
+    const pqxx::field lsn =
+        tx.exec_params1("SELECT snapshot_lsn FROM " + MetadataTable("tables") + " WHERE name = $1", t.mapping->name)[0];
+    *offset = lsn.is_null() ? std::nullopt : std::optional<int64_t>(lsn.as<int64_t>());
+    return Status::OK();
+  });
+}
+
+Status PostgresShadowStore::ForgetSnapshot(const ResolvedTable& t) {
+  if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
+  return CatchErrors("forgetting the snapshot of " + t.mapping->name, conn_, [&] {
+    pqxx::nontransaction tx(*conn_);
+    tx.exec_params0("UPDATE " + MetadataTable("tables") + " SET snapshot_lsn = NULL WHERE name = $1", t.mapping->name);
     return Status::OK();
   });
 }

@@ -71,22 +71,28 @@ Status PostgresShadowTransaction::WriteClocks(const ResolvedTable& t, const std:
   return Status::OK();
 }
 
-Status PostgresShadowTransaction::KillLiveClocks(const ResolvedTable& t, int64_t position, int64_t db_version, int seq,
-                                                 bool report_dead,
+Status PostgresShadowTransaction::KillLiveClocks(const ResolvedTable& t, Kill which, int64_t position,
+                                                 int64_t db_version, int seq, bool report_dead,
                                                  const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
                                                  size_t* killed) {
   // The killed rows come back only when asked for.
   std::string returning;
   for (size_t i = 0; report_dead && i <= t.pk_count; ++i) {
-    returning += i < t.pk_count ? QuoteIdentifier(t.columns[i].server.name) + "::text, " : "__cl";
+    returning += i < t.pk_count ? "c." + QuoteIdentifier(t.columns[i].server.name) + "::text, " : "c.__cl";
+  }
+  std::string gone;
+  if (which == Kill::kRowsTheAppLacks) {
+    std::vector<std::string> same;
+    for (const std::string& key : KeyNames(t)) same.push_back("a." + key + " = c." + key);
+    gone = " AND NOT EXISTS (SELECT 1 FROM " + Qualified(*t.mapping) + " a WHERE " + Join(same, " AND ") + ")";
   }
   // A causal length at the top (stored before client clocks were bounded,
   // clock_bounds.h) stays where it is rather than overflow.
   const pqxx::result rows = tx_.exec_params(
       "UPDATE " + store_.ClockTable(t.mapping->name) +
-          " SET __cl = __cl + 1, __lsn = $1, __db_version = $2, __seq = $3 WHERE __cl % 2 = 1 AND __lsn < $1"
-          " AND __cl < 9223372036854775807" +
-          (returning.empty() ? std::string() : " RETURNING " + returning),
+          " c SET __cl = c.__cl + 1, __lsn = $1, __db_version = $2, __seq = $3 WHERE c.__cl % 2 = 1 AND c.__lsn < $1"
+          " AND c.__cl < 9223372036854775807" +
+          gone + (returning.empty() ? std::string() : " RETURNING " + returning),
       position, db_version, seq);
   *killed = static_cast<size_t>(rows.affected_rows());
   for (const auto& row : rows) {

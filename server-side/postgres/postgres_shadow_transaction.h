@@ -19,8 +19,8 @@ class PostgresShadowTransaction : public ShadowTransaction {
   Status ReadClocks(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
                     const std::function<Status(const Blob& key, ClockRow clock)>& found) override;
   Status WriteClocks(const ResolvedTable& t, const std::vector<ClockWrite>& writes) override;
-  Status KillLiveClocks(const ResolvedTable& t, int64_t position, int64_t db_version, int seq, bool report_dead,
-                        const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
+  Status KillLiveClocks(const ResolvedTable& t, Kill which, int64_t position, int64_t db_version, int seq,
+                        bool report_dead, const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
                         size_t* killed) override;
   Status LockAppRows(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
                      const AppRowCallback& found) override;

@@ -313,6 +313,132 @@ TEST_P(CaptureTest, ATableAddedLaterIsSnapshottedAlone) {
   EXPECT_STOPS_CLEANLY(capture);
 }
 
+// How the app renames a table in its dialect.
+std::string RenameTable(const App& app, const std::string& from, const std::string& to) {
+  return app.postgres() ? "ALTER TABLE " + from + " RENAME TO " + to : "RENAME TABLE " + from + " TO " + to;
+}
+
+// An empty table `name` defined as `like` is (the app's migration tooling
+// makes such tables).
+std::string CreateTableLike(const App& app, const std::string& name, const std::string& like) {
+  return app.postgres() ? "CREATE TABLE " + name + " (LIKE " + like + " INCLUDING ALL)"
+                        : "CREATE TABLE " + name + " LIKE " + like;
+}
+
+// t1 and t2 recorded, t3 recorded and then deleted.
+void CaptureThreeTodosOneDeleted(App& app, RunningCapture& capture) {
+  ASSERT_TRUE(capture.CaughtUp(app, "l1"));
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'one'), ('t2', 'l1', 'two'), ('t3', 'l1', 'x')");
+  app.Sql("DELETE FROM todos WHERE id = 't3'");
+  ASSERT_TRUE(app.ClockIs("t3", "2 {1,1,1,1,1} {0,0,0,0,0}"));
+}
+
+// Issue 16, item 1: the app's writes to a mapped table while it is renamed
+// reach the clocks once it has its name again, and writes go on streaming.
+TEST_P(CaptureTest, WritesMadeWhileAMappedTableWasRenamedAreCaptured) {
+  App app(GetParam());
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  ASSERT_NO_FATAL_FAILURE(CaptureThreeTodosOneDeleted(app, capture));
+  app.Sql(RenameTable(app, "todos", "todos_away"));
+  app.Sql("INSERT INTO todos_away (id, list_id) VALUES ('t4', 'l1')");
+  app.Sql("UPDATE todos_away SET title = 'while away' WHERE id = 't1'");
+  app.Sql("DELETE FROM todos_away WHERE id = 't2'");
+  app.Sql(RenameTable(app, "todos_away", "todos"));
+  EXPECT_TRUE(app.ClockIs("t4", "1 {1,1,1,1,1} {0,0,0,0,0}")) << app.Clock("t4");
+  EXPECT_TRUE(app.ClockIs("t1", "1 {1,2,1,1,1} {0,0,0,0,0}")) << app.Clock("t1");
+  EXPECT_TRUE(app.ClockIs("t2", "2 {1,1,1,1,1} {0,0,0,0,0}")) << app.Clock("t2");
+  app.Sql("UPDATE todos SET done = true WHERE id = 't4'");
+  EXPECT_TRUE(app.ClockIs("t4", "1 {1,1,2,1,1} {0,0,0,0,0}")) << app.Clock("t4");
+  EXPECT_EQ(app.Clock("t3"), "2 {1,1,1,1,1} {0,0,0,0,0}");
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+// A table read again at a position the stream has not reached: the
+// stream's older changes of it are in that read already and must not set
+// it back. On MariaDB the stream, resumed after the first rename, still
+// brings an update whose undoing went to another table's name; Postgres
+// follows the table by relation id and records both.
+TEST_P(CaptureTest, ChangesOlderThanATableReadAgainDoNotSetItBack) {
+  App app(GetParam());
+  Metrics metrics;
+  {
+    RunningCapture capture(app, metrics);
+    ASSERT_TRUE(capture.CaughtUp(app, "l1"));
+    app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'kept')");
+    ASSERT_TRUE(app.ClockIs("t1", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+    EXPECT_STOPS_CLEANLY(capture);
+  }
+  app.Sql(RenameTable(app, "todos", "todos_away"));
+  app.Sql(RenameTable(app, "todos_away", "todos"));
+  app.Sql("UPDATE todos SET title = 'for a while' WHERE id = 't1'");
+  app.Sql(RenameTable(app, "todos", "todos_away"));
+  app.Sql("UPDATE todos_away SET title = 'kept' WHERE id = 't1'");
+  app.Sql(RenameTable(app, "todos_away", "todos"));
+  RunningCapture capture(app, metrics);
+  ASSERT_TRUE(capture.CaughtUp(app, "l2"));
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('marker', 'l1')");
+  ASSERT_TRUE(app.ClockIs("marker", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+  EXPECT_EQ(app.Clock("t1"), app.postgres() ? "1 {1,3,1,1,1} {0,0,0,0,0}" : "1 {1,1,1,1,1} {0,0,0,0,0}");
+  Server server(std::make_unique<TodoAppDatabase>(GetParam(), app.db.url), kTodoAppTables);
+  Client client(server);
+  { const Status synced = client.Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+  EXPECT_EQ(client.Rows("todos", "id, title"), (std::vector<std::string>{"marker|", "t1|kept"}));
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+// The clocks of todos after CaptureThreeTodosOneDeleted and a swap to a
+// table holding t2 (changed), t3 (back) and t4 (new): t1 is gone.
+void ExpectTheSwappedTableInTheClocks(App& app) {
+  EXPECT_TRUE(app.ClockIs("t4", "1 {1,1,1,1,1} {0,0,0,0,0}")) << app.Clock("t4");
+  EXPECT_TRUE(app.ClockIs("t1", "2 {1,1,1,1,1} {0,0,0,0,0}")) << app.Clock("t1");
+  EXPECT_TRUE(app.ClockIs("t2", "1 {1,2,1,1,1} {0,0,0,0,0}")) << app.Clock("t2");
+  EXPECT_TRUE(app.ClockIs("t3", "3 {2,2,2,2,2} {0,0,0,0,0}")) << app.Clock("t3");
+  app.Sql("UPDATE todos SET done = true WHERE id = 't4'");
+  EXPECT_TRUE(app.ClockIs("t4", "1 {1,1,2,1,1} {0,0,0,0,0}")) << app.Clock("t4");
+}
+
+// Fills todos_next as the table that replaces todos.
+void FillTheReplacement(App& app) {
+  app.Sql(CreateTableLike(app, "todos_next", "todos"));
+  app.Sql("INSERT INTO todos_next (id, list_id, title) VALUES ('t2', 'l1', 'two, again'), ('t3', 'l1', 'x'), "
+          "('t4', 'l1', '')");
+}
+
+// A migration that builds a new table and swaps it in: the new table's
+// rows are what clients get, rows only the old one had die.
+TEST_P(CaptureTest, AMappedTableReplacedByAnotherIsReadAfresh) {
+  App app(GetParam());
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  ASSERT_NO_FATAL_FAILURE(CaptureThreeTodosOneDeleted(app, capture));
+  FillTheReplacement(app);
+  app.Sql(RenameTable(app, "todos", "todos_old"));
+  app.Sql(RenameTable(app, "todos_next", "todos"));
+  app.Sql("DROP TABLE todos_old");
+  ExpectTheSwappedTableInTheClocks(app);
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
+// The same while crbridge is stopped, with the table dropped and created
+// again under its name.
+TEST_P(CaptureTest, AMappedTableDroppedAndCreatedWhileStoppedIsReadAfresh) {
+  App app(GetParam());
+  Metrics metrics;
+  {
+    RunningCapture capture(app, metrics);
+    ASSERT_NO_FATAL_FAILURE(CaptureThreeTodosOneDeleted(app, capture));
+    EXPECT_STOPS_CLEANLY(capture);
+  }
+  FillTheReplacement(app);
+  app.Sql("DROP TABLE todos");
+  app.Sql(CreateTableLike(app, "todos", "todos_next"));
+  app.Sql("INSERT INTO todos SELECT * FROM todos_next");
+  RunningCapture capture(app, metrics);
+  ExpectTheSwappedTableInTheClocks(app);
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
 // The rows of the app's todos as Client::Rows prints a client's.
 std::vector<std::string> AppTodos(App& app) {
   std::vector<std::string> out;

@@ -151,6 +151,34 @@ TEST_P(DaemonCaptureTest, AKillNineLosesNoAppWriteAndCountsNoneTwice) {
   ExpectCleanShutdown(daemon, SIGTERM);
 }
 
+// Issue 16, item 1: a mapped table renamed away is said loudly (readiness,
+// the log, a metric) until it is back, and what the app wrote to it
+// meanwhile reaches the clocks then.
+TEST_P(DaemonCaptureTest, AMappedTableRenamedAwayIsNotReadyUntilItIsBack) {
+  TodoAppDatabase app(GetParam());
+  RunningDaemon daemon(CRBRIDGE_BINARY, app.Config(CRBRIDGE_SOURCE_DIR, "renamed"), app.url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  const bool postgres = GetParam() == ServerKind::kPostgres;
+  const auto rename = [&](const std::string& from, const std::string& to) {
+    app.Sql(postgres ? "ALTER TABLE " + from + " RENAME TO " + to : "RENAME TABLE " + from + " TO " + to);
+  };
+  rename("todos", "todos_away");
+  const HttpResult away = daemon.WaitForStatus("/readyz", 503);
+  EXPECT_EQ(away.status, 503) << daemon.process().Output();
+  EXPECT_NE(away.body.find("todos ("), std::string::npos) << away.body;
+  EXPECT_NE(away.body.find("no table has this name"), std::string::npos) << away.body;
+  EXPECT_NE(daemon.Get("/metrics").body.find("crbridge_capture_table_away{table=\"todos\"} 1"), std::string::npos);
+  EXPECT_NE(daemon.process().Output().find("msg=\"a mapped table is away"), std::string::npos);
+  app.Sql("INSERT INTO todos_away (id, list_id) VALUES ('t1', 'l1')");
+
+  rename("todos_away", "todos");
+  EXPECT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  EXPECT_TRUE(Eventually([&] { return app.One("SELECT count(*) FROM " + app.metadata() + ".todos__clock") == "1"; }));
+  EXPECT_NE(daemon.Get("/metrics").body.find("crbridge_capture_table_away{table=\"todos\"} 0"), std::string::npos);
+  EXPECT_NE(daemon.process().Output().find("msg=\"a mapped table is back\" table=todos"), std::string::npos);
+  ExpectCleanShutdown(daemon, SIGTERM);
+}
+
 INSTANTIATE_TEST_SUITE_P(BothDatabases, DaemonCaptureTest,
                          ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });

@@ -347,7 +347,7 @@ TEST(MysqlShadowStoreTest, KillLiveClocksKillsLiveRowsOlderThanThePosition) {
   int64_t kill_version = 0;
   ASSERT_OK(store->Write([&](ShadowTransaction& tx, int64_t version) {
     kill_version = version;
-    return tx.KillLiveClocks(todos, 100, version, 7, true,
+    return tx.KillLiveClocks(todos, ShadowTransaction::Kill::kEveryLiveRow, 100, version, 7, true,
                              [&](std::vector<Value> key, int64_t cl) {
                                dead.push_back(key.at(0).text() + " " + std::to_string(cl));
                                return Status::OK();
@@ -361,6 +361,38 @@ TEST(MysqlShadowStoreTest, KillLiveClocksKillsLiveRowsOlderThanThePosition) {
             (std::vector<std::string>{"dead|2|10|" + std::to_string(kill_version - 1) + "|1",
                                       "newer|3|500|" + std::to_string(kill_version - 1) + "|2",
                                       "old|2|100|" + std::to_string(kill_version) + "|7"}));
+}
+
+// After a table is read whole again: the live clocks of rows the app table
+// no longer has die, those of rows it has live on.
+TEST(MysqlShadowStoreTest, KillLiveClocksOfRowsTheAppLacksSparesTheRowsItHas) {
+  MappedDatabase db = TodoDatabase();
+  auto store = db.Open();
+  const ResolvedTable& todos = db.Table("todos");
+  AppConnection app(db.url);
+  app.Exec("INSERT INTO todos (id, list_id) VALUES ('kept', 'l1')");
+  const KeyParameters keys[] = {Key("kept"), Key("gone"), Key("newer")};
+  const ClockRow clocks[] = {Clock(1, {1, 1, 1, 1, 1}, "l1", 10), Clock(1, {1, 1, 1, 1, 1}, "l1", 10),
+                             Clock(1, {1, 1, 1, 1, 1}, "l1", 500)};
+  ASSERT_OK(store->Write([&](ShadowTransaction& tx, int64_t version) {
+    std::vector<ClockWrite> writes;
+    for (int i = 0; i < 3; ++i) writes.push_back(ClockWrite{&keys[i], &clocks[i], version, i});
+    return tx.WriteClocks(todos, writes);
+  }));
+  std::vector<std::string> dead;
+  size_t killed = 0;
+  ASSERT_OK(store->Write([&](ShadowTransaction& tx, int64_t version) {
+    return tx.KillLiveClocks(todos, ShadowTransaction::Kill::kRowsTheAppLacks, 100, version, 3, true,
+                             [&](std::vector<Value> key, int64_t cl) {
+                               dead.push_back(key.at(0).text() + " " + std::to_string(cl));
+                               return Status::OK();
+                             },
+                             &killed);
+  }));
+  EXPECT_EQ(killed, 1u);
+  EXPECT_EQ(dead, (std::vector<std::string>{"gone 2"}));
+  EXPECT_EQ(app.Rows("SELECT id, __cl, __lsn FROM " + db.metadata + ".todos__clock ORDER BY id"),
+            (std::vector<std::string>{"gone|2|100", "kept|1|10", "newer|1|500"}));
 }
 
 // The app table of every MySQL type the mapping takes, and what a merge
@@ -551,14 +583,17 @@ TEST(MysqlShadowStoreTest, PeersSitesCapturePositionAndSnapshots) {
   EXPECT_EQ(capture(200, "0-1-9"), "200 0-1-9");
 
   const ResolvedTable& todos = db.Table("todos");
-  bool done = true;
-  ASSERT_OK(store->SnapshotDone(todos, &done));
-  EXPECT_FALSE(done);
-  ASSERT_OK(store->Write([&](ShadowTransaction& tx, int64_t) { return tx.MarkSnapshotDone(todos, 0); }));
-  ASSERT_OK(store->SnapshotDone(todos, &done));
-  EXPECT_TRUE(done);
-  ASSERT_OK(store->SnapshotDone(db.Table("todo_lists"), &done));
-  EXPECT_FALSE(done);
+  std::optional<int64_t> snapshot = 1;
+  ASSERT_OK(store->SnapshotPosition(todos, &snapshot));
+  EXPECT_EQ(snapshot, std::nullopt);
+  ASSERT_OK(store->Write([&](ShadowTransaction& tx, int64_t) { return tx.MarkSnapshotDone(todos, 70); }));
+  ASSERT_OK(store->SnapshotPosition(todos, &snapshot));
+  EXPECT_EQ(snapshot, 70);
+  ASSERT_OK(store->SnapshotPosition(db.Table("todo_lists"), &snapshot));
+  EXPECT_EQ(snapshot, std::nullopt);
+  ASSERT_OK(store->ForgetSnapshot(todos));
+  ASSERT_OK(store->SnapshotPosition(todos, &snapshot));
+  EXPECT_EQ(snapshot, std::nullopt) << "forgotten: to read again";
 }
 
 TEST(MysqlShadowStoreTest, AppPositionIsTheEndOfTheBinlog) {

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <string>
 #include <stop_token>
 #include <utility>
 #include <vector>
@@ -38,7 +39,8 @@ struct CaptureOptions {
   size_t snapshot_batch_rows = 10000;
   std::chrono::milliseconds progress_interval{2000};
   // Called (on the capture thread) each time streaming starts, and with
-  // the db_version of each batch of app writes recorded.
+  // the db_version of each batch recorded (app writes, or rows of a table
+  // read whole).
   std::function<void()> on_streaming;
   std::function<void(int64_t db_version)> on_recorded;
   // With Kafka (called on the capture thread): the source position of the
@@ -47,6 +49,14 @@ struct CaptureOptions {
   // read nor record) until Kafka's backlog drains.
   std::function<std::optional<int64_t>()> unpublished_position;
   std::function<bool()> hold;
+  // How often capture asks the database what each mapped table's name
+  // names (a table renamed or dropped is away; one dropped and created
+  // again, or replaced under its name, is read whole again).
+  std::chrono::milliseconds table_check_interval{2000};
+  // Called (on the capture thread) once capture knows which mapped tables
+  // are away and each time that changes: what a person needs to know of
+  // them, empty when none is.
+  std::function<void(const std::string& away)> on_tables_away;
 };
 
 class Capture {

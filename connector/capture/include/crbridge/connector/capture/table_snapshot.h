@@ -1,9 +1,10 @@
-// TableSnapshot: the initial snapshot of one mapped table as a source's
-// capture reads it, in batches (a table is never held whole): rows read as
-// server text become inserts at the snapshot's position, each batch is
-// recorded in the clocks, the last one also marks the table done, and
-// progress goes to the log and /metrics. Shared by every source's
-// capture. Not thread-safe: it lives on its capture's thread.
+// TableSnapshot: one mapped table read whole by a source's capture (its
+// initial snapshot, or a read again: captured_tables.h), in batches (a
+// table is never held whole): rows read as server text become inserts at
+// the snapshot's position, each batch is recorded in the clocks, the last
+// one also kills the clocks of rows the table no longer has and marks the
+// table done, and progress goes to the log and /metrics. Shared by every
+// source's capture. Not thread-safe: it lives on its capture's thread.
 #pragma once
 
 #include <chrono>
@@ -18,29 +19,27 @@
 #include "crbridge/connector/ops/metrics.h"
 #include "crbridge/server/core/captured_change.h"
 #include "crbridge/server/core/change_recorder.h"
-#include "crbridge/server/core/shadow_store.h"
 
 namespace crbridge {
-
-// The mapped tables of `tables` whose initial snapshot is not done.
-Status PendingSnapshots(ShadowStore& writer, const std::vector<ResolvedTable>& tables,
-                        std::vector<const ResolvedTable*>* pending);
 
 class TableSnapshot {
  public:
   // Logs the start; `total_rows` is the estimate progress is told against.
-  // `resume` is where the source's stream starts after the snapshot
-  // (SourcePosition::resume), stored with its end.
-  TableSnapshot(const ResolvedTable& t, int64_t position, std::string resume, int64_t total_rows,
-                ChangeRecorder& recorder, const CaptureOptions& options, Metrics& metrics);
+  // `capture_resume`, for a first snapshot, is where the source's stream
+  // starts after it (SourcePosition::resume), stored as the capture
+  // position with each batch; unset for a table read behind a running
+  // stream, which leaves the capture position alone.
+  TableSnapshot(const ResolvedTable& t, int64_t position, std::optional<std::string> capture_resume,
+                int64_t total_rows, ChangeRecorder& recorder, const CaptureOptions& options, Metrics& metrics);
 
   // Adds a row: `field(i)` is column t.columns[i] as the server prints it,
   // nullopt for NULL. InvalidArgument naming the column for a value the
   // mapping cannot read.
   Status AddRow(const std::function<std::optional<std::string_view>(size_t column)>& field);
 
-  // Records the rows added since the last call; `last` also marks the
-  // table's snapshot done, in the same clock transaction.
+  // Records the rows added since the last call; `last` also kills the
+  // clocks of rows the table no longer has and marks the table's snapshot
+  // done, in the same clock transaction.
   Status Record(bool last);
 
  private:
@@ -48,7 +47,7 @@ class TableSnapshot {
 
   const ResolvedTable& table_;
   int64_t position_;
-  std::string resume_;
+  std::optional<std::string> capture_resume_;
   int64_t total_;
   ChangeRecorder& recorder_;
   const CaptureOptions& options_;

@@ -65,6 +65,11 @@ class Metrics {
   prometheus::Gauge& SnapshotRowsDone(const std::string& table);
   prometheus::Gauge& SnapshotRowsTotal(const std::string& table);
   prometheus::Gauge& SnapshotRowsPerSecond(const std::string& table);
+  // 1 while a mapped table's name names no table in the database (renamed
+  // or dropped: its app writes do not reach clients), else 0.
+  prometheus::Gauge& CaptureTableAway(const std::string& table);
+  // A mapped table read whole again because capture lost track of it.
+  prometheus::Counter& CaptureTableRereads(const std::string& table);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -92,6 +97,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* snapshot_rows_done_;
   prometheus::Family<prometheus::Gauge>* snapshot_rows_total_;
   prometheus::Family<prometheus::Gauge>* snapshot_rows_per_second_;
+  prometheus::Family<prometheus::Gauge>* capture_table_away_;
+  prometheus::Family<prometheus::Counter>* capture_table_rereads_;
 };
 
 }  // namespace crbridge

@@ -1,9 +1,11 @@
 // PgOutputChangeMapper: turns pgoutput's row changes of mapped tables into
-// CapturedRows (captured_change.h in server-side/core): columns matched by name
-// through the latest Relation message, values mapped from Postgres's text
-// output to SQLite values, key changes split into a delete and an insert.
-// Changes of unmapped tables cost a map lookup. Not thread-safe; one per
-// replication stream (relation ids are per stream).
+// CapturedRows (captured_change.h in server-side/core): a relation is a
+// mapped table when its id is the one capture follows for the table (the
+// name alone would also take an older table of that name still in the
+// stream), columns matched by name through the latest Relation message,
+// values mapped from Postgres's text output to SQLite values, key changes
+// split into a delete and an insert. Changes of unmapped tables cost a map
+// lookup. Not thread-safe; one per replication stream.
 #pragma once
 
 #include <cstdint>
@@ -20,13 +22,16 @@ namespace crbridge::postgres {
 
 class PgOutputChangeMapper {
  public:
-  // `tables` must outlive the mapper.
-  explicit PgOutputChangeMapper(const std::vector<ResolvedTable>& tables) : tables_(tables) {}
+  // The mapped tables by the relation id capture follows each by (their
+  // tables must outlive the mapper).
+  explicit PgOutputChangeMapper(std::map<uint32_t, const ResolvedTable*> followed) : followed_(std::move(followed)) {}
 
-  // Remembers how a relation's columns map. InvalidArgument when a mapped
-  // table no longer has a mapped column (its definition changed under
-  // crbridge).
-  Status OnRelation(const PgRelation& relation);
+  // Remembers how a relation's columns map. Sets `*renamed` to the mapped
+  // table when the relation is one capture follows, under another name
+  // than the table's source (renamed since), else nullptr. InvalidArgument
+  // when a mapped table no longer has a mapped column (its definition
+  // changed under crbridge).
+  Status OnRelation(const PgRelation& relation, const ResolvedTable** renamed);
 
   // Append the change's rows to `rows` (nothing for unmapped tables).
   // Corruption for a relation never described, or a tuple that does not
@@ -50,7 +55,7 @@ class PgOutputChangeMapper {
   // "unchanged".
   static Status Read(const MappedRelation& relation, const PgTuple& tuple, CapturedRow* row);
 
-  const std::vector<ResolvedTable>& tables_;
+  const std::map<uint32_t, const ResolvedTable*> followed_;
   std::map<uint32_t, MappedRelation> relations_;
 };
 

@@ -63,7 +63,10 @@ class ReplicationConnection {
   Status IdentifySystem(SystemIdentity* out);
 
   // A pgoutput slot. Waits until transactions running now have finished.
-  Status CreateSlot(const std::string& slot, CreatedSlot* out);
+  // A temporary slot lives until this connection closes: its exported
+  // snapshot and consistent point are what one reads a table at.
+  enum class SlotLife { kPermanent, kTemporary };
+  Status CreateSlot(const std::string& slot, CreatedSlot* out, SlotLife life = SlotLife::kPermanent);
 
   // Whether `slot` exists (in any database: slots are cluster-wide), and
   // the position up to which its consumer confirmed the stream.

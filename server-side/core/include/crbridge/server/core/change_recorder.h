@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "crbridge/server/core/captured_change.h"
@@ -38,14 +40,21 @@ class ChangeRecorder {
   Status Record(const std::vector<CapturedTransaction>& transactions, RecordReport* report,
                 const std::string& resume = "");
 
-  // Records `transactions` as Record does, and marks the snapshot of
-  // `table` done as of `position` in the same transaction.
-  Status RecordSnapshotEnd(const std::vector<CapturedTransaction>& transactions, const ResolvedTable& table,
-                           int64_t position, RecordReport* report, const std::string& resume = "");
+  // Records a batch of the rows of `table` read whole (its snapshot) at
+  // `rows.end_position`, in one clock transaction; a row whose clock a
+  // later write already recorded is left alone. With `last`, the clocks of
+  // rows the table no longer has die (they were deleted unseen), and the
+  // snapshot is marked done at that position. With `capture_resume`, the
+  // capture position moves to the snapshot's (a first snapshot, where the
+  // stream starts); a table read again behind a running stream leaves it.
+  Status RecordSnapshot(const CapturedTransaction& rows, const ResolvedTable& table, bool last,
+                        const std::optional<std::string>& capture_resume, RecordReport* report);
 
  private:
+  // Records `transactions` in `tx`, numbering changes from `*seq` on; with
+  // `resume`, also moves the capture position to the end of the last one.
   Status RecordIn(ShadowTransaction& tx, int64_t version, const std::vector<CapturedTransaction>& transactions,
-                  const std::string& resume, RecordReport* report);
+                  const std::optional<std::string>& resume, int* seq, RecordReport* report);
 
   ShadowStore& writer_;
   SourceType source_;

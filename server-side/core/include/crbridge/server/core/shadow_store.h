@@ -142,11 +142,15 @@ class ShadowTransaction {
                             const std::function<Status(const Blob& key, ClockRow clock)>& found) = 0;
   // Stores the clocks of `writes` (new rows have clock->stored false).
   virtual Status WriteClocks(const ResolvedTable& t, const std::vector<ClockWrite>& writes) = 0;
-  // Every live clock of `t` whose lsn is below `position` dies (a
-  // truncate): cl + 1, stamped with `db_version` and `seq`. Calls `dead`
-  // with the key and new cl of each when `report_dead`.
-  virtual Status KillLiveClocks(const ResolvedTable& t, int64_t position, int64_t db_version, int seq, bool report_dead,
-                                const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
+  // Which live clocks KillLiveClocks kills: all of them (a truncate), or
+  // those whose app row is gone (the table was read whole again: a row
+  // that is in the clocks but no longer in the table was deleted unseen).
+  enum class Kill { kEveryLiveRow, kRowsTheAppLacks };
+  // Every live clock of `t` (of `which`) whose lsn is below `position`
+  // dies: cl + 1, at lsn `position`, stamped with `db_version` and `seq`.
+  // Calls `dead` with the key and new cl of each when `report_dead`.
+  virtual Status KillLiveClocks(const ResolvedTable& t, Kill which, int64_t position, int64_t db_version, int seq,
+                                bool report_dead, const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
                                 size_t* killed) = 0;
 
   // Locks the app rows of `keys` (in key order, as the app may write them
@@ -229,8 +233,13 @@ class ShadowStore {
   virtual Status GetPeer(const SiteId& site, PeerRecord* peer) = 0;
   // Where capture stands (zero offset before the first recording).
   virtual Status CapturePosition(SourcePosition* position) = 0;
-  // Whether `t`'s initial snapshot is recorded.
-  virtual Status SnapshotDone(const ResolvedTable& t, bool* done) = 0;
+  // The source offset at which `t`'s rows were last read whole (its
+  // snapshot), nullopt while they are to be read (never yet, or forgotten).
+  virtual Status SnapshotPosition(const ResolvedTable& t, std::optional<int64_t>* offset) = 0;
+  // `t` is to be read whole again (capture lost track of its table):
+  // SnapshotPosition says nullopt from now on, durably, until a snapshot
+  // of it is marked done.
+  virtual Status ForgetSnapshot(const ResolvedTable& t) = 0;
 
   // Runs `write` in one transaction that holds the next db_version;
   // commits when it returns OK, rolls back otherwise. A concurrent Write

@@ -58,7 +58,8 @@ class PostgresShadowStore : public ShadowStore {
   Status DbVersion(int64_t* version) override;
   Status GetPeer(const SiteId& site, PeerRecord* peer) override;
   Status CapturePosition(SourcePosition* position) override;
-  Status SnapshotDone(const ResolvedTable& t, bool* done) override;
+  Status SnapshotPosition(const ResolvedTable& t, std::optional<int64_t>* offset) override;
+  Status ForgetSnapshot(const ResolvedTable& t) override;
   Status Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) override;
   Status Read(const std::function<Status(ShadowSnapshot& snapshot)>& read) override;
 
