@@ -1,7 +1,8 @@
 // Faults while the published vlcn clients and the app write, on Postgres
 // and on MariaDB: the database crashes and restarts mid-stream, crbridge is
-// killed with SIGKILL and started again, and client connections are cut in
-// the middle of a message (through CuttingProxy). Whatever the order, once
+// killed with SIGKILL and started again, client connections are cut in
+// the middle of a message (through CuttingProxy), and the app renames the
+// todos table for a while or swaps in a new one. Whatever the order, once
 // the faults stop every client holds exactly its room's rows of the
 // database. The README's "What crbridge guarantees under faults" is what
 // this suite checks.
@@ -55,6 +56,27 @@ class FaultedSystem {
     app_ = std::make_unique<TodoAppDatabase>(server_.kind(), url_);
   }
 
+  // The app renames todos for a while and writes to it meanwhile (a brief
+  // rename), or swaps in a copy it changed (a migration's new table).
+  void RenameTodos(bool swap) {
+    const bool postgres = server_.kind() == ServerKind::kPostgres;
+    const auto rename = [&](const std::string& from, const std::string& to) {
+      app_->Sql(postgres ? "ALTER TABLE " + from + " RENAME TO " + to : "RENAME TABLE " + from + " TO " + to);
+    };
+    if (!swap) {
+      rename("todos", "todos_away");
+      app_->Sql("UPDATE todos_away SET title = 'while renamed'");
+      rename("todos_away", "todos");
+      return;
+    }
+    app_->Sql(postgres ? "CREATE TABLE todos_next (LIKE todos INCLUDING ALL)" : "CREATE TABLE todos_next LIKE todos");
+    app_->Sql("INSERT INTO todos_next SELECT * FROM todos");
+    app_->Sql(postgres ? "UPDATE todos_next SET done = NOT done" : "UPDATE todos_next SET done = 1 - done");
+    rename("todos", "todos_old");
+    rename("todos_next", "todos");
+    app_->Sql("DROP TABLE todos_old");
+  }
+
   // Kills crbridge with SIGKILL and starts it again on the same config.
   void KillCrbridge() {
     daemon_->process().Signal(SIGKILL);
@@ -97,7 +119,7 @@ TEST_P(FaultInjectionTest, EveryClientEqualsTheDatabaseAfterRandomFaults) {
   const bool postgres = GetParam() == ServerKind::kPostgres;
   const std::string insert_ignore = postgres ? "INSERT " : "INSERT IGNORE ";
   const std::string on_conflict = postgres ? " ON CONFLICT DO NOTHING" : "";
-  int database_crashes = 0, crbridge_kills = 0;
+  int database_crashes = 0, crbridge_kills = 0, renames = 0;
   for (int round = 0; round < 150; ++round) {
     const size_t who = random() % (clients.size() + 1);
     const auto& [room, prefix] = rooms[who == clients.size() ? random() % rooms.size() : who];
@@ -110,6 +132,9 @@ TEST_P(FaultInjectionTest, EveryClientEqualsTheDatabaseAfterRandomFaults) {
       ++crbridge_kills;
     } else if (fault < 16) {
       system.proxy().CutAll(random() % 300);
+    } else if (fault < 20) {
+      system.RenameTodos(random() % 2 == 0);
+      ++renames;
     }
     if (who == clients.size()) {
       switch (random() % 3) {
@@ -140,6 +165,7 @@ TEST_P(FaultInjectionTest, EveryClientEqualsTheDatabaseAfterRandomFaults) {
   EXPECT_GT(database_crashes, 0);
   EXPECT_GT(crbridge_kills, 0);
   EXPECT_GT(system.proxy().cuts(), 0) << "the proxy cut connections mid-stream";
+  EXPECT_GT(renames, 0);
   // The last fault is the database's: what comes after must not depend on
   // crbridge starting afresh.
   system.CrashDatabase();

@@ -330,6 +330,35 @@ TEST(MysqlShadowStoreTest, ClocksRoundTripWithNullElementsAndRooms) {
                                       "b|2|,,,,|NULL|" + std::to_string(first_version) + "|1"}));
 }
 
+// Stores the clocks of three todos in one write.
+void WriteThreeClocks(ShadowStore& store, const ResolvedTable& todos, const KeyParameters (&keys)[3],
+                      const ClockRow (&clocks)[3]) {
+  ASSERT_OK(store.Write([&](ShadowTransaction& tx, int64_t version) {
+    std::vector<ClockWrite> writes;
+    for (int i = 0; i < 3; ++i) writes.push_back(ClockWrite{&keys[i], &clocks[i], version, i});
+    return tx.WriteClocks(todos, writes);
+  }));
+}
+
+// Kills the live clocks of todos (of `which`) below position 100 with
+// `seq`: "key cl" of each killed; the write's version in `*version`.
+std::vector<std::string> KillBelow100(ShadowStore& store, const ResolvedTable& todos, ShadowTransaction::Kill which,
+                                      int seq, int64_t* version) {
+  std::vector<std::string> dead;
+  size_t killed = 0;
+  EXPECT_OK(store.Write([&](ShadowTransaction& tx, int64_t v) {
+    *version = v;
+    return tx.KillLiveClocks(todos, which, 100, v, seq, true,
+                             [&](std::vector<Value> key, int64_t cl) {
+                               dead.push_back(key.at(0).text() + " " + std::to_string(cl));
+                               return Status::OK();
+                             },
+                             &killed);
+  }));
+  EXPECT_EQ(killed, dead.size());
+  return dead;
+}
+
 TEST(MysqlShadowStoreTest, KillLiveClocksKillsLiveRowsOlderThanThePosition) {
   MappedDatabase db = TodoDatabase();
   auto store = db.Open();
@@ -337,25 +366,10 @@ TEST(MysqlShadowStoreTest, KillLiveClocksKillsLiveRowsOlderThanThePosition) {
   const KeyParameters keys[] = {Key("old"), Key("dead"), Key("newer")};
   const ClockRow clocks[] = {Clock(1, {1, 1, 1, 1, 1}, "l1", 10), Clock(2, {1, 1, 1, 1, 1}, "l1", 10),
                              Clock(3, {1, 1, 1, 1, 1}, "l1", 500)};
-  ASSERT_OK(store->Write([&](ShadowTransaction& tx, int64_t version) {
-    std::vector<ClockWrite> writes;
-    for (int i = 0; i < 3; ++i) writes.push_back(ClockWrite{&keys[i], &clocks[i], version, i});
-    return tx.WriteClocks(todos, writes);
-  }));
-  std::vector<std::string> dead;
-  size_t killed = 0;
+  ASSERT_NO_FATAL_FAILURE(WriteThreeClocks(*store, todos, keys, clocks));
   int64_t kill_version = 0;
-  ASSERT_OK(store->Write([&](ShadowTransaction& tx, int64_t version) {
-    kill_version = version;
-    return tx.KillLiveClocks(todos, ShadowTransaction::Kill::kEveryLiveRow, 100, version, 7, true,
-                             [&](std::vector<Value> key, int64_t cl) {
-                               dead.push_back(key.at(0).text() + " " + std::to_string(cl));
-                               return Status::OK();
-                             },
-                             &killed);
-  }));
-  EXPECT_EQ(killed, 1u);
-  EXPECT_EQ(dead, (std::vector<std::string>{"old 2"}));
+  EXPECT_EQ(KillBelow100(*store, todos, ShadowTransaction::Kill::kEveryLiveRow, 7, &kill_version),
+            (std::vector<std::string>{"old 2"}));
   AppConnection app(db.url);
   EXPECT_EQ(app.Rows("SELECT id, __cl, __lsn, __db_version, __seq FROM " + db.metadata + ".todos__clock ORDER BY id"),
             (std::vector<std::string>{"dead|2|10|" + std::to_string(kill_version - 1) + "|1",
@@ -374,23 +388,10 @@ TEST(MysqlShadowStoreTest, KillLiveClocksOfRowsTheAppLacksSparesTheRowsItHas) {
   const KeyParameters keys[] = {Key("kept"), Key("gone"), Key("newer")};
   const ClockRow clocks[] = {Clock(1, {1, 1, 1, 1, 1}, "l1", 10), Clock(1, {1, 1, 1, 1, 1}, "l1", 10),
                              Clock(1, {1, 1, 1, 1, 1}, "l1", 500)};
-  ASSERT_OK(store->Write([&](ShadowTransaction& tx, int64_t version) {
-    std::vector<ClockWrite> writes;
-    for (int i = 0; i < 3; ++i) writes.push_back(ClockWrite{&keys[i], &clocks[i], version, i});
-    return tx.WriteClocks(todos, writes);
-  }));
-  std::vector<std::string> dead;
-  size_t killed = 0;
-  ASSERT_OK(store->Write([&](ShadowTransaction& tx, int64_t version) {
-    return tx.KillLiveClocks(todos, ShadowTransaction::Kill::kRowsTheAppLacks, 100, version, 3, true,
-                             [&](std::vector<Value> key, int64_t cl) {
-                               dead.push_back(key.at(0).text() + " " + std::to_string(cl));
-                               return Status::OK();
-                             },
-                             &killed);
-  }));
-  EXPECT_EQ(killed, 1u);
-  EXPECT_EQ(dead, (std::vector<std::string>{"gone 2"}));
+  ASSERT_NO_FATAL_FAILURE(WriteThreeClocks(*store, todos, keys, clocks));
+  int64_t kill_version = 0;
+  EXPECT_EQ(KillBelow100(*store, todos, ShadowTransaction::Kill::kRowsTheAppLacks, 3, &kill_version),
+            (std::vector<std::string>{"gone 2"}));
   EXPECT_EQ(app.Rows("SELECT id, __cl, __lsn FROM " + db.metadata + ".todos__clock ORDER BY id"),
             (std::vector<std::string>{"gone|2|100", "kept|1|10", "newer|1|500"}));
 }
