@@ -12,6 +12,7 @@ std::string_view CodeName(Status::Code code) {
     case Status::Code::kUnavailable: return "Unavailable";
     case Status::Code::kCancelled: return "Cancelled";
     case Status::Code::kAborted: return "Aborted";
+    case Status::Code::kPermissionDenied: return "Permission denied";
     case Status::Code::kInternal: return "Internal error";
   }
   return "Unknown";

@@ -30,6 +30,12 @@ Status CaptureBatch::Flush(const std::string& resume) {
   if (report.db_version > 0 && options_.on_recorded) options_.on_recorded(report.db_version);
   metrics_.captured_transactions().Increment(static_cast<double>(transactions_.size()));
   metrics_.captured_rows().Increment(static_cast<double>(report.rows_changed));
+  if (report.clocks_saturated > 0) {
+    metrics_.clocks_saturated().Increment(static_cast<double>(report.clocks_saturated));
+    log::Warn("capture", "app writes recorded at clocks that cannot grow (stored before client clocks were bounded); "
+              "clients holding a value at the same clock may keep it",
+              {{"clock_steps", report.clocks_saturated}, {"db_version", report.db_version}});
+  }
   log::Debug("capture", "recorded", {{"transactions", transactions_.size()}, {"rows_changed", report.rows_changed},
                                      {"rows_skipped", report.rows_skipped}, {"db_version", report.db_version},
                                      {"ms", ms}});

@@ -49,10 +49,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   capture_largest_transaction_rows_ =
       &gauge("crbridge_capture_largest_transaction_rows",
              "Mapped rows of the largest app transaction captured since start (each is held in memory whole)")->Add({});
+  clocks_saturated_ = counter("crbridge_clocks_saturated_total",
+                              "Clock steps of app writes and merges that stayed at the largest integer rather than wrap");
   sync_clients_ = &gauge("crbridge_sync_clients", "Clients connected to the sync WebSocket")->Add({});
   sync_changes_received_ = counter("crbridge_sync_changes_received_total", "Changes received from clients and merged");
   sync_changes_sent_ = counter("crbridge_sync_changes_sent_total", "Changes sent to clients");
   sync_refusals_ = counter("crbridge_sync_refusals_total", "Connections and changesets refused, and protocol errors");
+  sync_site_id_refusals_ = counter("crbridge_sync_site_id_refusals_total",
+                                   "Clients refused for a site id bound to another owner, or the server's own");
   sync_merge_seconds_ = &prometheus::BuildHistogram()
                              .Name("crbridge_sync_merge_duration_seconds")
                              .Help("Client changesets merged into the database, by time taken")

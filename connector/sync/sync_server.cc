@@ -22,6 +22,7 @@ using tcp = boost::asio::ip::tcp;
 void SyncServer::Impl::Accept(tcp::socket socket, http::request<http::string_body> request) {
   const std::string subprotocol(request[http::field::sec_websocket_protocol]);
   SyncRequest sync;
+  SyncAuth::Grant grant;
   std::string reason;
   int status = 0;
   beast::error_code no_address;
@@ -34,8 +35,7 @@ void SyncServer::Impl::Accept(tcp::socket socket, http::request<http::string_bod
     status = 400;
     reason = s.message();
   } else {
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-    switch (auth_->Check(sync, now.count(), &reason)) {
+    switch (auth_->Check(sync, std::chrono::system_clock::now(), &grant, &reason)) {
       case SyncAuth::Verdict::kAllowed: break;
       case SyncAuth::Verdict::kUnauthenticated: status = 401; break;
       case SyncAuth::Verdict::kForbidden: status = 403; break;
@@ -57,7 +57,7 @@ void SyncServer::Impl::Accept(tcp::socket socket, http::request<http::string_bod
     });
     return;
   }
-  auto session = std::make_shared<SyncSession>(std::move(socket), *this, sync.room);
+  auto session = std::make_shared<SyncSession>(std::move(socket), *this, sync.room, std::move(grant));
   sessions_.insert(session);
   session->Start(std::move(request), subprotocol);
 }

@@ -18,8 +18,31 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = boost::asio::ip::tcp;
 
-SyncSession::SyncSession(tcp::socket socket, SyncServer::Impl& server, std::string room)
-    : ws_(std::move(socket)), server_(server), room_(std::move(room)) {
+namespace {
+
+// Said to a client whose token expired: ws-client's app must connect again
+// with a fresh one (docs/sync-server.md).
+constexpr const char* kTokenExpired = "the token has expired; reconnect with a fresh token";
+
+// What the server keeps of `site`, for a client whose site id must be
+// bound to `owner` or to nobody yet: PermissionDenied, with nothing read,
+// for the server's own site id, and for one bound to another owner.
+Status ReadOwnPeer(ShadowStore& writer, const SiteId& site, const std::string& owner, PeerRecord* peer) {
+  if (site == writer.site_id()) return ServerSiteRefused(site);
+  CRBRIDGE_RETURN_IF_ERROR(writer.GetPeer(site, peer));
+  if (peer->owner && *peer->owner != owner) return SiteBoundElsewhere(site);
+  return Status::OK();
+}
+
+}  // namespace
+
+SyncSession::SyncSession(tcp::socket socket, SyncServer::Impl& server, std::string room, SyncAuth::Grant grant)
+    : ws_(std::move(socket)),
+      server_(server),
+      room_(std::move(room)),
+      owner_(SiteOwner(grant.subject, room_)),
+      token_expiry_(grant.expiry),
+      expiry_timer_(server.io_) {
   beast::error_code ignored;
   address_ = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored).address().to_string();
   ++server_.connections_per_address_[address_];
@@ -39,8 +62,19 @@ void SyncSession::Start(http::request<http::string_body> request, const std::str
     log::Info(kSyncLogComponent, "client connected", {{"address", self->address_}, {"room", self->room_}});
     self->connected_ = true;
     self->server_.metrics_.sync_clients().Increment();
+    if (self->token_expiry_) {
+      self->expiry_timer_.expires_at(*self->token_expiry_);
+      self->expiry_timer_.async_wait([weak = std::weak_ptr<SyncSession>(self)](beast::error_code cancelled) {
+        const auto session = weak.lock();
+        if (!cancelled && session) session->Refuse(kTokenExpired);
+      });
+    }
     self->Read();
   });
+}
+
+bool SyncSession::TokenExpired() const {
+  return token_expiry_ && std::chrono::system_clock::now() >= *token_expiry_;
 }
 
 void SyncSession::OnNewVersion(int64_t version) {
@@ -87,6 +121,8 @@ void SyncSession::Read() {
 }
 
 void SyncSession::OnMessage(Message message) {
+  // Whatever the expiry timer has not closed yet.
+  if (TokenExpired()) return Refuse(kTokenExpired);
   if (auto* presence = std::get_if<AnnouncePresence>(&message)) return OnAnnounce(std::move(*presence));
   if (auto* changes = std::get_if<ChangesMessage>(&message)) return OnChanges(std::move(*changes));
   if (const auto* reject = std::get_if<RejectChanges>(&message)) {
@@ -112,15 +148,16 @@ void SyncSession::OnAnnounce(AnnouncePresence presence) {
   site_ = presence.sender;
   std::weak_ptr<SyncSession> weak = shared_from_this();
   auto& io = server_.io_;
-  server_.store_.Post([weak, &io, presence = std::move(presence)](SyncStore&, ShadowStore& writer) {
-    PeerVersion applied;
+  server_.store_.Post([weak, &io, owner = owner_, presence = std::move(presence)](SyncStore&, ShadowStore& writer) {
+    PeerRecord peer;
     int64_t version = 0;
-    const Status s = writer.GetPeerVersion(presence.sender, &applied);
-    const Status v = s.ok() ? writer.DbVersion(&version) : s;
+    Status v = ReadOwnPeer(writer, presence.sender, owner, &peer);
+    if (v.ok()) v = writer.DbVersion(&version);
     const SiteId server_site = writer.site_id();
-    boost::asio::post(io, [weak, presence, applied, version, server_site, v] {
+    boost::asio::post(io, [weak, presence, applied = peer.applied, version, server_site, v] {
       const auto self = weak.lock();
       if (!self) return;
+      if (v.code() == Status::Code::kPermissionDenied) return self->RefuseSite(v.message());
       if (!v.ok()) return self->Refuse("the database is unavailable: " + v.message());
       self->server_site_ = server_site;
       for (const LastSeen& seen : presence.last_seens) {
@@ -147,15 +184,26 @@ void SyncSession::OnChanges(ChangesMessage changes) {
   SyncServer::Impl* server = &server_;
   auto& io = server_.io_;
   const std::string address = address_;
-  const bool queued = server_.store_.PostMerge([weak, server, &io, address, room = room_, changes = std::move(changes)](
+  const bool queued = server_.store_.PostMerge([weak, server, &io, address, room = room_, owner = owner_,
+                                                expiry = token_expiry_, changes = std::move(changes)](
                           SyncStore& store, ShadowStore& writer) {
+    // Nothing is merged after the token's expiry, even a changeset that
+    // waited for the database since before it; the client sends it again
+    // once it has connected with a fresh token.
+    if (expiry && std::chrono::system_clock::now() >= *expiry) {
+      boost::asio::post(io, [weak] {
+        if (const auto self = weak.lock()) self->Refuse(kTokenExpired);
+      });
+      return;
+    }
     // A gap: the client sent from further than the server has applied (a
     // changeset refused, or lost with a connection). The server restarts
     // the client's stream from what it has, with StartStreaming again, as
     // the published server does: ws-client takes a second StartStreaming
     // as a reset, and does not accept RejectChanges from a server.
-    PeerVersion applied;
-    Status s = writer.GetPeerVersion(changes.sender, &applied);
+    PeerRecord peer;
+    Status s = ReadOwnPeer(writer, changes.sender, owner, &peer);
+    const PeerVersion applied = peer.applied;
     if (s.ok() && applied.version < changes.since.version) {
       const SiteId server_site = writer.site_id();
       boost::asio::post(io, [weak, applied, server_site] {
@@ -168,18 +216,22 @@ void SyncSession::OnChanges(ChangesMessage changes) {
     MergeReport report;
     const auto started = std::chrono::steady_clock::now();
     const PeerVersion end{changes.changes.back().db_version, changes.changes.back().seq};
-    if (s.ok()) s = store.Merge(changes.sender, changes.changes, end, &report, room);
+    if (s.ok()) s = store.Merge(changes.sender, changes.changes, end, &report, room, owner);
     // A refused changeset can never be applied. It is acknowledged with
     // nothing applied, as upload queues expect of an error that retrying
     // cannot fix; otherwise ws-client, which resends from the
     // acknowledged position, would send it again before every later write.
     if (s.code() == Status::Code::kInvalidArgument) {
       const Status acknowledged =
-          writer.Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(changes.sender, end); });
+          writer.Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(changes.sender, end, owner); });
       if (!acknowledged.ok()) log::Warn(kSyncLogComponent, "cannot acknowledge a refused changeset", {{"error", acknowledged.ToString()}});
     }
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     boost::asio::post(io, [weak, server, s, report, address, took, sender = changes.sender, count = changes.changes.size()] {
+      if (s.code() == Status::Code::kPermissionDenied) {
+        if (const auto self = weak.lock()) self->RefuseSite(s.message());
+        return;
+      }
       if (!s.ok()) {
         server->metrics_.sync_refusals().Increment();
         log::Warn(kSyncLogComponent, "changes refused", {{"address", address}, {"site", EncodeHex(sender)}, {"error", s.ToString()}});
@@ -193,6 +245,13 @@ void SyncSession::OnChanges(ChangesMessage changes) {
       }
       server->metrics_.sync_changes_received().Increment(static_cast<double>(count));
       server->metrics_.sync_merge_seconds().Observe(took.count());
+      if (report.clocks_saturated > 0) {
+        server->metrics_.clocks_saturated().Increment(static_cast<double>(report.clocks_saturated));
+        log::Warn(kSyncLogComponent,
+                  "a merge re-recorded app values at clocks that cannot grow (stored before client clocks were "
+                  "bounded); clients holding a value at the same clock may keep it",
+                  {{"site", EncodeHex(sender)}, {"clock_steps", report.clocks_saturated}});
+      }
       if (report.db_version == 0) return;
       server->OnNewVersion(report.db_version);
       if (server->on_merged_) server->on_merged_();
@@ -272,7 +331,15 @@ void SyncSession::Refuse(const std::string& reason) {
   if (!writing_) WriteNext();
 }
 
+void SyncSession::RefuseSite(const std::string& reason) {
+  // Once per connection: a changeset sent right after the announcement is
+  // refused for the same site again.
+  if (!close_reason_ && !closing_) server_.metrics_.sync_site_id_refusals().Increment();
+  Refuse(reason);
+}
+
 void SyncSession::Closed(const std::string& why) {
+  expiry_timer_.cancel();
   if (feed_) {
     feed_ = nullptr;
     server_.LeaveRoom(room_, this);

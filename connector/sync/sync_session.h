@@ -2,15 +2,20 @@
 // WebSocket upgrade to its close: it announces itself, pushes changesets
 // (merged on the store thread) and is sent what its room has that it has
 // not seen, from the room's feed or, when behind it, from pulls of its own.
-// Every method runs on the io thread; database work is posted to the store
-// thread and its results posted back.
+// It lives no longer than its token: at the token's expiry it is closed,
+// and nothing it sends from then on is merged. Its site id must be its own
+// (SiteOwner; docs/sync-server.md, "Site ids"). Every method runs on the io
+// thread; database work is posted to the store thread and its results
+// posted back.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/system_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -18,6 +23,7 @@
 #include <string>
 
 #include "crbridge/connector/sync/room_feed.h"
+#include "crbridge/connector/sync/sync_auth.h"
 #include "crbridge/sqlite/change.h"
 #include "crbridge/sqlite/vlcn_messages.h"
 #include "sync_server_impl.h"
@@ -26,7 +32,8 @@ namespace crbridge {
 
 class SyncSession : public std::enable_shared_from_this<SyncSession> {
  public:
-  SyncSession(boost::asio::ip::tcp::socket socket, SyncServer::Impl& server, std::string room);
+  // `grant`: what the client's token said (SyncAuth::Check).
+  SyncSession(boost::asio::ip::tcp::socket socket, SyncServer::Impl& server, std::string room, SyncAuth::Grant grant);
 
   void Start(boost::beast::http::request<boost::beast::http::string_body> request, const std::string& subprotocol);
 
@@ -62,11 +69,21 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
   // A protocol error: said on the wire, logged once, and the connection closed.
   void Refuse(const std::string& reason);
 
+  // A site id that is not the client's own (PermissionDenied): refused, and
+  // counted in crbridge_sync_site_id_refusals_total.
+  void RefuseSite(const std::string& reason);
+
+  // Whether the client's token has expired (never with auth mode none).
+  bool TokenExpired() const;
+
   void Closed(const std::string& why);
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   SyncServer::Impl& server_;  // outlives its sessions' handlers (see SyncServer::Stop)
   std::string room_;
+  std::string owner_;  // whom the client's site id must be bound to (SiteOwner)
+  std::optional<std::chrono::system_clock::time_point> token_expiry_;
+  boost::asio::system_timer expiry_timer_;  // closes the connection at token_expiry_
   std::string address_;
   boost::beast::flat_buffer buffer_;
   std::deque<Blob> outbox_;

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "crbridge/mappings/type_mapping.h"
+#include "crbridge/server/core/clock_bounds.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "row_identity.h"
 #include "value_hash.h"
@@ -33,8 +34,9 @@ struct RecordedRow {
 };
 
 // Applies one captured change to a row's clock; false when it changes
-// nothing the clients must learn.
-bool Apply(const CapturedRow& change, int64_t position, const ResolvedTable& t, RecordedRow& row) {
+// nothing the clients must learn. Clock steps that stayed at INT64_MAX
+// count in `saturated`.
+bool Apply(const CapturedRow& change, int64_t position, const ResolvedTable& t, RecordedRow& row, size_t* saturated) {
   ClockRow& clock = row.clock;
   for (size_t i = 0; i < change.values.size(); ++i) {
     if (change.values[i]) row.values[i] = &*change.values[i];
@@ -42,11 +44,11 @@ bool Apply(const CapturedRow& change, int64_t position, const ResolvedTable& t, 
   const bool alive = clock.cl % 2 == 1;
   if (change.kind == CapturedRow::Kind::kDelete) {
     if (!alive) return false;
-    ++clock.cl;
+    clock.cl = NextClock(clock.cl, saturated);
   } else {
     bool changed = false;
     if (!alive) {
-      ++clock.cl;
+      clock.cl = NextClock(clock.cl, saturated);
       changed = true;
     }
     for (size_t i = 0; i < change.values.size(); ++i) {
@@ -54,7 +56,7 @@ bool Apply(const CapturedRow& change, int64_t position, const ResolvedTable& t, 
       const int64_t hash = ValueHash(*change.values[i]);
       // A new or resurrected row: every column it sends is new.
       if (alive && clock.hashes[i] == hash) continue;
-      clock.versions[i] = clock.versions[i].value_or(0) + 1;
+      clock.versions[i] = NextClock(clock.versions[i].value_or(0), saturated);
       clock.sites[i] = 0;
       clock.hashes[i] = hash;
       changed = true;
@@ -135,7 +137,7 @@ class SegmentRecorder {
         ++report_->rows_skipped;
         continue;
       }
-      if (Apply(*change.row, position, t_, *row)) {
+      if (Apply(*change.row, position, t_, *row, &report_->clocks_saturated)) {
         row->changed = true;
         row->last = change.transaction;
       }

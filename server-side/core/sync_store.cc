@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "crbridge/mappings/type_mapping.h"
+#include "crbridge/server/core/clock_bounds.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "row_identity.h"
 #include "table_merge.h"
@@ -87,10 +88,7 @@ Status GroupChangeset(SourceType source, const std::map<std::string, const Resol
     if (!change.is_sentinel()) {
       CRBRIDGE_RETURN_IF_ERROR(ResolveColumnChange(source, t, change, &column, &canonical_value));
     }
-    if (change.cl < 1 || change.col_version < 0) {
-      return Status::InvalidArgument("a change to " + change.table + " has an invalid clock (cl " +
-                                     std::to_string(change.cl) + ", col_version " + std::to_string(change.col_version) + ")");
-    }
+    CRBRIDGE_RETURN_IF_ERROR(CheckClientClocks(change));
     RowChanges& row = (*rows)[{change.table, KeyBytes(change.pk)}];
     if (row.table == nullptr) CRBRIDGE_RETURN_IF_ERROR(DecodeRowKey(source, t, change, &row));
     row.changes.emplace_back(&change, column);
@@ -243,8 +241,10 @@ SyncStore::SyncStore(const Config& config, const std::vector<ResolvedTable>& tab
 }
 
 Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end,
-                        MergeReport* report, const std::optional<std::string>& room) {
+                        MergeReport* report, const std::optional<std::string>& room,
+                        const std::optional<std::string>& owner) {
   *report = MergeReport{};
+  if (sender == shadow_.site_id()) return ServerSiteRefused(sender);
   RowMap rows;
   CRBRIDGE_RETURN_IF_ERROR(GroupChangeset(config_.source.type, tables_, changes, &rows));
 
@@ -254,6 +254,8 @@ Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const Pe
   const auto merge = [&](ShadowTransaction& tx, int64_t version) -> Status {
     *report = MergeReport{};
     new_ordinal.reset();
+    // First, so that a site bound to another owner reads nothing.
+    CRBRIDGE_RETURN_IF_ERROR(tx.SetPeerVersion(sender, end, owner));
     int sender_ordinal = 0;
     if (const auto known = site_ordinals_.find(sender); known != site_ordinals_.end()) {
       sender_ordinal = known->second;
@@ -264,7 +266,7 @@ Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const Pe
     ChangesetMerge changeset{tx, config_.source.type, room, version, sender_ordinal, shadow_.logs_changes(), report};
     CRBRIDGE_RETURN_IF_ERROR(MergeRows(changeset, rows));
     if (changeset.changed_any) report->db_version = version;
-    return tx.SetPeerVersion(sender, end);
+    return Status::OK();
   };
   // An app transaction can insert a row the merge found missing, or
   // deadlock with it: the merge then runs again, against what the app left.

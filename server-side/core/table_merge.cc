@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "crbridge/mappings/type_mapping.h"
+#include "crbridge/server/core/clock_bounds.h"
 #include "crbridge/sqlite/unix_time.h"
 #include "value_hash.h"
 
@@ -76,16 +77,17 @@ std::optional<std::string> TableMerge::RoomOf(const RowState& state) const {
 // Capture later skips it: the clock's position is past its commit.
 bool TableMerge::RecordUncapturedAppWrite(RowState& state) {
   ClockRow& clock = state.clock;
+  size_t& saturated = merge_.report->clocks_saturated;
   const size_t n = state.values.size();
   const bool alive = clock.stored && clock.cl % 2 == 1;
   if (!state.app_existed) {
     if (!alive) return false;
-    ++clock.cl;  // deleted by the app
+    clock.cl = NextClock(clock.cl, &saturated);  // deleted by the app
     return true;
   }
   bool recorded = false;
   if (!alive) {
-    clock.cl = clock.stored ? clock.cl + 1 : 1;  // inserted by the app
+    clock.cl = clock.stored ? NextClock(clock.cl, &saturated) : 1;  // inserted by the app
     recorded = true;
   }
   for (size_t i = 0; i < n; ++i) {
@@ -96,7 +98,7 @@ bool TableMerge::RecordUncapturedAppWrite(RowState& state) {
       clock.hashes[i] = hash;
       continue;
     }
-    clock.versions[i] = clock.versions[i].value_or(0) + 1;
+    clock.versions[i] = NextClock(clock.versions[i].value_or(0), &saturated);
     clock.sites[i] = 0;
     clock.hashes[i] = hash;
     recorded = true;
@@ -193,7 +195,7 @@ AppRowCallback TableMerge::Canonicalize(std::vector<size_t> columns) {
       const size_t i = columns[k];
       state.clock.hashes[i] = ValueHash(stored[k]);
       if (state.written[i] && stored[k] != state.values[i]) {
-        state.clock.versions[i] = *state.clock.versions[i] + 1;
+        state.clock.versions[i] = NextClock(*state.clock.versions[i], &merge_.report->clocks_saturated);
         state.clock.sites[i] = 0;
         ++merge_.report->canonicalized;
       }

@@ -74,7 +74,7 @@ class TableMerge {
 
   Status LoadClocksAndLockRows();
   Status MergeRow(RowState& state);
-  static bool RecordUncapturedAppWrite(RowState& state);
+  bool RecordUncapturedAppWrite(RowState& state);
   void ApplyChange(RowState& state, size_t k);
   Status ConvertWrittenValues(RowState& state);
   Status DeleteDeadRows();

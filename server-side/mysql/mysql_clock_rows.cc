@@ -96,7 +96,9 @@ Status MysqlShadowTransaction::KillLiveClocks(const ResolvedTable& t, Kill which
                                               const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
                                               size_t* killed) {
   return CatchErrors([&]() -> Status {
-    std::string doomed = " WHERE c.__cl % 2 = 1 AND c.__lsn < ?";
+    // A causal length at the top (stored before client clocks were
+    // bounded, clock_bounds.h) stays where it is rather than overflow.
+    std::string doomed = " WHERE c.__cl % 2 = 1 AND c.__lsn < ? AND c.__cl < 9223372036854775807";
     if (which == Kill::kRowsTheAppLacks) {
       std::vector<std::string> same;
       for (size_t i = 0; i < t.pk_count; ++i) {

@@ -105,8 +105,9 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
       "CREATE TABLE IF NOT EXISTS " + names.Table("clock") + " (id INT PRIMARY KEY, db_version BIGINT NOT NULL)",
       "CREATE TABLE IF NOT EXISTS " + names.Table("sites") +
           " (ordinal INT AUTO_INCREMENT PRIMARY KEY, site_id BINARY(16) NOT NULL UNIQUE)",
+      // owner: whom the site is bound to (docs/sync-server.md, "Site ids").
       "CREATE TABLE IF NOT EXISTS " + names.Table("peers") +
-          " (site_id BINARY(16) PRIMARY KEY, version BIGINT NOT NULL, seq BIGINT NOT NULL)",
+          " (site_id BINARY(16) PRIMARY KEY, version BIGINT NOT NULL, seq BIGINT NOT NULL, owner BLOB)",
       // Per mapped table: the columns its clock table was made for (JSON
       // arrays), and where its initial snapshot was taken (NULL until done).
       "CREATE TABLE IF NOT EXISTS " + names.Table("tables") +
@@ -120,6 +121,9 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
       ChangeLogDdl(names.Table("change_events")),
   };
   for (const std::string& statement : ddl) session.Execute(statement + kTableOptions);
+  // Version 2 bound client sites to owners; sites of version 1 are bound
+  // at their next write.
+  if (applied->getInt(1) == 1) session.Execute("ALTER TABLE " + names.Table("peers") + " ADD COLUMN owner BLOB");
   session.Execute("INSERT IGNORE INTO " + names.Table("clock") + " VALUES (1, 0)");
   session.Execute("INSERT IGNORE INTO " + names.Table("capture") + " VALUES (1, 0, '')");
   const SiteId fresh = RandomSiteId();

@@ -24,13 +24,16 @@ class MysqlShadowStore final : public ShadowStore {
     return ReadInt("SELECT db_version FROM " + names_.Table("clock"), "", version);
   }
 
-  Status GetPeerVersion(const SiteId& site, PeerVersion* version) override {
+  Status GetPeer(const SiteId& site, PeerRecord* peer) override {
     return OnWriter([&](MysqlSession& session) -> Status {
       sql::PreparedStatement& select =
-          session.Prepare("SELECT version, seq FROM " + names_.Table("peers") + " WHERE site_id = ?");
+          session.Prepare("SELECT version, seq, owner FROM " + names_.Table("peers") + " WHERE site_id = ?");
       MysqlBinder(select).Text(std::string(site.begin(), site.end()));
       std::unique_ptr<sql::ResultSet> row(select.executeQuery());
-      *version = row->next() ? PeerVersion{row->getInt64(1), row->getInt64(2)} : PeerVersion{};
+      *peer = PeerRecord{};
+      if (!row->next()) return Status::OK();
+      peer->applied = PeerVersion{row->getInt64(1), row->getInt64(2)};
+      if (!row->isNull(3)) peer->owner = std::string(row->getString(3));
       return Status::OK();
     });
   }

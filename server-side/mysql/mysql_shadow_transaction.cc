@@ -37,14 +37,32 @@ Status MysqlShadowTransaction::SiteOrdinal(const SiteId& site, int* ordinal) {
 
 // The version only grows; the seq goes with the version it came with.
 // MySQL assigns left to right, each seeing the ones before: seq first,
-// against the old version.
-Status MysqlShadowTransaction::SetPeerVersion(const SiteId& site, const PeerVersion& version) {
+// against the old version. The owner is read first, locking the row; no
+// other crbridge writer runs before this transaction commits anyway.
+Status MysqlShadowTransaction::SetPeerVersion(const SiteId& site, const PeerVersion& version,
+                                              const std::optional<std::string>& owner) {
   return CatchErrors([&]() -> Status {
+    if (owner) {
+      sql::PreparedStatement& select =
+          session_.Prepare("SELECT owner FROM " + names_.Table("peers") + " WHERE site_id = ? FOR UPDATE");
+      MysqlBinder(select).Text(Bytes(site));
+      std::unique_ptr<sql::ResultSet> bound(select.executeQuery());
+      if (bound->next() && !bound->isNull(1) && std::string(bound->getString(1)) != *owner) {
+        return SiteBoundElsewhere(site);
+      }
+    }
     sql::PreparedStatement& upsert = session_.Prepare(
         "INSERT INTO " + names_.Table("peers") +
-        " (site_id, version, seq) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE "
-        "seq = IF(version > VALUES(version), seq, VALUES(seq)), version = GREATEST(version, VALUES(version))");
-    MysqlBinder(upsert).Text(Bytes(site)).Int(version.version).Int(version.seq);
+        " (site_id, version, seq, owner) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+        "seq = IF(version > VALUES(version), seq, VALUES(seq)), version = GREATEST(version, VALUES(version)), "
+        "owner = COALESCE(owner, VALUES(owner))");
+    MysqlBinder binder(upsert);
+    binder.Text(Bytes(site)).Int(version.version).Int(version.seq);
+    if (owner) {
+      binder.Text(*owner);
+    } else {
+      binder.Null();
+    }
     upsert.executeUpdate();
     return Status::OK();
   });

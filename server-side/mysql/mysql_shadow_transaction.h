@@ -29,7 +29,7 @@ class MysqlShadowNames {
 };
 
 // The version of the shadow schema MigrateShadowSchema creates.
-inline constexpr int kShadowSchemaVersion = 1;
+inline constexpr int kShadowSchemaVersion = 2;
 
 // Creates what is missing of the metadata database and of the clock table
 // of each of `tables` (idempotent, under a named lock: two crbridge
@@ -59,7 +59,8 @@ class MysqlShadowTransaction final : public ShadowTransaction {
   Status UpdateAppRows(const ResolvedTable& t, const std::vector<size_t>& columns, const std::vector<AppRowWrite>& rows,
                        const AppRowCallback& stored) override;
   Status SiteOrdinal(const SiteId& site, int* ordinal) override;
-  Status SetPeerVersion(const SiteId& site, const PeerVersion& version) override;
+  Status SetPeerVersion(const SiteId& site, const PeerVersion& version,
+                        const std::optional<std::string>& owner) override;
   Status SetCapturePosition(const SourcePosition& position) override;
   Status MarkSnapshotDone(const ResolvedTable& t, int64_t offset) override;
   Status LogChanges(const ResolvedTable& t, int64_t db_version, const ChangeOrigin& origin,

@@ -118,6 +118,12 @@ Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
       tx.exec0(ChangeLogDdl(s + ".change_events"));
       tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (3)");
     }
+    if (applied < 4) {
+      // Whom each client site is bound to (docs/sync-server.md, "Site ids");
+      // sites of earlier versions are bound at their next write.
+      tx.exec0("ALTER TABLE " + s + ".peers ADD COLUMN owner bytea");
+      tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (4)");
+    }
     for (const ResolvedTable& table : tables) {
       std::vector<std::string> pk, values;
       for (size_t i = 0; i < table.columns.size(); ++i) {
@@ -237,13 +243,16 @@ Status PostgresShadowStore::Write(const std::function<Status(ShadowTransaction& 
   return s;
 }
 
-Status PostgresShadowStore::GetPeerVersion(const SiteId& site, PeerVersion* version) {
+Status PostgresShadowStore::GetPeer(const SiteId& site, PeerRecord* peer) {
   if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
-  return CatchErrors("reading a peer's version", conn_, [&] {
+  return CatchErrors("reading a peer", conn_, [&] {
     pqxx::nontransaction tx(*conn_);
     const pqxx::result row = tx.exec_params(
-        "SELECT version, seq FROM " + QuoteIdentifier(schema_) + ".peers WHERE site_id = $1::bytea", Bytea(site));
-    *version = row.empty() ? PeerVersion{} : PeerVersion{row[0][0].as<int64_t>(), row[0][1].as<int64_t>()};
+        "SELECT version, seq, owner FROM " + QuoteIdentifier(schema_) + ".peers WHERE site_id = $1::bytea", Bytea(site));
+    *peer = PeerRecord{};
+    if (row.empty()) return Status::OK();
+    peer->applied = PeerVersion{row[0][0].as<int64_t>(), row[0][1].as<int64_t>()};
+    if (!row[0][2].is_null()) peer->owner = pqxx::binarystring(row[0][2]).str();
     return Status::OK();
   });
 }

@@ -1,6 +1,9 @@
 #include "postgres_shadow_transaction.h"
 
+#include <span>
+
 #include "crbridge/sqlite/sql_quote.h"
+#include "crbridge/sqlite/text_encoding.h"
 #include "postgres_batch.h"
 #include "postgres_change_log.h"
 #include "postgres_clock_rows.h"
@@ -83,9 +86,12 @@ Status PostgresShadowTransaction::KillLiveClocks(const ResolvedTable& t, Kill wh
     for (const std::string& key : KeyNames(t)) same.push_back("a." + key + " = c." + key);
     gone = " AND NOT EXISTS (SELECT 1 FROM " + Qualified(*t.mapping) + " a WHERE " + Join(same, " AND ") + ")";
   }
+  // A causal length at the top (stored before client clocks were bounded,
+  // clock_bounds.h) stays where it is rather than overflow.
   const pqxx::result rows = tx_.exec_params(
       "UPDATE " + store_.ClockTable(t.mapping->name) +
-          " c SET __cl = c.__cl + 1, __lsn = $1, __db_version = $2, __seq = $3 WHERE c.__cl % 2 = 1 AND c.__lsn < $1" +
+          " c SET __cl = c.__cl + 1, __lsn = $1, __db_version = $2, __seq = $3 WHERE c.__cl % 2 = 1 AND c.__lsn < $1"
+          " AND c.__cl < 9223372036854775807" +
           gone + (returning.empty() ? std::string() : " RETURNING " + returning),
       position, db_version, seq);
   *killed = static_cast<size_t>(rows.affected_rows());
@@ -191,12 +197,22 @@ Status PostgresShadowTransaction::SiteOrdinal(const SiteId& site, int* ordinal) 
   return Status::OK();
 }
 
-Status PostgresShadowTransaction::SetPeerVersion(const SiteId& site, const PeerVersion& version) {
-  tx_.exec_params0("INSERT INTO " + store_.MetadataTable("peers") +
-                       " AS peers VALUES ($1::bytea, $2, $3) ON CONFLICT (site_id) DO UPDATE SET "
-                       "version = GREATEST(peers.version, excluded.version), "
-                       "seq = CASE WHEN peers.version > excluded.version THEN peers.seq ELSE excluded.seq END",
-                   Bytea(site), version.version, version.seq);
+// A site bound to another owner is left as it is: no row is written then.
+// The owner travels in hex: it is bytes (a room name may be any).
+Status PostgresShadowTransaction::SetPeerVersion(const SiteId& site, const PeerVersion& version,
+                                                 const std::optional<std::string>& owner) {
+  std::optional<std::string> owner_hex;
+  if (owner) owner_hex = EncodeHex(std::span(reinterpret_cast<const uint8_t*>(owner->data()), owner->size()));
+  const pqxx::result written = tx_.exec_params(
+      "INSERT INTO " + store_.MetadataTable("peers") +
+          " AS peers (site_id, version, seq, owner) VALUES ($1::bytea, $2, $3, decode($4, 'hex')) "
+          "ON CONFLICT (site_id) DO UPDATE SET "
+          "version = GREATEST(peers.version, excluded.version), "
+          "seq = CASE WHEN peers.version > excluded.version THEN peers.seq ELSE excluded.seq END, "
+          "owner = COALESCE(peers.owner, excluded.owner) "
+          "WHERE excluded.owner IS NULL OR peers.owner IS NULL OR peers.owner = excluded.owner",
+      Bytea(site), version.version, version.seq, owner_hex);
+  if (written.affected_rows() == 0) return SiteBoundElsewhere(site);
   return Status::OK();
 }
 

@@ -31,7 +31,8 @@ class PostgresShadowTransaction : public ShadowTransaction {
   Status UpdateAppRows(const ResolvedTable& t, const std::vector<size_t>& columns, const std::vector<AppRowWrite>& rows,
                        const AppRowCallback& stored) override;
   Status SiteOrdinal(const SiteId& site, int* ordinal) override;
-  Status SetPeerVersion(const SiteId& site, const PeerVersion& version) override;
+  Status SetPeerVersion(const SiteId& site, const PeerVersion& version,
+                        const std::optional<std::string>& owner) override;
   Status SetCapturePosition(const SourcePosition& position) override;
   Status MarkSnapshotDone(const ResolvedTable& t, int64_t offset) override;
   Status LogChanges(const ResolvedTable& t, int64_t db_version, const ChangeOrigin& origin,

@@ -18,6 +18,7 @@
 
 #include "databases/test_databases.h"
 #include "eventually.h"
+#include "peers/client_todos.h"
 #include "peers/crsqlite_peer.h"
 #include "processes/cutting_proxy.h"
 #include "processes/running_daemon.h"
@@ -28,15 +29,6 @@ namespace crbridge::testing {
 namespace {
 
 using std::chrono::seconds;
-
-// The client's todos of `room` in the form of TodoAppDatabase::RoomTodos.
-std::string ClientTodos(CrSqlitePeer& client, const std::string& room) {
-  std::string out;
-  for (const auto& row : client.Query("WITH line(text) AS (" + ClientTodosSql(room) + ") SELECT 'text', text FROM line")) {
-    out += row[0].text() + "\n";
-  }
-  return out;
-}
 
 // The clocks of todos, a row each, for a failure to show.
 std::string TodoClocks(TodoAppDatabase& app) {

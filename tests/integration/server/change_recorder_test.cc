@@ -124,6 +124,36 @@ TEST_P(ChangeRecorderTest, AnUpdateBumpsOnlyTheColumnsThatReallyChanged) {
   EXPECT_EQ(r.Position(), 300);
 }
 
+// A clock stored at the largest integer (a client's, before client clocks
+// were bounded) stays there rather than wrap to a negative number that
+// loses every comparison.
+TEST_P(ChangeRecorderTest, AClockAtTheLargestIntegerNeverWraps) {
+  Recording r(GetParam());
+  r.Record(100, {r.Todo(Kind::kInsert, "t1")});
+  constexpr int64_t kLargest = std::numeric_limits<int64_t>::max();
+  const ResolvedTable& todos = *r.Table("todos");
+  const KeyParameters key = {ServerParameter{false, "t1"}};
+  ASSERT_TRUE(r.capture_writer
+                  ->Write([&](ShadowTransaction& tx, int64_t version) {
+                    ClockRow clock;
+                    CRBRIDGE_RETURN_IF_ERROR(tx.ReadClocks(todos, {&key}, [&](const Blob&, ClockRow found) {
+                      clock = std::move(found);
+                      return Status::OK();
+                    }));
+                    clock.cl = kLargest;
+                    clock.versions[1] = kLargest;
+                    return tx.WriteClocks(todos, {ClockWrite{&key, &clock, version, 0}});
+                  })
+                  .ok());
+  RecordReport report = r.Record(200, {r.Todo(Kind::kUpdate, "t1", "oat milk")});
+  EXPECT_EQ(report.clocks_saturated, 1u);
+  EXPECT_EQ(r.Clock("t1"), "9223372036854775807 {1,9223372036854775807,1,1,1} {0,0,0,0,0} " +
+                               std::to_string(report.db_version));
+  report = r.Record(300, {r.Todo(Kind::kDelete, "t1")});
+  EXPECT_EQ(report.clocks_saturated, 1u);
+  EXPECT_EQ(r.Clock("t1").substr(0, 20), "9223372036854775807 ");
+}
+
 TEST_P(ChangeRecorderTest, DeletesAndReinsertsMoveTheCausalLength) {
   Recording r(GetParam());
   r.Record(100, {r.Todo(Kind::kInsert, "t1")});

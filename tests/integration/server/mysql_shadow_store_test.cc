@@ -166,7 +166,7 @@ TEST(MysqlShadowStoreTest, CreatesTheSchemaOnceAndKeepsTheSiteId) {
   EXPECT_EQ(reopened->site_id(), first);
 
   AppConnection app(db.url);
-  EXPECT_EQ(app.Rows("SELECT version FROM " + db.metadata + ".migrations"), (std::vector<std::string>{"1"}));
+  EXPECT_EQ(app.Rows("SELECT version FROM " + db.metadata + ".migrations"), (std::vector<std::string>{"2"}));
   EXPECT_EQ(app.Rows("SELECT COLUMN_NAME, COLUMN_TYPE, COALESCE(COLLATION_NAME, '') FROM information_schema.COLUMNS "
                      "WHERE TABLE_SCHEMA = '" + db.metadata + "' AND TABLE_NAME = 'todos__clock' ORDER BY ORDINAL_POSITION"),
             (std::vector<std::string>{"id|varchar(64)|" + app.Rows("SELECT COLLATION_NAME FROM information_schema.COLUMNS "
@@ -184,6 +184,29 @@ TEST(MysqlShadowStoreTest, CreatesTheSchemaOnceAndKeepsTheSiteId) {
   EXPECT_EQ(app.Rows("SELECT name, pk_columns, value_columns, snapshot_lsn FROM " + db.metadata + ".tables ORDER BY name"),
             (std::vector<std::string>{"todo_lists|[\"id\"]|[\"name\",\"created_at\"]|NULL",
                                       "todos|[\"id\"]|[\"list_id\",\"title\",\"done\",\"position\",\"due\"]|NULL"}));
+}
+
+// Version 2 binds client sites to owners; a site of version 1 is bound at
+// its next write.
+TEST(MysqlShadowStoreTest, AVersionOneSchemaBindsItsPeersAtTheirNextWrite) {
+  MappedDatabase db = TodoDatabase();
+  db.Open();
+  AppConnection app(db.url);
+  app.Exec("ALTER TABLE " + db.metadata + ".peers DROP COLUMN owner");
+  app.Exec("DELETE FROM " + db.metadata + ".migrations");
+  app.Exec("INSERT INTO " + db.metadata + ".migrations (version) VALUES (1)");
+  app.Exec("INSERT INTO " + db.metadata + ".peers VALUES (REPEAT('B', 16), 3, 0)");
+  auto store = db.Open();
+  EXPECT_EQ(app.Rows("SELECT MAX(version) FROM " + db.metadata + ".migrations"), (std::vector<std::string>{"2"}));
+  SiteId site;
+  site.fill('B');
+  PeerRecord peer;
+  ASSERT_OK(store->GetPeer(site, &peer));
+  EXPECT_EQ(peer.applied.version, 3);
+  EXPECT_FALSE(peer.owner.has_value());
+  ASSERT_OK(store->Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(site, {4, 0}, "room:l1"); }));
+  ASSERT_OK(store->GetPeer(site, &peer));
+  EXPECT_EQ(peer.owner, "room:l1");
 }
 
 TEST(MysqlShadowStoreTest, TwoProcessesStartingAtOnceMakeOneSchema) {
@@ -521,18 +544,18 @@ TEST(MysqlShadowStoreTest, PeersSitesCapturePositionAndSnapshots) {
   alice.fill(0xa1);
   bob.fill(0x00);  // NUL bytes survive
   const auto set = [&](const SiteId& site, int64_t version, int64_t seq) {
-    EXPECT_OK(store->Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(site, {version, seq}); }));
-    PeerVersion now;
-    EXPECT_OK(store->GetPeerVersion(site, &now));
-    return std::to_string(now.version) + "/" + std::to_string(now.seq);
+    EXPECT_OK(store->Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(site, {version, seq}, std::nullopt); }));
+    PeerRecord now;
+    EXPECT_OK(store->GetPeer(site, &now));
+    return std::to_string(now.applied.version) + "/" + std::to_string(now.applied.seq);
   };
   EXPECT_EQ(set(alice, 5, 3), "5/3");
   EXPECT_EQ(set(alice, 4, 9), "5/3") << "a version never goes back";
   EXPECT_EQ(set(alice, 5, 7), "5/7");
   EXPECT_EQ(set(alice, 6, 1), "6/1");
-  PeerVersion unknown;
-  ASSERT_OK(store->GetPeerVersion(bob, &unknown));
-  EXPECT_EQ(unknown.version, 0);
+  PeerRecord unknown;
+  ASSERT_OK(store->GetPeer(bob, &unknown));
+  EXPECT_EQ(unknown.applied.version, 0);
 
   int ordinals[3] = {};
   ASSERT_OK(store->Write([&](ShadowTransaction& tx, int64_t) {

@@ -89,8 +89,10 @@ TEST(PostgresShadowStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
   db.exec0("DROP TABLE crbridge.capture, crbridge.change_events; DELETE FROM crbridge.migrations WHERE version >= 2; "
            "ALTER TABLE crbridge.tables DROP COLUMN snapshot_lsn; "
            "ALTER TABLE crbridge.todos__clock DROP COLUMN __col_hashes, DROP COLUMN __lsn; "
-           "INSERT INTO crbridge.todos__clock VALUES ('t1', 1, '{1,1,1,1,1}', '{0,0,0,0,0}', 7, 0, 'l1')");
-  OpenStore(url, *mapped);
+           "INSERT INTO crbridge.todos__clock VALUES ('t1', 1, '{1,1,1,1,1}', '{0,0,0,0,0}', 7, 0, 'l1'); "
+           "ALTER TABLE crbridge.peers DROP COLUMN owner; "
+           "INSERT INTO crbridge.peers VALUES ('\\x42424242424242424242424242424242', 3, 0)");
+  auto store = OpenStore(url, *mapped);
   EXPECT_EQ(db.exec1("SELECT max(version) FROM crbridge.migrations")[0].as<int>(), PostgresShadowStore::kSchemaVersion);
   EXPECT_EQ(db.exec1("SELECT lsn FROM crbridge.capture")[0].as<int64_t>(), 0);
   EXPECT_EQ(db.exec1("SELECT count(*) FROM crbridge.change_events")[0].as<int64_t>(), 0) << "the change log exists";
@@ -99,6 +101,16 @@ TEST(PostgresShadowStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
   EXPECT_EQ(clock[1].as<std::string>(), "{}") << "hashes unknown";
   EXPECT_EQ(clock[2].as<int64_t>(), 0);
   EXPECT_EQ(clock[3].as<int64_t>(), 7);
+  // A site of an earlier version is bound at its next write.
+  SiteId site;
+  site.fill(0x42);
+  PeerRecord peer;
+  ASSERT_TRUE(store->GetPeer(site, &peer).ok());
+  EXPECT_EQ(peer.applied.version, 3);
+  EXPECT_FALSE(peer.owner.has_value());
+  ASSERT_TRUE(store->Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(site, {4, 0}, "room:l1"); }).ok());
+  ASSERT_TRUE(store->GetPeer(site, &peer).ok());
+  EXPECT_EQ(peer.owner, "room:l1");
 }
 
 TEST_P(ShadowStoreTest, AChangedMappingIsRefusedRatherThanMisread) {
@@ -207,8 +219,8 @@ TEST(PostgresShadowStoreTest, ADroppedMetadataTableIsNotADatabaseAway) {
   auto store = OpenStore(url, *MapTodoApp(url));
   pqxx::connection conn(url);
   pqxx::nontransaction(conn).exec0("DROP TABLE crbridge.peers, crbridge.clock");
-  PeerVersion peer;
-  const Status read = store->GetPeerVersion(SiteId{}, &peer);
+  PeerRecord peer;
+  const Status read = store->GetPeer(SiteId{}, &peer);
   EXPECT_EQ(read.code(), Status::Code::kInternal) << read.ToString();
   EXPECT_NE(read.message().find("crbridge.peers"), std::string::npos) << read.message();
   int64_t version = 0;
@@ -221,22 +233,55 @@ TEST_P(ShadowStoreTest, PeerVersionsAdvanceWithTheirWriteAndNeverBackwards) {
   auto store = OpenAppStore(*MapTodoApp(database));
   SiteId client;
   client.fill(0x42);
-  PeerVersion seen;
-  ASSERT_TRUE(store->GetPeerVersion(client, &seen).ok());
-  EXPECT_EQ(seen.version, 0);
+  PeerRecord seen;
+  ASSERT_TRUE(store->GetPeer(client, &seen).ok());
+  EXPECT_EQ(seen.applied.version, 0);
 
   const auto advance = [&](PeerVersion to, bool commit) {
     return store->Write([&](ShadowTransaction& tx, int64_t) {
-      EXPECT_TRUE(tx.SetPeerVersion(client, to).ok());
+      EXPECT_TRUE(tx.SetPeerVersion(client, to, std::nullopt).ok());
       return commit ? Status::OK() : Status::Internal("rolled back");
     });
   };
   ASSERT_TRUE(advance({7, 2}, true).ok());
   ASSERT_TRUE(advance({5, 9}, true).ok());   // older: ignored
   EXPECT_FALSE(advance({9, 0}, false).ok());  // rolled back with its transaction
-  ASSERT_TRUE(store->GetPeerVersion(client, &seen).ok());
-  EXPECT_EQ(seen.version, 7);
-  EXPECT_EQ(seen.seq, 2);
+  ASSERT_TRUE(store->GetPeer(client, &seen).ok());
+  EXPECT_EQ(seen.applied.version, 7);
+  EXPECT_EQ(seen.applied.seq, 2);
+}
+
+// A client site is bound to the owner of its first write that names one;
+// another owner moves nothing. Writers that name no owner (tools) neither
+// check nor bind.
+TEST_P(ShadowStoreTest, APeerIsBoundToTheOwnerOfItsFirstWrite) {
+  TodoAppDatabase database(GetParam());
+  auto store = OpenAppStore(*MapTodoApp(database));
+  const auto advance = [&](const SiteId& site, PeerVersion to, const std::optional<std::string>& owner) {
+    return store->Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(site, to, owner); });
+  };
+  SiteId client;
+  client.fill(0x43);
+  ASSERT_TRUE(advance(client, {3, 0}, std::nullopt).ok());
+  PeerRecord peer;
+  ASSERT_TRUE(store->GetPeer(client, &peer).ok());
+  EXPECT_FALSE(peer.owner.has_value());
+  ASSERT_TRUE(advance(client, {4, 0}, "room:l1").ok());
+  const Status other = advance(client, {99, 0}, "room:l2");
+  EXPECT_EQ(other.code(), Status::Code::kPermissionDenied) << other.ToString();
+  ASSERT_TRUE(advance(client, {5, 1}, "room:l1").ok());
+  ASSERT_TRUE(advance(client, {6, 0}, std::nullopt).ok());
+  ASSERT_TRUE(store->GetPeer(client, &peer).ok());
+  EXPECT_EQ(peer.applied.version, 6);
+  EXPECT_EQ(peer.owner, "room:l1");
+  // An owner is bytes: a room's name may hold any.
+  SiteId binary;
+  binary.fill(0x44);
+  const std::string bytes("room:\0\xff", 7);
+  ASSERT_TRUE(advance(binary, {1, 0}, bytes).ok());
+  ASSERT_TRUE(store->GetPeer(binary, &peer).ok());
+  EXPECT_EQ(peer.owner, bytes);
+  EXPECT_EQ(advance(binary, {2, 0}, "room:").code(), Status::Code::kPermissionDenied);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, ShadowStoreTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),

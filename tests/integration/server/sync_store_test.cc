@@ -46,9 +46,9 @@ TEST_P(SyncStoreTest, ClientWritesReachTheServerAndOtherClients) {
   { const Status synced = alice.Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
   EXPECT_EQ(alice.Rows("todos", "id, done"), (std::vector<std::string>{"t1|1"}));
   EXPECT_EQ(server.Rows("todos", "id, " + server.Int("done")), (std::vector<std::string>{"t1|1"}));
-  PeerVersion tracked;
-  ASSERT_TRUE(server.writer->GetPeerVersion(bob.db->site_id(), &tracked).ok());
-  EXPECT_EQ(tracked.version, bob.sent);
+  PeerRecord tracked;
+  ASSERT_TRUE(server.writer->GetPeer(bob.db->site_id(), &tracked).ok());
+  EXPECT_EQ(tracked.applied.version, bob.sent);
 }
 
 Blob Key(const std::string& id) {
@@ -216,7 +216,7 @@ TEST_P(SyncStoreTest, BadChangesetsAreRefusedWithNothingApplied) {
               }(),
               "title", Value::Text("x"), 1, 1, std::nullopt, 1, 0},
        "not in the server's canonical form"},
-      {TodoChange("t1", "title", Value::Text("x"), 1, 0), "has an invalid clock"},
+      {TodoChange("t1", "title", Value::Text("x"), 1, 0), "clocks from clients must be between 1 and 2^62"},
   };
   for (const auto& [bad, message] : cases) {
     MergeReport report;
@@ -225,9 +225,9 @@ TEST_P(SyncStoreTest, BadChangesetsAreRefusedWithNothingApplied) {
     EXPECT_NE(s.message().find(message), std::string::npos) << s.message();
   }
   EXPECT_TRUE(ServerTodos(server).empty());
-  PeerVersion tracked;
-  ASSERT_TRUE(server.writer->GetPeerVersion(Site(3), &tracked).ok());
-  EXPECT_EQ(tracked.version, 0);
+  PeerRecord tracked;
+  ASSERT_TRUE(server.writer->GetPeer(Site(3), &tracked).ok());
+  EXPECT_EQ(tracked.applied.version, 0);
 }
 
 // A site's first merge refused inside its transaction (NULL for a NOT NULL
@@ -248,6 +248,61 @@ TEST_P(SyncStoreTest, ARefusedFirstMergeLeavesTheSiteUnknown) {
   for (const Change& c : batch.changes) sites[c.cid] = c.site_id;
   EXPECT_EQ(sites["title"], Site(5));
   EXPECT_EQ(sites["list_id"], Site(1));
+}
+
+// A client site is bound to the owner of its first acknowledged write: a
+// merge as that site by another owner is refused with nothing applied and
+// its tracked position unmoved, and the server's own site id is refused.
+TEST_P(SyncStoreTest, AMergeAsASiteBoundToAnotherOwnerIsRefusedWithNothingApplied) {
+  Server server(GetParam());
+  MergeReport report;
+  ASSERT_TRUE(server.store
+                  ->Merge(Site(1), {TodoChange("t1", "list_id", Value::Text("l1"))}, PeerVersion{1, 0}, &report, "l1",
+                          "room:l1")
+                  .ok());
+  const Status stolen = server.store->Merge(Site(1), {TodoChange("t2", "list_id", Value::Text("l2"))},
+                                            PeerVersion{1000, 0}, &report, "l2", "room:l2");
+  EXPECT_EQ(stolen.code(), Status::Code::kPermissionDenied) << stolen.ToString();
+  EXPECT_EQ(stolen.message(),
+            "site id 01010101010101010101010101010101 is bound to another client; a client may only use a site id of its own");
+  const Status server_site = server.store->Merge(server.writer->site_id(), {TodoChange("t3", "list_id", Value::Text("l1"))},
+                                                 PeerVersion{1, 0}, &report, "l1", "room:l1");
+  EXPECT_EQ(server_site.code(), Status::Code::kPermissionDenied) << server_site.ToString();
+  EXPECT_NE(server_site.message().find("is the server's own"), std::string::npos) << server_site.message();
+  EXPECT_EQ(server.Rows("todos", "id"), (std::vector<std::string>{"t1"}));
+  PeerRecord tracked;
+  ASSERT_TRUE(server.writer->GetPeer(Site(1), &tracked).ok());
+  EXPECT_EQ(tracked.applied.version, 1);
+  EXPECT_EQ(tracked.owner, "room:l1");
+  // The owner's own next write goes through.
+  ASSERT_TRUE(server.store
+                  ->Merge(Site(1), {TodoChange("t4", "list_id", Value::Text("l1"))}, PeerVersion{2, 0}, &report, "l1",
+                          "room:l1")
+                  .ok());
+  EXPECT_EQ(server.Rows("todos", "id"), (std::vector<std::string>{"t1", "t4"}));
+}
+
+// A merge re-records an app write that capture has not recorded yet, one
+// col_version above the stored one; a col_version stored at the largest
+// integer (a client's, before client clocks were bounded) stays there
+// rather than wrap to a negative number that loses every comparison.
+TEST_P(SyncStoreTest, AClockStoredAtTheLargestIntegerNeverWraps) {
+  Server server(GetParam());
+  MergeReport report;
+  ASSERT_TRUE(server.store->Merge(Site(1), {TodoChange("t1", "list_id", Value::Text("l1")),
+                                            TodoChange("t1", "title", Value::Text("milk"))},
+                                  PeerVersion{1, 0}, &report)
+                  .ok());
+  const std::string largest = "9223372036854775807";
+  const std::string clock = server.ClockTable("todos");
+  server.database->Sql(server.kind() == ServerKind::kPostgres
+                           ? "UPDATE " + clock + " SET __col_versions[2] = " + largest
+                           : "UPDATE " + clock + " SET __col_versions = '1," + largest + ",,,'");
+  server.database->Sql("UPDATE todos SET title = 'oat milk' WHERE id = 't1'");  // not captured: no capture runs
+  ASSERT_TRUE(server.store->Merge(Site(2), {TodoChange("t1", "done", Value::Integer(1))}, PeerVersion{1, 0}, &report).ok());
+  EXPECT_EQ(report.clocks_saturated, 1u);
+  EXPECT_EQ(server.database->ColumnVersion("todos", "t1", 2), largest);
+  EXPECT_EQ(server.Rows("todos", "id, title"), (std::vector<std::string>{"t1|oat milk"}));
 }
 
 // P1: clients writing the same rows concurrently, syncing in random order
@@ -345,9 +400,9 @@ TEST_P(SyncStoreTest, ADatabaseCrashLosesNothingAcknowledged) {
   const std::string unwritten = GetParam() == ServerKind::kPostgres ? "'{1,1,NULL,NULL,NULL}'" : "'1,1,,,'";
   EXPECT_EQ(after.One("SELECT count(*) FROM " + metadata + ".todos__clock WHERE __col_versions = " + unwritten),
             std::to_string(kChangesets));
-  PeerVersion tracked;
-  ASSERT_TRUE(writer->GetPeerVersion(Site(4), &tracked).ok());
-  EXPECT_EQ(tracked.version, kChangesets);
+  PeerRecord tracked;
+  ASSERT_TRUE(writer->GetPeer(Site(4), &tracked).ok());
+  EXPECT_EQ(tracked.applied.version, kChangesets);
 
   // crbridge restarting: new stores know only what the database holds, and
   // it is all there.
@@ -355,8 +410,8 @@ TEST_P(SyncStoreTest, ADatabaseCrashLosesNothingAcknowledged) {
   writer.reset();
   auto restarted_writer = OpenAppStore(*app);
   auto restarted = std::make_unique<SyncStore>(app->config, app->check.tables, *restarted_writer);
-  ASSERT_TRUE(restarted_writer->GetPeerVersion(Site(4), &tracked).ok());
-  EXPECT_EQ(tracked.version, kChangesets);
+  ASSERT_TRUE(restarted_writer->GetPeer(Site(4), &tracked).ok());
+  EXPECT_EQ(tracked.applied.version, kChangesets);
   std::set<std::string> pulled;
   PullBatch batch;
   int64_t through = 0;

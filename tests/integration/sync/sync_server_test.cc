@@ -24,6 +24,7 @@
 #include "crbridge/connector/sync/sync_auth.h"
 #include "crbridge/sqlite/vlcn_messages.h"
 #include "jwt_token.h"
+#include "peers/ws_client.h"
 #include "processes/running_daemon.h"
 #include "databases/test_databases.h"
 
@@ -34,76 +35,6 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using tcp = boost::asio::ip::tcp;
 
-
-// An upgrade the server refuses: its HTTP status and body.
-std::pair<int, std::string> RefusedUpgrade(uint16_t port, const std::string& subprotocol) {
-  boost::asio::io_context io;
-  beast::tcp_stream stream(io);
-  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-  beast::http::request<beast::http::empty_body> request(beast::http::verb::get, "/sync", 11);
-  request.set(beast::http::field::host, "127.0.0.1");
-  request.set(beast::http::field::connection, "Upgrade");
-  request.set(beast::http::field::upgrade, "websocket");
-  request.set(beast::http::field::sec_websocket_version, "13");
-  request.set(beast::http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
-  request.set(beast::http::field::sec_websocket_protocol, subprotocol);
-  beast::http::write(stream, request);
-  beast::flat_buffer buffer;
-  beast::http::response<beast::http::string_body> response;
-  beast::http::read(stream, buffer, response);
-  return {response.result_int(), response.body()};
-}
-
-class WsClient {
- public:
-  // 101 when the upgrade was accepted (else see RefusedUpgrade).
-  int Connect(uint16_t port, const std::string& subprotocol) {
-    tcp::resolver resolver(io_);
-    boost::asio::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
-    ws_.set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& request) {
-      request.set(beast::http::field::sec_websocket_protocol, subprotocol);
-    }));
-    beast::error_code ec;
-    ws_.handshake("127.0.0.1", "/sync", ec);
-    ws_.binary(true);
-    return ec ? 0 : 101;
-  }
-
-  void Send(const Blob& frame) { ws_.write(boost::asio::buffer(frame)); }
-  bool TrySend(const Blob& frame) {
-    beast::error_code ec;
-    ws_.write(boost::asio::buffer(frame), ec);
-    return !ec;
-  }
-  void Send(const Message& message) { Send(EncodeMessage(message)); }
-
-  // The next message, or nullopt when the server closed (then reason()).
-  std::optional<Message> Receive() {
-    beast::flat_buffer buffer;
-    beast::error_code ec;
-    ws_.read(buffer, ec);
-    if (ec) return std::nullopt;
-    Message message;
-    const auto data = buffer.cdata();
-    EXPECT_TRUE(DecodeMessage(std::span(static_cast<const uint8_t*>(data.data()), data.size()), &message).ok());
-    return message;
-  }
-
-  // The Err the server answers with, then the close that follows.
-  std::string ExpectErrAndClose() {
-    std::string said;
-    for (auto message = Receive(); message; message = Receive()) {
-      if (const auto* err = std::get_if<ErrMessage>(&*message)) said = err->message;
-    }
-    return said;
-  }
-
-  websocket::close_reason reason() const { return ws_.reason(); }
-
- private:
-  boost::asio::io_context io_;
-  websocket::stream<tcp::socket> ws_{io_};
-};
 
 AnnouncePresence Presence(const std::string& schema = "todo_app") {
   AnnouncePresence presence;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <jwt.h>
 
+#include <chrono>
 #include <cstdlib>
 
 #include "jwt_token.h"
@@ -12,7 +13,8 @@
 namespace crbridge {
 namespace {
 
-constexpr int64_t kNow = 1800000000;
+constexpr int64_t kNow = 1800000000;  // Unix seconds
+const std::chrono::system_clock::time_point kNowTime{std::chrono::seconds(kNow)};
 
 
 std::string Token(const std::string& key, jwt_alg_t alg, const char* rooms_json, std::optional<int64_t> exp) {
@@ -49,12 +51,14 @@ class JwtAuthTest : public ::testing::Test {
     ASSERT_TRUE(SyncAuth::Create(config, &auth_).ok());
   }
 
-  SyncAuth::Verdict Check(const std::string& room, std::optional<std::string> token) {
+  SyncAuth::Verdict Check(const std::string& room, std::optional<std::string> token,
+                          std::chrono::system_clock::time_point now = kNowTime) {
     reason_.clear();
-    return auth_->Check(SyncRequest{room, std::move(token)}, kNow, &reason_);
+    return auth_->Check(SyncRequest{room, std::move(token)}, now, &grant_, &reason_);
   }
 
   std::unique_ptr<SyncAuth> auth_;
+  SyncAuth::Grant grant_;
   std::string reason_;
   const std::string key_ = "a secret of enough length";
 };
@@ -80,11 +84,54 @@ TEST_F(JwtAuthTest, TokensThatDoNotVerifyAreUnauthenticated) {
   EXPECT_EQ(Check("l1", "garbage"), SyncAuth::Verdict::kUnauthenticated);
 }
 
+// "exp" and "nbf" are JSON numbers, fractions allowed (RFC 7519's
+// NumericDate); a token is valid from nbf up to, not including, exp.
+TEST_F(JwtAuthTest, ExpiryAndNotBeforeAreNumbersWithFractions) {
+  using std::chrono::milliseconds;
+  const auto token = [&](const std::string& times) {
+    return Token(key_, JWT_ALG_HS256, (R"({"rooms": ["l1"], )" + times + "}").c_str(), std::nullopt);
+  };
+  const std::string fractional = token(R"("exp": 1800000060.5)");
+  EXPECT_EQ(Check("l1", fractional), SyncAuth::Verdict::kAllowed) << reason_;
+  EXPECT_EQ(grant_.expiry, kNowTime + milliseconds(60500)) << "the connection ends at the token's exact expiry";
+  EXPECT_EQ(Check("l1", fractional, kNowTime + milliseconds(60499)), SyncAuth::Verdict::kAllowed);
+  EXPECT_EQ(Check("l1", fractional, kNowTime + milliseconds(60500)), SyncAuth::Verdict::kUnauthenticated);
+  EXPECT_EQ(reason_, "the token has expired");
+
+  const std::string later = token(R"("exp": 1800000600, "nbf": 1800000030.5)");
+  EXPECT_EQ(Check("l1", later), SyncAuth::Verdict::kUnauthenticated);
+  EXPECT_EQ(reason_, "the token is not valid yet (nbf)");
+  EXPECT_EQ(Check("l1", later, kNowTime + milliseconds(30499)), SyncAuth::Verdict::kUnauthenticated);
+  EXPECT_EQ(Check("l1", later, kNowTime + milliseconds(30500)), SyncAuth::Verdict::kAllowed) << reason_;
+  EXPECT_EQ(Check("l1", token(R"("exp": 1800000600, "nbf": 1799999999.5)")), SyncAuth::Verdict::kAllowed) << reason_;
+
+  EXPECT_EQ(Check("l1", token(R"("exp": "1800000600")")), SyncAuth::Verdict::kUnauthenticated);
+  EXPECT_EQ(reason_, "the token's exp is not a number of seconds");
+  EXPECT_EQ(Check("l1", token(R"("exp": 1800000600, "nbf": [1])")), SyncAuth::Verdict::kUnauthenticated);
+  EXPECT_EQ(reason_, "the token's nbf is not a number of seconds");
+  // Times beyond any clock's range are taken as its ends, never overflow.
+  EXPECT_EQ(Check("l1", token(R"("exp": 1e300)")), SyncAuth::Verdict::kAllowed) << reason_;
+  EXPECT_EQ(Check("l1", token(R"("exp": -1e300)")), SyncAuth::Verdict::kUnauthenticated);
+  EXPECT_EQ(Check("l1", token(R"("exp": 1800000600, "nbf": 1e300)")), SyncAuth::Verdict::kUnauthenticated);
+}
+
+// The subject binds the client's site id (docs/sync-server.md, "Site ids").
+TEST_F(JwtAuthTest, TheGrantCarriesTheSubject) {
+  EXPECT_EQ(Check("l1", Token(key_, JWT_ALG_HS256, R"({"rooms": ["l1"], "sub": "alice"})", kNow + 60)),
+            SyncAuth::Verdict::kAllowed);
+  EXPECT_EQ(grant_.subject, "alice");
+  EXPECT_EQ(Check("l1", Token(key_, JWT_ALG_HS256, R"({"rooms": ["l1"]})", kNow + 60)), SyncAuth::Verdict::kAllowed);
+  EXPECT_FALSE(grant_.subject.has_value());
+}
+
 TEST(SyncAuthTest, NoAuthAllowsEveryone) {
   std::unique_ptr<SyncAuth> auth;
   ASSERT_TRUE(SyncAuth::Create(AuthConfig{}, &auth).ok());
   std::string reason;
-  EXPECT_EQ(auth->Check(SyncRequest{"any", std::nullopt}, kNow, &reason), SyncAuth::Verdict::kAllowed);
+  SyncAuth::Grant grant;
+  EXPECT_EQ(auth->Check(SyncRequest{"any", std::nullopt}, kNowTime, &grant, &reason), SyncAuth::Verdict::kAllowed);
+  EXPECT_FALSE(grant.expiry.has_value()) << "a connection without a token does not expire";
+  EXPECT_FALSE(grant.subject.has_value());
 }
 
 TEST(SyncAuthTest, AMissingKeyIsAConfigError) {

@@ -20,6 +20,7 @@ TEST(StatusTest, ErrorsCarryCodeAndMessage) {
   EXPECT_EQ(s.ToString(), "Corruption: truncated varint");
   EXPECT_EQ(Status::Unavailable("x").ToString(), "Unavailable: x");
   EXPECT_EQ(Status::Cancelled("x").code(), Status::Code::kCancelled);
+  EXPECT_EQ(Status::PermissionDenied("x").ToString(), "Permission denied: x");
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ class Status {
     kUnavailable,      // a server that cannot be reached right now
     kCancelled,        // stopped on request (shutdown)
     kAborted,          // lost a race with a concurrent writer: nothing done, try again
+    kPermissionDenied, // the caller may not do this (a site id bound to another owner): nothing done
     kInternal,
   };
 
@@ -38,6 +39,7 @@ class Status {
   static Status Unavailable(std::string message) { return {Code::kUnavailable, std::move(message)}; }
   static Status Cancelled(std::string message) { return {Code::kCancelled, std::move(message)}; }
   static Status Aborted(std::string message) { return {Code::kAborted, std::move(message)}; }
+  static Status PermissionDenied(std::string message) { return {Code::kPermissionDenied, std::move(message)}; }
   static Status Internal(std::string message) { return {Code::kInternal, std::move(message)}; }
 
   bool ok() const { return code_ == Code::kOk; }

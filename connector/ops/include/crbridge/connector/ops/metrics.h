@@ -36,12 +36,18 @@ class Metrics {
   prometheus::Gauge& capture_lag_bytes() { return *capture_lag_bytes_; }
   prometheus::Gauge& capture_lag_seconds() { return *capture_lag_seconds_; }
   prometheus::Gauge& capture_largest_transaction_rows() { return *capture_largest_transaction_rows_; }
+  // Server clock steps (app writes, merges) that stayed at INT64_MAX, a
+  // clock stored before client clocks were bounded, rather than wrap.
+  prometheus::Counter& clocks_saturated() { return *clocks_saturated_; }
   // Sync: connected clients, changes received from them and sent to them,
   // connections and changesets refused.
   prometheus::Gauge& sync_clients() { return *sync_clients_; }
   prometheus::Counter& sync_changes_received() { return *sync_changes_received_; }
   prometheus::Counter& sync_changes_sent() { return *sync_changes_sent_; }
   prometheus::Counter& sync_refusals() { return *sync_refusals_; }
+  // Clients refused for the site id they announced or sent changes as: one
+  // bound to another owner, or the server's own (also in sync_refusals).
+  prometheus::Counter& sync_site_id_refusals() { return *sync_site_id_refusals_; }
   // Client changesets merged, by how long the merge took (its count is the
   // merge rate; captured rows are the capture rate).
   prometheus::Histogram& sync_merge_seconds() { return *sync_merge_seconds_; }
@@ -75,10 +81,12 @@ class Metrics {
   prometheus::Gauge* capture_lag_bytes_;
   prometheus::Gauge* capture_lag_seconds_;
   prometheus::Gauge* capture_largest_transaction_rows_;
+  prometheus::Counter* clocks_saturated_;
   prometheus::Gauge* sync_clients_;
   prometheus::Counter* sync_changes_received_;
   prometheus::Counter* sync_changes_sent_;
   prometheus::Counter* sync_refusals_;
+  prometheus::Counter* sync_site_id_refusals_;
   prometheus::Histogram* sync_merge_seconds_;
   prometheus::Counter* sync_room_pulls_;
   prometheus::Counter* sync_client_pulls_;

@@ -2,10 +2,12 @@
 // upgrade. A vlcn client names its room (and token) in the subprotocol
 // (crbridge/sqlite/vlcn_subprotocol.h); with auth mode jwt the
 // token must verify (HMAC signature with the configured algorithm and key,
-// an expiry in the future) and its rooms claim must grant the room.
-// Immutable after Create: thread-safe.
+// an expiry in the future, no "not before" in the future) and its rooms
+// claim must grant the room. A connection lives no longer than its token
+// (SyncAuth::Grant::expiry). Immutable after Create: thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -30,9 +32,19 @@ class SyncAuth {
   // config names; InvalidArgument when it is unset or empty.
   static Status Create(const AuthConfig& config, std::unique_ptr<SyncAuth>* auth);
 
-  // Whether `request` may sync, at `now` (Unix seconds); `reason` says why
-  // not, for the log and the HTTP body (never the token itself).
-  Verdict Check(const SyncRequest& request, int64_t now, std::string* reason) const;
+  // What an allowed request's token says of its holder (auth mode jwt;
+  // both unset with mode none).
+  struct Grant {
+    std::optional<std::string> subject;  // the token's "sub" claim, when it is a string
+    // The token's "exp": the connection may not be used past it.
+    std::optional<std::chrono::system_clock::time_point> expiry;
+  };
+
+  // Whether `request` may sync at `now`, and then its `grant`; `reason`
+  // says why not, for the log and the HTTP body (never the token itself).
+  // "exp" and "nbf" are JSON numbers of Unix seconds, fractions allowed.
+  Verdict Check(const SyncRequest& request, std::chrono::system_clock::time_point now, Grant* grant,
+                std::string* reason) const;
 
  private:
   SyncAuth(AuthConfig config, std::string key) : config_(std::move(config)), key_(std::move(key)) {}

@@ -23,6 +23,7 @@ struct RecordReport {
   size_t rows_changed = 0;   // rows whose clock got a new version
   size_t rows_skipped = 0;   // already recorded (by a merge, or before a crash)
   int64_t db_version = 0;    // the version of the changes; 0 when none
+  size_t clocks_saturated = 0;  // clock steps that stayed at INT64_MAX (clock_bounds.h)
 };
 
 class ChangeRecorder {

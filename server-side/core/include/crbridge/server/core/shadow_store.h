@@ -29,6 +29,7 @@
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/sqlite/change.h"
 #include "crbridge/sqlite/status.h"
+#include "crbridge/sqlite/text_encoding.h"
 #include "crbridge/sqlite/value.h"
 
 namespace crbridge {
@@ -38,6 +39,21 @@ struct PeerVersion {
   int64_t version = 0;
   int64_t seq = 0;
 };
+
+// What the server keeps of a client site: how far it has applied the
+// site's changes, and the owner the site is bound to (docs/sync-server.md,
+// "Site ids"): unset until the site's first acknowledged write.
+struct PeerRecord {
+  PeerVersion applied;
+  std::optional<std::string> owner;
+};
+
+// PermissionDenied: `site` is bound to another owner than the client's
+// (which one is not said: it may name a user).
+inline Status SiteBoundElsewhere(const SiteId& site) {
+  return Status::PermissionDenied("site id " + EncodeHex(site) +
+                                  " is bound to another client; a client may only use a site id of its own");
+}
 
 // Where capture stands in the source's change stream. `offset` grows with
 // commit order (Postgres: a WAL position; MySQL: the binlog file's number
@@ -157,7 +173,13 @@ class ShadowTransaction {
 
   // The ordinal of a client site, made on first use (ordinals never change).
   virtual Status SiteOrdinal(const SiteId& site, int* ordinal) = 0;
-  virtual Status SetPeerVersion(const SiteId& site, const PeerVersion& version) = 0;
+  // Moves how far the server has applied `site`'s changes to `version`
+  // (never back). With `owner`, a site bound to nobody yet is bound to it;
+  // PermissionDenied, with nothing written, when the site is bound to
+  // another owner. Without, the binding is neither checked nor made (only
+  // for writers that are no client's connection: tools and tests).
+  virtual Status SetPeerVersion(const SiteId& site, const PeerVersion& version,
+                                const std::optional<std::string>& owner) = 0;
   // Moves the capture position forward to `position` (never back).
   virtual Status SetCapturePosition(const SourcePosition& position) = 0;
   virtual Status MarkSnapshotDone(const ResolvedTable& t, int64_t offset) = 0;
@@ -206,7 +228,9 @@ class ShadowStore {
   virtual const SiteId& site_id() const = 0;
   // The last db_version handed out by a committed transaction.
   virtual Status DbVersion(int64_t* version) = 0;
-  virtual Status GetPeerVersion(const SiteId& site, PeerVersion* version) = 0;
+  // What the server keeps of `site` (an empty record for a site it never
+  // heard of).
+  virtual Status GetPeer(const SiteId& site, PeerRecord* peer) = 0;
   // Where capture stands (zero offset before the first recording).
   virtual Status CapturePosition(SourcePosition* position) = 0;
   // The source offset at which `t`'s rows were last read whole (its

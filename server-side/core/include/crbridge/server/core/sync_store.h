@@ -19,10 +19,23 @@
 
 namespace crbridge {
 
+// Whom a client's site id is bound to (docs/sync-server.md, "Site ids"):
+// the token's subject when it has one, else the room the client is in.
+// The prefixes keep a subject from ever naming a room's owner.
+inline std::string SiteOwner(const std::optional<std::string>& subject, const std::string& room) {
+  return subject ? "sub:" + *subject : "room:" + room;
+}
+
+// PermissionDenied: `site` is the server's own, which no client may use.
+inline Status ServerSiteRefused(const SiteId& site) {
+  return Status::PermissionDenied("site id " + EncodeHex(site) + " is the server's own; a client may not use it");
+}
+
 struct MergeReport {
   int64_t db_version = 0;      // the version the merge was recorded under (0: nothing won)
   size_t applied = 0;          // changes that won and were written
   size_t canonicalized = 0;    // values the server stores in another form, recorded as server changes
+  size_t clocks_saturated = 0; // server clock steps that stayed at INT64_MAX (clock_bounds.h)
 };
 
 struct PullBatch {
@@ -42,13 +55,17 @@ class SyncStore {
   // Merges a client's changeset in one transaction and advances the
   // sender's tracked version to `end` in it. InvalidArgument naming the
   // problem (unknown table or column, a read-only table, a value that does
-  // not convert, a malformed key) with nothing applied. With `room` (a
-  // client of that room), a changeset that writes to a row of another room,
-  // or would put a row in another room, is refused the same way. A merge
-  // that races an app transaction on a row is retried; Aborted when it lost
-  // every time.
+  // not convert, a malformed key, a clock out of range: clock_bounds.h)
+  // with nothing applied. With `room` (a client of that room), a changeset
+  // that writes to a row of another room, or would put a row in another
+  // room, is refused the same way. With `owner` (SiteOwner), the sender's
+  // site is bound to it in the same transaction, and PermissionDenied, with
+  // nothing applied, when the site is the server's own or bound to another
+  // owner (ShadowTransaction::SetPeerVersion). A merge that races an app
+  // transaction on a row is retried; Aborted when it lost every time.
   Status Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end, MergeReport* report,
-               const std::optional<std::string>& room = std::nullopt);
+               const std::optional<std::string>& room = std::nullopt,
+               const std::optional<std::string>& owner = std::nullopt);
 
   // The changes after server version `after`, for `room` (the rows whose
   // room column holds it, and every row of tables without one; all rows

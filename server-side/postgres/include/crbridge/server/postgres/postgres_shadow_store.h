@@ -23,7 +23,7 @@ namespace crbridge::postgres {
 class PostgresShadowStore : public ShadowStore {
  public:
   // The shadow schema's current version; Open upgrades older ones.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Connects to `url`, creates or upgrades the metadata schema
   // `metadata_schema` and the clock table of each of `tables` (idempotent),
@@ -56,7 +56,7 @@ class PostgresShadowStore : public ShadowStore {
 
   const SiteId& site_id() const override { return site_id_; }
   Status DbVersion(int64_t* version) override;
-  Status GetPeerVersion(const SiteId& site, PeerVersion* version) override;
+  Status GetPeer(const SiteId& site, PeerRecord* peer) override;
   Status CapturePosition(SourcePosition* position) override;
   Status SnapshotPosition(const ResolvedTable& t, std::optional<int64_t>* offset) override;
   Status ForgetSnapshot(const ResolvedTable& t) override;
