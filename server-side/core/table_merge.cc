@@ -71,6 +71,21 @@ std::optional<std::string> TableMerge::RoomOf(const RowState& state) const {
   return value.is_null() ? std::nullopt : std::optional<std::string>(RoomText(value));
 }
 
+// The room a row's clock records: the row's own while it lives; a dead
+// row keeps the room of its stored clock (unset). A row the server had no
+// clock of may arrive dead, as a tombstone alone (a client created and
+// deleted it before it ever synced): it was in the room of the app's row,
+// when the app had one capture had not recorded yet, or else in its
+// sender's room, the only one the sender may write in. That room's clients
+// must learn of its death: one that created a row under the same key
+// meanwhile, with a lower causal length, has its writes outranked by the
+// tombstone and would otherwise keep the row forever.
+std::optional<std::string> TableMerge::ClockRoom(const RowState& state) const {
+  if (state.exists) return RoomOf(state);
+  if (state.clock.stored || !t_.room_column) return std::nullopt;
+  return state.app_existed ? RoomOf(state) : merge_.room;
+}
+
 // An app write that capture has not recorded yet (the row differs from
 // its clock) is recorded first, as a server change, so that the client's
 // changes merge against it (docs/design.md, "App write racing a client merge").
@@ -272,9 +287,7 @@ Status TableMerge::WriteClocksAndLog() {
   for (RowState& state : states_) {
     if (!state.changed) continue;
     state.clock.lsn = position_;
-    if (state.exists) {
-      if (std::optional<std::string> room = RoomOf(state)) state.clock.room = std::move(*room);
-    }
+    state.clock.room = ClockRoom(state);
     writes.push_back(ClockWrite{&state.row->pk_params, &state.clock, merge_.version, merge_.seq});
     if (merge_.log_changes) {
       std::vector<const Value*> values;

@@ -85,6 +85,7 @@ class TableMerge {
   // Reads back the value columns `columns` as the app table stores them.
   AppRowCallback Canonicalize(std::vector<size_t> columns);
   std::optional<std::string> RoomOf(const RowState& state) const;
+  std::optional<std::string> ClockRoom(const RowState& state) const;
   RowState& StateOf(const Blob& key) { return *by_key_.at(KeyBytes(key)); }
   static std::vector<const KeyParameters*> KeysOf(const std::vector<RowState*>& members);
 

@@ -33,7 +33,7 @@ using std::chrono::seconds;
 // The clocks of todos, a row each, for a failure to show.
 std::string TodoClocks(TodoAppDatabase& app) {
   std::string out;
-  for (const auto& row : app.Rows("SELECT id, __cl, __lsn, __db_version FROM " + app.metadata() +
+  for (const auto& row : app.Rows("SELECT id, __cl, __lsn, __db_version, __room FROM " + app.metadata() +
                                   ".todos__clock ORDER BY id")) {
     for (const auto& field : row) out += field.value_or("NULL") + " ";
     out += "\n";

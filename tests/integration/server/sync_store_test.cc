@@ -16,6 +16,7 @@
 #include "crbridge/mappings/client_schema.h"
 #include "crbridge/sqlite/crr.h"
 #include "crbridge/sqlite/packed_pk.h"
+#include "crbridge/sqlite/text_encoding.h"
 #include "databases/test_databases.h"
 #include "peers/sync_peers.h"
 #include "todo_app/todo_app.h"
@@ -164,6 +165,39 @@ TEST_P(SyncStoreTest, AClientWritesOnlyWithinItsRoom) {
     EXPECT_NE(s.message().find("room"), std::string::npos) << s.message();
   }
   EXPECT_EQ(server.Rows("todos", "id, list_id, title"), (std::vector<std::string>{"t1|l1|mine", "t2|l2|"}));
+}
+
+// A client that creates a row and deletes it before it ever syncs sends
+// the server only the row's tombstone, a sentinel with an even causal
+// length: the server never had the row (t1), or had it only in the app
+// table, not captured yet (t2). The tombstone must reach the clients of the
+// row's room: one that created a row under the same key meanwhile (cl 1)
+// has its writes outranked by the tombstone (cl 2) on the server, so unless
+// it learns of the tombstone, it keeps the row forever.
+TEST_P(SyncStoreTest, ATombstoneOfARowTheServerNeverHadReachesItsRoom) {
+  Server server(GetParam());
+  server.database->Sql("INSERT INTO todos (id, list_id, title) VALUES ('t2', 'l1', 'app')");
+  Client alice(server);  // of room l1
+  Client carol(server);  // of no room (a merge for every room)
+  Client bob(server);    // of room l1
+  alice.room = bob.room = "l1";
+  alice.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'alice'); DELETE FROM todos;");
+  carol.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t2', 'l1', 'carol'); DELETE FROM todos;");
+  bob.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'bob'), ('t2', 'l1', 'bob');");
+  for (Client* client : {&alice, &carol, &bob}) {
+    const Status pushed = client->Push(server);
+    ASSERT_TRUE(pushed.ok()) << pushed.ToString();
+  }
+  EXPECT_EQ(ServerTodos(server), std::vector<std::string>{});
+  { const Status synced = bob.Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+  EXPECT_EQ(bob.Rows("todos", "id"), std::vector<std::string>{}) << "bob did not learn of the tombstones";
+  PullBatch batch;
+  ASSERT_TRUE(server.store->Pull(0, std::string("l1"), std::nullopt, 10, &batch).ok());
+  std::set<std::string> tombstones;
+  for (const Change& c : batch.changes) {
+    if (c.is_sentinel() && c.cl % 2 == 0) tombstones.insert(EncodeHex(c.pk));
+  }
+  EXPECT_EQ(tombstones, (std::set<std::string>{EncodeHex(Key("t1")), EncodeHex(Key("t2"))}));
 }
 
 TEST_P(SyncStoreTest, AChangesetTwiceOrShuffledGivesTheSameTablesAndClocks) {
