@@ -29,7 +29,7 @@ class MysqlShadowNames {
 };
 
 // The version of the shadow schema MigrateShadowSchema creates.
-inline constexpr int kShadowSchemaVersion = 1;
+inline constexpr int kShadowSchemaVersion = 2;
 
 // Creates what is missing of the metadata database and of the clock table
 // of each of `tables` (idempotent, under a named lock: two crbridge
@@ -39,6 +39,12 @@ inline constexpr int kShadowSchemaVersion = 1;
 // sql::SQLException.
 Status MigrateShadowSchema(MysqlSession& session, const MysqlShadowNames& names,
                                 const std::vector<ResolvedTable>& tables, SiteId* site_id);
+
+// The rejected rows the metadata database `database` keeps; none when it
+// has no such table yet. `query` runs a statement without parameters.
+// Throws sql::SQLException.
+Status ReadRejectedRows(const std::function<std::unique_ptr<sql::ResultSet>(const std::string& sql)>& query,
+                        const std::string& database, std::vector<RejectedRow>* rows);
 
 class MysqlShadowTransaction final : public ShadowTransaction {
  public:
@@ -62,6 +68,8 @@ class MysqlShadowTransaction final : public ShadowTransaction {
   Status SetPeerVersion(const SiteId& site, const PeerVersion& version) override;
   Status SetCapturePosition(const SourcePosition& position) override;
   Status MarkSnapshotDone(const ResolvedTable& t, int64_t offset) override;
+  Status RecordRejectedRows(const std::vector<RejectedRow>& rows) override;
+  Status ClearRejectedRows(const std::string& table, const std::vector<Blob>& keys) override;
   Status LogChanges(const ResolvedTable& t, int64_t db_version, const ChangeOrigin& origin,
                     const std::vector<LoggedChange>& changes) override;
 

@@ -23,6 +23,7 @@
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/connector/sync/sync_auth.h"
 #include "crbridge/sqlite/vlcn_messages.h"
+#include "eventually.h"
 #include "jwt_token.h"
 #include "processes/running_daemon.h"
 #include "databases/test_databases.h"
@@ -198,6 +199,49 @@ TEST_F(SyncServerTest, TooManyChangesInOneMessageAreRefused) {
   client.Send(changes);
   EXPECT_NE(client.ExpectErrAndClose().find("11 changes; the limit is 10"), std::string::npos);
   ExpectServerStillServes();
+}
+
+// Issue 16: a value its column cannot hold gets an Err naming the table,
+// column and rule, never the database's own words; nothing of the
+// changeset is written, the log shows the value escaped (no raw byte
+// reaches it), and the client's next changeset goes through.
+TEST_F(SyncServerTest, AValueItsColumnCannotHoldGetsAnErrNamingTheRule) {
+  WsClient client;
+  ASSERT_EQ(client.Connect(daemon_->port(), EncodeSubprotocol({"hv", std::nullopt})), 101);
+  AnnouncePresence presence = Presence();
+  presence.sender.fill(9);
+  client.Send(presence);
+  ASSERT_TRUE(client.Receive().has_value());
+  const Value id = Value::Text("hv1");
+  Blob pk;
+  ASSERT_TRUE(EncodePackedPk(std::span(&id, 1), &pk).ok());
+  ChangesMessage changes;
+  changes.sender = presence.sender;
+  changes.changes = {Change{"todos", pk, "list_id", Value::Text("hv"), 1, 1, std::nullopt, 1, 0},
+                     Change{"todos", pk, "title", Value::Text(std::string("caf\xe9\0x", 6)), 1, 1, std::nullopt, 1, 1}};
+  client.Send(changes);
+  std::string said;
+  for (auto message = client.Receive(); message && said.empty(); message = client.Receive()) {
+    if (const auto* err = std::get_if<ErrMessage>(&*message)) said = err->message;
+  }
+  EXPECT_EQ(said,
+            "todos.title: cannot store 'caf\\xe9\\x00x' (text) in a text column: text must be valid UTF-8 without NUL "
+            "bytes");
+  EXPECT_TRUE(daemon_->process().WaitForOutput("cannot store 'caf\\\\xe9\\\\x00x'", std::chrono::seconds(10)))
+      << daemon_->process().Output();
+  const std::string log = daemon_->process().Output();
+  EXPECT_EQ(log.find('\0'), std::string::npos);
+  EXPECT_EQ(log.find('\xe9'), std::string::npos);
+
+  pqxx::connection app(std::getenv("CRBRIDGE_SOURCE_URL"));
+  EXPECT_EQ(pqxx::nontransaction(app).exec1("SELECT count(*) FROM todos WHERE id = 'hv1'")[0].as<int>(), 0);
+  changes.since = {1, 1};
+  changes.changes = {Change{"todos", pk, "list_id", Value::Text("hv"), 1, 2, std::nullopt, 1, 0},
+                     Change{"todos", pk, "title", Value::Text("caf\xc3\xa9"), 1, 2, std::nullopt, 1, 1}};
+  client.Send(changes);
+  EXPECT_TRUE(Eventually([&] {
+    return pqxx::nontransaction(app).exec1("SELECT count(*) FROM todos WHERE id = 'hv1'")[0].as<int>() == 1;
+  })) << daemon_->process().Output();
 }
 
 TEST_F(SyncServerTest, AnotherSchemaIsRefusedWithItsName) {
