@@ -221,7 +221,9 @@ TEST_F(SyncServerTest, AValueItsColumnCannotHoldGetsAnErrNamingTheRule) {
                      Change{"todos", pk, "title", Value::Text(std::string("caf\xe9\0x", 6)), 1, 1, std::nullopt, 1, 1}};
   client.Send(changes);
   std::string said;
-  for (auto message = client.Receive(); message && said.empty(); message = client.Receive()) {
+  while (said.empty()) {
+    const std::optional<Message> message = client.Receive();
+    if (!message) break;
     if (const auto* err = std::get_if<ErrMessage>(&*message)) said = err->message;
   }
   EXPECT_EQ(said,
