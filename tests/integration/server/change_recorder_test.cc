@@ -259,6 +259,22 @@ TEST_P(ChangeRecorderTest, ADeleteOrATruncateClearsRejections) {
   EXPECT_TRUE(r.Rejections().empty());
 }
 
+// A table read whole (its snapshot, or a read again behind the stream)
+// ends the rejections of rows it no longer has, with their clocks, but not
+// one the stream made after the position it read at.
+TEST_P(ChangeRecorderTest, ATableReadWholeEndsRejectionsOfRowsItNoLongerHasButNotNewerOnes) {
+  Recording r(GetParam());
+  r.Record(100, {r.Rejected(Kind::kInsert, "t1"), r.Todo(Kind::kInsert, "t2")});
+  r.Record(300, {r.Rejected(Kind::kUpdate, "t2")});
+  RecordReport report;
+  const Status read = r.recorder.RecordSnapshot(CapturedTransaction{200, {r.Todo(Kind::kInsert, "t2")}},
+                                                *r.Table("todos"), true, std::nullopt, &report);
+  ASSERT_TRUE(read.ok()) << read.ToString();
+  EXPECT_EQ(report.cleared.size(), 1u);
+  EXPECT_EQ(r.Rejections(), std::vector<std::string>{
+                                "todos ('t2'): todos.position: server value \"x\" is not a valid double precision @300"});
+}
+
 // After a crash the source resends what the clocks already hold: a
 // replayed rejection that a recorded change already cleared stays cleared.
 TEST_P(ChangeRecorderTest, AReplayedRejectionThatWasClearedStaysCleared) {
