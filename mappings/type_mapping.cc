@@ -244,15 +244,10 @@ bool FitsDecimal(const std::string& text, int precision, int scale) {
   return point <= precision - scale;
 }
 
-// The rule text breaks for a server, if it breaks one: valid UTF-8, and no
-// NUL bytes on Postgres (its text types cannot hold them).
-std::optional<std::string> TextRule(SourceType source, const std::string& text) {
-  if (source == SourceType::kPostgres && (!IsUtf8(text) || text.find('\0') != std::string::npos)) {
-    return "text must be valid UTF-8 without NUL bytes";
-  }
-  if (!IsUtf8(text)) return "text must be valid UTF-8";
-  return std::nullopt;
-}
+// Text that travels: valid UTF-8 without NUL bytes. Postgres's text types
+// cannot hold NUL; MariaDB's can, but the published cr-sqlite client cuts
+// text at a NUL when it reads changes, so such text never round-trips.
+bool TravelsAsText(std::string_view text) { return IsUtf8(text) && text.find('\0') == std::string_view::npos; }
 
 // Characters of UTF-8 text, not counting trailing spaces past `limit`
 // (servers drop them rather than refuse the text).
@@ -333,9 +328,9 @@ Status FromServerText(const ColumnType& type, std::string_view text, Value* valu
   };
   const bool is_text = type.kind != ValueKind::kInteger && type.kind != ValueKind::kBoolean &&
                        type.kind != ValueKind::kReal && type.kind != ValueKind::kBlob;
-  if (is_text && !IsUtf8(text)) {
+  if (is_text && !TravelsAsText(text)) {
     return Status::Corruption("server text \"" + EscapeUnprintable(text.substr(0, 60)) + "\" of a " + type.server_type +
-                              " is not valid UTF-8");
+                              " is not valid UTF-8 without NUL bytes");
   }
   switch (type.kind) {
     case ValueKind::kInteger: {
@@ -420,7 +415,7 @@ Status ToServerParameter(SourceType source, const ColumnType& type, const Value&
   }
   const StorageClass sc = value.storage_class();
   if (sc == StorageClass::kText) {
-    if (const std::optional<std::string> rule = TextRule(source, value.text())) return Refuse(what, value, type, *rule);
+    if (!TravelsAsText(value.text())) return Refuse(what, value, type, "text must be valid UTF-8 without NUL bytes");
   }
   const bool postgres = source == SourceType::kPostgres;
   // A NaN or an infinity, as a float or as the text a server prints.

@@ -148,7 +148,12 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
 Status ReadRejectedRows(const std::function<std::unique_ptr<sql::ResultSet>(const std::string& sql)>& query,
                         const std::string& database, std::vector<RejectedRow>* rows) {
   const MysqlShadowNames names(database);
-  if (!query("SHOW TABLES FROM " + QuoteName(database) + " LIKE 'rejected_rows'")->next()) return Status::OK();
+  try {
+    if (!query("SHOW TABLES FROM " + QuoteName(database) + " LIKE 'rejected_rows'")->next()) return Status::OK();
+  } catch (const sql::SQLException& e) {
+    if (e.getErrorCode() == 1049) return Status::OK();  // ER_BAD_DB_ERROR: crbridge has not made its database yet
+    throw;
+  }
   std::unique_ptr<sql::ResultSet> stored(query("SELECT table_name, pk, reason, source_position FROM " +
                                                names.Table("rejected_rows") +
                                                " ORDER BY table_name, rejected_at, key_hash"));

@@ -166,7 +166,7 @@ TEST(MysqlShadowStoreTest, CreatesTheSchemaOnceAndKeepsTheSiteId) {
   EXPECT_EQ(reopened->site_id(), first);
 
   AppConnection app(db.url);
-  EXPECT_EQ(app.Rows("SELECT version FROM " + db.metadata + ".migrations"), (std::vector<std::string>{"1"}));
+  EXPECT_EQ(app.Rows("SELECT version FROM " + db.metadata + ".migrations"), (std::vector<std::string>{"2"}));
   EXPECT_EQ(app.Rows("SELECT COLUMN_NAME, COLUMN_TYPE, COALESCE(COLLATION_NAME, '') FROM information_schema.COLUMNS "
                      "WHERE TABLE_SCHEMA = '" + db.metadata + "' AND TABLE_NAME = 'todos__clock' ORDER BY ORDINAL_POSITION"),
             (std::vector<std::string>{"id|varchar(64)|" + app.Rows("SELECT COLLATION_NAME FROM information_schema.COLUMNS "

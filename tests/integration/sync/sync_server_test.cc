@@ -215,35 +215,50 @@ TEST_F(SyncServerTest, AValueItsColumnCannotHoldGetsAnErrNamingTheRule) {
   const Value id = Value::Text("hv1");
   Blob pk;
   ASSERT_TRUE(EncodePackedPk(std::span(&id, 1), &pk).ok());
-  ChangesMessage changes;
-  changes.sender = presence.sender;
-  changes.changes = {Change{"todos", pk, "list_id", Value::Text("hv"), 1, 1, std::nullopt, 1, 0},
-                     Change{"todos", pk, "title", Value::Text(std::string("caf\xe9\0x", 6)), 1, 1, std::nullopt, 1, 1}};
-  client.Send(changes);
-  std::string said;
-  while (said.empty()) {
-    const std::optional<Message> message = client.Receive();
-    if (!message) break;
-    if (const auto* err = std::get_if<ErrMessage>(&*message)) said = err->message;
+  // Each changeset creates the row and writes one column; the client's
+  // version grows with each, as a client's would.
+  int64_t version = 0;
+  const auto send = [&](const std::string& column, const Value& value) {
+    ChangesMessage changes;
+    changes.sender = presence.sender;
+    changes.since = {version, 1};
+    ++version;
+    changes.changes = {Change{"todos", pk, "list_id", Value::Text("hv"), 1, version, std::nullopt, 1, 0},
+                       Change{"todos", pk, column, value, 1, version, std::nullopt, 1, 1}};
+    client.Send(changes);
+  };
+  pqxx::connection app(std::getenv("CRBRIDGE_SOURCE_URL"));
+  const auto rows = [&] {
+    return pqxx::nontransaction(app).exec1("SELECT count(*) FROM todos WHERE id = 'hv1'")[0].as<int>();
+  };
+  const std::pair<std::pair<std::string, Value>, std::string> refused[] = {
+      {{"title", Value::Text(std::string("caf\xe9\0x", 6))},
+       "todos.title: cannot store 'caf\\xe9\\x00x' (text) in a text column: text must be valid UTF-8 without NUL bytes"},
+      {{"due", Value::Text("2023-02-29")},
+       "todos.due: cannot store '2023-02-29' (text) in a date column: not a day of the calendar"},
+      {{"position", Value::Text("1,5")},
+       "todos.position: cannot store '1,5' (text) in a double precision column: expected a number, or 'NaN', "
+       "'Infinity' or '-Infinity' on Postgres"},
+  };
+  for (const auto& [write, expected] : refused) {
+    send(write.first, write.second);
+    std::string said;
+    while (said.empty()) {
+      const std::optional<Message> message = client.Receive();
+      if (!message) break;
+      if (const auto* err = std::get_if<ErrMessage>(&*message)) said = err->message;
+    }
+    EXPECT_EQ(said, expected);
+    EXPECT_EQ(rows(), 0) << "nothing of a refused changeset is written";
   }
-  EXPECT_EQ(said,
-            "todos.title: cannot store 'caf\\xe9\\x00x' (text) in a text column: text must be valid UTF-8 without NUL "
-            "bytes");
   EXPECT_TRUE(daemon_->process().WaitForOutput("cannot store 'caf\\\\xe9\\\\x00x'", std::chrono::seconds(10)))
       << daemon_->process().Output();
   const std::string log = daemon_->process().Output();
-  EXPECT_EQ(log.find('\0'), std::string::npos);
-  EXPECT_EQ(log.find('\xe9'), std::string::npos);
+  EXPECT_EQ(log.find('\0'), std::string::npos) << "a raw byte reached the log";
+  EXPECT_EQ(log.find('\xe9'), std::string::npos) << "a raw byte reached the log";
 
-  pqxx::connection app(std::getenv("CRBRIDGE_SOURCE_URL"));
-  EXPECT_EQ(pqxx::nontransaction(app).exec1("SELECT count(*) FROM todos WHERE id = 'hv1'")[0].as<int>(), 0);
-  changes.since = {1, 1};
-  changes.changes = {Change{"todos", pk, "list_id", Value::Text("hv"), 1, 2, std::nullopt, 1, 0},
-                     Change{"todos", pk, "title", Value::Text("caf\xc3\xa9"), 1, 2, std::nullopt, 1, 1}};
-  client.Send(changes);
-  EXPECT_TRUE(Eventually([&] {
-    return pqxx::nontransaction(app).exec1("SELECT count(*) FROM todos WHERE id = 'hv1'")[0].as<int>() == 1;
-  })) << daemon_->process().Output();
+  send("title", Value::Text("caf\xc3\xa9"));
+  EXPECT_TRUE(Eventually([&] { return rows() == 1; })) << daemon_->process().Output();
 }
 
 TEST_F(SyncServerTest, AnotherSchemaIsRefusedWithItsName) {

@@ -26,11 +26,12 @@
 // ('0000-00-00', '2024-00-15', '0000-00-00T00:00:00Z'). Clients may write
 // each back.
 //
-// Text from the server must be valid UTF-8 (a value that is not cannot be
-// mapped). From clients, every value is checked against what the column
-// can hold before any SQL runs, so the client's error names the column and
-// the rule rather than the server's own words: text is valid UTF-8 (without
-// NUL bytes on Postgres) and fits the column's length, dates and
+// Text must be valid UTF-8 without NUL bytes (from the server, other text
+// cannot be mapped: the published cr-sqlite client cuts text at a NUL).
+// From clients, every value is checked against what the column can hold
+// before any SQL runs, so the client's error names the column and the rule
+// rather than the server's own words: text as above, fitting the column's
+// length, dates and
 // timestamps are real calendar dates in the server's range, numbers fit
 // numeric(p,s), JSON parses, NaN and infinities only where the server has
 // them.
@@ -91,8 +92,8 @@ Status ClassifyColumn(SourceType source, const ServerColumn& column, ColumnType*
 
 // A value as the server prints it (text protocol) -> its canonical SQLite value.
 // Corruption when the text does not parse as the type says (or, for
-// integers, does not fit in 64 bits; for text, is not valid UTF-8); the
-// message shows the text with unprintable bytes escaped.
+// integers, does not fit in 64 bits; for text, is not valid UTF-8 or holds
+// a NUL byte); the message shows the text with unprintable bytes escaped.
 Status FromServerText(const ColumnType& type, std::string_view text, Value* value);
 
 // What a server write takes for a value: NULL, or the text to bind. Blobs
