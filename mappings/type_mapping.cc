@@ -6,7 +6,13 @@
 #include <cstdlib>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "crbridge/sqlite/text_encoding.h"
+#include "date_time_text.h"
 
 namespace crbridge {
 namespace {
@@ -19,8 +25,42 @@ std::string Lower(std::string_view text) {
   return out;
 }
 
-ColumnType Integer(int64_t min, uint64_t max) { return ColumnType{ValueKind::kInteger, min, max, ""}; }
-ColumnType Kind(ValueKind kind) { return ColumnType{kind, INT64_MIN, INT64_MAX, ""}; }
+ColumnType Integer(int64_t min, uint64_t max) { return ColumnType{ValueKind::kInteger, min, max, "", 0, 0, 0}; }
+ColumnType Kind(ValueKind kind) { return ColumnType{kind, INT64_MIN, INT64_MAX, "", 0, 0, 0}; }
+
+// The numbers in a type's parentheses: "numeric(10,2)" -> {10, 2}; none
+// without them.
+std::vector<uint64_t> TypeModifiers(const std::string& type) {
+  std::vector<uint64_t> numbers;
+  const size_t open = type.find('(');
+  if (open == std::string::npos) return numbers;
+  for (size_t at = open + 1; at < type.size() && std::isdigit(static_cast<unsigned char>(type[at]));) {
+    uint64_t n = 0;
+    at = static_cast<size_t>(std::from_chars(type.data() + at, type.data() + type.size(), n).ptr - type.data());
+    numbers.push_back(n);
+    if (at < type.size() && type[at] == ',') ++at;
+  }
+  return numbers;
+}
+
+// A text or blob column of at most the first modifier's characters (bytes).
+ColumnType Bounded(ValueKind kind, const std::string& type) {
+  ColumnType out = Kind(kind);
+  const std::vector<uint64_t> modifiers = TypeModifiers(type);
+  if (!modifiers.empty()) out.max_length = modifiers[0];
+  return out;
+}
+
+// numeric(p[,s]); MySQL's DECIMAL without them is DECIMAL(10,0).
+ColumnType Decimal(SourceType source, const std::string& type) {
+  ColumnType out = Kind(ValueKind::kDecimal);
+  const std::vector<uint64_t> modifiers = TypeModifiers(type);
+  if (!modifiers.empty() || source == SourceType::kMysql) {
+    out.precision = modifiers.empty() ? 10 : static_cast<int>(modifiers[0]);
+    out.scale = modifiers.size() > 1 ? static_cast<int>(modifiers[1]) : 0;
+  }
+  return out;
+}
 
 Status ClassifyPostgres(const ServerColumn& column, ColumnType* type) {
   const std::string t = Lower(column.type);
@@ -39,8 +79,10 @@ Status ClassifyPostgres(const ServerColumn& column, ColumnType* type) {
   } else if (t == "real" || t == "double precision") {
     *type = Kind(ValueKind::kReal);
   } else if (StartsWith(t, "numeric")) {
-    *type = Kind(ValueKind::kDecimal);
-  } else if (t == "text" || t == "citext" || t == "name" || StartsWith(t, "character") || t == "\"char\"") {
+    *type = Decimal(SourceType::kPostgres, t);
+  } else if (StartsWith(t, "character")) {
+    *type = Bounded(ValueKind::kText, t);
+  } else if (t == "text" || t == "citext" || t == "name" || t == "\"char\"") {
     *type = Kind(ValueKind::kText);
   } else if (t == "bytea") {
     *type = Kind(ValueKind::kBlob);
@@ -91,13 +133,17 @@ Status ClassifyMysql(const ServerColumn& column, ColumnType* type) {
   } else if (base == "float" || base == "double" || base == "real") {
     *type = Kind(ValueKind::kReal);
   } else if (base == "decimal" || base == "numeric" || base == "dec" || base == "fixed") {
-    *type = Kind(ValueKind::kDecimal);
-  } else if (base == "char" || base == "varchar" || base == "tinytext" || base == "text" || base == "mediumtext" ||
-             base == "longtext" || base == "enum" || base == "set" || base == "inet4" || base == "inet6") {
+    *type = Decimal(SourceType::kMysql, t);
+  } else if (base == "char" || base == "varchar") {
+    *type = Bounded(ValueKind::kText, t);
+  } else if (base == "tinytext" || base == "text" || base == "mediumtext" || base == "longtext" || base == "enum" ||
+             base == "set" || base == "inet4" || base == "inet6") {
     *type = Kind(ValueKind::kText);
-  } else if (base == "binary" || base == "varbinary" || base == "tinyblob" || base == "blob" || base == "mediumblob" ||
-             base == "longblob") {
+  } else if (base == "binary" || base == "varbinary") {
+    *type = Bounded(ValueKind::kBlob, t);
+  } else if (base == "tinyblob" || base == "blob" || base == "mediumblob" || base == "longblob") {
     *type = Kind(ValueKind::kBlob);
+    type->max_length = base == "tinyblob" ? 255 : base == "blob" ? 65535 : base == "mediumblob" ? 16777215 : 0;
   } else if (base == "uuid") {
     *type = Kind(ValueKind::kUuid);
   } else if (base == "date") {
@@ -133,9 +179,13 @@ std::string BigEndianBytes(uint64_t n) {
 
 std::string Describe(const Value& value) {
   std::string sql = value.ToSql();
-  if (sql.size() > 60) sql = sql.substr(0, 57) + "...";
+  if (sql.size() > 60) {
+    size_t cut = 57;
+    while (cut > 0 && (static_cast<uint8_t>(sql[cut]) & 0xc0) == 0x80) --cut;  // not inside a character
+    sql = sql.substr(0, cut) + "...";
+  }
   static const char* const kClass[] = {"", "integer", "real", "text", "blob", "null"};
-  return sql + " (" + kClass[static_cast<int>(value.storage_class())] + ")";
+  return EscapeUnprintable(sql) + " (" + kClass[static_cast<int>(value.storage_class())] + ")";
 }
 
 Status Refuse(std::string_view what, const Value& value, const ColumnType& type, std::string_view why = "") {
@@ -150,87 +200,81 @@ std::string FormatDouble(double v) {
   return buffer;
 }
 
-// A timestamp as clients write it: YYYY-MM-DD[T ]HH:MM[:SS[.fraction]] and
-// an optional offset (Z, +HH, +HH:MM, +HHMM).
-struct ParsedTimestamp {
-  int64_t days = 0;  // since 1970-01-01
-  int64_t seconds = 0;  // of the day
-  std::string fraction;  // digits after the point, as written
-  bool has_offset = false;
-  int offset_minutes = 0;
-};
+// What a server says for a float that is not a finite number.
+std::string NonFiniteText(double v) { return std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity"; }
 
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void CivilFromDays(int64_t z, int64_t* y, int64_t* m, int64_t* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = yoe + era * 400 + (*m <= 2);
-}
-
-bool ParseTimestamp(const std::string& text, ParsedTimestamp* out) {
-  static const std::regex kPattern(
-      R"((\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)");
-  std::smatch m;
-  if (!std::regex_match(text, m, kPattern)) return false;
-  const int64_t month = std::stoi(m[2]), day = std::stoi(m[3]), hour = std::stoi(m[4]), minute = std::stoi(m[5]);
-  const int64_t second = m[6].matched ? std::stoi(m[6]) : 0;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return false;
-  out->days = DaysFromCivil(std::stoi(m[1]), month, day);
-  out->seconds = hour * 3600 + minute * 60 + second;
-  out->fraction = m[7].matched ? m[7].str() : "";
-  out->has_offset = m[8].matched;
-  if (out->has_offset && m[8].str() != "Z") {
-    const std::string offset = m[8].str();
-    const int sign = offset[0] == '-' ? -1 : 1;
-    const int hours = std::stoi(offset.substr(1, 2));
-    const std::string rest = offset.size() > 3 ? offset.substr(offset.size() - 2) : "0";
-    out->offset_minutes = sign * (hours * 60 + std::stoi(rest));
-  }
-  return true;
-}
-
-// "YYYY-MM-DD HH:MM:SS[.fraction]" in UTC.
-std::string FormatUtc(const ParsedTimestamp& t) {
-  int64_t total = t.days * 86400 + t.seconds - static_cast<int64_t>(t.offset_minutes) * 60;
-  int64_t days = total >= 0 ? total / 86400 : (total - 86399) / 86400;
-  const int64_t of_day = total - days * 86400;
-  int64_t y = 0, m = 0, d = 0;
-  CivilFromDays(days, &y, &m, &d);
-  char buffer[128];
-  std::snprintf(buffer, sizeof buffer, "%04lld-%02lld-%02lld %02lld:%02lld:%02lld", static_cast<long long>(y),
-                static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(of_day / 3600),
-                static_cast<long long>(of_day / 60 % 60), static_cast<long long>(of_day % 60));
-  std::string out = buffer;
-  if (!t.fraction.empty()) out += "." + t.fraction;
-  return out;
-}
+bool IsNonFiniteText(const std::string& text) { return text == "NaN" || text == "Infinity" || text == "-Infinity"; }
 
 bool IsDecimal(const std::string& text) {
   static const std::regex kPattern(R"([+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?)");
   return std::regex_match(text, kPattern);
 }
 
-bool IsUuid(const std::string& text) {
-  static const std::regex kPattern(R"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})");
-  return std::regex_match(text, kPattern);
+// Whether the decimal `text` (IsDecimal), rounded to `scale` places, has at
+// most `precision - scale` digits before the point, as numeric(precision,
+// scale) requires.
+bool FitsDecimal(const std::string& text, int precision, int scale) {
+  // The value is 0.<digits> x 10^point, <digits> without leading zeros.
+  std::string digits;
+  int64_t point = 0;
+  bool after_point = false;
+  size_t i = text[0] == '+' || text[0] == '-' ? 1 : 0;
+  for (; i < text.size() && text[i] != 'e' && text[i] != 'E'; ++i) {
+    if (text[i] == '.') {
+      after_point = true;
+    } else if (digits.empty() && text[i] == '0') {
+      if (after_point) --point;
+    } else {
+      digits += text[i];
+      if (!after_point) ++point;
+    }
+  }
+  if (digits.empty()) return true;  // zero
+  if (i < text.size()) {
+    int64_t exponent = 0;
+    const char* first = text.data() + i + 1 + (text[i + 1] == '+');
+    if (std::from_chars(first, text.data() + text.size(), exponent).ec != std::errc()) return text[i + 1] == '-';
+    if (exponent > 1000000 || exponent < -1000000) return exponent < 0;
+    point += exponent;
+  }
+  const int64_t kept = point + scale;  // digits left after rounding
+  if (kept < 0) return true;           // rounds to zero
+  const bool rounds_up = static_cast<size_t>(kept) < digits.size() && digits[static_cast<size_t>(kept)] >= '5';
+  if (rounds_up && std::all_of(digits.begin(), digits.begin() + kept, [](char c) { return c == '9'; })) ++point;
+  return point <= precision - scale;
 }
 
-bool IsDate(const std::string& text) {
-  static const std::regex kPattern(R"(\d{4}-\d{2}-\d{2})");
+// Text that travels: valid UTF-8 without NUL bytes. Postgres's text types
+// cannot hold NUL; MariaDB's can, but the published cr-sqlite client cuts
+// text at a NUL when it reads changes, so such text never round-trips.
+bool TravelsAsText(std::string_view text) { return IsUtf8(text) && text.find('\0') == std::string_view::npos; }
+
+// Characters of UTF-8 text, not counting trailing spaces past `limit`
+// (servers drop them rather than refuse the text).
+uint64_t CharactersBeyondSpaces(const std::string& text, uint64_t limit) {
+  uint64_t characters = 0, kept = 0;
+  for (const char c : text) {
+    if ((static_cast<uint8_t>(c) & 0xc0) == 0x80) continue;
+    ++characters;
+    if (c != ' ' || characters <= limit) kept = characters;
+  }
+  return kept;
+}
+
+// A Postgres `time [without time zone]` or a MySQL TIME column.
+bool IsTimeOfDay(SourceType source, const ColumnType& type) {
+  const std::string t = Lower(type.server_type);
+  if (source == SourceType::kMysql) return t == "time" || t.starts_with("time(");
+  return t.starts_with("time") && !t.starts_with("timestamp") && !t.ends_with("with time zone");
+}
+
+TimestampKind TimestampKindOf(SourceType source, const ColumnType& type) {
+  if (type.kind == ValueKind::kTimestamp) return TimestampKind::kWithoutZone;
+  return source == SourceType::kPostgres ? TimestampKind::kWithZone : TimestampKind::kMysqlUtc;
+}
+
+bool IsUuid(const std::string& text) {
+  static const std::regex kPattern(R"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})");
   return std::regex_match(text, kPattern);
 }
 
@@ -279,8 +323,15 @@ Status ClassifyColumn(SourceType source, const ServerColumn& column, ColumnType*
 
 Status FromServerText(const ColumnType& type, std::string_view text, Value* value) {
   const auto bad = [&] {
-    return Status::Corruption("server value \"" + std::string(text.substr(0, 60)) + "\" is not a valid " + type.server_type);
+    return Status::Corruption("server value \"" + EscapeUnprintable(text.substr(0, 60)) + "\" is not a valid " +
+                              type.server_type);
   };
+  const bool is_text = type.kind != ValueKind::kInteger && type.kind != ValueKind::kBoolean &&
+                       type.kind != ValueKind::kReal && type.kind != ValueKind::kBlob;
+  if (is_text && !TravelsAsText(text)) {
+    return Status::Corruption("server text \"" + EscapeUnprintable(text.substr(0, 60)) + "\" of a " + type.server_type +
+                              " is not valid UTF-8 without NUL bytes");
+  }
   switch (type.kind) {
     case ValueKind::kInteger: {
       if (!text.empty() && text[0] == '-') {
@@ -309,6 +360,11 @@ Status FromServerText(const ColumnType& type, std::string_view text, Value* valu
       }
       return Status::OK();
     case ValueKind::kReal: {
+      // SQLite stores a REAL NaN as NULL: NaN travels as text.
+      if (text == "NaN") {
+        *value = Value::Text("NaN");
+        return Status::OK();
+      }
       const std::string copy(text);
       char* end = nullptr;
       const double d = std::strtod(copy.c_str(), &end);
@@ -335,24 +391,10 @@ Status FromServerText(const ColumnType& type, std::string_view text, Value* valu
     case ValueKind::kUuid:
       *value = Value::Text(Lower(text));
       return Status::OK();
-    case ValueKind::kTimestamp: {
-      std::string out(text);
-      if (out.size() > 10 && out[10] == ' ') out[10] = 'T';
-      *value = Value::Text(std::move(out));
+    case ValueKind::kTimestamp:
+    case ValueKind::kTimestampTz:
+      *value = Value::Text(CanonicalTimestamp(text, type.kind == ValueKind::kTimestampTz));
       return Status::OK();
-    }
-    case ValueKind::kTimestampTz: {
-      std::string out(text);
-      if (out.size() > 10 && out[10] == ' ') out[10] = 'T';
-      for (const std::string_view utc : {"+00:00", "+00", "Z"}) {
-        if (out.ends_with(utc)) {
-          out.resize(out.size() - utc.size());
-          break;
-        }
-      }
-      *value = Value::Text(out + "Z");
-      return Status::OK();
-    }
     case ValueKind::kDecimal:
     case ValueKind::kText:
     case ValueKind::kDate:
@@ -372,6 +414,15 @@ Status ToServerParameter(SourceType source, const ColumnType& type, const Value&
     return Status::OK();
   }
   const StorageClass sc = value.storage_class();
+  if (sc == StorageClass::kText) {
+    if (!TravelsAsText(value.text())) return Refuse(what, value, type, "text must be valid UTF-8 without NUL bytes");
+  }
+  const bool postgres = source == SourceType::kPostgres;
+  // A NaN or an infinity, as a float or as the text a server prints.
+  const bool non_finite = (sc == StorageClass::kFloat && !std::isfinite(value.real())) ||
+                          (sc == StorageClass::kText && IsNonFiniteText(value.text()));
+  const std::string non_finite_text = sc == StorageClass::kFloat ? NonFiniteText(value.real()) : non_finite ? value.text() : "";
+  std::string why;
   int64_t n = 0;
   switch (type.kind) {
     case ValueKind::kInteger:
@@ -382,28 +433,43 @@ Status ToServerParameter(SourceType source, const ColumnType& type, const Value&
       return Status::OK();
     case ValueKind::kBoolean:
       if (!AsInteger(value, &n) || (n != 0 && n != 1)) return Refuse(what, value, type, "expected 0 or 1");
-      parameter->text = source == SourceType::kPostgres ? (n ? "true" : "false") : (n ? "1" : "0");
+      parameter->text = postgres ? (n ? "true" : "false") : (n ? "1" : "0");
       return Status::OK();
     case ValueKind::kReal:
-      if (sc == StorageClass::kInteger) {
+      if (non_finite && !postgres) {
+        return Refuse(what, value, type, "MariaDB's FLOAT and DOUBLE cannot hold NaN or infinities");
+      }
+      if (non_finite) {
+        parameter->text = non_finite_text;
+      } else if (sc == StorageClass::kInteger) {
         parameter->text = std::to_string(value.integer());
-      } else if (sc == StorageClass::kFloat && std::isfinite(value.real())) {
+      } else if (sc == StorageClass::kFloat) {
         parameter->text = FormatDouble(value.real());
-      } else if (sc == StorageClass::kFloat && source == SourceType::kPostgres) {
-        parameter->text = value.real() > 0 ? "Infinity" : "-Infinity";
       } else {
-        return Refuse(what, value, type);
+        return Refuse(what, value, type, "expected a number, or 'NaN', 'Infinity' or '-Infinity' on Postgres");
       }
       return Status::OK();
     case ValueKind::kDecimal:
+      if (non_finite) {
+        // Postgres's numeric has NaN, and infinities when unconstrained.
+        if (!postgres || (non_finite_text != "NaN" && type.precision > 0)) {
+          return Refuse(what, value, type, "the column cannot hold NaN or infinities");
+        }
+        parameter->text = non_finite_text;
+        return Status::OK();
+      }
       if (sc == StorageClass::kInteger) {
         parameter->text = std::to_string(value.integer());
-      } else if (sc == StorageClass::kFloat && std::isfinite(value.real())) {
+      } else if (sc == StorageClass::kFloat) {
         parameter->text = FormatDouble(value.real());
       } else if (sc == StorageClass::kText && IsDecimal(value.text())) {
         parameter->text = value.text();
       } else {
         return Refuse(what, value, type, "expected a number");
+      }
+      if (type.precision > 0 && !FitsDecimal(parameter->text, type.precision, type.scale)) {
+        return Refuse(what, value, type,
+                      "more than " + std::to_string(type.precision - type.scale) + " digits before the point");
       }
       return Status::OK();
     case ValueKind::kText:
@@ -417,14 +483,22 @@ Status ToServerParameter(SourceType source, const ColumnType& type, const Value&
       } else {
         return Refuse(what, value, type);
       }
+      if (type.max_length > 0 && CharactersBeyondSpaces(parameter->text, type.max_length) > type.max_length) {
+        return Refuse(what, value, type, "longer than " + std::to_string(type.max_length) + " characters");
+      }
+      if (IsTimeOfDay(source, type) && !ClientTime(source, parameter->text, &why)) return Refuse(what, value, type, why);
       return Status::OK();
     case ValueKind::kJson:
       if (sc != StorageClass::kText) return Refuse(what, value, type, "expected JSON text");
+      if (!nlohmann::json::accept(value.text())) return Refuse(what, value, type, "not valid JSON");
       parameter->text = value.text();
       return Status::OK();
     case ValueKind::kBlob: {
       if (sc != StorageClass::kBlob) return Refuse(what, value, type);
-      if (source == SourceType::kMysql) {
+      if (type.max_length > 0 && value.blob().size() > type.max_length) {
+        return Refuse(what, value, type, "longer than " + std::to_string(type.max_length) + " bytes");
+      }
+      if (!postgres) {
         parameter->text.assign(value.blob().begin(), value.blob().end());
         return Status::OK();
       }
@@ -441,22 +515,16 @@ Status ToServerParameter(SourceType source, const ColumnType& type, const Value&
       parameter->text = Lower(value.text());
       return Status::OK();
     case ValueKind::kDate:
-      if (sc != StorageClass::kText || !IsDate(value.text())) return Refuse(what, value, type, "expected YYYY-MM-DD");
-      parameter->text = value.text();
+      if (sc != StorageClass::kText) return Refuse(what, value, type, "expected YYYY-MM-DD");
+      if (!ClientDate(source, value.text(), &parameter->text, &why)) return Refuse(what, value, type, why);
       return Status::OK();
     case ValueKind::kTimestamp:
-    case ValueKind::kTimestampTz: {
-      ParsedTimestamp parsed;
-      if (sc != StorageClass::kText || !ParseTimestamp(value.text(), &parsed)) {
-        return Refuse(what, value, type, "expected YYYY-MM-DDTHH:MM:SS[.ffffff]");
+    case ValueKind::kTimestampTz:
+      if (sc != StorageClass::kText) return Refuse(what, value, type, "expected YYYY-MM-DDTHH:MM:SS[.ffffff]");
+      if (!ClientTimestamp(source, TimestampKindOf(source, type), value.text(), &parameter->text, &why)) {
+        return Refuse(what, value, type, why);
       }
-      if (type.kind == ValueKind::kTimestamp && parsed.has_offset) {
-        return Refuse(what, value, type, "the column has no time zone; send the time without an offset");
-      }
-      parameter->text = FormatUtc(parsed);
-      if (type.kind == ValueKind::kTimestampTz && source == SourceType::kPostgres) parameter->text += "+00";
       return Status::OK();
-    }
   }
   return Refuse(what, value, type);
 }

@@ -1,7 +1,6 @@
 #include "crbridge/connector/capture/table_snapshot.h"
 
 #include "crbridge/connector/ops/structured_log.h"
-#include "crbridge/mappings/type_mapping.h"
 #include "crbridge/sqlite/unix_time.h"
 
 namespace crbridge {
@@ -22,24 +21,12 @@ TableSnapshot::TableSnapshot(const ResolvedTable& t, int64_t position, std::opti
   log::Info("snapshot", "started", {{"table", t.mapping->name}, {"rows", total_rows}});
 }
 
-Status TableSnapshot::AddRow(const std::function<std::optional<std::string_view>(size_t column)>& field) {
+void TableSnapshot::AddRow(const std::function<std::optional<std::string_view>(size_t column)>& field) {
   const ResolvedTable& t = table_;
-  CapturedRow captured{CapturedRow::Kind::kInsert, &t, {}, {}};
-  for (size_t i = 0; i < t.columns.size(); ++i) {
-    Value value = Value::Null();
-    if (const std::optional<std::string_view> text = field(i)) {
-      if (Status s = FromServerText(t.columns[i].type, *text, &value); !s.ok()) {
-        return Status::InvalidArgument(t.mapping->name + "." + t.columns[i].name + ": " + s.message());
-      }
-    }
-    if (i < t.pk_count) {
-      captured.key.push_back(std::move(value));
-    } else {
-      captured.values.emplace_back(std::move(value));
-    }
-  }
-  batch_.rows.push_back(std::move(captured));
-  return Status::OK();
+  CapturedRow& captured = batch_.rows.emplace_back(CapturedRow{CapturedRow::Kind::kInsert, &t, {}, {}});
+  captured.key.assign(t.pk_count, Value::Null());
+  captured.values.assign(t.columns.size() - t.pk_count, std::nullopt);
+  for (size_t i = 0; i < t.columns.size(); ++i) MapCapturedValue(i, field(i), &captured);
 }
 
 Status TableSnapshot::Record(bool last) {
@@ -51,6 +38,7 @@ Status TableSnapshot::Record(bool last) {
   CRBRIDGE_RETURN_IF_ERROR(recorder_.RecordSnapshot(batch_, table_, last, capture_resume_, &report));
   // Clients hear of a table read behind a running stream as of app writes.
   if (report.db_version > 0 && options_.on_recorded) options_.on_recorded(report.db_version);
+  if (options_.rejected_rows) options_.rejected_rows->Update(report.rejected, report.cleared);
   done_ += static_cast<int64_t>(batch_.rows.size());
   batch_.rows.clear();
   const auto now = Clock::now();

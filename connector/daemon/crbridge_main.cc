@@ -14,6 +14,7 @@
 #include "crbridge/mappings/client_schema.h"
 #include "crbridge/mappings/config.h"
 #include "crbridge/mappings/type_mapping.h"
+#include "crbridge/server/dialects.h"
 
 namespace {
 
@@ -43,6 +44,25 @@ int LiveCheckOrReport(const crbridge::Config& config, crbridge::ServerInfo* serv
   return check->problems.empty() ? 0 : kExitUsage;
 }
 
+// App rows capture could not map do not reach clients: each is listed,
+// and the check fails until the app changes or deletes them.
+int CheckRejectedRows(const crbridge::Config& config) {
+  std::vector<crbridge::RejectedRow> rows;
+  const crbridge::Status s = crbridge::NewSourceDatabase(config.source)->RejectedRows(config.metadata_schema, &rows);
+  if (!s.ok()) {
+    std::cerr << "crbridge: " << config.file << ": cannot read the rejected rows: " << s.message() << "\n";
+    return kExitFailure;
+  }
+  for (const crbridge::RejectedRow& row : rows) {
+    std::cerr << "crbridge: rejected row " << crbridge::DescribeRejectedRow(row) << " (source position "
+              << row.position << ")\n";
+  }
+  if (rows.empty()) return 0;
+  std::cerr << "crbridge: " << rows.size() << " app row(s) capture could not map do not reach clients; "
+            << "they clear when the app changes them to values that map, or deletes them\n";
+  return kExitFailure;
+}
+
 int Check(const crbridge::Config& config, bool offline) {
   if (offline) {
     std::cout << config.file << ": ok (the file only; not checked against the database)\n";
@@ -56,7 +76,7 @@ int Check(const crbridge::Config& config, bool offline) {
     std::cout << " " << table.mapping->name << " (" << table.columns.size() << " columns)";
   }
   std::cout << ")\n";
-  return 0;
+  return CheckRejectedRows(config);
 }
 
 // A client joins one room; its id must be able to match the room column of

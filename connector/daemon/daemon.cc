@@ -7,6 +7,7 @@
 
 #include "crbridge/connector/daemon/capture_service.h"
 #include "crbridge/connector/ops/health.h"
+#include "crbridge/connector/ops/rejected_rows.h"
 #include "crbridge/connector/ops/http_server.h"
 #include "crbridge/connector/kafka/kafka_sink.h"
 #include "crbridge/connector/ops/live_check.h"
@@ -84,7 +85,9 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
 
   SourceMonitor monitor(NewSourceDatabase(config.source), SourceMonitor::Options{}, health, metrics);
   monitor.Start();
+  RejectedRows rejected_rows(health, metrics);
   CaptureOptions capture_options;
+  capture_options.rejected_rows = &rejected_rows;
   capture_options.on_recorded = [&sync, &kafka](int64_t db_version) {
     if (sync) sync->OnNewVersion(db_version);
     if (kafka) kafka->Wake();

@@ -77,39 +77,35 @@ Status BinlogChangeMapper::OnTableMap(const BinlogTableMap& table) {
   return Status::OK();
 }
 
-Status BinlogChangeMapper::Read(const MappedTable& mapped, const BinlogRowImage& image, CapturedRow* row) {
+Status BinlogChangeMapper::Read(const MappedTable& mapped, const BinlogRowImage& image, bool key_only,
+                                CapturedRow* row) {
   const ResolvedTable& t = *mapped.table;
   row->table = &t;
   row->key.assign(t.pk_count, Value::Null());
   row->values.assign(t.columns.size() - t.pk_count, std::nullopt);
-  for (size_t i = 0; i < t.columns.size(); ++i) {
+  for (size_t i = 0; i < (key_only ? t.pk_count : t.columns.size()); ++i) {
     const uint32_t index = mapped.map_column[i];
     // Images list their columns in table order.
     const auto entry = std::lower_bound(image.begin(), image.end(), index,
                                         [](const BinlogColumnValue& v, uint32_t column) { return v.column < column; });
-    std::optional<Value> value;
-    if (entry != image.end() && entry->column == index) {
-      const ResolvedColumn& column = t.columns[i];
-      if (std::holds_alternative<BinlogNull>(entry->value)) {
-        value = Value::Null();
-      } else {
-        std::string text;
-        Value mapped_value;
-        Status s = ServerText(mapped.map.columns[index], column, entry->value, &text);
-        if (s.ok()) s = FromServerText(column.type, text, &mapped_value);
-        if (!s.ok()) return Status::InvalidArgument(t.mapping->name + "." + column.name + ": " + s.message());
-        value = std::move(mapped_value);
-      }
-    }
-    if (i < t.pk_count) {
-      if (!value) {
+    if (entry == image.end() || entry->column != index) {
+      if (i < t.pk_count) {
         return Status::Corruption("binlog: a row image of " + t.mapping->QualifiedSource() +
                                   " without key column " + t.columns[i].server.name);
       }
-      row->key[i] = std::move(*value);
-    } else {
-      row->values[i - t.pk_count] = std::move(value);
+      continue;
     }
+    if (std::holds_alternative<BinlogNull>(entry->value)) {
+      MapCapturedValue(i, std::nullopt, row);
+      continue;
+    }
+    std::string text;
+    if (const Status s = ServerText(mapped.map.columns[index], t.columns[i], entry->value, &text); !s.ok()) {
+      const auto* raw = std::get_if<std::string>(&entry->value);
+      RejectCapturedValue(i, raw != nullptr ? *raw : text, s, row);
+      continue;
+    }
+    MapCapturedValue(i, text, row);
   }
   return Status::OK();
 }
@@ -128,18 +124,18 @@ Status BinlogChangeMapper::OnRows(const BinlogRowsEvent& event, std::vector<Capt
     CapturedRow row{CapturedRow::Kind::kInsert, nullptr, {}, {}};
     switch (event.kind) {
       case BinlogRowsKind::kWrite:
-        CRBRIDGE_RETURN_IF_ERROR(Read(mapped, change.after, &row));
+        CRBRIDGE_RETURN_IF_ERROR(Read(mapped, change.after, false, &row));
         break;
       case BinlogRowsKind::kDelete:
         row.kind = CapturedRow::Kind::kDelete;
-        CRBRIDGE_RETURN_IF_ERROR(Read(mapped, change.before, &row));
+        CRBRIDGE_RETURN_IF_ERROR(Read(mapped, change.before, true, &row));
         row.values.clear();
         break;
       case BinlogRowsKind::kUpdate: {
         row.kind = CapturedRow::Kind::kUpdate;
-        CRBRIDGE_RETURN_IF_ERROR(Read(mapped, change.after, &row));
+        CRBRIDGE_RETURN_IF_ERROR(Read(mapped, change.after, false, &row));
         CapturedRow old{CapturedRow::Kind::kDelete, nullptr, {}, {}};
-        CRBRIDGE_RETURN_IF_ERROR(Read(mapped, change.before, &old));
+        CRBRIDGE_RETURN_IF_ERROR(Read(mapped, change.before, true, &old));
         if (old.key != row.key) {
           // A new key is a new row: the old one dies, the new one is born whole.
           old.values.clear();

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "crbridge/sqlite/text_encoding.h"
+
 namespace crbridge::mysql {
 namespace {
 
@@ -36,37 +38,6 @@ void AppendUtf8(char32_t code, std::string* out) {
     out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3f)));
     out->push_back(static_cast<char>(0x80 | (code & 0x3f)));
   }
-}
-
-bool IsUtf8(std::string_view data) {
-  size_t i = 0;
-  while (i < data.size()) {
-    const auto lead = static_cast<uint8_t>(data[i]);
-    size_t length = 0;
-    char32_t code = 0;
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    } else if ((lead & 0xe0) == 0xc0) {
-      length = 2, code = lead & 0x1f;
-    } else if ((lead & 0xf0) == 0xe0) {
-      length = 3, code = lead & 0x0f;
-    } else if ((lead & 0xf8) == 0xf0) {
-      length = 4, code = lead & 0x07;
-    } else {
-      return false;
-    }
-    if (data.size() - i < length) return false;
-    for (size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<uint8_t>(data[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3f);
-    }
-    constexpr char32_t kSmallest[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code < kSmallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
-    i += length;
-  }
-  return true;
 }
 
 // glibc's inet_ntop prints as MariaDB does: the longest run of zero groups

@@ -131,7 +131,10 @@ Status SnapshotTable(MysqlSnapshotReader& reader, const ResolvedTable& t, int64_
   TableSnapshot snapshot(t, position, capture_resume, total, recorder, options, metrics);
   return reader.ReadTable(
       t, options.snapshot_batch_rows,
-      [&](const MysqlSnapshotReader::Field& field) { return snapshot.AddRow(field); },
+      [&](const MysqlSnapshotReader::Field& field) {
+        snapshot.AddRow(field);
+        return Status::OK();
+      },
       [&](bool last) {
         if (stop.stop_requested()) return Status::Cancelled("stopped during the snapshot of " + t.mapping->name);
         return snapshot.Record(last);
@@ -343,6 +346,7 @@ Status MysqlCapture::RunUntilStopped(std::stop_token stop) {
   CRBRIDGE_RETURN_IF_ERROR(OpenShadowStore(config_, tables_, ShadowStore::Marking::kNone, &writer));
   writer->set_logs_changes(config_.kafka.has_value());
   ChangeRecorder recorder(*writer, SourceType::kMysql);
+  CRBRIDGE_RETURN_IF_ERROR(ReportStandingRejections(recorder));
   CapturedTables captured(tables_, *writer, options_, metrics_);
   CRBRIDGE_RETURN_IF_ERROR(captured.Load());
   SourcePosition stored;

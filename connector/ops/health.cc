@@ -43,7 +43,8 @@ std::string Health::ToJson() const {
     all_ready = all_ready && component.ready;
   }
   body["status"] = shutting_down_ ? "shutting_down" : (all_ready ? "ok" : "unavailable");
-  return body.dump();
+  // A detail quoting bytes that are not UTF-8 must not fail the response.
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace crbridge

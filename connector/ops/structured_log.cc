@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 
+#include "crbridge/sqlite/text_encoding.h"
+
 namespace crbridge::log {
 namespace {
 
@@ -49,26 +51,14 @@ void Write(spdlog::level::level_enum level, std::string_view level_name, std::st
 void SetLevel(LogLevel level) { Logger().set_level(ToSpdlog(level)); }
 
 std::string QuoteValue(std::string_view value) {
-  bool needs_quotes = value.empty();
-  for (const char c : value) {
-    if (c == ' ' || c == '=' || c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) needs_quotes = true;
-  }
-  if (!needs_quotes) return std::string(value);
+  // Raw bytes never reach the log: what is not printable UTF-8 is escaped.
+  const std::string escaped = EscapeUnprintable(value);
+  const bool needs_quotes = value.empty() || escaped != value || escaped.find_first_of(" =\"") != std::string::npos;
+  if (!needs_quotes) return escaped;
   std::string out = "\"";
-  for (const char c : value) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
+  for (const char c : escaped) {
+    if (c == '"') out += '\\';
+    out += c;
   }
   out += '"';
   return out;

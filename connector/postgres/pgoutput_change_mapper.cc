@@ -1,6 +1,5 @@
 #include "crbridge/connector/postgres/pgoutput_change_mapper.h"
 
-#include "crbridge/mappings/type_mapping.h"
 
 namespace crbridge::postgres {
 
@@ -40,7 +39,8 @@ Status PgOutputChangeMapper::Find(uint32_t relid, const MappedRelation** relatio
   return Status::OK();
 }
 
-Status PgOutputChangeMapper::Read(const MappedRelation& relation, const PgTuple& tuple, CapturedRow* row) {
+Status PgOutputChangeMapper::Read(const MappedRelation& relation, const PgTuple& tuple, bool key_only,
+                                  CapturedRow* row) {
   const ResolvedTable& t = *relation.table;
   if (tuple.size() != relation.tuple_size) {
     return Status::Corruption("pgoutput: a row of " + t.mapping->QualifiedSource() + " has " + std::to_string(tuple.size()) +
@@ -49,28 +49,16 @@ Status PgOutputChangeMapper::Read(const MappedRelation& relation, const PgTuple&
   row->table = &t;
   row->key.assign(t.pk_count, Value::Null());
   row->values.assign(t.columns.size() - t.pk_count, std::nullopt);
-  for (size_t i = 0; i < t.columns.size(); ++i) {
+  for (size_t i = 0; i < (key_only ? t.pk_count : t.columns.size()); ++i) {
     const PgTupleValue& field = tuple[relation.tuple_position[i]];
-    std::optional<Value> value;
     switch (field.kind) {
-      case PgTupleValueKind::kNull: value = Value::Null(); break;
-      case PgTupleValueKind::kUnchangedToast: break;
-      case PgTupleValueKind::kText: {
-        Value mapped;
-        if (Status s = FromServerText(t.columns[i].type, field.data, &mapped); !s.ok()) {
-          return Status::InvalidArgument(t.mapping->name + "." + t.columns[i].name + ": " + s.message());
-        }
-        value = std::move(mapped);
+      case PgTupleValueKind::kNull: MapCapturedValue(i, std::nullopt, row); break;
+      case PgTupleValueKind::kUnchangedToast:
+        if (i < t.pk_count) return Status::Corruption("pgoutput: a key column of " + t.mapping->QualifiedSource() + " was not sent");
         break;
-      }
+      case PgTupleValueKind::kText: MapCapturedValue(i, field.data, row); break;
       case PgTupleValueKind::kBinary:
         return Status::Corruption("pgoutput: a binary value, though the stream was started in text mode");
-    }
-    if (i < t.pk_count) {
-      if (!value) return Status::Corruption("pgoutput: a key column of " + t.mapping->QualifiedSource() + " was not sent");
-      row->key[i] = std::move(*value);
-    } else {
-      row->values[i - t.pk_count] = std::move(value);
     }
   }
   return Status::OK();
@@ -81,7 +69,7 @@ Status PgOutputChangeMapper::OnInsert(const PgInsert& insert, std::vector<Captur
   CRBRIDGE_RETURN_IF_ERROR(Find(insert.relid, &relation));
   if (relation == nullptr) return Status::OK();
   CapturedRow row{CapturedRow::Kind::kInsert, nullptr, {}, {}};
-  CRBRIDGE_RETURN_IF_ERROR(Read(*relation, insert.new_tuple, &row));
+  CRBRIDGE_RETURN_IF_ERROR(Read(*relation, insert.new_tuple, false, &row));
   rows->push_back(std::move(row));
   return Status::OK();
 }
@@ -91,10 +79,10 @@ Status PgOutputChangeMapper::OnUpdate(const PgUpdate& update, std::vector<Captur
   CRBRIDGE_RETURN_IF_ERROR(Find(update.relid, &relation));
   if (relation == nullptr) return Status::OK();
   CapturedRow row{CapturedRow::Kind::kUpdate, nullptr, {}, {}};
-  CRBRIDGE_RETURN_IF_ERROR(Read(*relation, update.new_tuple, &row));
+  CRBRIDGE_RETURN_IF_ERROR(Read(*relation, update.new_tuple, false, &row));
   if (update.old_tuple) {
     CapturedRow old{CapturedRow::Kind::kDelete, nullptr, {}, {}};
-    CRBRIDGE_RETURN_IF_ERROR(Read(*relation, update.old_tuple->values, &old));
+    CRBRIDGE_RETURN_IF_ERROR(Read(*relation, update.old_tuple->values, true, &old));
     if (old.key != row.key) {
       // A new key is a new row: the old one dies, the new one is born whole.
       old.values.clear();
@@ -111,7 +99,7 @@ Status PgOutputChangeMapper::OnDelete(const PgDelete& del, std::vector<CapturedR
   CRBRIDGE_RETURN_IF_ERROR(Find(del.relid, &relation));
   if (relation == nullptr) return Status::OK();
   CapturedRow row{CapturedRow::Kind::kDelete, nullptr, {}, {}};
-  CRBRIDGE_RETURN_IF_ERROR(Read(*relation, del.old_tuple.values, &row));
+  CRBRIDGE_RETURN_IF_ERROR(Read(*relation, del.old_tuple.values, true, &row));
   row.values.clear();
   rows->push_back(std::move(row));
   return Status::OK();

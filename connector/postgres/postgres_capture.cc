@@ -102,10 +102,10 @@ Status SnapshotTable(pqxx::transaction_base& read, const ResolvedTable& t, int64
     const pqxx::result rows =
         read.exec("FETCH FORWARD " + std::to_string(options.snapshot_batch_rows) + " FROM crbridge_snapshot");
     for (const auto& row : rows) {
-      CRBRIDGE_RETURN_IF_ERROR(snapshot.AddRow([&](size_t i) -> std::optional<std::string_view> {
+      snapshot.AddRow([&](size_t i) -> std::optional<std::string_view> {
         const pqxx::field field = row[static_cast<int>(i)];
         return field.is_null() ? std::nullopt : std::optional<std::string_view>(field.c_str());
-      }));
+      });
     }
     const bool last = rows.size() < options.snapshot_batch_rows;
     CRBRIDGE_RETURN_IF_ERROR(snapshot.Record(last));
@@ -345,6 +345,7 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
       PostgresShadowStore::Open(url, config_.metadata_schema, tables_, ShadowStore::Marking::kNone, &writer));
   writer->set_logs_changes(config_.kafka.has_value());
   ChangeRecorder recorder(*writer, SourceType::kPostgres);
+  CRBRIDGE_RETURN_IF_ERROR(ReportStandingRejections(recorder));
   CapturedTables captured(tables_, *writer, options_, metrics_);
   CRBRIDGE_RETURN_IF_ERROR(captured.Load());
   std::unique_ptr<ReplicationConnection> stream;

@@ -276,6 +276,16 @@ Status ReplicationConnection::Open(const std::string& url, std::stop_token stop,
                                    PQparameterStatus(conn.get(), "server_version"));
   }
   if (PQsetnonblocking(conn.get(), 1) != 0) return Lost(conn.get());
+  // A SQL_ASCII database holds bytes in no encoding: converted to UTF8, the
+  // first text that is not UTF-8 would fail the stream for good. Taken as
+  // they are, such text does not map, and only its row is rejected
+  // (type_mapping.h).
+  const char* encoding = PQparameterStatus(conn.get(), "server_encoding");
+  if (encoding != nullptr && std::string_view(encoding) == "SQL_ASCII") {
+    PgResultPtr result;
+    CRBRIDGE_RETURN_IF_ERROR(Exec(conn.get(), stop, "SET client_encoding = 'SQL_ASCII'", "setting the client encoding",
+                                  PGRES_COMMAND_OK, &result));
+  }
   out->reset(new ReplicationConnection(conn.release(), std::move(stop)));
   return Status::OK();
 }

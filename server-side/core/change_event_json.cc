@@ -14,8 +14,10 @@ nlohmann::json ValueJson(const Value& value) {
   switch (value.storage_class()) {
     case StorageClass::kInteger: return value.integer();
     case StorageClass::kFloat:
-      // JSON has no NaN or infinities: their SQL text keeps them readable.
-      return std::isfinite(value.real()) ? nlohmann::json(value.real()) : nlohmann::json(value.ToSql());
+      // JSON has no infinities: they are strings, as the server prints them
+      // (and as NaN reaches clients: the text 'NaN').
+      if (std::isfinite(value.real())) return value.real();
+      return std::isnan(value.real()) ? "NaN" : value.real() > 0 ? "Infinity" : "-Infinity";
     case StorageClass::kText: return value.text();
     case StorageClass::kBlob: return nlohmann::json{{"base64", EncodeBase64(value.blob(), true)}};
     case StorageClass::kNull: break;

@@ -1,5 +1,6 @@
 #include "crbridge/server/core/change_recorder.h"
 
+#include <algorithm>
 #include <map>
 
 #include "crbridge/mappings/type_mapping.h"
@@ -30,7 +31,16 @@ struct RecordedRow {
   const CapturedTransaction* last = nullptr;
   // The position the stored clock reflects: changes up to it are in it.
   int64_t recorded_through = -1;
-  bool changed = false;
+  bool changed = false;  // the clock gets a new version
+  bool moved = false;    // a change moved the clock (for the change log)
+  // Rejections (rejected_row.h): the position of the one that stands at
+  // this point of the segment, whether one stood before it, the one this
+  // segment makes, and where a change that maps ended one: the row is then
+  // stamped anew whole, as pulls left it out meanwhile.
+  std::optional<int64_t> rejected_at;
+  bool was_rejected = false;
+  std::optional<RejectedRow> rejection;
+  std::optional<int64_t> recovered_at;
 };
 
 // Applies one captured change to a row's clock; false when it changes
@@ -77,10 +87,12 @@ bool Apply(const CapturedRow& change, int64_t position, const ResolvedTable& t, 
 // its rows.
 class SegmentRecorder {
  public:
+  // `rejected` holds the positions of `t`'s standing rejections by key; it
+  // is kept up to date with what the segment stores and ends.
   SegmentRecorder(ShadowTransaction& tx, SourceType source, bool log_changes, const ResolvedTable& t,
-                  int64_t version, int* seq, RecordReport* report)
+                  int64_t version, int* seq, std::map<std::string, int64_t>& rejected, RecordReport* report)
       : tx_(tx), source_(source), log_changes_(log_changes), t_(t), n_(t.columns.size() - t.pk_count),
-        version_(version), seq_(*seq), report_(report) {}
+        version_(version), seq_(*seq), rejected_(rejected), report_(report) {}
   SegmentRecorder(const SegmentRecorder&) = delete;
   SegmentRecorder& operator=(const SegmentRecorder&) = delete;
 
@@ -88,12 +100,14 @@ class SegmentRecorder {
     CRBRIDGE_RETURN_IF_ERROR(GroupByRow(changes));
     CRBRIDGE_RETURN_IF_ERROR(ReadClocks());
     ApplyChanges();
+    CRBRIDGE_RETURN_IF_ERROR(WriteRejections());
     return WriteClocksAndLog();
   }
 
  private:
   // The rows the changes touch, each with its key as the server's
-  // parameters, and the changes in capture order.
+  // parameters (none for a key that does not map: such a row has no
+  // clock), and the changes in capture order.
   Status GroupByRow(const std::vector<PendingChange>& changes) {
     for (const PendingChange& change : changes) {
       Blob packed;
@@ -104,14 +118,27 @@ class SegmentRecorder {
         row.clock = ClockRow(n_);
         row.before = ClockRow(n_);
         row.values.resize(n_);
-        row.key_values = &change.row->key;
-        for (size_t i = 0; i < t_.pk_count; ++i) {
-          ServerParameter p;
-          CRBRIDGE_RETURN_IF_ERROR(ToServerParameter(source_, t_.columns[i].type, change.row->key[i],
-                                                     t_.mapping->name + "." + t_.columns[i].name, &p));
-          row.key.push_back(std::move(p));
+        if (const auto standing = rejected_.find(it->first); standing != rejected_.end()) {
+          row.rejected_at = standing->second;
+          row.was_rejected = true;
         }
-        keys_.push_back(&row.key);
+        packed_[&row] = std::move(packed);
+      }
+      if (row.key.empty()) {
+        // A rejected change's key may not map; a clock is read (and the
+        // change skipped when the clock has it) whenever it does.
+        KeyParameters key;
+        Status mapped;
+        for (size_t i = 0; i < t_.pk_count && mapped.ok(); ++i) {
+          mapped = ToServerParameter(source_, t_.columns[i].type, change.row->key[i],
+                                     t_.mapping->name + "." + t_.columns[i].name, &key.emplace_back());
+        }
+        if (!mapped.ok() && change.row->rejection.empty()) return mapped;
+        if (mapped.ok()) {
+          row.key = std::move(key);
+          row.key_values = &change.row->key;
+          keys_.push_back(&row.key);
+        }
       }
       ordered_.emplace_back(change, &row);
     }
@@ -129,7 +156,11 @@ class SegmentRecorder {
     });
   }
 
-  // Each change, in capture order, unless the stored clock already has it.
+  // Each change, in capture order, unless the stored clock already has it:
+  // one that does not map rejects the row and leaves its clock as it was,
+  // one that maps (or a delete) ends a rejection made before it. (A table
+  // read again behind the stream reads at an older position than
+  // rejections the stream may have made since.)
   void ApplyChanges() {
     for (auto& [change, row] : ordered_) {
       const int64_t position = change.transaction->end_position;
@@ -137,11 +168,50 @@ class SegmentRecorder {
         ++report_->rows_skipped;
         continue;
       }
+      const bool maps = change.row->rejection.empty();
+      if (!maps && change.row->kind != CapturedRow::Kind::kDelete) {
+        if (row->rejected_at && *row->rejected_at > position) continue;
+        row->rejected_at = position;
+        row->rejection = RejectedRow{t_.mapping->name, packed_.at(row), change.row->rejection, position};
+        continue;
+      }
+      if (row->rejected_at && *row->rejected_at <= position) {
+        row->rejected_at.reset();
+        row->rejection.reset();
+        row->recovered_at = position;
+      }
+      if (!maps) continue;  // the delete of a row whose key does not map: it has no clock
       if (Apply(*change.row, position, t_, *row, &report_->clocks_saturated)) {
-        row->changed = true;
+        row->changed = row->moved = true;
         row->last = change.transaction;
       }
     }
+    for (auto& [key, row] : rows_) {
+      if (row.recovered_at && !row.changed && row.clock.stored) {
+        row.clock.lsn = std::max(row.clock.lsn, *row.recovered_at);
+        row.changed = true;
+      }
+    }
+  }
+
+  // The rejections the segment made, and those it ended.
+  Status WriteRejections() {
+    std::vector<RejectedRow> stored;
+    std::vector<Blob> cleared;
+    for (auto& [key, row] : rows_) {
+      if (row.rejection) {
+        stored.push_back(*row.rejection);
+        rejected_[key] = row.rejection->position;
+      } else if (row.was_rejected && !row.rejected_at) {
+        cleared.push_back(packed_.at(&row));
+        report_->cleared.push_back(RejectedRow{t_.mapping->name, cleared.back(), "", 0});
+        rejected_.erase(key);
+      }
+    }
+    if (!stored.empty()) CRBRIDGE_RETURN_IF_ERROR(tx_.RecordRejectedRows(stored));
+    if (!cleared.empty()) CRBRIDGE_RETURN_IF_ERROR(tx_.ClearRejectedRows(t_.mapping->name, cleared));
+    report_->rejected.insert(report_->rejected.end(), stored.begin(), stored.end());
+    return Status::OK();
   }
 
   // The changed rows' clocks, and their changes in the change log when the
@@ -152,7 +222,7 @@ class SegmentRecorder {
     for (auto& [key, row] : rows_) {
       if (!row.changed) continue;
       writes.push_back(ClockWrite{&row.key, &row.clock, version_, seq_});
-      if (log_changes_) {
+      if (log_changes_ && row.moved) {
         logged.push_back(LoggedChange{row.key_values, &row.before, &row.clock, row.values, seq_,
                                       row.last->end_position, row.last->commit_time_us});
       }
@@ -172,17 +242,32 @@ class SegmentRecorder {
   const size_t n_;  // value columns
   const int64_t version_;
   int& seq_;
+  std::map<std::string, int64_t>& rejected_;
   RecordReport* report_;
   std::map<std::string, RecordedRow> rows_;
+  std::map<const RecordedRow*, Blob> packed_;  // each row's packed key
   std::vector<const std::vector<ServerParameter>*> keys_;
   std::vector<std::pair<PendingChange, RecordedRow*>> ordered_;
 };
 
 // Kills live clocks of `t` older than `transaction` (a truncate, or the
 // rows a table read whole no longer has); each is logged as a delete when
-// the store logs changes.
+// the store logs changes. Their rejections, those older than it (of
+// `rejected`, the table's), end with them.
 Status RecordKills(ShadowTransaction& tx, bool log_changes, const ResolvedTable& t, ShadowTransaction::Kill which,
-                   int64_t version, const CapturedTransaction& transaction, int* seq, RecordReport* report) {
+                   int64_t version, const CapturedTransaction& transaction, int* seq,
+                   std::map<std::string, int64_t>& rejected, RecordReport* report) {
+  std::vector<Blob> ended;
+  for (auto it = rejected.begin(); it != rejected.end();) {
+    if (it->second >= transaction.end_position) {
+      ++it;
+      continue;
+    }
+    ended.emplace_back(it->first.begin(), it->first.end());
+    report->cleared.push_back(RejectedRow{t.mapping->name, ended.back(), "", 0});
+    it = rejected.erase(it);
+  }
+  if (!ended.empty()) CRBRIDGE_RETURN_IF_ERROR(tx.ClearRejectedRows(t.mapping->name, ended));
   const size_t n = t.columns.size() - t.pk_count;
   std::vector<std::vector<Value>> keys;
   std::vector<int64_t> cls;
@@ -218,28 +303,60 @@ Status ChangeRecorder::Record(const std::vector<CapturedTransaction>& transactio
   bool any_rows = false;
   for (const CapturedTransaction& transaction : transactions) any_rows = any_rows || !transaction.rows.empty();
   if (!any_rows) return Status::OK();
-  return writer_.Write([&](ShadowTransaction& tx, int64_t version) {
+  return Write(report, [&](ShadowTransaction& tx, int64_t version, RejectedKeys& rejected) {
     int seq = 0;
-    return RecordIn(tx, version, transactions, resume, &seq, report);
+    return RecordIn(tx, version, transactions, resume, &seq, rejected, report);
   });
 }
 
 Status ChangeRecorder::RecordSnapshot(const CapturedTransaction& rows, const ResolvedTable& table, bool last,
                                       const std::optional<std::string>& capture_resume, RecordReport* report) {
   *report = RecordReport{};
-  return writer_.Write([&](ShadowTransaction& tx, int64_t version) {
+  return Write(report, [&](ShadowTransaction& tx, int64_t version, RejectedKeys& rejected) {
     int seq = 0;
-    CRBRIDGE_RETURN_IF_ERROR(RecordIn(tx, version, {rows}, capture_resume, &seq, report));
+    CRBRIDGE_RETURN_IF_ERROR(RecordIn(tx, version, {rows}, capture_resume, &seq, rejected, report));
     if (!last) return Status::OK();
     CRBRIDGE_RETURN_IF_ERROR(RecordKills(tx, writer_.logs_changes(), table, ShadowTransaction::Kill::kRowsTheAppLacks,
-                                         version, rows, &seq, report));
+                                         version, rows, &seq, rejected[table.mapping->name], report));
     return tx.MarkSnapshotDone(table, rows.end_position);
   });
 }
 
+Status ChangeRecorder::StandingRejections(std::vector<RejectedRow>* rows) {
+  rows->clear();
+  rejected_.reset();
+  CRBRIDGE_RETURN_IF_ERROR(writer_.RejectedRows(rows));
+  RejectedKeys keys;
+  for (const RejectedRow& row : *rows) keys[row.table][KeyBytes(row.key)] = row.position;
+  rejected_ = std::move(keys);
+  return Status::OK();
+}
+
+Status ChangeRecorder::Write(
+    RecordReport* report,
+    const std::function<Status(ShadowTransaction& tx, int64_t version, RejectedKeys& rejected)>& record) {
+  if (!rejected_) {
+    std::vector<RejectedRow> standing;
+    CRBRIDGE_RETURN_IF_ERROR(StandingRejections(&standing));
+  }
+  RejectedKeys rejected;
+  const Status written = writer_.Write([&](ShadowTransaction& tx, int64_t version) {
+    *report = RecordReport{};
+    rejected = *rejected_;
+    return record(tx, version, rejected);
+  });
+  if (written.ok()) {
+    rejected_ = std::move(rejected);
+  } else {
+    rejected_.reset();  // read again: a commit may have got through
+  }
+  return written;
+}
+
 Status ChangeRecorder::RecordIn(ShadowTransaction& tx, int64_t version,
                                 const std::vector<CapturedTransaction>& transactions,
-                                const std::optional<std::string>& resume, int* seq, RecordReport* report) {
+                                const std::optional<std::string>& resume, int* seq, RejectedKeys& rejected,
+                                RecordReport* report) {
   // Changes are recorded a table at a time: a few statements for all of a
   // table's rows. A truncate ends its table's segment, as the changes
   // after it apply to what it left.
@@ -247,7 +364,7 @@ Status ChangeRecorder::RecordIn(ShadowTransaction& tx, int64_t version,
   const auto flush = [&](const ResolvedTable& t) -> Status {
     std::vector<PendingChange>& changes = segments[&t];
     if (changes.empty()) return Status::OK();
-    SegmentRecorder segment(tx, source_, writer_.logs_changes(), t, version, seq, report);
+    SegmentRecorder segment(tx, source_, writer_.logs_changes(), t, version, seq, rejected[t.mapping->name], report);
     CRBRIDGE_RETURN_IF_ERROR(segment.Record(changes));
     changes.clear();
     return Status::OK();
@@ -261,7 +378,7 @@ Status ChangeRecorder::RecordIn(ShadowTransaction& tx, int64_t version,
       }
       CRBRIDGE_RETURN_IF_ERROR(flush(*row.table));
       CRBRIDGE_RETURN_IF_ERROR(RecordKills(tx, writer_.logs_changes(), *row.table, ShadowTransaction::Kill::kEveryLiveRow,
-                                           version, transaction, seq, report));
+                                           version, transaction, seq, rejected[row.table->mapping->name], report));
     }
   }
   for (auto& [table, changes] : segments) CRBRIDGE_RETURN_IF_ERROR(flush(*table));

@@ -201,8 +201,10 @@ class SnapshotPull {
     // A row the app changed and capture has not recorded yet is left
     // out: its values are not those of its clock, and a peer holding
     // another value under the same version would never converge. Its
-    // recorded change comes with a later version.
-    if (cl % 2 == 1 && !row.app_row_exists) return Status::OK();
+    // recorded change comes with a later version. So is a row with a
+    // value that does not map (a row capture rejected): clients keep it as
+    // they last got it until a change of it maps.
+    if (cl % 2 == 1 && (!row.app_row_exists || !row.app_values_map)) return Status::OK();
     for (size_t i = 0; cl % 2 == 1 && i < n; ++i) {
       const auto& hash = row.clock.hashes[i];
       if (versions[i] && hash && *hash != ValueHash(row.values[i])) return Status::OK();

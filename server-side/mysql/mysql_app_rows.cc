@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "crbridge/server/mysql/binlog_position.h"
+#include "crbridge/sqlite/text_encoding.h"
 #include "mysql_shadow_transaction.h"
 
 namespace crbridge::mysql {
@@ -31,6 +32,21 @@ std::vector<size_t> EveryValueColumn(const ResolvedTable& t) {
   return columns;
 }
 
+// Runs a write of app rows of `t`. A value the server refuses (SQLSTATE
+// class 22, and strict mode's "Data truncated" and "Incorrect ... value"
+// for enums and character sets) is InvalidArgument naming the table;
+// other errors are thrown on.
+Status WriteAppRows(const ResolvedTable& t, sql::PreparedStatement& statement) {
+  try {
+    statement.executeUpdate();
+    return Status::OK();
+  } catch (const sql::SQLException& e) {
+    const std::string state = e.getSQLState();
+    if (!state.starts_with("22") && e.getErrorCode() != 1265 && e.getErrorCode() != 1366) throw;
+    return Status::InvalidArgument(t.mapping->name + ": the database refused a value: " + EscapeUnprintable(e.what()));
+  }
+}
+
 }  // namespace
 
 Status MysqlShadowTransaction::SelectAppRows(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
@@ -50,8 +66,11 @@ Status MysqlShadowTransaction::SelectAppRows(const ResolvedTable& t, const std::
       CRBRIDGE_RETURN_IF_ERROR(ReadPackedKey(t, *rows, 1, &packed));
       std::vector<Value> values(columns.size());
       for (size_t k = 0; k < columns.size(); ++k) {
-        CRBRIDGE_RETURN_IF_ERROR(ReadField(ValueColumn(t, columns[k]).type, *rows,
-                                                static_cast<uint32_t>(t.pk_count + k + 1), &values[k]));
+        if (const Status s = ReadField(ValueColumn(t, columns[k]).type, *rows,
+                                       static_cast<uint32_t>(t.pk_count + k + 1), &values[k]);
+            !s.ok()) {
+          return RefuseUnmappedRow(t, t.pk_count + columns[k], packed, s);
+        }
       }
       CRBRIDGE_RETURN_IF_ERROR(found(packed, std::move(values)));
     }
@@ -104,8 +123,7 @@ Status MysqlShadowTransaction::InsertAppRows(const ResolvedTable& t, const std::
         bind.Keys({rows[r].key});
         for (const ServerParameter* value : rows[r].values) bind.Param(*value);
       }
-      insert.executeUpdate();
-      return Status::OK();
+      return WriteAppRows(t, insert);
     }));
     return SelectAppRows(t, KeysOf(rows), EveryValueColumn(t), false, stored);
   });
@@ -146,8 +164,7 @@ Status MysqlShadowTransaction::UpdateAppRows(const ResolvedTable& t, const std::
         }
       }
       bind.Keys(Slice(KeysOf(rows), first, count));
-      update.executeUpdate();
-      return Status::OK();
+      return WriteAppRows(t, update);
     }));
     return SelectAppRows(t, KeysOf(rows), columns, false, stored);
   });

@@ -13,6 +13,7 @@
 
 #include "crbridge/server/mysql/mysql_url.h"
 #include "crbridge/server/core/socket_wait.h"
+#include "mysql_shadow_transaction.h"
 
 namespace crbridge::mysql {
 namespace {
@@ -127,6 +128,20 @@ Status MysqlDatabase::CheckSettings(std::vector<std::string>* problems) {
       }
     }
     return Status::OK();
+  } catch (const sql::SQLException& e) {
+    conn_.reset();
+    return SqlError(e);
+  }
+}
+
+Status MysqlDatabase::RejectedRows(const std::string& metadata_schema, std::vector<RejectedRow>* rows) {
+  sql::Connection* conn = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
+  try {
+    std::unique_ptr<sql::Statement> statement(conn->createStatement());
+    return ReadRejectedRows(
+        [&](const std::string& sql) { return std::unique_ptr<sql::ResultSet>(statement->executeQuery(sql)); },
+        metadata_schema, rows);
   } catch (const sql::SQLException& e) {
     conn_.reset();
     return SqlError(e);

@@ -119,10 +119,16 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
       "CREATE TABLE IF NOT EXISTS " + names.Table("capture") +
           " (id INT PRIMARY KEY, `offset` BIGINT NOT NULL, resume TEXT NOT NULL)",
       ChangeLogDdl(names.Table("change_events")),
+      // App rows capture could not map (rejected_row.h), by table and key
+      // hash: a packed key may be longer than an index can hold.
+      "CREATE TABLE IF NOT EXISTS " + names.Table("rejected_rows") +
+          " (table_name VARCHAR(255) NOT NULL, key_hash BIGINT NOT NULL, pk LONGBLOB NOT NULL, reason TEXT NOT NULL, "
+          "source_position BIGINT NOT NULL, rejected_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), "
+          "PRIMARY KEY (table_name, key_hash))",
   };
   for (const std::string& statement : ddl) session.Execute(statement + kTableOptions);
-  // Version 2 bound client sites to owners; sites of version 1 are bound
-  // at their next write.
+  // Version 2 bound client sites to owners (sites of version 1 are bound
+  // at their next write) and added rejected_rows, made above.
   if (applied->getInt(1) == 1) session.Execute("ALTER TABLE " + names.Table("peers") + " ADD COLUMN owner BLOB");
   session.Execute("INSERT IGNORE INTO " + names.Table("clock") + " VALUES (1, 0)");
   session.Execute("INSERT IGNORE INTO " + names.Table("capture") + " VALUES (1, 0, '')");
@@ -142,6 +148,26 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
 }
 
 }  // namespace
+
+Status ReadRejectedRows(const std::function<std::unique_ptr<sql::ResultSet>(const std::string& sql)>& query,
+                        const std::string& database, std::vector<RejectedRow>* rows) {
+  const MysqlShadowNames names(database);
+  try {
+    if (!query("SHOW TABLES FROM " + QuoteName(database) + " LIKE 'rejected_rows'")->next()) return Status::OK();
+  } catch (const sql::SQLException& e) {
+    if (e.getErrorCode() == 1049) return Status::OK();  // ER_BAD_DB_ERROR: crbridge has not made its database yet
+    throw;
+  }
+  std::unique_ptr<sql::ResultSet> stored(query("SELECT table_name, pk, reason, source_position FROM " +
+                                               names.Table("rejected_rows") +
+                                               " ORDER BY table_name, rejected_at, key_hash"));
+  while (stored->next()) {
+    const std::string key = stored->getString(2);
+    rows->push_back(RejectedRow{stored->getString(1), Blob(key.begin(), key.end()), stored->getString(3),
+                                stored->getInt64(4)});
+  }
+  return Status::OK();
+}
 
 std::string MysqlShadowNames::Table(const std::string& name) const { return QuoteName(database_) + "." + QuoteName(name); }
 

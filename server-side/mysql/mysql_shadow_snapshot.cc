@@ -74,8 +74,9 @@ Status MysqlShadowSnapshot::RowsBetween(const ResolvedTable& t, int64_t after, i
       if (row.clock.cl % 2 == 1 && row.app_row_exists) {
         row.values.resize(n);
         for (size_t i = 0; i < n; ++i) {
-          CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[t.pk_count + i].type, *rows,
-                                                  base + 10 + static_cast<uint32_t>(i), &row.values[i]));
+          row.app_values_map = row.app_values_map && ReadField(t.columns[t.pk_count + i].type, *rows,
+                                                               base + 10 + static_cast<uint32_t>(i), &row.values[i])
+                                                         .ok();
         }
       }
       CRBRIDGE_RETURN_IF_ERROR(found(std::move(row)));

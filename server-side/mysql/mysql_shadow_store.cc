@@ -68,6 +68,12 @@ class MysqlShadowStore final : public ShadowStore {
     });
   }
 
+  Status RejectedRows(std::vector<RejectedRow>* rows) override {
+    return OnWriter([&](MysqlSession& session) {
+      return ReadRejectedRows([&](const std::string& sql) { return session.Query(sql); }, names_.database(), rows);
+    });
+  }
+
   Status Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) override {
     return OnWriter([&](MysqlSession& session) {
       return InTransaction(session, "START TRANSACTION", [&]() -> Status {

@@ -89,6 +89,39 @@ Status MysqlShadowTransaction::MarkSnapshotDone(const ResolvedTable& t, int64_t 
   });
 }
 
+Status MysqlShadowTransaction::RecordRejectedRows(const std::vector<RejectedRow>& rows) {
+  return CatchErrors([&]() -> Status {
+    // Rejections are rare: a statement each.
+    sql::PreparedStatement& upsert = session_.Prepare(
+        "INSERT INTO " + names_.Table("rejected_rows") +
+        " (table_name, key_hash, pk, reason, source_position) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+        "pk = VALUES(pk), reason = VALUES(reason), source_position = VALUES(source_position), "
+        "rejected_at = CURRENT_TIMESTAMP(6)");
+    for (const RejectedRow& row : rows) {
+      MysqlBinder(upsert)
+          .Text(row.table)
+          .Int(RejectedKeyHash(row.key))
+          .Text(std::string(row.key.begin(), row.key.end()))
+          .Text(row.reason)
+          .Int(row.position);
+      upsert.executeUpdate();
+    }
+    return Status::OK();
+  });
+}
+
+Status MysqlShadowTransaction::ClearRejectedRows(const std::string& table, const std::vector<Blob>& keys) {
+  return CatchErrors([&]() -> Status {
+    sql::PreparedStatement& remove =
+        session_.Prepare("DELETE FROM " + names_.Table("rejected_rows") + " WHERE table_name = ? AND key_hash = ?");
+    for (const Blob& key : keys) {
+      MysqlBinder(remove).Text(table).Int(RejectedKeyHash(key));
+      remove.executeUpdate();
+    }
+    return Status::OK();
+  });
+}
+
 Status MysqlShadowTransaction::LogChanges(const ResolvedTable& t, int64_t db_version, const ChangeOrigin& origin,
                                           const std::vector<LoggedChange>& changes) {
   return CatchErrors(

@@ -40,6 +40,12 @@ inline constexpr int kShadowSchemaVersion = 2;
 Status MigrateShadowSchema(MysqlSession& session, const MysqlShadowNames& names,
                                 const std::vector<ResolvedTable>& tables, SiteId* site_id);
 
+// The rejected rows the metadata database `database` keeps; none when it
+// has no such table yet. `query` runs a statement without parameters.
+// Throws sql::SQLException.
+Status ReadRejectedRows(const std::function<std::unique_ptr<sql::ResultSet>(const std::string& sql)>& query,
+                        const std::string& database, std::vector<RejectedRow>* rows);
+
 class MysqlShadowTransaction final : public ShadowTransaction {
  public:
   MysqlShadowTransaction(MysqlSession& session, const MysqlShadowNames& names) : session_(session), names_(names) {}
@@ -63,6 +69,8 @@ class MysqlShadowTransaction final : public ShadowTransaction {
                         const std::optional<std::string>& owner) override;
   Status SetCapturePosition(const SourcePosition& position) override;
   Status MarkSnapshotDone(const ResolvedTable& t, int64_t offset) override;
+  Status RecordRejectedRows(const std::vector<RejectedRow>& rows) override;
+  Status ClearRejectedRows(const std::string& table, const std::vector<Blob>& keys) override;
   Status LogChanges(const ResolvedTable& t, int64_t db_version, const ChangeOrigin& origin,
                     const std::vector<LoggedChange>& changes) override;
 

@@ -8,6 +8,7 @@
 
 #include "crbridge/server/postgres/libpq_handles.h"
 #include "crbridge/server/postgres/postgres_errors.h"
+#include "crbridge/server/postgres/postgres_shadow_store.h"
 #include "crbridge/server/core/socket_wait.h"
 
 namespace crbridge::postgres {
@@ -97,6 +98,15 @@ Status PostgresDatabase::CheckSettings(std::vector<std::string>* problems) {
       problems->push_back("wal_level is " + wal_level + "; logical replication needs wal_level = logical (and a restart)");
     }
     return Status::OK();
+  }));
+}
+
+Status PostgresDatabase::RejectedRows(const std::string& metadata_schema, std::vector<RejectedRow>* rows) {
+  pqxx::connection* conn = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
+  return Forget(CatchErrors("reading the rejected rows", conn_, [&] {
+    pqxx::nontransaction tx(*conn);
+    return PostgresShadowStore::ReadRejectedRows(tx, metadata_schema, rows);
   }));
 }
 

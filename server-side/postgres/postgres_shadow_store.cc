@@ -124,6 +124,14 @@ Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
       tx.exec0("ALTER TABLE " + s + ".peers ADD COLUMN owner bytea");
       tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (4)");
     }
+    if (applied < 5) {
+      // App rows capture could not map (rejected_row.h), by table and key
+      // hash: a packed key may be longer than an index entry can hold.
+      tx.exec0("CREATE TABLE " + s + ".rejected_rows (table_name text NOT NULL, key_hash bigint NOT NULL, "
+               "pk bytea NOT NULL, reason text NOT NULL, source_position bigint NOT NULL, "
+               "rejected_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (table_name, key_hash))");
+      tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (5)");
+    }
     for (const ResolvedTable& table : tables) {
       std::vector<std::string> pk, values;
       for (size_t i = 0; i < table.columns.size(); ++i) {
@@ -217,6 +225,28 @@ Status PostgresShadowStore::ForgetSnapshot(const ResolvedTable& t) {
     pqxx::nontransaction tx(*conn_);
     tx.exec_params0("UPDATE " + MetadataTable("tables") + " SET snapshot_lsn = NULL WHERE name = $1", t.mapping->name);
     return Status::OK();
+  });
+}
+
+Status PostgresShadowStore::ReadRejectedRows(pqxx::transaction_base& tx, const std::string& metadata_schema,
+                                             std::vector<RejectedRow>* rows) {
+  const std::string table = QuoteIdentifier(metadata_schema) + ".rejected_rows";
+  // None before crbridge made its schema (or this version of it).
+  if (tx.exec_params1("SELECT to_regclass($1) IS NULL", table)[0].as<bool>()) return Status::OK();
+  for (const auto& row : tx.exec("SELECT table_name, pk, reason, source_position FROM " + table +
+                                 " ORDER BY table_name, rejected_at, key_hash")) {
+    const pqxx::binarystring key(row[1]);
+    rows->push_back(RejectedRow{row[0].as<std::string>(), Blob(key.begin(), key.end()), row[2].as<std::string>(),
+                                row[3].as<int64_t>()});
+  }
+  return Status::OK();
+}
+
+Status PostgresShadowStore::RejectedRows(std::vector<RejectedRow>* rows) {
+  if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
+  return CatchErrors("reading the rejected rows", conn_, [&] {
+    pqxx::nontransaction tx(*conn_);
+    return ReadRejectedRows(tx, schema_, rows);
   });
 }
 

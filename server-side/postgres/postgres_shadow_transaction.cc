@@ -46,6 +46,19 @@ std::vector<size_t> EveryValueColumn(const ResolvedTable& t) {
 
 }  // namespace
 
+Status PostgresShadowTransaction::WriteAppRows(const ResolvedTable& t, const std::function<void()>& statement) {
+  try {
+    statement();
+    return Status::OK();
+  } catch (const pqxx::data_exception& e) {
+    // Class 22: a value the type mapping let through that the column
+    // refuses (a malformed array, an interval, an enum label).
+    std::string what = e.what();
+    what = what.substr(0, what.find('\n'));
+    return Status::InvalidArgument(t.mapping->name + ": the database refused a value: " + EscapeUnprintable(what));
+  }
+}
+
 Status PostgresShadowTransaction::ReadBack(const ResolvedTable& t, const std::vector<size_t>& columns,
                                            const pqxx::result& rows, const AppRowCallback& stored) {
   for (const auto& row : rows) {
@@ -53,8 +66,11 @@ Status PostgresShadowTransaction::ReadBack(const ResolvedTable& t, const std::ve
     CRBRIDGE_RETURN_IF_ERROR(ReadPackedKey(t, row, &key));
     std::vector<Value> values(columns.size());
     for (size_t k = 0; k < columns.size(); ++k) {
-      CRBRIDGE_RETURN_IF_ERROR(ReadField(t.columns[t.pk_count + columns[k]].type,
-                                         row[static_cast<int>(t.pk_count + k)], &values[k]));
+      const size_t column = t.pk_count + columns[k];
+      if (const Status s = ReadField(t.columns[column].type, row[static_cast<int>(t.pk_count + k)], &values[k]);
+          !s.ok()) {
+        return RefuseUnmappedRow(t, column, key, s);
+      }
     }
     CRBRIDGE_RETURN_IF_ERROR(stored(key, std::move(values)));
   }
@@ -148,10 +164,12 @@ Status PostgresShadowTransaction::InsertAppRows(const ResolvedTable& t, const st
   std::vector<ServerParameter> params;
   const std::string from = batch.From(&params);
   const std::vector<size_t> every = EveryValueColumn(t);
-  const pqxx::result back = tx_.exec_params("INSERT INTO " + Qualified(*t.mapping) + " (" + Join(names, ", ") +
-                                                ") SELECT " + Join(batch.casts, ", ") + " FROM " + from +
-                                                " RETURNING " + TextColumns(t, every, ""),
-                                            CRBRIDGE_PARAMS(params));
+  pqxx::result back;
+  CRBRIDGE_RETURN_IF_ERROR(WriteAppRows(t, [&] {
+    back = tx_.exec_params("INSERT INTO " + Qualified(*t.mapping) + " (" + Join(names, ", ") + ") SELECT " +
+                               Join(batch.casts, ", ") + " FROM " + from + " RETURNING " + TextColumns(t, every, ""),
+                           CRBRIDGE_PARAMS(params));
+  }));
   return ReadBack(t, every, back, stored);
 }
 
@@ -182,10 +200,12 @@ Status PostgresShadowTransaction::UpdateAppRows(const ResolvedTable& t, const st
   }
   std::vector<ServerParameter> params;
   const std::string from = batch.From(&params);
-  const pqxx::result back = tx_.exec_params("UPDATE " + Qualified(*t.mapping) + " AS t SET " + Join(assignments, ", ") +
-                                                " FROM " + from + " WHERE " + Join(match, " AND ") + " RETURNING " +
-                                                TextColumns(t, columns, "t."),
-                                            CRBRIDGE_PARAMS(params));
+  pqxx::result back;
+  CRBRIDGE_RETURN_IF_ERROR(WriteAppRows(t, [&] {
+    back = tx_.exec_params("UPDATE " + Qualified(*t.mapping) + " AS t SET " + Join(assignments, ", ") + " FROM " +
+                               from + " WHERE " + Join(match, " AND ") + " RETURNING " + TextColumns(t, columns, "t."),
+                           CRBRIDGE_PARAMS(params));
+  }));
   return ReadBack(t, columns, back, stored);
 }
 
@@ -224,6 +244,26 @@ Status PostgresShadowTransaction::SetCapturePosition(const SourcePosition& posit
 Status PostgresShadowTransaction::MarkSnapshotDone(const ResolvedTable& t, int64_t offset) {
   tx_.exec_params0("UPDATE " + store_.MetadataTable("tables") + " SET snapshot_lsn = $2 WHERE name = $1",
                    t.mapping->name, offset);
+  return Status::OK();
+}
+
+Status PostgresShadowTransaction::RecordRejectedRows(const std::vector<RejectedRow>& rows) {
+  // Rejections are rare: a statement each.
+  for (const RejectedRow& row : rows) {
+    tx_.exec_params0("INSERT INTO " + store_.MetadataTable("rejected_rows") +
+                         " (table_name, key_hash, pk, reason, source_position) VALUES ($1, $2, $3::bytea, $4, $5) "
+                         "ON CONFLICT (table_name, key_hash) DO UPDATE SET pk = excluded.pk, reason = excluded.reason, "
+                         "source_position = excluded.source_position, rejected_at = now()",
+                     row.table, RejectedKeyHash(row.key), "\\x" + EncodeHex(row.key), row.reason, row.position);
+  }
+  return Status::OK();
+}
+
+Status PostgresShadowTransaction::ClearRejectedRows(const std::string& table, const std::vector<Blob>& keys) {
+  for (const Blob& key : keys) {
+    tx_.exec_params0("DELETE FROM " + store_.MetadataTable("rejected_rows") + " WHERE table_name = $1 AND key_hash = $2",
+                     table, RejectedKeyHash(key));
+  }
   return Status::OK();
 }
 
@@ -283,8 +323,8 @@ Status PostgresShadowSnapshot::RowsBetween(const ResolvedTable& t, int64_t after
     if (pulled.app_row_exists) {
       pulled.values.resize(n);
       for (size_t i = 0; i < n; ++i) {
-        CRBRIDGE_RETURN_IF_ERROR(
-            ReadField(t.columns[t.pk_count + i].type, row[base + 7 + static_cast<int>(i)], &pulled.values[i]));
+        pulled.app_values_map = pulled.app_values_map &&
+            ReadField(t.columns[t.pk_count + i].type, row[base + 7 + static_cast<int>(i)], &pulled.values[i]).ok();
       }
     }
     CRBRIDGE_RETURN_IF_ERROR(found(std::move(pulled)));

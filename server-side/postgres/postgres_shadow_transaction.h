@@ -5,6 +5,7 @@
 
 #include <pqxx/pqxx>
 
+#include <functional>
 #include <string>
 
 #include "crbridge/server/postgres/postgres_shadow_store.h"
@@ -35,10 +36,15 @@ class PostgresShadowTransaction : public ShadowTransaction {
                         const std::optional<std::string>& owner) override;
   Status SetCapturePosition(const SourcePosition& position) override;
   Status MarkSnapshotDone(const ResolvedTable& t, int64_t offset) override;
+  Status RecordRejectedRows(const std::vector<RejectedRow>& rows) override;
+  Status ClearRejectedRows(const std::string& table, const std::vector<Blob>& keys) override;
   Status LogChanges(const ResolvedTable& t, int64_t db_version, const ChangeOrigin& origin,
                     const std::vector<LoggedChange>& changes) override;
 
  private:
+  // Runs `statement`, a write of app rows of `t`; a value the server
+  // refuses (a data exception) is InvalidArgument naming the table.
+  Status WriteAppRows(const ResolvedTable& t, const std::function<void()>& statement);
   // Calls `stored` with each row of `rows`: the key columns, then `columns`.
   static Status ReadBack(const ResolvedTable& t, const std::vector<size_t>& columns, const pqxx::result& rows,
                          const AppRowCallback& stored);

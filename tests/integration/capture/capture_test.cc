@@ -4,8 +4,9 @@
 // into the clocks (only really changed columns, deletes, key changes,
 // truncates), no echo of crbridge's own merges (P4), exact resume after a
 // restart (P7; MariaDB by GTID), a table added later, the race of app writes
-// with client merges (P1 and clocks matching values). Postgres only: TOASTed
-// values and `drop`. MariaDB only: transactions mixing mapped and unmapped
+// with client merges (P1 and clocks matching values), rows with a value that
+// does not map (rejected, the rest flowing on). Postgres only: NaN and the
+// infinities, TOASTed values and `drop`. MariaDB only: transactions mixing mapped and unmapped
 // tables, DDL on a mapped table, a purged GTID, and server settings that
 // keep app writes out of the binary log.
 #include "crbridge/connector/daemon/capture_factory.h"
@@ -19,6 +20,7 @@
 #include <thread>
 
 #include "crbridge/connector/daemon/capture_service.h"
+#include "crbridge/connector/ops/rejected_rows.h"
 #include "crbridge/connector/postgres/postgres_capture.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/server/dialects.h"
@@ -56,6 +58,8 @@ struct App {
   std::unique_ptr<MappedApp> mapped;
 
   explicit App(ServerKind kind, const std::string& tables = kTodoAppTables) : db(kind) { Remap(tables); }
+  // The todo-app database at `url`.
+  App(ServerKind kind, const std::string& url, const std::string& tables) : db(kind, url) { Remap(tables); }
 
   // The same database under another mapping (a restart after an edit).
   void Remap(const std::string& tables) {
@@ -66,6 +70,18 @@ struct App {
 
   bool postgres() const { return db.kind() == ServerKind::kPostgres; }
   void Sql(const std::string& sql) { db.Sql(sql); }
+  // `statements` in one app transaction.
+  void Transaction(const std::vector<std::string>& statements) {
+    if (postgres()) {
+      std::string all = "BEGIN";
+      for (const std::string& statement : statements) all += "; " + statement;
+      db.Sql(all + "; COMMIT");
+      return;
+    }
+    db.Sql("START TRANSACTION");
+    for (const std::string& statement : statements) db.Sql(statement);
+    db.Sql("COMMIT");
+  }
   std::string One(const std::string& sql) { return db.One(sql); }
   std::string ClockTable(const std::string& table) const { return db.metadata() + "." + table + "__clock"; }
   std::string Count(const std::string& table) { return One("SELECT count(*) FROM " + ClockTable(table)); }
@@ -528,8 +544,121 @@ TEST_P(CaptureTest, AppWritesRacingClientMergesConverge) {
   EXPECT_STOPS_CLEANLY(capture);
 }
 
+// Issue 16: one value capture cannot map must never stop other rows or
+// tables. Its row is rejected: reported (health, metric), kept in the
+// shadow store with the batch (a restart finds it), left out of clients'
+// pulls; the rest of its transaction, other tables and the snapshot's
+// other rows flow on; a later change of the row that maps, or its delete,
+// clears it, and clients then get the row.
+TEST_P(CaptureTest, AValueThatDoesNotMapRejectsItsRowAndTheRestFlows) {
+  const ServerKind kind = GetParam();
+  App app(kind, NewTodoAppWithRawColumn(kind), kTodoAppTables);
+  const std::string good = MappableRaw(kind), bad = UnmappableRaw(kind);
+  app.Sql("INSERT INTO todo_lists (id) VALUES ('l1')");
+  // Read by the initial snapshot.
+  app.Sql("INSERT INTO todos (id, list_id, raw) VALUES ('s1', 'l1', " + bad + "), ('s2', 'l1', " + good + ")");
+  const std::string alive = "1 {1,1,1,1,1,1} {0,0,0,0,0,0}";
+  const auto standing = [](const RejectedRows& rows) {
+    std::string out;
+    for (const RejectedRow& row : rows.Standing()) out += DescribeRejectedRow(row).substr(0, 13) + ";";
+    return out;
+  };
+  Server server(std::make_unique<TodoAppDatabase>(kind, app.db.url), kTodoAppTables);
+  Client early(server);
+  {
+    Metrics metrics;
+    Health health;
+    RejectedRows rejected(health, metrics);
+    CaptureOptions options;
+    options.rejected_rows = &rejected;
+    RunningCapture capture(app, metrics, options);
+    ASSERT_TRUE(capture.CaughtUp(app, "m1"));
+    EXPECT_EQ(app.Clock("s1"), "none");
+    EXPECT_EQ(app.Clock("s2"), alive);
+    // In one transaction with rows of two tables that map.
+    app.Transaction({"INSERT INTO todos (id, list_id, raw) VALUES ('t1', 'l1', " + bad + "), ('t2', 'l1', " + good + ")",
+                     "INSERT INTO todo_lists (id) VALUES ('l2')"});
+    ASSERT_TRUE(app.ClockIs("t2", alive));
+    EXPECT_EQ(app.Clock("todo_lists", "l2"), "1 {1,1} {0,0}");
+    EXPECT_EQ(app.Clock("t1"), "none");
+    EXPECT_TRUE(Eventually([&] { return standing(rejected) == "todos ('s1'):;todos ('t1'):;"; })) << standing(rejected);
+    ASSERT_TRUE(early.Pull(server).ok());
+    EXPECT_EQ(early.Rows("todos", "id, title, raw"), (std::vector<std::string>{"s2||1", "t2||1"}));
+
+    // A row clients have takes a value that does not map: they keep it as
+    // they had it, pulls go on, and a new client does not get it.
+    app.Sql("UPDATE todos SET title = 'x', raw = " + bad + " WHERE id = 's2'");
+    EXPECT_TRUE(Eventually([&] { return standing(rejected) == "todos ('s1'):;todos ('s2'):;todos ('t1'):;"; }))
+        << standing(rejected);
+    EXPECT_EQ(app.Clock("s2"), alive);
+    ASSERT_TRUE(early.Pull(server).ok());
+    EXPECT_EQ(early.Rows("todos", "id, title, raw"), (std::vector<std::string>{"s2||1", "t2||1"}));
+    Client late(server);
+    ASSERT_TRUE(late.Pull(server).ok());
+    EXPECT_EQ(late.Rows("todos", "id"), (std::vector<std::string>{"t2"}));
+
+    EXPECT_FALSE(health.Ready());
+    EXPECT_NE(health.ToJson().find("todos ('s2'): todos.raw: "), std::string::npos) << health.ToJson();
+    const std::string rendered = metrics.Render();
+    EXPECT_NE(rendered.find("\ncrbridge_capture_rejected_rows 3\n"), std::string::npos) << rendered;
+    EXPECT_NE(rendered.find("\ncrbridge_capture_rows_rejected_total 3\n"), std::string::npos) << rendered;
+    EXPECT_STOPS_CLEANLY(capture);
+  }
+
+  // The rejections outlive a restart: they are in the shadow store.
+  Metrics metrics;
+  Health health;
+  RejectedRows rejected(health, metrics);
+  CaptureOptions options;
+  options.rejected_rows = &rejected;
+  RunningCapture capture(app, metrics, options);
+  ASSERT_TRUE(capture.CaughtUp(app, "m2"));
+  EXPECT_EQ(standing(rejected), "todos ('s1'):;todos ('s2'):;todos ('t1'):;");
+  EXPECT_FALSE(health.Ready());
+  // Fixed by changes that map, or deleted: cleared, and ready again.
+  app.Sql("UPDATE todos SET raw = " + good + " WHERE id IN ('s2', 't1')");
+  app.Sql("DELETE FROM todos WHERE id = 's1'");
+  EXPECT_TRUE(Eventually([&] { return rejected.Standing().empty(); })) << standing(rejected);
+  EXPECT_TRUE(health.Ready()) << health.ToJson();
+  EXPECT_TRUE(app.ClockIs("t1", alive));
+  EXPECT_EQ(app.Clock("s2"), "1 {1,2,1,1,1,1} {0,0,0,0,0,0}");
+  EXPECT_EQ(app.One("SELECT count(*) FROM " + app.db.metadata() + ".rejected_rows"), "0");
+  Client late(server);
+  for (Client* client : {&early, &late}) {
+    ASSERT_TRUE(client->Pull(server).ok());
+    EXPECT_EQ(client->Rows("todos", "id, title, raw"), (std::vector<std::string>{"s2|x|1", "t1||1", "t2||1"}));
+  }
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
 INSTANTIATE_TEST_SUITE_P(BothDatabases, CaptureTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
+
+// Issue 16: NaN and the infinities in a double column travel from the
+// snapshot and the stream with one canonical form each: NaN as the text
+// 'NaN' (SQLite keeps no REAL NaN), the infinities as REAL infinities.
+TEST(PostgresCaptureTest, NanAndInfinitiesReachClientsInTheirCanonicalForm) {
+  App app(ServerKind::kPostgres);
+  app.Sql("INSERT INTO todo_lists (id) VALUES ('l1')");
+  app.Sql("INSERT INTO todos (id, list_id, position) VALUES ('s1', 'l1', 'NaN'), ('s2', 'l1', 'Infinity')");
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  app.Sql("INSERT INTO todos (id, list_id, position) VALUES ('t1', 'l1', 'NaN'), ('t2', 'l1', '-Infinity')");
+  ASSERT_TRUE(app.ClockIs("t2", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+  // NaN written again is no change; a number after NaN is.
+  app.Sql("UPDATE todos SET position = 'NaN' WHERE id = 't1'");
+  app.Sql("UPDATE todos SET position = 1.5 WHERE id = 's1'");
+  EXPECT_TRUE(app.ClockIs("s1", "1 {1,1,1,2,1} {0,0,0,0,0}"));
+  EXPECT_EQ(app.Clock("t1"), "1 {1,1,1,1,1} {0,0,0,0,0}");
+  app.Sql("UPDATE todos SET position = 'NaN' WHERE id = 's1'");
+  EXPECT_TRUE(app.ClockIs("s1", "1 {1,1,1,3,1} {0,0,0,0,0}"));
+  Server server(std::make_unique<TodoAppDatabase>(ServerKind::kPostgres, app.db.url), kTodoAppTables);
+  Client client(server);
+  ASSERT_TRUE(client.Pull(server).ok());
+  EXPECT_EQ(client.Rows("todos", "id, typeof(position), position"),
+            (std::vector<std::string>{"s1|text|NaN", "s2|real|Inf", "t1|text|NaN", "t2|real|-Inf"}));
+  EXPECT_STOPS_CLEANLY(capture);
+}
 
 TEST(PostgresCaptureTest, AnUnchangedToastedValueIsNotAChange) {
   App app(ServerKind::kPostgres);

@@ -1,7 +1,8 @@
 // Recording captured app writes in the clocks (ChangeRecorder)
 // against the real Postgres and MariaDB fixtures (every test runs on both):
 // which columns bump, deletes, resurrections, truncates, exact skipping of
-// what is already recorded, and the race with a client merge. Clocks are
+// what is already recorded, the race with a client merge, and rows whose
+// values do not map (stored as rejected, cleared by a later change). Clocks are
 // read back through the store (ShadowStore::Read), the same on both.
 #include "crbridge/server/core/change_recorder.h"
 
@@ -54,6 +55,26 @@ struct Recording {
                   Value::Integer(done ? 1 : 0), Value::Null(), Value::Null()};
     return row;
   }
+
+  // A todo change whose values (or, with `key_maps` false, its key) did
+  // not map, as capture hands it on.
+  CapturedRow Rejected(CapturedRow::Kind kind, const std::string& id, bool key_maps = true) const {
+    CapturedRow row = Todo(kind, key_maps ? id : "\xff" + id);
+    row.rejection = key_maps ? "todos.position: server value \"x\" is not a valid double precision"
+                             : "todos.id: server text \"\\xff\" of a text is not valid UTF-8";
+    return row;
+  }
+
+  // "table key reason position" of each stored rejection, in order.
+  std::vector<std::string> Rejections(ShadowStore& store) {
+    std::vector<RejectedRow> rows;
+    const Status s = store.RejectedRows(&rows);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    std::vector<std::string> out;
+    for (const RejectedRow& row : rows) out.push_back(DescribeRejectedRow(row) + " @" + std::to_string(row.position));
+    return out;
+  }
+  std::vector<std::string> Rejections() { return Rejections(*capture_writer); }
 
   RecordReport Record(int64_t position, std::vector<CapturedRow> rows) {
     RecordReport report;
@@ -198,6 +219,104 @@ TEST_P(ChangeRecorderTest, ATruncateKillsEveryLiveRowButNotLaterOnes) {
   // Replayed, the truncate leaves the row inserted after it alone.
   r.Record(300, {truncate});
   EXPECT_EQ(r.Clock("t3").substr(0, 2), "1 ");
+}
+
+// A row whose values do not map stops nothing: the rest of its
+// transaction is recorded, the rejection is stored with it (a new store
+// and recorder, as after a restart, find it), and the row's clock keeps
+// its last good state.
+TEST_P(ChangeRecorderTest, ARowThatDoesNotMapIsStoredAsRejectedAndTheRestRecorded) {
+  Recording r(GetParam());
+  const RecordReport first = r.Record(100, {r.Todo(Kind::kInsert, "t2")});
+  const RecordReport report =
+      r.Record(200, {r.Todo(Kind::kInsert, "t1"), r.Rejected(Kind::kUpdate, "t2"), r.Todo(Kind::kInsert, "t3")});
+  EXPECT_EQ(report.rows_changed, 2u);
+  ASSERT_EQ(report.rejected.size(), 1u);
+  EXPECT_EQ(report.rejected[0].table, "todos");
+  EXPECT_EQ(report.rejected[0].position, 200);
+  EXPECT_EQ(r.Clock("t1").substr(0, 2), "1 ");
+  EXPECT_EQ(r.Clock("t2"), "1 {1,1,1,1,1} {0,0,0,0,0} " + std::to_string(first.db_version)) << "its last good state";
+  EXPECT_EQ(r.Clock("t3").substr(0, 2), "1 ");
+  const std::vector<std::string> expected = {
+      "todos ('t2'): todos.position: server value \"x\" is not a valid double precision @200"};
+  EXPECT_EQ(r.Rejections(), expected);
+  EXPECT_EQ(r.Position(), 200);
+
+  auto restarted = OpenAppStore(*r.app, ShadowStore::Marking::kNone);
+  EXPECT_EQ(r.Rejections(*restarted), expected);
+  ChangeRecorder recorder(*restarted, SourceTypeOf(GetParam()));
+  std::vector<RejectedRow> standing;
+  ASSERT_TRUE(recorder.StandingRejections(&standing).ok());
+  EXPECT_EQ(standing.size(), 1u);
+}
+
+// A later change that maps ends the rejection; the row is stamped anew,
+// whole, even when its values are back to the last recorded ones: pulls
+// left it out meanwhile, and clients that passed its version must get it.
+TEST_P(ChangeRecorderTest, AChangeThatMapsClearsTheRejectionAndStampsTheRowAnew) {
+  Recording r(GetParam());
+  const RecordReport first = r.Record(100, {r.Todo(Kind::kInsert, "t1")});
+  r.Record(200, {r.Rejected(Kind::kUpdate, "t1")});
+  EXPECT_EQ(r.Rejections().size(), 1u);
+  const RecordReport fixed = r.Record(300, {r.Todo(Kind::kUpdate, "t1")});
+  ASSERT_EQ(fixed.cleared.size(), 1u);
+  EXPECT_EQ(fixed.cleared[0].table, "todos");
+  EXPECT_GT(fixed.db_version, first.db_version);
+  EXPECT_EQ(r.Clock("t1"), "1 {1,1,1,1,1} {0,0,0,0,0} " + std::to_string(fixed.db_version));
+  EXPECT_TRUE(r.Rejections().empty());
+
+  // Rejected and fixed within one batch: the fix is what counts.
+  const RecordReport both = r.Record(400, {r.Rejected(Kind::kUpdate, "t1"), r.Todo(Kind::kUpdate, "t1", "eggs")});
+  EXPECT_TRUE(both.rejected.empty());
+  EXPECT_TRUE(r.Rejections().empty());
+  EXPECT_EQ(r.Clock("t1").substr(0, 15), "1 {1,2,1,1,1} {");
+}
+
+TEST_P(ChangeRecorderTest, ADeleteOrATruncateClearsRejections) {
+  Recording r(GetParam());
+  // A key that does not map: the row never had a clock.
+  r.Record(100, {r.Rejected(Kind::kInsert, "t1", false), r.Rejected(Kind::kInsert, "t2"),
+                 r.Rejected(Kind::kInsert, "t3")});
+  EXPECT_EQ(r.Rejections().size(), 3u);
+  EXPECT_EQ(r.Clock("t2"), "none");
+  const RecordReport deleted = r.Record(200, {r.Rejected(Kind::kDelete, "t1", false), r.Todo(Kind::kDelete, "t2")});
+  EXPECT_EQ(deleted.cleared.size(), 2u);
+  EXPECT_EQ(deleted.rows_changed, 0u) << "no clock to kill";
+  EXPECT_EQ(r.Rejections().size(), 1u);
+  CapturedRow truncate{Kind::kTruncate, r.Table("todos"), {}, {}};
+  const RecordReport truncated = r.Record(300, {truncate});
+  EXPECT_EQ(truncated.cleared.size(), 1u);
+  EXPECT_TRUE(r.Rejections().empty());
+}
+
+// A table read whole (its snapshot, or a read again behind the stream)
+// ends the rejections of rows it no longer has, with their clocks, but not
+// one the stream made after the position it read at.
+TEST_P(ChangeRecorderTest, ATableReadWholeEndsRejectionsOfRowsItNoLongerHasButNotNewerOnes) {
+  Recording r(GetParam());
+  r.Record(100, {r.Rejected(Kind::kInsert, "t1"), r.Todo(Kind::kInsert, "t2")});
+  r.Record(300, {r.Rejected(Kind::kUpdate, "t2")});
+  RecordReport report;
+  const Status read = r.recorder.RecordSnapshot(CapturedTransaction{200, {r.Todo(Kind::kInsert, "t2")}},
+                                                *r.Table("todos"), true, std::nullopt, &report);
+  ASSERT_TRUE(read.ok()) << read.ToString();
+  EXPECT_EQ(report.cleared.size(), 1u);
+  EXPECT_EQ(r.Rejections(), std::vector<std::string>{
+                                "todos ('t2'): todos.position: server value \"x\" is not a valid double precision @300"});
+}
+
+// After a crash the source resends what the clocks already hold: a
+// replayed rejection that a recorded change already cleared stays cleared.
+TEST_P(ChangeRecorderTest, AReplayedRejectionThatWasClearedStaysCleared) {
+  Recording r(GetParam());
+  r.Record(100, {r.Todo(Kind::kInsert, "t1")});
+  r.Record(200, {r.Rejected(Kind::kUpdate, "t1")});
+  r.Record(300, {r.Todo(Kind::kUpdate, "t1", "eggs")});
+  const std::string clock = r.Clock("t1");
+  const RecordReport replayed = r.Record(200, {r.Rejected(Kind::kUpdate, "t1")});
+  EXPECT_EQ(replayed.rows_skipped, 1u);
+  EXPECT_TRUE(r.Rejections().empty());
+  EXPECT_EQ(r.Clock("t1"), clock);
 }
 
 // docs/design.md, "App write racing a client merge": the app writes a row, a

@@ -86,7 +86,8 @@ TEST(PostgresShadowStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
   pqxx::connection conn(url);
   pqxx::nontransaction db(conn);
   // Back to what version 1 created, with a clock in it.
-  db.exec0("DROP TABLE crbridge.capture, crbridge.change_events; DELETE FROM crbridge.migrations WHERE version >= 2; "
+  db.exec0("DROP TABLE crbridge.capture, crbridge.change_events, crbridge.rejected_rows; "
+           "DELETE FROM crbridge.migrations WHERE version >= 2; "
            "ALTER TABLE crbridge.tables DROP COLUMN snapshot_lsn; "
            "ALTER TABLE crbridge.todos__clock DROP COLUMN __col_hashes, DROP COLUMN __lsn; "
            "INSERT INTO crbridge.todos__clock VALUES ('t1', 1, '{1,1,1,1,1}', '{0,0,0,0,0}', 7, 0, 'l1'); "
@@ -96,6 +97,7 @@ TEST(PostgresShadowStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
   EXPECT_EQ(db.exec1("SELECT max(version) FROM crbridge.migrations")[0].as<int>(), PostgresShadowStore::kSchemaVersion);
   EXPECT_EQ(db.exec1("SELECT lsn FROM crbridge.capture")[0].as<int64_t>(), 0);
   EXPECT_EQ(db.exec1("SELECT count(*) FROM crbridge.change_events")[0].as<int64_t>(), 0) << "the change log exists";
+  EXPECT_EQ(db.exec1("SELECT count(*) FROM crbridge.rejected_rows")[0].as<int64_t>(), 0) << "rejected rows are kept";
   const pqxx::row clock = db.exec1("SELECT __col_versions::text, __col_hashes::text, __lsn, __db_version FROM crbridge.todos__clock");
   EXPECT_EQ(clock[0].as<std::string>(), "{1,1,1,1,1}");
   EXPECT_EQ(clock[1].as<std::string>(), "{}") << "hashes unknown";

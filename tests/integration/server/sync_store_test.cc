@@ -1,6 +1,7 @@
 // SyncStore against the real Postgres and MariaDB fixtures (every test runs
 // on both), with native CRR databases as clients: merges, pulls, canonical
-// values, refusals, and the properties of docs/server-side.md (P1
+// values, refusals (values a column cannot hold, NaN and infinities), and
+// the properties of docs/server-side.md (P1
 // convergence, P2 and P7 durability across a database crash, P5 gapless
 // pulls, P6 idempotence).
 #include "crbridge/server/core/sync_store.h"
@@ -9,6 +10,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -262,6 +265,145 @@ TEST_P(SyncStoreTest, BadChangesetsAreRefusedWithNothingApplied) {
   PeerRecord tracked;
   ASSERT_TRUE(server.writer->GetPeer(Site(3), &tracked).ok());
   EXPECT_EQ(tracked.applied.version, 0);
+}
+
+// Issue 16: values a column cannot hold are refused before any SQL runs,
+// naming the table, the column and the rule, the value escaped; nothing of
+// the changeset is written, and the next changeset goes through.
+TEST_P(SyncStoreTest, ValuesAColumnCannotHoldAreRefusedNamingTableColumnAndRule) {
+  Server server(GetParam());
+  const bool postgres = GetParam() == ServerKind::kPostgres;
+  const std::string text_type = postgres ? "text" : "varchar(500)";
+  std::vector<std::pair<Change, std::string>> cases = {
+      {TodoChange("t1", "title", Value::Text("caf\xe9")),
+       "todos.title: cannot store 'caf\\xe9' (text) in a " + text_type + " column: text must be valid UTF-8"},
+      {TodoChange("t1", "title", Value::Text(std::string("a\0b", 3))),
+       "todos.title: cannot store 'a\\x00b' (text) in a " + text_type +
+           " column: text must be valid UTF-8 without NUL bytes"},
+      {TodoChange("t1", "due", Value::Text("2023-02-29")),
+       "todos.due: cannot store '2023-02-29' (text) in a date column: not a day of the calendar"},
+      {TodoChange("t1", "due", Value::Text("tomorrow")),
+       "todos.due: cannot store 'tomorrow' (text) in a date column: expected YYYY-MM-DD"},
+      {TodoChange("t1", "position", Value::Text("1,5")), "todos.position: cannot store '1,5' (text) in a double"},
+  };
+  if (!postgres) {
+    cases.push_back({TodoChange("t1", "title", Value::Text(std::string(501, 'x'))), "longer than 500 characters"});
+  }
+  int64_t version_before = 0;
+  ASSERT_TRUE(server.writer->DbVersion(&version_before).ok());
+  for (const auto& [bad, message] : cases) {
+    MergeReport report;
+    const Status s = server.store->Merge(Site(3), {TodoChange("t1", "list_id", Value::Text("l1")), bad},
+                                         PeerVersion{5, 1}, &report);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << message;
+    EXPECT_NE(s.message().find(message), std::string::npos) << s.message();
+  }
+  int64_t version_after = 0;
+  ASSERT_TRUE(server.writer->DbVersion(&version_after).ok());
+  EXPECT_EQ(version_after, version_before) << "no transaction was even begun";
+  EXPECT_TRUE(ServerTodos(server).empty());
+
+  MergeReport report;
+  const Changeset good = {TodoChange("t1", "list_id", Value::Text("l1")), TodoChange("t1", "title", Value::Text("milk"))};
+  const Status merged = server.store->Merge(Site(3), good, PeerVersion{6, 1}, &report);
+  ASSERT_TRUE(merged.ok()) << merged.ToString();
+  Client client(server);
+  ASSERT_TRUE(client.Pull(server).ok());
+  EXPECT_EQ(server.Rows("todos", "id, title"), std::vector<std::string>{"t1|milk"});
+  EXPECT_EQ(client.Rows("todos", "id, title"), std::vector<std::string>{"t1|milk"});
+}
+
+// Issue 16: a float NaN once became -Infinity. Postgres stores NaN and the
+// infinities, sent as floats or as the text a server prints, and every
+// peer ends with their canonical values (NaN as the text 'NaN', SQLite
+// having no REAL NaN); MariaDB's DOUBLE holds neither, and the refusal
+// says so.
+TEST_P(SyncStoreTest, NanAndInfinitiesFromClientsAreStoredOrRefusedNeverChanged) {
+  Server server(GetParam());
+  Changeset writes;
+  const std::pair<const char*, Value> sent[] = {{"t1", Value::Float(NAN)},
+                                                {"t2", Value::Text("NaN")},
+                                                {"t3", Value::Float(INFINITY)},
+                                                {"t4", Value::Text("-Infinity")}};
+  for (const auto& [id, value] : sent) {
+    writes.push_back(TodoChange(id, "list_id", Value::Text("l1")));
+    writes.push_back(TodoChange(id, "position", value));
+  }
+  MergeReport report;
+  const Status merged = server.store->Merge(Site(1), writes, PeerVersion{1, 7}, &report);
+  if (GetParam() == ServerKind::kMariaDb) {
+    EXPECT_EQ(merged.code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(merged.message().find("todos.position: cannot store nan (real) in a double column: MariaDB's FLOAT and "
+                                    "DOUBLE cannot hold NaN or infinities"),
+              std::string::npos)
+        << merged.message();
+    EXPECT_TRUE(ServerTodos(server).empty());
+    const Status next = server.store->Merge(
+        Site(1), {TodoChange("t1", "list_id", Value::Text("l1")), TodoChange("t1", "position", Value::Float(1.5))},
+        PeerVersion{2, 1}, &report);
+    ASSERT_TRUE(next.ok()) << next.ToString();
+    EXPECT_EQ(server.Rows("todos", "id, position"), std::vector<std::string>{"t1|1.5"});
+    return;
+  }
+  ASSERT_TRUE(merged.ok()) << merged.ToString();
+  EXPECT_EQ(server.Rows("todos", "id, position::text"),
+            (std::vector<std::string>{"t1|NaN", "t2|NaN", "t3|Infinity", "t4|-Infinity"}));
+  Client reader(server);
+  ASSERT_TRUE(reader.Pull(server).ok());
+  EXPECT_EQ(reader.Rows("todos", "id, typeof(position), position"),
+            (std::vector<std::string>{"t1|text|NaN", "t2|text|NaN", "t3|real|Inf", "t4|real|-Inf"}));
+  // The writer gets back what the server stored in another form than it
+  // sent: the float NaN as the text, the text -Infinity as a float.
+  PullBatch batch;
+  ASSERT_TRUE(server.store->Pull(0, std::nullopt, Site(1), 100, &batch).ok());
+  std::map<Blob, Value> back;
+  for (const Change& c : batch.changes) {
+    if (c.cid == "position") back[c.pk] = c.val;
+  }
+  EXPECT_EQ(back, (std::map<Blob, Value>{{Key("t1"), Value::Text("NaN")}, {Key("t4"), Value::Float(-INFINITY)}}));
+}
+
+// What the type mapping lets through but the server refuses (a malformed
+// array on Postgres, text outside a column's character set on MariaDB) is a
+// refusal naming the table, never a server error that makes the client
+// send the changeset again and again.
+TEST_P(SyncStoreTest, ValuesTheServerRefusesAreRefusalsNamingTheTable) {
+  const bool postgres = GetParam() == ServerKind::kPostgres;
+  auto database = std::make_unique<TodoAppDatabase>(GetParam());
+  database->Sql(postgres ? "ALTER TABLE todos ADD COLUMN tags integer[]"
+                         : "ALTER TABLE todos MODIFY title VARCHAR(500) CHARACTER SET latin1 NOT NULL DEFAULT ''");
+  Server server(std::move(database), kTodoAppTables);
+  const Change refused = postgres ? TodoChange("t1", "tags", Value::Text("1,2"))
+                                  : TodoChange("t1", "title", Value::Text("party \xf0\x9f\x8e\x89"));
+  MergeReport report;
+  const Status s =
+      server.store->Merge(Site(2), {TodoChange("t1", "list_id", Value::Text("l1")), refused}, PeerVersion{1, 1}, &report);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+  EXPECT_TRUE(s.message().starts_with("todos: the database refused a value: ")) << s.message();
+  EXPECT_NE(s.message().find(postgres ? "malformed array literal" : "Incorrect string value"), std::string::npos)
+      << s.message();
+  EXPECT_TRUE(ServerTodos(server).empty());
+  const Status next =
+      server.store->Merge(Site(2), {TodoChange("t1", "list_id", Value::Text("l1"))}, PeerVersion{2, 0}, &report);
+  ASSERT_TRUE(next.ok()) << next.ToString();
+  EXPECT_EQ(ServerTodos(server).size(), 1u);
+}
+
+// A row holding a value crbridge cannot map (one capture rejects) takes no
+// client writes until the app changes it; the refusal names the row and
+// the column, and pulls go on around it.
+TEST_P(SyncStoreTest, AWriteToARowHoldingAValueThatDoesNotMapIsRefused) {
+  const ServerKind kind = GetParam();
+  Server server(std::make_unique<TodoAppDatabase>(kind, NewTodoAppWithRawColumn(kind)), kTodoAppTables);
+  server.database->Sql("INSERT INTO todos (id, list_id, raw) VALUES ('t1', 'l1', " + UnmappableRaw(kind) + ")");
+  MergeReport report;
+  const Status s =
+      server.store->Merge(Site(1), {TodoChange("t1", "title", Value::Text("x"))}, PeerVersion{1, 0}, &report);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+  EXPECT_TRUE(s.message().starts_with("todos.raw: the row ('t1') holds a value crbridge cannot map (")) << s.message();
+  EXPECT_NE(s.message().find("it takes no client writes until the app changes it"), std::string::npos) << s.message();
+  Client client(server);
+  EXPECT_TRUE(client.Pull(server).ok());
 }
 
 // A site's first merge refused inside its transaction (NULL for a NOT NULL

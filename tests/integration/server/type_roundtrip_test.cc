@@ -1,7 +1,8 @@
 // Every mapped type through the real servers: a client value is converted
 // for the server (ToServerParameter), written, read back in text form and
 // converted to its canonical SQLite value (FromServerText). Writing the
-// canonical value again must give the same value back.
+// canonical value again must give the same value back. And what the
+// mapping refuses from clients, the real server refuses too.
 #include <cppconn/connection.h>
 #include <cppconn/driver.h>
 #include <cppconn/prepared_statement.h>
@@ -11,6 +12,8 @@
 #include <mysql_driver.h>
 
 #include <pqxx/pqxx>
+
+#include <cmath>
 
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/server/mysql/mysql_url.h"
@@ -71,6 +74,16 @@ class PostgresRoundTrip {
     return read;
   }
 
+  // Whether Postgres stores `text` in `column` (assigned, as an app would).
+  bool ServerTakes(const std::string& column, const std::string& text) {
+    try {
+      pqxx::nontransaction(conn_).exec_params0("UPDATE types SET " + column + " = $1 WHERE id = 1", text);
+      return true;
+    } catch (const pqxx::data_exception&) {
+      return false;
+    }
+  }
+
  private:
   pqxx::connection conn_;
 };
@@ -107,6 +120,27 @@ TEST(TypeRoundTripTest, EveryTypeThroughRealPostgres) {
       {"c_array", "integer[]", Value::Text("{1,2,3}"), Value::Text("{1,2,3}")},
       {"c_enum", "mood", Value::Text("happy"), Value::Text("happy")},
       {"c_text", "text", Value::Null(), Value::Null()},
+      // NaN travels as text (SQLite has no REAL NaN), the infinities as REAL.
+      {"c_double", "double precision", Value::Float(NAN), Value::Text("NaN")},
+      {"c_double", "double precision", Value::Text("NaN"), Value::Text("NaN")},
+      {"c_double", "double precision", Value::Float(INFINITY), Value::Float(INFINITY)},
+      {"c_real", "real", Value::Text("-Infinity"), Value::Float(-INFINITY)},
+      {"c_numeric", "numeric(10,2)", Value::Float(NAN), Value::Text("NaN")},
+      // Dates the ISO forms cannot say keep the server's words.
+      {"c_date", "date", Value::Text("infinity"), Value::Text("infinity")},
+      {"c_date", "date", Value::Text("-infinity"), Value::Text("-infinity")},
+      {"c_date", "date", Value::Text("0044-03-15 BC"), Value::Text("0044-03-15 BC")},
+      {"c_date", "date", Value::Text("10000-01-01"), Value::Text("10000-01-01")},
+      {"c_ts", "timestamp(6) without time zone", Value::Text("infinity"), Value::Text("infinity")},
+      {"c_ts", "timestamp(6) without time zone", Value::Text("0044-03-15T12:00:00 BC"),
+       Value::Text("0044-03-15T12:00:00 BC")},
+      {"c_ts", "timestamp(6) without time zone", Value::Text("10000-01-01T00:00:00"), Value::Text("10000-01-01T00:00:00")},
+      {"c_tstz", "timestamp with time zone", Value::Text("-infinity"), Value::Text("-infinity")},
+      {"c_tstz", "timestamp with time zone", Value::Text("0001-01-01T00:30:00+01:00"),
+       Value::Text("0001-12-31T23:30:00Z BC")},
+      {"c_tstz", "timestamp with time zone", Value::Text("10000-01-01T01:00:00+01:00"),
+       Value::Text("10000-01-01T00:00:00Z")},
+      {"c_time", "time without time zone", Value::Text("24:00:00"), Value::Text("24:00:00")},
   };
   for (const RoundTrip& c : cases) {
     const Value first = pg.Write(c, c.client);
@@ -114,6 +148,44 @@ TEST(TypeRoundTripTest, EveryTypeThroughRealPostgres) {
     const Value second = pg.Write(c, first);
     EXPECT_EQ(second, first) << c.column << ": the canonical value " << first.ToSql() << " is not stable";
   }
+}
+
+struct Refused {
+  const char* column;
+  const char* type;  // as the catalog names it
+  const char* text;
+};
+
+// Each text of `cases` is refused by the type mapping, and by the server
+// of `source` (through `db`, a PostgresRoundTrip or MariaDbRoundTrip): the
+// mapping's checks say the server's rules, no stricter.
+template <typename RoundTripDatabase, size_t N>
+void ExpectTheServerRefusesToo(SourceType source, RoundTripDatabase& db, const Refused (&cases)[N]) {
+  for (const Refused& c : cases) {
+    ServerParameter parameter;
+    const Status s = ToServerParameter(source, TypeOf(source, c.type), Value::Text(c.text), c.column, &parameter);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << c.column << " " << c.text;
+    EXPECT_FALSE(db.ServerTakes(c.column, c.text)) << c.column << " " << c.text << ": refused, yet the server takes it";
+  }
+}
+
+TEST(TypeRoundTripTest, WhatClientsAreRefusedPostgresRefusesToo) {
+  PostgresRoundTrip pg;
+  const Refused cases[] = {
+      {"c_date", "date", "2023-02-29"},
+      {"c_date", "date", "0000-01-01"},
+      {"c_date", "date", "2024-13-01"},
+      {"c_ts", "timestamp(6) without time zone", "2024-04-31 00:00:00"},
+      {"c_numeric", "numeric(10,2)", "123456789"},
+      {"c_numeric", "numeric(10,2)", "99999999.995"},
+      {"c_numeric", "numeric(10,2)", "Infinity"},
+      {"c_varchar", "character varying(20)", "twenty-one characters"},
+      {"c_char", "character(3)", "four"},
+      {"c_time", "time without time zone", "25:00:00"},
+      {"c_jsonb", "jsonb", "{\"a\":"},
+      {"c_uuid", "uuid", "not-a-uuid"},
+  };
+  ExpectTheServerRefusesToo(SourceType::kPostgres, pg, cases);
 }
 
 class MariaDbRoundTrip {
@@ -160,6 +232,19 @@ class MariaDbRoundTrip {
     return read;
   }
 
+  // Whether MariaDB (in crbridge's strict mode) stores `text` in `column`.
+  bool ServerTakes(const std::string& column, const std::string& text) {
+    std::unique_ptr<sql::PreparedStatement> update(
+        conn_->prepareStatement("UPDATE types SET " + column + " = ? WHERE id = 1"));
+    update->setString(1, sql::SQLString(text));
+    try {
+      update->executeUpdate();
+      return true;
+    } catch (const sql::SQLException&) {
+      return false;
+    }
+  }
+
  private:
   std::unique_ptr<sql::Connection> conn_;
 };
@@ -194,6 +279,13 @@ TEST(TypeRoundTripTest, EveryTypeThroughRealMariaDb) {
       {"c_time", "time", Value::Text("-01:02:03"), Value::Text("-01:02:03")},
       {"c_json", "longtext", Value::Text("{\"b\":1,  \"a\":2}"), Value::Text("{\"b\":1,  \"a\":2}")},
       {"c_text", "text", Value::Null(), Value::Null()},
+      // Zero dates, as MariaDB prints them.
+      {"c_date", "date", Value::Text("0000-00-00"), Value::Text("0000-00-00")},
+      {"c_date", "date", Value::Text("2024-00-15"), Value::Text("2024-00-15")},
+      {"c_datetime", "datetime(6)", Value::Text("0000-00-00T00:00:00"), Value::Text("0000-00-00T00:00:00.000000")},
+      {"c_timestamp", "timestamp(6)", Value::Text("0000-00-00T00:00:00Z"), Value::Text("0000-00-00T00:00:00.000000Z")},
+      {"c_timestamp", "timestamp(6)", Value::Text("2038-01-19T03:14:07Z"), Value::Text("2038-01-19T03:14:07.000000Z")},
+      {"c_time", "time", Value::Text("-838:59:59"), Value::Text("-838:59:59")},
   };
   for (const RoundTrip& c : cases) {
     const Value first = my.Write(c, c.client);
@@ -201,6 +293,23 @@ TEST(TypeRoundTripTest, EveryTypeThroughRealMariaDb) {
     const Value second = my.Write(c, first);
     EXPECT_EQ(second, first) << c.column << ": the canonical value " << first.ToSql() << " is not stable";
   }
+}
+
+TEST(TypeRoundTripTest, WhatClientsAreRefusedMariaDbRefusesToo) {
+  MariaDbRoundTrip my;
+  const Refused cases[] = {
+      {"c_date", "date", "2023-02-29"},
+      {"c_date", "date", "10000-01-01"},
+      {"c_datetime", "datetime(6)", "2024-04-31 00:00:00"},
+      {"c_timestamp", "timestamp(6)", "1969-12-31 23:59:59"},
+      {"c_timestamp", "timestamp(6)", "2038-01-19 03:14:08"},
+      {"c_decimal", "decimal(10,2)", "123456789"},
+      {"c_varchar", "varchar(20)", "twenty-one characters"},
+      {"c_time", "time", "839:00:00"},
+      {"c_double", "double", "NaN"},
+      {"c_float", "float", "Infinity"},
+  };
+  ExpectTheServerRefusesToo(SourceType::kMysql, my, cases);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/connector/sync/sync_auth.h"
 #include "crbridge/sqlite/vlcn_messages.h"
+#include "eventually.h"
 #include "jwt_token.h"
 #include "peers/ws_client.h"
 #include "processes/running_daemon.h"
@@ -129,6 +130,66 @@ TEST_F(SyncServerTest, TooManyChangesInOneMessageAreRefused) {
   client.Send(changes);
   EXPECT_NE(client.ExpectErrAndClose().find("11 changes; the limit is 10"), std::string::npos);
   ExpectServerStillServes();
+}
+
+// Issue 16: a value its column cannot hold gets an Err naming the table,
+// column and rule, never the database's own words; nothing of the
+// changeset is written, the log shows the value escaped (no raw byte
+// reaches it), and the client's next changeset goes through.
+TEST_F(SyncServerTest, AValueItsColumnCannotHoldGetsAnErrNamingTheRule) {
+  WsClient client;
+  ASSERT_EQ(client.Connect(daemon_->port(), EncodeSubprotocol({"hv", std::nullopt})), 101);
+  AnnouncePresence presence = Presence();
+  presence.sender.fill(9);
+  client.Send(presence);
+  ASSERT_TRUE(client.Receive().has_value());
+  const Value id = Value::Text("hv1");
+  Blob pk;
+  ASSERT_TRUE(EncodePackedPk(std::span(&id, 1), &pk).ok());
+  // Each changeset creates the row and writes one column; the client's
+  // version grows with each, as a client's would.
+  int64_t version = 0;
+  const auto send = [&](const std::string& column, const Value& value) {
+    ChangesMessage changes;
+    changes.sender = presence.sender;
+    changes.since = {version, 1};
+    ++version;
+    changes.changes = {Change{"todos", pk, "list_id", Value::Text("hv"), 1, version, std::nullopt, 1, 0},
+                       Change{"todos", pk, column, value, 1, version, std::nullopt, 1, 1}};
+    client.Send(changes);
+  };
+  pqxx::connection app(std::getenv("CRBRIDGE_SOURCE_URL"));
+  const auto rows = [&] {
+    return pqxx::nontransaction(app).exec1("SELECT count(*) FROM todos WHERE id = 'hv1'")[0].as<int>();
+  };
+  const std::pair<std::pair<std::string, Value>, std::string> refused[] = {
+      {{"title", Value::Text(std::string("caf\xe9\0x", 6))},
+       "todos.title: cannot store 'caf\\xe9\\x00x' (text) in a text column: text must be valid UTF-8 without NUL bytes"},
+      {{"due", Value::Text("2023-02-29")},
+       "todos.due: cannot store '2023-02-29' (text) in a date column: not a day of the calendar"},
+      {{"position", Value::Text("1,5")},
+       "todos.position: cannot store '1,5' (text) in a double precision column: expected a number, or 'NaN', "
+       "'Infinity' or '-Infinity' on Postgres"},
+  };
+  for (const auto& [write, expected] : refused) {
+    send(write.first, write.second);
+    std::string said;
+    while (said.empty()) {
+      const std::optional<Message> message = client.Receive();
+      if (!message) break;
+      if (const auto* err = std::get_if<ErrMessage>(&*message)) said = err->message;
+    }
+    EXPECT_EQ(said, expected);
+    EXPECT_EQ(rows(), 0) << "nothing of a refused changeset is written";
+  }
+  EXPECT_TRUE(daemon_->process().WaitForOutput("cannot store 'caf\\\\xe9\\\\x00x'", std::chrono::seconds(10)))
+      << daemon_->process().Output();
+  const std::string log = daemon_->process().Output();
+  EXPECT_EQ(log.find('\0'), std::string::npos) << "a raw byte reached the log";
+  EXPECT_EQ(log.find('\xe9'), std::string::npos) << "a raw byte reached the log";
+
+  send("title", Value::Text("caf\xc3\xa9"));
+  EXPECT_TRUE(Eventually([&] { return rows() == 1; })) << daemon_->process().Output();
 }
 
 TEST_F(SyncServerTest, AnotherSchemaIsRefusedWithItsName) {

@@ -1,6 +1,7 @@
 // BinlogChangeMapper on hand-built table maps and row images: kinds, key
 // changes, values as a SELECT would map them (latin1, FLOAT, UUID), images
-// without some columns, and refusals naming the table and column.
+// without some columns, refusals naming the table and column, and rows
+// whose values do not map kept as rejections.
 #include "crbridge/connector/mysql/binlog_change_mapper.h"
 
 #include <gtest/gtest.h>
@@ -181,14 +182,25 @@ TEST_F(BinlogChangeMapperTest, SkipsUnmappedTablesAndRefusesRowsWithoutATableMap
   EXPECT_TRUE(rows.empty());
 }
 
-TEST_F(BinlogChangeMapperTest, RefusesTextItCannotConvertNamingTheColumn) {
+// A value that does not map stops neither the event nor the stream: its
+// row is a rejection naming the column, and only the key of a delete is
+// read.
+TEST_F(BinlogChangeMapperTest, ARowWithTextItCannotConvertIsARejectionNamingTheColumn) {
   BinlogTableMap map = ItemsTableMap();
   map.columns[1].charset = 28;  // gbk
   ASSERT_TRUE(mapper_.OnTableMap(map).ok());
-  std::vector<CapturedRow> rows;
-  const Status s = mapper_.OnRows(Rows(BinlogRowsKind::kWrite, Image(1, "\xd6\xd0", 1)), &rows);
-  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
-  EXPECT_NE(s.message().find("items.name"), std::string::npos) << s.ToString();
+  const std::vector<CapturedRow> rows =
+      Map(Rows(BinlogRowsKind::kWrite, Image(1, "\xd6\xd0", 1) + Image(2, "ascii", 1)));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].key, std::vector<Value>{Value::Integer(1)});
+  EXPECT_NE(rows[0].rejection.find("items.name: "), std::string::npos) << rows[0].rejection;
+  EXPECT_TRUE(rows[1].rejection.empty()) << rows[1].rejection;
+  EXPECT_EQ(rows[1].values[0], std::optional<Value>(Value::Text("ascii")));
+
+  const std::vector<CapturedRow> deletes = Map(Rows(BinlogRowsKind::kDelete, Image(1, "\xd6\xd0", 1)));
+  ASSERT_EQ(deletes.size(), 1u);
+  EXPECT_EQ(deletes[0].kind, CapturedRow::Kind::kDelete);
+  EXPECT_TRUE(deletes[0].rejection.empty()) << deletes[0].rejection;
 }
 
 }  // namespace

@@ -18,8 +18,10 @@
 #include <vector>
 
 #include "crbridge/connector/ops/metrics.h"
+#include "crbridge/connector/ops/rejected_rows.h"
 #include "crbridge/mappings/config.h"
 #include "crbridge/mappings/resolved_table.h"
+#include "crbridge/server/core/change_recorder.h"
 #include "crbridge/sqlite/status.h"
 
 namespace crbridge {
@@ -57,6 +59,10 @@ struct CaptureOptions {
   // are away and each time that changes: what a person needs to know of
   // them, empty when none is.
   std::function<void(const std::string& away)> on_tables_away;
+  // Where the app rows capture could not map are reported (the rows that
+  // stand when capture starts, then each recording's); must outlive the
+  // capture. None: they are only stored.
+  RejectedRows* rejected_rows = nullptr;
 };
 
 class Capture {
@@ -78,6 +84,11 @@ class Capture {
   // Run's work; whatever waited on the server when the stop came ends
   // Cancelled.
   virtual Status RunUntilStopped(std::stop_token stop) = 0;
+
+  // Reports the rejected rows that stand, as `recorder` reads them, to
+  // options_.rejected_rows: at the start of a run, before anything else is
+  // recorded.
+  Status ReportStandingRejections(ChangeRecorder& recorder);
 
   const Config& config_;
   const std::vector<ResolvedTable>& tables_;

@@ -33,9 +33,9 @@ class TableSnapshot {
                 int64_t total_rows, ChangeRecorder& recorder, const CaptureOptions& options, Metrics& metrics);
 
   // Adds a row: `field(i)` is column t.columns[i] as the server prints it,
-  // nullopt for NULL. InvalidArgument naming the column for a value the
-  // mapping cannot read.
-  Status AddRow(const std::function<std::optional<std::string_view>(size_t column)>& field);
+  // nullopt for NULL. A row with a value the mapping cannot read is added
+  // as a rejection (CapturedRow::rejection).
+  void AddRow(const std::function<std::optional<std::string_view>(size_t column)>& field);
 
   // Records the rows added since the last call; `last` also kills the
   // clocks of rows the table no longer has and marks the table's snapshot

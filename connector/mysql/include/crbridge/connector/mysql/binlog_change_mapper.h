@@ -3,7 +3,8 @@
 // (captured_change.h in server-side/core): columns matched by name through the
 // latest TABLE_MAP of each table id (binlog_row_metadata=FULL), values
 // mapped with type_mapping's FromServerText from the text the server's
-// SELECT gives for them, key changes split into a delete and an insert.
+// SELECT gives for them (a row whose values do not map is a rejection),
+// key changes split into a delete and an insert.
 // The binlog's counterpart of PgOutputChangeMapper. Changes of unmapped
 // tables cost a map lookup. Not thread-safe; one per binlog stream.
 #pragma once
@@ -38,8 +39,9 @@ class BinlogChangeMapper {
   // tables): writes as inserts, deletes as deletes, updates as updates or,
   // when the key changed, a delete of the old key and an insert of the new.
   // Columns an image leaves out (binlog_row_image=MINIMAL) are unset
-  // values. Corruption for a table id never described or rows that do not
-  // decode; InvalidArgument naming the column for a value that does not map.
+  // values; a row with a value that does not map is a rejection
+  // (CapturedRow::rejection). Corruption for a table id never described or
+  // rows that do not decode.
   Status OnRows(const BinlogRowsEvent& event, std::vector<CapturedRow>* rows) const;
 
  private:
@@ -50,8 +52,8 @@ class BinlogChangeMapper {
     std::vector<uint32_t> map_column;
   };
 
-  // The key and values of an image.
-  static Status Read(const MappedTable& mapped, const BinlogRowImage& image, CapturedRow* row);
+  // The key and (unless `key_only`) values of an image.
+  static Status Read(const MappedTable& mapped, const BinlogRowImage& image, bool key_only, CapturedRow* row);
 
   const std::vector<ResolvedTable>& tables_;
   std::string default_database_;

@@ -24,8 +24,9 @@ struct Field {
 // The process-wide minimum level; info until set.
 void SetLevel(LogLevel level);
 
-// Quotes a logfmt value when it needs it: empty, or containing a space, '=',
-// '"', '\\' or a control character.
+// A logfmt value: every byte that is not printable UTF-8 escaped
+// (EscapeUnprintable: \xHH, \n, a backslash doubled), and quoted when it
+// needs it: empty, or containing a space, '=', '"', or anything escaped.
 std::string QuoteValue(std::string_view value);
 
 // "component=... msg=... k=v ..." without the timestamp and level.

@@ -3,9 +3,10 @@
 // mapped table when its id is the one capture follows for the table (the
 // name alone would also take an older table of that name still in the
 // stream), columns matched by name through the latest Relation message,
-// values mapped from Postgres's text output to SQLite values, key changes
-// split into a delete and an insert. Changes of unmapped tables cost a map
-// lookup. Not thread-safe; one per replication stream.
+// values mapped from Postgres's text output to SQLite values (a row whose
+// values do not map is a rejection), key changes split into a delete and
+// an insert. Changes of unmapped tables cost a map lookup. Not
+// thread-safe; one per replication stream.
 #pragma once
 
 #include <cstdint>
@@ -33,9 +34,10 @@ class PgOutputChangeMapper {
   // changed under crbridge).
   Status OnRelation(const PgRelation& relation, const ResolvedTable** renamed);
 
-  // Append the change's rows to `rows` (nothing for unmapped tables).
-  // Corruption for a relation never described, or a tuple that does not
-  // fit it; InvalidArgument for a value that does not map.
+  // Append the change's rows to `rows` (nothing for unmapped tables); a
+  // row with a value that does not map as a rejection
+  // (CapturedRow::rejection). Corruption for a relation never described,
+  // or a tuple that does not fit it.
   Status OnInsert(const PgInsert& insert, std::vector<CapturedRow>* rows) const;
   Status OnUpdate(const PgUpdate& update, std::vector<CapturedRow>* rows) const;
   Status OnDelete(const PgDelete& del, std::vector<CapturedRow>* rows) const;
@@ -51,9 +53,9 @@ class PgOutputChangeMapper {
 
   // The mapped relation `relid`, nullptr when it is not mapped.
   Status Find(uint32_t relid, const MappedRelation** relation) const;
-  // The key and values of a tuple; values unset where the tuple says
-  // "unchanged".
-  static Status Read(const MappedRelation& relation, const PgTuple& tuple, CapturedRow* row);
+  // The key and (unless `key_only`) values of a tuple; values unset where
+  // the tuple says "unchanged".
+  static Status Read(const MappedRelation& relation, const PgTuple& tuple, bool key_only, CapturedRow* row);
 
   const std::map<uint32_t, const ResolvedTable*> followed_;
   std::map<uint32_t, MappedRelation> relations_;

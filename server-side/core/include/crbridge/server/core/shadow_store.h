@@ -27,6 +27,7 @@
 #include "crbridge/mappings/config.h"
 #include "crbridge/mappings/resolved_table.h"
 #include "crbridge/mappings/type_mapping.h"
+#include "crbridge/server/core/rejected_row.h"
 #include "crbridge/sqlite/change.h"
 #include "crbridge/sqlite/status.h"
 #include "crbridge/sqlite/text_encoding.h"
@@ -131,7 +132,10 @@ using AppRowCallback = std::function<Status(const Blob& key, std::vector<Value> 
 // The statements of one write (ShadowStore::Write). Value columns are
 // numbered from 0 (t.columns[t.pk_count + i]). Errors: Unavailable when the
 // connection is lost, Aborted when an app transaction got in the way (a key
-// found free was taken, a deadlock), Internal otherwise; the write then
+// found free was taken, a deadlock), InvalidArgument when the server
+// refuses a value an app row write gives it (a value the type mapping let
+// through, such as a malformed array literal: the message names the table
+// and escapes the server's words), Internal otherwise; the write then
 // rolls back.
 class ShadowTransaction {
  public:
@@ -154,7 +158,9 @@ class ShadowTransaction {
                                 size_t* killed) = 0;
 
   // Locks the app rows of `keys` (in key order, as the app may write them
-  // too) and reads their value columns.
+  // too) and reads their value columns. InvalidArgument naming the table,
+  // column and row when a value has no mapping (a row capture rejected: it
+  // takes no client writes until the app changes it).
   virtual Status LockAppRows(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
                              const AppRowCallback& found) = 0;
   // A source offset that every app write visible to this transaction's
@@ -183,6 +189,10 @@ class ShadowTransaction {
   // Moves the capture position forward to `position` (never back).
   virtual Status SetCapturePosition(const SourcePosition& position) = 0;
   virtual Status MarkSnapshotDone(const ResolvedTable& t, int64_t offset) = 0;
+  // Stores `rows` as rejected (rejected_row.h), replacing what a row had.
+  virtual Status RecordRejectedRows(const std::vector<RejectedRow>& rows) = 0;
+  // Removes the rejected rows of table `table` with packed keys `keys`.
+  virtual Status ClearRejectedRows(const std::string& table, const std::vector<Blob>& keys) = 0;
   // Appends `changes` of `t` to the change log (only when the store logs
   // changes).
   virtual Status LogChanges(const ResolvedTable& t, int64_t db_version, const ChangeOrigin& origin,
@@ -197,6 +207,9 @@ struct PulledRow {
   int seq = 0;
   bool app_row_exists = false;
   std::vector<Value> values;  // per value column; empty when the row is dead
+  // False when a value of the app row has no mapping (a row capture
+  // rejected): `values` then do not say what the row holds.
+  bool app_values_map = true;
 };
 
 // One consistent, read-only view for a pull.
@@ -240,6 +253,8 @@ class ShadowStore {
   // SnapshotPosition says nullopt from now on, durably, until a snapshot
   // of it is marked done.
   virtual Status ForgetSnapshot(const ResolvedTable& t) = 0;
+  // The rows capture rejected that still stand, by table and key.
+  virtual Status RejectedRows(std::vector<RejectedRow>* rows) = 0;
 
   // Runs `write` in one transaction that holds the next db_version;
   // commits when it returns OK, rolls back otherwise. A concurrent Write

@@ -13,6 +13,7 @@
 
 #include "crbridge/mappings/config.h"
 #include "crbridge/mappings/server_table.h"
+#include "crbridge/server/core/rejected_row.h"
 #include "crbridge/sqlite/status.h"
 
 namespace crbridge {
@@ -40,6 +41,11 @@ class SourceDatabase {
   // Checks the server settings that capture needs (Postgres wal_level;
   // MySQL log_bin and the row binlog settings); one message per problem.
   virtual Status CheckSettings(std::vector<std::string>* problems) = 0;
+
+  // The app rows capture rejected that still stand (rejected_row.h), as
+  // crbridge's metadata schema (database, on MySQL) `metadata_schema` keeps
+  // them; none when crbridge has not made it yet. Reads only.
+  virtual Status RejectedRows(const std::string& metadata_schema, std::vector<RejectedRow>* rows) = 0;
 };
 
 }  // namespace crbridge

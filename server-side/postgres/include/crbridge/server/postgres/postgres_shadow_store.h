@@ -23,7 +23,7 @@ namespace crbridge::postgres {
 class PostgresShadowStore : public ShadowStore {
  public:
   // The shadow schema's current version; Open upgrades older ones.
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // Connects to `url`, creates or upgrades the metadata schema
   // `metadata_schema` and the clock table of each of `tables` (idempotent),
@@ -49,6 +49,12 @@ class PostgresShadowStore : public ShadowStore {
   const std::string& origin() const { return origin_; }
   static std::string OriginName(const std::string& database, const std::string& metadata_schema);
 
+  // The rejected rows of the metadata schema `metadata_schema`, read in
+  // `tx`; none when the schema has no such table yet. Throws what
+  // libpqxx throws.
+  static Status ReadRejectedRows(pqxx::transaction_base& tx, const std::string& metadata_schema,
+                                 std::vector<RejectedRow>* rows);
+
   // The clock table of a mapped table, and a table of the metadata schema,
   // quoted and qualified.
   std::string ClockTable(const std::string& client_table) const;
@@ -60,6 +66,7 @@ class PostgresShadowStore : public ShadowStore {
   Status CapturePosition(SourcePosition* position) override;
   Status SnapshotPosition(const ResolvedTable& t, std::optional<int64_t>* offset) override;
   Status ForgetSnapshot(const ResolvedTable& t) override;
+  Status RejectedRows(std::vector<RejectedRow>* rows) override;
   Status Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) override;
   Status Read(const std::function<Status(ShadowSnapshot& snapshot)>& read) override;
 
