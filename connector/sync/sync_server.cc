@@ -91,13 +91,16 @@ void SyncServer::Impl::PullRoom(const std::string& name) {
   std::weak_ptr<Impl> weak = weak_from_this();
   const int64_t after = room.feed.head();
   const int64_t known = latest_version_;
-  store_.Post([weak, &io = io_, name, after, known](SyncStore& store, ShadowStore&) {
-    PullBatch batch;
-    const Status s = store.Pull(after, name, std::nullopt, sync_limits::kPullBatchRows, &batch);
-    boost::asio::post(io, [weak, name, s, known, batch = std::move(batch)]() mutable {
-      if (const auto self = weak.lock()) self->OnRoomPulled(name, s, std::move(batch), known);
-    });
-  });
+  auto batch = std::make_shared<PullBatch>();
+  store_.Post(
+      [batch, name, after](SyncStore& store, ShadowStore&) {
+        return store.Pull(after, name, std::nullopt, sync_limits::kPullBatchRows, batch.get());
+      },
+      [weak, &io = io_, batch, name, known](const Status& s) {
+        boost::asio::post(io, [weak, name, s, known, batch] {
+          if (const auto self = weak.lock()) self->OnRoomPulled(name, s, std::move(*batch), known);
+        });
+      });
 }
 
 void SyncServer::Impl::OnRoomPulled(const std::string& name, const Status& status, PullBatch batch, int64_t known) {
@@ -130,8 +133,14 @@ void SyncServer::Impl::Stop() {
 }
 
 SyncServer::SyncServer(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth,
-                       Metrics& metrics, std::function<void()> on_merged)
-    : impl_(std::make_shared<Impl>(io, config, std::move(auth), metrics, std::move(on_merged))) {}
+                       Metrics& metrics, Health& health, std::function<void()> on_merged)
+    : impl_(std::make_shared<Impl>(io, config, std::move(auth), metrics, health, std::move(on_merged))) {
+  impl_->store_.Start([weak = std::weak_ptr<Impl>(impl_), &io](int64_t db_version) {
+    boost::asio::post(io, [weak, db_version] {
+      if (const auto self = weak.lock()) self->OnNewVersion(db_version);
+    });
+  });
+}
 
 SyncServer::~SyncServer() = default;
 
@@ -142,6 +151,8 @@ void SyncServer::Accept(tcp::socket socket, http::request<http::string_body> req
 void SyncServer::OnNewVersion(int64_t db_version) {
   boost::asio::post(impl_->io_, [impl = impl_, db_version] { impl->OnNewVersion(db_version); });
 }
+
+void SyncServer::CheckDatabase() { impl_->store_.CheckConnections(); }
 
 void SyncServer::Stop() { impl_->Stop(); }
 

@@ -38,6 +38,10 @@ constexpr size_t kMaxWaitingMerges = 1000;
 constexpr size_t kRoomFeedChanges = 20000;
 // A room pull that failed (the database is down) is tried again after this.
 constexpr auto kRoomPullRetry = std::chrono::milliseconds(500);
+// A client's own pull that failed is tried again after a backoff from the
+// first to the second.
+constexpr auto kPullRetryInitial = std::chrono::milliseconds(200);
+constexpr auto kPullRetryMax = std::chrono::seconds(30);
 }  // namespace sync_limits
 
 // Where a pull that started when the server was known to be at version
@@ -52,13 +56,13 @@ inline int64_t PulledThrough(const PullBatch& batch, int64_t known) {
 class SyncServer::Impl : public std::enable_shared_from_this<SyncServer::Impl> {
  public:
   Impl(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, Metrics& metrics,
-       std::function<void()> on_merged)
+       Health& health, std::function<void()> on_merged)
       : io_(io),
         config_(config),
         auth_(std::move(auth)),
         metrics_(metrics),
         on_merged_(std::move(on_merged)),
-        store_(config, sync_limits::kMaxWaitingMerges) {}
+        store_(config, sync_limits::kMaxWaitingMerges, health) {}
 
   void Accept(boost::asio::ip::tcp::socket socket,
               boost::beast::http::request<boost::beast::http::string_body> request);

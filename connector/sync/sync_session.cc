@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include <chrono>
+#include <optional>
 #include <span>
 #include <variant>
 
@@ -19,7 +20,11 @@ namespace websocket = beast::websocket;
 using tcp = boost::asio::ip::tcp;
 
 SyncSession::SyncSession(tcp::socket socket, SyncServer::Impl& server, std::string room)
-    : ws_(std::move(socket)), server_(server), room_(std::move(room)) {
+    : ws_(std::move(socket)),
+      server_(server),
+      room_(std::move(room)),
+      pull_retry_(server.io_),
+      pull_backoff_(sync_limits::kPullRetryInitial, sync_limits::kPullRetryMax) {
   beast::error_code ignored;
   address_ = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored).address().to_string();
   ++server_.connections_per_address_[address_];
@@ -112,28 +117,37 @@ void SyncSession::OnAnnounce(AnnouncePresence presence) {
   site_ = presence.sender;
   std::weak_ptr<SyncSession> weak = shared_from_this();
   auto& io = server_.io_;
-  server_.store_.Post([weak, &io, presence = std::move(presence)](SyncStore&, ShadowStore& writer) {
+  struct Found {
     PeerVersion applied;
     int64_t version = 0;
-    const Status s = writer.GetPeerVersion(presence.sender, &applied);
-    const Status v = s.ok() ? writer.DbVersion(&version) : s;
-    const SiteId server_site = writer.site_id();
-    boost::asio::post(io, [weak, presence, applied, version, server_site, v] {
-      const auto self = weak.lock();
-      if (!self) return;
-      if (!v.ok()) return self->Refuse("the database is unavailable: " + v.message());
-      self->server_site_ = server_site;
-      for (const LastSeen& seen : presence.last_seens) {
-        if (seen.site == server_site) self->client_seen_ = seen.position;
-      }
-      self->sent_through_ = self->client_seen_.version;
-      self->Send(EncodeMessage(StartStreaming{{applied.version, applied.seq}, {server_site}, false}));
-      if (!self->feed_) self->feed_ = &self->server_.JoinRoom(self->room_, self.get());
-      self->streaming_ = true;
-      self->server_.latest_version_ = std::max(self->server_.latest_version_, version);
-      self->OnNewVersion(self->server_.latest_version_);
-    });
-  });
+    SiteId server_site{};
+  };
+  auto found = std::make_shared<Found>();
+  const SiteId sender = presence.sender;
+  server_.store_.Post(
+      [found, sender](SyncStore&, ShadowStore& writer) {
+        found->server_site = writer.site_id();
+        CRBRIDGE_RETURN_IF_ERROR(writer.GetPeerVersion(sender, &found->applied));
+        return writer.DbVersion(&found->version);
+      },
+      [weak, &io, presence = std::move(presence), found](const Status& v) {
+        boost::asio::post(io, [weak, presence, found, v] {
+          const auto self = weak.lock();
+          if (!self) return;
+          if (!v.ok()) return self->Refuse("the database is unavailable: " + v.message());
+          const SiteId server_site = found->server_site;
+          self->server_site_ = server_site;
+          for (const LastSeen& seen : presence.last_seens) {
+            if (seen.site == server_site) self->client_seen_ = seen.position;
+          }
+          self->sent_through_ = self->client_seen_.version;
+          self->Send(EncodeMessage(StartStreaming{{found->applied.version, found->applied.seq}, {server_site}, false}));
+          if (!self->feed_) self->feed_ = &self->server_.JoinRoom(self->room_, self.get());
+          self->streaming_ = true;
+          self->server_.latest_version_ = std::max(self->server_.latest_version_, found->version);
+          self->OnNewVersion(self->server_.latest_version_);
+        });
+      });
 }
 
 void SyncSession::OnChanges(ChangesMessage changes) {
@@ -146,29 +160,32 @@ void SyncSession::OnChanges(ChangesMessage changes) {
   std::weak_ptr<SyncSession> weak = shared_from_this();
   SyncServer::Impl* server = &server_;
   auto& io = server_.io_;
-  const std::string address = address_;
-  const bool queued = server_.store_.PostMerge([weak, server, &io, address, room = room_, changes = std::move(changes)](
-                          SyncStore& store, ShadowStore& writer) {
+  struct Outcome {
+    std::optional<PeerVersion> gap;  // the server's position, when the client sent from further
+    SiteId server_site{};
+    MergeReport report;
+    std::chrono::duration<double> took{};
+  };
+  auto outcome = std::make_shared<Outcome>();
+  const SiteId sender = changes.sender;
+  const size_t count = changes.changes.size();
+  const auto attempt = [outcome, room = room_, changes = std::move(changes)](SyncStore& store, ShadowStore& writer) {
+    *outcome = Outcome{};
     // A gap: the client sent from further than the server has applied (a
     // changeset refused, or lost with a connection). The server restarts
     // the client's stream from what it has, with StartStreaming again, as
     // the published server does: ws-client takes a second StartStreaming
     // as a reset, and does not accept RejectChanges from a server.
     PeerVersion applied;
-    Status s = writer.GetPeerVersion(changes.sender, &applied);
-    if (s.ok() && applied.version < changes.since.version) {
-      const SiteId server_site = writer.site_id();
-      boost::asio::post(io, [weak, applied, server_site] {
-        if (const auto self = weak.lock()) {
-          self->Send(EncodeMessage(StartStreaming{{applied.version, applied.seq}, {server_site}, false}));
-        }
-      });
-      return;
+    CRBRIDGE_RETURN_IF_ERROR(writer.GetPeerVersion(changes.sender, &applied));
+    if (applied.version < changes.since.version) {
+      outcome->gap = applied;
+      outcome->server_site = writer.site_id();
+      return Status::OK();
     }
-    MergeReport report;
     const auto started = std::chrono::steady_clock::now();
     const PeerVersion end{changes.changes.back().db_version, changes.changes.back().seq};
-    if (s.ok()) s = store.Merge(changes.sender, changes.changes, end, &report, room);
+    const Status s = store.Merge(changes.sender, changes.changes, end, &outcome->report, room);
     // A refused changeset can never be applied. It is acknowledged with
     // nothing applied, as upload queues expect of an error that retrying
     // cannot fix; otherwise ws-client, which resends from the
@@ -176,10 +193,21 @@ void SyncSession::OnChanges(ChangesMessage changes) {
     if (s.code() == Status::Code::kInvalidArgument) {
       const Status acknowledged =
           writer.Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(changes.sender, end); });
+      // On fresh connections the refusal is decided again, then acknowledged.
+      if (acknowledged.code() == Status::Code::kUnavailable) return acknowledged;
       if (!acknowledged.ok()) log::Warn(kSyncLogComponent, "cannot acknowledge a refused changeset", {{"error", acknowledged.ToString()}});
     }
-    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-    boost::asio::post(io, [weak, server, s, report, address, took, sender = changes.sender, count = changes.changes.size()] {
+    outcome->took = std::chrono::steady_clock::now() - started;
+    return s;
+  };
+  const auto done = [weak, server, &io, address = address_, outcome, sender, count](const Status& s) {
+    boost::asio::post(io, [weak, server, s, outcome, address, sender, count] {
+      if (s.ok() && outcome->gap) {
+        if (const auto self = weak.lock()) {
+          self->Send(EncodeMessage(StartStreaming{{outcome->gap->version, outcome->gap->seq}, {outcome->server_site}, false}));
+        }
+        return;
+      }
       if (!s.ok()) {
         server->metrics_.sync_refusals().Increment();
         log::Warn(kSyncLogComponent, "changes refused", {{"address", address}, {"site", EncodeHex(sender)}, {"error", s.ToString()}});
@@ -192,12 +220,13 @@ void SyncSession::OnChanges(ChangesMessage changes) {
         return self->Refuse("changes not applied, reconnect to send them again: " + s.message());
       }
       server->metrics_.sync_changes_received().Increment(static_cast<double>(count));
-      server->metrics_.sync_merge_seconds().Observe(took.count());
-      if (report.db_version == 0) return;
-      server->OnNewVersion(report.db_version);
+      server->metrics_.sync_merge_seconds().Observe(outcome->took.count());
+      if (outcome->report.db_version == 0) return;
+      server->OnNewVersion(outcome->report.db_version);
       if (server->on_merged_) server->on_merged_();
     });
-  });
+  };
+  const bool queued = server_.store_.PostMerge(attempt, done);
   // The client resends what the server has not applied when it reconnects.
   if (!queued) Refuse("the server is busy (too many changesets wait for the database); reconnect later");
 }
@@ -209,20 +238,35 @@ void SyncSession::PullAlone() {
   auto& io = server_.io_;
   const int64_t after = sent_through_;
   const int64_t known = known_version_;
-  server_.store_.Post([weak, &io, after, known, room = room_, site = *site_](SyncStore& store, ShadowStore&) {
-    PullBatch batch;
-    const Status s = store.Pull(after, room, site, sync_limits::kPullBatchRows, &batch);
-    boost::asio::post(io, [weak, s, known, batch = std::move(batch)]() mutable {
-      const auto self = weak.lock();
-      if (!self) return;
-      self->pulling_ = false;
-      if (!s.ok()) {
-        log::Warn(kSyncLogComponent, "pull failed", {{"address", self->address_}, {"error", s.ToString()}});
-        return;
-      }
-      self->Deliver(std::move(batch.changes), PulledThrough(batch, known));
-      self->MaybePull();
-    });
+  auto batch = std::make_shared<PullBatch>();
+  server_.store_.Post(
+      [weak, batch, after, room = room_, site = *site_](SyncStore& store, ShadowStore&) {
+        if (weak.expired()) return Status::OK();  // the client went
+        return store.Pull(after, room, site, sync_limits::kPullBatchRows, batch.get());
+      },
+      [weak, &io, batch, known](const Status& s) {
+        boost::asio::post(io, [weak, s, known, batch] {
+          const auto self = weak.lock();
+          if (!self) return;
+          if (!s.ok()) return self->PullAgainLater(s);
+          self->pulling_ = false;
+          self->pull_backoff_.Reset();
+          self->Deliver(std::move(batch->changes), PulledThrough(*batch, known));
+          self->MaybePull();
+        });
+      });
+}
+
+void SyncSession::PullAgainLater(const Status& failure) {
+  const auto wait = pull_backoff_.Next();
+  log::Warn(kSyncLogComponent, "pull failed; trying again",
+            {{"address", address_}, {"error", failure.ToString()}, {"in_ms", wait.count()}});
+  pull_retry_.expires_after(wait);
+  pull_retry_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+    const auto self = weak.lock();
+    if (ec || !self) return;
+    self->pulling_ = false;
+    self->MaybePull();
   });
 }
 
@@ -273,6 +317,7 @@ void SyncSession::Refuse(const std::string& reason) {
 }
 
 void SyncSession::Closed(const std::string& why) {
+  pull_retry_.cancel();
   if (feed_) {
     feed_ = nullptr;
     server_.LeaveRoom(room_, this);

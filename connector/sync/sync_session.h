@@ -7,6 +7,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -18,6 +19,7 @@
 #include <string>
 
 #include "crbridge/connector/sync/room_feed.h"
+#include "crbridge/sqlite/backoff.h"
 #include "crbridge/sqlite/change.h"
 #include "crbridge/sqlite/vlcn_messages.h"
 #include "sync_server_impl.h"
@@ -52,6 +54,10 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
 
   void PullAlone();
 
+  // A pull of the client's own failed: it is tried again after a backoff,
+  // for as long as the client stays.
+  void PullAgainLater(const Status& failure);
+
   // Sends the client `changes`, the server's versions up to `through`.
   void Deliver(Changeset changes, int64_t through);
 
@@ -78,7 +84,9 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
   std::optional<SiteId> site_;
   std::optional<SiteId> server_site_;
   bool streaming_ = false;
-  bool pulling_ = false;
+  bool pulling_ = false;  // or waiting to pull again after a failed pull
+  boost::asio::steady_timer pull_retry_;
+  Backoff pull_backoff_;
   RoomFeed* feed_ = nullptr;  // the room's, while streaming
   StreamPosition client_seen_;  // the last server change the client has
   int64_t sent_through_ = 0;    // server versions up to this were looked at
