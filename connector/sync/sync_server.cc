@@ -68,7 +68,9 @@ void SyncServer::Impl::OnNewVersion(int64_t version) {
 }
 
 RoomFeed& SyncServer::Impl::JoinRoom(const std::string& name, SyncSession* client) {
-  auto [room, created] = rooms_.try_emplace(name, Room{RoomFeed(latest_version_, sync_limits::kRoomFeedChanges), {}, false, nullptr});
+  const size_t max_bytes = sync_limits::kRoomFeedMessages * MaxOutgoingMessageBytes();
+  auto [room, created] = rooms_.try_emplace(
+      name, Room{RoomFeed(PullPosition(latest_version_), sync_limits::kRoomFeedChanges, max_bytes), {}, false, nullptr});
   room->second.clients.insert(client);
   return room->second.feed;
 }
@@ -85,16 +87,17 @@ void SyncServer::Impl::PullRoom(const std::string& name) {
   const auto found = rooms_.find(name);
   if (found == rooms_.end()) return;
   Room& room = found->second;
-  if (room.pulling || room.retry || latest_version_ <= room.feed.head()) return;
+  if (room.pulling || room.retry || PullPosition(latest_version_) <= room.feed.head()) return;
   room.pulling = true;
   metrics_.sync_room_pulls().Increment();
   std::weak_ptr<Impl> weak = weak_from_this();
-  const int64_t after = room.feed.head();
+  const PullPosition after = room.feed.head();
   const int64_t known = latest_version_;
+  const PullLimit limit(sync_limits::kPullBatchRows, MaxOutgoingMessageBytes());
   auto batch = std::make_shared<PullBatch>();
   store_.Post(
-      [batch, name, after](SyncStore& store, ShadowStore&) {
-        return store.Pull(after, name, std::nullopt, sync_limits::kPullBatchRows, batch.get());
+      [batch, name, after, limit](SyncStore& store, ShadowStore&) {
+        return store.Pull(after, name, std::nullopt, limit, batch.get());
       },
       [weak, &io = io_, batch, name, known](const Status& s) {
         boost::asio::post(io, [weak, name, s, known, batch] {

@@ -54,10 +54,11 @@ void SyncSession::OnNewVersion(int64_t version) {
 }
 
 void SyncSession::MaybePull() {
-  while (streaming_ && !pulling_ && !closing_ && !close_reason_ && !writing_ && known_version_ > sent_through_) {
+  while (streaming_ && !pulling_ && !closing_ && !close_reason_ && !writing_ &&
+         PullPosition(known_version_) > sent_through_) {
     Changeset changes;
-    int64_t through = 0;
-    switch (feed_->Next(sent_through_, *site_, &changes, &through)) {
+    PullPosition through;
+    switch (feed_->Next(sent_through_, *site_, server_.MaxOutgoingMessageBytes(), &changes, &through)) {
       case RoomFeed::Read::kServed: Deliver(std::move(changes), through); break;
       case RoomFeed::Read::kAhead: return server_.PullRoom(room_);
       case RoomFeed::Read::kBehind: return PullAlone();
@@ -98,12 +99,12 @@ void SyncSession::OnMessage(Message message) {
     // The client missed something: resend from what it has.
     if (server_site_ && reject->whose == *server_site_) {
       client_seen_ = reject->since;
-      sent_through_ = reject->since.version;
+      sent_through_ = ResumeAt(reject->since);
       MaybePull();
     }
     return;
   }
-  if (std::holds_alternative<Ping>(message)) return Send(EncodeMessage(Pong{}));
+  if (std::holds_alternative<Ping>(message)) return SendPong();
   if (const auto* err = std::get_if<ErrMessage>(&message)) {
     log::Warn(kSyncLogComponent, "client reported an error", {{"address", address_}, {"error", err->message}});
   }
@@ -140,7 +141,7 @@ void SyncSession::OnAnnounce(AnnouncePresence presence) {
           for (const LastSeen& seen : presence.last_seens) {
             if (seen.site == server_site) self->client_seen_ = seen.position;
           }
-          self->sent_through_ = self->client_seen_.version;
+          self->sent_through_ = ResumeAt(self->client_seen_);
           self->Send(EncodeMessage(StartStreaming{{found->applied.version, found->applied.seq}, {server_site}, false}));
           if (!self->feed_) self->feed_ = &self->server_.JoinRoom(self->room_, self.get());
           self->streaming_ = true;
@@ -236,13 +237,14 @@ void SyncSession::PullAlone() {
   server_.metrics_.sync_client_pulls().Increment();
   std::weak_ptr<SyncSession> weak = shared_from_this();
   auto& io = server_.io_;
-  const int64_t after = sent_through_;
+  const PullPosition after = sent_through_;
   const int64_t known = known_version_;
+  const PullLimit limit(sync_limits::kPullBatchRows, server_.MaxOutgoingMessageBytes());
   auto batch = std::make_shared<PullBatch>();
   server_.store_.Post(
-      [weak, batch, after, room = room_, site = *site_](SyncStore& store, ShadowStore&) {
+      [weak, batch, after, limit, room = room_, site = *site_](SyncStore& store, ShadowStore&) {
         if (weak.expired()) return Status::OK();  // the client went
-        return store.Pull(after, room, site, sync_limits::kPullBatchRows, batch.get());
+        return store.Pull(after, room, site, limit, batch.get());
       },
       [weak, &io, batch, known](const Status& s) {
         boost::asio::post(io, [weak, s, known, batch] {
@@ -251,7 +253,7 @@ void SyncSession::PullAlone() {
           if (!s.ok()) return self->PullAgainLater(s);
           self->pulling_ = false;
           self->pull_backoff_.Reset();
-          self->Deliver(std::move(batch->changes), PulledThrough(*batch, known));
+          self->DeliverPulled(batch->changes, PulledThrough(*batch, known));
           self->MaybePull();
         });
       });
@@ -270,22 +272,62 @@ void SyncSession::PullAgainLater(const Status& failure) {
   });
 }
 
-void SyncSession::Deliver(Changeset changes, int64_t through) {
+void SyncSession::DeliverPulled(std::span<const Change> changes, const PullPosition& through) {
+  // The pull was cut at about a message's size; its rows go in messages of
+  // at most that many bytes.
+  do {
+    const size_t count = ChangesInMessage(changes, server_.MaxOutgoingMessageBytes());
+    Deliver(ChangesFor(changes.first(count), *site_), count == changes.size() ? through : PositionOf(changes[count - 1]));
+    changes = changes.subspan(count);
+  } while (!changes.empty());
+}
+
+void SyncSession::Deliver(Changeset changes, const PullPosition& through) {
   if (!changes.empty()) {
     const StreamPosition since = client_seen_;
     // ws-client records the last change's version with seq 0 as what it has seen.
     client_seen_ = {changes.back().db_version, 0};
     server_.metrics_.sync_changes_sent().Increment(static_cast<double>(changes.size()));
-    Send(EncodeMessage(ChangesMessage{*server_site_, since, std::move(changes)}));
+    Blob frame = EncodeMessage(ChangesMessage{*server_site_, since, std::move(changes)});
+    server_.metrics_.sync_message_bytes().Observe(static_cast<double>(frame.size()));
+    Send(std::move(frame));
   }
   sent_through_ = through;
-  known_version_ = std::max(known_version_, through);
+  known_version_ = std::max(known_version_, through.version);
 }
 
 void SyncSession::Send(Blob frame) {
   if (close_reason_ || closing_) return;
-  outbox_.push_back(std::move(frame));
+  Enqueue(std::move(frame));
   if (!writing_) WriteNext();
+}
+
+void SyncSession::Enqueue(Blob frame) {
+  queued_bytes_ += frame.size();
+  server_.metrics_.sync_queued_bytes().Increment(static_cast<double>(frame.size()));
+  outbox_.push_back(std::move(frame));
+}
+
+void SyncSession::SendPong() {
+  // Pings from a client that does not read are answered once, not queued
+  // up without bound.
+  static const Blob pong = EncodeMessage(Pong{});
+  if (outbox_.size() > (writing_ ? 1u : 0u) && outbox_.back() == pong) return;
+  Send(pong);
+}
+
+void SyncSession::DropQueued(std::deque<Blob>::iterator first, std::deque<Blob>::iterator last) {
+  size_t bytes = 0;
+  for (auto it = first; it != last; ++it) bytes += it->size();
+  queued_bytes_ -= bytes;
+  server_.metrics_.sync_queued_bytes().Decrement(static_cast<double>(bytes));
+  outbox_.erase(first, last);
+}
+
+void SyncSession::DropUnwritten() {
+  // The frame being written stays until its write completes: it is the
+  // write's buffer.
+  DropQueued(writing_ && !outbox_.empty() ? outbox_.begin() + 1 : outbox_.begin(), outbox_.end());
 }
 
 void SyncSession::WriteNext() {
@@ -298,8 +340,9 @@ void SyncSession::WriteNext() {
   }
   writing_ = true;
   ws_.async_write(boost::asio::buffer(outbox_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+    self->writing_ = false;
+    self->DropQueued(self->outbox_.begin(), self->outbox_.begin() + 1);
     if (ec) return self->Closed(ec.message());
-    self->outbox_.pop_front();
     self->WriteNext();
   });
 }
@@ -311,13 +354,16 @@ void SyncSession::Refuse(const std::string& reason) {
   if (close_reason_ || closing_) return;
   close_reason_ = reason;
   // What is being written finishes; nothing else queued is sent.
-  outbox_.erase(writing_ ? outbox_.begin() + 1 : outbox_.begin(), outbox_.end());
-  outbox_.push_back(EncodeMessage(ErrMessage{0, reason}));
+  DropUnwritten();
+  Enqueue(EncodeMessage(ErrMessage{0, reason}));
   if (!writing_) WriteNext();
 }
 
 void SyncSession::Closed(const std::string& why) {
+  closing_ = true;
+  streaming_ = false;
   pull_retry_.cancel();
+  DropUnwritten();
   if (feed_) {
     feed_ = nullptr;
     server_.LeaveRoom(room_, this);

@@ -200,6 +200,29 @@ bool SyncStoreReady(RunningDaemon& daemon) {
   return components.contains("sync") && components["sync"]["ready"] == true;
 }
 
+// A vlcn client syncing room l1 through crbridge (not the proxy).
+void ConnectToRoom(FaultedSystem& system, CrSqlitePeer& client) {
+  client.Automigrate("todo_app", system.schema());
+  client.Connect(system.daemon().SyncUrl(), "l1");
+}
+
+// Whether `client` comes to hold exactly the todos of room l1 that the
+// database holds.
+::testing::AssertionResult HoldsTheRoom(FaultedSystem& system, CrSqlitePeer& client) {
+  if (Eventually([&] { return ClientTodos(client, "l1") == system.app().RoomTodos("l1"); }, seconds(60))) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << ClientTodos(client, "l1") << "database:\n" << system.app().RoomTodos("l1")
+                                       << system.daemon().process().Output();
+}
+
+void ExpectNobodyRefusedOrDisconnected(RunningDaemon& daemon) {
+  const std::string output = daemon.process().Output();
+  EXPECT_EQ(output.find("msg=\"client refused\""), std::string::npos) << output;
+  EXPECT_EQ(output.find("msg=\"client disconnected\""), std::string::npos) << output;
+  EXPECT_NE(daemon.Get("/metrics").body.find("\ncrbridge_sync_refusals_total 0\n"), std::string::npos);
+}
+
 // One database restart, alone: /readyz says 503 while the sync server
 // cannot reach the database and 200 once it can again; a client connected
 // across the restart keeps its connection, its write made while the
@@ -212,10 +235,8 @@ TEST_P(FaultInjectionTest, ADatabaseRestartRefusesNobodyAndReadinessTellsTheTrut
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
   system.app().Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'before the restart')");
   CrSqlitePeer across;
-  across.Automigrate("todo_app", system.schema());
-  across.Connect(daemon.SyncUrl(), "l1");
-  ASSERT_TRUE(Eventually([&] { return ClientTodos(across, "l1") == system.app().RoomTodos("l1"); }))
-      << ClientTodos(across, "l1") << daemon.process().Output();
+  ConnectToRoom(system, across);
+  ASSERT_TRUE(HoldsTheRoom(system, across));
 
   system.StopDatabase();
   EXPECT_TRUE(Eventually([&] { return daemon.Get("/readyz").status == 503 && !SyncStoreReady(daemon); }, seconds(60)))
@@ -226,20 +247,14 @@ TEST_P(FaultInjectionTest, ADatabaseRestartRefusesNobodyAndReadinessTellsTheTrut
   EXPECT_TRUE(SyncStoreReady(daemon));
 
   CrSqlitePeer after;
-  after.Automigrate("todo_app", system.schema());
-  after.Connect(daemon.SyncUrl(), "l1");
+  ConnectToRoom(system, after);
   system.app().Sql("INSERT INTO todos (id, list_id, title) VALUES ('t3', 'l1', 'app write after the restart')");
   across.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t4', 'l1', 'client write after the restart')");
   EXPECT_TRUE(Eventually([&] { return system.app().One("SELECT count(*) FROM todos") == "4"; }, seconds(60)))
       << system.app().RoomTodos("l1") << daemon.process().Output();
-  for (CrSqlitePeer* client : {&across, &after}) {
-    EXPECT_TRUE(Eventually([&] { return ClientTodos(*client, "l1") == system.app().RoomTodos("l1"); }, seconds(60)))
-        << ClientTodos(*client, "l1") << "database:\n" << system.app().RoomTodos("l1") << daemon.process().Output();
-  }
-  const std::string output = daemon.process().Output();
-  EXPECT_EQ(output.find("msg=\"client refused\""), std::string::npos) << output;
-  EXPECT_EQ(output.find("msg=\"client disconnected\""), std::string::npos) << output;
-  EXPECT_NE(daemon.Get("/metrics").body.find("\ncrbridge_sync_refusals_total 0\n"), std::string::npos);
+  EXPECT_TRUE(HoldsTheRoom(system, across));
+  EXPECT_TRUE(HoldsTheRoom(system, after));
+  ExpectNobodyRefusedOrDisconnected(daemon);
   across.Disconnect();
   after.Disconnect();
 }
@@ -254,30 +269,23 @@ TEST_P(FaultInjectionTest, CutDatabaseConnectionsAreOpenedAgainWithoutRefusingAn
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
   system.app().Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'before the cut')");
   CrSqlitePeer across;
-  across.Automigrate("todo_app", system.schema());
-  across.Connect(daemon.SyncUrl(), "l1");
-  ASSERT_TRUE(Eventually([&] { return ClientTodos(across, "l1") == system.app().RoomTodos("l1"); }))
-      << ClientTodos(across, "l1") << daemon.process().Output();
+  ConnectToRoom(system, across);
+  ASSERT_TRUE(HoldsTheRoom(system, across));
 
   system.CutDatabaseConnections();
   CrSqlitePeer after;
-  after.Automigrate("todo_app", system.schema());
-  after.Connect(daemon.SyncUrl(), "l1");
-  EXPECT_TRUE(Eventually([&] { return ClientTodos(after, "l1") == system.app().RoomTodos("l1"); }, seconds(60)))
-      << ClientTodos(after, "l1") << daemon.process().Output();
+  ConnectToRoom(system, after);
+  EXPECT_TRUE(HoldsTheRoom(system, after));
   system.CutDatabaseConnections();
   across.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t2', 'l1', 'client write after the cut')");
   system.app().Sql("INSERT INTO todos (id, list_id, title) VALUES ('t3', 'l1', 'app write after the cut')");
   EXPECT_TRUE(Eventually([&] { return system.app().One("SELECT count(*) FROM todos") == "3"; }, seconds(60)))
       << system.app().RoomTodos("l1") << daemon.process().Output();
-  for (CrSqlitePeer* client : {&across, &after}) {
-    EXPECT_TRUE(Eventually([&] { return ClientTodos(*client, "l1") == system.app().RoomTodos("l1"); }, seconds(60)))
-        << ClientTodos(*client, "l1") << "database:\n" << system.app().RoomTodos("l1") << daemon.process().Output();
-  }
-  const std::string output = daemon.process().Output();
-  EXPECT_NE(output.find("component=sync msg=\"lost the database; reconnecting\""), std::string::npos) << output;
-  EXPECT_EQ(output.find("msg=\"client refused\""), std::string::npos) << output;
-  EXPECT_EQ(output.find("msg=\"client disconnected\""), std::string::npos) << output;
+  EXPECT_TRUE(HoldsTheRoom(system, across));
+  EXPECT_TRUE(HoldsTheRoom(system, after));
+  EXPECT_NE(daemon.process().Output().find("component=sync msg=\"lost the database; reconnecting\""), std::string::npos)
+      << daemon.process().Output();
+  ExpectNobodyRefusedOrDisconnected(daemon);
   across.Disconnect();
   after.Disconnect();
 }
@@ -300,14 +308,12 @@ TEST_P(FaultInjectionTest, AFailedPullIsTriedAgainUntilItSucceeds) {
   system.app().Sql(postgres ? "ALTER TABLE " + clocks + " RENAME TO todos__clock_away"
                             : "RENAME TABLE " + clocks + " TO " + renamed);
   CrSqlitePeer client;
-  client.Automigrate("todo_app", system.schema());
-  client.Connect(daemon.SyncUrl(), "l1");
+  ConnectToRoom(system, client);
   ASSERT_TRUE(daemon.process().WaitForOutput("msg=\"pull failed; trying again\"", seconds(60)))
       << daemon.process().Output();
   system.app().Sql(postgres ? "ALTER TABLE " + renamed + " RENAME TO todos__clock"
                             : "RENAME TABLE " + renamed + " TO " + clocks);
-  EXPECT_TRUE(Eventually([&] { return ClientTodos(client, "l1") == system.app().RoomTodos("l1"); }, seconds(60)))
-      << ClientTodos(client, "l1") << daemon.process().Output();
+  EXPECT_TRUE(HoldsTheRoom(system, client));
   client.Disconnect();
 }
 
