@@ -71,7 +71,7 @@ Status ReadServer(YamlReader& root, ServerConfig* server) {
   YamlReader reader;
   bool present = false;
   CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("server", {"listen", "path", "max_message_bytes", "max_changes_per_message",
-                                                     "max_connections_per_address"},
+                                                     "max_connections_per_address", "max_outgoing_message_bytes"},
                                              &reader, &present));
   if (!present) return Status::OK();
 
@@ -98,6 +98,8 @@ Status ReadServer(YamlReader& root, ServerConfig* server) {
       reader.ReadInteger("max_changes_per_message", false, 1, 10000000, &server->max_changes_per_message));
   CRBRIDGE_RETURN_IF_ERROR(
       reader.ReadInteger("max_connections_per_address", false, 1, 1000000, &server->max_connections_per_address));
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadInteger("max_outgoing_message_bytes", false, 1024, int64_t{1} << 30,
+                                              &server->max_outgoing_message_bytes));
   return Status::OK();
 }
 

@@ -49,6 +49,31 @@ void WriteChanges(Lib0Writer& w, const Changeset& changes) {
   }
 }
 
+// The lengths of lib0's variable-length numbers.
+size_t VarUintSize(uint64_t v) {
+  size_t n = 1;
+  for (; v > 0x7f; v >>= 7) ++n;
+  return n;
+}
+
+size_t VarIntSize(int64_t v) {
+  uint64_t magnitude = v < 0 ? ~static_cast<uint64_t>(v) + 1 : static_cast<uint64_t>(v);
+  size_t n = 1;
+  for (magnitude >>= 6; magnitude > 0; magnitude >>= 7) ++n;
+  return n;
+}
+
+size_t EncodedSize(const Value& v) {
+  switch (v.storage_class()) {
+    case StorageClass::kNull: return 1;
+    case StorageClass::kInteger:
+    case StorageClass::kFloat: return 1 + 8;
+    case StorageClass::kText: return 1 + VarUintSize(v.text().size()) + v.text().size();
+    case StorageClass::kBlob: return 1 + VarUintSize(v.blob().size()) + v.blob().size();
+  }
+  return 0;
+}
+
 struct Encoder {
   Lib0Writer& w;
   void operator()(const AnnouncePresence& m) {
@@ -244,6 +269,12 @@ Status DecodeBody(MessageTag tag, Lib0Reader& r, Message* message) {
 }
 
 }  // namespace
+
+size_t EncodedSize(const Change& c) {
+  return VarUintSize(c.table.size()) + c.table.size() + VarUintSize(c.pk.size()) + c.pk.size() +
+         VarUintSize(c.cid.size()) + c.cid.size() + EncodedSize(c.val) + 8 + 8 + (c.site_id ? 1 + 16 : 1) + 8 +
+         VarIntSize(c.seq);
+}
 
 Blob EncodeMessage(const Message& message) {
   Lib0Writer writer;

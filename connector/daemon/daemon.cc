@@ -75,7 +75,7 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
     kafka->Start();
   }
   std::optional<SyncServer> sync;
-  sync.emplace(io, config, std::move(auth), metrics, [&kafka] {
+  sync.emplace(io, config, std::move(auth), metrics, health, [&kafka] {
     if (kafka) kafka->Wake();
   });
   http.RouteUpgrade(config.server.path, [&sync](boost::asio::ip::tcp::socket socket,
@@ -83,7 +83,11 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
     sync->Accept(std::move(socket), std::move(request));
   });
 
-  SourceMonitor monitor(NewSourceDatabase(config.source), SourceMonitor::Options{}, health, metrics);
+  // The sync server's connections may have died with the database, or
+  // wait to be opened again: it checks them when the monitor sees a change.
+  SourceMonitor::Options monitor_options;
+  monitor_options.on_change = [&sync](bool) { sync->CheckDatabase(); };
+  SourceMonitor monitor(NewSourceDatabase(config.source), monitor_options, health, metrics);
   monitor.Start();
   RejectedRows rejected_rows(health, metrics);
   CaptureOptions capture_options;

@@ -51,6 +51,7 @@ void SourceMonitor::Run(std::stop_token stop) {
       wait = backoff.Next();
       log::Debug(kComponent, "retrying", {{"in_ms", wait.count()}});
     }
+    if (options_.on_change && (first || was_up != status.ok())) options_.on_change(status.ok());
     was_up = status.ok();
     first = false;
     std::unique_lock lock(mutex_);

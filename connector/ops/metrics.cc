@@ -69,6 +69,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                     .Register(*registry_);
   sync_room_pulls_ = &pulls.Add({{"for", "room"}});
   sync_client_pulls_ = &pulls.Add({{"for", "client"}});
+  sync_message_bytes_ = &prometheus::BuildHistogram()
+                             .Name("crbridge_sync_message_bytes")
+                             .Help("Changes messages sent to clients, by size in bytes")
+                             .Register(*registry_)
+                             .Add({}, prometheus::Histogram::BucketBoundaries{1024, 16384, 65536, 262144, 1048576,
+                                                                               4194304, 16777216, 67108864});
+  sync_queued_bytes_ =
+      &gauge("crbridge_sync_queued_bytes", "Bytes of messages waiting to be written to sync clients")->Add({});
   kafka_up_ = &gauge("crbridge_kafka_up", "1 while the Kafka producer reaches a broker, 0 if not")->Add({});
   kafka_backlog_events_ =
       &gauge("crbridge_kafka_backlog_events", "Change events committed but not yet acknowledged by Kafka")->Add({});

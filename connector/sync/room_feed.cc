@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "crbridge/sqlite/vlcn_messages.h"
+
 namespace crbridge {
 
 Changeset ChangesFor(std::span<const Change> changes, const SiteId& client) {
@@ -21,28 +23,51 @@ Changeset ChangesFor(std::span<const Change> changes, const SiteId& client) {
   return out;
 }
 
-void RoomFeed::Append(int64_t through, Changeset changes) {
+size_t ChangesInMessage(std::span<const Change> changes, size_t max_bytes) {
+  size_t bytes = kChangesMessageOverhead;
+  size_t taken = 0;
+  while (taken < changes.size()) {
+    size_t row_end = taken;
+    size_t row_bytes = 0;
+    for (; row_end < changes.size() && PositionOf(changes[row_end]) == PositionOf(changes[taken]); ++row_end) {
+      row_bytes += EncodedSize(changes[row_end]);
+    }
+    if (taken > 0 && bytes + row_bytes > max_bytes) break;
+    bytes += row_bytes;
+    taken = row_end;
+  }
+  return taken;
+}
+
+void RoomFeed::Append(const PullPosition& through, Changeset changes) {
   if (through <= head_) return;
+  size_t bytes = 0;
+  for (const Change& change : changes) bytes += EncodedSize(change);
   held_changes_ += changes.size();
-  pulls_.push_back(Pull{head_, through, std::move(changes)});
+  held_bytes_ += bytes;
+  pulls_.push_back(Pull{head_, through, std::move(changes), bytes});
   head_ = through;
-  while (pulls_.size() > 1 && held_changes_ > max_changes_) {
+  while (pulls_.size() > 1 && (held_changes_ > max_changes_ || held_bytes_ > max_bytes_)) {
     held_changes_ -= pulls_.front().changes.size();
+    held_bytes_ -= pulls_.front().bytes;
     pulls_.pop_front();
   }
 }
 
-RoomFeed::Read RoomFeed::Next(int64_t after, const SiteId& client, Changeset* changes, int64_t* through) const {
+RoomFeed::Read RoomFeed::Next(const PullPosition& after, const SiteId& client, size_t max_bytes, Changeset* changes,
+                              PullPosition* through) const {
   changes->clear();
   if (after >= head_) return Read::kAhead;
-  const auto pull = std::find_if(pulls_.begin(), pulls_.end(), [after](const Pull& p) { return p.through > after; });
+  const auto pull = std::find_if(pulls_.begin(), pulls_.end(), [&](const Pull& p) { return p.through > after; });
   if (pull == pulls_.end() || pull->after > after) return Read::kBehind;
-  // A client may stand inside a pull (its own pulls end elsewhere); pulls
-  // end on version boundaries, so the versions after `after` are whole.
+  // A client may stand inside a pull (its own pulls end elsewhere); it
+  // gets the rows after its place.
   const auto first = std::find_if(pull->changes.begin(), pull->changes.end(),
-                                  [after](const Change& c) { return c.db_version > after; });
-  *changes = ChangesFor(std::span(first, pull->changes.end()), client);
-  *through = pull->through;
+                                  [&](const Change& c) { return PositionOf(c) > after; });
+  const std::span<const Change> rest(first, pull->changes.end());
+  const size_t count = ChangesInMessage(rest, max_bytes);
+  *changes = ChangesFor(rest.first(count), client);
+  *through = count == rest.size() ? pull->through : PositionOf(rest[count - 1]);
   return Read::kServed;
 }
 

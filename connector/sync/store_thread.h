@@ -1,12 +1,18 @@
 // StoreThread: the database side of every sync connection. Merges and
 // pulls run on one thread of its own, one at a time and in the order
 // posted, on the connections it opens (again and again, with backoff, while
-// the database is down; jobs posted meanwhile wait). Post and PostMerge may
-// be called from any thread; jobs run on the store thread.
+// the database is down; jobs posted meanwhile wait). A job that finds a
+// connection lost (Unavailable) drops both connections, and runs again once
+// the thread has connected afresh, so a database restart costs clients no
+// error. While it has no working connections the thread's health component
+// ("sync") is not ready. Post, PostMerge and CheckConnections may be called
+// from any thread; jobs run on the store thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -14,6 +20,7 @@
 #include <stop_token>
 #include <thread>
 
+#include "crbridge/connector/ops/health.h"
 #include "crbridge/mappings/config.h"
 #include "crbridge/server/core/config_check.h"
 #include "crbridge/server/core/shadow_store.h"
@@ -21,39 +28,75 @@
 
 namespace crbridge {
 
-// The log component of the sync server's files (this one is the lowest).
+// The log component of the sync server's files (this one is the lowest),
+// and the name of the store thread's health component.
 inline constexpr const char* kSyncLogComponent = "sync";
 
 class StoreThread {
  public:
-  using Job = std::function<void(SyncStore& store, ShadowStore& writer)>;
+  // A job's database work. It is attempted again on fresh connections when
+  // it returns Unavailable (the connection was lost: what it did rolled
+  // back, or, for a commit whose outcome is unknown, is done again
+  // idempotently), kJobAttempts times at the most.
+  using Attempt = std::function<Status(SyncStore& store, ShadowStore& writer)>;
+  // Called once, on the store thread, with the status of the job's last
+  // attempt.
+  using Done = std::function<void(const Status& status)>;
+
+  static constexpr int kJobAttempts = 3;
 
   // `config` must outlive the thread. Client changesets waiting for the
   // database (it may be down, or slow) are `max_waiting_merges` at the most.
-  StoreThread(const Config& config, size_t max_waiting_merges);
+  StoreThread(const Config& config, size_t max_waiting_merges, Health& health);
   ~StoreThread();
   StoreThread(const StoreThread&) = delete;
   StoreThread& operator=(const StoreThread&) = delete;
 
-  void Post(Job job);
+  // Starts the thread. `on_connected` is called on it with the database's
+  // db_version each time it has connected: a version committed while a
+  // connection was being lost may have been told to nobody.
+  void Start(std::function<void(int64_t db_version)> on_connected);
+
+  void Post(Attempt attempt, Done done);
 
   // A merge, unless max_waiting_merges are waiting already: false then.
-  bool PostMerge(Job job);
+  bool PostMerge(Attempt attempt, Done done);
+
+  // The database was seen going away or coming back (the source monitor):
+  // the thread checks its connections before its next job, at once when
+  // idle, and connects again without waiting out its backoff.
+  void CheckConnections();
 
  private:
+  struct Job {
+    Attempt attempt;
+    Done done;
+    bool merge = false;
+    int attempts = 0;
+  };
+
   void Run(std::stop_token stop);
+  // Opens the connections (after checking the mappings); false, with the
+  // health component saying why, when that fails.
   bool Connect();
+  // Drops both connections after `why` (a lost connection).
+  void Disconnect(const Status& why);
+  // Whether both connections still answer.
+  Status Probe();
 
   const Config& config_;
   const size_t max_waiting_merges_;
+  Health& health_;
+  std::function<void(int64_t)> on_connected_;
   ConfigCheck check_;
   std::unique_ptr<ShadowStore> writer_;
   std::unique_ptr<SyncStore> store_;
+  std::atomic<bool> check_requested_ = false;
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::deque<Job> jobs_;
   size_t waiting_merges_ = 0;
-  std::jthread thread_;  // last: it starts running in the constructor
+  std::jthread thread_;  // last
 };
 
 }  // namespace crbridge

@@ -68,7 +68,9 @@ void SyncServer::Impl::OnNewVersion(int64_t version) {
 }
 
 RoomFeed& SyncServer::Impl::JoinRoom(const std::string& name, SyncSession* client) {
-  auto [room, created] = rooms_.try_emplace(name, Room{RoomFeed(latest_version_, sync_limits::kRoomFeedChanges), {}, false, nullptr});
+  const size_t max_bytes = sync_limits::kRoomFeedMessages * MaxOutgoingMessageBytes();
+  auto [room, created] = rooms_.try_emplace(
+      name, Room{RoomFeed(PullPosition(latest_version_), sync_limits::kRoomFeedChanges, max_bytes), {}, false, nullptr});
   room->second.clients.insert(client);
   return room->second.feed;
 }
@@ -85,19 +87,23 @@ void SyncServer::Impl::PullRoom(const std::string& name) {
   const auto found = rooms_.find(name);
   if (found == rooms_.end()) return;
   Room& room = found->second;
-  if (room.pulling || room.retry || latest_version_ <= room.feed.head()) return;
+  if (room.pulling || room.retry || PullPosition(latest_version_) <= room.feed.head()) return;
   room.pulling = true;
   metrics_.sync_room_pulls().Increment();
   std::weak_ptr<Impl> weak = weak_from_this();
-  const int64_t after = room.feed.head();
+  const PullPosition after = room.feed.head();
   const int64_t known = latest_version_;
-  store_.Post([weak, &io = io_, name, after, known](SyncStore& store, ShadowStore&) {
-    PullBatch batch;
-    const Status s = store.Pull(after, name, std::nullopt, sync_limits::kPullBatchRows, &batch);
-    boost::asio::post(io, [weak, name, s, known, batch = std::move(batch)]() mutable {
-      if (const auto self = weak.lock()) self->OnRoomPulled(name, s, std::move(batch), known);
-    });
-  });
+  const PullLimit limit(sync_limits::kPullBatchRows, MaxOutgoingMessageBytes());
+  auto batch = std::make_shared<PullBatch>();
+  store_.Post(
+      [batch, name, after, limit](SyncStore& store, ShadowStore&) {
+        return store.Pull(after, name, std::nullopt, limit, batch.get());
+      },
+      [weak, &io = io_, batch, name, known](const Status& s) {
+        boost::asio::post(io, [weak, name, s, known, batch] {
+          if (const auto self = weak.lock()) self->OnRoomPulled(name, s, std::move(*batch), known);
+        });
+      });
 }
 
 void SyncServer::Impl::OnRoomPulled(const std::string& name, const Status& status, PullBatch batch, int64_t known) {
@@ -130,8 +136,14 @@ void SyncServer::Impl::Stop() {
 }
 
 SyncServer::SyncServer(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth,
-                       Metrics& metrics, std::function<void()> on_merged)
-    : impl_(std::make_shared<Impl>(io, config, std::move(auth), metrics, std::move(on_merged))) {}
+                       Metrics& metrics, Health& health, std::function<void()> on_merged)
+    : impl_(std::make_shared<Impl>(io, config, std::move(auth), metrics, health, std::move(on_merged))) {
+  impl_->store_.Start([weak = std::weak_ptr<Impl>(impl_), &io](int64_t db_version) {
+    boost::asio::post(io, [weak, db_version] {
+      if (const auto self = weak.lock()) self->OnNewVersion(db_version);
+    });
+  });
+}
 
 SyncServer::~SyncServer() = default;
 
@@ -142,6 +154,8 @@ void SyncServer::Accept(tcp::socket socket, http::request<http::string_body> req
 void SyncServer::OnNewVersion(int64_t db_version) {
   boost::asio::post(impl_->io_, [impl = impl_, db_version] { impl->OnNewVersion(db_version); });
 }
+
+void SyncServer::CheckDatabase() { impl_->store_.CheckConnections(); }
 
 void SyncServer::Stop() { impl_->Stop(); }
 

@@ -21,6 +21,7 @@
 #include "crbridge/connector/sync/room_feed.h"
 #include "crbridge/connector/sync/sync_server.h"
 #include "crbridge/server/core/sync_store.h"
+#include "crbridge/sqlite/vlcn_messages.h"
 #include "store_thread.h"
 
 namespace crbridge {
@@ -33,32 +34,47 @@ constexpr size_t kPullBatchRows = 1000;
 // Client changesets waiting for the database (it may be down, or slow) at
 // the most; beyond, clients are told to come back later.
 constexpr size_t kMaxWaitingMerges = 1000;
-// Changes a room's live feed holds at the most; a client further behind
-// catches up with pulls of its own.
+// Changes a room's live feed holds at the most, and bytes, in messages of
+// server.max_outgoing_message_bytes; a client further behind catches up
+// with pulls of its own.
 constexpr size_t kRoomFeedChanges = 20000;
+constexpr size_t kRoomFeedMessages = 16;
 // A room pull that failed (the database is down) is tried again after this.
 constexpr auto kRoomPullRetry = std::chrono::milliseconds(500);
+// A client's own pull that failed is tried again after a backoff from the
+// first to the second.
+constexpr auto kPullRetryInitial = std::chrono::milliseconds(200);
+constexpr auto kPullRetryMax = std::chrono::seconds(30);
 }  // namespace sync_limits
 
 // Where a pull that started when the server was known to be at version
 // `known` leaves its reader. A pull that found no more considered every
 // version committed before it started, `known` among them, even when none
 // of them touched the room; one that stopped short ends where it stopped.
-inline int64_t PulledThrough(const PullBatch& batch, int64_t known) {
-  return batch.more ? batch.through : std::max(batch.through, known);
+inline PullPosition PulledThrough(const PullBatch& batch, int64_t known) {
+  return batch.more ? batch.through : PullPosition(std::max(batch.through.version, known));
+}
+
+// Where a client that announced having the server's changes up to `seen`
+// goes on from. ws-client records the version of the last change it got,
+// with seq 0, whatever it got of that version, and a message may end
+// inside a version: that version is sent again whole (receiving a change
+// twice changes nothing).
+inline PullPosition ResumeAt(const StreamPosition& seen) {
+  return PullPosition(std::max<int64_t>(seen.version - 1, 0));
 }
 
 
 class SyncServer::Impl : public std::enable_shared_from_this<SyncServer::Impl> {
  public:
   Impl(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, Metrics& metrics,
-       std::function<void()> on_merged)
+       Health& health, std::function<void()> on_merged)
       : io_(io),
         config_(config),
         auth_(std::move(auth)),
         metrics_(metrics),
         on_merged_(std::move(on_merged)),
-        store_(config, sync_limits::kMaxWaitingMerges) {}
+        store_(config, sync_limits::kMaxWaitingMerges, health) {}
 
   void Accept(boost::asio::ip::tcp::socket socket,
               boost::beast::http::request<boost::beast::http::string_body> request);
@@ -78,6 +94,8 @@ class SyncServer::Impl : public std::enable_shared_from_this<SyncServer::Impl> {
   // nothing is; its clients are then served from the feed.
   void PullRoom(const std::string& room);
   void OnRoomPulled(const std::string& room, const Status& status, PullBatch batch, int64_t known);
+
+  size_t MaxOutgoingMessageBytes() const { return static_cast<size_t>(config_.server.max_outgoing_message_bytes); }
 
   boost::asio::io_context& io_;
   const Config& config_;

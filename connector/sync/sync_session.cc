@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include <chrono>
+#include <optional>
 #include <span>
 #include <variant>
 
@@ -42,7 +43,9 @@ SyncSession::SyncSession(tcp::socket socket, SyncServer::Impl& server, std::stri
       room_(std::move(room)),
       owner_(SiteOwner(grant.subject, room_)),
       token_expiry_(grant.expiry),
-      expiry_timer_(server.io_) {
+      expiry_timer_(server.io_),
+      pull_retry_(server.io_),
+      pull_backoff_(sync_limits::kPullRetryInitial, sync_limits::kPullRetryMax) {
   beast::error_code ignored;
   address_ = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored).address().to_string();
   ++server_.connections_per_address_[address_];
@@ -83,10 +86,11 @@ void SyncSession::OnNewVersion(int64_t version) {
 }
 
 void SyncSession::MaybePull() {
-  while (streaming_ && !pulling_ && !closing_ && !close_reason_ && !writing_ && known_version_ > sent_through_) {
+  while (streaming_ && !pulling_ && !closing_ && !close_reason_ && !writing_ &&
+         PullPosition(known_version_) > sent_through_) {
     Changeset changes;
-    int64_t through = 0;
-    switch (feed_->Next(sent_through_, *site_, &changes, &through)) {
+    PullPosition through;
+    switch (feed_->Next(sent_through_, *site_, server_.MaxOutgoingMessageBytes(), &changes, &through)) {
       case RoomFeed::Read::kServed: Deliver(std::move(changes), through); break;
       case RoomFeed::Read::kAhead: return server_.PullRoom(room_);
       case RoomFeed::Read::kBehind: return PullAlone();
@@ -129,12 +133,12 @@ void SyncSession::OnMessage(Message message) {
     // The client missed something: resend from what it has.
     if (server_site_ && reject->whose == *server_site_) {
       client_seen_ = reject->since;
-      sent_through_ = reject->since.version;
+      sent_through_ = ResumeAt(reject->since);
       MaybePull();
     }
     return;
   }
-  if (std::holds_alternative<Ping>(message)) return Send(EncodeMessage(Pong{}));
+  if (std::holds_alternative<Ping>(message)) return SendPong();
   if (const auto* err = std::get_if<ErrMessage>(&message)) {
     log::Warn(kSyncLogComponent, "client reported an error", {{"address", address_}, {"error", err->message}});
   }
@@ -148,29 +152,39 @@ void SyncSession::OnAnnounce(AnnouncePresence presence) {
   site_ = presence.sender;
   std::weak_ptr<SyncSession> weak = shared_from_this();
   auto& io = server_.io_;
-  server_.store_.Post([weak, &io, owner = owner_, presence = std::move(presence)](SyncStore&, ShadowStore& writer) {
+  struct Found {
     PeerRecord peer;
     int64_t version = 0;
-    Status v = ReadOwnPeer(writer, presence.sender, owner, &peer);
-    if (v.ok()) v = writer.DbVersion(&version);
-    const SiteId server_site = writer.site_id();
-    boost::asio::post(io, [weak, presence, applied = peer.applied, version, server_site, v] {
-      const auto self = weak.lock();
-      if (!self) return;
-      if (v.code() == Status::Code::kPermissionDenied) return self->RefuseSite(v.message());
-      if (!v.ok()) return self->Refuse("the database is unavailable: " + v.message());
-      self->server_site_ = server_site;
-      for (const LastSeen& seen : presence.last_seens) {
-        if (seen.site == server_site) self->client_seen_ = seen.position;
-      }
-      self->sent_through_ = self->client_seen_.version;
-      self->Send(EncodeMessage(StartStreaming{{applied.version, applied.seq}, {server_site}, false}));
-      if (!self->feed_) self->feed_ = &self->server_.JoinRoom(self->room_, self.get());
-      self->streaming_ = true;
-      self->server_.latest_version_ = std::max(self->server_.latest_version_, version);
-      self->OnNewVersion(self->server_.latest_version_);
-    });
-  });
+    SiteId server_site{};
+  };
+  auto found = std::make_shared<Found>();
+  const SiteId sender = presence.sender;
+  server_.store_.Post(
+      [found, sender, owner = owner_](SyncStore&, ShadowStore& writer) {
+        found->server_site = writer.site_id();
+        CRBRIDGE_RETURN_IF_ERROR(ReadOwnPeer(writer, sender, owner, &found->peer));
+        return writer.DbVersion(&found->version);
+      },
+      [weak, &io, presence = std::move(presence), found](const Status& v) {
+        boost::asio::post(io, [weak, presence, found, v] {
+          const auto self = weak.lock();
+          if (!self) return;
+          if (v.code() == Status::Code::kPermissionDenied) return self->RefuseSite(v.message());
+          if (!v.ok()) return self->Refuse("the database is unavailable: " + v.message());
+          const SiteId server_site = found->server_site;
+          self->server_site_ = server_site;
+          for (const LastSeen& seen : presence.last_seens) {
+            if (seen.site == server_site) self->client_seen_ = seen.position;
+          }
+          self->sent_through_ = ResumeAt(self->client_seen_);
+          const PeerVersion applied = found->peer.applied;
+          self->Send(EncodeMessage(StartStreaming{{applied.version, applied.seq}, {server_site}, false}));
+          if (!self->feed_) self->feed_ = &self->server_.JoinRoom(self->room_, self.get());
+          self->streaming_ = true;
+          self->server_.latest_version_ = std::max(self->server_.latest_version_, found->version);
+          self->OnNewVersion(self->server_.latest_version_);
+        });
+      });
 }
 
 void SyncSession::OnChanges(ChangesMessage changes) {
@@ -183,18 +197,25 @@ void SyncSession::OnChanges(ChangesMessage changes) {
   std::weak_ptr<SyncSession> weak = shared_from_this();
   SyncServer::Impl* server = &server_;
   auto& io = server_.io_;
-  const std::string address = address_;
-  const bool queued = server_.store_.PostMerge([weak, server, &io, address, room = room_, owner = owner_,
-                                                expiry = token_expiry_, changes = std::move(changes)](
-                          SyncStore& store, ShadowStore& writer) {
+  struct Outcome {
+    bool expired = false;            // the token expired before the merge
+    std::optional<PeerVersion> gap;  // the server's position, when the client sent from further
+    SiteId server_site{};
+    MergeReport report;
+    std::chrono::duration<double> took{};
+  };
+  auto outcome = std::make_shared<Outcome>();
+  const SiteId sender = changes.sender;
+  const size_t count = changes.changes.size();
+  const auto attempt = [outcome, room = room_, owner = owner_, expiry = token_expiry_,
+                        changes = std::move(changes)](SyncStore& store, ShadowStore& writer) {
+    *outcome = Outcome{};
     // Nothing is merged after the token's expiry, even a changeset that
     // waited for the database since before it; the client sends it again
     // once it has connected with a fresh token.
     if (expiry && std::chrono::system_clock::now() >= *expiry) {
-      boost::asio::post(io, [weak] {
-        if (const auto self = weak.lock()) self->Refuse(kTokenExpired);
-      });
-      return;
+      outcome->expired = true;
+      return Status::OK();
     }
     // A gap: the client sent from further than the server has applied (a
     // changeset refused, or lost with a connection). The server restarts
@@ -202,21 +223,15 @@ void SyncSession::OnChanges(ChangesMessage changes) {
     // the published server does: ws-client takes a second StartStreaming
     // as a reset, and does not accept RejectChanges from a server.
     PeerRecord peer;
-    Status s = ReadOwnPeer(writer, changes.sender, owner, &peer);
-    const PeerVersion applied = peer.applied;
-    if (s.ok() && applied.version < changes.since.version) {
-      const SiteId server_site = writer.site_id();
-      boost::asio::post(io, [weak, applied, server_site] {
-        if (const auto self = weak.lock()) {
-          self->Send(EncodeMessage(StartStreaming{{applied.version, applied.seq}, {server_site}, false}));
-        }
-      });
-      return;
+    CRBRIDGE_RETURN_IF_ERROR(ReadOwnPeer(writer, changes.sender, owner, &peer));
+    if (peer.applied.version < changes.since.version) {
+      outcome->gap = peer.applied;
+      outcome->server_site = writer.site_id();
+      return Status::OK();
     }
-    MergeReport report;
     const auto started = std::chrono::steady_clock::now();
     const PeerVersion end{changes.changes.back().db_version, changes.changes.back().seq};
-    if (s.ok()) s = store.Merge(changes.sender, changes.changes, end, &report, room, owner);
+    const Status s = store.Merge(changes.sender, changes.changes, end, &outcome->report, room, owner);
     // A refused changeset can never be applied. It is acknowledged with
     // nothing applied, as upload queues expect of an error that retrying
     // cannot fix; otherwise ws-client, which resends from the
@@ -224,10 +239,25 @@ void SyncSession::OnChanges(ChangesMessage changes) {
     if (s.code() == Status::Code::kInvalidArgument) {
       const Status acknowledged =
           writer.Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(changes.sender, end, owner); });
+      // On fresh connections the refusal is decided again, then acknowledged.
+      if (acknowledged.code() == Status::Code::kUnavailable) return acknowledged;
       if (!acknowledged.ok()) log::Warn(kSyncLogComponent, "cannot acknowledge a refused changeset", {{"error", acknowledged.ToString()}});
     }
-    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-    boost::asio::post(io, [weak, server, s, report, address, took, sender = changes.sender, count = changes.changes.size()] {
+    outcome->took = std::chrono::steady_clock::now() - started;
+    return s;
+  };
+  const auto done = [weak, server, &io, address = address_, outcome, sender, count](const Status& s) {
+    boost::asio::post(io, [weak, server, s, outcome, address, sender, count] {
+      if (s.ok() && outcome->expired) {
+        if (const auto self = weak.lock()) self->Refuse(kTokenExpired);
+        return;
+      }
+      if (s.ok() && outcome->gap) {
+        if (const auto self = weak.lock()) {
+          self->Send(EncodeMessage(StartStreaming{{outcome->gap->version, outcome->gap->seq}, {outcome->server_site}, false}));
+        }
+        return;
+      }
       if (s.code() == Status::Code::kPermissionDenied) {
         if (const auto self = weak.lock()) self->RefuseSite(s.message());
         return;
@@ -244,7 +274,8 @@ void SyncSession::OnChanges(ChangesMessage changes) {
         return self->Refuse("changes not applied, reconnect to send them again: " + s.message());
       }
       server->metrics_.sync_changes_received().Increment(static_cast<double>(count));
-      server->metrics_.sync_merge_seconds().Observe(took.count());
+      server->metrics_.sync_merge_seconds().Observe(outcome->took.count());
+      const MergeReport& report = outcome->report;
       if (report.clocks_saturated > 0) {
         server->metrics_.clocks_saturated().Increment(static_cast<double>(report.clocks_saturated));
         log::Warn(kSyncLogComponent,
@@ -256,7 +287,8 @@ void SyncSession::OnChanges(ChangesMessage changes) {
       server->OnNewVersion(report.db_version);
       if (server->on_merged_) server->on_merged_();
     });
-  });
+  };
+  const bool queued = server_.store_.PostMerge(attempt, done);
   // The client resends what the server has not applied when it reconnects.
   if (!queued) Refuse("the server is busy (too many changesets wait for the database); reconnect later");
 }
@@ -266,41 +298,97 @@ void SyncSession::PullAlone() {
   server_.metrics_.sync_client_pulls().Increment();
   std::weak_ptr<SyncSession> weak = shared_from_this();
   auto& io = server_.io_;
-  const int64_t after = sent_through_;
+  const PullPosition after = sent_through_;
   const int64_t known = known_version_;
-  server_.store_.Post([weak, &io, after, known, room = room_, site = *site_](SyncStore& store, ShadowStore&) {
-    PullBatch batch;
-    const Status s = store.Pull(after, room, site, sync_limits::kPullBatchRows, &batch);
-    boost::asio::post(io, [weak, s, known, batch = std::move(batch)]() mutable {
-      const auto self = weak.lock();
-      if (!self) return;
-      self->pulling_ = false;
-      if (!s.ok()) {
-        log::Warn(kSyncLogComponent, "pull failed", {{"address", self->address_}, {"error", s.ToString()}});
-        return;
-      }
-      self->Deliver(std::move(batch.changes), PulledThrough(batch, known));
-      self->MaybePull();
-    });
+  const PullLimit limit(sync_limits::kPullBatchRows, server_.MaxOutgoingMessageBytes());
+  auto batch = std::make_shared<PullBatch>();
+  server_.store_.Post(
+      [weak, batch, after, limit, room = room_, site = *site_](SyncStore& store, ShadowStore&) {
+        if (weak.expired()) return Status::OK();  // the client went
+        return store.Pull(after, room, site, limit, batch.get());
+      },
+      [weak, &io, batch, known](const Status& s) {
+        boost::asio::post(io, [weak, s, known, batch] {
+          const auto self = weak.lock();
+          if (!self) return;
+          if (!s.ok()) return self->PullAgainLater(s);
+          self->pulling_ = false;
+          self->pull_backoff_.Reset();
+          self->DeliverPulled(batch->changes, PulledThrough(*batch, known));
+          self->MaybePull();
+        });
+      });
+}
+
+void SyncSession::PullAgainLater(const Status& failure) {
+  const auto wait = pull_backoff_.Next();
+  log::Warn(kSyncLogComponent, "pull failed; trying again",
+            {{"address", address_}, {"error", failure.ToString()}, {"in_ms", wait.count()}});
+  pull_retry_.expires_after(wait);
+  pull_retry_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+    const auto self = weak.lock();
+    if (ec || !self) return;
+    self->pulling_ = false;
+    self->MaybePull();
   });
 }
 
-void SyncSession::Deliver(Changeset changes, int64_t through) {
+void SyncSession::DeliverPulled(std::span<const Change> changes, const PullPosition& through) {
+  // The pull was cut at about a message's size; its rows go in messages of
+  // at most that many bytes.
+  do {
+    const size_t count = ChangesInMessage(changes, server_.MaxOutgoingMessageBytes());
+    Deliver(ChangesFor(changes.first(count), *site_), count == changes.size() ? through : PositionOf(changes[count - 1]));
+    changes = changes.subspan(count);
+  } while (!changes.empty());
+}
+
+void SyncSession::Deliver(Changeset changes, const PullPosition& through) {
   if (!changes.empty()) {
     const StreamPosition since = client_seen_;
     // ws-client records the last change's version with seq 0 as what it has seen.
     client_seen_ = {changes.back().db_version, 0};
     server_.metrics_.sync_changes_sent().Increment(static_cast<double>(changes.size()));
-    Send(EncodeMessage(ChangesMessage{*server_site_, since, std::move(changes)}));
+    Blob frame = EncodeMessage(ChangesMessage{*server_site_, since, std::move(changes)});
+    server_.metrics_.sync_message_bytes().Observe(static_cast<double>(frame.size()));
+    Send(std::move(frame));
   }
   sent_through_ = through;
-  known_version_ = std::max(known_version_, through);
+  known_version_ = std::max(known_version_, through.version);
 }
 
 void SyncSession::Send(Blob frame) {
   if (close_reason_ || closing_) return;
-  outbox_.push_back(std::move(frame));
+  Enqueue(std::move(frame));
   if (!writing_) WriteNext();
+}
+
+void SyncSession::Enqueue(Blob frame) {
+  queued_bytes_ += frame.size();
+  server_.metrics_.sync_queued_bytes().Increment(static_cast<double>(frame.size()));
+  outbox_.push_back(std::move(frame));
+}
+
+void SyncSession::SendPong() {
+  // Pings from a client that does not read are answered once, not queued
+  // up without bound.
+  static const Blob pong = EncodeMessage(Pong{});
+  if (outbox_.size() > (writing_ ? 1u : 0u) && outbox_.back() == pong) return;
+  Send(pong);
+}
+
+void SyncSession::DropQueued(std::deque<Blob>::iterator first, std::deque<Blob>::iterator last) {
+  size_t bytes = 0;
+  for (auto it = first; it != last; ++it) bytes += it->size();
+  queued_bytes_ -= bytes;
+  server_.metrics_.sync_queued_bytes().Decrement(static_cast<double>(bytes));
+  outbox_.erase(first, last);
+}
+
+void SyncSession::DropUnwritten() {
+  // The frame being written stays until its write completes: it is the
+  // write's buffer.
+  DropQueued(writing_ && !outbox_.empty() ? outbox_.begin() + 1 : outbox_.begin(), outbox_.end());
 }
 
 void SyncSession::WriteNext() {
@@ -313,8 +401,9 @@ void SyncSession::WriteNext() {
   }
   writing_ = true;
   ws_.async_write(boost::asio::buffer(outbox_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+    self->writing_ = false;
+    self->DropQueued(self->outbox_.begin(), self->outbox_.begin() + 1);
     if (ec) return self->Closed(ec.message());
-    self->outbox_.pop_front();
     self->WriteNext();
   });
 }
@@ -326,8 +415,8 @@ void SyncSession::Refuse(const std::string& reason) {
   if (close_reason_ || closing_) return;
   close_reason_ = reason;
   // What is being written finishes; nothing else queued is sent.
-  outbox_.erase(writing_ ? outbox_.begin() + 1 : outbox_.begin(), outbox_.end());
-  outbox_.push_back(EncodeMessage(ErrMessage{0, reason}));
+  DropUnwritten();
+  Enqueue(EncodeMessage(ErrMessage{0, reason}));
   if (!writing_) WriteNext();
 }
 
@@ -340,6 +429,10 @@ void SyncSession::RefuseSite(const std::string& reason) {
 
 void SyncSession::Closed(const std::string& why) {
   expiry_timer_.cancel();
+  closing_ = true;
+  streaming_ = false;
+  pull_retry_.cancel();
+  DropUnwritten();
   if (feed_) {
     feed_ = nullptr;
     server_.LeaveRoom(room_, this);

@@ -11,6 +11,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/system_timer.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -20,10 +21,12 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "crbridge/connector/sync/room_feed.h"
 #include "crbridge/connector/sync/sync_auth.h"
+#include "crbridge/sqlite/backoff.h"
 #include "crbridge/sqlite/change.h"
 #include "crbridge/sqlite/vlcn_messages.h"
 #include "sync_server_impl.h"
@@ -59,10 +62,25 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
 
   void PullAlone();
 
-  // Sends the client `changes`, the server's versions up to `through`.
-  void Deliver(Changeset changes, int64_t through);
+  // A pull of the client's own failed: it is tried again after a backoff,
+  // for as long as the client stays.
+  void PullAgainLater(const Status& failure);
+
+  // Sends the client a pull of its own (PullBatch::changes), the server's
+  // changes up to `through`, in messages of a bounded size.
+  void DeliverPulled(std::span<const Change> changes, const PullPosition& through);
+
+  // Sends the client `changes`, the server's changes up to `through`.
+  void Deliver(Changeset changes, const PullPosition& through);
 
   void Send(Blob frame);
+  void SendPong();
+  // The outbox and the count of its bytes (queued_bytes_ and the metric)
+  // change together here.
+  void Enqueue(Blob frame);
+  void DropQueued(std::deque<Blob>::iterator first, std::deque<Blob>::iterator last);
+  // Drops every frame but the one being written.
+  void DropUnwritten();
 
   void WriteNext();
 
@@ -86,7 +104,11 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
   boost::asio::system_timer expiry_timer_;  // closes the connection at token_expiry_
   std::string address_;
   boost::beast::flat_buffer buffer_;
+  // Frames to write, the first one being written: at most one pull's
+  // messages (a client is sent more only once they are written) and a few
+  // answers.
   std::deque<Blob> outbox_;
+  size_t queued_bytes_ = 0;
   bool counted_ = true;  // in connections_per_address_
   bool connected_ = false;
   bool writing_ = false;
@@ -95,10 +117,12 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
   std::optional<SiteId> site_;
   std::optional<SiteId> server_site_;
   bool streaming_ = false;
-  bool pulling_ = false;
+  bool pulling_ = false;  // or waiting to pull again after a failed pull
+  boost::asio::steady_timer pull_retry_;
+  Backoff pull_backoff_;
   RoomFeed* feed_ = nullptr;  // the room's, while streaming
   StreamPosition client_seen_;  // the last server change the client has
-  int64_t sent_through_ = 0;    // server versions up to this were looked at
+  PullPosition sent_through_;   // the server's changes up to here were looked at
   int64_t known_version_ = 0;
 };
 

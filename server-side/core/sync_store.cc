@@ -111,12 +111,16 @@ Status MergeRows(ChangesetMerge& merge, RowMap& rows) {
   return Status::OK();
 }
 
-// Where a pull's batch ends: the highest version there is after the pull's
-// start, and the cut when a table has more rows to send than the limit.
-struct BatchEnd {
-  int64_t through = 0;
-  std::optional<int64_t> cut;
-};
+// About what one clock row's changes take in a Changes message besides
+// the values StoreRowSizes counts: a sentinel and a change per value
+// column, each with the table's name, the key, the column's name and the
+// clocks.
+size_t RowOverheadBytes(const ResolvedTable& t) {
+  constexpr size_t kPerChange = 64;  // key, clocks, site id, lengths
+  size_t bytes = t.mapping->name.size() + kPerChange + 2;  // the sentinel
+  for (size_t i = t.pk_count; i < t.columns.size(); ++i) bytes += t.mapping->name.size() + kPerChange + t.columns[i].name.size();
+  return bytes;
+}
 
 // A pull's reading of one snapshot: where the batch ends, then its rows as
 // changes, in version and seq order.
@@ -126,22 +130,58 @@ class SnapshotPull {
                const SiteId& server_site, std::map<int64_t, SiteId>& site_ids, const std::optional<SiteId>& exclude)
       : snapshot_(snapshot), tables_(tables), server_site_(server_site), site_ids_(site_ids), exclude_(exclude) {}
 
-  // The batch ends on a version boundary: at the lowest last version of a
-  // table that has more than `limit` rows to send, or at the highest
-  // version there is. Rows of that last version all go in the batch.
-  Status FindBatchEnd(int64_t after, const std::optional<std::string>& room, size_t limit, BatchEnd* end) {
+  // Where the batch after `after` ends (`after` itself when there is
+  // nothing), and whether more may follow. First the versions that each
+  // table's next `limit.rows` rows reach, from the version index alone;
+  // then the rows up to there in pull order with their sizes, cut where
+  // the rows or the bytes reach the limit (after one row at least).
+  Status FindBatchEnd(const PullPosition& after, const std::optional<std::string>& room, const PullLimit& limit,
+                      PullPosition* through, bool* more) {
+    *through = after;
+    *more = false;
+    // A batch that ended inside a version goes on in that version.
+    const int64_t before = after.whole_version() ? after.version : after.version - 1;
+    std::optional<int64_t> cut;
+    int64_t last = 0;
     for (const auto& [name, t] : tables_) {
       std::vector<int64_t> versions;
-      CRBRIDGE_RETURN_IF_ERROR(snapshot_.VersionsAfter(*t, after, room, limit + 1, &versions));
+      CRBRIDGE_RETURN_IF_ERROR(snapshot_.VersionsAfter(*t, before, room, limit.rows + 1, &versions));
       if (versions.empty()) continue;
-      if (versions.size() > limit) end->cut = end->cut ? std::min(*end->cut, versions[limit - 1]) : versions[limit - 1];
-      end->through = std::max(end->through, versions[std::min(limit, versions.size()) - 1]);
+      if (versions.size() > limit.rows) cut = cut ? std::min(*cut, versions[limit.rows - 1]) : versions[limit.rows - 1];
+      last = std::max(last, versions[std::min(limit.rows, versions.size()) - 1]);
+    }
+    if (last == 0) return Status::OK();
+    const int64_t end = cut ? *cut : last;
+    std::vector<RowSize> rows;
+    for (const auto& [name, t] : tables_) {
+      std::vector<RowSize> sizes;
+      CRBRIDGE_RETURN_IF_ERROR(snapshot_.RowSizes(*t, after, end, room, limit.rows + 1, &sizes));
+      for (RowSize& row : sizes) row.bytes += static_cast<int64_t>(RowOverheadBytes(*t));
+      rows.insert(rows.end(), sizes.begin(), sizes.end());
+    }
+    std::sort(rows.begin(), rows.end(),
+              [](const RowSize& a, const RowSize& b) { return std::tie(a.db_version, a.seq) < std::tie(b.db_version, b.seq); });
+    // A table listed limit.rows + 1 rows at the most: the batch, of
+    // limit.rows at the most, never passes a row of it that was not listed.
+    size_t taken = 0;
+    size_t bytes = 0;
+    while (taken < rows.size() && taken < limit.rows &&
+           (taken == 0 || bytes + static_cast<size_t>(rows[taken].bytes) <= limit.bytes)) {
+      bytes += static_cast<size_t>(rows[taken].bytes);
+      ++taken;
+    }
+    if (taken == rows.size()) {
+      *through = PullPosition(end);
+      *more = cut.has_value();
+    } else {
+      *through = PullPosition(rows[taken - 1].db_version, rows[taken - 1].seq);
+      *more = true;
     }
     return Status::OK();
   }
 
-  // Every table's rows with versions in (after, through].
-  Status ReadRows(int64_t after, int64_t through, const std::optional<std::string>& room) {
+  // Every table's rows after `after` and up to `through`.
+  Status ReadRows(const PullPosition& after, const PullPosition& through, const std::optional<std::string>& room) {
     for (const auto& [name, t] : tables_) {
       CRBRIDGE_RETURN_IF_ERROR(snapshot_.RowsBetween(*t, after, through, room, [&](PulledRow row) {
         return AddRow(name, *t, std::move(row));
@@ -150,22 +190,13 @@ class SnapshotPull {
     return Status::OK();
   }
 
-  // The rows' changes in version and seq order, numbered from 0 in each
-  // version.
-  void NumberChanges(Changeset* changes) {
+  // The rows' changes in version and seq order, each carrying its row's
+  // seq.
+  void SortChanges(Changeset* changes) {
     std::sort(pending_.begin(), pending_.end(),
               [](const Pending& a, const Pending& b) { return std::tie(a.version, a.seq) < std::tie(b.version, b.seq); });
-    int64_t version = -1;
-    int64_t seq = 0;
     for (Pending& unit : pending_) {
-      if (unit.version != version) {
-        version = unit.version;
-        seq = 0;
-      }
-      for (Change& change : unit.changes) {
-        change.seq = seq++;
-        changes->push_back(std::move(change));
-      }
+      for (Change& change : unit.changes) changes->push_back(std::move(change));
     }
   }
 
@@ -213,7 +244,7 @@ class SnapshotPull {
     // nothing else to carry its existence (as cr-sqlite records one).
     const bool no_columns = std::none_of(versions.begin(), versions.end(), [](const auto& v) { return v.has_value(); });
     if (cl != 1 || no_columns) {
-      unit.changes.push_back(Change{name, pk, kSentinelColumn, Value::Null(), cl, unit.version, server_site_, cl, 0});
+      unit.changes.push_back(Change{name, pk, kSentinelColumn, Value::Null(), cl, unit.version, server_site_, cl, unit.seq});
     }
     for (size_t i = 0; cl % 2 == 1 && i < n; ++i) {
       if (!versions[i]) continue;
@@ -221,7 +252,7 @@ class SnapshotPull {
       CRBRIDGE_RETURN_IF_ERROR(SiteOf(row.clock.sites[i].value_or(0), &site));
       if (exclude_ && site == *exclude_) continue;
       unit.changes.push_back(
-          Change{name, pk, t.columns[t.pk_count + i].name, row.values[i], *versions[i], unit.version, site, cl, 0});
+          Change{name, pk, t.columns[t.pk_count + i].name, row.values[i], *versions[i], unit.version, site, cl, unit.seq});
     }
     if (!unit.changes.empty()) pending_.push_back(std::move(unit));
     return Status::OK();
@@ -281,18 +312,15 @@ Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const Pe
   return merged;
 }
 
-Status SyncStore::Pull(int64_t after, const std::optional<std::string>& room, const std::optional<SiteId>& exclude,
-                       size_t limit, PullBatch* batch) {
+Status SyncStore::Pull(const PullPosition& after, const std::optional<std::string>& room,
+                       const std::optional<SiteId>& exclude, const PullLimit& limit, PullBatch* batch) {
   *batch = PullBatch{{}, after, false};
   return shadow_.Read([&](ShadowSnapshot& snapshot) -> Status {
     SnapshotPull pull(snapshot, tables_, shadow_.site_id(), site_ids_, exclude);
-    BatchEnd end;
-    CRBRIDGE_RETURN_IF_ERROR(pull.FindBatchEnd(after, room, limit, &end));
-    if (end.through == 0) return Status::OK();
-    batch->more = end.cut.has_value();
-    batch->through = end.cut ? *end.cut : end.through;
+    CRBRIDGE_RETURN_IF_ERROR(pull.FindBatchEnd(after, room, limit, &batch->through, &batch->more));
+    if (batch->through <= after) return Status::OK();
     CRBRIDGE_RETURN_IF_ERROR(pull.ReadRows(after, batch->through, room));
-    pull.NumberChanges(&batch->changes);
+    pull.SortChanges(&batch->changes);
     return Status::OK();
   });
 }

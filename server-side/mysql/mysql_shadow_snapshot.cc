@@ -13,6 +13,31 @@ bool FiltersRoom(const ResolvedTable& t, const std::optional<std::string>& room)
   return room && t.room_column;
 }
 
+// The clock rows (alias c) after `after` and up to `through`, of `room`:
+// the condition; BindPositionRange binds its parameters. The bounds on the
+// version alone let the version index serve it.
+std::string PositionRange(const ResolvedTable& t, const std::optional<std::string>& room) {
+  return "c.__db_version >= ? AND c.__db_version <= ? AND (c.__db_version > ? OR c.__seq > ?) AND "
+         "(c.__db_version < ? OR c.__seq <= ?)" +
+         std::string(FiltersRoom(t, room) ? " AND c.__room = ?" : "");
+}
+
+void BindPositionRange(MysqlBinder& bind, const ResolvedTable& t, const PullPosition& after,
+                       const PullPosition& through, const std::optional<std::string>& room) {
+  bind.Int(after.version).Int(through.version).Int(after.version).Int(after.seq).Int(through.version).Int(through.seq);
+  if (FiltersRoom(t, room)) bind.Text(*room);
+}
+
+// The clock table of `t` (alias c) joined with its app rows (alias t).
+std::string ClockJoinedWithAppRows(const ResolvedTable& t, const std::string& clock_table) {
+  std::vector<std::string> join;
+  for (size_t i = 0; i < t.pk_count; ++i) {
+    const std::string column = QuoteName(t.columns[i].server.name);
+    join.push_back("t." + column + " = c." + column);
+  }
+  return clock_table + " c LEFT JOIN " + AppTable(t) + " t ON " + Join(join, " AND ");
+}
+
 }  // namespace
 
 Status MysqlShadowSnapshot::VersionsAfter(const ResolvedTable& t, int64_t after, const std::optional<std::string>& room,
@@ -33,27 +58,44 @@ Status MysqlShadowSnapshot::VersionsAfter(const ResolvedTable& t, int64_t after,
   });
 }
 
-Status MysqlShadowSnapshot::RowsBetween(const ResolvedTable& t, int64_t after, int64_t through,
-                                        const std::optional<std::string>& room,
+Status MysqlShadowSnapshot::RowSizes(const ResolvedTable& t, const PullPosition& after, int64_t through,
+                                     const std::optional<std::string>& room, size_t limit,
+                                     std::vector<RowSize>* sizes) {
+  return CatchErrors([&]() -> Status {
+    std::string bytes = "0";
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      const ResolvedColumn& c = t.columns[i];
+      if (!CountsTowardsRowSize(c.type)) continue;
+      bytes += std::string(" + COALESCE(LENGTH(") + (i < t.pk_count ? "c." : "t.") + QuoteName(c.server.name) + "), 0)";
+    }
+    sql::PreparedStatement& select = session_.Prepare(
+        "SELECT c.__db_version, c.__seq, " + bytes + " FROM " + ClockJoinedWithAppRows(t, names_.ClockTable(t)) +
+        " WHERE " + PositionRange(t, room) + " ORDER BY c.__db_version, c.__seq LIMIT ?");
+    MysqlBinder bind(select);
+    BindPositionRange(bind, t, after, PullPosition(through), room);
+    bind.Int(static_cast<int64_t>(limit));
+    std::unique_ptr<sql::ResultSet> rows(select.executeQuery());
+    sizes->clear();
+    while (rows->next()) sizes->push_back({rows->getInt64(1), rows->getInt64(2), rows->getInt64(3)});
+    return Status::OK();
+  });
+}
+
+Status MysqlShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPosition& after,
+                                        const PullPosition& through, const std::optional<std::string>& room,
                                         const std::function<Status(PulledRow row)>& found) {
   return CatchErrors([&]() -> Status {
     const size_t n = t.columns.size() - t.pk_count;
-    std::vector<std::string> select, join;
-    for (size_t i = 0; i < t.pk_count; ++i) {
-      const std::string column = QuoteName(t.columns[i].server.name);
-      select.push_back(ColumnText(t.columns[i], "c"));
-      join.push_back("t." + column + " = c." + column);
-    }
+    std::vector<std::string> select;
+    for (size_t i = 0; i < t.pk_count; ++i) select.push_back(ColumnText(t.columns[i], "c"));
     select.push_back("c.__cl, c.__col_versions, c.__col_sites, c.__col_hashes, c.__lsn, c.__room, c.__db_version, "
                      "c.__seq, t." + QuoteName(t.columns[0].server.name) + " IS NOT NULL");
     for (size_t i = t.pk_count; i < t.columns.size(); ++i) select.push_back(ColumnText(t.columns[i], "t"));
-    sql::PreparedStatement& statement = session_.Prepare(
-        "SELECT " + Join(select, ", ") + " FROM " + names_.ClockTable(t) + " c LEFT JOIN " + AppTable(t) +
-        " t ON " + Join(join, " AND ") + " WHERE c.__db_version > ? AND c.__db_version <= ?" +
-        (FiltersRoom(t, room) ? " AND c.__room = ?" : ""));
+    sql::PreparedStatement& statement =
+        session_.Prepare("SELECT " + Join(select, ", ") + " FROM " + ClockJoinedWithAppRows(t, names_.ClockTable(t)) +
+                         " WHERE " + PositionRange(t, room));
     MysqlBinder bind(statement);
-    bind.Int(after).Int(through);
-    if (FiltersRoom(t, room)) bind.Text(*room);
+    BindPositionRange(bind, t, after, through, room);
     std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
     const auto base = static_cast<uint32_t>(t.pk_count);
     while (rows->next()) {

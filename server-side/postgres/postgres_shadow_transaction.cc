@@ -26,9 +26,36 @@ std::string TextColumns(const ResolvedTable& t, const std::vector<size_t>& colum
   return Join(out, ", ");
 }
 
-// Rows of a table without a room column belong to every room.
-std::string RoomCondition(const ResolvedTable& t, const std::optional<std::string>& room, const std::string& prefix) {
-  return room && t.room_column ? " AND " + prefix + "__room = $3" : std::string();
+// Rows of a table without a room column belong to every room; the room is
+// parameter `placeholder`.
+std::string RoomCondition(const ResolvedTable& t, const std::optional<std::string>& room, const std::string& prefix,
+                          int placeholder = 3) {
+  return room && t.room_column ? " AND " + prefix + "__room = $" + std::to_string(placeholder) : std::string();
+}
+
+// The clock rows (alias c) after `after` and up to `through`, of `room`:
+// the condition, its parameters in `params` ($1 to $4, the room $5). The
+// bounds on the version alone let the version index serve it.
+std::string PositionRange(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
+                          const std::optional<std::string>& room, std::vector<ServerParameter>* params) {
+  *params = {{false, std::to_string(after.version)},
+             {false, std::to_string(after.seq)},
+             {false, std::to_string(through.version)},
+             {false, std::to_string(through.seq)}};
+  if (room && t.room_column) params->push_back({false, *room});
+  return "c.__db_version >= $1::bigint AND c.__db_version <= $3::bigint AND (c.__db_version > $1::bigint OR "
+         "c.__seq > $2::bigint) AND (c.__db_version < $3::bigint OR c.__seq <= $4::bigint)" +
+         RoomCondition(t, room, "c.", 5);
+}
+
+// The clock table of `t` (alias c) joined with its app rows (alias t).
+std::string ClockJoinedWithAppRows(const ResolvedTable& t, const std::string& clock_table) {
+  std::string join;
+  for (size_t i = 0; i < t.pk_count; ++i) {
+    const std::string column = QuoteIdentifier(t.columns[i].server.name);
+    join += (i > 0 ? " AND " : "") + ("t." + column + " = c." + column);
+  }
+  return clock_table + " c LEFT JOIN " + Qualified(*t.mapping) + " t ON " + join;
 }
 
 std::vector<ServerParameter> PullParameters(const ResolvedTable& t, int64_t first, int64_t second,
@@ -285,24 +312,45 @@ Status PostgresShadowSnapshot::VersionsAfter(const ResolvedTable& t, int64_t aft
   return Status::OK();
 }
 
-Status PostgresShadowSnapshot::RowsBetween(const ResolvedTable& t, int64_t after, int64_t through,
-                                           const std::optional<std::string>& room,
+Status PostgresShadowSnapshot::RowSizes(const ResolvedTable& t, const PullPosition& after, int64_t through,
+                                        const std::optional<std::string>& room, size_t limit,
+                                        std::vector<RowSize>* sizes) {
+  // Lengths read from the stored values' headers: octet_length of text and
+  // bytea does not unpack a TOASTed value.
+  std::string bytes = "0::bigint";
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    const ResolvedColumn& c = t.columns[i];
+    if (!CountsTowardsRowSize(c.type)) continue;
+    const std::string column = (i < t.pk_count ? "c." : "t.") + QuoteIdentifier(c.server.name);
+    bytes += " + coalesce(octet_length(" + column + (c.type.kind == ValueKind::kBlob ? ")" : "::text)") + ", 0)";
+  }
+  std::vector<ServerParameter> params;
+  const std::string range = PositionRange(t, after, PullPosition(through), room, &params);
+  params.push_back({false, std::to_string(limit)});
+  const pqxx::result rows =
+      tx_.exec_params("SELECT c.__db_version, c.__seq, " + bytes + " FROM " +
+                          ClockJoinedWithAppRows(t, store_.ClockTable(t.mapping->name)) + " WHERE " + range +
+                          " ORDER BY c.__db_version, c.__seq LIMIT $" + std::to_string(params.size()),
+                      CRBRIDGE_PARAMS(params));
+  sizes->clear();
+  for (const auto& row : rows) sizes->push_back({row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>()});
+  return Status::OK();
+}
+
+Status PostgresShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPosition& after,
+                                           const PullPosition& through, const std::optional<std::string>& room,
                                            const std::function<Status(PulledRow row)>& found) {
   const size_t n = t.columns.size() - t.pk_count;
-  std::string select, join;
-  for (size_t i = 0; i < t.pk_count; ++i) {
-    const std::string column = QuoteIdentifier(t.columns[i].server.name);
-    select += "c." + column + "::text, ";
-    join += (i > 0 ? " AND " : "") + ("t." + column + " = c." + column);
-  }
+  std::string select;
+  for (size_t i = 0; i < t.pk_count; ++i) select += "c." + QuoteIdentifier(t.columns[i].server.name) + "::text, ";
   select += "c.__cl, c.__col_versions::text, c.__col_sites::text, c.__col_hashes::text, c.__db_version, c.__seq, t." +
             QuoteIdentifier(t.columns[0].server.name) + " IS NOT NULL";
   for (size_t i = t.pk_count; i < t.columns.size(); ++i) select += ", t." + QuoteIdentifier(t.columns[i].server.name) + "::text";
-  const std::vector<ServerParameter> params = PullParameters(t, after, through, room);
-  const pqxx::result rows = tx_.exec_params("SELECT " + select + " FROM " + store_.ClockTable(t.mapping->name) +
-                                                " c LEFT JOIN " + Qualified(*t.mapping) + " t ON " + join +
-                                                " WHERE c.__db_version > $1 AND c.__db_version <= $2" +
-                                                RoomCondition(t, room, "c."),
+  std::vector<ServerParameter> params;
+  const std::string range = PositionRange(t, after, through, room, &params);
+  const pqxx::result rows = tx_.exec_params("SELECT " + select + " FROM " +
+                                                ClockJoinedWithAppRows(t, store_.ClockTable(t.mapping->name)) +
+                                                " WHERE " + range,
                                             CRBRIDGE_PARAMS(params));
   for (const auto& row : rows) {
     PulledRow pulled;

@@ -59,8 +59,10 @@ class PostgresShadowSnapshot : public ShadowSnapshot {
 
   Status VersionsAfter(const ResolvedTable& t, int64_t after, const std::optional<std::string>& room, size_t limit,
                        std::vector<int64_t>* versions) override;
-  Status RowsBetween(const ResolvedTable& t, int64_t after, int64_t through, const std::optional<std::string>& room,
-                     const std::function<Status(PulledRow row)>& found) override;
+  Status RowSizes(const ResolvedTable& t, const PullPosition& after, int64_t through,
+                  const std::optional<std::string>& room, size_t limit, std::vector<RowSize>* sizes) override;
+  Status RowsBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
+                     const std::optional<std::string>& room, const std::function<Status(PulledRow row)>& found) override;
   Status Sites(std::map<int64_t, SiteId>* sites) override;
 
  private:

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include "processes/process_memory.h"
+
 namespace crbridge {
 
 // CPU seconds (user + system) of process `pid` so far.
@@ -21,13 +23,7 @@ inline double CpuSeconds(pid_t pid) {
 }
 
 // Peak resident memory of process `pid`, in MB.
-inline double PeakRssMb(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024;
-  }
-  return 0;
-}
+inline double PeakRssMb(pid_t pid) { return static_cast<double>(testing::PeakResidentBytes(pid)) / (1024 * 1024); }
 
 // The value of `series` in a Prometheus text body; -1 when absent.
 inline double MetricValue(const std::string& metrics, const std::string& series) {

@@ -159,7 +159,7 @@ void FillClock(const std::string& url, const std::string& metadata, int64_t rows
 void Pull(SyncStore& store) {
   BenchResult pull{"pull: cold, 1,000 rows a batch", 0, 0, {}};
   size_t largest = 0;
-  int64_t through = 0;
+  PullPosition through;
   const auto start = Clock::now();
   PullBatch batch;
   do {

@@ -5,8 +5,10 @@
 // todos table for a while or swaps in a new one. Whatever the order, once
 // the faults stop every client holds exactly its room's rows of the
 // database. The README's "What crbridge guarantees under faults" is what
-// this suite checks.
+// this suite checks; a database restart alone is checked in detail too.
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <csignal>
@@ -86,6 +88,35 @@ class FaultedSystem {
     rename("todos", "todos_old");
     rename("todos_next", "todos");
     app_->Sql("DROP TABLE todos_old");
+  }
+
+  // Kills the database server, which stays down until StartDatabase.
+  void StopDatabase() {
+    app_.reset();
+    server_.Crash();
+  }
+  void StartDatabase() {
+    server_.StartAgain();
+    app_ = std::make_unique<TodoAppDatabase>(server_.kind(), url_);
+  }
+
+  // Ends crbridge's database connections, as a restart of the database
+  // between two probes of crbridge's source monitor would, or a proxy or
+  // an administrator: the database stays up.
+  void CutDatabaseConnections() {
+    if (server_.kind() == ServerKind::kPostgres) {
+      app_->One("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                "AND backend_type IN ('client backend', 'walsender')");
+      return;
+    }
+    for (const auto& row : app_->Rows("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'crbridge' "
+                                      "AND ID <> CONNECTION_ID()")) {
+      try {
+        app_->Sql("KILL CONNECTION " + *row[0]);
+      } catch (const std::exception&) {
+        // It ended meanwhile (the source monitor's probes are short).
+      }
+    }
   }
 
   // Kills crbridge with SIGKILL and starts it again on the same config.
@@ -192,6 +223,128 @@ TEST_P(FaultInjectionTest, EveryClientEqualsTheDatabaseAfterRandomFaults) {
         << system.daemon().process().Output();
   }
   for (auto& c : clients) c->Disconnect();
+}
+
+bool SyncStoreReady(RunningDaemon& daemon) {
+  const nlohmann::json components = nlohmann::json::parse(daemon.Get("/readyz").body)["components"];
+  return components.contains("sync") && components["sync"]["ready"] == true;
+}
+
+// A vlcn client syncing room l1 through crbridge (not the proxy).
+void ConnectToRoom(FaultedSystem& system, CrSqlitePeer& client) {
+  client.Automigrate("todo_app", system.schema());
+  client.Connect(system.daemon().SyncUrl(), "l1");
+}
+
+// Whether `client` comes to hold exactly the todos of room l1 that the
+// database holds.
+::testing::AssertionResult HoldsTheRoom(FaultedSystem& system, CrSqlitePeer& client) {
+  if (Eventually([&] { return ClientTodos(client, "l1") == system.app().RoomTodos("l1"); }, seconds(60))) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << ClientTodos(client, "l1") << "database:\n" << system.app().RoomTodos("l1")
+                                       << system.daemon().process().Output();
+}
+
+void ExpectNobodyRefusedOrDisconnected(RunningDaemon& daemon) {
+  const std::string output = daemon.process().Output();
+  EXPECT_EQ(output.find("msg=\"client refused\""), std::string::npos) << output;
+  EXPECT_EQ(output.find("msg=\"client disconnected\""), std::string::npos) << output;
+  EXPECT_NE(daemon.Get("/metrics").body.find("\ncrbridge_sync_refusals_total 0\n"), std::string::npos);
+}
+
+// One database restart, alone: /readyz says 503 while the sync server
+// cannot reach the database and 200 once it can again; a client connected
+// across the restart keeps its connection, its write made while the
+// database was away gets in, and app writes reach it; a client connecting
+// right after the restart is served its room. Nobody is refused or
+// disconnected.
+TEST_P(FaultInjectionTest, ADatabaseRestartRefusesNobodyAndReadinessTellsTheTruth) {
+  FaultedSystem system(GetParam());
+  RunningDaemon& daemon = system.daemon();
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  system.app().Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'before the restart')");
+  CrSqlitePeer across;
+  ConnectToRoom(system, across);
+  ASSERT_TRUE(HoldsTheRoom(system, across));
+
+  system.StopDatabase();
+  EXPECT_TRUE(Eventually([&] { return daemon.Get("/readyz").status == 503 && !SyncStoreReady(daemon); }, seconds(60)))
+      << daemon.Get("/readyz").body;
+  across.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t2', 'l1', 'while the database is away')");
+  system.StartDatabase();
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  EXPECT_TRUE(SyncStoreReady(daemon));
+
+  CrSqlitePeer after;
+  ConnectToRoom(system, after);
+  system.app().Sql("INSERT INTO todos (id, list_id, title) VALUES ('t3', 'l1', 'app write after the restart')");
+  across.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t4', 'l1', 'client write after the restart')");
+  EXPECT_TRUE(Eventually([&] { return system.app().One("SELECT count(*) FROM todos") == "4"; }, seconds(60)))
+      << system.app().RoomTodos("l1") << daemon.process().Output();
+  EXPECT_TRUE(HoldsTheRoom(system, across));
+  EXPECT_TRUE(HoldsTheRoom(system, after));
+  ExpectNobodyRefusedOrDisconnected(daemon);
+  across.Disconnect();
+  after.Disconnect();
+}
+
+// crbridge's connections to the database cut, the database staying up
+// (nothing tells crbridge but the errors of its next requests): a client
+// connecting right after is served its room, and a client connected across
+// the cut gets app writes and gets its writes in, on its own connection.
+TEST_P(FaultInjectionTest, CutDatabaseConnectionsAreOpenedAgainWithoutRefusingAnybody) {
+  FaultedSystem system(GetParam());
+  RunningDaemon& daemon = system.daemon();
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  system.app().Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'before the cut')");
+  CrSqlitePeer across;
+  ConnectToRoom(system, across);
+  ASSERT_TRUE(HoldsTheRoom(system, across));
+
+  system.CutDatabaseConnections();
+  CrSqlitePeer after;
+  ConnectToRoom(system, after);
+  EXPECT_TRUE(HoldsTheRoom(system, after));
+  system.CutDatabaseConnections();
+  across.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t2', 'l1', 'client write after the cut')");
+  system.app().Sql("INSERT INTO todos (id, list_id, title) VALUES ('t3', 'l1', 'app write after the cut')");
+  EXPECT_TRUE(Eventually([&] { return system.app().One("SELECT count(*) FROM todos") == "3"; }, seconds(60)))
+      << system.app().RoomTodos("l1") << daemon.process().Output();
+  EXPECT_TRUE(HoldsTheRoom(system, across));
+  EXPECT_TRUE(HoldsTheRoom(system, after));
+  EXPECT_NE(daemon.process().Output().find("component=sync msg=\"lost the database; reconnecting\""), std::string::npos)
+      << daemon.process().Output();
+  ExpectNobodyRefusedOrDisconnected(daemon);
+  across.Disconnect();
+  after.Disconnect();
+}
+
+// A client's catch-up pull that fails (here: a clock table renamed away,
+// an error no reconnect cures) is tried again, with backoff, until it
+// succeeds: once the table is back the client gets its room, without a
+// write of anyone to wake it.
+TEST_P(FaultInjectionTest, AFailedPullIsTriedAgainUntilItSucceeds) {
+  FaultedSystem system(GetParam());
+  RunningDaemon& daemon = system.daemon();
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  system.app().Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'pulled at last')");
+  ASSERT_TRUE(Eventually([&] {
+    return system.app().One("SELECT count(*) FROM " + system.app().metadata() + ".todos__clock") == "1";
+  })) << daemon.process().Output();
+  const std::string clocks = system.app().metadata() + ".todos__clock";
+  const std::string renamed = system.app().metadata() + ".todos__clock_away";
+  const bool postgres = GetParam() == ServerKind::kPostgres;
+  system.app().Sql(postgres ? "ALTER TABLE " + clocks + " RENAME TO todos__clock_away"
+                            : "RENAME TABLE " + clocks + " TO " + renamed);
+  CrSqlitePeer client;
+  ConnectToRoom(system, client);
+  ASSERT_TRUE(daemon.process().WaitForOutput("msg=\"pull failed; trying again\"", seconds(60)))
+      << daemon.process().Output();
+  system.app().Sql(postgres ? "ALTER TABLE " + renamed + " RENAME TO todos__clock"
+                            : "RENAME TABLE " + renamed + " TO " + clocks);
+  EXPECT_TRUE(HoldsTheRoom(system, client));
+  client.Disconnect();
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, FaultInjectionTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),

@@ -295,6 +295,47 @@ TEST_P(SyncInteropTest, RandomEditsOfClientsAndTheAppConverge) {
   for (auto& c : clients) c->Disconnect();
 }
 
+// A room of large rows, 250 of 500 KB written in one app transaction (about
+// 119 MiB, more than the 100 MiB a message may have for the published
+// client under Node.js), reaches the client in messages of
+// server.max_outgoing_message_bytes, cut inside that one version, and the
+// client converges.
+TEST_P(SyncInteropTest, ARoomOfLargeRowsReachesTheClientInBoundedMessages) {
+  TodoAppDatabase app(GetParam());
+  const bool postgres = GetParam() == ServerKind::kPostgres;
+  if (!postgres) app.Sql("ALTER TABLE todos MODIFY title MEDIUMTEXT NOT NULL");
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'large rows')");
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "large_rows");
+  RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  constexpr int kRows = 250;
+  constexpr int kRowBytes = 500000;
+  app.Sql(postgres ? "INSERT INTO todos (id, list_id, title) SELECT 'r' || g, 'l1', repeat(chr(97 + g % 26), " +
+                         std::to_string(kRowBytes) + ") FROM generate_series(1, " + std::to_string(kRows) + ") g"
+                   : "INSERT INTO todos (id, list_id, title) SELECT CONCAT('r', seq), 'l1', REPEAT(CHAR(97 + seq % 26), " +
+                         std::to_string(kRowBytes) + ") FROM seq_1_to_" + std::to_string(kRows));
+  int64_t first_letters = 0;
+  for (int g = 1; g <= kRows; ++g) first_letters += 97 + g % 26;
+  const std::string expected = std::to_string(kRows) + "|" + std::to_string(int64_t{kRows} * kRowBytes) + "|" +
+                               std::to_string(first_letters) + "|\n";
+
+  CrSqlitePeer client;
+  client.Automigrate("todo_app", ClientSchema(CRBRIDGE_BINARY, config));
+  client.Connect(daemon.SyncUrl(), "l1");
+  const std::string summary =
+      "SELECT typeof(count(*)), count(*), typeof(sum(length(title))), sum(length(title)), "
+      "typeof(sum(unicode(title))), sum(unicode(title)) FROM todos";
+  EXPECT_TRUE(Eventually([&] { return Text(client.Query(summary)) == expected; }, std::chrono::seconds(300)))
+      << Text(client.Query(summary)) << daemon.process().Output();
+  const std::string metrics = daemon.Get("/metrics").body;
+  const auto count_at = metrics.find("\ncrbridge_sync_message_bytes_count ");
+  ASSERT_NE(count_at, std::string::npos) << metrics;
+  EXPECT_GE(std::stod(metrics.substr(count_at + 35)), 100) << "about 1 MiB a message";
+  EXPECT_EQ(daemon.process().Output().find("msg=\"client disconnected\""), std::string::npos)
+      << "the client took every message without reconnecting:\n" << daemon.process().Output();
+  client.Disconnect();
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, SyncInteropTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 

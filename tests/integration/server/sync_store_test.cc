@@ -590,7 +590,7 @@ TEST_P(SyncStoreTest, ADatabaseCrashLosesNothingAcknowledged) {
   EXPECT_EQ(tracked.applied.version, kChangesets);
   std::set<std::string> pulled;
   PullBatch batch;
-  int64_t through = 0;
+  PullPosition through;
   do {
     ASSERT_TRUE(restarted->Pull(through, std::nullopt, std::nullopt, 7, &batch).ok());
     for (const Change& c : batch.changes) {
@@ -630,7 +630,7 @@ TEST_P(SyncStoreTest, PullsNeverSkipAVersionThatCommitsLater) {
   auto reader_writer = OpenAppStore(*server.app, ShadowStore::Marking::kNone);
   auto reader = std::make_unique<SyncStore>(server.app->config, server.app->check.tables, *reader_writer);
   std::set<int64_t> seen;
-  int64_t through = 0;
+  PullPosition through;
   bool final_pull = false;
   while (!final_pull) {
     final_pull = writers_done == 2;
@@ -638,7 +638,7 @@ TEST_P(SyncStoreTest, PullsNeverSkipAVersionThatCommitsLater) {
     ASSERT_TRUE(reader->Pull(through, std::nullopt, std::nullopt, 4, &batch).ok());
     EXPECT_LE(batch.changes.size(), 8u) << "a batch holds at most 4 rows (of one version each, 2 changes a row)";
     for (const Change& c : batch.changes) {
-      EXPECT_GT(c.db_version, through) << "a change at or below the last through";
+      EXPECT_TRUE(PullPosition(c.db_version, c.seq) > through) << "a change at or before the last through";
       seen.insert(c.db_version);
     }
     through = batch.through;
@@ -648,6 +648,70 @@ TEST_P(SyncStoreTest, PullsNeverSkipAVersionThatCommitsLater) {
   b.join();
   EXPECT_EQ(seen, committed);
   EXPECT_EQ(committed.size(), 60u);
+}
+
+// A pull ends where its bytes reach the limit (after one row at least,
+// however large), inside a version when the version is larger: here one
+// changeset of ten rows of about 900 bytes each (with what their changes
+// take besides the values). The next pull goes on from there; rows written
+// again meanwhile come with their new version, and every row arrives with
+// its last value.
+TEST_P(SyncStoreTest, PullsEndAtTheirBytesAndGoOnInsideAVersion) {
+  Server server(GetParam());
+  const std::string large(450, 'x');
+  Changeset changes;
+  for (int i = 0; i < 10; ++i) {
+    const std::string id = "t" + std::to_string(i);
+    changes.push_back(TodoChange(id, "list_id", Value::Text("l1")));
+    changes.push_back(TodoChange(id, "title", Value::Text(large + id)));
+  }
+  MergeReport report;
+  ASSERT_TRUE(server.store->Merge(Site(1), changes, PeerVersion{1, 0}, &report).ok());
+
+  std::map<std::string, std::string> titles;
+  PullPosition through;
+  // The rows of a batch, its titles recorded, each change after the last.
+  const auto take = [&](const PullBatch& batch) {
+    std::set<std::string> rows;  // packed keys
+    for (const Change& c : batch.changes) {
+      EXPECT_TRUE(PullPosition(c.db_version, c.seq) > through) << "a change at or before the last through";
+      std::vector<Value> key;
+      EXPECT_TRUE(DecodePackedPk(c.pk, &key).ok());
+      rows.insert(std::string(c.pk.begin(), c.pk.end()));
+      if (c.cid == "title") titles[key.at(0).text()] = c.val.text();
+    }
+    through = batch.through;
+    return rows.size();
+  };
+  PullBatch batch;
+  ASSERT_TRUE(server.store->Pull(through, std::nullopt, Site(2), PullLimit(100, 500), &batch).ok());
+  EXPECT_EQ(take(batch), 1u) << "a row larger than the limit comes alone";
+  EXPECT_TRUE(batch.more);
+  EXPECT_EQ(through.version, report.db_version);
+  EXPECT_FALSE(through.whole_version());
+
+  const PullLimit limit(100, 2000);  // two rows
+  ASSERT_TRUE(server.store->Pull(through, std::nullopt, Site(2), limit, &batch).ok());
+  EXPECT_EQ(take(batch), 2u);
+  // Rows already sent and rows not sent yet, written again.
+  MergeReport again;
+  ASSERT_TRUE(server.store
+                  ->Merge(Site(3), {TodoChange("t0", "title", Value::Text(large + "again 0"), 2),
+                                    TodoChange("t9", "title", Value::Text(large + "again 9"), 2)},
+                          PeerVersion{1, 0}, &again)
+                  .ok());
+  int batches = 2;
+  while (batch.more) {
+    ASSERT_TRUE(server.store->Pull(through, std::nullopt, Site(2), limit, &batch).ok());
+    EXPECT_LE(take(batch), 2u);
+    ++batches;
+  }
+  EXPECT_GE(batches, 6);
+  EXPECT_EQ(through, PullPosition(again.db_version));
+  ASSERT_EQ(titles.size(), 10u);
+  EXPECT_EQ(titles["t0"], large + "again 0");
+  EXPECT_EQ(titles["t9"], large + "again 9");
+  for (int i = 1; i < 9; ++i) EXPECT_EQ(titles["t" + std::to_string(i)], large + "t" + std::to_string(i));
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, SyncStoreTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),

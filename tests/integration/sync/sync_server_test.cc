@@ -3,7 +3,8 @@
 // oversized messages, too many changes, a wrong schema, bad subprotocols,
 // tokens that do not verify or do not grant the room, and too many
 // connections from one address. Each gets a clear answer, and the server
-// goes on serving the others.
+// goes on serving the others. Also what a server holds for clients that do
+// not read, and messages that end inside a version of large rows.
 #include <gtest/gtest.h>
 
 #include <boost/asio/connect.hpp>
@@ -18,6 +19,7 @@
 #include <jwt.h>
 #include <map>
 #include <pqxx/pqxx>
+#include <optional>
 #include <set>
 
 #include "crbridge/sqlite/packed_pk.h"
@@ -26,6 +28,7 @@
 #include "eventually.h"
 #include "jwt_token.h"
 #include "peers/ws_client.h"
+#include "processes/process_memory.h"
 #include "processes/running_daemon.h"
 #include "databases/test_databases.h"
 
@@ -334,6 +337,157 @@ TEST(SyncLiveFeedTest, ClientsOfARoomShareOnePullPerVersion) {
   const double pulls = MetricValue(after, room_pulls) - MetricValue(before, room_pulls);
   EXPECT_GE(pulls, 2);
   EXPECT_LE(pulls, 2 * (kWrites + 1)) << after;
+}
+
+// Config() with server.max_outgoing_message_bytes set to `bytes`.
+std::string ConfigWithOutgoingMessageBytes(const std::string& slot, size_t bytes) {
+  const std::string path = Config(slot, "", "none");
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string key = "max_outgoing_message_bytes: ";
+  const size_t at = text.find(key);
+  EXPECT_NE(at, std::string::npos) << "configs/postgres.yaml sets " << key;
+  if (at != std::string::npos) text.replace(at, text.find(' ', at + key.size()) - at, key + std::to_string(bytes));
+  std::ofstream(path) << text;
+  return path;
+}
+
+// A message may end inside a version. A client cut off after part of one
+// records that version (ws-client records the version of the last change
+// it got) and is sent the whole version again when it comes back: no row
+// of it is lost.
+TEST(SyncLargeRowsTest, AClientCutInsideAVersionGetsAllOfItAfterReconnecting) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  pqxx::connection app(url);
+  pqxx::nontransaction(app).exec0("INSERT INTO todo_lists (id, name) VALUES ('l1', 'large')");
+  RunningDaemon daemon(CRBRIDGE_BINARY, ConfigWithOutgoingMessageBytes("cut_inside", 256 * 1024), url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  // One version of 2 MB: 20 rows of 100 KB, two to a message.
+  pqxx::nontransaction(app).exec0(
+      "INSERT INTO todos (id, list_id, title) SELECT 'r' || g, 'l1', repeat('x', 100000) FROM generate_series(1, 20) g");
+  ASSERT_TRUE(Eventually([&] {
+    return pqxx::nontransaction(app).exec1("SELECT count(*) FROM crbridge.todos__clock")[0].as<int>() == 20;
+  })) << daemon.process().Output();
+
+  std::set<std::string> received;  // packed keys of the todos
+  AnnouncePresence presence = Presence();
+  presence.sender.fill(31);
+  {
+    WsClient first;
+    ASSERT_EQ(first.Connect(daemon.port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
+    first.Send(presence);
+    while (received.empty()) {
+      const auto message = first.Receive();
+      ASSERT_TRUE(message.has_value());
+      const auto* changes = std::get_if<ChangesMessage>(&*message);
+      if (changes == nullptr) continue;
+      for (const Change& c : changes->changes) {
+        if (c.table != "todos") continue;
+        received.insert(std::string(c.pk.begin(), c.pk.end()));
+        presence.last_seens = {{changes->sender, {c.db_version, 0}}};
+      }
+    }
+  }
+  ASSERT_LT(received.size(), 20u) << "the first message holds part of the version";
+  WsClient again;
+  ASSERT_EQ(again.Connect(daemon.port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
+  again.Send(presence);
+  while (received.size() < 20) {
+    const auto message = again.Receive();
+    ASSERT_TRUE(message.has_value()) << received.size() << " rows of 20";
+    if (const auto* changes = std::get_if<ChangesMessage>(&*message)) {
+      for (const Change& c : changes->changes) {
+        if (c.table == "todos") received.insert(std::string(c.pk.begin(), c.pk.end()));
+      }
+    }
+  }
+}
+
+// Bytes in Changes messages and held for clients are bounded by
+// server.max_outgoing_message_bytes: clients that never read, connecting
+// to a room of large rows and staying while it grows, cost crbridge a
+// bounded number of bytes each (its resident memory, read from /proc,
+// stays under a bound derived from the limits), and a client that reads
+// gets every row, in messages of at most that size.
+TEST(SyncMemoryTest, ClientsThatDoNotReadHoldABoundedNumberOfBytes) {
+  constexpr size_t kMessageBytes = 512 * 1024;  // server.max_outgoing_message_bytes
+  constexpr size_t kRowBytes = 256000;
+  constexpr int kNonReaders = 6;
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  pqxx::connection app(url);
+  pqxx::nontransaction(app).exec0("INSERT INTO todo_lists (id, name) VALUES ('l1', 'large')");
+  int rows_written = 0;
+  const auto write_rows = [&](int transactions, int rows_per_transaction) {
+    for (int t = 0; t < transactions; ++t, rows_written += rows_per_transaction) {
+      pqxx::nontransaction(app).exec0(
+          "INSERT INTO todos (id, list_id, title) SELECT 'r' || g, 'l1', repeat(chr(97 + g % 26), " +
+          std::to_string(kRowBytes) + ") FROM generate_series(" + std::to_string(rows_written) + ", " +
+          std::to_string(rows_written + rows_per_transaction - 1) + ") g");
+    }
+  };
+  // Freed memory goes back at once under AddressSanitizer too (its
+  // quarantine would hold up to 256 MB of it), so that resident memory
+  // shows what crbridge holds.
+  const std::string asan_options = std::getenv("ASAN_OPTIONS") != nullptr ? std::getenv("ASAN_OPTIONS") : "";
+  setenv("ASAN_OPTIONS", (asan_options + ":quarantine_size_mb=16").c_str(), 1);
+  RunningDaemon daemon(CRBRIDGE_BINARY, ConfigWithOutgoingMessageBytes("non_readers", kMessageBytes), url);
+  setenv("ASAN_OPTIONS", asan_options.c_str(), 1);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+
+  WsClient reader;
+  ASSERT_EQ(reader.Connect(daemon.port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
+  reader.Send(Presence());
+  std::set<std::string> received;  // packed keys of the todos
+  const auto read_all = [&] {
+    while (received.size() < static_cast<size_t>(rows_written)) {
+      size_t bytes = 0;
+      const auto message = reader.Receive(std::chrono::seconds(120), &bytes);
+      ASSERT_TRUE(message.has_value()) << received.size() << " rows of " << rows_written;
+      const auto* changes = std::get_if<ChangesMessage>(&*message);
+      if (changes == nullptr) continue;
+      std::set<std::string> rows;
+      for (const Change& c : changes->changes) {
+        if (c.table == "todos") rows.insert(std::string(c.pk.begin(), c.pk.end()));
+      }
+      EXPECT_TRUE(bytes <= kMessageBytes || rows.size() == 1) << "a message of " << bytes << " bytes";
+      received.insert(rows.begin(), rows.end());
+    }
+  };
+  // One app transaction of 51 MB: one version, far larger than a message.
+  write_rows(1, 200);
+  read_all();
+
+  const pid_t pid = daemon.process().pid();
+  const std::string sent = "crbridge_sync_changes_sent_total";
+  const double sent_before = MetricValue(daemon.Get("/metrics").body, sent);
+  const size_t before = ResidentBytes(pid);
+  ResetPeakResident(pid);
+  std::vector<std::unique_ptr<WsClient>> non_readers;
+  for (int i = 0; i < kNonReaders; ++i) {
+    non_readers.push_back(std::make_unique<WsClient>());
+    ASSERT_EQ(non_readers.back()->Connect(daemon.port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
+    AnnouncePresence presence = Presence();
+    presence.sender.fill(static_cast<uint8_t>(100 + i));
+    non_readers.back()->Send(presence);
+  }
+  // They are being sent the room, and read none of it.
+  ASSERT_TRUE(Eventually([&] { return MetricValue(daemon.Get("/metrics").body, sent) >= sent_before + kNonReaders; }))
+      << daemon.Get("/metrics").body;
+  write_rows(10, 10);
+  read_all();
+
+  // What each client that does not read holds: one pull, cut at about a
+  // message's bytes (at most two messages); the room's feed: 16 messages;
+  // capture: an app transaction of the second part (2.5 MB) a few times
+  // over while it records it; and what allocators keep.
+  constexpr size_t kMiB = 1 << 20;
+  const size_t bound = kNonReaders * 2 * kMessageBytes + 16 * kMessageBytes + 32 * kMiB + 64 * kMiB;
+  const size_t peak = PeakResidentBytes(pid);
+  EXPECT_LT(static_cast<double>(peak) - static_cast<double>(before), static_cast<double>(bound))
+      << "resident memory grew from " << before / kMiB << " MiB to a peak of " << peak / kMiB << " MiB";
+  const double queued = MetricValue(daemon.Get("/metrics").body, "crbridge_sync_queued_bytes");
+  EXPECT_GE(queued, 0);
+  EXPECT_LE(queued, static_cast<double>(kNonReaders * 2 * kMessageBytes));
 }
 
 std::string Token(const std::string& key, const char* rooms_json, int64_t expires_in) {

@@ -1,9 +1,12 @@
 // RoomFeed: a room's pulls served from memory to clients at any position,
-// each without its own columns, and a bounded window beyond which a client
-// is told to pull on its own.
+// each without its own columns and a message's bytes at a time, and a
+// window bounded in changes and bytes beyond which a client is told to
+// pull on its own.
 #include "crbridge/connector/sync/room_feed.h"
 
 #include <gtest/gtest.h>
+
+#include "crbridge/sqlite/vlcn_messages.h"
 
 namespace crbridge {
 namespace {
@@ -21,6 +24,9 @@ Change ColumnChange(int64_t db_version, int64_t seq, uint8_t site, const std::st
 Change Sentinel(int64_t db_version, int64_t seq) {
   return Change{"todos", Blob{1, 9, 2}, kSentinelColumn, Value::Null(), 2, db_version, Site(0), 2, seq};
 }
+
+// Large enough for anything in these tests.
+constexpr size_t kAnyBytes = 1 << 20;
 
 std::vector<std::pair<int64_t, int64_t>> Positions(const Changeset& changes) {
   std::vector<std::pair<int64_t, int64_t>> out;
@@ -40,57 +46,116 @@ TEST(ChangesForTest, LeavesOutTheClientsColumnsAndNumbersEachVersionAgain) {
 }
 
 TEST(RoomFeedTest, ServesEachPullFromAnyPositionInIt) {
-  RoomFeed feed(10, 100);
+  RoomFeed feed(10, 100, kAnyBytes);
   Changeset changes;
-  int64_t through = 0;
-  EXPECT_EQ(feed.Next(10, Site(9), &changes, &through), RoomFeed::Read::kAhead);
-  EXPECT_EQ(feed.Next(4, Site(9), &changes, &through), RoomFeed::Read::kBehind);
+  PullPosition through;
+  EXPECT_EQ(feed.Next(10, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kAhead);
+  EXPECT_EQ(feed.Next(4, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
 
   feed.Append(14, {ColumnChange(11, 0, 1), ColumnChange(13, 0, 2), ColumnChange(13, 1, 1)});
   feed.Append(20, {});  // versions of other rooms only
   feed.Append(25, {ColumnChange(22, 0, 1)});
   EXPECT_EQ(feed.head(), 25);
 
-  ASSERT_EQ(feed.Next(10, Site(9), &changes, &through), RoomFeed::Read::kServed);
+  ASSERT_EQ(feed.Next(10, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{11, 0}, {13, 0}, {13, 1}}));
   EXPECT_EQ(through, 14);
   // A client whose own pull ended inside a feed pull gets the rest of it.
-  ASSERT_EQ(feed.Next(11, Site(2), &changes, &through), RoomFeed::Read::kServed);
+  ASSERT_EQ(feed.Next(11, Site(2), kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{13, 0}}));
   EXPECT_EQ(changes[0].site_id, Site(1));
   EXPECT_EQ(through, 14);
-  ASSERT_EQ(feed.Next(14, Site(9), &changes, &through), RoomFeed::Read::kServed);
+  ASSERT_EQ(feed.Next(14, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_TRUE(changes.empty());
   EXPECT_EQ(through, 20);
-  ASSERT_EQ(feed.Next(20, Site(9), &changes, &through), RoomFeed::Read::kServed);
+  ASSERT_EQ(feed.Next(20, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{22, 0}}));
-  EXPECT_EQ(feed.Next(25, Site(9), &changes, &through), RoomFeed::Read::kAhead);
-  EXPECT_EQ(feed.Next(30, Site(9), &changes, &through), RoomFeed::Read::kAhead);
+  EXPECT_EQ(feed.Next(25, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kAhead);
+  EXPECT_EQ(feed.Next(30, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kAhead);
 }
 
 TEST(RoomFeedTest, APullThatEndsAtTheHeadChangesNothing) {
-  RoomFeed feed(10, 100);
+  RoomFeed feed(10, 100, kAnyBytes);
   feed.Append(10, {ColumnChange(9, 0, 1)});
   EXPECT_EQ(feed.head(), 10);
   EXPECT_EQ(feed.held_changes(), 0u);
 }
 
 TEST(RoomFeedTest, KeepsItsNewestPullsWithinTheBound) {
-  RoomFeed feed(0, 3);
+  RoomFeed feed(0, 3, kAnyBytes);
   feed.Append(1, {ColumnChange(1, 0, 1), ColumnChange(1, 1, 1)});
   feed.Append(2, {ColumnChange(2, 0, 1), ColumnChange(2, 1, 1)});
   EXPECT_EQ(feed.held_changes(), 2u);
   Changeset changes;
-  int64_t through = 0;
-  EXPECT_EQ(feed.Next(0, Site(9), &changes, &through), RoomFeed::Read::kBehind);
-  EXPECT_EQ(feed.Next(1, Site(9), &changes, &through), RoomFeed::Read::kServed);
+  PullPosition through;
+  EXPECT_EQ(feed.Next(0, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
+  EXPECT_EQ(feed.Next(1, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_EQ(through, 2);
   // One pull larger than the bound is still held: the clients at the head need it.
   feed.Append(3, {ColumnChange(3, 0, 1), ColumnChange(3, 1, 1), ColumnChange(3, 2, 1), ColumnChange(3, 3, 1)});
   EXPECT_EQ(feed.held_changes(), 4u);
-  EXPECT_EQ(feed.Next(2, Site(9), &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(feed.Next(2, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_EQ(changes.size(), 4u);
-  EXPECT_EQ(feed.Next(1, Site(9), &changes, &through), RoomFeed::Read::kBehind);
+  EXPECT_EQ(feed.Next(1, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
+}
+
+Change LargeChange(int64_t db_version, int64_t seq, const std::string& cid, size_t bytes) {
+  return Change{"todos", Blob{1, 9, static_cast<uint8_t>(seq)}, cid, Value::Text(std::string(bytes, 'x')), 1, db_version,
+                Site(1), 1, seq};
+}
+
+TEST(ChangesInMessageTest, TakesWholeRowsUpToTheBytesAndAtLeastOne) {
+  // Three rows of version 5 (two changes each), one of version 6.
+  const Changeset changes = {LargeChange(5, 0, "title", 400), LargeChange(5, 0, "done", 400),
+                             LargeChange(5, 1, "title", 400), LargeChange(5, 1, "done", 400),
+                             LargeChange(5, 2, "title", 400), LargeChange(5, 2, "done", 400),
+                             LargeChange(6, 0, "title", 400)};
+  size_t row = kChangesMessageOverhead;
+  for (int i = 0; i < 2; ++i) row += EncodedSize(changes[static_cast<size_t>(i)]);
+  EXPECT_EQ(ChangesInMessage(changes, row), 2u);
+  EXPECT_EQ(ChangesInMessage(changes, row * 2 - kChangesMessageOverhead), 4u);
+  EXPECT_EQ(ChangesInMessage(changes, row * 2 - kChangesMessageOverhead - 1), 2u) << "never half a row";
+  EXPECT_EQ(ChangesInMessage(changes, 100), 2u) << "a row larger than the bound goes alone";
+  EXPECT_EQ(ChangesInMessage(changes, kAnyBytes), changes.size());
+  EXPECT_EQ(ChangesInMessage({}, 100), 0u);
+}
+
+TEST(RoomFeedTest, ServesAMessageAtATimeAndGoesOnInsideAVersion) {
+  RoomFeed feed(4, 100, kAnyBytes);
+  feed.Append(6, {LargeChange(5, 0, "title", 1000), LargeChange(5, 1, "title", 1000), LargeChange(5, 2, "title", 1000),
+                  LargeChange(6, 0, "title", 10)});
+  Changeset changes;
+  PullPosition through;
+  // Two rows of 1,000 bytes do not go in 2,000 bytes.
+  ASSERT_EQ(feed.Next(4, Site(9), 2000, &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{5, 0}}));
+  EXPECT_EQ(through, PullPosition(5, 0));
+  ASSERT_EQ(feed.Next(PullPosition(5, 0), Site(9), 2200, &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{5, 0}, {5, 1}})) << "numbered again";
+  EXPECT_EQ(changes[0].val.text().size(), 1000u);
+  EXPECT_EQ(through, PullPosition(5, 2));
+  ASSERT_EQ(feed.Next(PullPosition(5, 2), Site(9), 2200, &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{6, 0}}));
+  EXPECT_EQ(through, PullPosition(6));
+  EXPECT_EQ(feed.Next(6, Site(9), 2200, &changes, &through), RoomFeed::Read::kAhead);
+}
+
+TEST(RoomFeedTest, KeepsItsNewestPullsWithinTheBoundInBytes) {
+  RoomFeed feed(0, 100, 3000);
+  feed.Append(1, {LargeChange(1, 0, "title", 1000)});
+  feed.Append(2, {LargeChange(2, 0, "title", 1000)});
+  EXPECT_GT(feed.held_bytes(), 2000u);
+  feed.Append(3, {LargeChange(3, 0, "title", 1000)});
+  EXPECT_LE(feed.held_bytes(), 3000u);
+  Changeset changes;
+  PullPosition through;
+  EXPECT_EQ(feed.Next(0, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
+  EXPECT_EQ(feed.Next(1, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
+  // One pull larger than the bound is still held.
+  feed.Append(4, {LargeChange(4, 0, "title", 5000)});
+  EXPECT_GT(feed.held_bytes(), 5000u);
+  EXPECT_EQ(feed.Next(3, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(feed.Next(2, Site(9), kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
 }
 
 }  // namespace

@@ -137,5 +137,21 @@ TEST(VlcnMessagesTest, CountsLargerThanTheFrameAreRejectedBeforeAllocating) {
   EXPECT_NE(s.message().find("exceeds the message"), std::string::npos) << s.message();
 }
 
+// Every change of the golden messages, and long texts and blobs: a
+// message's size is its overhead and its changes' sizes.
+TEST(VlcnMessagesTest, EncodedSizesAddUpToTheMessage) {
+  Changeset changes = std::get<ChangesMessage>(GoldenMessages()["changes_every_value"]).changes;
+  changes.push_back(TodoChange("title", Value::Text(std::string(70000, 'x')), 1, 3, Filled(1), 1, 4));
+  changes.push_back(TodoChange("b", Value::BlobValue(Blob(200, 7)), 1, 3, std::nullopt, 1, -70000));
+  const ChangesMessage empty{Filled(1), {INT64_MAX, INT64_MIN}, {}};
+  const size_t overhead = EncodeMessage(empty).size();
+  EXPECT_LE(overhead, kChangesMessageOverhead);
+  for (const Change& change : changes) {
+    ChangesMessage one = empty;
+    one.changes = {change};
+    EXPECT_EQ(EncodeMessage(one).size(), overhead + EncodedSize(change)) << change.cid << " " << change.seq;
+  }
+}
+
 }  // namespace
 }  // namespace crbridge

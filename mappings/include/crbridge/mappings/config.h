@@ -53,6 +53,9 @@ struct ServerConfig {
   int64_t max_message_bytes = 8 << 20;
   int64_t max_changes_per_message = 50000;
   int64_t max_connections_per_address = 100;
+  // Changes messages to clients are this large at the most, but for one
+  // of a single larger row; it also bounds what is held for each client.
+  int64_t max_outgoing_message_bytes = 1 << 20;
 };
 
 enum class AuthMode { kNone, kJwt };

@@ -87,6 +87,12 @@ using Message =
 // site type 0 (NULL).
 Blob EncodeMessage(const Message& message);
 
+// The bytes `change` takes in an encoded Changes message, and the most a
+// Changes message takes besides its changes: a message's size is known
+// before it is encoded.
+size_t EncodedSize(const Change& change);
+inline constexpr size_t kChangesMessageOverhead = 1 + 16 + 8 + 10 + 10;
+
 // Decodes one frame. Booleans (value type 4) decode as integers 0 and 1.
 // A site id is read whenever its type byte is not 0, as the published
 // decoder does. Bytes after a complete message are ignored, as there.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -23,6 +24,9 @@ class SourceMonitor {
     std::chrono::milliseconds probe_timeout{5000};
     std::chrono::milliseconds initial_backoff{200};
     std::chrono::milliseconds max_backoff{30000};
+    // Called on the monitor's thread when the database turns reachable or
+    // unreachable (and after the first probe).
+    std::function<void(bool reachable)> on_change;
   };
 
   SourceMonitor(std::unique_ptr<SourceDatabase> database, Options options, Health& health, Metrics& metrics);

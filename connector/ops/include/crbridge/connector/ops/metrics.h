@@ -55,6 +55,10 @@ class Metrics {
   // one client catching up from further back.
   prometheus::Counter& sync_room_pulls() { return *sync_room_pulls_; }
   prometheus::Counter& sync_client_pulls() { return *sync_client_pulls_; }
+  // Changes messages sent to clients, by size in bytes; and the bytes of
+  // messages waiting to be written to clients, all connections together.
+  prometheus::Histogram& sync_message_bytes() { return *sync_message_bytes_; }
+  prometheus::Gauge& sync_queued_bytes() { return *sync_queued_bytes_; }
   // Kafka: whether the producer reaches a broker, events committed but not
   // yet acknowledged, events acknowledged, and batches that failed.
   prometheus::Gauge& kafka_up() { return *kafka_up_; }
@@ -90,6 +94,8 @@ class Metrics {
   prometheus::Histogram* sync_merge_seconds_;
   prometheus::Counter* sync_room_pulls_;
   prometheus::Counter* sync_client_pulls_;
+  prometheus::Histogram* sync_message_bytes_;
+  prometheus::Gauge* sync_queued_bytes_;
   prometheus::Gauge* kafka_up_;
   prometheus::Gauge* kafka_backlog_events_;
   prometheus::Counter* kafka_events_published_;

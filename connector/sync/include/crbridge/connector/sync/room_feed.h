@@ -2,7 +2,8 @@
 // once per new version and served from memory to every client of the room,
 // so that live pushes cost one pull per room, not one per client. It holds
 // the changes of every site; each client is given them without the columns
-// it wrote itself. The window is bounded: a client that falls behind it
+// it wrote itself, one message at a time (a bounded number of bytes). The
+// window is bounded in changes and bytes: a client that falls behind it
 // catches up with pulls of its own. Not thread-safe (the sync server keeps
 // it on its io thread).
 #pragma once
@@ -12,6 +13,7 @@
 #include <deque>
 #include <span>
 
+#include "crbridge/server/core/sync_store.h"
 #include "crbridge/sqlite/change.h"
 
 namespace crbridge {
@@ -22,40 +24,56 @@ namespace crbridge {
 // have numbered them.
 Changeset ChangesFor(std::span<const Change> changes, const SiteId& client);
 
+// How many of `changes` (a pull's, each row's changes sharing its
+// db_version and seq) go in one Changes message of at most `max_bytes`:
+// whole rows, and at least one, so that a row larger than that goes alone.
+size_t ChangesInMessage(std::span<const Change> changes, size_t max_bytes);
+
+// Where a pull's change stands: its row's place (PullBatch).
+inline PullPosition PositionOf(const Change& change) { return PullPosition(change.db_version, change.seq); }
+
 class RoomFeed {
  public:
-  // An empty feed whose next pull starts after server version `head`;
-  // `max_changes` bounds what it holds (its newest pull is always kept).
-  RoomFeed(int64_t head, size_t max_changes) : head_(head), max_changes_(max_changes) {}
+  // An empty feed whose next pull starts after `head`; `max_changes` and
+  // `max_bytes` (encoded) bound what it holds (its newest pull is always
+  // kept).
+  RoomFeed(const PullPosition& head, size_t max_changes, size_t max_bytes)
+      : head_(head), max_changes_(max_changes), max_bytes_(max_bytes) {}
 
-  // Server versions up to here have been pulled.
-  int64_t head() const { return head_; }
+  // Everything up to here has been pulled.
+  const PullPosition& head() const { return head_; }
 
-  // A pull of the room after head() that considered every version up to
-  // `through` (ending on a version boundary) and found `changes`.
-  void Append(int64_t through, Changeset changes);
+  // A pull of the room after head() that considered everything up to
+  // `through` and found `changes` (in pull order, as PullBatch has them).
+  void Append(const PullPosition& through, Changeset changes);
 
   enum class Read {
     kServed,  // `changes` (maybe none) follow `after`; `through` is where they end
     kAhead,   // nothing after `after` has been pulled yet
     kBehind,  // `after` is older than the feed holds: pull it separately
   };
-  // What a client of site `client` that has seen the versions up to `after`
-  // gets next: the rest of one pull.
-  Read Next(int64_t after, const SiteId& client, Changeset* changes, int64_t* through) const;
+  // What a client of site `client` that has everything up to `after` gets
+  // next: the rest of one pull, as much of it as goes in a message of
+  // `max_bytes`.
+  Read Next(const PullPosition& after, const SiteId& client, size_t max_bytes, Changeset* changes,
+            PullPosition* through) const;
 
   size_t held_changes() const { return held_changes_; }
+  size_t held_bytes() const { return held_bytes_; }
 
  private:
   struct Pull {
-    int64_t after;
-    int64_t through;
+    PullPosition after;
+    PullPosition through;
     Changeset changes;
+    size_t bytes;
   };
 
-  int64_t head_;
+  PullPosition head_;
   size_t max_changes_;
+  size_t max_bytes_;
   size_t held_changes_ = 0;
+  size_t held_bytes_ = 0;
   std::deque<Pull> pulls_;  // contiguous: each one's `after` is the previous one's `through`
 };
 

@@ -7,7 +7,7 @@
 // batch in flight at a time (a slow client is simply sent less often).
 // Database work runs on one store thread (merges and pulls in order);
 // sockets on the io_context's thread. Accept, Stop: io thread;
-// OnNewVersion: any thread.
+// OnNewVersion, CheckDatabase: any thread.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 
+#include "crbridge/connector/ops/health.h"
 #include "crbridge/connector/ops/metrics.h"
 #include "crbridge/connector/sync/sync_auth.h"
 #include "crbridge/mappings/config.h"
@@ -29,11 +30,13 @@ class SyncServer {
  public:
   // `config` must outlive the server; its `server` section has the limits.
   // The store thread starts at once and connects to the database (again
-  // and again, with backoff, while it is down); connections made meanwhile
-  // wait. `on_merged` (optional) is called on the io thread after each
-  // client changeset that changed something commits.
+  // and again, with backoff, while it is down, and after losing it); what
+  // clients ask meanwhile waits. It reports to `health` as "sync", ready
+  // while it has working connections. `on_merged` (optional) is called on
+  // the io thread after each client changeset that changed something
+  // commits.
   SyncServer(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth, Metrics& metrics,
-             std::function<void()> on_merged = nullptr);
+             Health& health, std::function<void()> on_merged = nullptr);
   ~SyncServer();
   SyncServer(const SyncServer&) = delete;
   SyncServer& operator=(const SyncServer&) = delete;
@@ -44,6 +47,11 @@ class SyncServer {
   // A change committed at `db_version` (capture recorded app writes):
   // connected clients are sent what they have not seen.
   void OnNewVersion(int64_t db_version);
+
+  // The source database was seen going away or coming back: the store
+  // thread checks its connections now, and reconnects at once when they
+  // are broken.
+  void CheckDatabase();
 
   // Closes every connection and stops the store thread.
   void Stop();

@@ -16,6 +16,7 @@
 // per thread (each has its own connections).
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -199,6 +200,53 @@ class ShadowTransaction {
                             const std::vector<LoggedChange>& changes) = 0;
 };
 
+// A point in the server's changes as pulls read them, in (db_version,
+// seq) order of the clock rows: after every row of an earlier version, and
+// after the rows of `version` whose seq is `seq` or lower (kWholeVersion:
+// all of them). A pull may stop inside a version and the next one go on
+// from there: a row keeps its (db_version, seq) until it is written again,
+// under a later version. The seqs of one version are its rows' own, except
+// that the rows one truncate kills share one.
+struct PullPosition {
+  static constexpr int64_t kWholeVersion = INT64_MAX;
+
+  int64_t version = 0;
+  int64_t seq = kWholeVersion;
+
+  PullPosition() = default;
+  // After all of `version` (implicit: a version is a position).
+  PullPosition(int64_t at_version, int64_t at_seq = kWholeVersion) : version(at_version), seq(at_seq) {}
+  bool whole_version() const { return seq == kWholeVersion; }
+  friend auto operator<=>(const PullPosition&, const PullPosition&) = default;
+};
+
+// Where a clock row stands in pull order, and about how many bytes the
+// mapped values of its row take (0 for a dead or missing app row): what a
+// pull needs to end its batch at a size before it reads any value.
+struct RowSize {
+  int64_t db_version = 0;
+  int64_t seq = 0;
+  int64_t bytes = 0;
+};
+
+// Whether values of `type` count towards a row's size (RowSize): texts,
+// blobs, JSON, numerics and values in the server's text form may be large;
+// numbers, booleans, dates, times and uuids are a few bytes each.
+inline bool CountsTowardsRowSize(const ColumnType& type) {
+  switch (type.kind) {
+    case ValueKind::kInteger:
+    case ValueKind::kBoolean:
+    case ValueKind::kReal:
+    case ValueKind::kUuid:
+    case ValueKind::kDate:
+    case ValueKind::kTimestamp:
+    case ValueKind::kTimestampTz:
+      return false;
+    default:
+      return true;
+  }
+}
+
 // A clock row as a pull reads it, joined with its app row.
 struct PulledRow {
   std::vector<Value> key;
@@ -221,9 +269,14 @@ class ShadowSnapshot {
   // set and the table has a room column), ascending, at most `limit`.
   virtual Status VersionsAfter(const ResolvedTable& t, int64_t after, const std::optional<std::string>& room,
                                size_t limit, std::vector<int64_t>* versions) = 0;
-  // The clock rows of `t` with versions in (after, through], with the app
+  // The clock rows of `t` after `after` whose versions are `through` or
+  // lower, in (db_version, seq) order, at most `limit`: their positions and
+  // sizes.
+  virtual Status RowSizes(const ResolvedTable& t, const PullPosition& after, int64_t through,
+                          const std::optional<std::string>& room, size_t limit, std::vector<RowSize>* rows) = 0;
+  // The clock rows of `t` after `after` and up to `through`, with the app
   // rows they clock.
-  virtual Status RowsBetween(const ResolvedTable& t, int64_t after, int64_t through,
+  virtual Status RowsBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
                              const std::optional<std::string>& room,
                              const std::function<Status(PulledRow row)>& found) = 0;
   // Every client site by ordinal.

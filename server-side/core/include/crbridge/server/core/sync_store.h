@@ -6,6 +6,7 @@
 // through its Read. Not thread-safe: use from one thread.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,9 +39,22 @@ struct MergeReport {
   size_t clocks_saturated = 0; // server clock steps that stayed at INT64_MAX (clock_bounds.h)
 };
 
+// How much one pull returns at the most: about `rows` clock rows and
+// `bytes` of encoded changes (estimated from the values' stored lengths);
+// a batch has at least one row (or the rows one truncate killed, which
+// share their place).
+struct PullLimit {
+  size_t rows;
+  size_t bytes = SIZE_MAX;
+  PullLimit(size_t max_rows, size_t max_bytes = SIZE_MAX) : rows(max_rows), bytes(max_bytes) {}  // implicit: rows alone
+};
+
 struct PullBatch {
-  Changeset changes;           // in db_version, seq order
-  int64_t through = 0;         // every change with a version <= this was considered
+  // In (db_version, seq) order, where `seq` is the place of the change's
+  // row in its version, shared by the row's changes: the PullPosition of
+  // each change. Peers are sent them numbered again (ChangesFor).
+  Changeset changes;
+  PullPosition through;        // every change up to here was considered
   bool more = false;           // another pull after `through` may return more
 };
 
@@ -67,13 +81,14 @@ class SyncStore {
                const std::optional<std::string>& room = std::nullopt,
                const std::optional<std::string>& owner = std::nullopt);
 
-  // The changes after server version `after`, for `room` (the rows whose
-  // room column holds it, and every row of tables without one; all rows
-  // when unset), leaving out columns last written by `exclude`; at most about
-  // `limit` rows, ending on a version boundary. Unavailable when the
+  // The changes after `after` (a server version, or a place inside one
+  // where an earlier batch ended), for `room` (the rows whose room column
+  // holds it, and every row of tables without one; all rows when unset),
+  // leaving out columns last written by `exclude`; within `limit`, ending
+  // between two rows, maybe inside a version. Unavailable when the
   // connection is lost; the next call connects again.
-  Status Pull(int64_t after, const std::optional<std::string>& room, const std::optional<SiteId>& exclude, size_t limit,
-              PullBatch* batch);
+  Status Pull(const PullPosition& after, const std::optional<std::string>& room, const std::optional<SiteId>& exclude,
+              const PullLimit& limit, PullBatch* batch);
 
  private:
   const Config& config_;
