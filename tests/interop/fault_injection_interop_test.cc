@@ -1,8 +1,10 @@
 // Faults while the published vlcn clients and the app write, on Postgres
 // and on MariaDB: the database crashes and restarts mid-stream, crbridge is
 // killed with SIGKILL and started again, client connections are cut in
-// the middle of a message (through CuttingProxy), and the app renames the
-// todos table for a while or swaps in a new one. Whatever the order, once
+// the middle of a message (through CuttingProxy), the app renames the
+// todos table for a while or swaps in a new one, the app writes NaN and
+// infinities (Postgres), and a raw client sends values and clocks no
+// client may (each refused with an Err). Whatever the order, once
 // the faults stop every client holds exactly its room's rows of the
 // database. The README's "What crbridge guarantees under faults" is what
 // this suite checks; a database restart alone is checked in detail too.
@@ -12,16 +14,20 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "crbridge/sqlite/vlcn_subprotocol.h"
 #include "databases/test_databases.h"
 #include "eventually.h"
 #include "peers/client_todos.h"
 #include "peers/crsqlite_peer.h"
+#include "peers/ws_client.h"
 #include "processes/cutting_proxy.h"
 #include "processes/running_daemon.h"
 #include "todo_app/todo_app_database.h"
@@ -41,6 +47,36 @@ std::string TodoClocks(TodoAppDatabase& app) {
     out += "\n";
   }
   return out;
+}
+
+// A changeset no client may send, and words its Err must hold: text that
+// is not UTF-8 or holds a NUL byte, a day not in the calendar, a clock
+// that leaves no room to grow.
+struct HostileChangeset {
+  Change change;
+  const char* refusal;
+};
+
+std::vector<HostileChangeset> HostileChangesets() {
+  constexpr int64_t kLargest = std::numeric_limits<int64_t>::max();
+  return {{RawTodoChange("t0", "title", Value::Text("caf\xe9"), 1, 1), "text must be valid UTF-8"},
+          {RawTodoChange("t0", "title", Value::Text(std::string("a\0b", 3)), 1, 1), "without NUL bytes"},
+          {RawTodoChange("t0", "due", Value::Text("2023-02-29"), 1, 1), "not a day of the calendar"},
+          {RawTodoChange("t0", "title", Value::Text("mine"), kLargest, 1), "2^62"}};
+}
+
+// Sends `hostile` as a raw client of room l1 with a site of its own; the
+// Err it gets back ("" when none came).
+std::string SendHostile(uint16_t port, const HostileChangeset& hostile, uint32_t site_seed) {
+  WsClient attacker;
+  if (attacker.Connect(port, EncodeSubprotocol({"l1", std::nullopt})) != 101) return "";
+  SiteId site;
+  site.fill(static_cast<uint8_t>(site_seed));
+  site[0] = 0x66;
+  site[1] = static_cast<uint8_t>(site_seed >> 8);
+  attacker.Send(RawPresence(site));
+  attacker.Send(ChangesMessage{site, {0, 0}, {RawTodoChange("t0", "list_id", Value::Text("l1"), 1, 1), hostile.change}});
+  return attacker.NextErr();
 }
 
 // The system under faults: a database server of the test's own, the app on
@@ -161,7 +197,11 @@ TEST_P(FaultInjectionTest, EveryClientEqualsTheDatabaseAfterRandomFaults) {
   const bool postgres = GetParam() == ServerKind::kPostgres;
   const std::string insert_ignore = postgres ? "INSERT " : "INSERT IGNORE ";
   const std::string on_conflict = postgres ? " ON CONFLICT DO NOTHING" : "";
-  int database_crashes = 0, crbridge_kills = 0, renames = 0;
+  const std::vector<HostileChangeset> hostile = HostileChangesets();
+  // Postgres stores NaN and the infinities; MariaDB's DOUBLE has none.
+  const std::vector<std::string> specials = {"'NaN'", "'Infinity'", "'-Infinity'"};
+  const auto position = [&] { return postgres && random() % 4 == 0 ? specials[random() % 3] : half(); };
+  int database_crashes = 0, crbridge_kills = 0, renames = 0, hostile_sent = 0;
   for (int round = 0; round < 150; ++round) {
     const size_t who = random() % (clients.size() + 1);
     const auto& [room, prefix] = rooms[who == clients.size() ? random() % rooms.size() : who];
@@ -177,6 +217,11 @@ TEST_P(FaultInjectionTest, EveryClientEqualsTheDatabaseAfterRandomFaults) {
     } else if (fault < 20) {
       system.RenameTodos(random() % 2 == 0);
       ++renames;
+    } else if (fault < 24) {
+      const HostileChangeset& sent = hostile[random() % hostile.size()];
+      const std::string err = SendHostile(system.daemon().port(), sent, static_cast<uint32_t>(round));
+      EXPECT_NE(err.find(sent.refusal), std::string::npos) << "Err: " << err;
+      ++hostile_sent;
     }
     if (who == clients.size()) {
       switch (random() % 3) {
@@ -185,7 +230,7 @@ TEST_P(FaultInjectionTest, EveryClientEqualsTheDatabaseAfterRandomFaults) {
                            on_conflict);
           break;
         case 1:
-          system.app().Sql("UPDATE todos SET title = 'app " + std::to_string(round) + "', position = " + half() +
+          system.app().Sql("UPDATE todos SET title = 'app " + std::to_string(round) + "', position = " + position() +
                            " WHERE id = " + id);
           break;
         default: system.app().Sql("DELETE FROM todos WHERE id = " + id);
@@ -208,6 +253,7 @@ TEST_P(FaultInjectionTest, EveryClientEqualsTheDatabaseAfterRandomFaults) {
   EXPECT_GT(crbridge_kills, 0);
   EXPECT_GT(system.proxy().cuts(), 0) << "the proxy cut connections mid-stream";
   EXPECT_GT(renames, 0);
+  EXPECT_GT(hostile_sent, 0);
   // The last fault is the database's: what comes after must not depend on
   // crbridge starting afresh.
   system.CrashDatabase();

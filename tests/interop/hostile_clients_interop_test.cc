@@ -40,26 +40,6 @@ namespace websocket = boost::beast::websocket;
 constexpr int64_t kLargest = std::numeric_limits<int64_t>::max();
 constexpr const char* kJwtKey = "the hostile clients test key";
 
-Blob TodoKey(const std::string& id) {
-  const Value value = Value::Text(id);
-  Blob pk;
-  EXPECT_TRUE(EncodePackedPk(std::span(&value, 1), &pk).ok());
-  return pk;
-}
-
-AnnouncePresence Presence(const SiteId& site) {
-  AnnouncePresence presence;
-  presence.sender = site;
-  presence.schema_name = "todo_app";
-  return presence;
-}
-
-// A change a hand-written client sends: a column of a todo, or its sentinel.
-Change TodoChange(const std::string& id, const std::string& column, Value value, int64_t col_version,
-                  int64_t db_version, int64_t cl = 1) {
-  return Change{"todos", TodoKey(id), column, std::move(value), col_version, db_version, std::nullopt, cl, 0};
-}
-
 // A token for `rooms_json` (a JSON list) with subject `subject`, expiring
 // at `expiry` (with its fraction of a second).
 std::string Token(const std::string& subject, const std::string& rooms_json, system_clock::time_point expiry) {
@@ -125,12 +105,12 @@ TEST_P(HostileClientsTest, ClocksThatLeaveNoRoomAreRefusedAndEveryoneAgrees) {
   ASSERT_EQ(attacker.Connect(system.daemon->port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
   SiteId site;
   site.fill(0x66);
-  attacker.Send(Presence(site));
-  attacker.Send(ChangesMessage{site, {0, 0}, {TodoChange("t1", "title", Value::Text("mine forever"), kLargest, 1)}});
+  attacker.Send(RawPresence(site));
+  attacker.Send(ChangesMessage{site, {0, 0}, {RawTodoChange("t1", "title", Value::Text("mine forever"), kLargest, 1)}});
   const std::string col_version = attacker.NextErr();
   EXPECT_NE(col_version.find("todos.title has col_version 9223372036854775807"), std::string::npos) << col_version;
   EXPECT_NE(col_version.find("2^62"), std::string::npos) << col_version;
-  attacker.Send(ChangesMessage{site, {0, 0}, {TodoChange("t2", kSentinelColumn, Value::Null(), 1, 2, kLargest)}});
+  attacker.Send(ChangesMessage{site, {0, 0}, {RawTodoChange("t2", kSentinelColumn, Value::Null(), 1, 2, kLargest)}});
   const std::string causal_length = attacker.NextErr();
   EXPECT_NE(causal_length.find("has causal length 9223372036854775807"), std::string::npos) << causal_length;
 
@@ -176,9 +156,9 @@ void ExpectSiteIdsBoundToTheirOwner(ServerKind kind, bool jwt) {
   const SiteId victim_site = victim->site_id();
   WsClient attacker;
   ASSERT_EQ(attacker.Connect(system.daemon->port(), EncodeSubprotocol(attacker_request)), 101);
-  attacker.Send(Presence(victim_site));
+  attacker.Send(RawPresence(victim_site));
   attacker.TrySend(EncodeMessage(ChangesMessage{
-      victim_site, {0, 0}, {TodoChange("x1", "list_id", Value::Text(attacker_request.room), 1, 1000000)}}));
+      victim_site, {0, 0}, {RawTodoChange("x1", "list_id", Value::Text(attacker_request.room), 1, 1000000)}}));
   // Refused before anything is read for the site: no StartStreaming, which
   // would tell the site's position.
   const auto first = attacker.Receive();
@@ -196,14 +176,14 @@ void ExpectSiteIdsBoundToTheirOwner(ServerKind kind, bool jwt) {
     ASSERT_EQ(probe.Connect(system.daemon->port(), EncodeSubprotocol(attacker_request)), 101);
     SiteId own;
     own.fill(0x77);
-    probe.Send(Presence(own));
+    probe.Send(RawPresence(own));
     const auto start = probe.Receive();
     ASSERT_TRUE(start && std::holds_alternative<StartStreaming>(*start));
     server_site = std::get<StartStreaming>(*start).exclude_sites.at(0);
   }
   WsClient impostor;
   ASSERT_EQ(impostor.Connect(system.daemon->port(), EncodeSubprotocol(attacker_request)), 101);
-  impostor.Send(Presence(server_site));
+  impostor.Send(RawPresence(server_site));
   EXPECT_NE(impostor.ExpectErrAndClose().find("is the server's own"), std::string::npos);
   EXPECT_EQ(impostor.reason().code, websocket::close_code::policy_error);
 
@@ -239,7 +219,7 @@ TEST_P(HostileClientsTest, AConnectionEndsWhenItsTokenExpires) {
     ASSERT_EQ(idle.Connect(system.daemon->port(), EncodeSubprotocol({"l1", Token("alice", R"(["l1"])", in(2.5))})), 101);
     SiteId site;
     site.fill(0x31);
-    idle.Send(Presence(site));
+    idle.Send(RawPresence(site));
     EXPECT_EQ(idle.ExpectErrAndClose(), "the token has expired; reconnect with a fresh token");
     EXPECT_EQ(idle.reason().code, websocket::close_code::policy_error);
     EXPECT_EQ(idle.reason_text(), "the token has expired; reconnect with a fresh token");
@@ -253,17 +233,17 @@ TEST_P(HostileClientsTest, AConnectionEndsWhenItsTokenExpires) {
     const auto expiry = in(2.5);
     WsClient late;
     ASSERT_EQ(late.Connect(system.daemon->port(), EncodeSubprotocol({"l1", Token("bob", R"(["l1"])", expiry)})), 101);
-    late.Send(Presence(site));
+    late.Send(RawPresence(site));
     ASSERT_TRUE(late.Receive().has_value());  // StartStreaming
     std::this_thread::sleep_until(expiry);
-    late.TrySend(EncodeMessage(ChangesMessage{site, {0, 0}, {TodoChange("late", "list_id", Value::Text("l1"), 1, 1)}}));
+    late.TrySend(EncodeMessage(ChangesMessage{site, {0, 0}, {RawTodoChange("late", "list_id", Value::Text("l1"), 1, 1)}}));
     EXPECT_EQ(late.ExpectErrAndClose(), "the token has expired; reconnect with a fresh token");
   }
   {
     WsClient renewed;
     ASSERT_EQ(renewed.Connect(system.daemon->port(), EncodeSubprotocol({"l1", Token("bob", R"(["l1"])", in(600))})), 101);
-    renewed.Send(Presence(site));
-    renewed.Send(ChangesMessage{site, {0, 0}, {TodoChange("fresh", "list_id", Value::Text("l1"), 1, 2)}});
+    renewed.Send(RawPresence(site));
+    renewed.Send(ChangesMessage{site, {0, 0}, {RawTodoChange("fresh", "list_id", Value::Text("l1"), 1, 2)}});
     // Merges run in order: once the later changeset is in, the earlier one never comes.
     EXPECT_TRUE(Eventually([&] { return system.app.One("SELECT count(*) FROM todos WHERE id = 'fresh'") == "1"; }))
         << system.Output();
@@ -297,22 +277,22 @@ TEST_P(HostileClientsTest, AChangesetWaitingPastTheExpiryIsNotMerged) {
   site.fill(0x33);
   WsClient client;
   ASSERT_EQ(client.Connect(system.daemon->port(), EncodeSubprotocol({"l1", Token("dave", R"(["l1"])", expiry)})), 101);
-  client.Send(Presence(site));
+  client.Send(RawPresence(site));
   ASSERT_TRUE(client.Receive().has_value());  // StartStreaming
 
   // Every crbridge write takes the version counter's row lock first.
   TodoAppDatabase locker(GetParam(), system.app.url);
   locker.Sql(GetParam() == ServerKind::kPostgres ? "BEGIN" : "START TRANSACTION");
   locker.One("SELECT db_version FROM " + system.app.metadata() + ".clock FOR UPDATE");
-  client.Send(ChangesMessage{site, {0, 0}, {TodoChange("under_way", "list_id", Value::Text("l1"), 1, 1)}});
-  client.Send(ChangesMessage{site, {1, 0}, {TodoChange("waiting", "list_id", Value::Text("l1"), 1, 2)}});
+  client.Send(ChangesMessage{site, {0, 0}, {RawTodoChange("under_way", "list_id", Value::Text("l1"), 1, 1)}});
+  client.Send(ChangesMessage{site, {1, 0}, {RawTodoChange("waiting", "list_id", Value::Text("l1"), 1, 2)}});
   EXPECT_EQ(client.ExpectErrAndClose(), "the token has expired; reconnect with a fresh token");
   locker.Sql("ROLLBACK");
 
   WsClient renewed;
   ASSERT_EQ(renewed.Connect(system.daemon->port(), EncodeSubprotocol({"l1", Token("dave", R"(["l1"])", expiry + std::chrono::hours(1))})), 101);
-  renewed.Send(Presence(site));
-  renewed.Send(ChangesMessage{site, {0, 0}, {TodoChange("renewed", "list_id", Value::Text("l1"), 1, 3)}});
+  renewed.Send(RawPresence(site));
+  renewed.Send(ChangesMessage{site, {0, 0}, {RawTodoChange("renewed", "list_id", Value::Text("l1"), 1, 3)}});
   EXPECT_TRUE(Eventually([&] { return system.app.One("SELECT count(*) FROM todos WHERE id = 'renewed'") == "1"; }))
       << system.Output();
   EXPECT_EQ(system.app.One("SELECT count(*) FROM todos WHERE id = 'under_way'"), "1");
