@@ -356,11 +356,14 @@ TEST_P(SyncStoreTest, NanAndInfinitiesFromClientsAreStoredOrRefusedNeverChanged)
   // sent: the float NaN as the text, the text -Infinity as a float.
   PullBatch batch;
   ASSERT_TRUE(server.store->Pull(0, std::nullopt, Site(1), 100, &batch).ok());
-  std::map<Blob, Value> back;
+  // By key as text: GCC 12's release build warns wrongly on a map of blobs.
+  const auto text = [](const Blob& key) { return std::string(key.begin(), key.end()); };
+  std::map<std::string, Value> back;
   for (const Change& c : batch.changes) {
-    if (c.cid == "position") back[c.pk] = c.val;
+    if (c.cid == "position") back[text(c.pk)] = c.val;
   }
-  EXPECT_EQ(back, (std::map<Blob, Value>{{Key("t1"), Value::Text("NaN")}, {Key("t4"), Value::Float(-INFINITY)}}));
+  EXPECT_EQ(back, (std::map<std::string, Value>{{text(Key("t1")), Value::Text("NaN")},
+                                                {text(Key("t4")), Value::Float(-INFINITY)}}));
 }
 
 // What the type mapping lets through but the server refuses (a malformed
