@@ -124,7 +124,7 @@ TEST_P(RoomMovesTest, AnOfflineWriteToARowThatLeftTheRoomIsRefusedAndTheRowLeave
 }
 
 INSTANTIATE_TEST_SUITE_P(BothDatabases, RoomMovesTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
-                         [](const auto& info) { return info.param == ServerKind::kPostgres ? "Postgres" : "MariaDB"; });
+                         [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace
 }  // namespace crbridge::testing
