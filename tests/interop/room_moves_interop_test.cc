@@ -25,9 +25,10 @@ using std::chrono::seconds;
 
 // The todo app with lists l1 and l2, and crbridge in front of it.
 struct System {
-  explicit System(ServerKind kind) : app(kind) {
+  // `name`: the config's, and the replication slot's: one per test.
+  System(ServerKind kind, const std::string& name) : app(kind) {
     app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries'), ('l2', 'work')");
-    const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "room_moves");
+    const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, name);
     daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
     schema = ClientSchema(CRBRIDGE_BINARY, config);
   }
@@ -45,7 +46,7 @@ struct System {
   bool Holds(CrSqlitePeer& client, const std::string& room) {
     return Eventually([&] {
       return ClientTodos(client, room) == app.RoomTodos(room) &&
-             client.Query("SELECT count(*) FROM todos WHERE list_id IS NOT '" + room + "'")[0][0].integer() == 0;
+             client.Query("SELECT id FROM todos WHERE list_id IS NOT '" + room + "'").empty();
     }, seconds(30));
   }
 
@@ -62,7 +63,7 @@ struct System {
 class RoomMovesTest : public ::testing::TestWithParam<ServerKind> {};
 
 TEST_P(RoomMovesTest, ARowMovedByTheAppLeavesItsOldRoomAndEntersTheNewOneWhole) {
-  System system(GetParam());
+  System system(GetParam(), "room_moves");
   ASSERT_EQ(system.daemon->WaitForStatus("/readyz", 200).status, 200) << system.daemon->process().Output();
   system.app.Sql("INSERT INTO todos (id, list_id, title, position) VALUES ('t1', 'l1', 'milk', 1.5), "
                  "('t2', 'l1', 'bread', 2.5)");
@@ -78,7 +79,7 @@ TEST_P(RoomMovesTest, ARowMovedByTheAppLeavesItsOldRoomAndEntersTheNewOneWhole) 
   system.app.Sql("UPDATE todos SET list_id = 'l2' WHERE id = 't2'");
   EXPECT_TRUE(system.Holds(*bob, "l2")) << system.Failure(*bob, "l2");
   EXPECT_TRUE(system.Holds(*alice, "l1")) << system.Failure(*alice, "l1");
-  EXPECT_EQ(alice->Query("SELECT count(*) FROM todos")[0][0].integer(), 0);
+  EXPECT_TRUE(alice->Query("SELECT id FROM todos").empty());
   // What alice's client deleted was never deleted on the server.
   EXPECT_EQ(system.app.One("SELECT count(*) FROM todos"), "2");
 
@@ -104,7 +105,7 @@ TEST_P(RoomMovesTest, ARowMovedByTheAppLeavesItsOldRoomAndEntersTheNewOneWhole) 
 }
 
 TEST_P(RoomMovesTest, AnOfflineWriteToARowThatLeftTheRoomIsRefusedAndTheRowLeaves) {
-  System system(GetParam());
+  System system(GetParam(), "room_moves_offline");
   ASSERT_EQ(system.daemon->WaitForStatus("/readyz", 200).status, 200) << system.daemon->process().Output();
   system.app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'milk'), ('t2', 'l1', 'bread')");
   auto alice = system.Client("l1");
