@@ -6,6 +6,7 @@
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/server/core/clock_bounds.h"
 #include "crbridge/sqlite/packed_pk.h"
+#include "room_moves.h"
 #include "row_identity.h"
 #include "value_hash.h"
 
@@ -218,16 +219,19 @@ class SegmentRecorder {
   // store keeps one.
   Status WriteClocksAndLog() {
     std::vector<ClockWrite> writes;
+    std::vector<ClockToWrite> moving;
     std::vector<LoggedChange> logged;
     for (auto& [key, row] : rows_) {
       if (!row.changed) continue;
       writes.push_back(ClockWrite{&row.key, &row.clock, version_, seq_});
+      moving.push_back(ClockToWrite{&packed_.at(&row), &row.clock, version_, seq_});
       if (log_changes_ && row.moved) {
         logged.push_back(LoggedChange{row.key_values, &row.before, &row.clock, row.values, seq_,
                                       row.last->end_position, row.last->commit_time_us});
       }
       ++seq_;
     }
+    CRBRIDGE_RETURN_IF_ERROR(RecordRoomMoves(tx_, t_, moving));
     CRBRIDGE_RETURN_IF_ERROR(tx_.WriteClocks(t_, writes));
     if (log_changes_) CRBRIDGE_RETURN_IF_ERROR(tx_.LogChanges(t_, version_, {}, logged));
     report_->rows_changed += writes.size();

@@ -146,6 +146,14 @@ class SnapshotPull {
     for (const auto& [name, t] : tables_) {
       std::vector<int64_t> versions;
       CRBRIDGE_RETURN_IF_ERROR(snapshot_.VersionsAfter(*t, before, room, limit.rows + 1, &versions));
+      if (HasExits(*t, room)) {
+        // The room's exits, as rows of their own.
+        std::vector<RoomExit> exits;
+        CRBRIDGE_RETURN_IF_ERROR(snapshot_.RoomExitsBetween(*t, *room, PullPosition(before), kEnd, limit.rows + 1, &exits));
+        for (const RoomExit& exit : exits) versions.push_back(exit.db_version);
+        std::sort(versions.begin(), versions.end());
+        versions.resize(std::min(versions.size(), limit.rows + 1));
+      }
       if (versions.empty()) continue;
       if (versions.size() > limit.rows) cut = cut ? std::min(*cut, versions[limit.rows - 1]) : versions[limit.rows - 1];
       last = std::max(last, versions[std::min(limit.rows, versions.size()) - 1]);
@@ -158,6 +166,13 @@ class SnapshotPull {
       CRBRIDGE_RETURN_IF_ERROR(snapshot_.RowSizes(*t, after, end, room, limit.rows + 1, &sizes));
       for (RowSize& row : sizes) row.bytes += static_cast<int64_t>(RowOverheadBytes(*t));
       rows.insert(rows.end(), sizes.begin(), sizes.end());
+      if (HasExits(*t, room)) {
+        std::vector<RoomExit> exits;
+        CRBRIDGE_RETURN_IF_ERROR(snapshot_.RoomExitsBetween(*t, *room, after, PullPosition(end), limit.rows + 1, &exits));
+        for (const RoomExit& exit : exits) {
+          rows.push_back(RowSize{exit.db_version, exit.seq, static_cast<int64_t>(exit.pk.size() + RowOverheadBytes(*t))});
+        }
+      }
     }
     std::sort(rows.begin(), rows.end(),
               [](const RowSize& a, const RowSize& b) { return std::tie(a.db_version, a.seq) < std::tie(b.db_version, b.seq); });
@@ -186,6 +201,15 @@ class SnapshotPull {
       CRBRIDGE_RETURN_IF_ERROR(snapshot_.RowsBetween(*t, after, through, room, [&](PulledRow row) {
         return AddRow(name, *t, std::move(row));
       }));
+      if (!HasExits(*t, room)) continue;
+      std::vector<RoomExit> exits;
+      CRBRIDGE_RETURN_IF_ERROR(snapshot_.RoomExitsBetween(*t, *room, after, through, SIZE_MAX, &exits));
+      // The row's death in this room: it lives on in another.
+      for (RoomExit& exit : exits) {
+        pending_.push_back(Pending{exit.db_version, exit.seq,
+                                   {Change{name, std::move(exit.pk), kSentinelColumn, Value::Null(), exit.cl,
+                                           exit.db_version, server_site_, exit.cl, exit.seq}}});
+      }
     }
     return Status::OK();
   }
@@ -201,6 +225,14 @@ class SnapshotPull {
   }
 
  private:
+  // The end of every pull.
+  static inline const PullPosition kEnd{INT64_MAX};
+
+  // Whether pulls of `room` read exits of `t` (rows that left the room).
+  static bool HasExits(const ResolvedTable& t, const std::optional<std::string>& room) {
+    return room && t.room_column;
+  }
+
   // One row's changes.
   struct Pending {
     int64_t version;

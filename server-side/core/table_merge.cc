@@ -5,6 +5,7 @@
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/server/core/clock_bounds.h"
 #include "crbridge/sqlite/unix_time.h"
+#include "room_moves.h"
 #include "value_hash.h"
 
 namespace crbridge {
@@ -282,6 +283,7 @@ Status TableMerge::UpdateChangedRows() {
 // and their changes in the change log when the store keeps one.
 Status TableMerge::WriteClocksAndLog() {
   std::vector<ClockWrite> writes;
+  std::vector<ClockToWrite> moving;
   std::vector<LoggedChange> logged;
   const int64_t merged_at_us = UnixMicrosNow();
   for (RowState& state : states_) {
@@ -289,6 +291,7 @@ Status TableMerge::WriteClocksAndLog() {
     state.clock.lsn = position_;
     state.clock.room = ClockRoom(state);
     writes.push_back(ClockWrite{&state.row->pk_params, &state.clock, merge_.version, merge_.seq});
+    moving.push_back(ClockToWrite{&state.row->pk, &state.clock, merge_.version, merge_.seq});
     if (merge_.log_changes) {
       std::vector<const Value*> values;
       for (const Value& value : state.values) values.push_back(&value);
@@ -297,6 +300,7 @@ Status TableMerge::WriteClocksAndLog() {
     }
     ++merge_.seq;
   }
+  CRBRIDGE_RETURN_IF_ERROR(RecordRoomMoves(merge_.tx, t_, moving));
   CRBRIDGE_RETURN_IF_ERROR(merge_.tx.WriteClocks(t_, writes));
   if (merge_.log_changes) {
     CRBRIDGE_RETURN_IF_ERROR(merge_.tx.LogChanges(t_, merge_.version, {true, merge_.sender_ordinal}, logged));

@@ -31,7 +31,7 @@ Status MysqlShadowTransaction::ReadClocks(const ResolvedTable& t, const std::vec
     return ForEachBatch(keys.size(), t.pk_count, kBatchRows, [&](size_t first, size_t count) -> Status {
       const std::vector<const KeyParameters*> chunk = Slice(keys, first, count);
       sql::PreparedStatement& select = session_.Prepare(
-          "SELECT " + KeyText(t, "") + ", __cl, __col_versions, __col_sites, __col_hashes, __lsn FROM " +
+          "SELECT " + KeyText(t, "") + ", __cl, __col_versions, __col_sites, __col_hashes, __lsn, __room FROM " +
           names_.ClockTable(t) + " WHERE " + KeyIn(t, chunk.size()));
       MysqlBinder(select).Keys(chunk);
       std::unique_ptr<sql::ResultSet> rows(select.executeQuery());
@@ -45,6 +45,8 @@ Status MysqlShadowTransaction::ReadClocks(const ResolvedTable& t, const std::vec
         clock.sites = ParseClockArray(std::string(rows->getString(base + 3)), n);
         clock.hashes = ParseClockArray(std::string(rows->getString(base + 4)), n);
         clock.lsn = rows->getInt64(base + 5);
+        if (!rows->isNull(base + 6)) clock.stored_room = std::string(rows->getString(base + 6));
+        clock.stored_cl = clock.cl;
         CRBRIDGE_RETURN_IF_ERROR(found(packed, std::move(clock)));
       }
       return Status::OK();

@@ -125,10 +125,17 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
           " (table_name VARCHAR(255) NOT NULL, key_hash BIGINT NOT NULL, pk LONGBLOB NOT NULL, reason TEXT NOT NULL, "
           "source_position BIGINT NOT NULL, rejected_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), "
           "PRIMARY KEY (table_name, key_hash))",
+      // Rows that left a room they were in (RoomExit), by table, key hash
+      // and room; pulls read a room's in version order.
+      "CREATE TABLE IF NOT EXISTS " + names.Table("room_exits") +
+          " (table_name VARCHAR(255) NOT NULL, key_hash BIGINT NOT NULL, room VARCHAR(255) NOT NULL, "
+          "pk LONGBLOB NOT NULL, cl BIGINT NOT NULL, db_version BIGINT NOT NULL, seq INT NOT NULL, "
+          "PRIMARY KEY (table_name, key_hash, room), INDEX (table_name, room, db_version, seq))",
   };
   for (const std::string& statement : ddl) session.Execute(statement + kTableOptions);
   // Version 2 bound client sites to owners (sites of version 1 are bound
-  // at their next write) and added rejected_rows, made above.
+  // at their next write) and added rejected_rows; version 3 added
+  // room_exits (both made above).
   if (applied->getInt(1) == 1) session.Execute("ALTER TABLE " + names.Table("peers") + " ADD COLUMN owner BLOB");
   session.Execute("INSERT IGNORE INTO " + names.Table("clock") + " VALUES (1, 0)");
   session.Execute("INSERT IGNORE INTO " + names.Table("capture") + " VALUES (1, 0, '')");

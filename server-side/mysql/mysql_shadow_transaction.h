@@ -29,7 +29,7 @@ class MysqlShadowNames {
 };
 
 // The version of the shadow schema MigrateShadowSchema creates.
-inline constexpr int kShadowSchemaVersion = 2;
+inline constexpr int kShadowSchemaVersion = 3;
 
 // Creates what is missing of the metadata database and of the clock table
 // of each of `tables` (idempotent, under a named lock: two crbridge
@@ -53,6 +53,9 @@ class MysqlShadowTransaction final : public ShadowTransaction {
   Status ReadClocks(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
                     const std::function<Status(const Blob& key, ClockRow clock)>& found) override;
   Status WriteClocks(const ResolvedTable& t, const std::vector<ClockWrite>& writes) override;
+  Status ReadRoomExits(const ResolvedTable& t, const std::vector<Blob>& keys, std::vector<RoomExit>* exits) override;
+  Status WriteRoomExits(const ResolvedTable& t, const std::vector<RoomExit>& left,
+                        const std::vector<RoomExit>& entered) override;
   Status KillLiveClocks(const ResolvedTable& t, Kill which, int64_t position, int64_t db_version, int seq,
                         bool report_dead, const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
                         size_t* killed) override;
@@ -94,6 +97,8 @@ class MysqlShadowSnapshot final : public ShadowSnapshot {
                   const std::optional<std::string>& room, size_t limit, std::vector<RowSize>* sizes) override;
   Status RowsBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
                      const std::optional<std::string>& room, const std::function<Status(PulledRow row)>& found) override;
+  Status RoomExitsBetween(const ResolvedTable& t, const std::string& room, const PullPosition& after,
+                          const PullPosition& through, size_t limit, std::vector<RoomExit>* exits) override;
   Status Sites(std::map<int64_t, SiteId>* sites) override;
 
  private:

@@ -17,7 +17,7 @@ Status ReadClockRows(pqxx::work& tx, const std::string& clock_table, const Resol
   std::vector<ServerParameter> params;
   const std::string where = KeySet(t, keys, &params);
   const pqxx::result rows = tx.exec_params("SELECT " + Join(select, ", ") +
-                                               ", __cl, __col_versions::text, __col_sites::text, __col_hashes::text, __lsn FROM " +
+                                               ", __cl, __col_versions::text, __col_sites::text, __col_hashes::text, __lsn, __room FROM " +
                                                clock_table + " WHERE " + where,
                                            CRBRIDGE_PARAMS(params));
   for (const auto& row : rows) {
@@ -31,6 +31,8 @@ Status ReadClockRows(pqxx::work& tx, const std::string& clock_table, const Resol
     clock.sites = ParseClockArray(row[base + 2].c_str(), n);
     clock.hashes = ParseClockArray(row[base + 3].c_str(), n);
     clock.lsn = row[base + 4].as<int64_t>();
+    if (!row[base + 5].is_null()) clock.stored_room = row[base + 5].as<std::string>();
+    clock.stored_cl = clock.cl;
     CRBRIDGE_RETURN_IF_ERROR(found(key, std::move(clock)));
   }
   return Status::OK();

@@ -132,6 +132,14 @@ Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
                "rejected_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (table_name, key_hash))");
       tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (5)");
     }
+    if (applied < 6) {
+      // Rows that left a room they were in (RoomExit), by table, key and
+      // room; pulls read a room's in version order.
+      tx.exec0("CREATE TABLE " + s + ".room_exits (table_name text NOT NULL, pk bytea NOT NULL, room text NOT NULL, "
+               "cl bigint NOT NULL, db_version bigint NOT NULL, seq int NOT NULL, PRIMARY KEY (table_name, pk, room))");
+      tx.exec0("CREATE INDEX ON " + s + ".room_exits (table_name, room, db_version, seq)");
+      tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (6)");
+    }
     for (const ResolvedTable& table : tables) {
       std::vector<std::string> pk, values;
       for (size_t i = 0; i < table.columns.size(); ++i) {

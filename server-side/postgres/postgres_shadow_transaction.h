@@ -20,6 +20,9 @@ class PostgresShadowTransaction : public ShadowTransaction {
   Status ReadClocks(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
                     const std::function<Status(const Blob& key, ClockRow clock)>& found) override;
   Status WriteClocks(const ResolvedTable& t, const std::vector<ClockWrite>& writes) override;
+  Status ReadRoomExits(const ResolvedTable& t, const std::vector<Blob>& keys, std::vector<RoomExit>* exits) override;
+  Status WriteRoomExits(const ResolvedTable& t, const std::vector<RoomExit>& left,
+                        const std::vector<RoomExit>& entered) override;
   Status KillLiveClocks(const ResolvedTable& t, Kill which, int64_t position, int64_t db_version, int seq,
                         bool report_dead, const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
                         size_t* killed) override;
@@ -63,6 +66,8 @@ class PostgresShadowSnapshot : public ShadowSnapshot {
                   const std::optional<std::string>& room, size_t limit, std::vector<RowSize>* sizes) override;
   Status RowsBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
                      const std::optional<std::string>& room, const std::function<Status(PulledRow row)>& found) override;
+  Status RoomExitsBetween(const ResolvedTable& t, const std::string& room, const PullPosition& after,
+                          const PullPosition& through, size_t limit, std::vector<RoomExit>* exits) override;
   Status Sites(std::map<int64_t, SiteId>* sites) override;
 
  private:

@@ -80,9 +80,27 @@ struct ClockRow {
   // The room to record; unset keeps the stored one (a dead row stays in the
   // room its clients knew it in).
   std::optional<std::string> room;
+  // The room and causal length the clock table held when the clock was
+  // read (never written): a row whose room changes leaves that room
+  // (room_moves.h).
+  std::optional<std::string> stored_room;
+  int64_t stored_cl = 0;
 
   explicit ClockRow(size_t value_columns = 0)
       : versions(value_columns), sites(value_columns), hashes(value_columns) {}
+};
+
+// A row's exit from a room it was in (rooms by column): the room's clients
+// learn of the row's death, at the even causal length `cl`, though the row
+// lives on in another room (docs/design.md, "Rows moving between rooms").
+// The exit holds the (db_version, seq) of the clock write that moved the
+// row, and ends when the row enters the room again.
+struct RoomExit {
+  Blob pk;  // packed
+  std::string room;
+  int64_t cl = 0;
+  int64_t db_version = 0;
+  int seq = 0;
 };
 
 // A row's key as statement parameters, in key column order.
@@ -147,6 +165,13 @@ class ShadowTransaction {
                             const std::function<Status(const Blob& key, ClockRow clock)>& found) = 0;
   // Stores the clocks of `writes` (new rows have clock->stored false).
   virtual Status WriteClocks(const ResolvedTable& t, const std::vector<ClockWrite>& writes) = 0;
+  // The standing exits of `t`'s rows with packed keys `keys`, from any room.
+  virtual Status ReadRoomExits(const ResolvedTable& t, const std::vector<Blob>& keys,
+                               std::vector<RoomExit>* exits) = 0;
+  // Stores `left` (replacing a row's exit from the same room) and ends the
+  // exits `entered` (packed key and room: the row is back in the room).
+  virtual Status WriteRoomExits(const ResolvedTable& t, const std::vector<RoomExit>& left,
+                                const std::vector<RoomExit>& entered) = 0;
   // Which live clocks KillLiveClocks kills: all of them (a truncate), or
   // those whose app row is gone (the table was read whole again: a row
   // that is in the clocks but no longer in the table was deleted unseen).
@@ -279,6 +304,10 @@ class ShadowSnapshot {
   virtual Status RowsBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
                              const std::optional<std::string>& room,
                              const std::function<Status(PulledRow row)>& found) = 0;
+  // `room`'s exits of `t` after `after` and up to `through`, in
+  // (db_version, seq) order, at most `limit`.
+  virtual Status RoomExitsBetween(const ResolvedTable& t, const std::string& room, const PullPosition& after,
+                                  const PullPosition& through, size_t limit, std::vector<RoomExit>* exits) = 0;
   // Every client site by ordinal.
   virtual Status Sites(std::map<int64_t, SiteId>* sites) = 0;
 };
