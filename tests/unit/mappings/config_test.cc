@@ -183,10 +183,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{VALID_SOURCE "schema_name: s\ntables:\n  - name: t\n    room_members: { table: m, room: r }\n",
                   "crbridge.yaml:7:19: tables[0].room_members.key: required key is missing"},
         BadConfig{VALID_SOURCE "schema_name: s\ntables:\n  - name: t\n    room_via: { column: l, table: lists }\n",
-                  "crbridge.yaml:7:37: tables[0].room_via.table: room_via names lists, which is not a mapped table"},
+                  "crbridge.yaml:7:35: tables[0].room_via.table: room_via names lists, which is not a mapped table"},
         BadConfig{VALID_SOURCE "schema_name: s\ntables:\n  - name: a\n    room_via: { column: x, table: b }\n"
                   "  - name: b\n    room_via: { column: y, table: a }\n",
-                  "crbridge.yaml:7:33: tables[0].room_via.table: room_via chains loop: a -> b -> a"}));
+                  "crbridge.yaml:7:35: tables[0].room_via.table: room_via chains loop: a -> b -> a"}));
 
 // Issue 17: the three kinds of rooms.
 TEST(ConfigTest, ReadsRoomsByMembershipAndByReference) {
