@@ -224,7 +224,7 @@ class SegmentRecorder {
     for (auto& [key, row] : rows_) {
       if (!row.changed) continue;
       writes.push_back(ClockWrite{&row.key, &row.clock, version_, seq_});
-      moving.push_back(ClockToWrite{&packed_.at(&row), &row.clock, version_, seq_});
+      if (t_.room_column) moving.push_back(ClockToWrite{&packed_.at(&row), &row.clock, version_, seq_});
       if (log_changes_ && row.moved) {
         logged.push_back(LoggedChange{row.key_values, &row.before, &row.clock, row.values, seq_,
                                       row.last->end_position, row.last->commit_time_us});

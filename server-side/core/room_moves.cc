@@ -9,7 +9,6 @@
 namespace crbridge {
 
 Status RecordRoomMoves(ShadowTransaction& tx, const ResolvedTable& t, const std::vector<ClockToWrite>& clocks) {
-  if (!t.room_column) return Status::OK();
   std::vector<const ClockToWrite*> moving;
   std::vector<Blob> keys;
   for (const ClockToWrite& write : clocks) {

@@ -22,7 +22,8 @@ struct ClockToWrite {
   int seq;
 };
 
-// For each clock of `t` whose room changes: stores the row's exit from the
+// For each clock of `t` (a table with a room column; callers pass none of
+// other tables, so that their writes pay nothing) whose room changes: stores the row's exit from the
 // room it leaves (that room's clients get its death at the causal length
 // they last saw, made even) and ends its exit from the room it enters, if
 // it had one. Its causal length then rises past that exit's and its

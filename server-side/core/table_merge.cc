@@ -291,7 +291,7 @@ Status TableMerge::WriteClocksAndLog() {
     state.clock.lsn = position_;
     state.clock.room = ClockRoom(state);
     writes.push_back(ClockWrite{&state.row->pk_params, &state.clock, merge_.version, merge_.seq});
-    moving.push_back(ClockToWrite{&state.row->pk, &state.clock, merge_.version, merge_.seq});
+    if (t_.room_column) moving.push_back(ClockToWrite{&state.row->pk, &state.clock, merge_.version, merge_.seq});
     if (merge_.log_changes) {
       std::vector<const Value*> values;
       for (const Value& value : state.values) values.push_back(&value);
