@@ -4,6 +4,7 @@
 // each reference are of one kind, so that they can match.
 #include "room_rules_check.h"
 
+#include <algorithm>
 #include <map>
 
 #include "crbridge/mappings/type_mapping.h"
@@ -30,13 +31,17 @@ std::string KeyOf(const ResolvedTable& table) {
   return "the primary key of " + table.mapping->name + " (" + table.columns[0].server.type + ")";
 }
 
-Status CheckRoomMembers(const Config& config, const ResolvedTable& table, SourceDatabase& database,
-                        std::vector<Status>* problems) {
+Status CheckRoomMembers(const Config& config, const ResolvedTable& table, const std::vector<ResolvedTable>& tables,
+                        SourceDatabase& database, std::vector<Status>* problems) {
   const RoomMembers& members = *table.mapping->room_members;
   if (table.pk_count != 1) {
     problems->push_back(config.ErrorAt(members.path, "room_members needs a primary key of one column; " +
                                                          table.mapping->name + "'s has " +
                                                          std::to_string(table.pk_count)));
+    return Status::OK();
+  }
+  if (config.source.type == SourceType::kMysql) {
+    problems->push_back(config.ErrorAt(members.path, "room_members is not supported on MySQL/MariaDB yet"));
     return Status::OK();
   }
   ServerTable membership;
@@ -53,6 +58,16 @@ Status CheckRoomMembers(const Config& config, const ResolvedTable& table, Source
       problems->push_back(config.ErrorAt(members.path + "." + key, "column \"" + name + "\" does not exist in " + qualified));
     }
   }
+  // Membership rows reach crbridge through capture, which reads mapped
+  // tables only.
+  if (std::none_of(tables.begin(), tables.end(), [&](const ResolvedTable& t) {
+        return t.mapping != nullptr && t.mapping->source_schema == members.source_schema &&
+               t.mapping->source_table == members.source_table;
+      })) {
+    problems->push_back(config.ErrorAt(members.path + ".table", "table " + qualified +
+                                                                    " must be mapped too (writable: false keeps it "
+                                                                    "read-only for clients)"));
+  }
   const ServerColumn* key = ColumnOf(membership, members.key);
   if (key == nullptr) return Status::OK();
   ColumnType type;
@@ -66,6 +81,10 @@ Status CheckRoomMembers(const Config& config, const ResolvedTable& table, Source
 void CheckRoomVia(const Config& config, const ResolvedTable& table,
                   const std::map<std::string, const ResolvedTable*>& by_name, std::vector<Status>* problems) {
   const RoomVia& via = *table.mapping->room_via;
+  if (config.source.type == SourceType::kMysql) {
+    problems->push_back(config.ErrorAt(via.path, "room_via is not supported on MySQL/MariaDB yet"));
+    return;
+  }
   const ResolvedColumn* column = MappedColumn(table, via.column);
   if (column == nullptr) {
     problems->push_back(config.ErrorAt(via.path + ".column", "column \"" + via.column + "\" of " +
@@ -74,6 +93,12 @@ void CheckRoomVia(const Config& config, const ResolvedTable& table,
   const auto target = by_name.find(via.table);
   if (target == by_name.end()) return;  // the config says why (ParseConfig)
   const ResolvedTable& referenced = *target->second;
+  const TableMapping& parent = *referenced.mapping;
+  if (!parent.room_column && !parent.room_members && !parent.room_via) {
+    problems->push_back(config.ErrorAt(via.path + ".table", "table " + via.table +
+                                                                " has no rooms (room_column, room_members or "
+                                                                "room_via) for its rows to take"));
+  }
   if (referenced.pk_count != 1) {
     problems->push_back(config.ErrorAt(via.path + ".table", "room_via needs a primary key of one column; " + via.table +
                                                                 "'s has " + std::to_string(referenced.pk_count)));
@@ -95,7 +120,7 @@ Status CheckRoomRules(const Config& config, const std::vector<ResolvedTable>& ta
     if (table.mapping != nullptr && !table.columns.empty()) by_name[table.mapping->name] = &table;
   }
   for (const auto& [name, table] : by_name) {
-    if (table->mapping->room_members) CRBRIDGE_RETURN_IF_ERROR(CheckRoomMembers(config, *table, database, problems));
+    if (table->mapping->room_members) CRBRIDGE_RETURN_IF_ERROR(CheckRoomMembers(config, *table, tables, database, problems));
     if (table->mapping->room_via) CheckRoomVia(config, *table, by_name, problems);
   }
   return Status::OK();

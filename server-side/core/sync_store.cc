@@ -7,6 +7,7 @@
 #include "crbridge/server/core/clock_bounds.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "row_identity.h"
+#include "room_derivation.h"
 #include "table_merge.h"
 #include "value_hash.h"
 
@@ -99,14 +100,19 @@ Status GroupChangeset(SourceType source, const std::map<std::string, const Resol
 
 // Merges a changeset's rows a table at a time. Rows are grouped by table
 // and ordered by key (the map's order), so every merge takes its row locks
-// in one order.
+// in one order. Tables holding memberships go first: a client that makes
+// itself a member of a new row writes the row into its room.
 Status MergeRows(ChangesetMerge& merge, RowMap& rows) {
-  for (auto first = rows.begin(); first != rows.end();) {
-    const ResolvedTable& t = *first->second.table;
-    auto last = first;
-    while (last != rows.end() && last->second.table == &t) ++last;
-    CRBRIDGE_RETURN_IF_ERROR(TableMerge(merge, t, first, last).Run());
-    first = last;
+  for (const bool memberships : {true, false}) {
+    for (auto first = rows.begin(); first != rows.end();) {
+      const ResolvedTable& t = *first->second.table;
+      auto last = first;
+      while (last != rows.end() && last->second.table == &t) ++last;
+      if (merge.rooms.graph().RulesHeldBy(t).empty() != memberships) {
+        CRBRIDGE_RETURN_IF_ERROR(TableMerge(merge, t, first, last).Run());
+      }
+      first = last;
+    }
   }
   return Status::OK();
 }
@@ -230,7 +236,7 @@ class SnapshotPull {
 
   // Whether pulls of `room` read exits of `t` (rows that left the room).
   static bool HasExits(const ResolvedTable& t, const std::optional<std::string>& room) {
-    return room && t.room_column;
+    return room && (t.room_column || t.derives_rooms());
   }
 
   // One row's changes.
@@ -258,7 +264,7 @@ class SnapshotPull {
     const size_t n = t.columns.size() - t.pk_count;
     Blob pk;
     CRBRIDGE_RETURN_IF_ERROR(EncodePackedPk(row.key, &pk));
-    const int64_t cl = row.clock.cl;
+    const int64_t cl = row.clock.cl + row.cl_offset;
     const auto& versions = row.clock.versions;
     Pending unit{row.db_version, row.seq, {}};
     // A row the app changed and capture has not recorded yet is left
@@ -282,7 +288,13 @@ class SnapshotPull {
       if (!versions[i]) continue;
       SiteId site{};
       CRBRIDGE_RETURN_IF_ERROR(SiteOf(row.clock.sites[i].value_or(0), &site));
-      if (exclude_ && site == *exclude_) continue;
+      // A row that entered the room goes whole, as the server's: a client
+      // there that wrote a column deleted it with the row when it left.
+      if (row.entered) {
+        site = server_site_;
+      } else if (exclude_ && site == *exclude_) {
+        continue;
+      }
       unit.changes.push_back(
           Change{name, pk, t.columns[t.pk_count + i].name, row.values[i], *versions[i], unit.version, site, cl, unit.seq});
     }
@@ -301,9 +313,11 @@ class SnapshotPull {
 }  // namespace
 
 SyncStore::SyncStore(const Config& config, const std::vector<ResolvedTable>& tables, ShadowStore& shadow)
-    : config_(config), shadow_(shadow) {
+    : config_(config), shadow_(shadow), graph_(std::make_unique<RoomGraph>(tables)) {
   for (const ResolvedTable& table : tables) tables_[table.mapping->name] = &table;
 }
+
+SyncStore::~SyncStore() = default;
 
 Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end,
                         MergeReport* report, const std::optional<std::string>& room,
@@ -328,7 +342,10 @@ Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const Pe
       CRBRIDGE_RETURN_IF_ERROR(tx.SiteOrdinal(sender, &sender_ordinal));
       new_ordinal = sender_ordinal;
     }
-    ChangesetMerge changeset{tx, config_.source.type, room, version, sender_ordinal, shadow_.logs_changes(), report};
+    int seq = 0;
+    RoomDerivation rooms(tx, config_.source.type, *graph_, version, &seq);
+    ChangesetMerge changeset{tx,     config_.source.type, room,  version, sender_ordinal, shadow_.logs_changes(),
+                             report, rooms,               seq};
     CRBRIDGE_RETURN_IF_ERROR(MergeRows(changeset, rows));
     if (changeset.changed_any) report->db_version = version;
     return Status::OK();

@@ -59,16 +59,54 @@ Status TableMerge::LoadClocksAndLockRows() {
     state.values = std::move(values);
     return Status::OK();
   }));
+  CRBRIDGE_RETURN_IF_ERROR(LoadRowRooms());
   // Every app write that committed before the locks above precedes this
   // position.
   return merge_.tx.AppPosition(&position_);
 }
 
-// The room a row is in (none without a room column, or with NULL in it).
+// The rooms of the batch's rows, when the table derives them.
+Status TableMerge::LoadRowRooms() {
+  if (!t_.derives_rooms()) return Status::OK();
+  std::vector<RowState*> all;
+  for (RowState& state : states_) all.push_back(&state);
+  std::vector<RowRoom> rooms;
+  CRBRIDGE_RETURN_IF_ERROR(merge_.tx.ReadRowRooms(t_, KeysOf(all), &rooms));
+  for (const RowRoom& room : rooms) {
+    RowState& state = StateOf(room.pk);
+    state.rooms.insert(room.room);
+    if (merge_.room == room.room) state.cl_offset = room.cl_offset;
+  }
+  return Status::OK();
+}
+
+// A client in a room writes only to rows of its room, and leaves them
+// there: a row of a table that derives its rooms must be in the sender's
+// room `before` the changes (where the server has it) and after them
+// (where it lives).
+Status TableMerge::CheckDerivedRoom(RowState& state, bool before) {
+  if (!merge_.room || !t_.derives_rooms()) return Status::OK();
+  if (before) {
+    if (state.clock.stored && !state.rooms.contains(*merge_.room)) {
+      return Status::InvalidArgument("a change to " + t_.mapping->name + " writes to a row of another room");
+    }
+    if (state.clock.stored || !state.app_existed) return Status::OK();
+  } else if (!state.exists || !state.changed) {
+    return Status::OK();
+  }
+  std::set<std::string> rooms;
+  CRBRIDGE_RETURN_IF_ERROR(merge_.rooms.RoomsFor(t_, state.row->pk, RoomOf(state), &rooms));
+  if (rooms.contains(*merge_.room)) return Status::OK();
+  return Status::InvalidArgument("a change to " + t_.mapping->name + " would put a row outside room \"" +
+                                 *merge_.room + "\"");
+}
+
+// The room a row's clock records (none without a room column or room_via,
+// or with NULL in it).
 std::optional<std::string> TableMerge::RoomOf(const RowState& state) const {
-  if (!t_.room_column) return std::nullopt;
-  const Value& value = *t_.room_column < t_.pk_count ? state.row->pk_values[*t_.room_column]
-                                                      : state.values[*t_.room_column - t_.pk_count];
+  const std::optional<size_t> column = t_.recorded_room_column();
+  if (!column) return std::nullopt;
+  const Value& value = *column < t_.pk_count ? state.row->pk_values[*column] : state.values[*column - t_.pk_count];
   return value.is_null() ? std::nullopt : std::optional<std::string>(RoomText(value));
 }
 
@@ -129,9 +167,11 @@ Status TableMerge::MergeRow(RowState& state) {
   if (check_room && state.app_existed && RoomOf(state) != merge_.room) {
     return Status::InvalidArgument("a change to " + t_.mapping->name + " writes to a row of another room");
   }
+  CRBRIDGE_RETURN_IF_ERROR(CheckDerivedRoom(state, true));
   state.changed = RecordUncapturedAppWrite(state);
   state.exists = state.app_existed;
   for (size_t k = 0; k < state.row->changes.size(); ++k) ApplyChange(state, k);
+  CRBRIDGE_RETURN_IF_ERROR(CheckDerivedRoom(state, false));
   if (check_room && state.exists && state.changed && RoomOf(state) != merge_.room) {
     return Status::InvalidArgument("a change to " + t_.mapping->name + " would put a row in room \"" +
                                    RoomOf(state).value_or("(none)") + "\", not \"" + *merge_.room + "\"");
@@ -147,6 +187,11 @@ void TableMerge::ApplyChange(RowState& state, size_t k) {
   const auto& [change, column] = state.row->changes[k];
   ColumnClock current;
   Change compared = *change;
+  // The sender's room sees the row's causal length raised by its offset;
+  // a change from below it belongs to a life of the row that the room saw
+  // end, and loses to the row's return as cr-sqlite's rule has it.
+  compared.cl -= state.cl_offset;
+  if (compared.cl < 1) return;
   if (!change->is_sentinel()) {
     const size_t i = column - t_.pk_count;
     current = ColumnClock{state.clock.versions[i].has_value(), state.clock.versions[i].value_or(0), state.values[i]};
@@ -172,7 +217,7 @@ void TableMerge::ApplyChange(RowState& state, size_t k) {
     case RowAction::kNone:
       break;
   }
-  if (outcome.write_sentinel) state.clock.cl = change->cl;
+  if (outcome.write_sentinel) state.clock.cl = compared.cl;
   if (outcome.write_column) {
     const size_t i = column - t_.pk_count;
     state.values[i] = change->val;
@@ -283,15 +328,25 @@ Status TableMerge::UpdateChangedRows() {
 // and their changes in the change log when the store keeps one.
 Status TableMerge::WriteClocksAndLog() {
   std::vector<ClockWrite> writes;
-  std::vector<ClockToWrite> moving;
+  std::vector<ClockToWrite> moving, placed;
+  std::vector<MemberRowWrite> members;
   std::vector<LoggedChange> logged;
   const int64_t merged_at_us = UnixMicrosNow();
+  const bool placing = merge_.rooms.graph().Concerns(t_);
+  const bool holds_members = !merge_.rooms.graph().RulesHeldBy(t_).empty();
   for (RowState& state : states_) {
     if (!state.changed) continue;
     state.clock.lsn = position_;
     state.clock.room = ClockRoom(state);
     writes.push_back(ClockWrite{&state.row->pk_params, &state.clock, merge_.version, merge_.seq});
-    if (t_.room_column) moving.push_back(ClockToWrite{&state.row->pk, &state.clock, merge_.version, merge_.seq});
+    const ClockToWrite written{&state.row->pk, &state.clock, merge_.version, merge_.seq};
+    if (t_.room_column) moving.push_back(written);
+    if (placing) placed.push_back(written);
+    if (holds_members) {
+      std::vector<const Value*> values;
+      for (const Value& value : state.values) values.push_back(&value);
+      members.push_back(MemberRowWrite{&state.row->pk, &state.row->pk_values, std::move(values), !state.exists});
+    }
     if (merge_.log_changes) {
       std::vector<const Value*> values;
       for (const Value& value : state.values) values.push_back(&value);
@@ -302,6 +357,8 @@ Status TableMerge::WriteClocksAndLog() {
   }
   CRBRIDGE_RETURN_IF_ERROR(RecordRoomMoves(merge_.tx, t_, moving));
   CRBRIDGE_RETURN_IF_ERROR(merge_.tx.WriteClocks(t_, writes));
+  CRBRIDGE_RETURN_IF_ERROR(merge_.rooms.ClocksWritten(t_, placed));
+  if (!members.empty()) CRBRIDGE_RETURN_IF_ERROR(merge_.rooms.MembersWritten(t_, members));
   if (merge_.log_changes) {
     CRBRIDGE_RETURN_IF_ERROR(merge_.tx.LogChanges(t_, merge_.version, {true, merge_.sender_ordinal}, logged));
   }

@@ -23,6 +23,16 @@ class PostgresShadowTransaction : public ShadowTransaction {
   Status ReadRoomExits(const ResolvedTable& t, const std::vector<Blob>& keys, std::vector<RoomExit>* exits) override;
   Status WriteRoomExits(const ResolvedTable& t, const std::vector<RoomExit>& left,
                         const std::vector<RoomExit>& entered) override;
+  Status ReadRowRooms(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
+                      std::vector<RowRoom>* rooms) override;
+  Status WriteRowRooms(const ResolvedTable& t, const std::vector<RowRoom>& entered,
+                       const std::vector<RowRoom>& left) override;
+  Status ReadClocksInRooms(const ResolvedTable& t, const std::vector<std::string>& rooms,
+                           const std::function<Status(const Blob& key, ClockRow clock)>& found) override;
+  Status ReadMemberships(const std::string& source, const std::vector<std::string>& keys, bool by_key,
+                         std::vector<Membership>* memberships) override;
+  Status WriteMemberships(const std::string& source, const std::vector<Membership>& stored,
+                          const std::vector<Blob>& removed) override;
   Status KillLiveClocks(const ResolvedTable& t, Kill which, int64_t position, int64_t db_version, int seq,
                         bool report_dead, const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
                         size_t* killed) override;

@@ -20,6 +20,8 @@
 
 namespace crbridge {
 
+class RoomGraph;
+
 // Whom a client's site id is bound to (docs/sync-server.md, "Site ids"):
 // the token's subject when it has one, else the room the client is in.
 // The prefixes keep a subject from ever naming a room's owner.
@@ -63,6 +65,7 @@ class SyncStore {
   // `config`, `tables` (from CheckConfig) and `shadow` must outlive the
   // store; `shadow` is the merge writer (Marking::kCrbridge).
   SyncStore(const Config& config, const std::vector<ResolvedTable>& tables, ShadowStore& shadow);
+  ~SyncStore();
 
   ShadowStore& shadow() { return shadow_; }
 
@@ -83,7 +86,9 @@ class SyncStore {
 
   // The changes after `after` (a server version, or a place inside one
   // where an earlier batch ended), for `room` (the rows whose room column
-  // holds it, and every row of tables without one; all rows when unset),
+  // holds it, the rows of tables deriving their rooms that are in it, the
+  // rows that left it as deaths, and every row of tables without rooms; all
+  // rows when unset),
   // leaving out columns last written by `exclude`; within `limit`, ending
   // between two rows, maybe inside a version. Unavailable when the
   // connection is lost; the next call connects again.
@@ -94,6 +99,7 @@ class SyncStore {
   const Config& config_;
   ShadowStore& shadow_;
   std::map<std::string, const ResolvedTable*> tables_;  // by client name
+  std::unique_ptr<const RoomGraph> graph_;
   std::map<SiteId, int> site_ordinals_;                 // committed sites, by id (merges)
   std::map<int64_t, SiteId> site_ids_;                  // committed sites, by ordinal (pulls)
 };
