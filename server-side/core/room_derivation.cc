@@ -68,6 +68,18 @@ RoomGraph::RoomGraph(const std::vector<ResolvedTable>& tables) {
   for (const auto& [m, rules] : rules_) {
     for (const MembershipRule& rule : rules) rule_of_[rule.table] = &rule;
   }
+  for (const ResolvedTable& t : tables) max_merge_rank_ = std::max(max_merge_rank_, MergeRank(t));
+}
+
+int RoomGraph::MergeRank(const ResolvedTable& t) const {
+  if (rules_.contains(&t)) return 0;
+  int rank = 1;
+  // `check` refuses chains that loop; the bound keeps a loop finite anyway.
+  for (const ResolvedTable* parent = ViaParent(t); parent != nullptr && rank <= static_cast<int>(parents_.size());
+       parent = ViaParent(*parent)) {
+    ++rank;
+  }
+  return rank;
 }
 
 bool RoomGraph::Concerns(const ResolvedTable& t) const {
@@ -192,7 +204,7 @@ Status RoomDerivation::RoomsOfRows(const ResolvedTable& t, const std::vector<Blo
     return Status::OK();
   }
   return tx_.ReadClocks(t, pointers, [&](const Blob& key, ClockRow clock) {
-    if (clock.room) (*rooms)[KeyBytes(key)].insert(*clock.room);
+    if (clock.stored_room) (*rooms)[KeyBytes(key)].insert(*clock.stored_room);
     return Status::OK();
   });
 }
@@ -229,7 +241,7 @@ Status RoomDerivation::Place(const ResolvedTable& t, const std::vector<Blob>& ke
     std::map<std::string, std::string> parent_of;  // row key -> parent key
     for (const auto& [key, clock] : clocks) {
       Blob parent_pk;
-      if (!clock.room || !KeyFromText(*parent, *clock.room, &parent_pk)) continue;
+      if (!clock.stored_room || !KeyFromText(*parent, *clock.stored_room, &parent_pk)) continue;
       parent_of[key] = KeyBytes(parent_pk);
       parents.push_back(std::move(parent_pk));
     }

@@ -50,12 +50,19 @@ class RoomGraph {
   const std::vector<MembershipRule>& RulesHeldBy(const ResolvedTable& membership_table) const;
   // The rule giving `t`'s rooms (t has room_members), nullptr otherwise.
   const MembershipRule* RuleOf(const ResolvedTable& t) const;
+  // Where `t` comes in a merge of a changeset's tables, lowest first:
+  // membership tables, then each table before the tables that reference
+  // it (room_via), so that a client's new rows are placed in its room
+  // before rows that reference them are checked.
+  int MergeRank(const ResolvedTable& t) const;
+  int max_merge_rank() const { return max_merge_rank_; }
 
  private:
   std::map<const ResolvedTable*, const ResolvedTable*> parents_;
   std::map<const ResolvedTable*, std::vector<const ResolvedTable*>> children_;
   std::map<const ResolvedTable*, std::vector<MembershipRule>> rules_;  // by membership table
   std::map<const ResolvedTable*, const MembershipRule*> rule_of_;
+  int max_merge_rank_ = 1;
 };
 
 // A membership table's row as a write left it: its key and, per value

@@ -100,17 +100,17 @@ Status GroupChangeset(SourceType source, const std::map<std::string, const Resol
 
 // Merges a changeset's rows a table at a time. Rows are grouped by table
 // and ordered by key (the map's order), so every merge takes its row locks
-// in one order. Tables holding memberships go first: a client that makes
-// itself a member of a new row writes the row into its room.
+// in one order. Tables come in RoomGraph::MergeRank's order: a client
+// that makes itself a member of a new list, or adds a todo and its
+// comments, has the rows it references in its room first.
 Status MergeRows(ChangesetMerge& merge, RowMap& rows) {
-  for (const bool memberships : {true, false}) {
+  const RoomGraph& graph = merge.rooms.graph();
+  for (int rank = 0; rank <= graph.max_merge_rank(); ++rank) {
     for (auto first = rows.begin(); first != rows.end();) {
       const ResolvedTable& t = *first->second.table;
       auto last = first;
       while (last != rows.end() && last->second.table == &t) ++last;
-      if (merge.rooms.graph().RulesHeldBy(t).empty() != memberships) {
-        CRBRIDGE_RETURN_IF_ERROR(TableMerge(merge, t, first, last).Run());
-      }
+      if (graph.MergeRank(t) == rank) CRBRIDGE_RETURN_IF_ERROR(TableMerge(merge, t, first, last).Run());
       first = last;
     }
   }
