@@ -40,10 +40,6 @@ Status CheckRoomMembers(const Config& config, const ResolvedTable& table, const 
                                                          std::to_string(table.pk_count)));
     return Status::OK();
   }
-  if (config.source.type == SourceType::kMysql) {
-    problems->push_back(config.ErrorAt(members.path, "room_members is not supported on MySQL/MariaDB yet"));
-    return Status::OK();
-  }
   ServerTable membership;
   bool found = false;
   CRBRIDGE_RETURN_IF_ERROR(database.ReadTable(members.source_schema, members.source_table, &membership, &found));
@@ -81,10 +77,6 @@ Status CheckRoomMembers(const Config& config, const ResolvedTable& table, const 
 void CheckRoomVia(const Config& config, const ResolvedTable& table,
                   const std::map<std::string, const ResolvedTable*>& by_name, std::vector<Status>* problems) {
   const RoomVia& via = *table.mapping->room_via;
-  if (config.source.type == SourceType::kMysql) {
-    problems->push_back(config.ErrorAt(via.path, "room_via is not supported on MySQL/MariaDB yet"));
-    return;
-  }
   const ResolvedColumn* column = MappedColumn(table, via.column);
   if (column == nullptr) {
     problems->push_back(config.ErrorAt(via.path + ".column", "column \"" + via.column + "\" of " +

@@ -71,38 +71,6 @@ Status MysqlShadowTransaction::WriteRoomExits(const ResolvedTable& t, const std:
   });
 }
 
-// Rooms by membership and by reference are refused on MySQL and MariaDB
-// until their statements exist here (CheckRoomRules); a write never gets
-// this far.
-Status RoomsDeriveNotSupported() {
-  return Status::InvalidArgument("room_members and room_via are not supported on MySQL/MariaDB yet");
-}
-
-Status MysqlShadowTransaction::ReadRowRooms(const ResolvedTable&, const std::vector<const KeyParameters*>&,
-                                            std::vector<RowRoom>*) {
-  return RoomsDeriveNotSupported();
-}
-
-Status MysqlShadowTransaction::WriteRowRooms(const ResolvedTable&, const std::vector<RowRoom>&,
-                                             const std::vector<RowRoom>&) {
-  return RoomsDeriveNotSupported();
-}
-
-Status MysqlShadowTransaction::ReadClocksInRooms(const ResolvedTable&, const std::vector<std::string>&,
-                                                 const std::function<Status(const Blob&, ClockRow)>&) {
-  return RoomsDeriveNotSupported();
-}
-
-Status MysqlShadowTransaction::ReadMemberships(const std::string&, const std::vector<std::string>&, bool,
-                                               std::vector<Membership>*) {
-  return RoomsDeriveNotSupported();
-}
-
-Status MysqlShadowTransaction::WriteMemberships(const std::string&, const std::vector<Membership>&,
-                                                const std::vector<Blob>&) {
-  return RoomsDeriveNotSupported();
-}
-
 Status MysqlShadowSnapshot::RoomExitsBetween(const ResolvedTable& t, const std::string& room,
                                              const PullPosition& after, const PullPosition& through, size_t limit,
                                              std::vector<RoomExit>* exits) {

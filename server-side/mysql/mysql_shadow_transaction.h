@@ -23,13 +23,16 @@ class MysqlShadowNames {
   std::string Table(const std::string& name) const;
   // The clock table of `t`: `<database>`.`<client name>__clock`.
   std::string ClockTable(const ResolvedTable& t) const;
+  // The rooms table (RowRoom) of `t`, a table that derives its rooms:
+  // `<database>`.`<client name>__rooms`.
+  std::string RoomsTable(const ResolvedTable& t) const;
 
  private:
   std::string database_;
 };
 
 // The version of the shadow schema MigrateShadowSchema creates.
-inline constexpr int kShadowSchemaVersion = 3;
+inline constexpr int kShadowSchemaVersion = 4;
 
 // Creates what is missing of the metadata database and of the clock table
 // of each of `tables` (idempotent, under a named lock: two crbridge
