@@ -148,6 +148,11 @@ TEST_P(SharedRoomsTest, MembershipsAndReferencesPlaceRowsAsTheyChange) {
   ASSERT_TRUE(system.Holds(*bob, "bob")) << system.Failure(*bob, "bob");
   ASSERT_EQ(system.ClientRows(*alice), "comment c1 t1 oat?\nlist l1 groceries\nmember l1 alice\ntodo t1 l1 milk open\n");
 
+  // Alice's own write: it must come back to her with the rows.
+  alice->Exec("UPDATE comments SET body = 'oat, please' WHERE id = 'c1'");
+  ASSERT_TRUE(Eventually([&] { return system.app.One("SELECT body FROM comments WHERE id = 'c1'") == "oat, please"; }))
+      << system.daemon->process().Output();
+
   // A member removed: the list, its todos and their comments leave her.
   system.app.Sql("DELETE FROM list_members WHERE list_id = 'l1' AND user_id = 'alice'");
   EXPECT_TRUE(system.Holds(*alice, "alice")) << system.Failure(*alice, "alice");
@@ -162,6 +167,19 @@ TEST_P(SharedRoomsTest, MembershipsAndReferencesPlaceRowsAsTheyChange) {
   system.app.Sql("INSERT INTO list_members VALUES ('l1', 'alice'), ('l2', 'alice')");
   EXPECT_TRUE(system.Holds(*alice, "alice")) << system.Failure(*alice, "alice");
   EXPECT_NE(system.ClientRows(*alice).find("todo t1 l1 whole milk open"), std::string::npos) << system.ClientRows(*alice);
+  EXPECT_NE(system.ClientRows(*alice).find("comment c1 t1 oat, please"), std::string::npos) << system.ClientRows(*alice);
+
+  // Back in her room, the row's causal length is her room's: her writes
+  // merge column by column with another member's made offline meanwhile.
+  bob->Disconnect();
+  bob->Exec("UPDATE todos SET done = 1 WHERE id = 't1'");
+  alice->Exec("UPDATE todos SET title = 'oat milk' WHERE id = 't1'");
+  ASSERT_TRUE(Eventually([&] { return system.app.One("SELECT title FROM todos WHERE id = 't1'") == "oat milk"; }))
+      << system.daemon->process().Output();
+  bob->Connect(system.daemon->SyncUrl(), "bob");
+  EXPECT_TRUE(system.Holds(*bob, "bob")) << system.Failure(*bob, "bob");
+  EXPECT_TRUE(system.Holds(*alice, "alice")) << system.Failure(*alice, "alice");
+  EXPECT_NE(system.ClientRows(*alice).find("todo t1 l1 oat milk done"), std::string::npos) << system.ClientRows(*alice);
 
   // A todo moving between lists takes its comments along.
   system.app.Sql("DELETE FROM list_members WHERE list_id = 'l2' AND user_id = 'alice'");
