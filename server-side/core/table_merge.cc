@@ -77,28 +77,69 @@ Status TableMerge::LoadRowRooms() {
     state.rooms.insert(room.room);
     if (merge_.room == room.room) state.cl_offset = room.cl_offset;
   }
+  for (RowState& state : states_) {
+    state.loaded = state.clock;
+    state.loaded_values = state.values;
+  }
   return Status::OK();
 }
 
-// A client in a room writes only to rows of its room, and leaves them
-// there: a row of a table that derives its rooms must be in the sender's
-// room `before` the changes (where the server has it) and after them
-// (where it lives).
-Status TableMerge::CheckDerivedRoom(RowState& state, bool before) {
-  if (!merge_.room || !t_.derives_rooms()) return Status::OK();
-  if (before) {
-    if (state.clock.stored && !state.rooms.contains(*merge_.room)) {
-      return Status::InvalidArgument("a change to " + t_.mapping->name + " writes to a row of another room");
-    }
-    if (state.clock.stored || !state.app_existed) return Status::OK();
-  } else if (!state.exists || !state.changed) {
+// Whether a row of a table that derives its rooms is in the sender's room
+// as the server has it (`before` the changes), or would be (after them,
+// with the key it references then).
+Status TableMerge::InSendersRoom(const RowState& state, bool before, bool* in) {
+  if (before && state.clock.stored) {
+    *in = state.rooms.contains(*merge_.room);
     return Status::OK();
   }
   std::set<std::string> rooms;
   CRBRIDGE_RETURN_IF_ERROR(merge_.rooms.RoomsFor(t_, state.row->pk, RoomOf(state), &rooms));
-  if (rooms.contains(*merge_.room)) return Status::OK();
-  return Status::InvalidArgument("a change to " + t_.mapping->name + " would put a row outside room \"" +
-                                 *merge_.room + "\"");
+  *in = rooms.contains(*merge_.room);
+  return Status::OK();
+}
+
+// A row outside the sender's room takes none of its changes, and leaves
+// the sender: its exit from the room, at a causal length above every one
+// the changes carry, deletes it on the client (and on every client of the
+// room that got it from the sender's peers), never on the server.
+Status TableMerge::RemoveFromSender(RowState& state) {
+  ++merge_.report->left_room;
+  int64_t cl = 0;
+  for (const auto& [change, column] : state.row->changes) cl = std::max(cl, change->cl);
+  cl += cl % 2;
+  std::vector<RoomExit> exits;
+  CRBRIDGE_RETURN_IF_ERROR(merge_.tx.ReadRoomExits(t_, {state.row->pk}, &exits));
+  for (const RoomExit& exit : exits) {
+    if (exit.room == *merge_.room && exit.cl >= cl) return Status::OK();  // the client has it, or will
+  }
+  // The exit is a change of the version: the room's clients must pull it.
+  merge_.changed_any = true;
+  return merge_.tx.WriteRoomExits(t_, {RoomExit{state.row->pk, *merge_.room, cl, merge_.version, merge_.seq++}}, {});
+}
+
+// A row of the sender's room that its changes would move out of it keeps
+// its place and its values: every column they wrote is recorded again as
+// the server's, one version above theirs, so that the sender (and every
+// client) takes the server's values back.
+void TableMerge::KeepInRoom(RowState& state) {
+  ++merge_.report->kept_in_room;
+  std::vector<std::optional<int64_t>> written(n_);
+  for (const auto& [change, column] : state.row->changes) {
+    if (column == 0) continue;
+    std::optional<int64_t>& version = written[column - t_.pk_count];
+    version = std::max(version.value_or(0), change->col_version);
+  }
+  ClockRow clock = state.loaded;
+  for (size_t i = 0; i < n_; ++i) {
+    if (!written[i]) continue;
+    clock.versions[i] = NextClock(std::max(clock.versions[i].value_or(0), *written[i]), &merge_.report->clocks_saturated);
+    clock.sites[i] = 0;
+  }
+  state.clock = std::move(clock);
+  state.values = state.loaded_values;
+  std::fill(state.written.begin(), state.written.end(), false);
+  state.exists = state.app_existed;
+  state.changed = true;
 }
 
 // The room a row's clock records (none without a room column or room_via,
@@ -160,18 +201,49 @@ bool TableMerge::RecordUncapturedAppWrite(RowState& state) {
   return recorded;
 }
 
+// Whether the row was in the sender's room and left it (it has an exit
+// there): the sender wrote it before it learnt of the exit.
+Status TableMerge::LeftSendersRoom(const RowState& state, bool* left) {
+  std::vector<RoomExit> exits;
+  CRBRIDGE_RETURN_IF_ERROR(merge_.tx.ReadRoomExits(t_, {state.row->pk}, &exits));
+  *left = std::any_of(exits.begin(), exits.end(), [&](const RoomExit& exit) { return exit.room == *merge_.room; });
+  return Status::OK();
+}
+
 // A row's changes, in arrival order, merged against what the app table and
-// the clock hold; a client in a room writes only to rows of its room.
+// the clock hold; a client in a room writes only to rows of its room. With
+// a room column, its writes to a row that left the room are not applied
+// (the exit removes the row from the client, and the rest of its changes
+// stand), and other writes outside it refuse the changeset. Tables that
+// derive their rooms see memberships change under in-flight writes all the
+// time: a row outside the sender's room takes none of its changes and is
+// removed from the sender, and a row the changes would move out of it keeps
+// its place, corrected on the sender (docs/design.md, "Rooms by
+// membership and by reference").
 Status TableMerge::MergeRow(RowState& state) {
   const bool check_room = merge_.room && t_.room_column;
+  const bool derived_room = merge_.room && t_.derives_rooms();
   if (check_room && state.app_existed && RoomOf(state) != merge_.room) {
-    return Status::InvalidArgument("a change to " + t_.mapping->name + " writes to a row of another room");
+    bool left = false;
+    CRBRIDGE_RETURN_IF_ERROR(LeftSendersRoom(state, &left));
+    if (!left) return Status::InvalidArgument("a change to " + t_.mapping->name + " writes to a row of another room");
+    ++merge_.report->left_room;
+    return Status::OK();
   }
-  CRBRIDGE_RETURN_IF_ERROR(CheckDerivedRoom(state, true));
+  bool in = true;
+  if (derived_room && (state.clock.stored || state.app_existed)) CRBRIDGE_RETURN_IF_ERROR(InSendersRoom(state, true, &in));
+  if (!in) return RemoveFromSender(state);
   state.changed = RecordUncapturedAppWrite(state);
   state.exists = state.app_existed;
   for (size_t k = 0; k < state.row->changes.size(); ++k) ApplyChange(state, k);
-  CRBRIDGE_RETURN_IF_ERROR(CheckDerivedRoom(state, false));
+  if (derived_room && state.exists && state.changed) {
+    CRBRIDGE_RETURN_IF_ERROR(InSendersRoom(state, false, &in));
+    if (!in && !state.clock.stored) {
+      state.changed = false;
+      return RemoveFromSender(state);
+    }
+    if (!in) KeepInRoom(state);
+  }
   if (check_room && state.exists && state.changed && RoomOf(state) != merge_.room) {
     return Status::InvalidArgument("a change to " + t_.mapping->name + " would put a row in room \"" +
                                    RoomOf(state).value_or("(none)") + "\", not \"" + *merge_.room + "\"");

@@ -77,12 +77,18 @@ class TableMerge {
     // the sender's room sees over its causal length.
     std::set<std::string> rooms;
     int64_t cl_offset = 0;
+    // The clock and values as loaded, for a row kept in the sender's room.
+    ClockRow loaded;
+    std::vector<Value> loaded_values;
   };
 
   Status LoadClocksAndLockRows();
   Status LoadRowRooms();
   Status MergeRow(RowState& state);
-  Status CheckDerivedRoom(RowState& state, bool before);
+  Status LeftSendersRoom(const RowState& state, bool* left);
+  Status InSendersRoom(const RowState& state, bool before, bool* in);
+  Status RemoveFromSender(RowState& state);
+  void KeepInRoom(RowState& state);
   bool RecordUncapturedAppWrite(RowState& state);
   void ApplyChange(RowState& state, size_t k);
   Status ConvertWrittenValues(RowState& state);

@@ -7,6 +7,10 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+
 
 #include "crbridge/server/core/rejected_row.h"
 #include "mysql_shadow_transaction.h"
@@ -25,35 +29,78 @@ Status KeysOf(const ResolvedTable& t, const std::vector<RowRoom>& rows, std::vec
   return Status::OK();
 }
 
+
+// The rows of `t`'s rooms table that `where` (its parameters bound by
+// `bind`) selects, in (db_version, seq) order, `limit` at the most.
+Status SelectRowRooms(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t,
+                      const std::string& where, const std::function<void(MysqlBinder&)>& bind, size_t limit,
+                      std::vector<RowRoom>* rooms) {
+  const auto base = static_cast<uint32_t>(t.pk_count);
+  std::vector<std::string> select;
+  for (size_t i = 0; i < t.pk_count; ++i) select.push_back(ColumnText(t.columns[i], ""));
+  sql::PreparedStatement& statement = session.Prepare(
+      "SELECT " + Join(select, ", ") + ", __room, __cl_offset, __db_version, __seq FROM " + names.RoomsTable(t) +
+      " WHERE " + where + " ORDER BY __db_version, __seq LIMIT " + std::to_string(std::min<size_t>(limit, INT64_MAX)));
+  MysqlBinder binder(statement);
+  bind(binder);
+  std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
+  while (rows->next()) {
+    RowRoom room;
+    CRBRIDGE_RETURN_IF_ERROR(ReadPackedKey(t, *rows, 1, &room.pk));
+    room.room = rows->getString(base + 1);
+    room.cl_offset = rows->getInt64(base + 2);
+    room.db_version = rows->getInt64(base + 3);
+    room.seq = rows->getInt(base + 4);
+    rooms->push_back(std::move(room));
+  }
+  return Status::OK();
+}
+
+// The rows of `t`'s rooms table whose keys are `keys`.
+Status SelectRowRoomsOfKeys(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t,
+                            const std::vector<const KeyParameters*>& keys, std::vector<RowRoom>* rooms) {
+  rooms->clear();
+  return ForEachBatch(keys.size(), t.pk_count, kBatchRows, [&](size_t first, size_t count) -> Status {
+    const std::vector<const KeyParameters*> chunk = Slice(keys, first, count);
+    return SelectRowRooms(session, names, t, KeyIn(t, chunk.size()), [&](MysqlBinder& bind) { bind.Keys(chunk); },
+                          SIZE_MAX, rooms);
+  });
+}
+
 }  // namespace
 
 std::string MysqlShadowNames::RoomsTable(const ResolvedTable& t) const { return Table(t.mapping->name + "__rooms"); }
 
 Status MysqlShadowTransaction::ReadRowRooms(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
                                             std::vector<RowRoom>* rooms) {
+  return CatchErrors([&]() -> Status { return SelectRowRoomsOfKeys(session_, names_, t, keys, rooms); });
+}
+
+Status MysqlShadowSnapshot::RowRoomsOf(const ResolvedTable& t, const std::vector<Blob>& keys,
+                                       std::vector<RowRoom>* rooms) {
+  std::vector<KeyParameters> decoded(keys.size());
+  std::vector<const KeyParameters*> pointers;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    CRBRIDGE_RETURN_IF_ERROR(KeyParametersOf(SourceType::kMysql, t, keys[i], &decoded[i]));
+    pointers.push_back(&decoded[i]);
+  }
+  return CatchErrors([&]() -> Status { return SelectRowRoomsOfKeys(session_, names_, t, pointers, rooms); });
+}
+
+Status MysqlShadowSnapshot::RoomEntriesBetween(const ResolvedTable& t, const PullPosition& after,
+                                               const PullPosition& through, size_t limit,
+                                               std::vector<RowRoom>* entries) {
   return CatchErrors([&]() -> Status {
-    rooms->clear();
-    const auto base = static_cast<uint32_t>(t.pk_count);
-    return ForEachBatch(keys.size(), t.pk_count, kBatchRows, [&](size_t first, size_t count) -> Status {
-      const std::vector<const KeyParameters*> chunk = Slice(keys, first, count);
-      std::vector<std::string> select;
-      for (size_t i = 0; i < t.pk_count; ++i) select.push_back(ColumnText(t.columns[i], ""));
-      sql::PreparedStatement& statement =
-          session_.Prepare("SELECT " + Join(select, ", ") + ", __room, __cl_offset, __db_version, __seq FROM " +
-                           names_.RoomsTable(t) + " WHERE " + KeyIn(t, chunk.size()));
-      MysqlBinder(statement).Keys(chunk);
-      std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
-      while (rows->next()) {
-        RowRoom room;
-        CRBRIDGE_RETURN_IF_ERROR(ReadPackedKey(t, *rows, 1, &room.pk));
-        room.room = rows->getString(base + 1);
-        room.cl_offset = rows->getInt64(base + 2);
-        room.db_version = rows->getInt64(base + 3);
-        room.seq = rows->getInt(base + 4);
-        rooms->push_back(std::move(room));
-      }
-      return Status::OK();
-    });
+    entries->clear();
+    // Through the index on the entries' positions.
+    return SelectRowRooms(session_, names_, t,
+                          "(__db_version > ? OR (__db_version = ? AND __seq > ?)) AND "
+                          "(__db_version < ? OR (__db_version = ? AND __seq <= ?))",
+                          [&](MysqlBinder& bind) {
+                            bind.Int(after.version).Int(after.version).Int(after.seq);
+                            bind.Int(through.version).Int(through.version).Int(through.seq);
+                          },
+                          limit, entries);
   });
 }
 

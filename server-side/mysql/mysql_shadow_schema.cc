@@ -63,12 +63,14 @@ std::string ClockTableDdl(MysqlSession& session, const MysqlShadowNames& names, 
 // The rooms table of a table that derives its rooms (RowRoom): a row per
 // row and room, keyed like the clock table. Pulls of a room join it with
 // the clocks by room and key, and read the rows that entered the room by
-// room and version.
+// room and version; pulls of every room read the rooms of rows by key, and
+// the entries by version.
 std::string RoomsTableDdl(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t) {
   const std::string key = KeyColumns(t, "");
   return "CREATE TABLE IF NOT EXISTS " + names.RoomsTable(t) + " (" + KeyColumnDefinitions(session, t) +
          "__room VARCHAR(255) NOT NULL, __cl_offset BIGINT NOT NULL, __db_version BIGINT NOT NULL, __seq INT NOT NULL, "
-         "PRIMARY KEY (__room, " + key + "), KEY __key (" + key + "), KEY __entered (__room, __db_version, __seq))" +
+         "PRIMARY KEY (__room, " + key + "), KEY __key (" + key + "), KEY __entered (__room, __db_version, __seq), "
+         "KEY __entered_at (__db_version, __seq))" +
          kTableOptions;
 }
 

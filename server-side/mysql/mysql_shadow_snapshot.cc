@@ -122,24 +122,22 @@ Status MysqlShadowSnapshot::RowSizes(const ResolvedTable& t, const PullPosition&
   });
 }
 
-Status MysqlShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPosition& after,
-                                        const PullPosition& through, const std::optional<std::string>& room,
-                                        const std::function<Status(PulledRow row)>& found) {
+Status MysqlShadowSnapshot::SelectPulledRows(const ResolvedTable& t, const std::string& clocks,
+                                             const std::string& extra, const std::string& where,
+                                             const std::function<void(MysqlBinder&)>& bind,
+                                             const std::function<Status(PulledRow row)>& found) {
   return CatchErrors([&]() -> Status {
     const size_t n = t.columns.size() - t.pk_count;
     std::vector<std::string> select;
     for (size_t i = 0; i < t.pk_count; ++i) select.push_back(ColumnText(t.columns[i], "c"));
     select.push_back("c.__cl, c.__col_versions, c.__col_sites, c.__col_hashes, c.__lsn, c.__room, c.__db_version, "
                      "c.__seq, t." + QuoteName(t.columns[0].server.name) + " IS NOT NULL");
-    select.push_back(ThroughRooms(t, room) ? "c.__cl_offset, (c.__entered_version, c.__entered_seq) > (?, ?)" : "0, 0");
+    select.push_back(extra);
     for (size_t i = t.pk_count; i < t.columns.size(); ++i) select.push_back(ColumnText(t.columns[i], "t"));
-    sql::PreparedStatement& statement =
-        session_.Prepare("SELECT " + Join(select, ", ") + " FROM " +
-                         ClockJoinedWithAppRows(t, PulledClocks(names_, t, room)) + " WHERE " + PositionRange(t, room));
-    MysqlBinder bind(statement);
-    if (ThroughRooms(t, room)) bind.Int(after.version).Int(after.seq);
-    BindPulledClocks(bind, t, room, after.version);
-    BindPositionRange(bind, t, after, through, room);
+    sql::PreparedStatement& statement = session_.Prepare("SELECT " + Join(select, ", ") + " FROM " +
+                                                         ClockJoinedWithAppRows(t, clocks) + " WHERE " + where);
+    MysqlBinder binder(statement);
+    bind(binder);
     std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
     const auto base = static_cast<uint32_t>(t.pk_count);
     while (rows->next()) {
@@ -170,6 +168,36 @@ Status MysqlShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPositi
       CRBRIDGE_RETURN_IF_ERROR(found(std::move(row)));
     }
     return Status::OK();
+  });
+}
+
+Status MysqlShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPosition& after,
+                                        const PullPosition& through, const std::optional<std::string>& room,
+                                        const std::function<Status(PulledRow row)>& found) {
+  return SelectPulledRows(
+      t, PulledClocks(names_, t, room),
+      ThroughRooms(t, room) ? "c.__cl_offset, (c.__entered_version, c.__entered_seq) > (?, ?)" : "0, 0",
+      PositionRange(t, room),
+      [&](MysqlBinder& bind) {
+        if (ThroughRooms(t, room)) bind.Int(after.version).Int(after.seq);
+        BindPulledClocks(bind, t, room, after.version);
+        BindPositionRange(bind, t, after, through, room);
+      },
+      found);
+}
+
+Status MysqlShadowSnapshot::RowsOfKeys(const ResolvedTable& t, const std::vector<Blob>& keys,
+                                       const std::function<Status(PulledRow row)>& found) {
+  std::vector<KeyParameters> decoded(keys.size());
+  std::vector<const KeyParameters*> pointers;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    CRBRIDGE_RETURN_IF_ERROR(KeyParametersOf(SourceType::kMysql, t, keys[i], &decoded[i]));
+    pointers.push_back(&decoded[i]);
+  }
+  return ForEachBatch(pointers.size(), t.pk_count, kBatchRows, [&](size_t first, size_t count) -> Status {
+    const std::vector<const KeyParameters*> chunk = Slice(pointers, first, count);
+    return SelectPulledRows(t, names_.ClockTable(t), "0, 0", KeyIn(t, chunk.size(), "c"),
+                            [&](MysqlBinder& bind) { bind.Keys(chunk); }, found);
   });
 }
 

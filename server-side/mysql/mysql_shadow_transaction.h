@@ -110,11 +110,24 @@ class MysqlShadowSnapshot final : public ShadowSnapshot {
                   const std::optional<std::string>& room, size_t limit, std::vector<RowSize>* sizes) override;
   Status RowsBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
                      const std::optional<std::string>& room, const std::function<Status(PulledRow row)>& found) override;
-  Status RoomExitsBetween(const ResolvedTable& t, const std::string& room, const PullPosition& after,
+  Status RoomExitsBetween(const ResolvedTable& t, const std::optional<std::string>& room, const PullPosition& after,
                           const PullPosition& through, size_t limit, std::vector<RoomExit>* exits) override;
+  Status RoomEntriesBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
+                            size_t limit, std::vector<RowRoom>* entries) override;
+  Status RowRoomsOf(const ResolvedTable& t, const std::vector<Blob>& keys, std::vector<RowRoom>* rooms) override;
+  Status RowsOfKeys(const ResolvedTable& t, const std::vector<Blob>& keys,
+                    const std::function<Status(PulledRow row)>& found) override;
   Status Sites(std::map<int64_t, SiteId>* sites) override;
 
  private:
+  // The clock rows (alias c, from `clocks`) with their app rows (alias t)
+  // that `where` selects; `extra` (a room's offset and whether the row
+  // entered it, or constants) follows the clock in the select list. `bind`
+  // binds the parameters of all three, in that order.
+  Status SelectPulledRows(const ResolvedTable& t, const std::string& clocks, const std::string& extra,
+                          const std::string& where, const std::function<void(MysqlBinder&)>& bind,
+                          const std::function<Status(PulledRow row)>& found);
+
   MysqlSession& session_;
   const MysqlShadowNames& names_;
 };

@@ -4,7 +4,9 @@
 // read and written in a statement each.
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 
 #include "crbridge/server/postgres/postgres_shadow_store.h"
 #include "crbridge/sqlite/sql_quote.h"
@@ -39,20 +41,20 @@ std::string KeyColumns(const ResolvedTable& t) {
   return Join(names, ", ");
 }
 
-}  // namespace
 
-Status PostgresShadowTransaction::ReadRowRooms(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
-                                               std::vector<RowRoom>* rooms) {
+// The rows of rooms table `rooms_table` that `where` (with `params`)
+// selects, in (db_version, seq) order, `limit` at the most.
+Status SelectRowRooms(pqxx::transaction_base& tx, const std::string& rooms_table, const ResolvedTable& t,
+                      const std::string& where, const std::vector<ServerParameter>& params, size_t limit,
+                      std::vector<RowRoom>* rooms) {
   rooms->clear();
-  if (keys.empty()) return Status::OK();
   std::vector<std::string> select;
   for (size_t i = 0; i < t.pk_count; ++i) select.push_back(QuoteIdentifier(t.columns[i].server.name) + "::text");
-  std::vector<ServerParameter> params;
-  const std::string where = KeySet(t, keys, &params);
-  const pqxx::result rows = tx_.exec_params("SELECT " + Join(select, ", ") +
-                                                ", __room, __cl_offset, __db_version, __seq FROM " +
-                                                store_.RoomsTable(t.mapping->name) + " WHERE " + where,
-                                            CRBRIDGE_PARAMS(params));
+  const pqxx::result rows = tx.exec_params("SELECT " + Join(select, ", ") +
+                                               ", __room, __cl_offset, __db_version, __seq FROM " + rooms_table +
+                                               " WHERE " + where + " ORDER BY __db_version, __seq LIMIT " +
+                                               std::to_string(std::min<size_t>(limit, INT64_MAX)),
+                                           CRBRIDGE_PARAMS(params));
   for (const auto& row : rows) {
     RowRoom room;
     CRBRIDGE_RETURN_IF_ERROR(ReadPackedKey(t, row, &room.pk));
@@ -64,6 +66,46 @@ Status PostgresShadowTransaction::ReadRowRooms(const ResolvedTable& t, const std
     rooms->push_back(std::move(room));
   }
   return Status::OK();
+}
+
+}  // namespace
+
+Status PostgresShadowTransaction::ReadRowRooms(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
+                                               std::vector<RowRoom>* rooms) {
+  rooms->clear();
+  if (keys.empty()) return Status::OK();
+  std::vector<ServerParameter> params;
+  const std::string where = KeySet(t, keys, &params);
+  return SelectRowRooms(tx_, store_.RoomsTable(t.mapping->name), t, where, params, SIZE_MAX, rooms);
+}
+
+Status PostgresShadowSnapshot::RowRoomsOf(const ResolvedTable& t, const std::vector<Blob>& keys,
+                                          std::vector<RowRoom>* rooms) {
+  rooms->clear();
+  if (keys.empty()) return Status::OK();
+  std::vector<KeyParameters> decoded(keys.size());
+  std::vector<const KeyParameters*> pointers;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    CRBRIDGE_RETURN_IF_ERROR(KeyParametersOf(SourceType::kPostgres, t, keys[i], &decoded[i]));
+    pointers.push_back(&decoded[i]);
+  }
+  std::vector<ServerParameter> params;
+  const std::string where = KeySet(t, pointers, &params);
+  return SelectRowRooms(tx_, store_.RoomsTable(t.mapping->name), t, where, params, SIZE_MAX, rooms);
+}
+
+Status PostgresShadowSnapshot::RoomEntriesBetween(const ResolvedTable& t, const PullPosition& after,
+                                                  const PullPosition& through, size_t limit,
+                                                  std::vector<RowRoom>* entries) {
+  const std::vector<ServerParameter> params = {{false, std::to_string(after.version)},
+                                               {false, std::to_string(after.seq)},
+                                               {false, std::to_string(through.version)},
+                                               {false, std::to_string(through.seq)}};
+  // Through the index on the entries' positions.
+  return SelectRowRooms(tx_, store_.RoomsTable(t.mapping->name), t,
+                        "(__db_version, __seq::bigint) > ($1::bigint, $2::bigint) AND (__db_version, __seq::bigint) "
+                        "<= ($3::bigint, $4::bigint)",
+                        params, limit, entries);
 }
 
 Status PostgresShadowTransaction::WriteRowRooms(const ResolvedTable& t, const std::vector<RowRoom>& entered,

@@ -43,7 +43,8 @@ std::string ClockTableDdl(const std::string& clock_table, const std::string& ind
 // The rooms table of a table that derives its rooms (RowRoom): a row per
 // row and room, keyed like the clock table. Pulls of a room join it with
 // the clocks by room and key, and read the rows that entered the room by
-// room and version.
+// room and version; pulls of every room read the rooms of rows by key,
+// and the entries by version.
 std::string RoomsTableDdl(const std::string& rooms_table, const std::string& index_prefix, const ResolvedTable& table) {
   std::string columns;
   std::string key;
@@ -58,7 +59,9 @@ std::string RoomsTableDdl(const std::string& rooms_table, const std::string& ind
          "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_key") + " ON " + rooms_table + " (" +
          key.substr(2) + ");\n"
          "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_entered") + " ON " + rooms_table +
-         " (__room, __db_version, __seq);\n";
+         " (__room, __db_version, __seq);\n"
+         "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_entered_at") + " ON " + rooms_table +
+         " (__db_version, __seq);\n";
 }
 
 std::string ArrayLiteral(const std::vector<std::string>& items) {

@@ -57,7 +57,7 @@ std::string PulledClocks(const PostgresShadowStore& store, const ResolvedTable& 
   }
   const std::string select =
       "SELECT " + key +
-      "c.__cl, c.__col_versions, c.__col_sites, c.__col_hashes, "
+      "c.__cl, c.__col_versions, c.__col_sites, c.__col_hashes, c.__room, "
       "CASE WHEN (c.__db_version, c.__seq) >= (e.__db_version, e.__seq) THEN c.__db_version ELSE e.__db_version END "
       "AS __db_version, "
       "CASE WHEN (c.__db_version, c.__seq) >= (e.__db_version, e.__seq) THEN c.__seq ELSE e.__seq END AS __seq, "
@@ -374,22 +374,18 @@ Status PostgresShadowSnapshot::RowSizes(const ResolvedTable& t, const PullPositi
   return Status::OK();
 }
 
-Status PostgresShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPosition& after,
-                                           const PullPosition& through, const std::optional<std::string>& room,
-                                           const std::function<Status(PulledRow row)>& found) {
+Status PostgresShadowSnapshot::SelectPulledRows(const ResolvedTable& t, const std::string& clocks,
+                                                const std::string& extra, const std::string& where,
+                                                const std::vector<ServerParameter>& params,
+                                                const std::function<Status(PulledRow row)>& found) {
   const size_t n = t.columns.size() - t.pk_count;
   std::string select;
   for (size_t i = 0; i < t.pk_count; ++i) select += "c." + QuoteIdentifier(t.columns[i].server.name) + "::text, ";
-  select += "c.__cl, c.__col_versions::text, c.__col_sites::text, c.__col_hashes::text, c.__db_version, c.__seq, t." +
-            QuoteIdentifier(t.columns[0].server.name) + " IS NOT NULL";
-  select += ThroughRooms(t, room) ? ", c.__cl_offset, (c.__entered_version, c.__entered_seq::bigint) > ($1, $2)"
-                                   : ", 0::bigint, false";
+  select += "c.__cl, c.__col_versions::text, c.__col_sites::text, c.__col_hashes::text, c.__db_version, c.__seq, "
+            "c.__room, t." + QuoteIdentifier(t.columns[0].server.name) + " IS NOT NULL, " + extra;
   for (size_t i = t.pk_count; i < t.columns.size(); ++i) select += ", t." + QuoteIdentifier(t.columns[i].server.name) + "::text";
-  std::vector<ServerParameter> params;
-  const std::string range = PositionRange(t, after, through, room, &params);
-  const pqxx::result rows = tx_.exec_params("SELECT " + select + " FROM " +
-                                                ClockJoinedWithAppRows(t, PulledClocks(store_, t, room, "$1::bigint", "$5")) +
-                                                " WHERE " + range,
+  const pqxx::result rows = tx_.exec_params("SELECT " + select + " FROM " + ClockJoinedWithAppRows(t, clocks) +
+                                                " WHERE " + where,
                                             CRBRIDGE_PARAMS(params));
   for (const auto& row : rows) {
     PulledRow pulled;
@@ -406,19 +402,45 @@ Status PostgresShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPos
     pulled.clock.hashes = ParseClockArray(row[base + 3].c_str(), n);
     pulled.db_version = row[base + 4].as<int64_t>();
     pulled.seq = row[base + 5].as<int>();
-    pulled.app_row_exists = row[base + 6].as<bool>();
-    pulled.cl_offset = row[base + 7].as<int64_t>();
-    pulled.entered = row[base + 8].as<bool>();
+    if (!row[base + 6].is_null()) pulled.clock.room = row[base + 6].as<std::string>();
+    pulled.app_row_exists = row[base + 7].as<bool>();
+    pulled.cl_offset = row[base + 8].as<int64_t>();
+    pulled.entered = row[base + 9].as<bool>();
     if (pulled.app_row_exists) {
       pulled.values.resize(n);
       for (size_t i = 0; i < n; ++i) {
         pulled.app_values_map = pulled.app_values_map &&
-            ReadField(t.columns[t.pk_count + i].type, row[base + 9 + static_cast<int>(i)], &pulled.values[i]).ok();
+            ReadField(t.columns[t.pk_count + i].type, row[base + 10 + static_cast<int>(i)], &pulled.values[i]).ok();
       }
     }
     CRBRIDGE_RETURN_IF_ERROR(found(std::move(pulled)));
   }
   return Status::OK();
+}
+
+Status PostgresShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPosition& after,
+                                           const PullPosition& through, const std::optional<std::string>& room,
+                                           const std::function<Status(PulledRow row)>& found) {
+  std::vector<ServerParameter> params;
+  const std::string range = PositionRange(t, after, through, room, &params);
+  return SelectPulledRows(t, PulledClocks(store_, t, room, "$1::bigint", "$5"),
+                          ThroughRooms(t, room) ? "c.__cl_offset, (c.__entered_version, c.__entered_seq::bigint) > ($1, $2)"
+                                                : "0::bigint, false",
+                          range, params, found);
+}
+
+Status PostgresShadowSnapshot::RowsOfKeys(const ResolvedTable& t, const std::vector<Blob>& keys,
+                                          const std::function<Status(PulledRow row)>& found) {
+  if (keys.empty()) return Status::OK();
+  std::vector<KeyParameters> decoded(keys.size());
+  std::vector<const KeyParameters*> pointers;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    CRBRIDGE_RETURN_IF_ERROR(KeyParametersOf(SourceType::kPostgres, t, keys[i], &decoded[i]));
+    pointers.push_back(&decoded[i]);
+  }
+  std::vector<ServerParameter> params;
+  const std::string where = KeySet(t, pointers, &params, "c.");
+  return SelectPulledRows(t, store_.ClockTable(t.mapping->name), "0::bigint, false", where, params, found);
 }
 
 Status PostgresShadowSnapshot::Sites(std::map<int64_t, SiteId>* sites) {

@@ -76,11 +76,23 @@ class PostgresShadowSnapshot : public ShadowSnapshot {
                   const std::optional<std::string>& room, size_t limit, std::vector<RowSize>* sizes) override;
   Status RowsBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
                      const std::optional<std::string>& room, const std::function<Status(PulledRow row)>& found) override;
-  Status RoomExitsBetween(const ResolvedTable& t, const std::string& room, const PullPosition& after,
+  Status RoomExitsBetween(const ResolvedTable& t, const std::optional<std::string>& room, const PullPosition& after,
                           const PullPosition& through, size_t limit, std::vector<RoomExit>* exits) override;
+  Status RoomEntriesBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
+                            size_t limit, std::vector<RowRoom>* entries) override;
+  Status RowRoomsOf(const ResolvedTable& t, const std::vector<Blob>& keys, std::vector<RowRoom>* rooms) override;
+  Status RowsOfKeys(const ResolvedTable& t, const std::vector<Blob>& keys,
+                    const std::function<Status(PulledRow row)>& found) override;
   Status Sites(std::map<int64_t, SiteId>* sites) override;
 
  private:
+  // The clock rows (alias c, from `clocks`) with their app rows (alias t)
+  // that `where` selects; `extra` (a room's offset and whether the row
+  // entered it, or constants) follows the clock in the select list.
+  Status SelectPulledRows(const ResolvedTable& t, const std::string& clocks, const std::string& extra,
+                          const std::string& where, const std::vector<ServerParameter>& params,
+                          const std::function<Status(PulledRow row)>& found);
+
   pqxx::transaction_base& tx_;
   const PostgresShadowStore& store_;
 };

@@ -320,7 +320,8 @@ inline bool CountsTowardsRowSize(const ColumnType& type) {
   }
 }
 
-// A clock row as a pull reads it, joined with its app row.
+// A clock row as a pull reads it, joined with its app row (its clock's
+// `room` is the room recorded, for tables that record one).
 struct PulledRow {
   std::vector<Value> key;
   ClockRow clock;
@@ -358,10 +359,23 @@ class ShadowSnapshot {
   virtual Status RowsBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
                              const std::optional<std::string>& room,
                              const std::function<Status(PulledRow row)>& found) = 0;
-  // `room`'s exits of `t` after `after` and up to `through`, in
-  // (db_version, seq) order, at most `limit`.
-  virtual Status RoomExitsBetween(const ResolvedTable& t, const std::string& room, const PullPosition& after,
-                                  const PullPosition& through, size_t limit, std::vector<RoomExit>* exits) = 0;
+  // `room`'s exits of `t` (every room's when unset) after `after` and up
+  // to `through`, in (db_version, seq) order, at most `limit`.
+  virtual Status RoomExitsBetween(const ResolvedTable& t, const std::optional<std::string>& room,
+                                  const PullPosition& after, const PullPosition& through, size_t limit,
+                                  std::vector<RoomExit>* exits) = 0;
+  // Tables that derive their rooms: the entries of `t`'s rows into any room
+  // after `after` and up to `through`, in (db_version, seq) order, at most
+  // `limit`.
+  virtual Status RoomEntriesBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
+                                    size_t limit, std::vector<RowRoom>* entries) = 0;
+  // Tables that derive their rooms: every room of `t`'s rows with packed
+  // keys `keys`.
+  virtual Status RowRoomsOf(const ResolvedTable& t, const std::vector<Blob>& keys, std::vector<RowRoom>* rooms) = 0;
+  // The clock rows of `t` with packed keys `keys`, with the app rows they
+  // clock.
+  virtual Status RowsOfKeys(const ResolvedTable& t, const std::vector<Blob>& keys,
+                            const std::function<Status(PulledRow row)>& found) = 0;
   // Every client site by ordinal.
   virtual Status Sites(std::map<int64_t, SiteId>* sites) = 0;
 };
