@@ -155,23 +155,68 @@ Status ReadColumnList(YamlReader& table, std::string_view key, bool allow_overri
   });
 }
 
+// "[schema.]table" of the value of `key` into its parts (the schema
+// defaults to Postgres's public, or MySQL's database of the url).
+Status ReadSourceTable(YamlReader& reader, std::string_view key, const std::string& source, SourceType type,
+                       std::string* schema, std::string* table) {
+  const size_t dot = source.find('.');
+  *schema = dot == std::string::npos ? (type == SourceType::kPostgres ? "public" : "") : source.substr(0, dot);
+  *table = dot == std::string::npos ? source : source.substr(dot + 1);
+  if ((dot != std::string::npos && !IsIdentifier(*schema)) || !IsIdentifier(*table)) {
+    return reader.ErrorAt(key, "expected [schema.]table with plain SQL identifiers, got \"" + source + "\"");
+  }
+  return Status::OK();
+}
+
+Status ReadRoomMembers(YamlReader& table, SourceType type, std::optional<RoomMembers>* out) {
+  YamlReader reader;
+  bool present = false;
+  CRBRIDGE_RETURN_IF_ERROR(table.ReadSection("room_members", {"table", "key", "room"}, &reader, &present));
+  if (!present) return Status::OK();
+  RoomMembers members;
+  members.path = reader.path();
+  std::string source;
+  CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("table", true, &source));
+  CRBRIDGE_RETURN_IF_ERROR(ReadSourceTable(reader, "table", source, type, &members.source_schema, &members.source_table));
+  CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "key", true, &members.key));
+  CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "room", true, &members.room));
+  *out = std::move(members);
+  return Status::OK();
+}
+
+Status ReadRoomVia(YamlReader& table, std::optional<RoomVia>* out) {
+  YamlReader reader;
+  bool present = false;
+  CRBRIDGE_RETURN_IF_ERROR(table.ReadSection("room_via", {"column", "table"}, &reader, &present));
+  if (!present) return Status::OK();
+  RoomVia via;
+  via.path = reader.path();
+  CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "column", true, &via.column));
+  CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "table", true, &via.table));
+  *out = std::move(via);
+  return Status::OK();
+}
+
 Status ReadTable(YamlReader& reader, SourceType type, TableMapping* table) {
   table->path = reader.path();
-  CRBRIDGE_RETURN_IF_ERROR(reader.ExpectKeys({"name", "source", "room_column", "writable", "columns", "exclude"}));
+  CRBRIDGE_RETURN_IF_ERROR(reader.ExpectKeys(
+      {"name", "source", "room_column", "room_members", "room_via", "writable", "columns", "exclude"}));
   CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "name", true, &table->name));
   if (table->name.starts_with("crsql_")) return reader.ErrorAt("name", "names starting with crsql_ belong to cr-sqlite");
   std::string source;
   CRBRIDGE_RETURN_IF_ERROR(reader.ReadString("source", false, &source));
   if (source.empty()) source = table->name;
-  const size_t dot = source.find('.');
-  table->source_schema = dot == std::string::npos ? (type == SourceType::kPostgres ? "public" : "") : source.substr(0, dot);
-  table->source_table = dot == std::string::npos ? source : source.substr(dot + 1);
-  if ((dot != std::string::npos && !IsIdentifier(table->source_schema)) || !IsIdentifier(table->source_table)) {
-    return reader.ErrorAt("source", "expected [schema.]table with plain SQL identifiers, got \"" + source + "\"");
-  }
+  CRBRIDGE_RETURN_IF_ERROR(ReadSourceTable(reader, "source", source, type, &table->source_schema, &table->source_table));
   std::string room_column;
   CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "room_column", false, &room_column));
   if (!room_column.empty()) table->room_column = room_column;
+  CRBRIDGE_RETURN_IF_ERROR(ReadRoomMembers(reader, type, &table->room_members));
+  CRBRIDGE_RETURN_IF_ERROR(ReadRoomVia(reader, &table->room_via));
+  const int kinds = table->room_column.has_value() + table->room_members.has_value() + table->room_via.has_value();
+  if (kinds > 1) {
+    return reader.ErrorAt(table->room_via ? "room_via" : "room_members",
+                          "a table has at most one of room_column, room_members and room_via");
+  }
   CRBRIDGE_RETURN_IF_ERROR(reader.ReadBool("writable", &table->writable));
   CRBRIDGE_RETURN_IF_ERROR(ReadColumnList(reader, "columns", true, &table->columns));
   std::vector<ColumnMapping> excluded;
@@ -233,6 +278,33 @@ Status ReadLog(YamlReader& root, LogConfig* log) {
   return Status::OK();
 }
 
+// Each room_via names another mapped table, and no chain of them loops.
+Status CheckRoomVia(const Config& config) {
+  std::map<std::string, const TableMapping*> by_name;
+  for (const TableMapping& table : config.tables) by_name[table.name] = &table;
+  for (const TableMapping& table : config.tables) {
+    if (!table.room_via) continue;
+    const std::string at = table.room_via->path + ".table";
+    const auto target = by_name.find(table.room_via->table);
+    if (target == by_name.end()) {
+      return config.ErrorAt(at, "room_via names " + table.room_via->table + ", which is not a mapped table");
+    }
+    // The chain ends at a table with rooms of another kind, or comes back
+    // here; a loop that does not pass here is reported for its own tables.
+    std::string chain = table.name;
+    const TableMapping* next = target->second;
+    for (size_t steps = 0; steps <= config.tables.size(); ++steps) {
+      chain += " -> " + next->name;
+      if (next == &table) return config.ErrorAt(at, "room_via chains loop: " + chain);
+      if (!next->room_via) break;
+      const auto further = by_name.find(next->room_via->table);
+      if (further == by_name.end()) break;
+      next = further->second;
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 std::string_view SourceTypeName(SourceType type) {
@@ -283,6 +355,7 @@ Status ParseConfig(std::string_view yaml_text, const std::string& file_name, Con
   CRBRIDGE_RETURN_IF_ERROR(ReadTables(root, result.source.type, &result.tables));
   CRBRIDGE_RETURN_IF_ERROR(ReadKafka(root, &result.kafka));
   CRBRIDGE_RETURN_IF_ERROR(ReadLog(root, &result.log));
+  CRBRIDGE_RETURN_IF_ERROR(CheckRoomVia(result));
   *config = std::move(result);
   return Status::OK();
 }

@@ -17,7 +17,7 @@ const ServerColumn* FindColumn(const ServerTable& table, const std::string& name
 void ResolveTable(const Config& config, const TableMapping& mapping, const ServerTable* table,
                   ResolvedTable* resolved, std::vector<Status>* problems) {
   const std::string where = mapping.path;
-  *resolved = ResolvedTable{&mapping, {}, 0, std::nullopt};
+  *resolved = ResolvedTable{&mapping, {}, 0, std::nullopt, std::nullopt};
   if (table == nullptr) {
     problems->push_back(config.ErrorAt(where + ".source", "table " + mapping.QualifiedSource() + " does not exist"));
     return;
@@ -111,6 +111,13 @@ void ResolveTable(const Config& config, const TableMapping& mapping, const Serve
       problems->push_back(config.ErrorAt(where + ".room_column",
                                          exists ? "column \"" + *mapping.room_column + "\" must be mapped to be the room column"
                                                 : "column \"" + *mapping.room_column + "\" does not exist in " + qualified));
+    }
+  }
+  if (mapping.room_via) {
+    // An unmapped column is refused with the rest of the room rules
+    // (CheckRoomRules).
+    for (size_t i = 0; i < resolved->columns.size(); ++i) {
+      if (resolved->columns[i].server.name == mapping.room_via->column) resolved->via_column = i;
     }
   }
   if (problems->size() != before) resolved->columns.clear();

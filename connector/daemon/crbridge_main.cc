@@ -79,21 +79,47 @@ int Check(const crbridge::Config& config, bool offline) {
   return CheckRejectedRows(config);
 }
 
-// A client joins one room; its id must be able to match the room column of
-// every table that has one, or that client could never see a row there.
+// The column holding the rooms of `table`'s rows, and the table it is in:
+// its room column, or the room column of its membership table (mapped
+// too); nullptr for tables without rooms of their own (room_via takes the
+// referenced table's).
+const crbridge::ResolvedColumn* RoomsColumn(const crbridge::ConfigCheck& check, const crbridge::ResolvedTable& table,
+                                            const crbridge::ResolvedTable** owner) {
+  *owner = &table;
+  if (table.room_column) return &table.columns[*table.room_column];
+  if (!table.mapping->room_members) return nullptr;
+  const crbridge::RoomMembers& members = *table.mapping->room_members;
+  for (const crbridge::ResolvedTable& holder : check.tables) {
+    if (holder.mapping->source_schema != members.source_schema ||
+        holder.mapping->source_table != members.source_table) {
+      continue;
+    }
+    *owner = &holder;
+    for (const crbridge::ResolvedColumn& column : holder.columns) {
+      if (column.server.name == members.room) return &column;
+    }
+  }
+  return nullptr;
+}
+
+// A client joins one room; its id must be able to match the column holding
+// the rooms of every table that has one (room_column, or room_members' room),
+// or that client could never see a row there.
 int CheckRoom(const crbridge::Config& config, const crbridge::ConfigCheck& check, const std::string& room) {
   int code = 0;
   for (const crbridge::ResolvedTable& table : check.tables) {
-    if (!table.room_column) continue;
+    const crbridge::ResolvedTable* owner = nullptr;
+    const crbridge::ResolvedColumn* rooms = RoomsColumn(check, table, &owner);
+    if (rooms == nullptr) continue;
     // The room id, read as a value of the column, must be one the column holds.
-    const crbridge::ResolvedColumn& column = table.columns[*table.room_column];
+    const crbridge::ResolvedColumn& column = *rooms;
     crbridge::Value value;
     crbridge::ServerParameter parameter;
     const bool matches =
         crbridge::FromServerText(column.type, room, &value).ok() &&
         crbridge::ToServerParameter(config.source.type, column.type, value, table.mapping->name, &parameter).ok();
     if (!matches) {
-      std::cerr << "crbridge: room \"" << room << "\" can never match " << table.mapping->name << "." << column.name
+      std::cerr << "crbridge: room \"" << room << "\" can never match " << owner->mapping->name << "." << column.name
                 << " (" << column.type.server_type << ")\n";
       code = kExitUsage;
     }

@@ -345,7 +345,7 @@ Status MysqlCapture::RunUntilStopped(std::stop_token stop) {
   std::unique_ptr<ShadowStore> writer;
   CRBRIDGE_RETURN_IF_ERROR(OpenShadowStore(config_, tables_, ShadowStore::Marking::kNone, &writer));
   writer->set_logs_changes(config_.kafka.has_value());
-  ChangeRecorder recorder(*writer, SourceType::kMysql);
+  ChangeRecorder recorder(*writer, SourceType::kMysql, tables_);
   CRBRIDGE_RETURN_IF_ERROR(ReportStandingRejections(recorder));
   CapturedTables captured(tables_, *writer, options_, metrics_);
   CRBRIDGE_RETURN_IF_ERROR(captured.Load());

@@ -344,7 +344,7 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   CRBRIDGE_RETURN_IF_ERROR(
       PostgresShadowStore::Open(url, config_.metadata_schema, tables_, ShadowStore::Marking::kNone, &writer));
   writer->set_logs_changes(config_.kafka.has_value());
-  ChangeRecorder recorder(*writer, SourceType::kPostgres);
+  ChangeRecorder recorder(*writer, SourceType::kPostgres, tables_);
   CRBRIDGE_RETURN_IF_ERROR(ReportStandingRejections(recorder));
   CapturedTables captured(tables_, *writer, options_, metrics_);
   CRBRIDGE_RETURN_IF_ERROR(captured.Load());

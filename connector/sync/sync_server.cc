@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <optional>
+#include <vector>
 
 #include "crbridge/connector/ops/structured_log.h"
 #include "crbridge/server/core/shadow_store.h"
@@ -68,9 +69,12 @@ void SyncServer::Impl::OnNewVersion(int64_t version) {
 }
 
 RoomFeed& SyncServer::Impl::JoinRoom(const std::string& name, SyncSession* client) {
+  // With no feed and no pull under way, feeds start from now: a client
+  // behind catches up with pulls of its own.
+  if (rooms_.empty() && !feeds_pulling_) feeds_head_ = std::max(feeds_head_, PullPosition(latest_version_));
   const size_t max_bytes = sync_limits::kRoomFeedMessages * MaxOutgoingMessageBytes();
-  auto [room, created] = rooms_.try_emplace(
-      name, Room{RoomFeed(PullPosition(latest_version_), sync_limits::kRoomFeedChanges, max_bytes), {}, false, nullptr});
+  auto [room, created] =
+      rooms_.try_emplace(name, Room{RoomFeed(feeds_head_, sync_limits::kRoomFeedChanges, max_bytes), {}});
   room->second.clients.insert(client);
   return room->second.feed;
 }
@@ -83,50 +87,45 @@ void SyncServer::Impl::LeaveRoom(const std::string& name, SyncSession* client) {
   if (room->second.clients.empty()) rooms_.erase(room);
 }
 
-void SyncServer::Impl::PullRoom(const std::string& name) {
-  const auto found = rooms_.find(name);
-  if (found == rooms_.end()) return;
-  Room& room = found->second;
-  if (room.pulling || room.retry || PullPosition(latest_version_) <= room.feed.head()) return;
-  room.pulling = true;
+void SyncServer::Impl::PullFeeds() {
+  if (feeds_pulling_ || feeds_retry_ || rooms_.empty() || PullPosition(latest_version_) <= feeds_head_) return;
+  feeds_pulling_ = true;
   metrics_.sync_room_pulls().Increment();
   std::weak_ptr<Impl> weak = weak_from_this();
-  const PullPosition after = room.feed.head();
+  const PullPosition after = feeds_head_;
   const int64_t known = latest_version_;
   const PullLimit limit(sync_limits::kPullBatchRows, MaxOutgoingMessageBytes());
-  auto batch = std::make_shared<PullBatch>();
+  auto batch = std::make_shared<EveryRoomBatch>();
   store_.Post(
-      [batch, name, after, limit](SyncStore& store, ShadowStore&) {
-        return store.Pull(after, name, std::nullopt, limit, batch.get());
-      },
-      [weak, &io = io_, batch, name, known](const Status& s) {
-        boost::asio::post(io, [weak, name, s, known, batch] {
-          if (const auto self = weak.lock()) self->OnRoomPulled(name, s, std::move(*batch), known);
+      [batch, after, limit](SyncStore& store, ShadowStore&) { return store.PullEveryRoom(after, limit, batch.get()); },
+      [weak, &io = io_, batch, known](const Status& s) {
+        boost::asio::post(io, [weak, s, known, batch] {
+          if (const auto self = weak.lock()) self->OnFeedsPulled(s, std::move(*batch), known);
         });
       });
 }
 
-void SyncServer::Impl::OnRoomPulled(const std::string& name, const Status& status, PullBatch batch, int64_t known) {
-  const auto found = rooms_.find(name);
-  if (found == rooms_.end()) return;
-  Room& room = found->second;
-  room.pulling = false;
+void SyncServer::Impl::OnFeedsPulled(const Status& status, EveryRoomBatch batch, int64_t known) {
+  feeds_pulling_ = false;
   if (!status.ok()) {
-    log::Warn(kSyncLogComponent, "room pull failed", {{"room", name}, {"error", status.ToString()}});
-    room.retry = std::make_unique<boost::asio::steady_timer>(io_, sync_limits::kRoomPullRetry);
-    room.retry->async_wait([weak = weak_from_this(), name](beast::error_code) {
+    log::Warn(kSyncLogComponent, "room feeds pull failed", {{"error", status.ToString()}});
+    feeds_retry_ = std::make_unique<boost::asio::steady_timer>(io_, sync_limits::kRoomPullRetry);
+    feeds_retry_->async_wait([weak = weak_from_this()](beast::error_code) {
       const auto self = weak.lock();
       if (!self) return;
-      const auto again = self->rooms_.find(name);
-      if (again == self->rooms_.end()) return;
-      again->second.retry.reset();
-      self->PullRoom(name);
+      self->feeds_retry_.reset();
+      self->PullFeeds();
     });
     return;
   }
-  room.feed.Append(PulledThrough(batch, known), std::move(batch.changes));
-  for (SyncSession* client : room.clients) client->MaybePull();
-  PullRoom(name);
+  feeds_head_ = PulledThrough(batch.through, batch.more, known);
+  std::vector<SyncSession*> clients;
+  for (auto& [name, room] : rooms_) {
+    room.feed.Append(feeds_head_, batch.For(name));
+    clients.insert(clients.end(), room.clients.begin(), room.clients.end());
+  }
+  for (SyncSession* client : clients) client->MaybePull();
+  PullFeeds();
 }
 
 void SyncServer::Impl::Stop() {

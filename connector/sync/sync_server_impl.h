@@ -1,7 +1,8 @@
 // SyncServer::Impl: the sync server's state on the io thread: its
 // sessions, the connections per address, and the live feed of each room
-// that has streaming clients, pulled once per new version for all of them
-// (RoomFeed). Every member is used on the io thread only, except store_,
+// that has streaming clients (RoomFeed), all pulled at once per new
+// version: a changed row is read once, whatever the number of rooms it is
+// in. Every member is used on the io thread only, except store_,
 // whose jobs run on the store thread and post their results back.
 #pragma once
 
@@ -39,7 +40,8 @@ constexpr size_t kMaxWaitingMerges = 1000;
 // with pulls of its own.
 constexpr size_t kRoomFeedChanges = 20000;
 constexpr size_t kRoomFeedMessages = 16;
-// A room pull that failed (the database is down) is tried again after this.
+// A pull of the rooms' feeds that failed (the database is down) is tried
+// again after this.
 constexpr auto kRoomPullRetry = std::chrono::milliseconds(500);
 // A client's own pull that failed is tried again after a backoff from the
 // first to the second.
@@ -51,8 +53,8 @@ constexpr auto kPullRetryMax = std::chrono::seconds(30);
 // `known` leaves its reader. A pull that found no more considered every
 // version committed before it started, `known` among them, even when none
 // of them touched the room; one that stopped short ends where it stopped.
-inline PullPosition PulledThrough(const PullBatch& batch, int64_t known) {
-  return batch.more ? batch.through : PullPosition(std::max(batch.through.version, known));
+inline PullPosition PulledThrough(const PullPosition& through, bool more, int64_t known) {
+  return more ? through : PullPosition(std::max(through.version, known));
 }
 
 // Where a client that announced having the server's changes up to `seen`
@@ -81,19 +83,19 @@ class SyncServer::Impl : public std::enable_shared_from_this<SyncServer::Impl> {
   void OnNewVersion(int64_t version);
   void Stop();
 
-  // The live feed of a room, while it has streaming clients.
+  // The live feed of a room, while it has streaming clients. Every feed
+  // stands at feeds_head_: one pull of every room moves them all.
   struct Room {
     RoomFeed feed;
     std::set<SyncSession*> clients;
-    bool pulling = false;
-    std::unique_ptr<boost::asio::steady_timer> retry;
   };
   RoomFeed& JoinRoom(const std::string& room, SyncSession* client);
   void LeaveRoom(const std::string& room, SyncSession* client);
-  // Pulls what is new for `room` once, unless a pull is under way or
-  // nothing is; its clients are then served from the feed.
-  void PullRoom(const std::string& room);
-  void OnRoomPulled(const std::string& room, const Status& status, PullBatch batch, int64_t known);
+  // Pulls what is new for every room once (SyncStore::PullEveryRoom),
+  // unless a pull is under way or nothing is; the rooms' clients are then
+  // served from their feeds.
+  void PullFeeds();
+  void OnFeedsPulled(const Status& status, EveryRoomBatch batch, int64_t known);
 
   size_t MaxOutgoingMessageBytes() const { return static_cast<size_t>(config_.server.max_outgoing_message_bytes); }
 
@@ -105,6 +107,9 @@ class SyncServer::Impl : public std::enable_shared_from_this<SyncServer::Impl> {
   StoreThread store_;
   int64_t latest_version_ = 0;  // io thread
   std::map<std::string, Room> rooms_;  // io thread
+  PullPosition feeds_head_;  // io thread: where every room's feed stands
+  bool feeds_pulling_ = false;  // io thread
+  std::unique_ptr<boost::asio::steady_timer> feeds_retry_;  // io thread
   std::map<std::string, int64_t> connections_per_address_;  // io thread
   std::set<std::shared_ptr<SyncSession>> sessions_;  // io thread
 };

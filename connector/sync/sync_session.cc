@@ -92,7 +92,7 @@ void SyncSession::MaybePull() {
     PullPosition through;
     switch (feed_->Next(sent_through_, *site_, server_.MaxOutgoingMessageBytes(), &changes, &through)) {
       case RoomFeed::Read::kServed: Deliver(std::move(changes), through); break;
-      case RoomFeed::Read::kAhead: return server_.PullRoom(room_);
+      case RoomFeed::Read::kAhead: return server_.PullFeeds();
       case RoomFeed::Read::kBehind: return PullAlone();
     }
   }
@@ -283,6 +283,18 @@ void SyncSession::OnChanges(ChangesMessage changes) {
                   "bounded); clients holding a value at the same clock may keep it",
                   {{"site", EncodeHex(sender)}, {"clock_steps", report.clocks_saturated}});
       }
+      if (report.left_room > 0) {
+        log::Warn(kSyncLogComponent,
+                  "changes to rows outside the client's room (another room's, or gone from its room) were not "
+                  "applied; the rows leave the client",
+                  {{"address", address}, {"site", EncodeHex(sender)}, {"rows", report.left_room}});
+      }
+      if (report.kept_in_room > 0) {
+        log::Warn(kSyncLogComponent,
+                  "changes that would move rows out of the client's room were not applied; the client gets the rows "
+                  "back as they are",
+                  {{"address", address}, {"site", EncodeHex(sender)}, {"rows", report.kept_in_room}});
+      }
       if (report.db_version == 0) return;
       server->OnNewVersion(report.db_version);
       if (server->on_merged_) server->on_merged_();
@@ -314,7 +326,7 @@ void SyncSession::PullAlone() {
           if (!s.ok()) return self->PullAgainLater(s);
           self->pulling_ = false;
           self->pull_backoff_.Reset();
-          self->DeliverPulled(batch->changes, PulledThrough(*batch, known));
+          self->DeliverPulled(batch->changes, PulledThrough(batch->through, batch->more, known));
           self->MaybePull();
         });
       });

@@ -6,6 +6,7 @@
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/server/core/clock_bounds.h"
 #include "crbridge/sqlite/packed_pk.h"
+#include "room_derivation.h"
 #include "room_moves.h"
 #include "row_identity.h"
 #include "value_hash.h"
@@ -73,8 +74,8 @@ bool Apply(const CapturedRow& change, int64_t position, const ResolvedTable& t, 
       changed = true;
     }
     if (!changed) return false;
-    if (t.room_column) {
-      const size_t r = *t.room_column;
+    if (const std::optional<size_t> recorded = t.recorded_room_column()) {
+      const size_t r = *recorded;
       const std::optional<Value> room =
           r < t.pk_count ? std::optional<Value>(change.key[r]) : change.values[r - t.pk_count];
       if (room && !room->is_null()) clock.room = RoomText(*room);
@@ -91,9 +92,10 @@ class SegmentRecorder {
   // `rejected` holds the positions of `t`'s standing rejections by key; it
   // is kept up to date with what the segment stores and ends.
   SegmentRecorder(ShadowTransaction& tx, SourceType source, bool log_changes, const ResolvedTable& t,
-                  int64_t version, int* seq, std::map<std::string, int64_t>& rejected, RecordReport* report)
+                  int64_t version, int* seq, std::map<std::string, int64_t>& rejected, RoomDerivation& rooms,
+                  RecordReport* report)
       : tx_(tx), source_(source), log_changes_(log_changes), t_(t), n_(t.columns.size() - t.pk_count),
-        version_(version), seq_(*seq), rejected_(rejected), report_(report) {}
+        version_(version), seq_(*seq), rejected_(rejected), rooms_(rooms), report_(report) {}
   SegmentRecorder(const SegmentRecorder&) = delete;
   SegmentRecorder& operator=(const SegmentRecorder&) = delete;
 
@@ -219,12 +221,18 @@ class SegmentRecorder {
   // store keeps one.
   Status WriteClocksAndLog() {
     std::vector<ClockWrite> writes;
-    std::vector<ClockToWrite> moving;
+    std::vector<ClockToWrite> moving, placed;
+    std::vector<MemberRowWrite> members;
     std::vector<LoggedChange> logged;
     for (auto& [key, row] : rows_) {
       if (!row.changed) continue;
       writes.push_back(ClockWrite{&row.key, &row.clock, version_, seq_});
-      if (t_.room_column) moving.push_back(ClockToWrite{&packed_.at(&row), &row.clock, version_, seq_});
+      const ClockToWrite written{&packed_.at(&row), &row.clock, version_, seq_};
+      if (t_.room_column) moving.push_back(written);
+      if (placing_) placed.push_back(written);
+      if (holds_members_ && row.moved) {
+        members.push_back(MemberRowWrite{&packed_.at(&row), row.key_values, row.values, row.clock.cl % 2 == 0});
+      }
       if (log_changes_ && row.moved) {
         logged.push_back(LoggedChange{row.key_values, &row.before, &row.clock, row.values, seq_,
                                       row.last->end_position, row.last->commit_time_us});
@@ -233,6 +241,8 @@ class SegmentRecorder {
     }
     CRBRIDGE_RETURN_IF_ERROR(RecordRoomMoves(tx_, t_, moving));
     CRBRIDGE_RETURN_IF_ERROR(tx_.WriteClocks(t_, writes));
+    CRBRIDGE_RETURN_IF_ERROR(rooms_.ClocksWritten(t_, placed));
+    if (!members.empty()) CRBRIDGE_RETURN_IF_ERROR(rooms_.MembersWritten(t_, members));
     if (log_changes_) CRBRIDGE_RETURN_IF_ERROR(tx_.LogChanges(t_, version_, {}, logged));
     report_->rows_changed += writes.size();
     if (!writes.empty()) report_->db_version = version_;
@@ -247,7 +257,10 @@ class SegmentRecorder {
   const int64_t version_;
   int& seq_;
   std::map<std::string, int64_t>& rejected_;
+  RoomDerivation& rooms_;
   RecordReport* report_;
+  const bool placing_ = rooms_.graph().Concerns(t_);
+  const bool holds_members_ = !rooms_.graph().RulesHeldBy(t_).empty();
   std::map<std::string, RecordedRow> rows_;
   std::map<const RecordedRow*, Blob> packed_;  // each row's packed key
   std::vector<const std::vector<ServerParameter>*> keys_;
@@ -260,7 +273,7 @@ class SegmentRecorder {
 // `rejected`, the table's), end with them.
 Status RecordKills(ShadowTransaction& tx, bool log_changes, const ResolvedTable& t, ShadowTransaction::Kill which,
                    int64_t version, const CapturedTransaction& transaction, int* seq,
-                   std::map<std::string, int64_t>& rejected, RecordReport* report) {
+                   std::map<std::string, int64_t>& rejected, RoomDerivation& rooms, RecordReport* report) {
   std::vector<Blob> ended;
   for (auto it = rejected.begin(); it != rejected.end();) {
     if (it->second >= transaction.end_position) {
@@ -276,7 +289,10 @@ Status RecordKills(ShadowTransaction& tx, bool log_changes, const ResolvedTable&
   std::vector<std::vector<Value>> keys;
   std::vector<int64_t> cls;
   size_t killed = 0;
-  CRBRIDGE_RETURN_IF_ERROR(tx.KillLiveClocks(t, which, transaction.end_position, version, (*seq)++, log_changes,
+  // Memberships die with their rows.
+  const bool holds_members = !rooms.graph().RulesHeldBy(t).empty();
+  CRBRIDGE_RETURN_IF_ERROR(tx.KillLiveClocks(t, which, transaction.end_position, version, (*seq)++,
+                                             log_changes || holds_members,
                                              [&](std::vector<Value> key, int64_t cl) {
                                                keys.push_back(std::move(key));
                                                cls.push_back(cl);
@@ -285,6 +301,15 @@ Status RecordKills(ShadowTransaction& tx, bool log_changes, const ResolvedTable&
                                              &killed));
   report->rows_changed += killed;
   if (killed > 0) report->db_version = version;
+  if (holds_members) {
+    std::vector<Blob> packed(keys.size());
+    std::vector<MemberRowWrite> members;
+    for (size_t r = 0; r < keys.size(); ++r) {
+      CRBRIDGE_RETURN_IF_ERROR(EncodePackedPk(keys[r], &packed[r]));
+      members.push_back(MemberRowWrite{&packed[r], &keys[r], {}, true});
+    }
+    CRBRIDGE_RETURN_IF_ERROR(rooms.MembersWritten(t, members));
+  }
   if (!log_changes) return Status::OK();
   std::vector<ClockRow> before(keys.size(), ClockRow(n)), after(keys.size(), ClockRow(n));
   std::vector<LoggedChange> logged;
@@ -300,6 +325,11 @@ Status RecordKills(ShadowTransaction& tx, bool log_changes, const ResolvedTable&
 }
 
 }  // namespace
+
+ChangeRecorder::ChangeRecorder(ShadowStore& writer, SourceType source, const std::vector<ResolvedTable>& tables)
+    : writer_(writer), source_(source), graph_(std::make_unique<RoomGraph>(tables)) {}
+
+ChangeRecorder::~ChangeRecorder() = default;
 
 Status ChangeRecorder::Record(const std::vector<CapturedTransaction>& transactions, RecordReport* report,
                               const std::string& resume) {
@@ -320,8 +350,9 @@ Status ChangeRecorder::RecordSnapshot(const CapturedTransaction& rows, const Res
     int seq = 0;
     CRBRIDGE_RETURN_IF_ERROR(RecordIn(tx, version, {rows}, capture_resume, &seq, rejected, report));
     if (!last) return Status::OK();
+    RoomDerivation rooms(tx, source_, *graph_, version, &seq);
     CRBRIDGE_RETURN_IF_ERROR(RecordKills(tx, writer_.logs_changes(), table, ShadowTransaction::Kill::kRowsTheAppLacks,
-                                         version, rows, &seq, rejected[table.mapping->name], report));
+                                         version, rows, &seq, rejected[table.mapping->name], rooms, report));
     return tx.MarkSnapshotDone(table, rows.end_position);
   });
 }
@@ -365,10 +396,12 @@ Status ChangeRecorder::RecordIn(ShadowTransaction& tx, int64_t version,
   // table's rows. A truncate ends its table's segment, as the changes
   // after it apply to what it left.
   std::map<const ResolvedTable*, std::vector<PendingChange>> segments;
+  RoomDerivation rooms(tx, source_, *graph_, version, seq);
   const auto flush = [&](const ResolvedTable& t) -> Status {
     std::vector<PendingChange>& changes = segments[&t];
     if (changes.empty()) return Status::OK();
-    SegmentRecorder segment(tx, source_, writer_.logs_changes(), t, version, seq, rejected[t.mapping->name], report);
+    SegmentRecorder segment(tx, source_, writer_.logs_changes(), t, version, seq, rejected[t.mapping->name], rooms,
+                            report);
     CRBRIDGE_RETURN_IF_ERROR(segment.Record(changes));
     changes.clear();
     return Status::OK();
@@ -382,7 +415,8 @@ Status ChangeRecorder::RecordIn(ShadowTransaction& tx, int64_t version,
       }
       CRBRIDGE_RETURN_IF_ERROR(flush(*row.table));
       CRBRIDGE_RETURN_IF_ERROR(RecordKills(tx, writer_.logs_changes(), *row.table, ShadowTransaction::Kill::kEveryLiveRow,
-                                           version, transaction, seq, rejected[row.table->mapping->name], report));
+                                           version, transaction, seq, rejected[row.table->mapping->name], rooms,
+                                           report));
     }
   }
   for (auto& [table, changes] : segments) CRBRIDGE_RETURN_IF_ERROR(flush(*table));

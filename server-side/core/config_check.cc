@@ -1,5 +1,7 @@
 #include "crbridge/server/core/config_check.h"
 
+#include "room_rules_check.h"
+
 namespace crbridge {
 
 Status CheckConfig(const Config& config, SourceDatabase& database, ConfigCheck* result) {
@@ -15,7 +17,7 @@ Status CheckConfig(const Config& config, SourceDatabase& database, ConfigCheck* 
     ResolveTable(config, mapping, found ? &table : nullptr, &resolved, &result->problems);
     result->tables.push_back(std::move(resolved));
   }
-  return Status::OK();
+  return CheckRoomRules(config, result->tables, database, &result->problems);
 }
 
 }  // namespace crbridge

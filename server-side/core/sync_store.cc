@@ -1,12 +1,14 @@
 #include "crbridge/server/core/sync_store.h"
 
 #include <algorithm>
+#include <iterator>
 #include <tuple>
 
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/server/core/clock_bounds.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "row_identity.h"
+#include "room_derivation.h"
 #include "table_merge.h"
 #include "value_hash.h"
 
@@ -99,14 +101,19 @@ Status GroupChangeset(SourceType source, const std::map<std::string, const Resol
 
 // Merges a changeset's rows a table at a time. Rows are grouped by table
 // and ordered by key (the map's order), so every merge takes its row locks
-// in one order.
+// in one order. Tables come in RoomGraph::MergeRank's order: a client
+// that makes itself a member of a new list, or adds a todo and its
+// comments, has the rows it references in its room first.
 Status MergeRows(ChangesetMerge& merge, RowMap& rows) {
-  for (auto first = rows.begin(); first != rows.end();) {
-    const ResolvedTable& t = *first->second.table;
-    auto last = first;
-    while (last != rows.end() && last->second.table == &t) ++last;
-    CRBRIDGE_RETURN_IF_ERROR(TableMerge(merge, t, first, last).Run());
-    first = last;
+  const RoomGraph& graph = merge.rooms.graph();
+  for (int rank = 0; rank <= graph.max_merge_rank(); ++rank) {
+    for (auto first = rows.begin(); first != rows.end();) {
+      const ResolvedTable& t = *first->second.table;
+      auto last = first;
+      while (last != rows.end() && last->second.table == &t) ++last;
+      if (graph.MergeRank(t) == rank) CRBRIDGE_RETURN_IF_ERROR(TableMerge(merge, t, first, last).Run());
+      first = last;
+    }
   }
   return Status::OK();
 }
@@ -122,21 +129,29 @@ size_t RowOverheadBytes(const ResolvedTable& t) {
   return bytes;
 }
 
+// Which rows a pull reads: those of one room, those of every room (each
+// given to the rooms it is in), or every row as the server has it.
+struct PullScope {
+  std::optional<std::string> room;
+  bool every_room = false;
+};
+
 // A pull's reading of one snapshot: where the batch ends, then its rows as
 // changes, in version and seq order.
 class SnapshotPull {
  public:
   SnapshotPull(ShadowSnapshot& snapshot, const std::map<std::string, const ResolvedTable*>& tables,
-               const SiteId& server_site, std::map<int64_t, SiteId>& site_ids, const std::optional<SiteId>& exclude)
-      : snapshot_(snapshot), tables_(tables), server_site_(server_site), site_ids_(site_ids), exclude_(exclude) {}
+               const SiteId& server_site, std::map<int64_t, SiteId>& site_ids, const std::optional<SiteId>& exclude,
+               PullScope scope)
+      : snapshot_(snapshot), tables_(tables), server_site_(server_site), site_ids_(site_ids), exclude_(exclude),
+        scope_(std::move(scope)) {}
 
   // Where the batch after `after` ends (`after` itself when there is
   // nothing), and whether more may follow. First the versions that each
   // table's next `limit.rows` rows reach, from the version index alone;
   // then the rows up to there in pull order with their sizes, cut where
   // the rows or the bytes reach the limit (after one row at least).
-  Status FindBatchEnd(const PullPosition& after, const std::optional<std::string>& room, const PullLimit& limit,
-                      PullPosition* through, bool* more) {
+  Status FindBatchEnd(const PullPosition& after, const PullLimit& limit, PullPosition* through, bool* more) {
     *through = after;
     *more = false;
     // A batch that ended inside a version goes on in that version.
@@ -145,12 +160,11 @@ class SnapshotPull {
     int64_t last = 0;
     for (const auto& [name, t] : tables_) {
       std::vector<int64_t> versions;
-      CRBRIDGE_RETURN_IF_ERROR(snapshot_.VersionsAfter(*t, before, room, limit.rows + 1, &versions));
-      if (HasExits(*t, room)) {
-        // The room's exits, as rows of their own.
-        std::vector<RoomExit> exits;
-        CRBRIDGE_RETURN_IF_ERROR(snapshot_.RoomExitsBetween(*t, *room, PullPosition(before), kEnd, limit.rows + 1, &exits));
-        for (const RoomExit& exit : exits) versions.push_back(exit.db_version);
+      CRBRIDGE_RETURN_IF_ERROR(snapshot_.VersionsAfter(*t, before, scope_.room, limit.rows + 1, &versions));
+      std::vector<RowSize> extra;
+      CRBRIDGE_RETURN_IF_ERROR(ExtraRows(*t, PullPosition(before), kEnd, limit.rows + 1, &extra));
+      if (!extra.empty()) {
+        for (const RowSize& row : extra) versions.push_back(row.db_version);
         std::sort(versions.begin(), versions.end());
         versions.resize(std::min(versions.size(), limit.rows + 1));
       }
@@ -163,16 +177,10 @@ class SnapshotPull {
     std::vector<RowSize> rows;
     for (const auto& [name, t] : tables_) {
       std::vector<RowSize> sizes;
-      CRBRIDGE_RETURN_IF_ERROR(snapshot_.RowSizes(*t, after, end, room, limit.rows + 1, &sizes));
+      CRBRIDGE_RETURN_IF_ERROR(snapshot_.RowSizes(*t, after, end, scope_.room, limit.rows + 1, &sizes));
       for (RowSize& row : sizes) row.bytes += static_cast<int64_t>(RowOverheadBytes(*t));
       rows.insert(rows.end(), sizes.begin(), sizes.end());
-      if (HasExits(*t, room)) {
-        std::vector<RoomExit> exits;
-        CRBRIDGE_RETURN_IF_ERROR(snapshot_.RoomExitsBetween(*t, *room, after, PullPosition(end), limit.rows + 1, &exits));
-        for (const RoomExit& exit : exits) {
-          rows.push_back(RowSize{exit.db_version, exit.seq, static_cast<int64_t>(exit.pk.size() + RowOverheadBytes(*t))});
-        }
-      }
+      CRBRIDGE_RETURN_IF_ERROR(ExtraRows(*t, after, PullPosition(end), limit.rows + 1, &rows));
     }
     std::sort(rows.begin(), rows.end(),
               [](const RowSize& a, const RowSize& b) { return std::tie(a.db_version, a.seq) < std::tie(b.db_version, b.seq); });
@@ -196,42 +204,33 @@ class SnapshotPull {
   }
 
   // Every table's rows after `after` and up to `through`.
-  Status ReadRows(const PullPosition& after, const PullPosition& through, const std::optional<std::string>& room) {
+  Status ReadRows(const PullPosition& after, const PullPosition& through) {
     for (const auto& [name, t] : tables_) {
-      CRBRIDGE_RETURN_IF_ERROR(snapshot_.RowsBetween(*t, after, through, room, [&](PulledRow row) {
-        return AddRow(name, *t, std::move(row));
-      }));
-      if (!HasExits(*t, room)) continue;
-      std::vector<RoomExit> exits;
-      CRBRIDGE_RETURN_IF_ERROR(snapshot_.RoomExitsBetween(*t, *room, after, through, SIZE_MAX, &exits));
-      // The row's death in this room: it lives on in another.
-      for (RoomExit& exit : exits) {
-        pending_.push_back(Pending{exit.db_version, exit.seq,
-                                   {Change{name, std::move(exit.pk), kSentinelColumn, Value::Null(), exit.cl,
-                                           exit.db_version, server_site_, exit.cl, exit.seq}}});
+      if (scope_.every_room && (t->room_column || t->derives_rooms())) {
+        CRBRIDGE_RETURN_IF_ERROR(ReadRowsOfEveryRoom(name, *t, after, through));
+        continue;
       }
+      CRBRIDGE_RETURN_IF_ERROR(snapshot_.RowsBetween(*t, after, through, scope_.room, [&](PulledRow row) {
+        return AddRow(name, *t, std::move(row), &pending_);
+      }));
+      if (HasExits(*t)) CRBRIDGE_RETURN_IF_ERROR(ReadExits(name, *t, after, through));
     }
     return Status::OK();
   }
 
   // The rows' changes in version and seq order, each carrying its row's
   // seq.
-  void SortChanges(Changeset* changes) {
-    std::sort(pending_.begin(), pending_.end(),
-              [](const Pending& a, const Pending& b) { return std::tie(a.version, a.seq) < std::tie(b.version, b.seq); });
-    for (Pending& unit : pending_) {
-      for (Change& change : unit.changes) changes->push_back(std::move(change));
-    }
+  void SortChanges(Changeset* changes) { Sorted(pending_, changes); }
+
+  // The same for a pull of every room.
+  void SortChanges(EveryRoomBatch* batch) {
+    Sorted(pending_, &batch->every_room);
+    for (auto& [room, units] : by_room_) Sorted(units, &batch->by_room[room]);
   }
 
  private:
   // The end of every pull.
   static inline const PullPosition kEnd{INT64_MAX};
-
-  // Whether pulls of `room` read exits of `t` (rows that left the room).
-  static bool HasExits(const ResolvedTable& t, const std::optional<std::string>& room) {
-    return room && t.room_column;
-  }
 
   // One row's changes.
   struct Pending {
@@ -239,6 +238,117 @@ class SnapshotPull {
     int seq;
     Changeset changes;
   };
+
+  static void Sorted(std::vector<Pending>& units, Changeset* changes) {
+    std::sort(units.begin(), units.end(),
+              [](const Pending& a, const Pending& b) { return std::tie(a.version, a.seq) < std::tie(b.version, b.seq); });
+    for (Pending& unit : units) {
+      for (Change& change : unit.changes) changes->push_back(std::move(change));
+    }
+  }
+
+  // Whether a pull of one room reads exits of `t` (rows that left the room).
+  bool HasExits(const ResolvedTable& t) const { return scope_.room && (t.room_column || t.derives_rooms()); }
+
+  // Where the rows a pull reads besides clock rows stand, after `after` and
+  // up to `through`, at most `limit` of each kind: the exits of the room's
+  // rows (of every room's, for every room), and for every room, the entries
+  // of rows into rooms (a pull of one room reads those with the clocks).
+  Status ExtraRows(const ResolvedTable& t, const PullPosition& after, const PullPosition& through, size_t limit,
+                   std::vector<RowSize>* rows) {
+    const bool every = scope_.every_room && (t.room_column || t.derives_rooms());
+    if (!HasExits(t) && !every) return Status::OK();
+    std::vector<RoomExit> exits;
+    CRBRIDGE_RETURN_IF_ERROR(snapshot_.RoomExitsBetween(t, scope_.room, after, through, limit, &exits));
+    for (const RoomExit& exit : exits) {
+      rows->push_back(RowSize{exit.db_version, exit.seq, static_cast<int64_t>(exit.pk.size() + RowOverheadBytes(t))});
+    }
+    if (!every || !t.derives_rooms()) return Status::OK();
+    std::vector<RowRoom> entries;
+    CRBRIDGE_RETURN_IF_ERROR(snapshot_.RoomEntriesBetween(t, after, through, limit, &entries));
+    for (const RowRoom& entry : entries) {
+      rows->push_back(RowSize{entry.db_version, entry.seq, static_cast<int64_t>(entry.pk.size() + RowOverheadBytes(t))});
+    }
+    return Status::OK();
+  }
+
+  // The rows' deaths in the rooms they left: they live on in others.
+  Status ReadExits(const std::string& name, const ResolvedTable& t, const PullPosition& after,
+                   const PullPosition& through) {
+    std::vector<RoomExit> exits;
+    CRBRIDGE_RETURN_IF_ERROR(snapshot_.RoomExitsBetween(t, scope_.room, after, through, SIZE_MAX, &exits));
+    for (RoomExit& exit : exits) {
+      std::vector<Pending>& units = scope_.every_room ? by_room_[exit.room] : pending_;
+      units.push_back(Pending{exit.db_version, exit.seq,
+                              {Change{name, std::move(exit.pk), kSentinelColumn, Value::Null(), exit.cl,
+                                      exit.db_version, server_site_, exit.cl, exit.seq}}});
+    }
+    return Status::OK();
+  }
+
+  // A pull of every room's rows of `t`, a table with rooms: each row is
+  // read once and given to each room it is in, at its place there (the
+  // later of its clock's and its entry's, for a table that derives its
+  // rooms), as a pull of that room alone would give it.
+  Status ReadRowsOfEveryRoom(const std::string& name, const ResolvedTable& t, const PullPosition& after,
+                             const PullPosition& through) {
+    std::map<std::string, PulledRow> rows;  // by key bytes
+    std::vector<Blob> keys;
+    const Status read = snapshot_.RowsBetween(t, after, through, std::nullopt, [&](PulledRow row) -> Status {
+      if (t.room_column) {
+        if (!row.clock.room) return Status::OK();
+        const std::string room = *row.clock.room;
+        return AddRow(name, t, std::move(row), &by_room_[room]);
+      }
+      Blob pk;
+      CRBRIDGE_RETURN_IF_ERROR(EncodePackedPk(row.key, &pk));
+      rows.emplace(KeyBytes(pk), std::move(row));
+      keys.push_back(std::move(pk));
+      return Status::OK();
+    });
+    CRBRIDGE_RETURN_IF_ERROR(read);
+    CRBRIDGE_RETURN_IF_ERROR(ReadExits(name, t, after, through));
+    if (!t.derives_rooms()) return Status::OK();
+    // Rows that entered a room in the batch, whose clocks are older.
+    std::vector<RowRoom> entries;
+    CRBRIDGE_RETURN_IF_ERROR(snapshot_.RoomEntriesBetween(t, after, through, SIZE_MAX, &entries));
+    std::vector<Blob> entered_keys;
+    for (const RowRoom& entry : entries) {
+      if (!rows.contains(KeyBytes(entry.pk))) entered_keys.push_back(entry.pk);
+    }
+    std::map<std::string, PulledRow> entered_rows;
+    const Status entered = snapshot_.RowsOfKeys(t, entered_keys, [&](PulledRow row) -> Status {
+      if (PullPosition(row.db_version, row.seq) > through) return Status::OK();  // a later batch has it
+      Blob pk;
+      CRBRIDGE_RETURN_IF_ERROR(EncodePackedPk(row.key, &pk));
+      entered_rows.emplace(KeyBytes(pk), std::move(row));
+      return Status::OK();
+    });
+    CRBRIDGE_RETURN_IF_ERROR(entered);
+    std::vector<RowRoom> rooms;
+    CRBRIDGE_RETURN_IF_ERROR(snapshot_.RowRoomsOf(t, keys, &rooms));
+    for (const RowRoom& room : rooms) CRBRIDGE_RETURN_IF_ERROR(AddToRoom(name, t, rows.at(KeyBytes(room.pk)), room, after, through));
+    for (const RowRoom& entry : entries) {
+      const auto row = entered_rows.find(KeyBytes(entry.pk));
+      if (row != entered_rows.end()) CRBRIDGE_RETURN_IF_ERROR(AddToRoom(name, t, row->second, entry, after, through));
+    }
+    return Status::OK();
+  }
+
+  // `row` as the clients of `room.room` get it.
+  Status AddToRoom(const std::string& name, const ResolvedTable& t, const PulledRow& row, const RowRoom& room,
+                   const PullPosition& after, const PullPosition& through) {
+    const PullPosition clock(row.db_version, row.seq), entry(room.db_version, room.seq);
+    if (entry > through) return Status::OK();  // a later batch has it
+    PulledRow copy = row;
+    copy.cl_offset = room.cl_offset;
+    copy.entered = entry > after;
+    if (entry > clock) {
+      copy.db_version = room.db_version;
+      copy.seq = room.seq;
+    }
+    return AddRow(name, t, std::move(copy), &by_room_[room.room]);
+  }
 
   // Sites are never removed: the ids are read again only when a clock
   // names an ordinal not seen yet.
@@ -254,11 +364,11 @@ class SnapshotPull {
     return Status::OK();
   }
 
-  Status AddRow(const std::string& name, const ResolvedTable& t, PulledRow row) {
+  Status AddRow(const std::string& name, const ResolvedTable& t, PulledRow row, std::vector<Pending>* out) {
     const size_t n = t.columns.size() - t.pk_count;
     Blob pk;
     CRBRIDGE_RETURN_IF_ERROR(EncodePackedPk(row.key, &pk));
-    const int64_t cl = row.clock.cl;
+    const int64_t cl = row.clock.cl + row.cl_offset;
     const auto& versions = row.clock.versions;
     Pending unit{row.db_version, row.seq, {}};
     // A row the app changed and capture has not recorded yet is left
@@ -282,11 +392,17 @@ class SnapshotPull {
       if (!versions[i]) continue;
       SiteId site{};
       CRBRIDGE_RETURN_IF_ERROR(SiteOf(row.clock.sites[i].value_or(0), &site));
-      if (exclude_ && site == *exclude_) continue;
+      // A row that entered the room goes whole, as the server's: a client
+      // there that wrote a column deleted it with the row when it left.
+      if (row.entered) {
+        site = server_site_;
+      } else if (exclude_ && site == *exclude_) {
+        continue;
+      }
       unit.changes.push_back(
           Change{name, pk, t.columns[t.pk_count + i].name, row.values[i], *versions[i], unit.version, site, cl, unit.seq});
     }
-    if (!unit.changes.empty()) pending_.push_back(std::move(unit));
+    if (!unit.changes.empty()) out->push_back(std::move(unit));
     return Status::OK();
   }
 
@@ -294,16 +410,20 @@ class SnapshotPull {
   const std::map<std::string, const ResolvedTable*>& tables_;
   const SiteId& server_site_;
   std::map<int64_t, SiteId>& site_ids_;
-  const std::optional<SiteId>& exclude_;
-  std::vector<Pending> pending_;
+  const std::optional<SiteId> exclude_;
+  const PullScope scope_;
+  std::vector<Pending> pending_;  // of the room, or of every room
+  std::map<std::string, std::vector<Pending>> by_room_;  // for every room: each room's own
 };
 
 }  // namespace
 
 SyncStore::SyncStore(const Config& config, const std::vector<ResolvedTable>& tables, ShadowStore& shadow)
-    : config_(config), shadow_(shadow) {
+    : config_(config), shadow_(shadow), graph_(std::make_unique<RoomGraph>(tables)) {
   for (const ResolvedTable& table : tables) tables_[table.mapping->name] = &table;
 }
+
+SyncStore::~SyncStore() = default;
 
 Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end,
                         MergeReport* report, const std::optional<std::string>& room,
@@ -328,7 +448,10 @@ Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const Pe
       CRBRIDGE_RETURN_IF_ERROR(tx.SiteOrdinal(sender, &sender_ordinal));
       new_ordinal = sender_ordinal;
     }
-    ChangesetMerge changeset{tx, config_.source.type, room, version, sender_ordinal, shadow_.logs_changes(), report};
+    int seq = 0;
+    RoomDerivation rooms(tx, config_.source.type, *graph_, version, &seq);
+    ChangesetMerge changeset{tx,     config_.source.type, room,  version, sender_ordinal, shadow_.logs_changes(),
+                             report, rooms,               seq};
     CRBRIDGE_RETURN_IF_ERROR(MergeRows(changeset, rows));
     if (changeset.changed_any) report->db_version = version;
     return Status::OK();
@@ -348,13 +471,35 @@ Status SyncStore::Pull(const PullPosition& after, const std::optional<std::strin
                        const std::optional<SiteId>& exclude, const PullLimit& limit, PullBatch* batch) {
   *batch = PullBatch{{}, after, false};
   return shadow_.Read([&](ShadowSnapshot& snapshot) -> Status {
-    SnapshotPull pull(snapshot, tables_, shadow_.site_id(), site_ids_, exclude);
-    CRBRIDGE_RETURN_IF_ERROR(pull.FindBatchEnd(after, room, limit, &batch->through, &batch->more));
+    SnapshotPull pull(snapshot, tables_, shadow_.site_id(), site_ids_, exclude, PullScope{room, false});
+    CRBRIDGE_RETURN_IF_ERROR(pull.FindBatchEnd(after, limit, &batch->through, &batch->more));
     if (batch->through <= after) return Status::OK();
-    CRBRIDGE_RETURN_IF_ERROR(pull.ReadRows(after, batch->through, room));
+    CRBRIDGE_RETURN_IF_ERROR(pull.ReadRows(after, batch->through));
     pull.SortChanges(&batch->changes);
     return Status::OK();
   });
+}
+
+Status SyncStore::PullEveryRoom(const PullPosition& after, const PullLimit& limit, EveryRoomBatch* batch) {
+  *batch = EveryRoomBatch{{}, {}, after, false};
+  return shadow_.Read([&](ShadowSnapshot& snapshot) -> Status {
+    SnapshotPull pull(snapshot, tables_, shadow_.site_id(), site_ids_, std::nullopt, PullScope{std::nullopt, true});
+    CRBRIDGE_RETURN_IF_ERROR(pull.FindBatchEnd(after, limit, &batch->through, &batch->more));
+    if (batch->through <= after) return Status::OK();
+    CRBRIDGE_RETURN_IF_ERROR(pull.ReadRows(after, batch->through));
+    pull.SortChanges(batch);
+    return Status::OK();
+  });
+}
+
+Changeset EveryRoomBatch::For(const std::string& room) const {
+  const auto own = by_room.find(room);
+  if (own == by_room.end()) return every_room;
+  Changeset changes;
+  changes.reserve(every_room.size() + own->second.size());
+  std::merge(every_room.begin(), every_room.end(), own->second.begin(), own->second.end(), std::back_inserter(changes),
+             [](const Change& a, const Change& b) { return std::tie(a.db_version, a.seq) < std::tie(b.db_version, b.seq); });
+  return changes;
 }
 
 }  // namespace crbridge

@@ -59,16 +59,95 @@ Status TableMerge::LoadClocksAndLockRows() {
     state.values = std::move(values);
     return Status::OK();
   }));
+  CRBRIDGE_RETURN_IF_ERROR(LoadRowRooms());
   // Every app write that committed before the locks above precedes this
   // position.
   return merge_.tx.AppPosition(&position_);
 }
 
-// The room a row is in (none without a room column, or with NULL in it).
+// The rooms of the batch's rows, when the table derives them.
+Status TableMerge::LoadRowRooms() {
+  if (!t_.derives_rooms()) return Status::OK();
+  std::vector<RowState*> all;
+  for (RowState& state : states_) all.push_back(&state);
+  std::vector<RowRoom> rooms;
+  CRBRIDGE_RETURN_IF_ERROR(merge_.tx.ReadRowRooms(t_, KeysOf(all), &rooms));
+  for (const RowRoom& room : rooms) {
+    RowState& state = StateOf(room.pk);
+    state.rooms.insert(room.room);
+    if (merge_.room == room.room) state.cl_offset = room.cl_offset;
+  }
+  for (RowState& state : states_) {
+    state.loaded = state.clock;
+    state.loaded_values = state.values;
+  }
+  return Status::OK();
+}
+
+// Whether a row of a table that derives its rooms is in the sender's room
+// as the server has it (`before` the changes), or would be (after them,
+// with the key it references then).
+Status TableMerge::InSendersRoom(const RowState& state, bool before, bool* in) {
+  if (before && state.clock.stored) {
+    *in = state.rooms.contains(*merge_.room);
+    return Status::OK();
+  }
+  std::set<std::string> rooms;
+  CRBRIDGE_RETURN_IF_ERROR(merge_.rooms.RoomsFor(t_, state.row->pk, RoomOf(state), &rooms));
+  *in = rooms.contains(*merge_.room);
+  return Status::OK();
+}
+
+// A row outside the sender's room takes none of its changes, and leaves
+// the sender: its exit from the room, at a causal length above every one
+// the changes carry, deletes it on the client (and on every client of the
+// room that got it from the sender's peers), never on the server.
+Status TableMerge::RemoveFromSender(RowState& state) {
+  ++merge_.report->left_room;
+  int64_t cl = 0;
+  for (const auto& [change, column] : state.row->changes) cl = std::max(cl, change->cl);
+  cl += cl % 2;
+  std::vector<RoomExit> exits;
+  CRBRIDGE_RETURN_IF_ERROR(merge_.tx.ReadRoomExits(t_, {state.row->pk}, &exits));
+  for (const RoomExit& exit : exits) {
+    if (exit.room == *merge_.room && exit.cl >= cl) return Status::OK();  // the client has it, or will
+  }
+  // The exit is a change of the version: the room's clients must pull it.
+  merge_.changed_any = true;
+  return merge_.tx.WriteRoomExits(t_, {RoomExit{state.row->pk, *merge_.room, cl, merge_.version, merge_.seq++}}, {});
+}
+
+// A row of the sender's room that its changes would move out of it keeps
+// its place and its values: every column they wrote is recorded again as
+// the server's, one version above theirs, so that the sender (and every
+// client) takes the server's values back.
+void TableMerge::KeepInRoom(RowState& state) {
+  ++merge_.report->kept_in_room;
+  std::vector<std::optional<int64_t>> written(n_);
+  for (const auto& [change, column] : state.row->changes) {
+    if (column == 0) continue;
+    std::optional<int64_t>& version = written[column - t_.pk_count];
+    version = std::max(version.value_or(0), change->col_version);
+  }
+  ClockRow clock = state.loaded;
+  for (size_t i = 0; i < n_; ++i) {
+    if (!written[i]) continue;
+    clock.versions[i] = NextClock(std::max(clock.versions[i].value_or(0), *written[i]), &merge_.report->clocks_saturated);
+    clock.sites[i] = 0;
+  }
+  state.clock = std::move(clock);
+  state.values = state.loaded_values;
+  std::fill(state.written.begin(), state.written.end(), false);
+  state.exists = state.app_existed;
+  state.changed = true;
+}
+
+// The room a row's clock records (none without a room column or room_via,
+// or with NULL in it).
 std::optional<std::string> TableMerge::RoomOf(const RowState& state) const {
-  if (!t_.room_column) return std::nullopt;
-  const Value& value = *t_.room_column < t_.pk_count ? state.row->pk_values[*t_.room_column]
-                                                      : state.values[*t_.room_column - t_.pk_count];
+  const std::optional<size_t> column = t_.recorded_room_column();
+  if (!column) return std::nullopt;
+  const Value& value = *column < t_.pk_count ? state.row->pk_values[*column] : state.values[*column - t_.pk_count];
   return value.is_null() ? std::nullopt : std::optional<std::string>(RoomText(value));
 }
 
@@ -122,16 +201,49 @@ bool TableMerge::RecordUncapturedAppWrite(RowState& state) {
   return recorded;
 }
 
+// Whether the row was in the sender's room and left it (it has an exit
+// there): the sender wrote it before it learnt of the exit.
+Status TableMerge::LeftSendersRoom(const RowState& state, bool* left) {
+  std::vector<RoomExit> exits;
+  CRBRIDGE_RETURN_IF_ERROR(merge_.tx.ReadRoomExits(t_, {state.row->pk}, &exits));
+  *left = std::any_of(exits.begin(), exits.end(), [&](const RoomExit& exit) { return exit.room == *merge_.room; });
+  return Status::OK();
+}
+
 // A row's changes, in arrival order, merged against what the app table and
-// the clock hold; a client in a room writes only to rows of its room.
+// the clock hold; a client in a room writes only to rows of its room. With
+// a room column, its writes to a row that left the room are not applied
+// (the exit removes the row from the client, and the rest of its changes
+// stand), and other writes outside it refuse the changeset. Tables that
+// derive their rooms see memberships change under in-flight writes all the
+// time: a row outside the sender's room takes none of its changes and is
+// removed from the sender, and a row the changes would move out of it keeps
+// its place, corrected on the sender (docs/design.md, "Rooms by
+// membership and by reference").
 Status TableMerge::MergeRow(RowState& state) {
   const bool check_room = merge_.room && t_.room_column;
+  const bool derived_room = merge_.room && t_.derives_rooms();
   if (check_room && state.app_existed && RoomOf(state) != merge_.room) {
-    return Status::InvalidArgument("a change to " + t_.mapping->name + " writes to a row of another room");
+    bool left = false;
+    CRBRIDGE_RETURN_IF_ERROR(LeftSendersRoom(state, &left));
+    if (!left) return Status::InvalidArgument("a change to " + t_.mapping->name + " writes to a row of another room");
+    ++merge_.report->left_room;
+    return Status::OK();
   }
+  bool in = true;
+  if (derived_room && (state.clock.stored || state.app_existed)) CRBRIDGE_RETURN_IF_ERROR(InSendersRoom(state, true, &in));
+  if (!in) return RemoveFromSender(state);
   state.changed = RecordUncapturedAppWrite(state);
   state.exists = state.app_existed;
   for (size_t k = 0; k < state.row->changes.size(); ++k) ApplyChange(state, k);
+  if (derived_room && state.exists && state.changed) {
+    CRBRIDGE_RETURN_IF_ERROR(InSendersRoom(state, false, &in));
+    if (!in && !state.clock.stored) {
+      state.changed = false;
+      return RemoveFromSender(state);
+    }
+    if (!in) KeepInRoom(state);
+  }
   if (check_room && state.exists && state.changed && RoomOf(state) != merge_.room) {
     return Status::InvalidArgument("a change to " + t_.mapping->name + " would put a row in room \"" +
                                    RoomOf(state).value_or("(none)") + "\", not \"" + *merge_.room + "\"");
@@ -147,6 +259,11 @@ void TableMerge::ApplyChange(RowState& state, size_t k) {
   const auto& [change, column] = state.row->changes[k];
   ColumnClock current;
   Change compared = *change;
+  // The sender's room sees the row's causal length raised by its offset;
+  // a change from below it belongs to a life of the row that the room saw
+  // end, and loses to the row's return as cr-sqlite's rule has it.
+  compared.cl -= state.cl_offset;
+  if (compared.cl < 1) return;
   if (!change->is_sentinel()) {
     const size_t i = column - t_.pk_count;
     current = ColumnClock{state.clock.versions[i].has_value(), state.clock.versions[i].value_or(0), state.values[i]};
@@ -172,7 +289,7 @@ void TableMerge::ApplyChange(RowState& state, size_t k) {
     case RowAction::kNone:
       break;
   }
-  if (outcome.write_sentinel) state.clock.cl = change->cl;
+  if (outcome.write_sentinel) state.clock.cl = compared.cl;
   if (outcome.write_column) {
     const size_t i = column - t_.pk_count;
     state.values[i] = change->val;
@@ -283,15 +400,25 @@ Status TableMerge::UpdateChangedRows() {
 // and their changes in the change log when the store keeps one.
 Status TableMerge::WriteClocksAndLog() {
   std::vector<ClockWrite> writes;
-  std::vector<ClockToWrite> moving;
+  std::vector<ClockToWrite> moving, placed;
+  std::vector<MemberRowWrite> members;
   std::vector<LoggedChange> logged;
   const int64_t merged_at_us = UnixMicrosNow();
+  const bool placing = merge_.rooms.graph().Concerns(t_);
+  const bool holds_members = !merge_.rooms.graph().RulesHeldBy(t_).empty();
   for (RowState& state : states_) {
     if (!state.changed) continue;
     state.clock.lsn = position_;
     state.clock.room = ClockRoom(state);
     writes.push_back(ClockWrite{&state.row->pk_params, &state.clock, merge_.version, merge_.seq});
-    if (t_.room_column) moving.push_back(ClockToWrite{&state.row->pk, &state.clock, merge_.version, merge_.seq});
+    const ClockToWrite written{&state.row->pk, &state.clock, merge_.version, merge_.seq};
+    if (t_.room_column) moving.push_back(written);
+    if (placing) placed.push_back(written);
+    if (holds_members) {
+      std::vector<const Value*> values;
+      for (const Value& value : state.values) values.push_back(&value);
+      members.push_back(MemberRowWrite{&state.row->pk, &state.row->pk_values, std::move(values), !state.exists});
+    }
     if (merge_.log_changes) {
       std::vector<const Value*> values;
       for (const Value& value : state.values) values.push_back(&value);
@@ -302,6 +429,8 @@ Status TableMerge::WriteClocksAndLog() {
   }
   CRBRIDGE_RETURN_IF_ERROR(RecordRoomMoves(merge_.tx, t_, moving));
   CRBRIDGE_RETURN_IF_ERROR(merge_.tx.WriteClocks(t_, writes));
+  CRBRIDGE_RETURN_IF_ERROR(merge_.rooms.ClocksWritten(t_, placed));
+  if (!members.empty()) CRBRIDGE_RETURN_IF_ERROR(merge_.rooms.MembersWritten(t_, members));
   if (merge_.log_changes) {
     CRBRIDGE_RETURN_IF_ERROR(merge_.tx.LogChanges(t_, merge_.version, {true, merge_.sender_ordinal}, logged));
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "crbridge/server/core/shadow_store.h"
 #include "crbridge/server/core/sync_store.h"
 #include "crbridge/sqlite/change.h"
+#include "room_derivation.h"
 #include "row_identity.h"
 
 namespace crbridge {
@@ -44,7 +46,8 @@ struct ChangesetMerge {
   int sender_ordinal;
   bool log_changes;
   MergeReport* report;
-  int seq = 0;               // of the next clock written under `version`
+  RoomDerivation& rooms;
+  int& seq;                  // of the next clock (or room entry, or exit) written under `version`
   bool changed_any = false;  // whether a row got a new clock
 };
 
@@ -70,10 +73,22 @@ class TableMerge {
     std::vector<Value> values;                     // per value column
     std::vector<bool> written;
     std::vector<ServerParameter> written_params;   // per value column, for written ones
+    // Tables that derive their rooms: the rooms the row is in, and what
+    // the sender's room sees over its causal length.
+    std::set<std::string> rooms;
+    int64_t cl_offset = 0;
+    // The clock and values as loaded, for a row kept in the sender's room.
+    ClockRow loaded;
+    std::vector<Value> loaded_values;
   };
 
   Status LoadClocksAndLockRows();
+  Status LoadRowRooms();
   Status MergeRow(RowState& state);
+  Status LeftSendersRoom(const RowState& state, bool* left);
+  Status InSendersRoom(const RowState& state, bool before, bool* in);
+  Status RemoveFromSender(RowState& state);
+  void KeepInRoom(RowState& state);
   bool RecordUncapturedAppWrite(RowState& state);
   void ApplyChange(RowState& state, size_t k);
   Status ConvertWrittenValues(RowState& state);

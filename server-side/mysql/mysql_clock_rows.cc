@@ -21,35 +21,58 @@ std::string KeyText(const ResolvedTable& t, std::string_view alias) {
   return Join(columns, ", ");
 }
 
+// The clocks of the rows `where` (on the clock table, its parameters bound
+// by `bind`) selects.
+Status SelectClocks(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t,
+                    const std::string& where, const std::function<void(MysqlBinder&)>& bind,
+                    const std::function<Status(const Blob& key, ClockRow clock)>& found) {
+  const size_t n = t.columns.size() - t.pk_count;
+  const auto base = static_cast<uint32_t>(t.pk_count);
+  sql::PreparedStatement& select = session.Prepare(
+      "SELECT " + KeyText(t, "") + ", __cl, __col_versions, __col_sites, __col_hashes, __lsn, __room FROM " +
+      names.ClockTable(t) + " WHERE " + where);
+  MysqlBinder binder(select);
+  bind(binder);
+  std::unique_ptr<sql::ResultSet> rows(select.executeQuery());
+  while (rows->next()) {
+    Blob packed;
+    CRBRIDGE_RETURN_IF_ERROR(ReadPackedKey(t, *rows, 1, &packed));
+    ClockRow clock(n);
+    clock.stored = true;
+    clock.cl = rows->getInt64(base + 1);
+    clock.versions = ParseClockArray(std::string(rows->getString(base + 2)), n);
+    clock.sites = ParseClockArray(std::string(rows->getString(base + 3)), n);
+    clock.hashes = ParseClockArray(std::string(rows->getString(base + 4)), n);
+    clock.lsn = rows->getInt64(base + 5);
+    if (!rows->isNull(base + 6)) clock.stored_room = std::string(rows->getString(base + 6));
+    clock.stored_cl = clock.cl;
+    CRBRIDGE_RETURN_IF_ERROR(found(packed, std::move(clock)));
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status MysqlShadowTransaction::ReadClocks(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
                                           const std::function<Status(const Blob& key, ClockRow clock)>& found) {
   return CatchErrors([&]() -> Status {
-    const size_t n = t.columns.size() - t.pk_count;
-    const auto base = static_cast<uint32_t>(t.pk_count);
     return ForEachBatch(keys.size(), t.pk_count, kBatchRows, [&](size_t first, size_t count) -> Status {
       const std::vector<const KeyParameters*> chunk = Slice(keys, first, count);
-      sql::PreparedStatement& select = session_.Prepare(
-          "SELECT " + KeyText(t, "") + ", __cl, __col_versions, __col_sites, __col_hashes, __lsn, __room FROM " +
-          names_.ClockTable(t) + " WHERE " + KeyIn(t, chunk.size()));
-      MysqlBinder(select).Keys(chunk);
-      std::unique_ptr<sql::ResultSet> rows(select.executeQuery());
-      while (rows->next()) {
-        Blob packed;
-        CRBRIDGE_RETURN_IF_ERROR(ReadPackedKey(t, *rows, 1, &packed));
-        ClockRow clock(n);
-        clock.stored = true;
-        clock.cl = rows->getInt64(base + 1);
-        clock.versions = ParseClockArray(std::string(rows->getString(base + 2)), n);
-        clock.sites = ParseClockArray(std::string(rows->getString(base + 3)), n);
-        clock.hashes = ParseClockArray(std::string(rows->getString(base + 4)), n);
-        clock.lsn = rows->getInt64(base + 5);
-        if (!rows->isNull(base + 6)) clock.stored_room = std::string(rows->getString(base + 6));
-        clock.stored_cl = clock.cl;
-        CRBRIDGE_RETURN_IF_ERROR(found(packed, std::move(clock)));
-      }
-      return Status::OK();
+      return SelectClocks(session_, names_, t, KeyIn(t, chunk.size()), [&](MysqlBinder& bind) { bind.Keys(chunk); },
+                          found);
+    });
+  });
+}
+
+Status MysqlShadowTransaction::ReadClocksInRooms(const ResolvedTable& t, const std::vector<std::string>& rooms,
+                                                 const std::function<Status(const Blob& key, ClockRow clock)>& found) {
+  return CatchErrors([&]() -> Status {
+    return ForEachBatch(rooms.size(), 1, kBatchRows, [&](size_t first, size_t count) -> Status {
+      return SelectClocks(session_, names_, t, "__room IN " + Placeholders(1, count),
+                          [&](MysqlBinder& bind) {
+                            for (size_t i = first; i < first + count; ++i) bind.Text(rooms[i]);
+                          },
+                          found);
     });
   });
 }

@@ -71,19 +71,20 @@ Status MysqlShadowTransaction::WriteRoomExits(const ResolvedTable& t, const std:
   });
 }
 
-Status MysqlShadowSnapshot::RoomExitsBetween(const ResolvedTable& t, const std::string& room,
+Status MysqlShadowSnapshot::RoomExitsBetween(const ResolvedTable& t, const std::optional<std::string>& room,
                                              const PullPosition& after, const PullPosition& through, size_t limit,
                                              std::vector<RoomExit>* exits) {
   return CatchErrors([&]() -> Status {
     exits->clear();
     sql::PreparedStatement& select = session_.Prepare(
-        "SELECT pk, cl, db_version, seq FROM " + names_.Table("room_exits") +
-        " WHERE table_name = ? AND room = ? AND (db_version > ? OR (db_version = ? AND seq > ?)) AND "
+        "SELECT pk, cl, db_version, seq, room FROM " + names_.Table("room_exits") + " WHERE table_name = ? AND " +
+        (room ? "room = ? AND " : "") +
+        "(db_version > ? OR (db_version = ? AND seq > ?)) AND "
         "(db_version < ? OR (db_version = ? AND seq <= ?)) ORDER BY db_version, seq LIMIT ?");
-    MysqlBinder(select)
-        .Text(t.mapping->name)
-        .Text(room)
-        .Int(after.version)
+    MysqlBinder bind(select);
+    bind.Text(t.mapping->name);
+    if (room) bind.Text(*room);
+    bind.Int(after.version)
         .Int(after.version)
         .Int(after.seq)
         .Int(through.version)
@@ -92,7 +93,8 @@ Status MysqlShadowSnapshot::RoomExitsBetween(const ResolvedTable& t, const std::
         .Int(static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
     std::unique_ptr<sql::ResultSet> rows(select.executeQuery());
     while (rows->next()) {
-      exits->push_back(RoomExit{ReadBlob(*rows, 1), room, rows->getInt64(2), rows->getInt64(3), rows->getInt(4)});
+      exits->push_back(RoomExit{ReadBlob(*rows, 1), std::string(rows->getString(5)), rows->getInt64(2),
+                                rows->getInt64(3), rows->getInt(4)});
     }
     return Status::OK();
   });

@@ -166,9 +166,9 @@ std::string KeyColumns(const ResolvedTable& t, std::string_view alias) {
   return Join(names, ", ");
 }
 
-std::string KeyIn(const ResolvedTable& t, size_t rows) {
-  if (t.pk_count == 1) return KeyColumns(t, "") + " IN (" + Join(std::vector<std::string>(rows, "?"), ",") + ")";
-  return "(" + KeyColumns(t, "") + ") IN (" + Placeholders(rows, t.pk_count) + ")";
+std::string KeyIn(const ResolvedTable& t, size_t rows, std::string_view alias) {
+  if (t.pk_count == 1) return KeyColumns(t, alias) + " IN (" + Join(std::vector<std::string>(rows, "?"), ",") + ")";
+  return "(" + KeyColumns(t, alias) + ") IN (" + Placeholders(rows, t.pk_count) + ")";
 }
 
 std::string Placeholders(size_t rows, size_t width) {

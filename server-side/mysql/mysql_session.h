@@ -120,8 +120,9 @@ std::string ColumnText(const ResolvedColumn& c, std::string_view alias);
 // The key columns of `t` under `alias`, quoted: "t.`a`, t.`b`".
 std::string KeyColumns(const ResolvedTable& t, std::string_view alias);
 // A condition matching `rows` keys bound in order (MysqlBinder::Keys):
-// "`a` IN (?,?)", or "(`a`,`b`) IN ((?,?),(?,?))" for composite keys.
-std::string KeyIn(const ResolvedTable& t, size_t rows);
+// "`a` IN (?,?)", or "(`a`,`b`) IN ((?,?),(?,?))" for composite keys, on
+// the key columns of the table aliased `alias` ("" for none).
+std::string KeyIn(const ResolvedTable& t, size_t rows, std::string_view alias = "");
 // "(?,?),(?,?)": `rows` rows of `width` placeholders.
 std::string Placeholders(size_t rows, size_t width);
 // Rows per multi-row statement: larger batches gain little.

@@ -55,7 +55,23 @@ std::string ClockTableDdl(MysqlSession& session, const MysqlShadowNames& names, 
          "__cl BIGINT NOT NULL, __col_versions TEXT NOT NULL, __col_sites TEXT NOT NULL, __col_hashes TEXT NOT NULL, "
          "__lsn BIGINT NOT NULL, __db_version BIGINT NOT NULL, __seq INT NOT NULL, __room VARCHAR(255), "
          "PRIMARY KEY (" + KeyColumns(t, "") + "), KEY __version (" +
-         (t.room_column ? "__room, __db_version" : "__db_version") + "))" + kTableOptions;
+         (t.room_column ? "__room, __db_version" : "__db_version") + ")" +
+         // room_via: the rows that reference a row, found by its key.
+         (t.via_column ? ", KEY __via (__room)" : "") + ")" + kTableOptions;
+}
+
+// The rooms table of a table that derives its rooms (RowRoom): a row per
+// row and room, keyed like the clock table. Pulls of a room join it with
+// the clocks by room and key, and read the rows that entered the room by
+// room and version; pulls of every room read the rooms of rows by key, and
+// the entries by version.
+std::string RoomsTableDdl(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t) {
+  const std::string key = KeyColumns(t, "");
+  return "CREATE TABLE IF NOT EXISTS " + names.RoomsTable(t) + " (" + KeyColumnDefinitions(session, t) +
+         "__room VARCHAR(255) NOT NULL, __cl_offset BIGINT NOT NULL, __db_version BIGINT NOT NULL, __seq INT NOT NULL, "
+         "PRIMARY KEY (__room, " + key + "), KEY __key (" + key + "), KEY __entered (__room, __db_version, __seq), "
+         "KEY __entered_at (__db_version, __seq))" +
+         kTableOptions;
 }
 
 // Refuses a table whose mapped columns differ from those its clock table was
@@ -131,11 +147,18 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
           " (table_name VARCHAR(255) NOT NULL, key_hash BIGINT NOT NULL, room VARCHAR(255) NOT NULL, "
           "pk LONGBLOB NOT NULL, cl BIGINT NOT NULL, db_version BIGINT NOT NULL, seq INT NOT NULL, "
           "PRIMARY KEY (table_name, key_hash, room), INDEX (table_name, room, db_version, seq))",
+      // The rows of membership tables as crbridge last recorded them
+      // (Membership), by rule and member row key hash; rooms are found by
+      // key.
+      "CREATE TABLE IF NOT EXISTS " + names.Table("memberships") +
+          " (source VARCHAR(255) NOT NULL, member_hash BIGINT NOT NULL, member_pk LONGBLOB NOT NULL, "
+          "key_text VARCHAR(255) NOT NULL, room VARCHAR(255) NOT NULL, PRIMARY KEY (source, member_hash), "
+          "INDEX (source, key_text))",
   };
   for (const std::string& statement : ddl) session.Execute(statement + kTableOptions);
   // Version 2 bound client sites to owners (sites of version 1 are bound
   // at their next write) and added rejected_rows; version 3 added
-  // room_exits (both made above).
+  // room_exits, version 4 memberships (all made above).
   if (applied->getInt(1) == 1) session.Execute("ALTER TABLE " + names.Table("peers") + " ADD COLUMN owner BLOB");
   session.Execute("INSERT IGNORE INTO " + names.Table("clock") + " VALUES (1, 0)");
   session.Execute("INSERT IGNORE INTO " + names.Table("capture") + " VALUES (1, 0, '')");
@@ -145,7 +168,10 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
   site.executeUpdate();
   session.Execute("INSERT IGNORE INTO " + names.Table("migrations") + " (version) VALUES (" +
                   std::to_string(kShadowSchemaVersion) + ")");
-  for (const ResolvedTable& t : tables) CRBRIDGE_RETURN_IF_ERROR(CheckMapping(session, names, t));
+  for (const ResolvedTable& t : tables) {
+    CRBRIDGE_RETURN_IF_ERROR(CheckMapping(session, names, t));
+    if (t.derives_rooms()) session.Execute(RoomsTableDdl(session, names, t));
+  }
   std::unique_ptr<sql::ResultSet> stored(session.Query("SELECT site_id FROM " + names.Table("site")));
   if (!stored->next()) return Status::Internal("mysql: " + names.Table("site") + " is empty");
   const std::string bytes = stored->getString(1);

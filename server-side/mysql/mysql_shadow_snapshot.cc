@@ -13,6 +13,45 @@ bool FiltersRoom(const ResolvedTable& t, const std::optional<std::string>& room)
   return room && t.room_column;
 }
 
+// Whether a pull of `room` reads `t`'s rows through its rooms table.
+bool ThroughRooms(const ResolvedTable& t, const std::optional<std::string>& room) {
+  return room && t.derives_rooms();
+}
+
+// What pulls of `room` read as `t`'s clock rows: the clock table, or for a
+// table that derives its rooms, the clocks of the room's rows whose clock
+// or entry into the room is of a version BindPulledClocks binds or later,
+// each at the later of the two positions, with the room's causal length
+// offset and the entry's position. The two halves are disjoint, and each
+// is served by an index (the clocks' version, the entries' room and
+// version).
+std::string PulledClocks(const MysqlShadowNames& names, const ResolvedTable& t,
+                         const std::optional<std::string>& room) {
+  if (!ThroughRooms(t, room)) return names.ClockTable(t);
+  std::vector<std::string> key, join;
+  for (size_t i = 0; i < t.pk_count; ++i) {
+    const std::string column = QuoteName(t.columns[i].server.name);
+    key.push_back("c." + column);
+    join.push_back("e." + column + " = c." + column);
+  }
+  const std::string later = "(c.__db_version, c.__seq) >= (e.__db_version, e.__seq)";
+  const std::string select =
+      "SELECT " + Join(key, ", ") +
+      ", c.__cl, c.__col_versions, c.__col_sites, c.__col_hashes, c.__lsn, c.__room, "
+      "CASE WHEN " + later + " THEN c.__db_version ELSE e.__db_version END AS __db_version, "
+      "CASE WHEN " + later + " THEN c.__seq ELSE e.__seq END AS __seq, "
+      "e.__cl_offset, e.__db_version AS __entered_version, e.__seq AS __entered_seq FROM " +
+      names.RoomsTable(t) + " e JOIN " + names.ClockTable(t) + " c ON " + Join(join, " AND ") +
+      " WHERE e.__room = ? AND ";
+  return "(" + select + "c.__db_version >= ? UNION ALL " + select + "e.__db_version >= ? AND c.__db_version < ?)";
+}
+
+void BindPulledClocks(MysqlBinder& bind, const ResolvedTable& t, const std::optional<std::string>& room,
+                      int64_t first_version) {
+  if (!ThroughRooms(t, room)) return;
+  bind.Text(*room).Int(first_version).Text(*room).Int(first_version).Int(first_version);
+}
+
 // The clock rows (alias c) after `after` and up to `through`, of `room`:
 // the condition; BindPositionRange binds its parameters. The bounds on the
 // version alone let the version index serve it.
@@ -43,11 +82,12 @@ std::string ClockJoinedWithAppRows(const ResolvedTable& t, const std::string& cl
 Status MysqlShadowSnapshot::VersionsAfter(const ResolvedTable& t, int64_t after, const std::optional<std::string>& room,
                                           size_t limit, std::vector<int64_t>* versions) {
   return CatchErrors([&]() -> Status {
-    sql::PreparedStatement& select = session_.Prepare("SELECT __db_version FROM " + names_.ClockTable(t) +
-                                                      " WHERE __db_version > ?" +
+    sql::PreparedStatement& select = session_.Prepare("SELECT __db_version FROM " + PulledClocks(names_, t, room) +
+                                                      " c WHERE __db_version > ?" +
                                                       (FiltersRoom(t, room) ? " AND __room = ?" : "") +
                                                       " ORDER BY __db_version LIMIT ?");
     MysqlBinder bind(select);
+    BindPulledClocks(bind, t, room, after + 1);
     bind.Int(after);
     if (FiltersRoom(t, room)) bind.Text(*room);
     bind.Int(static_cast<int64_t>(limit));
@@ -69,9 +109,10 @@ Status MysqlShadowSnapshot::RowSizes(const ResolvedTable& t, const PullPosition&
       bytes += std::string(" + COALESCE(LENGTH(") + (i < t.pk_count ? "c." : "t.") + QuoteName(c.server.name) + "), 0)";
     }
     sql::PreparedStatement& select = session_.Prepare(
-        "SELECT c.__db_version, c.__seq, " + bytes + " FROM " + ClockJoinedWithAppRows(t, names_.ClockTable(t)) +
+        "SELECT c.__db_version, c.__seq, " + bytes + " FROM " + ClockJoinedWithAppRows(t, PulledClocks(names_, t, room)) +
         " WHERE " + PositionRange(t, room) + " ORDER BY c.__db_version, c.__seq LIMIT ?");
     MysqlBinder bind(select);
+    BindPulledClocks(bind, t, room, after.version);
     BindPositionRange(bind, t, after, PullPosition(through), room);
     bind.Int(static_cast<int64_t>(limit));
     std::unique_ptr<sql::ResultSet> rows(select.executeQuery());
@@ -81,21 +122,22 @@ Status MysqlShadowSnapshot::RowSizes(const ResolvedTable& t, const PullPosition&
   });
 }
 
-Status MysqlShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPosition& after,
-                                        const PullPosition& through, const std::optional<std::string>& room,
-                                        const std::function<Status(PulledRow row)>& found) {
+Status MysqlShadowSnapshot::SelectPulledRows(const ResolvedTable& t, const std::string& clocks,
+                                             const std::string& extra, const std::string& where,
+                                             const std::function<void(MysqlBinder&)>& bind,
+                                             const std::function<Status(PulledRow row)>& found) {
   return CatchErrors([&]() -> Status {
     const size_t n = t.columns.size() - t.pk_count;
     std::vector<std::string> select;
     for (size_t i = 0; i < t.pk_count; ++i) select.push_back(ColumnText(t.columns[i], "c"));
     select.push_back("c.__cl, c.__col_versions, c.__col_sites, c.__col_hashes, c.__lsn, c.__room, c.__db_version, "
                      "c.__seq, t." + QuoteName(t.columns[0].server.name) + " IS NOT NULL");
+    select.push_back(extra);
     for (size_t i = t.pk_count; i < t.columns.size(); ++i) select.push_back(ColumnText(t.columns[i], "t"));
-    sql::PreparedStatement& statement =
-        session_.Prepare("SELECT " + Join(select, ", ") + " FROM " + ClockJoinedWithAppRows(t, names_.ClockTable(t)) +
-                         " WHERE " + PositionRange(t, room));
-    MysqlBinder bind(statement);
-    BindPositionRange(bind, t, after, through, room);
+    sql::PreparedStatement& statement = session_.Prepare("SELECT " + Join(select, ", ") + " FROM " +
+                                                         ClockJoinedWithAppRows(t, clocks) + " WHERE " + where);
+    MysqlBinder binder(statement);
+    bind(binder);
     std::unique_ptr<sql::ResultSet> rows(statement.executeQuery());
     const auto base = static_cast<uint32_t>(t.pk_count);
     while (rows->next()) {
@@ -112,18 +154,50 @@ Status MysqlShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPositi
       row.db_version = rows->getInt64(base + 7);
       row.seq = rows->getInt(base + 8);
       row.app_row_exists = rows->getInt(base + 9) != 0;
+      row.cl_offset = rows->getInt64(base + 10);
+      row.entered = rows->getInt(base + 11) != 0;
       // A dead row's values are not sent.
       if (row.clock.cl % 2 == 1 && row.app_row_exists) {
         row.values.resize(n);
         for (size_t i = 0; i < n; ++i) {
           row.app_values_map = row.app_values_map && ReadField(t.columns[t.pk_count + i].type, *rows,
-                                                               base + 10 + static_cast<uint32_t>(i), &row.values[i])
+                                                               base + 12 + static_cast<uint32_t>(i), &row.values[i])
                                                          .ok();
         }
       }
       CRBRIDGE_RETURN_IF_ERROR(found(std::move(row)));
     }
     return Status::OK();
+  });
+}
+
+Status MysqlShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPosition& after,
+                                        const PullPosition& through, const std::optional<std::string>& room,
+                                        const std::function<Status(PulledRow row)>& found) {
+  return SelectPulledRows(
+      t, PulledClocks(names_, t, room),
+      ThroughRooms(t, room) ? "c.__cl_offset, (c.__entered_version, c.__entered_seq) > (?, ?)" : "0, 0",
+      PositionRange(t, room),
+      [&](MysqlBinder& bind) {
+        if (ThroughRooms(t, room)) bind.Int(after.version).Int(after.seq);
+        BindPulledClocks(bind, t, room, after.version);
+        BindPositionRange(bind, t, after, through, room);
+      },
+      found);
+}
+
+Status MysqlShadowSnapshot::RowsOfKeys(const ResolvedTable& t, const std::vector<Blob>& keys,
+                                       const std::function<Status(PulledRow row)>& found) {
+  std::vector<KeyParameters> decoded(keys.size());
+  std::vector<const KeyParameters*> pointers;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    CRBRIDGE_RETURN_IF_ERROR(KeyParametersOf(SourceType::kMysql, t, keys[i], &decoded[i]));
+    pointers.push_back(&decoded[i]);
+  }
+  return ForEachBatch(pointers.size(), t.pk_count, kBatchRows, [&](size_t first, size_t count) -> Status {
+    const std::vector<const KeyParameters*> chunk = Slice(pointers, first, count);
+    return SelectPulledRows(t, names_.ClockTable(t), "0, 0", KeyIn(t, chunk.size(), "c"),
+                            [&](MysqlBinder& bind) { bind.Keys(chunk); }, found);
   });
 }
 

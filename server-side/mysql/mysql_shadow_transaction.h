@@ -23,13 +23,16 @@ class MysqlShadowNames {
   std::string Table(const std::string& name) const;
   // The clock table of `t`: `<database>`.`<client name>__clock`.
   std::string ClockTable(const ResolvedTable& t) const;
+  // The rooms table (RowRoom) of `t`, a table that derives its rooms:
+  // `<database>`.`<client name>__rooms`.
+  std::string RoomsTable(const ResolvedTable& t) const;
 
  private:
   std::string database_;
 };
 
 // The version of the shadow schema MigrateShadowSchema creates.
-inline constexpr int kShadowSchemaVersion = 3;
+inline constexpr int kShadowSchemaVersion = 4;
 
 // Creates what is missing of the metadata database and of the clock table
 // of each of `tables` (idempotent, under a named lock: two crbridge
@@ -56,6 +59,16 @@ class MysqlShadowTransaction final : public ShadowTransaction {
   Status ReadRoomExits(const ResolvedTable& t, const std::vector<Blob>& keys, std::vector<RoomExit>* exits) override;
   Status WriteRoomExits(const ResolvedTable& t, const std::vector<RoomExit>& left,
                         const std::vector<RoomExit>& entered) override;
+  Status ReadRowRooms(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
+                      std::vector<RowRoom>* rooms) override;
+  Status WriteRowRooms(const ResolvedTable& t, const std::vector<RowRoom>& entered,
+                       const std::vector<RowRoom>& left) override;
+  Status ReadClocksInRooms(const ResolvedTable& t, const std::vector<std::string>& rooms,
+                           const std::function<Status(const Blob& key, ClockRow clock)>& found) override;
+  Status ReadMemberships(const std::string& source, const std::vector<std::string>& keys, bool by_key,
+                         std::vector<Membership>* memberships) override;
+  Status WriteMemberships(const std::string& source, const std::vector<Membership>& stored,
+                          const std::vector<Blob>& removed) override;
   Status KillLiveClocks(const ResolvedTable& t, Kill which, int64_t position, int64_t db_version, int seq,
                         bool report_dead, const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
                         size_t* killed) override;
@@ -97,11 +110,24 @@ class MysqlShadowSnapshot final : public ShadowSnapshot {
                   const std::optional<std::string>& room, size_t limit, std::vector<RowSize>* sizes) override;
   Status RowsBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
                      const std::optional<std::string>& room, const std::function<Status(PulledRow row)>& found) override;
-  Status RoomExitsBetween(const ResolvedTable& t, const std::string& room, const PullPosition& after,
+  Status RoomExitsBetween(const ResolvedTable& t, const std::optional<std::string>& room, const PullPosition& after,
                           const PullPosition& through, size_t limit, std::vector<RoomExit>* exits) override;
+  Status RoomEntriesBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
+                            size_t limit, std::vector<RowRoom>* entries) override;
+  Status RowRoomsOf(const ResolvedTable& t, const std::vector<Blob>& keys, std::vector<RowRoom>* rooms) override;
+  Status RowsOfKeys(const ResolvedTable& t, const std::vector<Blob>& keys,
+                    const std::function<Status(PulledRow row)>& found) override;
   Status Sites(std::map<int64_t, SiteId>* sites) override;
 
  private:
+  // The clock rows (alias c, from `clocks`) with their app rows (alias t)
+  // that `where` selects; `extra` (a room's offset and whether the row
+  // entered it, or constants) follows the clock in the select list. `bind`
+  // binds the parameters of all three, in that order.
+  Status SelectPulledRows(const ResolvedTable& t, const std::string& clocks, const std::string& extra,
+                          const std::string& where, const std::function<void(MysqlBinder&)>& bind,
+                          const std::function<Status(PulledRow row)>& found);
+
   MysqlSession& session_;
   const MysqlShadowNames& names_;
 };

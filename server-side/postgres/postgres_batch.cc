@@ -99,11 +99,11 @@ Status ReadPackedKey(const ResolvedTable& t, const pqxx::row& row, Blob* key) {
 }
 
 std::string KeySet(const ResolvedTable& t, const std::vector<const std::vector<ServerParameter>*>& keys,
-                   std::vector<ServerParameter>* params) {
+                   std::vector<ServerParameter>* params, const std::string& prefix) {
   std::vector<std::string> names;
   BatchColumns columns;
   for (size_t i = 0; i < t.pk_count; ++i) {
-    names.push_back(QuoteIdentifier(t.columns[i].server.name));
+    names.push_back(prefix + QuoteIdentifier(t.columns[i].server.name));
     columns.Add(t.columns[i].server.type);
   }
   for (const std::vector<ServerParameter>* key : keys) {

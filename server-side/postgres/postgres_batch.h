@@ -63,8 +63,9 @@ Status ReadPackedKey(const ResolvedTable& t, const pqxx::row& row, Blob* key);
 
 // A condition matching the rows whose keys are `keys` (each the key
 // columns' parameters): key = ANY(array) for a one-column key (a plain
-// index scan), a tuple IN for composite keys. Adds its parameters.
+// index scan), a tuple IN for composite keys, on the key columns of the
+// table aliased `prefix` ("c.") or of the only one. Adds its parameters.
 std::string KeySet(const ResolvedTable& t, const std::vector<const std::vector<ServerParameter>*>& keys,
-                   std::vector<ServerParameter>* params);
+                   std::vector<ServerParameter>* params, const std::string& prefix = "");
 
 }  // namespace crbridge::postgres

@@ -11,11 +11,17 @@ Status ReadClockRows(pqxx::work& tx, const std::string& clock_table, const Resol
                      const std::vector<const std::vector<ServerParameter>*>& keys,
                      const std::function<Status(const Blob& key, ClockRow clock)>& found) {
   if (keys.empty()) return Status::OK();
+  std::vector<ServerParameter> params;
+  const std::string where = KeySet(t, keys, &params);
+  return ReadClockRowsWhere(tx, clock_table, t, where, params, found);
+}
+
+Status ReadClockRowsWhere(pqxx::work& tx, const std::string& clock_table, const ResolvedTable& t,
+                          const std::string& where, const std::vector<ServerParameter>& params,
+                          const std::function<Status(const Blob& key, ClockRow clock)>& found) {
   const size_t n = t.columns.size() - t.pk_count;
   std::vector<std::string> select;
   for (size_t i = 0; i < t.pk_count; ++i) select.push_back(QuoteIdentifier(t.columns[i].server.name) + "::text");
-  std::vector<ServerParameter> params;
-  const std::string where = KeySet(t, keys, &params);
   const pqxx::result rows = tx.exec_params("SELECT " + Join(select, ", ") +
                                                ", __cl, __col_versions::text, __col_sites::text, __col_hashes::text, __lsn, __room FROM " +
                                                clock_table + " WHERE " + where,

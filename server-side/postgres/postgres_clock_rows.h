@@ -25,6 +25,12 @@ Status ReadClockRows(pqxx::work& tx, const std::string& clock_table, const Resol
                      const std::vector<const std::vector<ServerParameter>*>& keys,
                      const std::function<Status(const Blob& key, ClockRow clock)>& found);
 
+// The same for the rows matching `where` (a condition on the clock table,
+// with parameters `params`).
+Status ReadClockRowsWhere(pqxx::work& tx, const std::string& clock_table, const ResolvedTable& t,
+                          const std::string& where, const std::vector<ServerParameter>& params,
+                          const std::function<Status(const Blob& key, ClockRow clock)>& found);
+
 // Stores the clocks of `writes`: one INSERT for the rows not stored yet,
 // one UPDATE for the others (cheaper than an upsert of all of them).
 void WriteClockRows(pqxx::work& tx, const std::string& clock_table, const ResolvedTable& t,

@@ -8,6 +8,7 @@
 
 #include "crbridge/server/postgres/postgres_shadow_store.h"
 #include "crbridge/sqlite/text_encoding.h"
+#include "postgres_batch.h"
 #include "postgres_shadow_transaction.h"
 
 namespace crbridge::postgres {
@@ -51,18 +52,25 @@ Status PostgresShadowTransaction::WriteRoomExits(const ResolvedTable& t, const s
   return Status::OK();
 }
 
-Status PostgresShadowSnapshot::RoomExitsBetween(const ResolvedTable& t, const std::string& room,
+Status PostgresShadowSnapshot::RoomExitsBetween(const ResolvedTable& t, const std::optional<std::string>& room,
                                                 const PullPosition& after, const PullPosition& through, size_t limit,
                                                 std::vector<RoomExit>* exits) {
   exits->clear();
   const pqxx::result rows = tx_.exec_params(
-      "SELECT pk, cl, db_version, seq FROM " + store_.MetadataTable("room_exits") +
-          " WHERE table_name = $1 AND room = $2 AND (db_version, seq::bigint) > ($3, $4) AND (db_version, seq::bigint) "
-          "<= ($5, $6) ORDER BY db_version, seq LIMIT $7",
-      t.mapping->name, room, after.version, after.seq, through.version, through.seq,
-      static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+      "SELECT pk, cl, db_version, seq, room FROM " + store_.MetadataTable("room_exits") +
+          " WHERE table_name = $1 AND ($2::text IS NULL OR room = $2) AND (db_version, seq::bigint) > ($3, $4) AND "
+          "(db_version, seq::bigint) <= ($5, $6) ORDER BY db_version, seq LIMIT $7",
+      CRBRIDGE_PARAMS((std::vector<ServerParameter>{
+          {false, t.mapping->name},
+          room ? ServerParameter{false, *room} : ServerParameter{true, ""},
+          {false, std::to_string(after.version)},
+          {false, std::to_string(after.seq)},
+          {false, std::to_string(through.version)},
+          {false, std::to_string(through.seq)},
+          {false, std::to_string(std::min<size_t>(limit, INT64_MAX))}})));
   for (const auto& row : rows) {
-    exits->push_back(RoomExit{ReadBytea(row[0]), room, row[1].as<int64_t>(), row[2].as<int64_t>(), row[3].as<int>()});
+    exits->push_back(RoomExit{ReadBytea(row[0]), row[4].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>(),
+                              row[3].as<int>()});
   }
   return Status::OK();
 }

@@ -33,7 +33,35 @@ std::string ClockTableDdl(const std::string& clock_table, const std::string& ind
          "ALTER TABLE " + clock_table + " ADD COLUMN IF NOT EXISTS __col_hashes bigint[] NOT NULL DEFAULT '{}', "
          "ADD COLUMN IF NOT EXISTS __lsn bigint NOT NULL DEFAULT 0;\n"
          "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_version") + " ON " + clock_table +
-         (table.room_column ? " (__room, __db_version);\n" : " (__db_version);\n");
+         (table.room_column ? " (__room, __db_version);\n" : " (__db_version);\n") +
+         // room_via: the rows that reference a row, found by its key.
+         (table.via_column ? "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_via") + " ON " +
+                                 clock_table + " (__room);\n"
+                           : std::string());
+}
+
+// The rooms table of a table that derives its rooms (RowRoom): a row per
+// row and room, keyed like the clock table. Pulls of a room join it with
+// the clocks by room and key, and read the rows that entered the room by
+// room and version; pulls of every room read the rooms of rows by key,
+// and the entries by version.
+std::string RoomsTableDdl(const std::string& rooms_table, const std::string& index_prefix, const ResolvedTable& table) {
+  std::string columns;
+  std::string key;
+  for (size_t i = 0; i < table.pk_count; ++i) {
+    const ResolvedColumn& c = table.columns[i];
+    columns += QuoteIdentifier(c.server.name) + " " + c.server.type + " NOT NULL, ";
+    key += ", " + QuoteIdentifier(c.server.name);
+  }
+  return "CREATE TABLE IF NOT EXISTS " + rooms_table + " (" + columns +
+         "__room text NOT NULL, __cl_offset bigint NOT NULL, __db_version bigint NOT NULL, __seq int NOT NULL, "
+         "PRIMARY KEY (__room" + key + "));\n"
+         "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_key") + " ON " + rooms_table + " (" +
+         key.substr(2) + ");\n"
+         "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_entered") + " ON " + rooms_table +
+         " (__room, __db_version, __seq);\n"
+         "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_entered_at") + " ON " + rooms_table +
+         " (__db_version, __seq);\n";
 }
 
 std::string ArrayLiteral(const std::vector<std::string>& items) {
@@ -59,6 +87,10 @@ std::string PostgresShadowStore::OriginName(const std::string& database, const s
 
 std::string PostgresShadowStore::ClockTable(const std::string& client_table) const {
   return MetadataTable(client_table + "__clock");
+}
+
+std::string PostgresShadowStore::RoomsTable(const std::string& client_table) const {
+  return MetadataTable(client_table + "__rooms");
 }
 
 std::string PostgresShadowStore::MetadataTable(const std::string& name) const {
@@ -140,6 +172,14 @@ Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
       tx.exec0("CREATE INDEX ON " + s + ".room_exits (table_name, room, db_version, seq)");
       tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (6)");
     }
+    if (applied < 7) {
+      // The rows of membership tables as crbridge last recorded them
+      // (Membership), by rule and member row; rooms are found by key.
+      tx.exec0("CREATE TABLE " + s + ".memberships (source text NOT NULL, member_pk bytea NOT NULL, key text NOT NULL, "
+               "room text NOT NULL, PRIMARY KEY (source, member_pk))");
+      tx.exec0("CREATE INDEX ON " + s + ".memberships (source, key)");
+      tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (7)");
+    }
     for (const ResolvedTable& table : tables) {
       std::vector<std::string> pk, values;
       for (size_t i = 0; i < table.columns.size(); ++i) {
@@ -156,6 +196,7 @@ Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
                                        "); changing a mapped table's columns is not supported yet");
       }
       tx.exec0(ClockTableDdl(ClockTable(name), name + "__clock", table));
+      if (table.derives_rooms()) tx.exec0(RoomsTableDdl(RoomsTable(name), name + "__rooms", table));
       if (known.empty()) {
         tx.exec_params0("INSERT INTO " + s + ".tables VALUES ($1, $2, $3::text[], $4::text[])", name,
                         table.mapping->QualifiedSource(), ArrayLiteral(pk), ArrayLiteral(values));

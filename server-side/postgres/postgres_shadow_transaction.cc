@@ -33,6 +33,41 @@ std::string RoomCondition(const ResolvedTable& t, const std::optional<std::strin
   return room && t.room_column ? " AND " + prefix + "__room = $" + std::to_string(placeholder) : std::string();
 }
 
+// Whether a pull of `room` reads `t`'s rows through its rooms table.
+bool ThroughRooms(const ResolvedTable& t, const std::optional<std::string>& room) {
+  return room && t.derives_rooms();
+}
+
+// What pulls of `room` read as `t`'s clock rows: the clock table, or for a
+// table that derives its rooms, the clocks of the room's rows whose clock
+// or entry into the room is of version `first_version` or later, each at
+// the later of the two positions, with the room's causal length offset and
+// the entry's position. The two halves are disjoint, and each is served
+// by an index (the clocks' version, the entries' room and version).
+std::string PulledClocks(const PostgresShadowStore& store, const ResolvedTable& t,
+                         const std::optional<std::string>& room, const std::string& first_version,
+                         const std::string& room_parameter) {
+  const std::string clocks = store.ClockTable(t.mapping->name);
+  if (!ThroughRooms(t, room)) return clocks;
+  std::string key, join;
+  for (size_t i = 0; i < t.pk_count; ++i) {
+    const std::string column = QuoteIdentifier(t.columns[i].server.name);
+    key += "c." + column + ", ";
+    join += (i > 0 ? " AND " : "") + ("e." + column + " = c." + column);
+  }
+  const std::string select =
+      "SELECT " + key +
+      "c.__cl, c.__col_versions, c.__col_sites, c.__col_hashes, c.__room, "
+      "CASE WHEN (c.__db_version, c.__seq) >= (e.__db_version, e.__seq) THEN c.__db_version ELSE e.__db_version END "
+      "AS __db_version, "
+      "CASE WHEN (c.__db_version, c.__seq) >= (e.__db_version, e.__seq) THEN c.__seq ELSE e.__seq END AS __seq, "
+      "e.__cl_offset, e.__db_version AS __entered_version, e.__seq AS __entered_seq FROM " +
+      store.RoomsTable(t.mapping->name) + " e JOIN " + clocks + " c ON " + join + " WHERE e.__room = " +
+      room_parameter + " AND ";
+  return "(" + select + "c.__db_version >= " + first_version + " UNION ALL " + select + "e.__db_version >= " +
+         first_version + " AND c.__db_version < " + first_version + ")";
+}
+
 // The clock rows (alias c) after `after` and up to `through`, of `room`:
 // the condition, its parameters in `params` ($1 to $4, the room $5). The
 // bounds on the version alone let the version index serve it.
@@ -42,7 +77,7 @@ std::string PositionRange(const ResolvedTable& t, const PullPosition& after, con
              {false, std::to_string(after.seq)},
              {false, std::to_string(through.version)},
              {false, std::to_string(through.seq)}};
-  if (room && t.room_column) params->push_back({false, *room});
+  if (room && (t.room_column || t.derives_rooms())) params->push_back({false, *room});
   return "c.__db_version >= $1::bigint AND c.__db_version <= $3::bigint AND (c.__db_version > $1::bigint OR "
          "c.__seq > $2::bigint) AND (c.__db_version < $3::bigint OR c.__seq <= $4::bigint)" +
          RoomCondition(t, room, "c.", 5);
@@ -61,7 +96,7 @@ std::string ClockJoinedWithAppRows(const ResolvedTable& t, const std::string& cl
 std::vector<ServerParameter> PullParameters(const ResolvedTable& t, int64_t first, int64_t second,
                                             const std::optional<std::string>& room) {
   std::vector<ServerParameter> params = {{false, std::to_string(first)}, {false, std::to_string(second)}};
-  if (room && t.room_column) params.push_back({false, *room});
+  if (room && (t.room_column || t.derives_rooms())) params.push_back({false, *room});
   return params;
 }
 
@@ -303,8 +338,9 @@ Status PostgresShadowSnapshot::VersionsAfter(const ResolvedTable& t, int64_t aft
                                              const std::optional<std::string>& room, size_t limit,
                                              std::vector<int64_t>* versions) {
   const std::vector<ServerParameter> params = PullParameters(t, after, static_cast<int64_t>(limit), room);
-  const pqxx::result rows = tx_.exec_params("SELECT __db_version FROM " + store_.ClockTable(t.mapping->name) +
-                                                " WHERE __db_version > $1" + RoomCondition(t, room, "") +
+  const pqxx::result rows = tx_.exec_params("SELECT __db_version FROM " +
+                                                PulledClocks(store_, t, room, "($1::bigint + 1)", "$3") +
+                                                " c WHERE __db_version > $1" + RoomCondition(t, room, "") +
                                                 " ORDER BY __db_version LIMIT $2",
                                             CRBRIDGE_PARAMS(params));
   versions->clear();
@@ -329,7 +365,8 @@ Status PostgresShadowSnapshot::RowSizes(const ResolvedTable& t, const PullPositi
   params.push_back({false, std::to_string(limit)});
   const pqxx::result rows =
       tx_.exec_params("SELECT c.__db_version, c.__seq, " + bytes + " FROM " +
-                          ClockJoinedWithAppRows(t, store_.ClockTable(t.mapping->name)) + " WHERE " + range +
+                          ClockJoinedWithAppRows(t, PulledClocks(store_, t, room, "$1::bigint", "$5")) + " WHERE " +
+                          range +
                           " ORDER BY c.__db_version, c.__seq LIMIT $" + std::to_string(params.size()),
                       CRBRIDGE_PARAMS(params));
   sizes->clear();
@@ -337,20 +374,18 @@ Status PostgresShadowSnapshot::RowSizes(const ResolvedTable& t, const PullPositi
   return Status::OK();
 }
 
-Status PostgresShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPosition& after,
-                                           const PullPosition& through, const std::optional<std::string>& room,
-                                           const std::function<Status(PulledRow row)>& found) {
+Status PostgresShadowSnapshot::SelectPulledRows(const ResolvedTable& t, const std::string& clocks,
+                                                const std::string& extra, const std::string& where,
+                                                const std::vector<ServerParameter>& params,
+                                                const std::function<Status(PulledRow row)>& found) {
   const size_t n = t.columns.size() - t.pk_count;
   std::string select;
   for (size_t i = 0; i < t.pk_count; ++i) select += "c." + QuoteIdentifier(t.columns[i].server.name) + "::text, ";
-  select += "c.__cl, c.__col_versions::text, c.__col_sites::text, c.__col_hashes::text, c.__db_version, c.__seq, t." +
-            QuoteIdentifier(t.columns[0].server.name) + " IS NOT NULL";
+  select += "c.__cl, c.__col_versions::text, c.__col_sites::text, c.__col_hashes::text, c.__db_version, c.__seq, "
+            "c.__room, t." + QuoteIdentifier(t.columns[0].server.name) + " IS NOT NULL, " + extra;
   for (size_t i = t.pk_count; i < t.columns.size(); ++i) select += ", t." + QuoteIdentifier(t.columns[i].server.name) + "::text";
-  std::vector<ServerParameter> params;
-  const std::string range = PositionRange(t, after, through, room, &params);
-  const pqxx::result rows = tx_.exec_params("SELECT " + select + " FROM " +
-                                                ClockJoinedWithAppRows(t, store_.ClockTable(t.mapping->name)) +
-                                                " WHERE " + range,
+  const pqxx::result rows = tx_.exec_params("SELECT " + select + " FROM " + ClockJoinedWithAppRows(t, clocks) +
+                                                " WHERE " + where,
                                             CRBRIDGE_PARAMS(params));
   for (const auto& row : rows) {
     PulledRow pulled;
@@ -367,17 +402,45 @@ Status PostgresShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPos
     pulled.clock.hashes = ParseClockArray(row[base + 3].c_str(), n);
     pulled.db_version = row[base + 4].as<int64_t>();
     pulled.seq = row[base + 5].as<int>();
-    pulled.app_row_exists = row[base + 6].as<bool>();
+    if (!row[base + 6].is_null()) pulled.clock.room = row[base + 6].as<std::string>();
+    pulled.app_row_exists = row[base + 7].as<bool>();
+    pulled.cl_offset = row[base + 8].as<int64_t>();
+    pulled.entered = row[base + 9].as<bool>();
     if (pulled.app_row_exists) {
       pulled.values.resize(n);
       for (size_t i = 0; i < n; ++i) {
         pulled.app_values_map = pulled.app_values_map &&
-            ReadField(t.columns[t.pk_count + i].type, row[base + 7 + static_cast<int>(i)], &pulled.values[i]).ok();
+            ReadField(t.columns[t.pk_count + i].type, row[base + 10 + static_cast<int>(i)], &pulled.values[i]).ok();
       }
     }
     CRBRIDGE_RETURN_IF_ERROR(found(std::move(pulled)));
   }
   return Status::OK();
+}
+
+Status PostgresShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPosition& after,
+                                           const PullPosition& through, const std::optional<std::string>& room,
+                                           const std::function<Status(PulledRow row)>& found) {
+  std::vector<ServerParameter> params;
+  const std::string range = PositionRange(t, after, through, room, &params);
+  return SelectPulledRows(t, PulledClocks(store_, t, room, "$1::bigint", "$5"),
+                          ThroughRooms(t, room) ? "c.__cl_offset, (c.__entered_version, c.__entered_seq::bigint) > ($1, $2)"
+                                                : "0::bigint, false",
+                          range, params, found);
+}
+
+Status PostgresShadowSnapshot::RowsOfKeys(const ResolvedTable& t, const std::vector<Blob>& keys,
+                                          const std::function<Status(PulledRow row)>& found) {
+  if (keys.empty()) return Status::OK();
+  std::vector<KeyParameters> decoded(keys.size());
+  std::vector<const KeyParameters*> pointers;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    CRBRIDGE_RETURN_IF_ERROR(KeyParametersOf(SourceType::kPostgres, t, keys[i], &decoded[i]));
+    pointers.push_back(&decoded[i]);
+  }
+  std::vector<ServerParameter> params;
+  const std::string where = KeySet(t, pointers, &params, "c.");
+  return SelectPulledRows(t, store_.ClockTable(t.mapping->name), "0::bigint, false", where, params, found);
 }
 
 Status PostgresShadowSnapshot::Sites(std::map<int64_t, SiteId>* sites) {

@@ -23,6 +23,16 @@ class PostgresShadowTransaction : public ShadowTransaction {
   Status ReadRoomExits(const ResolvedTable& t, const std::vector<Blob>& keys, std::vector<RoomExit>* exits) override;
   Status WriteRoomExits(const ResolvedTable& t, const std::vector<RoomExit>& left,
                         const std::vector<RoomExit>& entered) override;
+  Status ReadRowRooms(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
+                      std::vector<RowRoom>* rooms) override;
+  Status WriteRowRooms(const ResolvedTable& t, const std::vector<RowRoom>& entered,
+                       const std::vector<RowRoom>& left) override;
+  Status ReadClocksInRooms(const ResolvedTable& t, const std::vector<std::string>& rooms,
+                           const std::function<Status(const Blob& key, ClockRow clock)>& found) override;
+  Status ReadMemberships(const std::string& source, const std::vector<std::string>& keys, bool by_key,
+                         std::vector<Membership>* memberships) override;
+  Status WriteMemberships(const std::string& source, const std::vector<Membership>& stored,
+                          const std::vector<Blob>& removed) override;
   Status KillLiveClocks(const ResolvedTable& t, Kill which, int64_t position, int64_t db_version, int seq,
                         bool report_dead, const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
                         size_t* killed) override;
@@ -66,11 +76,23 @@ class PostgresShadowSnapshot : public ShadowSnapshot {
                   const std::optional<std::string>& room, size_t limit, std::vector<RowSize>* sizes) override;
   Status RowsBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
                      const std::optional<std::string>& room, const std::function<Status(PulledRow row)>& found) override;
-  Status RoomExitsBetween(const ResolvedTable& t, const std::string& room, const PullPosition& after,
+  Status RoomExitsBetween(const ResolvedTable& t, const std::optional<std::string>& room, const PullPosition& after,
                           const PullPosition& through, size_t limit, std::vector<RoomExit>* exits) override;
+  Status RoomEntriesBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
+                            size_t limit, std::vector<RowRoom>* entries) override;
+  Status RowRoomsOf(const ResolvedTable& t, const std::vector<Blob>& keys, std::vector<RowRoom>* rooms) override;
+  Status RowsOfKeys(const ResolvedTable& t, const std::vector<Blob>& keys,
+                    const std::function<Status(PulledRow row)>& found) override;
   Status Sites(std::map<int64_t, SiteId>* sites) override;
 
  private:
+  // The clock rows (alias c, from `clocks`) with their app rows (alias t)
+  // that `where` selects; `extra` (a room's offset and whether the row
+  // entered it, or constants) follows the clock in the select list.
+  Status SelectPulledRows(const ResolvedTable& t, const std::string& clocks, const std::string& extra,
+                          const std::string& where, const std::vector<ServerParameter>& params,
+                          const std::function<Status(PulledRow row)>& found);
+
   pqxx::transaction_base& tx_;
   const PostgresShadowStore& store_;
 };

@@ -8,12 +8,17 @@
 //    inserts, in one room (every client also receives everyone else's rows)
 //    or each in a room of its own, next to the same rows inserted by
 //    multi-row INSERTs on one connection in the same run (the limit);
+//  - rooms: rooms by membership (room_members, room_via): an app commit to
+//    a list shared by 1,000 users, each a room of their own, next to 1,000
+//    clients of one room by column; a membership moving 10,000 rows into a
+//    room with 100 clients, next to a cold pull of the same rows by one
+//    client;
 // each with crbridge's CPU time and peak memory. Prints markdown tables for
 // docs/benchmarks.md.
 // A writer sends all its changesets at once: keep writers x changesets
 // under the 1,000 changesets that may wait for the database (beyond, the
 // server answers busy and the writers are disconnected).
-//   sync_bench CRBRIDGE_BINARY [--database postgres|mariadb] [--part latency|writers] [--commits N]
+//   sync_bench CRBRIDGE_BINARY [--database postgres|mariadb] [--part latency|writers|rooms] [--commits N]
 //              [--changesets N] [--rows N]
 #include <sys/resource.h>
 #include <unistd.h>
@@ -139,11 +144,17 @@ struct Served {
   crbridge::testing::TodoAppDatabase app;
   std::unique_ptr<crbridge::testing::RunningDaemon> daemon;
 
-  Served(const std::string& binary, crbridge::testing::ServerKind kind, int run, size_t lists) : app(kind) {
+  // With `tables`, the config's tables section is replaced by it, after
+  // `setup` ran on the database.
+  Served(const std::string& binary, crbridge::testing::ServerKind kind, int run, size_t lists,
+         const std::string& setup = "", const std::string& tables = "")
+      : app(kind) {
     for (size_t i = 0; i < lists; ++i) app.Sql("INSERT INTO todo_lists (id) VALUES ('l" + std::to_string(i) + "')");
+    if (!setup.empty()) app.Sql(setup);
     const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "sync_bench_" + std::to_string(run));
     std::ifstream in(config);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!tables.empty()) text = text.substr(0, text.find("tables:")) + tables + text.substr(text.find("\nlog:"));
     // 1,000 clients connect from one address; configs/mysql.yaml leaves the limit at its default.
     if (const size_t at = text.find("  max_connections_per_address: "); at != std::string::npos) {
       text.erase(at, text.find('\n', at) + 1 - at);
@@ -163,61 +174,171 @@ void RunUntil(boost::asio::io_context& io, const std::function<bool()>& done, Cl
   while (!done() && Clock::now() < deadline) io.run_for(std::chrono::milliseconds(10));
 }
 
-// Commit i sets the title "c<i>". Titles committed in quick succession may
-// reach a client as one (pulls send rows at their latest value), so commit
-// i counts as received at the first receipt of any title j >= i.
+// Clients in `rooms` (one client each) while commits set the title of todo
+// t1: commit i sets the title "c<i>". Titles committed in quick succession
+// may reach a client as one (pulls send rows at their latest value), so
+// commit i counts as received at the first receipt of any title j >= i.
+// Prints a table row labelled `label`.
+void MeasureLatency(Served& served, const std::vector<std::string>& rooms, int commits, const std::string& label) {
+  const size_t count = rooms.size();
+  boost::asio::io_context io;
+  std::vector<Clock::time_point> committed;
+  std::vector<std::vector<std::pair<size_t, Clock::time_point>>> receipts(count);
+  size_t ready = 0, last_received = 0;
+  for (size_t i = 0; i < count; ++i) {
+    std::make_shared<Client>(io, served.daemon->port(), rooms[i], i, [&, i](const Message& message, Clock::time_point now) {
+      if (std::holds_alternative<StartStreaming>(message)) ++ready;
+      const auto* changes = std::get_if<ChangesMessage>(&message);
+      for (const Change& c : changes ? changes->changes : Changeset{}) {
+        if (c.cid != "title" || c.val.storage_class() != StorageClass::kText || !c.val.text().starts_with("c")) continue;
+        const size_t index = std::stoul(c.val.text().substr(1));
+        receipts[i].emplace_back(index, now);
+        if (index + 1 == committed.size()) ++last_received;
+      }
+    })->Start();
+  }
+  // Clients connect and catch up before the measured commits.
+  RunUntil(io, [&] { return ready == count; }, std::chrono::seconds(60));
+  io.run_for(std::chrono::milliseconds(500));
+  const double cpu_before = CpuSeconds(served.pid());
+  for (int i = 0; i < commits; ++i) {
+    committed.push_back(Clock::now());
+    served.app.Sql("UPDATE todos SET title = 'c" + std::to_string(i) + "' WHERE id = 't1'");
+    io.run_for(std::chrono::milliseconds(20));
+  }
+  RunUntil(io, [&] { return last_received == count; }, std::chrono::seconds(30));
+  const double cpu = CpuSeconds(served.pid()) - cpu_before;
+  std::vector<double> latencies_ms;
+  for (const auto& client : receipts) {
+    for (size_t i = 0; i < committed.size(); ++i) {
+      const auto first = std::find_if(client.begin(), client.end(), [&](const auto& r) { return r.first >= i; });
+      if (first != client.end()) {
+        latencies_ms.push_back(std::chrono::duration<double, std::milli>(first->second - committed[i]).count());
+      }
+    }
+  }
+  const double max = latencies_ms.empty() ? 0.0 : *std::max_element(latencies_ms.begin(), latencies_ms.end());
+  std::printf("| %-26s | %9zu | %8.2f | %8.2f | %8.2f | %8.2f | %14.2f | %15.1f |\n", label.c_str(), latencies_ms.size(),
+              Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.9), Percentile(latencies_ms, 0.99), max, cpu,
+              PeakRssMb(served.pid()));
+  std::fflush(stdout);
+}
+
+void LatencyHeader() {
+  std::printf("| %-26s | %9s | %8s | %8s | %8s | %8s | %14s | %15s |\n", "clients", "receipts", "p50 ms", "p90 ms",
+              "p99 ms", "max ms", "crbridge CPU s", "crbridge peak MB");
+  std::printf("|----------------------------|-----------|----------|----------|----------|----------|----------------|-----------------|\n");
+}
+
 void LatencyTable(const std::string& binary, crbridge::testing::ServerKind kind, int commits, int* run) {
   std::printf("commit in %s to receipt by every client, %d one-row commits 20 ms apart, clients in one room, "
               "release build\n\n",
               crbridge::testing::ServerKindName(kind).c_str(), commits);
-  std::printf("| %-10s | %9s | %8s | %8s | %8s | %8s | %14s | %15s |\n", "clients", "receipts", "p50 ms", "p90 ms",
-              "p99 ms", "max ms", "crbridge CPU s", "crbridge peak MB");
-  std::printf("|------------|-----------|----------|----------|----------|----------|----------------|-----------------|\n");
+  LatencyHeader();
   for (const size_t count : {size_t{1}, size_t{100}, size_t{1000}}) {
     Served served(binary, kind, ++*run, 1);
     served.app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l0')");
+    MeasureLatency(served, std::vector<std::string>(count, "l0"), commits, std::to_string(count));
+  }
+}
+
+// The shared-lists app: lists in the rooms of their members, todos where
+// their list is.
+constexpr const char* kSharedListsTables = R"(tables:
+  - name: todo_lists
+    room_members: {table: list_members, key: list_id, room: user_id}
+  - name: list_members
+    room_column: user_id
+    writable: false
+  - name: todos
+    room_via: {column: list_id, table: todo_lists}
+    exclude: [internal_note]
+)";
+
+std::string SharedListsSetup(crbridge::testing::ServerKind kind) {
+  const std::string key = kind == crbridge::testing::ServerKind::kPostgres ? "text" : "VARCHAR(64)";
+  return "CREATE TABLE list_members (list_id " + key + " NOT NULL, user_id " + key +
+         " NOT NULL, PRIMARY KEY (list_id, user_id))";
+}
+
+// Rooms by membership against rooms by column: one list shared by 1,000
+// users (each a room), and a membership change moving many rows into a
+// room with 100 clients, next to one client's cold pull of the same rows.
+void RoomsTables(const std::string& binary, crbridge::testing::ServerKind kind, int commits, int* run) {
+  constexpr size_t kUsers = 1000;
+  std::printf("\ncommit in %s to receipt by every client, %d one-row commits 20 ms apart, release build: a list "
+              "shared by %zu users, each a room of their own (room_members), next to %zu clients of one room by "
+              "column\n\n",
+              crbridge::testing::ServerKindName(kind).c_str(), commits, kUsers, kUsers);
+  LatencyHeader();
+  {
+    Served served(binary, kind, ++*run, 1);
+    served.app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l0')");
+    MeasureLatency(served, std::vector<std::string>(kUsers, "l0"), commits, "1000, one room by column");
+  }
+  {
+    Served served(binary, kind, ++*run, 1, SharedListsSetup(kind), kSharedListsTables);
+    std::vector<std::string> users;
+    std::string members = "INSERT INTO list_members VALUES ";
+    for (size_t u = 0; u < kUsers; ++u) {
+      users.push_back("u" + std::to_string(u));
+      members += (u ? ", ('l0', '" : "('l0', '") + users.back() + "')";
+    }
+    served.app.Sql(members);
+    served.app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l0')");
+    MeasureLatency(served, users, commits, "1000, a room each, shared");
+  }
+
+  constexpr size_t kRows = 10000, kClients = 100;
+  std::printf("\na membership moving %zu todos into a room with %zu clients (room_via under room_members), in %s: "
+              "from the commit until every client has every row, next to one client's cold pull of the same rows "
+              "in the same run\n\n",
+              kRows, kClients, crbridge::testing::ServerKindName(kind).c_str());
+  std::printf("| %-28s | %8s | %9s | %10s | %14s | %15s |\n", "what", "rows", "seconds", "rows/s", "crbridge CPU s",
+              "crbridge peak MB");
+  std::printf("|------------------------------|----------|-----------|------------|----------------|-----------------|\n");
+  Served served(binary, kind, ++*run, 1, SharedListsSetup(kind), kSharedListsTables);
+  served.app.Sql(kind == crbridge::testing::ServerKind::kPostgres
+                     ? "INSERT INTO todos (id, list_id) SELECT 'm' || g, 'l0' FROM generate_series(1, " +
+                           std::to_string(kRows) + ") g"
+                     : "INSERT INTO todos (id, list_id) WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g "
+                       "WHERE n < " + std::to_string(kRows) + ") SELECT CONCAT('m', n), 'l0' FROM g");
+  // `clients` clients of `room`; timed from `start` (after they caught up),
+  // or without it from their connecting.
+  const auto measure = [&](size_t clients, const std::string& room, const std::function<void()>& start,
+                           const std::string& label) {
     boost::asio::io_context io;
-    std::vector<Clock::time_point> committed;
-    std::vector<std::vector<std::pair<size_t, Clock::time_point>>> receipts(count);
-    size_t ready = 0, last_received = 0;
-    for (size_t i = 0; i < count; ++i) {
-      std::make_shared<Client>(io, served.daemon->port(), "l0", i, [&, i](const Message& message, Clock::time_point now) {
+    std::vector<std::set<std::string>> rows(clients);
+    size_t ready = 0, complete = 0;
+    double cpu_before = CpuSeconds(served.pid());
+    auto began = Clock::now();
+    for (size_t i = 0; i < clients; ++i) {
+      std::make_shared<Client>(io, served.daemon->port(), room, 5000 + i, [&, i](const Message& message, Clock::time_point) {
         if (std::holds_alternative<StartStreaming>(message)) ++ready;
         const auto* changes = std::get_if<ChangesMessage>(&message);
         for (const Change& c : changes ? changes->changes : Changeset{}) {
-          if (c.cid != "title" || c.val.storage_class() != StorageClass::kText || !c.val.text().starts_with("c")) continue;
-          const size_t index = std::stoul(c.val.text().substr(1));
-          receipts[i].emplace_back(index, now);
-          if (index + 1 == committed.size()) ++last_received;
+          if (c.table != "todos") continue;
+          if (rows[i].insert(std::string(c.pk.begin(), c.pk.end())).second && rows[i].size() == kRows) ++complete;
         }
       })->Start();
     }
-    // Clients connect and catch up before the measured commits.
-    RunUntil(io, [&] { return ready == count; }, std::chrono::seconds(60));
-    io.run_for(std::chrono::milliseconds(500));
-    const double cpu_before = CpuSeconds(served.pid());
-    for (int i = 0; i < commits; ++i) {
-      committed.push_back(Clock::now());
-      served.app.Sql("UPDATE todos SET title = 'c" + std::to_string(i) + "' WHERE id = 't1'");
-      io.run_for(std::chrono::milliseconds(20));
+    if (start) {
+      RunUntil(io, [&] { return ready == clients; }, std::chrono::seconds(60));
+      io.run_for(std::chrono::milliseconds(500));
+      cpu_before = CpuSeconds(served.pid());
+      began = Clock::now();
+      start();
     }
-    RunUntil(io, [&] { return last_received == count; }, std::chrono::seconds(30));
+    RunUntil(io, [&] { return complete == clients; }, std::chrono::seconds(300));
+    const double seconds = std::chrono::duration<double>(Clock::now() - began).count();
     const double cpu = CpuSeconds(served.pid()) - cpu_before;
-    std::vector<double> latencies_ms;
-    for (const auto& client : receipts) {
-      for (size_t i = 0; i < committed.size(); ++i) {
-        const auto first = std::find_if(client.begin(), client.end(), [&](const auto& r) { return r.first >= i; });
-        if (first != client.end()) {
-          latencies_ms.push_back(std::chrono::duration<double, std::milli>(first->second - committed[i]).count());
-        }
-      }
-    }
-    const double max = latencies_ms.empty() ? 0.0 : *std::max_element(latencies_ms.begin(), latencies_ms.end());
-    std::printf("| %10zu | %9zu | %8.2f | %8.2f | %8.2f | %8.2f | %14.2f | %15.1f |\n", count, latencies_ms.size(),
-                Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.9), Percentile(latencies_ms, 0.99), max, cpu,
-                PeakRssMb(served.pid()));
+    std::printf("| %-28s | %8zu | %9.2f | %10.0f | %14.2f | %15.1f |\n", label.c_str(), complete * kRows, seconds,
+                static_cast<double>(complete * kRows) / seconds, cpu, PeakRssMb(served.pid()));
     std::fflush(stdout);
-  }
+  };
+  measure(kClients, "newcomer", [&] { served.app.Sql("INSERT INTO list_members VALUES ('l0', 'newcomer')"); },
+          "membership, 100 clients");
+  measure(1, "newcomer", nullptr, "cold pull, 1 client");
 }
 
 // Writer w's changeset k: `rows` new todos of room `room`, as cr-sqlite
@@ -351,8 +472,9 @@ int main(int argc, char** argv) {
 
   const crbridge::testing::ServerKind kind = BenchServerKind(flags.Text("--database", "postgres"));
   int run = 0;
-  if (part != "writers") LatencyTable(binary, kind, commits, &run);
-  if (part != "latency") WritersTable(binary, kind, changesets, rows, &run);
+  if (part == "all" || part == "latency") LatencyTable(binary, kind, commits, &run);
+  if (part == "all" || part == "writers") WritersTable(binary, kind, changesets, rows, &run);
+  if (part == "all" || part == "rooms") RoomsTables(binary, kind, commits, &run);
   crbridge::testing::TestDatabases::Get().TearDown();
   return 0;
 }

@@ -31,7 +31,7 @@ std::string ArrayText(const std::vector<std::optional<int64_t>>& items) {
 }
 
 struct Recording {
-  explicit Recording(ServerKind kind) : database(kind), recorder(*capture_writer, SourceTypeOf(kind)) {}
+  explicit Recording(ServerKind kind) : database(kind), recorder(*capture_writer, SourceTypeOf(kind), app->check.tables) {}
 
   TodoAppDatabase database;
   std::string url = database.url;
@@ -244,7 +244,7 @@ TEST_P(ChangeRecorderTest, ARowThatDoesNotMapIsStoredAsRejectedAndTheRestRecorde
 
   auto restarted = OpenAppStore(*r.app, ShadowStore::Marking::kNone);
   EXPECT_EQ(r.Rejections(*restarted), expected);
-  ChangeRecorder recorder(*restarted, SourceTypeOf(GetParam()));
+  ChangeRecorder recorder(*restarted, SourceTypeOf(GetParam()), r.app->check.tables);
   std::vector<RejectedRow> standing;
   ASSERT_TRUE(recorder.StandingRejections(&standing).ok());
   EXPECT_EQ(standing.size(), 1u);

@@ -166,7 +166,7 @@ TEST(MysqlShadowStoreTest, CreatesTheSchemaOnceAndKeepsTheSiteId) {
   EXPECT_EQ(reopened->site_id(), first);
 
   AppConnection app(db.url);
-  EXPECT_EQ(app.Rows("SELECT version FROM " + db.metadata + ".migrations"), (std::vector<std::string>{"3"}));
+  EXPECT_EQ(app.Rows("SELECT version FROM " + db.metadata + ".migrations"), (std::vector<std::string>{"4"}));
   EXPECT_EQ(app.Rows("SELECT COLUMN_NAME, COLUMN_TYPE, COALESCE(COLLATION_NAME, '') FROM information_schema.COLUMNS "
                      "WHERE TABLE_SCHEMA = '" + db.metadata + "' AND TABLE_NAME = 'todos__clock' ORDER BY ORDINAL_POSITION"),
             (std::vector<std::string>{"id|varchar(64)|" + app.Rows("SELECT COLLATION_NAME FROM information_schema.COLUMNS "
@@ -197,7 +197,7 @@ TEST(MysqlShadowStoreTest, AVersionOneSchemaBindsItsPeersAtTheirNextWrite) {
   app.Exec("INSERT INTO " + db.metadata + ".migrations (version) VALUES (1)");
   app.Exec("INSERT INTO " + db.metadata + ".peers VALUES (REPEAT('B', 16), 3, 0)");
   auto store = db.Open();
-  EXPECT_EQ(app.Rows("SELECT MAX(version) FROM " + db.metadata + ".migrations"), (std::vector<std::string>{"3"}));
+  EXPECT_EQ(app.Rows("SELECT MAX(version) FROM " + db.metadata + ".migrations"), (std::vector<std::string>{"4"}));
   SiteId site;
   site.fill('B');
   PeerRecord peer;

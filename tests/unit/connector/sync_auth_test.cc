@@ -124,6 +124,26 @@ TEST_F(JwtAuthTest, TheGrantCarriesTheSubject) {
   EXPECT_FALSE(grant_.subject.has_value());
 }
 
+// Rooms by membership make each user a room: `rooms_claim: sub` grants a
+// token exactly the room named by its subject.
+TEST(SyncAuthTest, TheSubjectAsRoomsClaimGrantsTheUsersOwnRoomOnly) {
+  setenv("SYNC_AUTH_TEST_KEY", "a secret of enough length", 1);
+  AuthConfig config;
+  config.mode = AuthMode::kJwt;
+  config.jwt.secret_env = "SYNC_AUTH_TEST_KEY";
+  config.jwt.rooms_claim = "sub";
+  std::unique_ptr<SyncAuth> auth;
+  ASSERT_TRUE(SyncAuth::Create(config, &auth).ok());
+  const std::string token = Token("a secret of enough length", JWT_ALG_HS256, R"({"sub": "alice"})", kNow + 60);
+  SyncAuth::Grant grant;
+  std::string reason;
+  EXPECT_EQ(auth->Check(SyncRequest{"alice", token}, kNowTime, &grant, &reason), SyncAuth::Verdict::kAllowed) << reason;
+  EXPECT_EQ(auth->Check(SyncRequest{"bob", token}, kNowTime, &grant, &reason), SyncAuth::Verdict::kForbidden);
+  EXPECT_EQ(reason, "the token does not grant room \"bob\" (claim sub)");
+  const std::string no_subject = Token("a secret of enough length", JWT_ALG_HS256, R"({"rooms": ["alice"]})", kNow + 60);
+  EXPECT_EQ(auth->Check(SyncRequest{"alice", no_subject}, kNowTime, &grant, &reason), SyncAuth::Verdict::kForbidden);
+}
+
 TEST(SyncAuthTest, NoAuthAllowsEveryone) {
   std::unique_ptr<SyncAuth> auth;
   ASSERT_TRUE(SyncAuth::Create(AuthConfig{}, &auth).ok());

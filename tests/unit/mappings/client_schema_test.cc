@@ -34,6 +34,7 @@ TEST(ClientSchemaTest, CreatesEachTableWithItsKeyAndTheDefaultsSqliteCanExpress)
                        Column("status", "character varying(10)", false, "'it''s'::character varying"),
                        Column("data", "bytea", false, "")},
                       2,
+                      std::nullopt,
                       std::nullopt};
   EXPECT_EQ(ClientSchemaSql({table}),
             "CREATE TABLE IF NOT EXISTS \"notes\" (\n"

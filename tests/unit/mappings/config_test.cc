@@ -175,7 +175,38 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{VALID_SOURCE VALID_REST "auth:\n  mode: jwt\n  jwt: { algorithm: RS256 }\n",
                   "crbridge.yaml:9:21: auth.jwt.algorithm: expected HS256, HS384 or HS512, got \"RS256\""},
         BadConfig{VALID_SOURCE VALID_REST "kafka:\n  topic: t\n",
-                  "crbridge.yaml:8:3: kafka.brokers: required key is missing"}));
+                  "crbridge.yaml:8:3: kafka.brokers: required key is missing"},
+        BadConfig{VALID_SOURCE "schema_name: s\ntables:\n  - name: t\n    room_column: a\n"
+                  "    room_via: { column: l, table: u }\n  - name: u\n",
+                  "crbridge.yaml:8:15: tables[0].room_via: a table has at most one of room_column, room_members and "
+                  "room_via"},
+        BadConfig{VALID_SOURCE "schema_name: s\ntables:\n  - name: t\n    room_members: { table: m, room: r }\n",
+                  "crbridge.yaml:7:19: tables[0].room_members.key: required key is missing"},
+        BadConfig{VALID_SOURCE "schema_name: s\ntables:\n  - name: t\n    room_via: { column: l, table: lists }\n",
+                  "crbridge.yaml:7:35: tables[0].room_via.table: room_via names lists, which is not a mapped table"},
+        BadConfig{VALID_SOURCE "schema_name: s\ntables:\n  - name: a\n    room_via: { column: x, table: b }\n"
+                  "  - name: b\n    room_via: { column: y, table: a }\n",
+                  "crbridge.yaml:7:35: tables[0].room_via.table: room_via chains loop: a -> b -> a"}));
+
+// Issue 17: the three kinds of rooms.
+TEST(ConfigTest, ReadsRoomsByMembershipAndByReference) {
+  Config config;
+  const Status parsed = ParseConfig(VALID_SOURCE "schema_name: s\ntables:\n"
+                                    "  - name: lists\n    room_members: { table: app.list_members, key: list_id, room: user_id }\n"
+                                    "  - name: todos\n    room_via: { column: list_id, table: lists }\n"
+                                    "  - name: comments\n    room_via: { column: todo_id, table: todos }\n",
+                                    "crbridge.yaml", &config);
+  ASSERT_TRUE(parsed.ok()) << parsed.ToString();
+  ASSERT_TRUE(config.tables[0].room_members.has_value());
+  EXPECT_EQ(config.tables[0].room_members->source_schema, "app");
+  EXPECT_EQ(config.tables[0].room_members->source_table, "list_members");
+  EXPECT_EQ(config.tables[0].room_members->key, "list_id");
+  EXPECT_EQ(config.tables[0].room_members->room, "user_id");
+  ASSERT_TRUE(config.tables[2].room_via.has_value());
+  EXPECT_EQ(config.tables[2].room_via->column, "todo_id");
+  EXPECT_EQ(config.tables[2].room_via->table, "todos");
+  EXPECT_FALSE(config.tables[1].room_column.has_value());
+}
 
 TEST(ConfigTest, LaterErrorsPointAtTheKeyOrItsNearestParent) {
   Config config;

@@ -13,7 +13,7 @@ namespace {
 TEST(ChangeEventJsonTest, InfinitiesAndNanAreStringsAsTheServerPrintsThem) {
   TableMapping mapping;
   mapping.name = "readings";
-  ResolvedTable t{&mapping, {}, 1, std::nullopt};
+  ResolvedTable t{&mapping, {}, 1, std::nullopt, std::nullopt};
   for (const char* name : {"id", "a", "b", "c", "d"}) {
     ResolvedColumn& column = t.columns.emplace_back();
     column.name = name;

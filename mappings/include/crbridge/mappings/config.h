@@ -77,11 +77,31 @@ struct ColumnMapping {
   std::string source;
 };
 
+// Rows in the room of each of their members (room_members): a server table
+// (need not be mapped) of (key, room) pairs.
+struct RoomMembers {
+  std::string source_schema;  // as TableMapping's
+  std::string source_table;
+  std::string key;   // its column holding the member table's primary key
+  std::string room;  // its column holding a room
+  std::string path;  // "tables[0].room_members", for messages
+};
+
+// Rows in every room of the row they reference (room_via).
+struct RoomVia {
+  std::string column;  // this table's server column, referencing the primary key of...
+  std::string table;   // ...this mapped table (the name clients see)
+  std::string path;    // "tables[1].room_via", for messages
+};
+
 struct TableMapping {
   std::string name;           // the table clients see
   std::string source_schema;  // postgres schema, or mysql database ("" = the url's)
   std::string source_table;
+  // A table's rooms: at most one of the three; none: in every room.
   std::optional<std::string> room_column;  // a server column
+  std::optional<RoomMembers> room_members;
+  std::optional<RoomVia> room_via;
   bool writable = true;
   std::vector<ColumnMapping> columns;  // empty: all columns
   std::vector<std::string> exclude;    // server columns left out

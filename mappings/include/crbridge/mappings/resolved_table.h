@@ -25,6 +25,13 @@ struct ResolvedTable {
   std::vector<ResolvedColumn> columns;    // primary key columns first, in key order
   size_t pk_count = 0;
   std::optional<size_t> room_column;      // index into columns
+  std::optional<size_t> via_column;       // room_via's column, index into columns
+  // Whether the table's rooms come from other rows (room_members, room_via):
+  // a row may be in many rooms, recorded apart from its clock.
+  bool derives_rooms() const { return mapping->room_members || mapping->room_via; }
+  // The column whose value a row's clock records as its room: the room
+  // column, or room_via's (the key of the row it references).
+  std::optional<size_t> recorded_room_column() const { return room_column ? room_column : via_column; }
 };
 
 // Checks `mapping` against `table` (nullptr when the table does not exist)

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@
 #include "crbridge/sqlite/status.h"
 
 namespace crbridge {
+
+class RoomGraph;
 
 struct RecordReport {
   size_t rows_changed = 0;   // rows whose clock got a new version
@@ -36,8 +39,11 @@ struct RecordReport {
 
 class ChangeRecorder {
  public:
-  // `source` is the dialect whose parameters `writer` takes.
-  ChangeRecorder(ShadowStore& writer, SourceType source) : writer_(writer), source_(source) {}
+  // `source` is the dialect whose parameters `writer` takes; `tables` (the
+  // mapped tables, which must outlive the recorder) say how rooms derive
+  // from other rows (room_members, room_via).
+  ChangeRecorder(ShadowStore& writer, SourceType source, const std::vector<ResolvedTable>& tables);
+  ~ChangeRecorder();
 
   // Records `transactions` (in commit order) in one clock transaction under
   // one db_version, and stores the last one's end position (with `resume`,
@@ -80,6 +86,7 @@ class ChangeRecorder {
 
   ShadowStore& writer_;
   SourceType source_;
+  std::unique_ptr<const RoomGraph> graph_;
   std::optional<RejectedKeys> rejected_;  // once read
 };
 

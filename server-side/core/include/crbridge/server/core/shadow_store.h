@@ -106,6 +106,34 @@ struct RoomExit {
 // A row's key as statement parameters, in key column order.
 using KeyParameters = std::vector<ServerParameter>;
 
+// The key parameters of `t`'s row with packed key `pk` (InvalidArgument
+// when it does not decode to values of the key's types).
+Status KeyParametersOf(SourceType source, const ResolvedTable& t, const Blob& pk, KeyParameters* params);
+
+// A row's place in one of its rooms, for tables whose rooms come from
+// other rows (room_members, room_via): a row may be in many rooms, each
+// recorded apart from its clock (docs/design.md, "Rooms by membership and
+// by reference"). The room's clients see the row's causal length raised by
+// `cl_offset` (even, so that life and death read the same), which lifts it
+// past the exit they saw when the row left the room before. The entry
+// holds the (db_version, seq) of the write that put the row in the room:
+// pulls send the row whole from there.
+struct RowRoom {
+  Blob pk;  // packed
+  std::string room;
+  int64_t cl_offset = 0;
+  int64_t db_version = 0;
+  int seq = 0;
+};
+
+// One row of a membership table (room_members' `table`) as crbridge keeps
+// it: the member row's packed key, the key it names (as text) and its room.
+struct Membership {
+  Blob member_pk;
+  std::string key;
+  std::string room;
+};
+
 struct ClockWrite {
   const KeyParameters* key;
   const ClockRow* clock;
@@ -172,6 +200,26 @@ class ShadowTransaction {
   // exits `entered` (packed key and room: the row is back in the room).
   virtual Status WriteRoomExits(const ResolvedTable& t, const std::vector<RoomExit>& left,
                                 const std::vector<RoomExit>& entered) = 0;
+  // The rooms of `t`'s rows with keys `keys` (`t` derives its rooms).
+  virtual Status ReadRowRooms(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys,
+                              std::vector<RowRoom>* rooms) = 0;
+  // Stores `entered` (new rooms of rows) and removes `left` (packed key and
+  // room).
+  virtual Status WriteRowRooms(const ResolvedTable& t, const std::vector<RowRoom>& entered,
+                               const std::vector<RowRoom>& left) = 0;
+  // The clocks of `t`'s rows whose recorded room is one of `rooms` (for a
+  // room_via table, the keys of the rows they reference, as text).
+  virtual Status ReadClocksInRooms(const ResolvedTable& t, const std::vector<std::string>& rooms,
+                                   const std::function<Status(const Blob& key, ClockRow clock)>& found) = 0;
+  // The memberships of membership table `source` (schema.table) whose
+  // member rows have packed keys `member_keys`, or (with `by_key`) which
+  // name one of the keys `member_keys` holds as text.
+  virtual Status ReadMemberships(const std::string& source, const std::vector<std::string>& keys, bool by_key,
+                                 std::vector<Membership>* memberships) = 0;
+  // Stores `stored` (replacing what a member row held) and removes the
+  // member rows with packed keys `removed`.
+  virtual Status WriteMemberships(const std::string& source, const std::vector<Membership>& stored,
+                                  const std::vector<Blob>& removed) = 0;
   // Which live clocks KillLiveClocks kills: all of them (a truncate), or
   // those whose app row is gone (the table was read whole again: a row
   // that is in the clocks but no longer in the table was deleted unseen).
@@ -272,7 +320,8 @@ inline bool CountsTowardsRowSize(const ColumnType& type) {
   }
 }
 
-// A clock row as a pull reads it, joined with its app row.
+// A clock row as a pull reads it, joined with its app row (its clock's
+// `room` is the room recorded, for tables that record one).
 struct PulledRow {
   std::vector<Value> key;
   ClockRow clock;
@@ -283,6 +332,12 @@ struct PulledRow {
   // False when a value of the app row has no mapping (a row capture
   // rejected): `values` then do not say what the row holds.
   bool app_values_map = true;
+  // Tables that derive their rooms (RowRoom): what the pulled room's
+  // clients see over the row's causal length, and whether the row entered
+  // the room after the pull's start (it is then sent whole). db_version and
+  // seq are the later of the clock's and the entry's.
+  int64_t cl_offset = 0;
+  bool entered = false;
 };
 
 // One consistent, read-only view for a pull.
@@ -304,10 +359,23 @@ class ShadowSnapshot {
   virtual Status RowsBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
                              const std::optional<std::string>& room,
                              const std::function<Status(PulledRow row)>& found) = 0;
-  // `room`'s exits of `t` after `after` and up to `through`, in
-  // (db_version, seq) order, at most `limit`.
-  virtual Status RoomExitsBetween(const ResolvedTable& t, const std::string& room, const PullPosition& after,
-                                  const PullPosition& through, size_t limit, std::vector<RoomExit>* exits) = 0;
+  // `room`'s exits of `t` (every room's when unset) after `after` and up
+  // to `through`, in (db_version, seq) order, at most `limit`.
+  virtual Status RoomExitsBetween(const ResolvedTable& t, const std::optional<std::string>& room,
+                                  const PullPosition& after, const PullPosition& through, size_t limit,
+                                  std::vector<RoomExit>* exits) = 0;
+  // Tables that derive their rooms: the entries of `t`'s rows into any room
+  // after `after` and up to `through`, in (db_version, seq) order, at most
+  // `limit`.
+  virtual Status RoomEntriesBetween(const ResolvedTable& t, const PullPosition& after, const PullPosition& through,
+                                    size_t limit, std::vector<RowRoom>* entries) = 0;
+  // Tables that derive their rooms: every room of `t`'s rows with packed
+  // keys `keys`.
+  virtual Status RowRoomsOf(const ResolvedTable& t, const std::vector<Blob>& keys, std::vector<RowRoom>* rooms) = 0;
+  // The clock rows of `t` with packed keys `keys`, with the app rows they
+  // clock.
+  virtual Status RowsOfKeys(const ResolvedTable& t, const std::vector<Blob>& keys,
+                            const std::function<Status(PulledRow row)>& found) = 0;
   // Every client site by ordinal.
   virtual Status Sites(std::map<int64_t, SiteId>* sites) = 0;
 };

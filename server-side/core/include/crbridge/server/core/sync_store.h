@@ -20,6 +20,8 @@
 
 namespace crbridge {
 
+class RoomGraph;
+
 // Whom a client's site id is bound to (docs/sync-server.md, "Site ids"):
 // the token's subject when it has one, else the room the client is in.
 // The prefixes keep a subject from ever naming a room's owner.
@@ -37,6 +39,14 @@ struct MergeReport {
   size_t applied = 0;          // changes that won and were written
   size_t canonicalized = 0;    // values the server stores in another form, recorded as server changes
   size_t clocks_saturated = 0; // server clock steps that stayed at INT64_MAX (clock_bounds.h)
+  // Rows outside the sender's room (left it, or never in it, for tables
+  // that derive their rooms): none of their changes applied; their exit
+  // removes them from the client (docs/design.md).
+  size_t left_room = 0;
+  // Rows of the sender's room its changes would have moved out of it (a
+  // table that derives its rooms): kept, their written columns recorded
+  // again as the server's so the client takes them back.
+  size_t kept_in_room = 0;
 };
 
 // How much one pull returns at the most: about `rows` clock rows and
@@ -58,11 +68,25 @@ struct PullBatch {
   bool more = false;           // another pull after `through` may return more
 };
 
+// A pull for every room at once (SyncStore::PullEveryRoom): what each room
+// gets, each in the order PullBatch has it. The rows of tables without
+// rooms go to every room.
+struct EveryRoomBatch {
+  Changeset every_room;
+  std::map<std::string, Changeset> by_room;  // rooms that got something of their own
+  PullPosition through;
+  bool more = false;
+
+  // What `room` gets: every_room's changes and its own, in pull order.
+  Changeset For(const std::string& room) const;
+};
+
 class SyncStore {
  public:
   // `config`, `tables` (from CheckConfig) and `shadow` must outlive the
   // store; `shadow` is the merge writer (Marking::kCrbridge).
   SyncStore(const Config& config, const std::vector<ResolvedTable>& tables, ShadowStore& shadow);
+  ~SyncStore();
 
   ShadowStore& shadow() { return shadow_; }
 
@@ -72,7 +96,9 @@ class SyncStore {
   // not convert, a malformed key, a clock out of range: clock_bounds.h)
   // with nothing applied. With `room` (a client of that room), a changeset
   // that writes to a row of another room, or would put a row in another
-  // room, is refused the same way. With `owner` (SiteOwner), the sender's
+  // room, is refused the same way; writes to rows that were in the room and
+  // left it are not applied, and the rest of the changeset is
+  // (MergeReport::left_room). With `owner` (SiteOwner), the sender's
   // site is bound to it in the same transaction, and PermissionDenied, with
   // nothing applied, when the site is the server's own or bound to another
   // owner (ShadowTransaction::SetPeerVersion). A merge that races an app
@@ -83,17 +109,26 @@ class SyncStore {
 
   // The changes after `after` (a server version, or a place inside one
   // where an earlier batch ended), for `room` (the rows whose room column
-  // holds it, and every row of tables without one; all rows when unset),
+  // holds it, the rows of tables deriving their rooms that are in it, the
+  // rows that left it as deaths, and every row of tables without rooms; all
+  // rows when unset),
   // leaving out columns last written by `exclude`; within `limit`, ending
   // between two rows, maybe inside a version. Unavailable when the
   // connection is lost; the next call connects again.
   Status Pull(const PullPosition& after, const std::optional<std::string>& room, const std::optional<SiteId>& exclude,
               const PullLimit& limit, PullBatch* batch);
+  // The changes after `after` of every room, as Pull(after, room) would
+  // return them for each (live feeds, docs/sync-server.md): each changed
+  // row is read once, whatever the number of rooms it is in, and given to
+  // each of them from memory. Within `limit`, counted over every room's
+  // rows together.
+  Status PullEveryRoom(const PullPosition& after, const PullLimit& limit, EveryRoomBatch* batch);
 
  private:
   const Config& config_;
   ShadowStore& shadow_;
   std::map<std::string, const ResolvedTable*> tables_;  // by client name
+  std::unique_ptr<const RoomGraph> graph_;
   std::map<SiteId, int> site_ordinals_;                 // committed sites, by id (merges)
   std::map<int64_t, SiteId> site_ids_;                  // committed sites, by ordinal (pulls)
 };

@@ -23,7 +23,7 @@ namespace crbridge::postgres {
 class PostgresShadowStore : public ShadowStore {
  public:
   // The shadow schema's current version; Open upgrades older ones.
-  static constexpr int kSchemaVersion = 6;
+  static constexpr int kSchemaVersion = 7;
 
   // Connects to `url`, creates or upgrades the metadata schema
   // `metadata_schema` and the clock table of each of `tables` (idempotent),
@@ -59,6 +59,8 @@ class PostgresShadowStore : public ShadowStore {
   // quoted and qualified.
   std::string ClockTable(const std::string& client_table) const;
   std::string MetadataTable(const std::string& name) const;
+  // The rooms table (RowRoom) of a table that derives its rooms.
+  std::string RoomsTable(const std::string& client_table) const;
 
   const SiteId& site_id() const override { return site_id_; }
   Status DbVersion(int64_t* version) override;
