@@ -191,12 +191,9 @@ Status RoomDerivation::RoomsFor(const ResolvedTable& t, const Blob& pk, const st
 
 Status RoomDerivation::RoomsOfRows(const ResolvedTable& t, const std::vector<Blob>& keys,
                                    std::map<std::string, std::set<std::string>>* rooms) {
-  std::vector<KeyParameters> params(keys.size());
-  std::vector<const KeyParameters*> pointers;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    CRBRIDGE_RETURN_IF_ERROR(KeyParametersOf(source_, t, keys[i], &params[i]));
-    pointers.push_back(&params[i]);
-  }
+  DecodedKeys decoded;
+  CRBRIDGE_RETURN_IF_ERROR(DecodeKeys(source_, t, keys, &decoded));
+  const std::vector<const KeyParameters*>& pointers = decoded.pointers;
   if (t.derives_rooms()) {
     std::vector<RowRoom> found;
     CRBRIDGE_RETURN_IF_ERROR(tx_.ReadRowRooms(t, pointers, &found));
@@ -211,12 +208,9 @@ Status RoomDerivation::RoomsOfRows(const ResolvedTable& t, const std::vector<Blo
 
 Status RoomDerivation::Place(const ResolvedTable& t, const std::vector<Blob>& keys) {
   if (keys.empty()) return Status::OK();
-  std::vector<KeyParameters> params(keys.size());
-  std::vector<const KeyParameters*> pointers;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    CRBRIDGE_RETURN_IF_ERROR(KeyParametersOf(source_, t, keys[i], &params[i]));
-    pointers.push_back(&params[i]);
-  }
+  DecodedKeys decoded;
+  CRBRIDGE_RETURN_IF_ERROR(DecodeKeys(source_, t, keys, &decoded));
+  const std::vector<const KeyParameters*>& pointers = decoded.pointers;
   std::map<std::string, ClockRow> clocks;  // rows without a clock have no rooms yet
   CRBRIDGE_RETURN_IF_ERROR(tx_.ReadClocks(t, pointers, [&](const Blob& key, ClockRow clock) {
     clocks.emplace(KeyBytes(key), std::move(clock));

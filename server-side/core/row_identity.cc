@@ -28,4 +28,14 @@ Status KeyParametersOf(SourceType source, const ResolvedTable& t, const Blob& pk
   return Status::OK();
 }
 
+Status DecodeKeys(SourceType source, const ResolvedTable& t, const std::vector<Blob>& keys, DecodedKeys* decoded) {
+  decoded->params.assign(keys.size(), {});
+  decoded->pointers.clear();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    CRBRIDGE_RETURN_IF_ERROR(KeyParametersOf(source, t, keys[i], &decoded->params[i]));
+    decoded->pointers.push_back(&decoded->params[i]);
+  }
+  return Status::OK();
+}
+
 }  // namespace crbridge

@@ -78,12 +78,9 @@ Status MysqlShadowTransaction::ReadRowRooms(const ResolvedTable& t, const std::v
 
 Status MysqlShadowSnapshot::RowRoomsOf(const ResolvedTable& t, const std::vector<Blob>& keys,
                                        std::vector<RowRoom>* rooms) {
-  std::vector<KeyParameters> decoded(keys.size());
-  std::vector<const KeyParameters*> pointers;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    CRBRIDGE_RETURN_IF_ERROR(KeyParametersOf(SourceType::kMysql, t, keys[i], &decoded[i]));
-    pointers.push_back(&decoded[i]);
-  }
+  DecodedKeys decoded;
+  CRBRIDGE_RETURN_IF_ERROR(DecodeKeys(SourceType::kMysql, t, keys, &decoded));
+  const std::vector<const KeyParameters*>& pointers = decoded.pointers;
   return CatchErrors([&]() -> Status { return SelectRowRoomsOfKeys(session_, names_, t, pointers, rooms); });
 }
 

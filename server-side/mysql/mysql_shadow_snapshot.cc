@@ -188,12 +188,9 @@ Status MysqlShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPositi
 
 Status MysqlShadowSnapshot::RowsOfKeys(const ResolvedTable& t, const std::vector<Blob>& keys,
                                        const std::function<Status(PulledRow row)>& found) {
-  std::vector<KeyParameters> decoded(keys.size());
-  std::vector<const KeyParameters*> pointers;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    CRBRIDGE_RETURN_IF_ERROR(KeyParametersOf(SourceType::kMysql, t, keys[i], &decoded[i]));
-    pointers.push_back(&decoded[i]);
-  }
+  DecodedKeys decoded;
+  CRBRIDGE_RETURN_IF_ERROR(DecodeKeys(SourceType::kMysql, t, keys, &decoded));
+  const std::vector<const KeyParameters*>& pointers = decoded.pointers;
   return ForEachBatch(pointers.size(), t.pk_count, kBatchRows, [&](size_t first, size_t count) -> Status {
     const std::vector<const KeyParameters*> chunk = Slice(pointers, first, count);
     return SelectPulledRows(t, names_.ClockTable(t), "0, 0", KeyIn(t, chunk.size(), "c"),

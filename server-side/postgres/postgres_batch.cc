@@ -49,6 +49,13 @@ std::vector<const char*> ParameterPointers(const std::vector<ServerParameter>& v
 
 std::string Bytea(const SiteId& site) { return "\\x" + EncodeHex(site); }
 
+std::string ByteaText(const Blob& bytes) { return "\\x" + EncodeHex(bytes); }
+
+Blob ReadBytea(const pqxx::field& field) {
+  const pqxx::binarystring bytes(field);
+  return Blob(bytes.begin(), bytes.end());
+}
+
 Status ReadField(const ColumnType& type, const pqxx::field& field, Value* value) {
   if (field.is_null()) {
     *value = Value::Null();

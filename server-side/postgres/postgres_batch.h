@@ -39,6 +39,10 @@ std::vector<const char*> ParameterPointers(const std::vector<ServerParameter>& v
 // (libpqxx 6.4 leaks the binary parameters of a statement that fails,
 // seen under ASan).
 std::string Bytea(const SiteId& site);
+// The same for bytes of any length (packed keys), and back from a bytea
+// field.
+std::string ByteaText(const Blob& bytes);
+Blob ReadBytea(const pqxx::field& field);
 
 // The canonical SQLite value of a server text field (NULL stays NULL).
 Status ReadField(const ColumnType& type, const pqxx::field& field, Value* value);

@@ -12,16 +12,6 @@
 #include "postgres_shadow_transaction.h"
 
 namespace crbridge::postgres {
-namespace {
-
-std::string ByteaText(const Blob& bytes) { return "\\x" + EncodeHex(bytes); }
-
-Blob ReadBytea(const pqxx::field& field) {
-  const pqxx::binarystring bytes(field);
-  return Blob(bytes.begin(), bytes.end());
-}
-
-}  // namespace
 
 Status PostgresShadowTransaction::ReadRoomExits(const ResolvedTable& t, const std::vector<Blob>& keys,
                                                 std::vector<RoomExit>* exits) {

@@ -18,13 +18,6 @@
 namespace crbridge::postgres {
 namespace {
 
-std::string ByteaText(const Blob& bytes) { return "\\x" + EncodeHex(bytes); }
-
-Blob ReadBytea(const pqxx::field& field) {
-  const pqxx::binarystring bytes(field);
-  return Blob(bytes.begin(), bytes.end());
-}
-
 // A text[] parameter of `items`.
 ServerParameter TextArrayOf(const std::vector<std::string>& items) {
   std::vector<ServerParameter> values;
@@ -83,12 +76,9 @@ Status PostgresShadowSnapshot::RowRoomsOf(const ResolvedTable& t, const std::vec
                                           std::vector<RowRoom>* rooms) {
   rooms->clear();
   if (keys.empty()) return Status::OK();
-  std::vector<KeyParameters> decoded(keys.size());
-  std::vector<const KeyParameters*> pointers;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    CRBRIDGE_RETURN_IF_ERROR(KeyParametersOf(SourceType::kPostgres, t, keys[i], &decoded[i]));
-    pointers.push_back(&decoded[i]);
-  }
+  DecodedKeys decoded;
+  CRBRIDGE_RETURN_IF_ERROR(DecodeKeys(SourceType::kPostgres, t, keys, &decoded));
+  const std::vector<const KeyParameters*>& pointers = decoded.pointers;
   std::vector<ServerParameter> params;
   const std::string where = KeySet(t, pointers, &params);
   return SelectRowRooms(tx_, store_.RoomsTable(t.mapping->name), t, where, params, SIZE_MAX, rooms);

@@ -11,19 +11,24 @@ namespace crbridge::postgres {
 namespace {
 
 
+// The key columns of `table` with their server types, for a CREATE TABLE
+// ("a text NOT NULL, "), and their names ("a, b").
+void KeyColumnDefinitions(const ResolvedTable& table, std::string* columns, std::string* key) {
+  for (size_t i = 0; i < table.pk_count; ++i) {
+    const ResolvedColumn& c = table.columns[i];
+    *columns += QuoteIdentifier(c.server.name) + " " + c.server.type + " NOT NULL, ";
+    *key += (i > 0 ? ", " : "") + QuoteIdentifier(c.server.name);
+  }
+}
+
 // The clock table's DDL: the primary key columns with their server types,
 // then the row-wide clock (docs/server-side.md). One index serves pulls: by
 // room and version when the table has a room column (its pulls name a
 // room), by version otherwise. A second would cost every clock update one
 // more index write, as the version changes on each (never a HOT update).
 std::string ClockTableDdl(const std::string& clock_table, const std::string& index_prefix, const ResolvedTable& table) {
-  std::string columns;
-  std::string key;
-  for (size_t i = 0; i < table.pk_count; ++i) {
-    const ResolvedColumn& c = table.columns[i];
-    columns += QuoteIdentifier(c.server.name) + " " + c.server.type + " NOT NULL, ";
-    key += (i > 0 ? ", " : "") + QuoteIdentifier(c.server.name);
-  }
+  std::string columns, key;
+  KeyColumnDefinitions(table, &columns, &key);
   return "CREATE TABLE IF NOT EXISTS " + clock_table + " (" + columns +
          "__cl bigint NOT NULL, __col_versions bigint[] NOT NULL, __col_sites int[] NOT NULL, "
          "__col_hashes bigint[] NOT NULL, __lsn bigint NOT NULL, "
@@ -46,18 +51,13 @@ std::string ClockTableDdl(const std::string& clock_table, const std::string& ind
 // room and version; pulls of every room read the rooms of rows by key,
 // and the entries by version.
 std::string RoomsTableDdl(const std::string& rooms_table, const std::string& index_prefix, const ResolvedTable& table) {
-  std::string columns;
-  std::string key;
-  for (size_t i = 0; i < table.pk_count; ++i) {
-    const ResolvedColumn& c = table.columns[i];
-    columns += QuoteIdentifier(c.server.name) + " " + c.server.type + " NOT NULL, ";
-    key += ", " + QuoteIdentifier(c.server.name);
-  }
+  std::string columns, key;
+  KeyColumnDefinitions(table, &columns, &key);
   return "CREATE TABLE IF NOT EXISTS " + rooms_table + " (" + columns +
          "__room text NOT NULL, __cl_offset bigint NOT NULL, __db_version bigint NOT NULL, __seq int NOT NULL, "
-         "PRIMARY KEY (__room" + key + "));\n"
+         "PRIMARY KEY (__room, " + key + "));\n"
          "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_key") + " ON " + rooms_table + " (" +
-         key.substr(2) + ");\n"
+         key + ");\n"
          "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_entered") + " ON " + rooms_table +
          " (__room, __db_version, __seq);\n"
          "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(index_prefix + "_entered_at") + " ON " + rooms_table +

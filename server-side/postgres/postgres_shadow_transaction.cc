@@ -432,12 +432,9 @@ Status PostgresShadowSnapshot::RowsBetween(const ResolvedTable& t, const PullPos
 Status PostgresShadowSnapshot::RowsOfKeys(const ResolvedTable& t, const std::vector<Blob>& keys,
                                           const std::function<Status(PulledRow row)>& found) {
   if (keys.empty()) return Status::OK();
-  std::vector<KeyParameters> decoded(keys.size());
-  std::vector<const KeyParameters*> pointers;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    CRBRIDGE_RETURN_IF_ERROR(KeyParametersOf(SourceType::kPostgres, t, keys[i], &decoded[i]));
-    pointers.push_back(&decoded[i]);
-  }
+  DecodedKeys decoded;
+  CRBRIDGE_RETURN_IF_ERROR(DecodeKeys(SourceType::kPostgres, t, keys, &decoded));
+  const std::vector<const KeyParameters*>& pointers = decoded.pointers;
   std::vector<ServerParameter> params;
   const std::string where = KeySet(t, pointers, &params, "c.");
   return SelectPulledRows(t, store_.ClockTable(t.mapping->name), "0::bigint, false", where, params, found);

@@ -3,7 +3,7 @@
 // no delete travels back to the database; the new room's clients get it
 // whole; a row that comes back returns whole with what changed meanwhile,
 // its old room's own writes included; a write made offline to a row that
-// has left the client's room is refused and the row leaves the client
+// has left the client's room is not applied and the row leaves the client
 // (docs/design.md, "Rows moving between rooms").
 #include <gtest/gtest.h>
 
@@ -104,7 +104,7 @@ TEST_P(RoomMovesTest, ARowMovedByTheAppLeavesItsOldRoomAndEntersTheNewOneWhole) 
   carol->Disconnect();
 }
 
-TEST_P(RoomMovesTest, AnOfflineWriteToARowThatLeftTheRoomIsRefusedAndTheRowLeaves) {
+TEST_P(RoomMovesTest, AnOfflineWriteToARowThatLeftTheRoomIsNotAppliedAndTheRowLeaves) {
   System system(GetParam(), "room_moves_offline");
   ASSERT_EQ(system.daemon->WaitForStatus("/readyz", 200).status, 200) << system.daemon->process().Output();
   system.app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'milk'), ('t2', 'l1', 'bread')");

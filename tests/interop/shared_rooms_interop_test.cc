@@ -216,7 +216,7 @@ TEST_P(SharedRoomsTest, MembershipsAndReferencesPlaceRowsAsTheyChange) {
   bob->Disconnect();
 }
 
-TEST_P(SharedRoomsTest, AMemberRemovedWhileOfflineHasTheirEditRefusedAndLosesTheRows) {
+TEST_P(SharedRoomsTest, AMemberRemovedWhileOfflineHasTheirEditNotAppliedAndLosesTheRows) {
   System system(GetParam(), "shared_rooms_offline");
   ASSERT_EQ(system.daemon->WaitForStatus("/readyz", 200).status, 200) << system.daemon->process().Output();
   auto alice = system.Client("alice");

@@ -110,6 +110,14 @@ using KeyParameters = std::vector<ServerParameter>;
 // when it does not decode to values of the key's types).
 Status KeyParametersOf(SourceType source, const ResolvedTable& t, const Blob& pk, KeyParameters* params);
 
+// The key parameters of many rows, and pointers to them as statements
+// take them.
+struct DecodedKeys {
+  std::vector<KeyParameters> params;
+  std::vector<const KeyParameters*> pointers;
+};
+Status DecodeKeys(SourceType source, const ResolvedTable& t, const std::vector<Blob>& keys, DecodedKeys* decoded);
+
 // A row's place in one of its rooms, for tables whose rooms come from
 // other rows (room_members, room_via): a row may be in many rooms, each
 // recorded apart from its clock (docs/design.md, "Rooms by membership and
