@@ -107,11 +107,9 @@ Status TableMerge::RemoveFromSender(RowState& state) {
   int64_t cl = 0;
   for (const auto& [change, column] : state.row->changes) cl = std::max(cl, change->cl);
   cl += cl % 2;
-  std::vector<RoomExit> exits;
-  CRBRIDGE_RETURN_IF_ERROR(merge_.tx.ReadRoomExits(t_, {state.row->pk}, &exits));
-  for (const RoomExit& exit : exits) {
-    if (exit.room == *merge_.room && exit.cl >= cl) return Status::OK();  // the client has it, or will
-  }
+  std::optional<int64_t> standing;
+  CRBRIDGE_RETURN_IF_ERROR(SendersExit(state, &standing));
+  if (standing && *standing >= cl) return Status::OK();  // the client has it, or will
   // The exit is a change of the version: the room's clients must pull it.
   merge_.changed_any = true;
   return merge_.tx.WriteRoomExits(t_, {RoomExit{state.row->pk, *merge_.room, cl, merge_.version, merge_.seq++}}, {});
@@ -201,12 +199,15 @@ bool TableMerge::RecordUncapturedAppWrite(RowState& state) {
   return recorded;
 }
 
-// Whether the row was in the sender's room and left it (it has an exit
-// there): the sender wrote it before it learnt of the exit.
-Status TableMerge::LeftSendersRoom(const RowState& state, bool* left) {
+// The causal length of the row's exit from the sender's room, if it left
+// it: the sender wrote it before it learnt of the exit.
+Status TableMerge::SendersExit(const RowState& state, std::optional<int64_t>* cl) {
   std::vector<RoomExit> exits;
   CRBRIDGE_RETURN_IF_ERROR(merge_.tx.ReadRoomExits(t_, {state.row->pk}, &exits));
-  *left = std::any_of(exits.begin(), exits.end(), [&](const RoomExit& exit) { return exit.room == *merge_.room; });
+  cl->reset();
+  for (const RoomExit& exit : exits) {
+    if (exit.room == *merge_.room) *cl = exit.cl;
+  }
   return Status::OK();
 }
 
@@ -224,8 +225,8 @@ Status TableMerge::MergeRow(RowState& state) {
   const bool check_room = merge_.room && t_.room_column;
   const bool derived_room = merge_.room && t_.derives_rooms();
   if (check_room && state.app_existed && RoomOf(state) != merge_.room) {
-    bool left = false;
-    CRBRIDGE_RETURN_IF_ERROR(LeftSendersRoom(state, &left));
+    std::optional<int64_t> left;
+    CRBRIDGE_RETURN_IF_ERROR(SendersExit(state, &left));
     if (!left) return Status::InvalidArgument("a change to " + t_.mapping->name + " writes to a row of another room");
     ++merge_.report->left_room;
     return Status::OK();

@@ -85,7 +85,7 @@ class TableMerge {
   Status LoadClocksAndLockRows();
   Status LoadRowRooms();
   Status MergeRow(RowState& state);
-  Status LeftSendersRoom(const RowState& state, bool* left);
+  Status SendersExit(const RowState& state, std::optional<int64_t>* cl);
   Status InSendersRoom(const RowState& state, bool before, bool* in);
   Status RemoveFromSender(RowState& state);
   void KeepInRoom(RowState& state);
