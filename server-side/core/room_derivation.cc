@@ -278,7 +278,11 @@ Status RoomDerivation::Place(const ResolvedTable& t, const std::vector<Blob>& ke
     for (const auto& [room, row] : in) {
       if (rooms.contains(room)) continue;
       const int64_t seen = cl + row.cl_offset;
-      new_exits.push_back(RoomExit{pk, room, seen + seen % 2, version_, seq_++});
+      int64_t exit_at = seen + seen % 2;
+      // The merge may have removed the row from its sender already, above
+      // the causal length of the sender's changes.
+      if (const auto removed = exit_cl.find({key, room}); removed != exit_cl.end()) exit_at = std::max(exit_at, removed->second);
+      new_exits.push_back(RoomExit{pk, room, exit_at, version_, seq_++});
       left.push_back(row);
       changed = true;
     }

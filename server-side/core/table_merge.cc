@@ -77,10 +77,6 @@ Status TableMerge::LoadRowRooms() {
     state.rooms.insert(room.room);
     if (merge_.room == room.room) state.cl_offset = room.cl_offset;
   }
-  for (RowState& state : states_) {
-    state.loaded = state.clock;
-    state.loaded_values = state.values;
-  }
   return Status::OK();
 }
 
@@ -116,25 +112,30 @@ Status TableMerge::RemoveFromSender(RowState& state) {
 }
 
 // A row of the sender's room that its changes would move out of it keeps
-// its place and its values: every column they wrote is recorded again as
-// the server's, one version above theirs, so that the sender (and every
-// client) takes the server's values back.
+// its place and its values (the app's, recorded): every column they wrote
+// is recorded again as the server's, one version above theirs, so that the
+// sender (and every client) takes the server's values back. A dead row
+// they would bring back elsewhere stays dead, its causal length raised
+// past theirs so that the sender deletes it again.
 void TableMerge::KeepInRoom(RowState& state) {
   ++merge_.report->kept_in_room;
   std::vector<std::optional<int64_t>> written(n_);
+  int64_t cl = 0;
   for (const auto& [change, column] : state.row->changes) {
+    cl = std::max(cl, change->cl - state.cl_offset);
     if (column == 0) continue;
     std::optional<int64_t>& version = written[column - t_.pk_count];
     version = std::max(version.value_or(0), change->col_version);
   }
-  ClockRow clock = state.loaded;
+  ClockRow clock = state.recorded;
   for (size_t i = 0; i < n_; ++i) {
     if (!written[i]) continue;
     clock.versions[i] = NextClock(std::max(clock.versions[i].value_or(0), *written[i]), &merge_.report->clocks_saturated);
     clock.sites[i] = 0;
   }
+  if (!state.app_existed) clock.cl = std::max(clock.cl, cl + cl % 2);
   state.clock = std::move(clock);
-  state.values = state.loaded_values;
+  state.values = state.recorded_values;
   std::fill(state.written.begin(), state.written.end(), false);
   state.exists = state.app_existed;
   state.changed = true;
@@ -211,41 +212,64 @@ Status TableMerge::SendersExit(const RowState& state, std::optional<int64_t>* cl
   return Status::OK();
 }
 
-// A row's changes, in arrival order, merged against what the app table and
-// the clock hold; a client in a room writes only to rows of its room. With
-// a room column, its writes to a row that left the room are not applied
-// (the exit removes the row from the client, and the rest of its changes
-// stand), and other writes outside it refuse the changeset. Tables that
-// derive their rooms see memberships change under in-flight writes all the
-// time: a row outside the sender's room takes none of its changes and is
-// removed from the sender, and a row the changes would move out of it keeps
-// its place, corrected on the sender (docs/design.md, "Rooms by
-// membership and by reference").
-Status TableMerge::MergeRow(RowState& state) {
-  const bool check_room = merge_.room && t_.room_column;
-  const bool derived_room = merge_.room && t_.derives_rooms();
-  if (check_room && state.app_existed && RoomOf(state) != merge_.room) {
+// Whether the row is outside the sender's room, so that none of the
+// sender's changes apply to it. With a room column that is a row that left
+// the room (its exit removes it from the client), or that the app moved out
+// in a write recorded just now; any other row of another room refuses the
+// changeset. A row of a table that derives its rooms may be outside by the
+// rooms table, or by the app's write recorded just now: it is removed from
+// the sender.
+Status TableMerge::OutsideSendersRoom(RowState& state, bool* outside) {
+  *outside = false;
+  if (!merge_.room) return Status::OK();
+  if (t_.room_column) {
+    if (!state.app_existed || RoomOf(state) == merge_.room) return Status::OK();
     std::optional<int64_t> left;
     CRBRIDGE_RETURN_IF_ERROR(SendersExit(state, &left));
-    if (!left) return Status::InvalidArgument("a change to " + t_.mapping->name + " writes to a row of another room");
+    const bool moved_by_app = state.changed && state.clock.stored_room == merge_.room;
+    if (!left && !moved_by_app) {
+      return Status::InvalidArgument("a change to " + t_.mapping->name + " writes to a row of another room");
+    }
     ++merge_.report->left_room;
+    *outside = true;
     return Status::OK();
   }
+  if (!t_.derives_rooms() || !(state.clock.stored || state.app_existed)) return Status::OK();
   bool in = true;
-  if (derived_room && (state.clock.stored || state.app_existed)) CRBRIDGE_RETURN_IF_ERROR(InSendersRoom(state, true, &in));
-  if (!in) return RemoveFromSender(state);
+  CRBRIDGE_RETURN_IF_ERROR(InSendersRoom(state, true, &in));
+  if (in && state.changed && state.exists) CRBRIDGE_RETURN_IF_ERROR(InSendersRoom(state, false, &in));
+  if (in) return Status::OK();
+  *outside = true;
+  return RemoveFromSender(state);
+}
+
+// A row's changes, in arrival order, merged against what the app table and
+// the clock hold, after the app's writes capture has not recorded yet; a
+// client in a room writes only to rows of its room (OutsideSendersRoom).
+// Tables that derive their rooms see memberships change under in-flight
+// writes all the time: a row the changes would move out of the sender's
+// room keeps its place, corrected on the sender (docs/design.md, "Rooms by
+// membership and by reference").
+Status TableMerge::MergeRow(RowState& state) {
   state.changed = RecordUncapturedAppWrite(state);
   state.exists = state.app_existed;
-  for (size_t k = 0; k < state.row->changes.size(); ++k) ApplyChange(state, k);
-  if (derived_room && state.exists && state.changed) {
+  state.recorded = state.clock;
+  state.recorded_values = state.values;
+  bool outside = false;
+  CRBRIDGE_RETURN_IF_ERROR(OutsideSendersRoom(state, &outside));
+  if (!outside) {
+    for (size_t k = 0; k < state.row->changes.size(); ++k) ApplyChange(state, k);
+  }
+  if (!outside && merge_.room && t_.derives_rooms() && state.exists && state.changed) {
+    bool in = true;
     CRBRIDGE_RETURN_IF_ERROR(InSendersRoom(state, false, &in));
-    if (!in && !state.clock.stored) {
+    if (!in && !state.recorded.stored && !state.app_existed) {
       state.changed = false;
       return RemoveFromSender(state);
     }
     if (!in) KeepInRoom(state);
   }
-  if (check_room && state.exists && state.changed && RoomOf(state) != merge_.room) {
+  if (!outside && merge_.room && t_.room_column && state.exists && state.changed && RoomOf(state) != merge_.room) {
     return Status::InvalidArgument("a change to " + t_.mapping->name + " would put a row in room \"" +
                                    RoomOf(state).value_or("(none)") + "\", not \"" + *merge_.room + "\"");
   }

@@ -77,9 +77,10 @@ class TableMerge {
     // the sender's room sees over its causal length.
     std::set<std::string> rooms;
     int64_t cl_offset = 0;
-    // The clock and values as loaded, for a row kept in the sender's room.
-    ClockRow loaded;
-    std::vector<Value> loaded_values;
+    // The clock and values with the app's writes recorded, before the
+    // changes: what a row kept in the sender's room returns to.
+    ClockRow recorded;
+    std::vector<Value> recorded_values;
   };
 
   Status LoadClocksAndLockRows();
@@ -87,6 +88,7 @@ class TableMerge {
   Status MergeRow(RowState& state);
   Status SendersExit(const RowState& state, std::optional<int64_t>* cl);
   Status InSendersRoom(const RowState& state, bool before, bool* in);
+  Status OutsideSendersRoom(RowState& state, bool* outside);
   Status RemoveFromSender(RowState& state);
   void KeepInRoom(RowState& state);
   bool RecordUncapturedAppWrite(RowState& state);
