@@ -124,8 +124,11 @@ void SyncServer::Impl::OnFeedsPulled(const Status& status, EveryRoomBatch batch,
     room.feed.Append(feeds_head_, batch.For(name));
     clients.insert(clients.end(), room.clients.begin(), room.clients.end());
   }
+  // The next pull waits for a client that has read this one (its
+  // MaybePull finds the feeds ahead): pulls keep the pace of the clients,
+  // never running so far ahead that a feed drops rows its slower clients
+  // have not read yet, which they would then pull from the database alone.
   for (SyncSession* client : clients) client->MaybePull();
-  PullFeeds();
 }
 
 void SyncServer::Impl::Stop() {

@@ -10,9 +10,9 @@
 //    multi-row INSERTs on one connection in the same run (the limit);
 //  - rooms: rooms by membership (room_members, room_via): an app commit to
 //    a list shared by 1,000 users, each a room of their own, next to 1,000
-//    clients of one room by column; a membership moving 10,000 rows into a
-//    room with 100 clients, next to a cold pull of the same rows by one
-//    client;
+//    clients of one room by column; 10,000 rows reaching 100 clients of a
+//    room by a membership, or by an app commit (by membership and by
+//    column), next to one client's cold pull of the same rows;
 // each with crbridge's CPU time and peak memory. Prints markdown tables for
 // docs/benchmarks.md.
 // A writer sends all its changesets at once: keep writers x changesets
@@ -44,6 +44,7 @@
 #include "crbridge/sqlite/vlcn_subprotocol.h"
 #include "processes/running_daemon.h"
 #include "databases/test_databases.h"
+#include "todo_app/shared_lists.h"
 #include "todo_app/todo_app_database.h"
 
 namespace crbridge {
@@ -147,10 +148,11 @@ struct Served {
   // With `tables`, the config's tables section is replaced by it, after
   // `setup` ran on the database.
   Served(const std::string& binary, crbridge::testing::ServerKind kind, int run, size_t lists,
-         const std::string& setup = "", const std::string& tables = "")
+         const std::function<void(crbridge::testing::TodoAppDatabase&)>& setup = nullptr,
+         const std::string& tables = "")
       : app(kind) {
     for (size_t i = 0; i < lists; ++i) app.Sql("INSERT INTO todo_lists (id) VALUES ('l" + std::to_string(i) + "')");
-    if (!setup.empty()) app.Sql(setup);
+    if (setup) setup(app);
     const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "sync_bench_" + std::to_string(run));
     std::ifstream in(config);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -184,11 +186,16 @@ void MeasureLatency(Served& served, const std::vector<std::string>& rooms, int c
   boost::asio::io_context io;
   std::vector<Clock::time_point> committed;
   std::vector<std::vector<std::pair<size_t, Clock::time_point>>> receipts(count);
+  std::vector<bool> caught_up(count);
   size_t ready = 0, last_received = 0;
   for (size_t i = 0; i < count; ++i) {
     std::make_shared<Client>(io, served.daemon->port(), rooms[i], i, [&, i](const Message& message, Clock::time_point now) {
-      if (std::holds_alternative<StartStreaming>(message)) ++ready;
       const auto* changes = std::get_if<ChangesMessage>(&message);
+      // Its first changes hold todo t1: the client has pulled its room.
+      if (changes && !caught_up[i]) {
+        caught_up[i] = true;
+        ++ready;
+      }
       for (const Change& c : changes ? changes->changes : Changeset{}) {
         if (c.cid != "title" || c.val.storage_class() != StorageClass::kText || !c.val.text().starts_with("c")) continue;
         const size_t index = std::stoul(c.val.text().substr(1));
@@ -197,7 +204,8 @@ void MeasureLatency(Served& served, const std::vector<std::string>& rooms, int c
       }
     })->Start();
   }
-  // Clients connect and catch up before the measured commits.
+  // Clients connect and catch up (each pulls its room from the database
+  // on its own) before the measured commits.
   RunUntil(io, [&] { return ready == count; }, std::chrono::seconds(60));
   io.run_for(std::chrono::milliseconds(500));
   const double cpu_before = CpuSeconds(served.pid());
@@ -242,34 +250,76 @@ void LatencyTable(const std::string& binary, crbridge::testing::ServerKind kind,
   }
 }
 
-// The shared-lists app: lists in the rooms of their members, todos where
-// their list is.
-constexpr const char* kSharedListsTables = R"(tables:
-  - name: todo_lists
-    room_members: {table: list_members, key: list_id, room: user_id}
-  - name: list_members
-    room_column: user_id
-    writable: false
-  - name: todos
-    room_via: {column: list_id, table: todo_lists}
-    exclude: [internal_note]
-)";
+// The shared-lists app (todo_app/shared_lists.h), its memberships written
+// by the app alone.
+Served SharedLists(const std::string& binary, crbridge::testing::ServerKind kind, int* run) {
+  return Served(binary, kind, ++*run, 1, crbridge::testing::CreateListMembers,
+                "tables:\n" + crbridge::testing::SharedListsTables(false));
+}
 
-std::string SharedListsSetup(crbridge::testing::ServerKind kind) {
-  const std::string key = kind == crbridge::testing::ServerKind::kPostgres ? "text" : "VARCHAR(64)";
-  return "CREATE TABLE list_members (list_id " + key + " NOT NULL, user_id " + key +
-         " NOT NULL, PRIMARY KEY (list_id, user_id))";
+// `rows` todos of list l0, inserted by the app in one commit.
+void InsertTodos(Served& served, size_t rows) {
+  served.app.Sql(served.app.kind() == crbridge::testing::ServerKind::kPostgres
+                     ? "INSERT INTO todos (id, list_id) SELECT 'm' || g, 'l0' FROM generate_series(1, " +
+                           std::to_string(rows) + ") g"
+                     : "SET STATEMENT max_recursive_iterations = " + std::to_string(rows) +
+                           " FOR INSERT INTO todos (id, list_id) WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g "
+                       "WHERE n < " + std::to_string(rows) + ") SELECT CONCAT('m', n), 'l0' FROM g");
+}
+
+// `clients` clients of `room` until each has `rows` todos, timed from
+// `start` (run once they have connected and pulled what their room held),
+// or without it from their connecting (a cold pull). Prints a table row
+// with the database pulls made for room feeds and for clients alone.
+void MeasureRows(Served& served, size_t clients, const std::string& room, size_t rows,
+                 const std::function<void()>& start, const std::string& label) {
+  boost::asio::io_context io;
+  std::vector<std::set<std::string>> held(clients);
+  size_t ready = 0, complete = 0;
+  const auto pulls = [&](const std::string& what) {
+    return MetricValue(served.daemon->Get("/metrics").body, "crbridge_sync_pulls_total{for=\"" + what + "\"}");
+  };
+  double cpu_before = CpuSeconds(served.pid()), feed_before = pulls("room"), alone_before = pulls("client");
+  auto began = Clock::now();
+  for (size_t i = 0; i < clients; ++i) {
+    std::make_shared<Client>(io, served.daemon->port(), room, 5000 + i, [&, i](const Message& message, Clock::time_point) {
+      if (std::holds_alternative<StartStreaming>(message)) ++ready;
+      const auto* changes = std::get_if<ChangesMessage>(&message);
+      for (const Change& c : changes ? changes->changes : Changeset{}) {
+        if (c.table != "todos") continue;
+        if (held[i].insert(std::string(c.pk.begin(), c.pk.end())).second && held[i].size() == rows) ++complete;
+      }
+    })->Start();
+  }
+  if (start) {
+    RunUntil(io, [&] { return ready == clients; }, std::chrono::seconds(60));
+    io.run_for(std::chrono::milliseconds(500));
+    cpu_before = CpuSeconds(served.pid());
+    feed_before = pulls("room");
+    alone_before = pulls("client");
+    began = Clock::now();
+    start();
+  }
+  RunUntil(io, [&] { return complete == clients; }, std::chrono::seconds(300));
+  const double seconds = std::chrono::duration<double>(Clock::now() - began).count();
+  const double cpu = CpuSeconds(served.pid()) - cpu_before;
+  std::printf("| %-40s | %8zu | %9.2f | %10.0f | %10.0f | %11.0f | %14.2f | %15.1f |\n", label.c_str(), complete * rows,
+              seconds, static_cast<double>(complete * rows) / seconds, pulls("room") - feed_before,
+              pulls("client") - alone_before, cpu, PeakRssMb(served.pid()));
+  std::fflush(stdout);
 }
 
 // Rooms by membership against rooms by column: one list shared by 1,000
-// users (each a room), and a membership change moving many rows into a
-// room with 100 clients, next to one client's cold pull of the same rows.
+// users (each a room) against 1,000 clients of one room; rows reaching 100
+// clients of one room live (a membership moving them in, or the app
+// inserting them) and one client's cold pull, each kind of room.
 void RoomsTables(const std::string& binary, crbridge::testing::ServerKind kind, int commits, int* run) {
   constexpr size_t kUsers = 1000;
+  const std::string database = crbridge::testing::ServerKindName(kind);
   std::printf("\ncommit in %s to receipt by every client, %d one-row commits 20 ms apart, release build: a list "
               "shared by %zu users, each a room of their own (room_members), next to %zu clients of one room by "
               "column\n\n",
-              crbridge::testing::ServerKindName(kind).c_str(), commits, kUsers, kUsers);
+              database.c_str(), commits, kUsers, kUsers);
   LatencyHeader();
   {
     Served served(binary, kind, ++*run, 1);
@@ -277,7 +327,7 @@ void RoomsTables(const std::string& binary, crbridge::testing::ServerKind kind, 
     MeasureLatency(served, std::vector<std::string>(kUsers, "l0"), commits, "1000, one room by column");
   }
   {
-    Served served(binary, kind, ++*run, 1, SharedListsSetup(kind), kSharedListsTables);
+    Served served = SharedLists(binary, kind, run);
     std::vector<std::string> users;
     std::string members = "INSERT INTO list_members VALUES ";
     for (size_t u = 0; u < kUsers; ++u) {
@@ -290,55 +340,34 @@ void RoomsTables(const std::string& binary, crbridge::testing::ServerKind kind, 
   }
 
   constexpr size_t kRows = 10000, kClients = 100;
-  std::printf("\na membership moving %zu todos into a room with %zu clients (room_via under room_members), in %s: "
-              "from the commit until every client has every row, next to one client's cold pull of the same rows "
-              "in the same run\n\n",
-              kRows, kClients, crbridge::testing::ServerKindName(kind).c_str());
-  std::printf("| %-28s | %8s | %9s | %10s | %14s | %15s |\n", "what", "rows", "seconds", "rows/s", "crbridge CPU s",
-              "crbridge peak MB");
-  std::printf("|------------------------------|----------|-----------|------------|----------------|-----------------|\n");
-  Served served(binary, kind, ++*run, 1, SharedListsSetup(kind), kSharedListsTables);
-  served.app.Sql(kind == crbridge::testing::ServerKind::kPostgres
-                     ? "INSERT INTO todos (id, list_id) SELECT 'm' || g, 'l0' FROM generate_series(1, " +
-                           std::to_string(kRows) + ") g"
-                     : "INSERT INTO todos (id, list_id) WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g "
-                       "WHERE n < " + std::to_string(kRows) + ") SELECT CONCAT('m', n), 'l0' FROM g");
-  // `clients` clients of `room`; timed from `start` (after they caught up),
-  // or without it from their connecting.
-  const auto measure = [&](size_t clients, const std::string& room, const std::function<void()>& start,
-                           const std::string& label) {
-    boost::asio::io_context io;
-    std::vector<std::set<std::string>> rows(clients);
-    size_t ready = 0, complete = 0;
-    double cpu_before = CpuSeconds(served.pid());
-    auto began = Clock::now();
-    for (size_t i = 0; i < clients; ++i) {
-      std::make_shared<Client>(io, served.daemon->port(), room, 5000 + i, [&, i](const Message& message, Clock::time_point) {
-        if (std::holds_alternative<StartStreaming>(message)) ++ready;
-        const auto* changes = std::get_if<ChangesMessage>(&message);
-        for (const Change& c : changes ? changes->changes : Changeset{}) {
-          if (c.table != "todos") continue;
-          if (rows[i].insert(std::string(c.pk.begin(), c.pk.end())).second && rows[i].size() == kRows) ++complete;
-        }
-      })->Start();
-    }
-    if (start) {
-      RunUntil(io, [&] { return ready == clients; }, std::chrono::seconds(60));
-      io.run_for(std::chrono::milliseconds(500));
-      cpu_before = CpuSeconds(served.pid());
-      began = Clock::now();
-      start();
-    }
-    RunUntil(io, [&] { return complete == clients; }, std::chrono::seconds(300));
-    const double seconds = std::chrono::duration<double>(Clock::now() - began).count();
-    const double cpu = CpuSeconds(served.pid()) - cpu_before;
-    std::printf("| %-28s | %8zu | %9.2f | %10.0f | %14.2f | %15.1f |\n", label.c_str(), complete * kRows, seconds,
-                static_cast<double>(complete * kRows) / seconds, cpu, PeakRssMb(served.pid()));
-    std::fflush(stdout);
-  };
-  measure(kClients, "newcomer", [&] { served.app.Sql("INSERT INTO list_members VALUES ('l0', 'newcomer')"); },
-          "membership, 100 clients");
-  measure(1, "newcomer", nullptr, "cold pull, 1 client");
+  std::printf("\n%zu todos reaching %zu clients of one room in %s, release build: live (a membership moving them "
+              "into the room, or one app commit inserting them), from the commit until every client has every row; "
+              "and one client's cold pull; rooms by membership (room_via under room_members) next to rooms by "
+              "column; with the database pulls made for the room feeds and for clients alone\n\n",
+              kRows, kClients, database.c_str());
+  std::printf("| %-40s | %8s | %9s | %10s | %10s | %11s | %14s | %15s |\n", "what", "rows", "seconds", "rows/s",
+              "feed pulls", "alone pulls", "crbridge CPU s", "crbridge peak MB");
+  std::printf("|------------------------------------------|----------|-----------|------------|------------|-------------|"
+              "----------------|-----------------|\n");
+  {
+    Served served = SharedLists(binary, kind, run);
+    InsertTodos(served, kRows);
+    MeasureRows(served, kClients, "newcomer", kRows,
+                [&] { served.app.Sql("INSERT INTO list_members VALUES ('l0', 'newcomer')"); },
+                "membership: a member added, 100 clients");
+    MeasureRows(served, 1, "newcomer", kRows, nullptr, "membership: cold pull, 1 client");
+  }
+  {
+    Served served = SharedLists(binary, kind, run);
+    served.app.Sql("INSERT INTO list_members VALUES ('l0', 'member')");
+    MeasureRows(served, kClients, "member", kRows, [&] { InsertTodos(served, kRows); },
+                "membership: an app commit, 100 clients");
+  }
+  {
+    Served served(binary, kind, ++*run, 1);
+    MeasureRows(served, kClients, "l0", kRows, [&] { InsertTodos(served, kRows); }, "column: an app commit, 100 clients");
+    MeasureRows(served, 1, "l0", kRows, nullptr, "column: cold pull, 1 client");
+  }
 }
 
 // Writer w's changeset k: `rows` new todos of room `room`, as cr-sqlite

@@ -21,6 +21,7 @@
 #include <pqxx/pqxx>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/connector/sync/sync_auth.h"
@@ -30,6 +31,7 @@
 #include "peers/ws_client.h"
 #include "processes/process_memory.h"
 #include "processes/running_daemon.h"
+#include "todo_app/shared_lists.h"
 #include "databases/test_databases.h"
 
 namespace crbridge::testing {
@@ -339,6 +341,22 @@ TEST(SyncLiveFeedTest, ClientsOfARoomShareOnePullPerVersion) {
   EXPECT_LE(pulls, kWrites + 1) << after;
 }
 
+// A client of `room` with a site id of bytes `site`, connected to `daemon`
+// and past its catch-up (the room's list, from a pull of its own).
+std::unique_ptr<WsClient> CaughtUpClient(RunningDaemon& daemon, const std::string& room, uint8_t site,
+                                         std::optional<int> receive_buffer_bytes = std::nullopt) {
+  auto client = std::make_unique<WsClient>();
+  EXPECT_EQ(client->Connect(daemon.port(), EncodeSubprotocol({room, std::nullopt}), receive_buffer_bytes), 101);
+  AnnouncePresence presence = Presence();
+  presence.sender.fill(site);
+  client->Send(presence);
+  const auto start = client->Receive();
+  EXPECT_TRUE(start && std::holds_alternative<StartStreaming>(*start));
+  const auto caught_up = client->Receive();
+  EXPECT_TRUE(caught_up && std::holds_alternative<ChangesMessage>(*caught_up));
+  return client;
+}
+
 // Live feeds read every room at once: one commit touching many rooms costs
 // one pull for all of them (plus one that finds nothing more), not one per
 // room; each room's clients get their room's row and nothing else.
@@ -351,18 +369,7 @@ TEST(SyncLiveFeedTest, OneCommitToManyRoomsIsOnePullForAllOfThem) {
   RunningDaemon daemon(CRBRIDGE_BINARY, Config("live_feed_rooms", "", "none"), url);
   ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
   std::vector<std::unique_ptr<WsClient>> clients;
-  for (int i = 1; i <= kRooms; ++i) {
-    auto client = std::make_unique<WsClient>();
-    ASSERT_EQ(client->Connect(daemon.port(), EncodeSubprotocol({"l" + std::to_string(i), std::nullopt})), 101);
-    AnnouncePresence presence = Presence();
-    presence.sender.fill(static_cast<uint8_t>(100 + i));
-    client->Send(presence);
-    const auto start = client->Receive();
-    ASSERT_TRUE(start && std::holds_alternative<StartStreaming>(*start));
-    const auto caught_up = client->Receive();  // the room's list
-    ASSERT_TRUE(caught_up && std::holds_alternative<ChangesMessage>(*caught_up));
-    clients.push_back(std::move(client));
-  }
+  for (int i = 1; i <= kRooms; ++i) clients.push_back(CaughtUpClient(daemon, "l" + std::to_string(i), 100 + i));
   const std::string before = daemon.Get("/metrics").body;
   pqxx::nontransaction(app).exec0("INSERT INTO todos (id, list_id, title) SELECT 't' || g, 'l' || g, 'x' FROM "
                                   "generate_series(1, " + std::to_string(kRooms) + ") g");
@@ -379,6 +386,60 @@ TEST(SyncLiveFeedTest, OneCommitToManyRoomsIsOnePullForAllOfThem) {
   const std::string after = daemon.Get("/metrics").body;
   const std::string room_pulls = R"(crbridge_sync_pulls_total{for="room"})";
   EXPECT_LE(MetricValue(after, room_pulls) - MetricValue(before, room_pulls), 2) << after;
+}
+
+// A membership that moves more rows into a room than a room feed holds
+// (one version, placed at once) reaches every client of the room from the
+// feed: the feed pulls the next batch once a client has read the last,
+// never so far ahead of the clients that it drops rows they have not read,
+// which each would then pull from the database alone.
+TEST(SyncLiveFeedTest, AMoveLargerThanTheFeedReachesEveryClientFromTheFeed) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  pqxx::connection app(url);
+  // About 5 changes and 1 KB a row: 50,000 changes and 10 MB, past the
+  // 20,000 changes a feed holds, and past what the sockets buffer (about
+  // 4 MB).
+  constexpr size_t kRows = 10000;
+  pqxx::nontransaction(app).exec0(
+      "CREATE TABLE list_members (list_id text NOT NULL, user_id text NOT NULL, PRIMARY KEY (list_id, user_id));"
+      "INSERT INTO todo_lists (id) VALUES ('l0'), ('l1'); INSERT INTO list_members VALUES ('l0', 'u1');"
+      "INSERT INTO todos (id, list_id, title) SELECT 't' || g, 'l1', repeat('x', 1000) FROM generate_series(1, " +
+      std::to_string(kRows) + ") g");
+  const std::string config = Config("live_feed_move", "", "none");
+  std::ifstream in(config);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(config) << text.substr(0, text.find("tables:")) + "tables:\n" + SharedListsTables(false) +
+                               text.substr(text.find("\nlog:"));
+  RunningDaemon daemon(CRBRIDGE_BINARY, config, url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  constexpr int kClients = 4;
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int i = 0; i < kClients; ++i) clients.push_back(CaughtUpClient(daemon, "u1", 120 + i, 64 * 1024));
+  const std::string before = daemon.Get("/metrics").body;
+  pqxx::nontransaction(app).exec0("INSERT INTO list_members VALUES ('l1', 'u1')");
+  // The clients read nothing for a while: their sockets fill up, and a
+  // feed that pulled on regardless would drop most of the rows.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  std::vector<size_t> received(kClients);
+  std::vector<std::thread> readers;
+  for (int i = 0; i < kClients; ++i) {
+    readers.emplace_back([&, i] {
+      std::set<std::string> rows;
+      while (rows.size() < kRows) {
+        const auto message = clients[i]->Receive();
+        if (!message) break;
+        for (const Change& change : std::get<ChangesMessage>(*message).changes) {
+          if (change.table == "todos") rows.insert(std::string(change.pk.begin(), change.pk.end()));
+        }
+      }
+      received[i] = rows.size();
+    });
+  }
+  for (std::thread& reader : readers) reader.join();
+  EXPECT_EQ(received, std::vector<size_t>(kClients, kRows));
+  const std::string after = daemon.Get("/metrics").body;
+  const std::string client_pulls = R"(crbridge_sync_pulls_total{for="client"})";
+  EXPECT_EQ(MetricValue(after, client_pulls), MetricValue(before, client_pulls)) << after;
 }
 
 // Config() with server.max_outgoing_message_bytes set to `bytes`.
