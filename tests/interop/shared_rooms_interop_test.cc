@@ -28,12 +28,15 @@ namespace {
 
 using std::chrono::seconds;
 
-// The shared lists, and comments where their todo is.
-const std::string kTables = std::string("tables:\n") + SharedListsTables(false) + R"(  - name: comments
+// The shared lists, and comments where their todo is; clients may write
+// their own memberships when `members_writable`.
+std::string Tables(bool members_writable) {
+  return "tables:\n" + SharedListsTables(members_writable) + R"(  - name: comments
     room_via:
       column: todo_id
       table: todos
 )";
+}
 
 // `parts` joined as text (NULL as NULL): by || on Postgres and SQLite,
 // CONCAT on MariaDB.
@@ -64,7 +67,7 @@ std::string RoomRowsSql(const std::string& user, bool mariadb = false) {
 // The shared-lists app (the todo app with memberships and comments) and
 // crbridge in front of it.
 struct System {
-  System(ServerKind kind, const std::string& name) : app(kind) {
+  System(ServerKind kind, const std::string& name, bool members_writable = false) : app(kind) {
     const std::string key = kind == ServerKind::kPostgres ? "text" : "VARCHAR(64)";
     CreateListMembers(app);
     app.Sql("CREATE TABLE comments (id " + key + " PRIMARY KEY, todo_id " + key + " NOT NULL, body " + key +
@@ -76,7 +79,7 @@ struct System {
     const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, name);
     std::ifstream in(config);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    text = text.substr(0, text.find("tables:")) + kTables + text.substr(text.find("\nlog:"));
+    text = text.substr(0, text.find("tables:")) + Tables(members_writable) + text.substr(text.find("\nlog:"));
     std::ofstream(config) << text;
     daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
     schema = ClientSchema(CRBRIDGE_BINARY, config);
@@ -219,6 +222,45 @@ TEST_P(SharedRoomsTest, AMemberRemovedWhileOfflineHasTheirEditNotAppliedAndLoses
   EXPECT_TRUE(system.daemon->process().WaitForOutput("another room", seconds(30))) << system.daemon->process().Output();
   EXPECT_EQ(system.app.One("SELECT title FROM todos WHERE id = 't1'"), "milk");
   EXPECT_TRUE(system.Holds(*bob, "bob")) << system.Failure(*bob, "bob");
+  alice->Disconnect();
+  bob->Disconnect();
+}
+
+// Moves made by clients behave as the app's: a client that may write its
+// memberships joins a list and gets its rows whole, leaves it and loses
+// them (nothing deleted on the server), and creates a list with itself as
+// a member and a todo in it in one changeset.
+TEST_P(SharedRoomsTest, AClientJoiningAndLeavingAListGetsAndLosesItsRows) {
+  System system(GetParam(), "shared_rooms_joins", true);
+  ASSERT_EQ(system.daemon->WaitForStatus("/readyz", 200).status, 200) << system.daemon->process().Output();
+  auto alice = system.Client("alice");
+  auto bob = system.Client("bob");
+  ASSERT_TRUE(system.Holds(*alice, "alice")) << system.Failure(*alice, "alice");
+  const std::string before = system.ClientRows(*alice);
+
+  alice->Exec("INSERT INTO list_members VALUES ('l2', 'alice')");
+  ASSERT_TRUE(Eventually([&] {
+    return system.app.One("SELECT count(*) FROM list_members WHERE user_id = 'alice'") == "2";
+  })) << system.daemon->process().Output();
+  EXPECT_TRUE(system.Holds(*alice, "alice")) << system.Failure(*alice, "alice");
+  EXPECT_NE(system.ClientRows(*alice).find("comment c2 t2 by friday"), std::string::npos) << system.ClientRows(*alice);
+
+  alice->Exec("DELETE FROM list_members WHERE list_id = 'l2' AND user_id = 'alice'");
+  ASSERT_TRUE(Eventually([&] {
+    return system.app.One("SELECT count(*) FROM list_members WHERE user_id = 'alice'") == "1";
+  })) << system.daemon->process().Output();
+  EXPECT_TRUE(system.Holds(*alice, "alice")) << system.Failure(*alice, "alice");
+  EXPECT_EQ(system.ClientRows(*alice), before);
+  EXPECT_EQ(system.Counts(), "2 2 2");
+
+  alice->Exec("INSERT INTO todo_lists (id, name) VALUES ('l9', 'hers');"
+              "INSERT INTO list_members VALUES ('l9', 'alice');"
+              "INSERT INTO todos (id, list_id, title) VALUES ('t9', 'l9', 'new')");
+  ASSERT_TRUE(Eventually([&] { return system.app.One("SELECT count(*) FROM todos WHERE id = 't9'") == "1"; }))
+      << system.daemon->process().Output();
+  EXPECT_TRUE(system.Holds(*alice, "alice")) << system.Failure(*alice, "alice");
+  EXPECT_TRUE(system.Holds(*bob, "bob")) << system.Failure(*bob, "bob");
+  EXPECT_EQ(system.ClientRows(*bob).find("t9"), std::string::npos) << system.ClientRows(*bob);
   alice->Disconnect();
   bob->Disconnect();
 }
