@@ -19,7 +19,7 @@
 // under the 1,000 changesets that may wait for the database (beyond, the
 // server answers busy and the writers are disconnected).
 //   sync_bench CRBRIDGE_BINARY [--database postgres|mariadb] [--part latency|writers|rooms] [--commits N]
-//              [--changesets N] [--rows N]
+//              [--changesets N] [--rows N] [--moved-rows N]
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -313,7 +313,8 @@ void MeasureRows(Served& served, size_t clients, const std::string& room, size_t
 // users (each a room) against 1,000 clients of one room; rows reaching 100
 // clients of one room live (a membership moving them in, or the app
 // inserting them) and one client's cold pull, each kind of room.
-void RoomsTables(const std::string& binary, crbridge::testing::ServerKind kind, int commits, int* run) {
+void RoomsTables(const std::string& binary, crbridge::testing::ServerKind kind, int commits, size_t rows,
+                 int* run) {
   constexpr size_t kUsers = 1000;
   const std::string database = crbridge::testing::ServerKindName(kind);
   std::printf("\ncommit in %s to receipt by every client, %d one-row commits 20 ms apart, release build: a list "
@@ -339,34 +340,34 @@ void RoomsTables(const std::string& binary, crbridge::testing::ServerKind kind, 
     MeasureLatency(served, users, commits, "1000, a room each, shared");
   }
 
-  constexpr size_t kRows = 10000, kClients = 100;
+  constexpr size_t kClients = 100;
   std::printf("\n%zu todos reaching %zu clients of one room in %s, release build: live (a membership moving them "
               "into the room, or one app commit inserting them), from the commit until every client has every row; "
               "and one client's cold pull; rooms by membership (room_via under room_members) next to rooms by "
               "column; with the database pulls made for the room feeds and for clients alone\n\n",
-              kRows, kClients, database.c_str());
+              rows, kClients, database.c_str());
   std::printf("| %-40s | %8s | %9s | %10s | %10s | %11s | %14s | %15s |\n", "what", "rows", "seconds", "rows/s",
               "feed pulls", "alone pulls", "crbridge CPU s", "crbridge peak MB");
   std::printf("|------------------------------------------|----------|-----------|------------|------------|-------------|"
               "----------------|-----------------|\n");
   {
     Served served = SharedLists(binary, kind, run);
-    InsertTodos(served, kRows);
-    MeasureRows(served, kClients, "newcomer", kRows,
+    InsertTodos(served, rows);
+    MeasureRows(served, kClients, "newcomer", rows,
                 [&] { served.app.Sql("INSERT INTO list_members VALUES ('l0', 'newcomer')"); },
                 "membership: a member added, 100 clients");
-    MeasureRows(served, 1, "newcomer", kRows, nullptr, "membership: cold pull, 1 client");
+    MeasureRows(served, 1, "newcomer", rows, nullptr, "membership: cold pull, 1 client");
   }
   {
     Served served = SharedLists(binary, kind, run);
     served.app.Sql("INSERT INTO list_members VALUES ('l0', 'member')");
-    MeasureRows(served, kClients, "member", kRows, [&] { InsertTodos(served, kRows); },
+    MeasureRows(served, kClients, "member", rows, [&] { InsertTodos(served, rows); },
                 "membership: an app commit, 100 clients");
   }
   {
     Served served(binary, kind, ++*run, 1);
-    MeasureRows(served, kClients, "l0", kRows, [&] { InsertTodos(served, kRows); }, "column: an app commit, 100 clients");
-    MeasureRows(served, 1, "l0", kRows, nullptr, "column: cold pull, 1 client");
+    MeasureRows(served, kClients, "l0", rows, [&] { InsertTodos(served, rows); }, "column: an app commit, 100 clients");
+    MeasureRows(served, 1, "l0", rows, nullptr, "column: cold pull, 1 client");
   }
 }
 
@@ -503,7 +504,9 @@ int main(int argc, char** argv) {
   int run = 0;
   if (part == "all" || part == "latency") LatencyTable(binary, kind, commits, &run);
   if (part == "all" || part == "writers") WritersTable(binary, kind, changesets, rows, &run);
-  if (part == "all" || part == "rooms") RoomsTables(binary, kind, commits, &run);
+  if (part == "all" || part == "rooms") {
+    RoomsTables(binary, kind, commits, static_cast<size_t>(flags.Number("--moved-rows", 10000)), &run);
+  }
   crbridge::testing::TestDatabases::Get().TearDown();
   return 0;
 }
