@@ -6,13 +6,14 @@
 
 namespace crbridge {
 
-Changeset ChangesFor(std::span<const Change> changes, const SiteId& client) {
+Changeset ChangesFor(std::span<const Change> changes, const SiteId& client, const ChangeFilter& filter) {
   Changeset out;
   out.reserve(changes.size());
   int64_t version = 0;
   int64_t seq = 0;
   for (const Change& change : changes) {
     if (!change.is_sentinel() && change.site_id == client) continue;
+    if (filter && !filter(change)) continue;
     if (out.empty() || change.db_version != version) {
       version = change.db_version;
       seq = 0;
@@ -54,8 +55,8 @@ void RoomFeed::Append(const PullPosition& through, Changeset changes) {
   }
 }
 
-RoomFeed::Read RoomFeed::Next(const PullPosition& after, const SiteId& client, size_t max_bytes, Changeset* changes,
-                              PullPosition* through) const {
+RoomFeed::Read RoomFeed::Next(const PullPosition& after, const SiteId& client, const ChangeFilter& filter,
+                              size_t max_bytes, Changeset* changes, PullPosition* through) const {
   changes->clear();
   if (after >= head_) return Read::kAhead;
   const auto pull = std::find_if(pulls_.begin(), pulls_.end(), [&](const Pull& p) { return p.through > after; });
@@ -66,7 +67,7 @@ RoomFeed::Read RoomFeed::Next(const PullPosition& after, const SiteId& client, s
                                   [&](const Change& c) { return PositionOf(c) > after; });
   const std::span<const Change> rest(first, pull->changes.end());
   const size_t count = ChangesInMessage(rest, max_bytes);
-  *changes = ChangesFor(rest.first(count), client);
+  *changes = ChangesFor(rest.first(count), client, filter);
   *through = count == rest.size() ? pull->through : PositionOf(rest[count - 1]);
   return Read::kServed;
 }

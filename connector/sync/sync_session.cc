@@ -90,7 +90,7 @@ void SyncSession::MaybePull() {
          PullPosition(known_version_) > sent_through_) {
     Changeset changes;
     PullPosition through;
-    switch (feed_->Next(sent_through_, *site_, server_.MaxOutgoingMessageBytes(), &changes, &through)) {
+    switch (feed_->Next(sent_through_, *site_, Filter(), server_.MaxOutgoingMessageBytes(), &changes, &through)) {
       case RoomFeed::Read::kServed: Deliver(std::move(changes), through); break;
       case RoomFeed::Read::kAhead: return server_.PullFeeds();
       case RoomFeed::Read::kBehind: return PullAlone();
@@ -156,13 +156,21 @@ void SyncSession::OnAnnounce(AnnouncePresence presence) {
     PeerRecord peer;
     int64_t version = 0;
     SiteId server_site{};
+    std::vector<ServedSchema> served;
+    ServedSchema current;
   };
   auto found = std::make_shared<Found>();
   const SiteId sender = presence.sender;
+  const int64_t schema_version = presence.schema_version;
   server_.store_.Post(
-      [found, sender, owner = owner_](SyncStore&, ShadowStore& writer) {
+      [found, sender, owner = owner_, schema_version](SyncStore& store, ShadowStore& writer) {
         found->server_site = writer.site_id();
+        found->current = store.served_schema();
         CRBRIDGE_RETURN_IF_ERROR(ReadOwnPeer(writer, sender, owner, &found->peer));
+        CRBRIDGE_RETURN_IF_ERROR(writer.ServedSchemas(&found->served));
+        for (const ServedSchema& served : found->served) {
+          if (served.version == schema_version) CRBRIDGE_RETURN_IF_ERROR(writer.SetPeerSchema(sender, schema_version));
+        }
         return writer.DbVersion(&found->version);
       },
       [weak, &io, presence = std::move(presence), found](const Status& v) {
@@ -171,12 +179,33 @@ void SyncSession::OnAnnounce(AnnouncePresence presence) {
           if (!self) return;
           if (v.code() == Status::Code::kPermissionDenied) return self->RefuseSite(v.message());
           if (!v.ok()) return self->Refuse("the database is unavailable: " + v.message());
+          const auto served = [&](std::optional<int64_t> version) -> const ServedSchema* {
+            for (const ServedSchema& schema : found->served) {
+              if (version == schema.version) return &schema;
+            }
+            return nullptr;
+          };
+          const ServedSchema* announced = served(presence.schema_version);
+          if (!announced) {
+            std::string versions;
+            for (const ServedSchema& schema : found->served) {
+              versions += (versions.empty() ? "" : ", ") + std::to_string(schema.version);
+            }
+            return self->Refuse("schema version " + std::to_string(presence.schema_version) + " of \"" +
+                                presence.schema_name + "\" was never served here; this server serves versions " +
+                                versions + " (the current one is " + std::to_string(found->current.version) +
+                                "): apply the schema `crbridge schema` prints (automigrateTo) and connect again");
+          }
           const SiteId server_site = found->server_site;
           self->server_site_ = server_site;
           for (const LastSeen& seen : presence.last_seens) {
             if (seen.site == server_site) self->client_seen_ = seen.position;
           }
           self->sent_through_ = ResumeAt(self->client_seen_);
+          // A site first seen by this crbridge had the first schema served.
+          const ServedSchema* previous = served(found->peer.schema_version);
+          if (!previous && !found->served.empty()) previous = &found->served.front();
+          self->FollowSchema(*announced, previous, found->current);
           const PeerVersion applied = found->peer.applied;
           self->Send(EncodeMessage(StartStreaming{{applied.version, applied.seq}, {server_site}, false}));
           if (!self->feed_) self->feed_ = &self->server_.JoinRoom(self->room_, self.get());
@@ -185,6 +214,33 @@ void SyncSession::OnAnnounce(AnnouncePresence presence) {
           self->OnNewVersion(self->server_.latest_version_);
         });
       });
+}
+
+void SyncSession::FollowSchema(const ServedSchema& announced, const ServedSchema* previous,
+                               const ServedSchema& current) {
+  schema_columns_.reset();
+  upgrade_.reset();
+  if (announced.columns != current.columns) schema_columns_ = announced.columns;
+  if (!previous || client_seen_.version == 0) return;
+  AddedColumns added = ColumnsAdded(previous->columns, announced.columns);
+  if (added.empty()) return;
+  // The client has every change up to where it stands, but for the
+  // columns it lacked: it is sent theirs from the start, in order, so
+  // that what it records as seen never passes what it has.
+  log::Info(kSyncLogComponent, "a client upgraded its schema; it is sent the values of what it lacked",
+            {{"address", address_}, {"site", EncodeHex(*site_)}, {"from_version", previous->version},
+             {"to_version", announced.version}, {"through_version", sent_through_.version}});
+  upgrade_ = std::move(added);
+  upgrade_through_ = sent_through_;
+  sent_through_ = PullPosition(0);
+}
+
+ChangeFilter SyncSession::Filter() const {
+  if (!schema_columns_ && !upgrade_) return {};
+  return [this](const Change& change) {
+    if (upgrade_ && PositionOf(change) <= upgrade_through_) return AddedHas(*upgrade_, change);
+    return !schema_columns_ || SchemaHas(*schema_columns_, change);
+  };
 }
 
 void SyncSession::OnChanges(ChangesMessage changes) {
@@ -350,7 +406,8 @@ void SyncSession::DeliverPulled(std::span<const Change> changes, const PullPosit
   // at most that many bytes.
   do {
     const size_t count = ChangesInMessage(changes, server_.MaxOutgoingMessageBytes());
-    Deliver(ChangesFor(changes.first(count), *site_), count == changes.size() ? through : PositionOf(changes[count - 1]));
+    Deliver(ChangesFor(changes.first(count), *site_, Filter()),
+            count == changes.size() ? through : PositionOf(changes[count - 1]));
     changes = changes.subspan(count);
   } while (!changes.empty());
 }

@@ -91,6 +91,14 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
   // counted in crbridge_sync_site_id_refusals_total.
   void RefuseSite(const std::string& reason);
 
+  // What the client is sent: every change, or (a client of another schema
+  // version than the current one, or one catching up on the columns its
+  // previous version lacked) those its schema has.
+  ChangeFilter Filter() const;
+  // Sets what the client is sent for schema `announced`, having announced
+  // `previous` before (ServedSchema).
+  void FollowSchema(const ServedSchema& announced, const ServedSchema* previous, const ServedSchema& current);
+
   // Whether the client's token has expired (never with auth mode none).
   bool TokenExpired() const;
 
@@ -124,6 +132,13 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
   StreamPosition client_seen_;  // the last server change the client has
   PullPosition sent_through_;   // the server's changes up to here were looked at
   int64_t known_version_ = 0;
+  // The tables and columns of the client's schema, when it is not the
+  // current one.
+  std::optional<SchemaColumns> schema_columns_;
+  // A client that upgraded its schema: the columns it lacked, whose values
+  // it is sent for the changes up to upgrade_through_ (where it stood).
+  std::optional<AddedColumns> upgrade_;
+  PullPosition upgrade_through_;
 };
 
 }  // namespace crbridge

@@ -419,7 +419,7 @@ class SnapshotPull {
 }  // namespace
 
 SyncStore::SyncStore(const Config& config, const std::vector<ResolvedTable>& tables, ShadowStore& shadow)
-    : config_(config), shadow_(shadow), graph_(std::make_unique<RoomGraph>(tables)) {
+    : config_(config), shadow_(shadow), served_schema_(ServedSchemaOf(tables)), graph_(std::make_unique<RoomGraph>(tables)) {
   for (const ResolvedTable& table : tables) tables_[table.mapping->name] = &table;
 }
 

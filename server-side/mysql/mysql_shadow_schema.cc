@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 
+#include "crbridge/server/core/clock_columns.h"
 #include "mysql_change_log.h"
 #include "mysql_shadow_transaction.h"
 
@@ -74,30 +75,70 @@ std::string RoomsTableDdl(MysqlSession& session, const MysqlShadowNames& names, 
          kTableOptions;
 }
 
-// Refuses a table whose mapped columns differ from those its clock table was
-// made for, and records the columns of a new one.
-Status CheckMapping(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t) {
-  nlohmann::json pk = nlohmann::json::array(), values = nlohmann::json::array();
-  for (size_t i = 0; i < t.columns.size(); ++i) (i < t.pk_count ? pk : values).push_back(t.columns[i].server.name);
+// Each element of the clock array text `array` (ClockArrayText) that
+// `move` keeps, in its new place; a new column's is empty (no clock).
+std::string MovedClockArray(const std::string& array, const ClockColumnsMove& move) {
+  std::vector<std::string> items;
+  for (const std::optional<size_t>& from : move.from) {
+    if (!from) {
+      items.push_back("''");
+      continue;
+    }
+    const std::string k = std::to_string(*from + 1);
+    // Arrays written before the column existed are shorter: past their
+    // end, no clock.
+    items.push_back("IF(LENGTH(" + array + ") - LENGTH(REPLACE(" + array + ", ',', '')) >= " + k +
+                    " - 1, SUBSTRING_INDEX(SUBSTRING_INDEX(" + array + ", ',', " + k + "), ',', -1), '')");
+  }
+  if (items.empty()) return "''";
+  std::string out = "CONCAT_WS(','";
+  for (const std::string& item : items) out += ", " + item;
+  return out + ")";
+}
+
+// Makes `t`'s clock table and records the columns it was made for, or
+// carries its clocks over to a changed mapping (ClockColumns).
+Status MigrateClockTable(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t) {
+  const ClockColumns now = ClockColumnsOf(t);
   const std::string& name = t.mapping->name;
   sql::PreparedStatement& select =
       session.Prepare("SELECT pk_columns, value_columns FROM " + names.Table("tables") + " WHERE name = ?");
   MysqlBinder(select).Text(name);
   std::unique_ptr<sql::ResultSet> known(select.executeQuery());
-  if (known->next()) {
-    const std::string known_pk = known->getString(1), known_values = known->getString(2);
-    if (known_pk != pk.dump() || known_values != values.dump()) {
-      return Status::InvalidArgument("the mapping of table " + name + " changed (clock table columns " + known_pk +
-                                     " " + known_values + ", now " + pk.dump() + " " + values.dump() +
-                                     "); changing a mapped table's columns is not supported yet");
-    }
+  if (!known->next()) {
+    session.Execute(ClockTableDdl(session, names, t));
+    sql::PreparedStatement& insert = session.Prepare(
+        "INSERT INTO " + names.Table("tables") + " (name, source, pk_columns, value_columns) VALUES (?, ?, ?, ?)");
+    MysqlBinder(insert).Text(name).Text(t.mapping->QualifiedSource()).Text(ColumnNamesJson(now.key))
+        .Text(ColumnNamesJson(now.values));
+    insert.executeUpdate();
     return Status::OK();
   }
-  session.Execute(ClockTableDdl(session, names, t));
-  sql::PreparedStatement& insert = session.Prepare(
-      "INSERT INTO " + names.Table("tables") + " (name, source, pk_columns, value_columns) VALUES (?, ?, ?, ?)");
-  MysqlBinder(insert).Text(name).Text(t.mapping->QualifiedSource()).Text(pk.dump()).Text(values.dump());
-  insert.executeUpdate();
+  ClockColumns recorded;
+  CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known->getString(1), &recorded.key));
+  CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known->getString(2), &recorded.values));
+  if (recorded == now) return Status::OK();
+  ClockColumnsMove move;
+  CRBRIDGE_RETURN_IF_ERROR(MoveClockColumns(recorded, t, &move));
+  // Each clock array is rebuilt in the mapping's column order; a new
+  // column starts without clocks, and the table is read again for its
+  // values (rows whose other values did not change keep their clocks).
+  // The rewrite and the record commit together.
+  session.Execute("START TRANSACTION");
+  try {
+    session.Execute("UPDATE " + names.ClockTable(t) + " SET __col_versions = " +
+                    MovedClockArray("__col_versions", move) + ", __col_sites = " + MovedClockArray("__col_sites", move) +
+                    ", __col_hashes = " + MovedClockArray("__col_hashes", move));
+    sql::PreparedStatement& update = session.Prepare(
+        "UPDATE " + names.Table("tables") + " SET value_columns = ?" +
+        (move.adds_columns() ? ", snapshot_lsn = NULL" : "") + " WHERE name = ?");
+    MysqlBinder(update).Text(ColumnNamesJson(now.values)).Text(name);
+    update.executeUpdate();
+    session.Execute("COMMIT");
+  } catch (const sql::SQLException&) {
+    session.Execute("ROLLBACK");
+    throw;
+  }
   return Status::OK();
 }
 
@@ -123,7 +164,13 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
           " (ordinal INT AUTO_INCREMENT PRIMARY KEY, site_id BINARY(16) NOT NULL UNIQUE)",
       // owner: whom the site is bound to (docs/sync-server.md, "Site ids").
       "CREATE TABLE IF NOT EXISTS " + names.Table("peers") +
-          " (site_id BINARY(16) PRIMARY KEY, version BIGINT NOT NULL, seq BIGINT NOT NULL, owner BLOB)",
+          " (site_id BINARY(16) PRIMARY KEY, version BIGINT NOT NULL, seq BIGINT NOT NULL, owner BLOB, "
+          "schema_version BIGINT)",
+      // The client schemas served (ServedSchema), in the order first
+      // served.
+      "CREATE TABLE IF NOT EXISTS " + names.Table("served_schemas") +
+          " (ordinal BIGINT AUTO_INCREMENT PRIMARY KEY, version BIGINT NOT NULL UNIQUE, schema_sql LONGTEXT NOT NULL, "
+          "columns LONGTEXT NOT NULL, first_served TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))",
       // Per mapped table: the columns its clock table was made for (JSON
       // arrays), and where its initial snapshot was taken (NULL until done).
       "CREATE TABLE IF NOT EXISTS " + names.Table("tables") +
@@ -158,8 +205,17 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
   for (const std::string& statement : ddl) session.Execute(statement + kTableOptions);
   // Version 2 bound client sites to owners (sites of version 1 are bound
   // at their next write) and added rejected_rows; version 3 added
-  // room_exits, version 4 memberships (all made above).
-  if (applied->getInt(1) == 1) session.Execute("ALTER TABLE " + names.Table("peers") + " ADD COLUMN owner BLOB");
+  // room_exits, version 4 memberships, version 5 served_schemas (all made
+  // above) and the schema each site announced.
+  const int applied_version = applied->getInt(1);
+  if (applied_version == 1) session.Execute("ALTER TABLE " + names.Table("peers") + " ADD COLUMN owner BLOB");
+  if (applied_version >= 1 && applied_version < 5) {
+    try {
+      session.Execute("ALTER TABLE " + names.Table("peers") + " ADD COLUMN schema_version BIGINT");
+    } catch (const sql::SQLException& e) {
+      if (e.getErrorCode() != 1060) throw;  // ER_DUP_FIELDNAME: added by a start that stopped halfway
+    }
+  }
   session.Execute("INSERT IGNORE INTO " + names.Table("clock") + " VALUES (1, 0)");
   session.Execute("INSERT IGNORE INTO " + names.Table("capture") + " VALUES (1, 0, '')");
   const SiteId fresh = RandomSiteId();
@@ -169,9 +225,14 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
   session.Execute("INSERT IGNORE INTO " + names.Table("migrations") + " (version) VALUES (" +
                   std::to_string(kShadowSchemaVersion) + ")");
   for (const ResolvedTable& t : tables) {
-    CRBRIDGE_RETURN_IF_ERROR(CheckMapping(session, names, t));
+    CRBRIDGE_RETURN_IF_ERROR(MigrateClockTable(session, names, t));
     if (t.derives_rooms()) session.Execute(RoomsTableDdl(session, names, t));
   }
+  const ServedSchema served = ServedSchemaOf(tables);
+  sql::PreparedStatement& record = session.Prepare("INSERT IGNORE INTO " + names.Table("served_schemas") +
+                                                   " (version, schema_sql, columns) VALUES (?, ?, ?)");
+  MysqlBinder(record).Int(served.version).Text(served.sql).Text(EncodeSchemaColumns(served.columns));
+  record.executeUpdate();
   std::unique_ptr<sql::ResultSet> stored(session.Query("SELECT site_id FROM " + names.Table("site")));
   if (!stored->next()) return Status::Internal("mysql: " + names.Table("site") + " is empty");
   const std::string bytes = stored->getString(1);

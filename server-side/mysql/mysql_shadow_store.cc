@@ -27,13 +27,41 @@ class MysqlShadowStore final : public ShadowStore {
   Status GetPeer(const SiteId& site, PeerRecord* peer) override {
     return OnWriter([&](MysqlSession& session) -> Status {
       sql::PreparedStatement& select =
-          session.Prepare("SELECT version, seq, owner FROM " + names_.Table("peers") + " WHERE site_id = ?");
+          session.Prepare("SELECT version, seq, owner, schema_version FROM " + names_.Table("peers") +
+                          " WHERE site_id = ?");
       MysqlBinder(select).Text(std::string(site.begin(), site.end()));
       std::unique_ptr<sql::ResultSet> row(select.executeQuery());
       *peer = PeerRecord{};
       if (!row->next()) return Status::OK();
       peer->applied = PeerVersion{row->getInt64(1), row->getInt64(2)};
       if (!row->isNull(3)) peer->owner = std::string(row->getString(3));
+      if (!row->isNull(4)) peer->schema_version = row->getInt64(4);
+      return Status::OK();
+    });
+  }
+
+  Status SetPeerSchema(const SiteId& site, int64_t version) override {
+    return OnWriter([&](MysqlSession& session) -> Status {
+      sql::PreparedStatement& upsert =
+          session.Prepare("INSERT INTO " + names_.Table("peers") + " (site_id, version, seq, schema_version) "
+                          "VALUES (?, 0, 0, ?) ON DUPLICATE KEY UPDATE schema_version = VALUES(schema_version)");
+      MysqlBinder(upsert).Text(std::string(site.begin(), site.end())).Int(version);
+      upsert.executeUpdate();
+      return Status::OK();
+    });
+  }
+
+  Status ServedSchemas(std::vector<ServedSchema>* schemas) override {
+    return OnWriter([&](MysqlSession& session) -> Status {
+      std::unique_ptr<sql::ResultSet> rows(session.Query("SELECT version, schema_sql, columns FROM " +
+                                                         names_.Table("served_schemas") + " ORDER BY ordinal"));
+      schemas->clear();
+      while (rows->next()) {
+        ServedSchema& schema = schemas->emplace_back();
+        schema.version = rows->getInt64(1);
+        schema.sql = rows->getString(2);
+        CRBRIDGE_RETURN_IF_ERROR(DecodeSchemaColumns(rows->getString(3), &schema.columns));
+      }
       return Status::OK();
     });
   }

@@ -1,6 +1,7 @@
 #include "crbridge/server/postgres/postgres_shadow_store.h"
 
 
+#include "crbridge/server/core/clock_columns.h"
 #include "crbridge/server/postgres/postgres_errors.h"
 #include "crbridge/sqlite/sql_quote.h"
 #include "postgres_batch.h"
@@ -180,28 +181,19 @@ Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
       tx.exec0("CREATE INDEX ON " + s + ".memberships (source, key)");
       tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (7)");
     }
-    for (const ResolvedTable& table : tables) {
-      std::vector<std::string> pk, values;
-      for (size_t i = 0; i < table.columns.size(); ++i) {
-        (i < table.pk_count ? pk : values).push_back(table.columns[i].server.name);
-      }
-      const std::string name = table.mapping->name;
-      const pqxx::result known = tx.exec_params(
-          "SELECT pk_columns::text, value_columns::text, pk_columns = $2::text[] AND value_columns = $3::text[] FROM " +
-              s + ".tables WHERE name = $1",
-          name, ArrayLiteral(pk), ArrayLiteral(values));
-      if (!known.empty() && !known[0][2].as<bool>()) {
-        return Status::InvalidArgument("the mapping of table " + name + " changed (clock table columns " +
-                                       known[0][0].as<std::string>() + " " + known[0][1].as<std::string>() +
-                                       "); changing a mapped table's columns is not supported yet");
-      }
-      tx.exec0(ClockTableDdl(ClockTable(name), name + "__clock", table));
-      if (table.derives_rooms()) tx.exec0(RoomsTableDdl(RoomsTable(name), name + "__rooms", table));
-      if (known.empty()) {
-        tx.exec_params0("INSERT INTO " + s + ".tables VALUES ($1, $2, $3::text[], $4::text[])", name,
-                        table.mapping->QualifiedSource(), ArrayLiteral(pk), ArrayLiteral(values));
-      }
+    if (applied < 8) {
+      // The client schemas served (ServedSchema), in the order first
+      // served, and the one each client site announced last.
+      tx.exec0("CREATE TABLE " + s + ".served_schemas (ordinal bigserial PRIMARY KEY, version bigint NOT NULL UNIQUE, "
+               "schema_sql text NOT NULL, columns text NOT NULL, first_served timestamptz NOT NULL DEFAULT now())");
+      tx.exec0("ALTER TABLE " + s + ".peers ADD COLUMN schema_version bigint");
+      tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (8)");
     }
+    for (const ResolvedTable& table : tables) CRBRIDGE_RETURN_IF_ERROR(MigrateClockTable(tx, table));
+    const ServedSchema served = ServedSchemaOf(tables);
+    tx.exec_params0("INSERT INTO " + s + ".served_schemas (version, schema_sql, columns) VALUES ($1, $2, $3) "
+                    "ON CONFLICT (version) DO NOTHING",
+                    served.version, served.sql, EncodeSchemaColumns(served.columns));
     const pqxx::binarystring site(tx.exec1("SELECT site_id FROM " + s + ".site")[0]);
     std::copy(site.begin(), site.end(), site_id_.begin());
     if (tx.exec_params("SELECT 1 FROM pg_replication_origin WHERE roname = $1", origin_).empty()) {
@@ -210,6 +202,45 @@ Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
     tx.commit();
     return Status::OK();
   });
+}
+
+Status PostgresShadowStore::MigrateClockTable(pqxx::work& tx, const ResolvedTable& table) {
+  const std::string name = table.mapping->name;
+  const ClockColumns now = ClockColumnsOf(table);
+  const pqxx::result known = tx.exec_params("SELECT array_to_json(pk_columns)::text, array_to_json(value_columns)::text "
+                                            "FROM " + MetadataTable("tables") + " WHERE name = $1",
+                                            name);
+  if (known.empty()) {
+    tx.exec0(ClockTableDdl(ClockTable(name), name + "__clock", table));
+    if (table.derives_rooms()) tx.exec0(RoomsTableDdl(RoomsTable(name), name + "__rooms", table));
+    tx.exec_params0("INSERT INTO " + MetadataTable("tables") + " VALUES ($1, $2, $3::text[], $4::text[])", name,
+                    table.mapping->QualifiedSource(), ArrayLiteral(now.key), ArrayLiteral(now.values));
+    return Status::OK();
+  }
+  ClockColumns recorded;
+  CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known[0][0].as<std::string>(), &recorded.key));
+  CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known[0][1].as<std::string>(), &recorded.values));
+  tx.exec0(ClockTableDdl(ClockTable(name), name + "__clock", table));
+  if (table.derives_rooms()) tx.exec0(RoomsTableDdl(RoomsTable(name), name + "__rooms", table));
+  if (recorded == now) return Status::OK();
+  ClockColumnsMove move;
+  CRBRIDGE_RETURN_IF_ERROR(MoveClockColumns(recorded, table, &move));
+  // Each clock array is rebuilt in the mapping's column order; a new
+  // column starts without clocks, and the table is read again for its
+  // values (rows whose other values did not change keep their clocks).
+  const auto moved = [&](const std::string& array, const char* type) {
+    std::vector<std::string> items;
+    for (const std::optional<size_t>& from : move.from) {
+      items.push_back(from ? array + "[" + std::to_string(*from + 1) + "]" : std::string("NULL"));
+    }
+    return (items.empty() ? std::string("'{}'") : "ARRAY[" + Join(items, ", ") + "]") + "::" + type;
+  };
+  tx.exec0("UPDATE " + ClockTable(name) + " SET __col_versions = " + moved("__col_versions", "bigint[]") +
+           ", __col_sites = " + moved("__col_sites", "int[]") + ", __col_hashes = " + moved("__col_hashes", "bigint[]"));
+  tx.exec_params0("UPDATE " + MetadataTable("tables") + " SET value_columns = $2::text[]" +
+                      (move.adds_columns() ? ", snapshot_lsn = NULL" : "") + " WHERE name = $1",
+                  name, ArrayLiteral(now.values));
+  return Status::OK();
 }
 
 Status PostgresShadowStore::TakeOrigin() {
@@ -327,11 +358,40 @@ Status PostgresShadowStore::GetPeer(const SiteId& site, PeerRecord* peer) {
   return CatchErrors("reading a peer", conn_, [&] {
     pqxx::nontransaction tx(*conn_);
     const pqxx::result row = tx.exec_params(
-        "SELECT version, seq, owner FROM " + QuoteIdentifier(schema_) + ".peers WHERE site_id = $1::bytea", Bytea(site));
+        "SELECT version, seq, owner, schema_version FROM " + MetadataTable("peers") + " WHERE site_id = $1::bytea",
+        Bytea(site));
     *peer = PeerRecord{};
     if (row.empty()) return Status::OK();
     peer->applied = PeerVersion{row[0][0].as<int64_t>(), row[0][1].as<int64_t>()};
     if (!row[0][2].is_null()) peer->owner = pqxx::binarystring(row[0][2]).str();
+    if (!row[0][3].is_null()) peer->schema_version = row[0][3].as<int64_t>();
+    return Status::OK();
+  });
+}
+
+Status PostgresShadowStore::SetPeerSchema(const SiteId& site, int64_t version) {
+  if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
+  return CatchErrors("recording a peer's schema", conn_, [&] {
+    pqxx::nontransaction tx(*conn_);
+    tx.exec_params0("INSERT INTO " + MetadataTable("peers") + " (site_id, version, seq, schema_version) "
+                    "VALUES ($1::bytea, 0, 0, $2) ON CONFLICT (site_id) DO UPDATE SET schema_version = $2",
+                    Bytea(site), version);
+    return Status::OK();
+  });
+}
+
+Status PostgresShadowStore::ServedSchemas(std::vector<ServedSchema>* schemas) {
+  if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
+  return CatchErrors("reading the served schemas", conn_, [&] {
+    pqxx::nontransaction tx(*conn_);
+    schemas->clear();
+    for (const auto& row : tx.exec("SELECT version, schema_sql, columns FROM " + MetadataTable("served_schemas") +
+                                   " ORDER BY ordinal")) {
+      ServedSchema& schema = schemas->emplace_back();
+      schema.version = row[0].as<int64_t>();
+      schema.sql = row[1].as<std::string>();
+      CRBRIDGE_RETURN_IF_ERROR(DecodeSchemaColumns(row[2].as<std::string>(), &schema.columns));
+    }
     return Status::OK();
   });
 }

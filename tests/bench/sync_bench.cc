@@ -62,8 +62,13 @@ class Client : public std::enable_shared_from_this<Client> {
   using OnMessage = std::function<void(const Message&, Clock::time_point)>;
   using OnWritten = std::function<void(size_t index, Clock::time_point)>;
 
-  Client(boost::asio::io_context& io, uint16_t port, std::string room, size_t id, OnMessage on_message)
-      : ws_(io), port_(port), room_(std::move(room)), on_message_(std::move(on_message)) {
+  Client(boost::asio::io_context& io, crbridge::testing::RunningDaemon& daemon, std::string room, size_t id,
+         OnMessage on_message)
+      : ws_(io),
+        port_(daemon.port()),
+        schema_version_(daemon.schema_version()),
+        room_(std::move(room)),
+        on_message_(std::move(on_message)) {
     site_.fill(0xbe);
     site_[1] = static_cast<uint8_t>(id >> 8);
     site_[2] = static_cast<uint8_t>(id);
@@ -98,6 +103,7 @@ class Client : public std::enable_shared_from_this<Client> {
       AnnouncePresence presence;
       presence.sender = self->site_;
       presence.schema_name = "todo_app";
+      presence.schema_version = self->schema_version_;
       self->outbox_.push_back(EncodeMessage(presence));
       self->WriteNext();
       self->Read();
@@ -130,6 +136,7 @@ class Client : public std::enable_shared_from_this<Client> {
 
   websocket::stream<beast::tcp_stream> ws_;
   uint16_t port_;
+  int64_t schema_version_;
   std::string room_;
   SiteId site_{};
   OnMessage on_message_;
@@ -189,7 +196,7 @@ void MeasureLatency(Served& served, const std::vector<std::string>& rooms, int c
   std::vector<bool> caught_up(count);
   size_t ready = 0, last_received = 0;
   for (size_t i = 0; i < count; ++i) {
-    std::make_shared<Client>(io, served.daemon->port(), rooms[i], i, [&, i](const Message& message, Clock::time_point now) {
+    std::make_shared<Client>(io, *served.daemon, rooms[i], i, [&, i](const Message& message, Clock::time_point now) {
       const auto* changes = std::get_if<ChangesMessage>(&message);
       // Its first changes hold todo t1: the client has pulled its room.
       if (changes && !caught_up[i]) {
@@ -282,7 +289,7 @@ void MeasureRows(Served& served, size_t clients, const std::string& room, size_t
   double cpu_before = CpuSeconds(served.pid()), feed_before = pulls("room"), alone_before = pulls("client");
   auto began = Clock::now();
   for (size_t i = 0; i < clients; ++i) {
-    std::make_shared<Client>(io, served.daemon->port(), room, 5000 + i, [&, i](const Message& message, Clock::time_point) {
+    std::make_shared<Client>(io, *served.daemon, room, 5000 + i, [&, i](const Message& message, Clock::time_point) {
       if (std::holds_alternative<StartStreaming>(message)) ++ready;
       const auto* changes = std::get_if<ChangesMessage>(&message);
       for (const Change& c : changes ? changes->changes : Changeset{}) {
@@ -428,7 +435,7 @@ void WritersTable(const std::string& binary, crbridge::testing::ServerKind kind,
     size_t ready = 0;
     std::vector<std::shared_ptr<Client>> clients;
     for (size_t w = 0; w < writers; ++w) {
-      clients.push_back(std::make_shared<Client>(io, served.daemon->port(), room_of(w), w,
+      clients.push_back(std::make_shared<Client>(io, *served.daemon, room_of(w), w,
                                                  [&, w](const Message& message, Clock::time_point now) {
         if (std::holds_alternative<StartStreaming>(message)) ++ready;
         const auto* changes = std::get_if<ChangesMessage>(&message);

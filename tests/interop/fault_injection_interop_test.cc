@@ -65,16 +65,16 @@ std::vector<HostileChangeset> HostileChangesets() {
           {RawTodoChange("t0", "title", Value::Text("mine"), kLargest, 1), "2^62"}};
 }
 
-// Sends `hostile` as a raw client of room l1 with a site of its own; the
-// Err it gets back ("" when none came).
-std::string SendHostile(uint16_t port, const HostileChangeset& hostile, uint32_t site_seed) {
+// Sends `hostile` as a raw client of room l1 (of schema `schema_version`)
+// with a site of its own; the Err it gets back ("" when none came).
+std::string SendHostile(uint16_t port, int64_t schema_version, const HostileChangeset& hostile, uint32_t site_seed) {
   WsClient attacker;
   if (attacker.Connect(port, EncodeSubprotocol({"l1", std::nullopt})) != 101) return "";
   SiteId site;
   site.fill(static_cast<uint8_t>(site_seed));
   site[0] = 0x66;
   site[1] = static_cast<uint8_t>(site_seed >> 8);
-  attacker.Send(RawPresence(site));
+  attacker.Send(RawPresence(site, schema_version));
   attacker.Send(ChangesMessage{site, {0, 0}, {RawTodoChange("t0", "list_id", Value::Text("l1"), 1, 1), hostile.change}});
   return attacker.NextErr();
 }
@@ -219,7 +219,7 @@ TEST_P(FaultInjectionTest, EveryClientEqualsTheDatabaseAfterRandomFaults) {
       ++renames;
     } else if (fault < 24) {
       const HostileChangeset& sent = hostile[random() % hostile.size()];
-      const std::string err = SendHostile(system.daemon().port(), sent, static_cast<uint32_t>(round));
+      const std::string err = SendHostile(system.daemon().port(), SchemaVersion(system.schema()), sent, static_cast<uint32_t>(round));
       EXPECT_NE(err.find(sent.refusal), std::string::npos) << "Err: " << err;
       ++hostile_sent;
     }

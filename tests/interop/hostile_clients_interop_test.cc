@@ -105,7 +105,7 @@ TEST_P(HostileClientsTest, ClocksThatLeaveNoRoomAreRefusedAndEveryoneAgrees) {
   ASSERT_EQ(attacker.Connect(system.daemon->port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
   SiteId site;
   site.fill(0x66);
-  attacker.Send(RawPresence(site));
+  attacker.Send(RawPresence(site, SchemaVersion(system.schema)));
   attacker.Send(ChangesMessage{site, {0, 0}, {RawTodoChange("t1", "title", Value::Text("mine forever"), kLargest, 1)}});
   const std::string col_version = attacker.NextErr();
   EXPECT_NE(col_version.find("todos.title has col_version 9223372036854775807"), std::string::npos) << col_version;
@@ -156,7 +156,7 @@ void ExpectSiteIdsBoundToTheirOwner(ServerKind kind, bool jwt) {
   const SiteId victim_site = victim->site_id();
   WsClient attacker;
   ASSERT_EQ(attacker.Connect(system.daemon->port(), EncodeSubprotocol(attacker_request)), 101);
-  attacker.Send(RawPresence(victim_site));
+  attacker.Send(RawPresence(victim_site, SchemaVersion(system.schema)));
   attacker.TrySend(EncodeMessage(ChangesMessage{
       victim_site, {0, 0}, {RawTodoChange("x1", "list_id", Value::Text(attacker_request.room), 1, 1000000)}}));
   // Refused before anything is read for the site: no StartStreaming, which
@@ -176,14 +176,14 @@ void ExpectSiteIdsBoundToTheirOwner(ServerKind kind, bool jwt) {
     ASSERT_EQ(probe.Connect(system.daemon->port(), EncodeSubprotocol(attacker_request)), 101);
     SiteId own;
     own.fill(0x77);
-    probe.Send(RawPresence(own));
+    probe.Send(RawPresence(own, SchemaVersion(system.schema)));
     const auto start = probe.Receive();
     ASSERT_TRUE(start && std::holds_alternative<StartStreaming>(*start));
     server_site = std::get<StartStreaming>(*start).exclude_sites.at(0);
   }
   WsClient impostor;
   ASSERT_EQ(impostor.Connect(system.daemon->port(), EncodeSubprotocol(attacker_request)), 101);
-  impostor.Send(RawPresence(server_site));
+  impostor.Send(RawPresence(server_site, SchemaVersion(system.schema)));
   EXPECT_NE(impostor.ExpectErrAndClose().find("is the server's own"), std::string::npos);
   EXPECT_EQ(impostor.reason().code, websocket::close_code::policy_error);
 
@@ -219,7 +219,7 @@ TEST_P(HostileClientsTest, AConnectionEndsWhenItsTokenExpires) {
     ASSERT_EQ(idle.Connect(system.daemon->port(), EncodeSubprotocol({"l1", Token("alice", R"(["l1"])", in(2.5))})), 101);
     SiteId site;
     site.fill(0x31);
-    idle.Send(RawPresence(site));
+    idle.Send(RawPresence(site, SchemaVersion(system.schema)));
     EXPECT_EQ(idle.ExpectErrAndClose(), "the token has expired; reconnect with a fresh token");
     EXPECT_EQ(idle.reason().code, websocket::close_code::policy_error);
     EXPECT_EQ(idle.reason_text(), "the token has expired; reconnect with a fresh token");
@@ -233,7 +233,7 @@ TEST_P(HostileClientsTest, AConnectionEndsWhenItsTokenExpires) {
     const auto expiry = in(2.5);
     WsClient late;
     ASSERT_EQ(late.Connect(system.daemon->port(), EncodeSubprotocol({"l1", Token("bob", R"(["l1"])", expiry)})), 101);
-    late.Send(RawPresence(site));
+    late.Send(RawPresence(site, SchemaVersion(system.schema)));
     ASSERT_TRUE(late.Receive().has_value());  // StartStreaming
     std::this_thread::sleep_until(expiry);
     late.TrySend(EncodeMessage(ChangesMessage{site, {0, 0}, {RawTodoChange("late", "list_id", Value::Text("l1"), 1, 1)}}));
@@ -242,7 +242,7 @@ TEST_P(HostileClientsTest, AConnectionEndsWhenItsTokenExpires) {
   {
     WsClient renewed;
     ASSERT_EQ(renewed.Connect(system.daemon->port(), EncodeSubprotocol({"l1", Token("bob", R"(["l1"])", in(600))})), 101);
-    renewed.Send(RawPresence(site));
+    renewed.Send(RawPresence(site, SchemaVersion(system.schema)));
     renewed.Send(ChangesMessage{site, {0, 0}, {RawTodoChange("fresh", "list_id", Value::Text("l1"), 1, 2)}});
     // Merges run in order: once the later changeset is in, the earlier one never comes.
     EXPECT_TRUE(Eventually([&] { return system.app.One("SELECT count(*) FROM todos WHERE id = 'fresh'") == "1"; }))
@@ -277,7 +277,7 @@ TEST_P(HostileClientsTest, AChangesetWaitingPastTheExpiryIsNotMerged) {
   site.fill(0x33);
   WsClient client;
   ASSERT_EQ(client.Connect(system.daemon->port(), EncodeSubprotocol({"l1", Token("dave", R"(["l1"])", expiry)})), 101);
-  client.Send(RawPresence(site));
+  client.Send(RawPresence(site, SchemaVersion(system.schema)));
   ASSERT_TRUE(client.Receive().has_value());  // StartStreaming
 
   // Every crbridge write takes the version counter's row lock first.
@@ -291,7 +291,7 @@ TEST_P(HostileClientsTest, AChangesetWaitingPastTheExpiryIsNotMerged) {
 
   WsClient renewed;
   ASSERT_EQ(renewed.Connect(system.daemon->port(), EncodeSubprotocol({"l1", Token("dave", R"(["l1"])", expiry + std::chrono::hours(1))})), 101);
-  renewed.Send(RawPresence(site));
+  renewed.Send(RawPresence(site, SchemaVersion(system.schema)));
   renewed.Send(ChangesMessage{site, {0, 0}, {RawTodoChange("renewed", "list_id", Value::Text("l1"), 1, 3)}});
   EXPECT_TRUE(Eventually([&] { return system.app.One("SELECT count(*) FROM todos WHERE id = 'renewed'") == "1"; }))
       << system.Output();

@@ -1,5 +1,5 @@
 // The shadow store against the real Postgres and MariaDB fixtures: the site
-// id, changed mappings refused, versions in commit order and peers on both
+// id, changed mappings carried over, versions in commit order and peers on both
 // (ShadowStoreTest, parameterised); the Postgres shadow schema, its upgrade,
 // the replication origin and the code of a dropped metadata table on
 // Postgres only (PostgresShadowStoreTest).
@@ -86,12 +86,13 @@ TEST(PostgresShadowStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
   pqxx::connection conn(url);
   pqxx::nontransaction db(conn);
   // Back to what version 1 created, with a clock in it.
-  db.exec0("DROP TABLE crbridge.capture, crbridge.change_events, crbridge.rejected_rows, crbridge.room_exits, crbridge.memberships; "
+  db.exec0("DROP TABLE crbridge.capture, crbridge.change_events, crbridge.rejected_rows, crbridge.room_exits, crbridge.memberships, "
+           "crbridge.served_schemas; "
            "DELETE FROM crbridge.migrations WHERE version >= 2; "
            "ALTER TABLE crbridge.tables DROP COLUMN snapshot_lsn; "
            "ALTER TABLE crbridge.todos__clock DROP COLUMN __col_hashes, DROP COLUMN __lsn; "
            "INSERT INTO crbridge.todos__clock VALUES ('t1', 1, '{1,1,1,1,1}', '{0,0,0,0,0}', 7, 0, 'l1'); "
-           "ALTER TABLE crbridge.peers DROP COLUMN owner; "
+           "ALTER TABLE crbridge.peers DROP COLUMN owner, DROP COLUMN schema_version; "
            "INSERT INTO crbridge.peers VALUES ('\\x42424242424242424242424242424242', 3, 0)");
   auto store = OpenStore(url, *mapped);
   EXPECT_EQ(db.exec1("SELECT max(version) FROM crbridge.migrations")[0].as<int>(), PostgresShadowStore::kSchemaVersion);
@@ -115,14 +116,79 @@ TEST(PostgresShadowStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
   EXPECT_EQ(peer.owner, "room:l1");
 }
 
-TEST_P(ShadowStoreTest, AChangedMappingIsRefusedRatherThanMisread) {
+// A mapping whose columns change across a restart keeps its clocks: each
+// column's clocks follow it to its new place, a column new to the mapping
+// starts without any and the table is to be read again for its values; a
+// column no longer mapped takes its clocks with it. A new primary key is
+// refused, saying what to do.
+TEST_P(ShadowStoreTest, AChangedMappingCarriesItsClocksOverAndRefusesANewKey) {
   TodoAppDatabase database(GetParam());
-  OpenAppStore(*MapTodoApp(database));
-  const auto narrower = MapTodoApp(database, std::string(kTodoAppTables) + "    columns: [id, list_id, title]\n");
+  const auto full = MapTodoApp(database);
+  const ResolvedTable& todos = full->Table("todos");  // list_id, title, done, position, due
+  {
+    auto store = OpenAppStore(*full);
+    ClockRow clock(5);
+    clock.cl = 1;
+    for (int64_t i = 0; i < 5; ++i) {
+      clock.versions[static_cast<size_t>(i)] = 10 + i;
+      clock.sites[static_cast<size_t>(i)] = 0;
+      clock.hashes[static_cast<size_t>(i)] = 100 + i;
+    }
+    const KeyParameters key = {{false, "t1"}};
+    ASSERT_TRUE(store->Write([&](ShadowTransaction& tx, int64_t version) {
+      CRBRIDGE_RETURN_IF_ERROR(tx.WriteClocks(todos, {ClockWrite{&key, &clock, version, 0}}));
+      return tx.MarkSnapshotDone(todos, 42);
+    }).ok());
+  }
+  const auto ReadClock = [&](ShadowStore& store, const ResolvedTable& t) {
+    ClockRow found;
+    const KeyParameters key = {{false, "t1"}};
+    EXPECT_TRUE(store.Write([&](ShadowTransaction& tx, int64_t) {
+      return tx.ReadClocks(t, {&key}, [&](const Blob&, ClockRow clock) {
+        found = std::move(clock);
+        return Status::OK();
+      });
+    }).ok());
+    return found;
+  };
+  const auto Snapshot = [](ShadowStore& store, const ResolvedTable& t) {
+    std::optional<int64_t> position;
+    EXPECT_TRUE(store.SnapshotPosition(t, &position).ok());
+    return position;
+  };
+
+  // Fewer columns, in another order: nothing to read again.
+  const auto narrower = MapTodoApp(database, std::string(kTodoAppTables) + "    columns: [id, title, list_id]\n");
+  {
+    auto store = OpenAppStore(*narrower);
+    const ClockRow clock = ReadClock(*store, narrower->Table("todos"));
+    EXPECT_EQ(clock.versions, (std::vector<std::optional<int64_t>>{11, 10}));
+    EXPECT_EQ(clock.hashes, (std::vector<std::optional<int64_t>>{101, 100}));
+    EXPECT_EQ(Snapshot(*store, narrower->Table("todos")), 42);
+  }
+  // Back to every column: those unmapped meanwhile start again without
+  // clocks, and the table is to be read again.
+  {
+    auto store = OpenAppStore(*full);
+    const ClockRow clock = ReadClock(*store, full->Table("todos"));
+    EXPECT_EQ(clock.versions, (std::vector<std::optional<int64_t>>{10, 11, std::nullopt, std::nullopt, std::nullopt}));
+    EXPECT_EQ(clock.sites, (std::vector<std::optional<int64_t>>{0, 0, std::nullopt, std::nullopt, std::nullopt}));
+    EXPECT_EQ(clock.cl, 1);
+    EXPECT_EQ(Snapshot(*store, full->Table("todos")), std::nullopt);
+    EXPECT_EQ(Snapshot(*store, full->Table("todo_lists")), std::nullopt) << "never read";
+  }
+
+  database.Sql(GetParam() == ServerKind::kPostgres
+                   ? "ALTER TABLE todos DROP CONSTRAINT todos_pkey, ADD PRIMARY KEY (id, list_id)"
+                   : "ALTER TABLE todos DROP PRIMARY KEY, ADD PRIMARY KEY (id, list_id)");
+  const auto rekeyed = MapTodoApp(database);
   std::unique_ptr<ShadowStore> store;
-  const Status s = OpenShadowStore(narrower->config, narrower->check.tables, ShadowStore::Marking::kNone, &store);
+  const Status s = OpenShadowStore(rekeyed->config, rekeyed->check.tables, ShadowStore::Marking::kNone, &store);
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
-  EXPECT_NE(s.message().find("the mapping of table todos changed"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("the primary key of table todos changed from [\"id\"] to [\"id\",\"list_id\"]"),
+            std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("map the table under a new name"), std::string::npos) << s.message();
 }
 
 // P5's mechanism: a writer that took version v holds it until it commits;

@@ -42,10 +42,12 @@ namespace websocket = beast::websocket;
 using tcp = boost::asio::ip::tcp;
 
 
-AnnouncePresence Presence(const std::string& schema = "todo_app") {
+// The announcement of a client of `daemon`'s schema (site id bytes 7).
+AnnouncePresence Presence(RunningDaemon& daemon, const std::string& schema = "todo_app") {
   AnnouncePresence presence;
   presence.sender.fill(7);
   presence.schema_name = schema;
+  presence.schema_version = daemon.schema_version();
   return presence;
 }
 
@@ -82,7 +84,7 @@ class SyncServerTest : public ::testing::Test {
   void ExpectServerStillServes() {
     WsClient client;
     ASSERT_EQ(client.Connect(daemon_->port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
-    client.Send(Presence());
+    client.Send(Presence(*daemon_));
     const auto answer = client.Receive();
     ASSERT_TRUE(answer.has_value());
     EXPECT_TRUE(std::holds_alternative<StartStreaming>(*answer));
@@ -122,10 +124,10 @@ TEST_F(SyncServerTest, AnOversizedMessageClosesTheConnection) {
 TEST_F(SyncServerTest, TooManyChangesInOneMessageAreRefused) {
   WsClient client;
   ASSERT_EQ(client.Connect(daemon_->port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
-  client.Send(Presence());
+  client.Send(Presence(*daemon_));
   ASSERT_TRUE(client.Receive().has_value());
   ChangesMessage changes;
-  changes.sender = Presence().sender;
+  changes.sender = Presence(*daemon_).sender;
   for (int i = 0; i < 11; ++i) {
     const Value key = Value::Text("t" + std::to_string(i));
     Blob pk;
@@ -144,7 +146,7 @@ TEST_F(SyncServerTest, TooManyChangesInOneMessageAreRefused) {
 TEST_F(SyncServerTest, AValueItsColumnCannotHoldGetsAnErrNamingTheRule) {
   WsClient client;
   ASSERT_EQ(client.Connect(daemon_->port(), EncodeSubprotocol({"hv", std::nullopt})), 101);
-  AnnouncePresence presence = Presence();
+  AnnouncePresence presence = Presence(*daemon_);
   presence.sender.fill(9);
   client.Send(presence);
   ASSERT_TRUE(client.Receive().has_value());
@@ -200,7 +202,7 @@ TEST_F(SyncServerTest, AValueItsColumnCannotHoldGetsAnErrNamingTheRule) {
 TEST_F(SyncServerTest, AnotherSchemaIsRefusedWithItsName) {
   WsClient client;
   ASSERT_EQ(client.Connect(daemon_->port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
-  client.Send(Presence("other_app"));
+  client.Send(Presence(*daemon_, "other_app"));
   EXPECT_EQ(client.ExpectErrAndClose(),
             "schema \"other_app\" is not served here; this server serves \"todo_app\"");
   EXPECT_NE(std::string(client.reason().reason.data(), client.reason().reason.size()).find("other_app"), std::string::npos);
@@ -248,9 +250,14 @@ TEST(SyncServerWithoutDatabaseTest, ChangesetsWaitingForTheDatabaseAreBounded) {
   ASSERT_NE(daemon.port(), 0);
   WsClient client;
   ASSERT_EQ(client.Connect(daemon.port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
-  client.Send(Presence());
+  // No schema version: with the database away, the announcement is never
+  // answered.
+  AnnouncePresence presence;
+  presence.sender.fill(7);
+  presence.schema_name = "todo_app";
+  client.Send(presence);
   ChangesMessage changes;
-  changes.sender = Presence().sender;
+  changes.sender = presence.sender;
   const Value key = Value::Text("t1");
   Blob pk;
   ASSERT_TRUE(EncodePackedPk(std::span(&key, 1), &pk).ok());
@@ -291,7 +298,7 @@ TEST(SyncLiveFeedTest, ClientsOfARoomShareOnePullPerVersion) {
     for (int i = 0; i < kClientsPerRoom; ++i) {
       auto client = std::make_unique<WsClient>();
       ASSERT_EQ(client->Connect(daemon.port(), EncodeSubprotocol({room, std::nullopt})), 101);
-      AnnouncePresence presence = Presence();
+      AnnouncePresence presence = Presence(daemon);
       presence.sender.fill(static_cast<uint8_t>(10 * (room == "l1" ? 1 : 2) + i));
       client->Send(presence);
       const auto start = client->Receive();
@@ -347,7 +354,7 @@ std::unique_ptr<WsClient> CaughtUpClient(RunningDaemon& daemon, const std::strin
                                          std::optional<int> receive_buffer_bytes = std::nullopt) {
   auto client = std::make_unique<WsClient>();
   EXPECT_EQ(client->Connect(daemon.port(), EncodeSubprotocol({room, std::nullopt}), receive_buffer_bytes), 101);
-  AnnouncePresence presence = Presence();
+  AnnouncePresence presence = Presence(daemon);
   presence.sender.fill(site);
   client->Send(presence);
   const auto start = client->Receive();
@@ -473,7 +480,7 @@ TEST(SyncLargeRowsTest, AClientCutInsideAVersionGetsAllOfItAfterReconnecting) {
   })) << daemon.process().Output();
 
   std::set<std::string> received;  // packed keys of the todos
-  AnnouncePresence presence = Presence();
+  AnnouncePresence presence = Presence(daemon);
   presence.sender.fill(31);
   {
     WsClient first;
@@ -539,7 +546,7 @@ TEST(SyncMemoryTest, ClientsThatDoNotReadHoldABoundedNumberOfBytes) {
 
   WsClient reader;
   ASSERT_EQ(reader.Connect(daemon.port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
-  reader.Send(Presence());
+  reader.Send(Presence(daemon));
   std::set<std::string> received;  // packed keys of the todos
   const auto read_all = [&] {
     while (received.size() < static_cast<size_t>(rows_written)) {
@@ -569,7 +576,7 @@ TEST(SyncMemoryTest, ClientsThatDoNotReadHoldABoundedNumberOfBytes) {
   for (int i = 0; i < kNonReaders; ++i) {
     non_readers.push_back(std::make_unique<WsClient>());
     ASSERT_EQ(non_readers.back()->Connect(daemon.port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
-    AnnouncePresence presence = Presence();
+    AnnouncePresence presence = Presence(daemon);
     presence.sender.fill(static_cast<uint8_t>(100 + i));
     non_readers.back()->Send(presence);
   }
@@ -615,7 +622,7 @@ TEST(SyncAuthEndToEndTest, TokensAreCheckedBeforeTheUpgrade) {
       401);
   WsClient allowed;
   ASSERT_EQ(allowed.Connect(daemon.port(), EncodeSubprotocol({"l1", granted})), 101);
-  allowed.Send(Presence());
+  allowed.Send(Presence(daemon));
   const auto answer = allowed.Receive();
   ASSERT_TRUE(answer.has_value());
   EXPECT_TRUE(std::holds_alternative<StartStreaming>(*answer));

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <span>
 
 #include "crbridge/server/core/sync_store.h"
@@ -18,11 +19,15 @@
 
 namespace crbridge {
 
+// Which changes a client is sent (an empty filter: all of them): a client
+// of an older schema is not sent the tables and columns it lacks.
+using ChangeFilter = std::function<bool(const Change&)>;
+
 // `changes` as a client of site `client` must get them: without the column
-// changes that site wrote (sentinels are the server's and stay), numbered
-// again from seq 0 within each db_version, as a pull leaving it out would
-// have numbered them.
-Changeset ChangesFor(std::span<const Change> changes, const SiteId& client);
+// changes that site wrote (sentinels are the server's and stay) and those
+// `filter` leaves out, numbered again from seq 0 within each db_version, as
+// a pull leaving them out would have numbered them.
+Changeset ChangesFor(std::span<const Change> changes, const SiteId& client, const ChangeFilter& filter);
 
 // How many of `changes` (a pull's, each row's changes sharing its
 // db_version and seq) go in one Changes message of at most `max_bytes`:
@@ -53,10 +58,10 @@ class RoomFeed {
     kBehind,  // `after` is older than the feed holds: pull it separately
   };
   // What a client of site `client` that has everything up to `after` gets
-  // next: the rest of one pull, as much of it as goes in a message of
+  // next (ChangesFor): the rest of one pull, as much of it as goes in a message of
   // `max_bytes`.
-  Read Next(const PullPosition& after, const SiteId& client, size_t max_bytes, Changeset* changes,
-            PullPosition* through) const;
+  Read Next(const PullPosition& after, const SiteId& client, const ChangeFilter& filter, size_t max_bytes,
+            Changeset* changes, PullPosition* through) const;
 
   size_t held_changes() const { return held_changes_; }
   size_t held_bytes() const { return held_bytes_; }

@@ -29,6 +29,7 @@
 #include "crbridge/mappings/resolved_table.h"
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/server/core/rejected_row.h"
+#include "crbridge/server/core/served_schema.h"
 #include "crbridge/sqlite/change.h"
 #include "crbridge/sqlite/status.h"
 #include "crbridge/sqlite/text_encoding.h"
@@ -48,6 +49,9 @@ struct PeerVersion {
 struct PeerRecord {
   PeerVersion applied;
   std::optional<std::string> owner;
+  // The schema version the site announced last (ServedSchema), unset for
+  // a site that never announced one to this version of crbridge.
+  std::optional<int64_t> schema_version;
 };
 
 // PermissionDenied: `site` is bound to another owner than the client's
@@ -402,6 +406,11 @@ class ShadowStore {
   // What the server keeps of `site` (an empty record for a site it never
   // heard of).
   virtual Status GetPeer(const SiteId& site, PeerRecord* peer) = 0;
+  // Records that `site` announced schema `version` (PeerRecord).
+  virtual Status SetPeerSchema(const SiteId& site, int64_t version) = 0;
+  // Every client schema served, oldest first; the store records the one
+  // its tables make when it opens.
+  virtual Status ServedSchemas(std::vector<ServedSchema>* schemas) = 0;
   // Where capture stands (zero offset before the first recording).
   virtual Status CapturePosition(SourcePosition* position) = 0;
   // The source offset at which `t`'s rows were last read whole (its

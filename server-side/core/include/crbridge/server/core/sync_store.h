@@ -89,6 +89,8 @@ class SyncStore {
   ~SyncStore();
 
   ShadowStore& shadow() { return shadow_; }
+  // The client schema the store's tables make, which pulls carry whole.
+  const ServedSchema& served_schema() const { return served_schema_; }
 
   // Merges a client's changeset in one transaction and advances the
   // sender's tracked version to `end` in it. InvalidArgument naming the
@@ -128,6 +130,7 @@ class SyncStore {
   const Config& config_;
   ShadowStore& shadow_;
   std::map<std::string, const ResolvedTable*> tables_;  // by client name
+  ServedSchema served_schema_;
   std::unique_ptr<const RoomGraph> graph_;
   std::map<SiteId, int> site_ordinals_;                 // committed sites, by id (merges)
   std::map<int64_t, SiteId> site_ids_;                  // committed sites, by ordinal (pulls)

@@ -23,7 +23,7 @@ namespace crbridge::postgres {
 class PostgresShadowStore : public ShadowStore {
  public:
   // The shadow schema's current version; Open upgrades older ones.
-  static constexpr int kSchemaVersion = 7;
+  static constexpr int kSchemaVersion = 8;
 
   // Connects to `url`, creates or upgrades the metadata schema
   // `metadata_schema` and the clock table of each of `tables` (idempotent),
@@ -65,6 +65,8 @@ class PostgresShadowStore : public ShadowStore {
   const SiteId& site_id() const override { return site_id_; }
   Status DbVersion(int64_t* version) override;
   Status GetPeer(const SiteId& site, PeerRecord* peer) override;
+  Status SetPeerSchema(const SiteId& site, int64_t version) override;
+  Status ServedSchemas(std::vector<ServedSchema>* schemas) override;
   Status CapturePosition(SourcePosition* position) override;
   Status SnapshotPosition(const ResolvedTable& t, std::optional<int64_t>* offset) override;
   Status ForgetSnapshot(const ResolvedTable& t) override;
@@ -75,6 +77,9 @@ class PostgresShadowStore : public ShadowStore {
  private:
   PostgresShadowStore(std::string url, std::unique_ptr<pqxx::connection> conn, std::string schema, Marking marking);
   Status Migrate(const std::vector<ResolvedTable>& tables);
+  // Makes `table`'s clock table, or carries its clocks over to a changed
+  // mapping (ClockColumns).
+  Status MigrateClockTable(pqxx::work& tx, const ResolvedTable& table);
   Status TakeOrigin();
   // A one-row, one-column query's bigint.
   Status ReadCounter(const std::string& query, int64_t* value);

@@ -1,0 +1,44 @@
+// ClockColumns: the server columns a mapped table's clock table was made
+// for, as the shadow store records them, and how its per-column clocks
+// follow when the mapping changes across a restart (docs/server-side.md,
+// "Mapping changes"): value columns may come and go (their clocks move
+// with them; a new column's values are recorded by reading the table
+// again), the primary key may not (every row's identity would change).
+// Plain data and stateless functions; thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crbridge/mappings/resolved_table.h"
+#include "crbridge/sqlite/status.h"
+
+namespace crbridge {
+
+struct ClockColumns {
+  std::vector<std::string> key;     // server names, in key order
+  std::vector<std::string> values;  // server names, in clock array order
+  friend bool operator==(const ClockColumns&, const ClockColumns&) = default;
+};
+
+ClockColumns ClockColumnsOf(const ResolvedTable& t);
+
+// How the clock arrays of `t` follow from those made for `recorded`: per
+// value column of `t`, the index of its clocks in the recorded arrays
+// (nullopt: a column new to the mapping).
+struct ClockColumnsMove {
+  std::vector<std::optional<size_t>> from;
+  // Whether a column is new: the table must be read again for its values.
+  bool adds_columns() const;
+};
+
+// InvalidArgument when the primary key changed, saying what to do.
+Status MoveClockColumns(const ClockColumns& recorded, const ResolvedTable& t, ClockColumnsMove* move);
+
+// `names` as the shadow store records them (a JSON array), and back.
+std::string ColumnNamesJson(const std::vector<std::string>& names);
+Status ParseColumnNamesJson(const std::string& text, std::vector<std::string>* names);
+
+}  // namespace crbridge
