@@ -45,6 +45,14 @@ TEST(ChangesForTest, LeavesOutTheClientsColumnsAndNumbersEachVersionAgain) {
   EXPECT_EQ(Positions(for_site_0), (std::vector<std::pair<int64_t, int64_t>>{{5, 0}, {5, 1}, {5, 2}, {6, 0}, {7, 0}, {8, 0}}));
 }
 
+TEST(ChangesForTest, LeavesOutWhatTheFilterDoesAndNumbersWhatIsLeft) {
+  const Changeset changes = {ColumnChange(5, 0, 1, "title"), ColumnChange(5, 1, 1, "priority"),
+                             ColumnChange(5, 2, 1, "done"), ColumnChange(6, 0, 1, "priority")};
+  const Changeset kept = ChangesFor(changes, Site(2), [](const Change& c) { return c.cid != "priority"; });
+  EXPECT_EQ(Positions(kept), (std::vector<std::pair<int64_t, int64_t>>{{5, 0}, {5, 1}}));
+  EXPECT_EQ(kept[1].cid, "done");
+}
+
 TEST(RoomFeedTest, ServesEachPullFromAnyPositionInIt) {
   RoomFeed feed(10, 100, kAnyBytes);
   Changeset changes;

@@ -1,0 +1,116 @@
+// Schema versions with the published vlcn client on Postgres and MariaDB
+// (docs/design.md, "Schema versions"): the app adds a column, crbridge
+// restarts and serves a second schema version; a client left on the first
+// keeps syncing the columns it has and is never sent the new one; a client
+// that upgrades (automigrateTo) after it had synced past the column's
+// arrival gets the column's values for the rows it already had, without
+// a resync; both converge with the database on the columns each knows. A
+// client announcing a version never served is refused, told which are.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "crbridge/sqlite/schema_version.h"
+#include "crbridge/sqlite/vlcn_subprotocol.h"
+#include "databases/test_databases.h"
+#include "eventually.h"
+#include "peers/client_todos.h"
+#include "peers/crsqlite_peer.h"
+#include "peers/ws_client.h"
+#include "processes/running_daemon.h"
+#include "todo_app/todo_app_database.h"
+
+namespace crbridge::testing {
+namespace {
+
+using std::chrono::seconds;
+
+// A todo's priority as a client holds it ("none" when it has no such row).
+std::string Priority(CrSqlitePeer& client, const std::string& id) {
+  const auto rows = client.Query("SELECT typeof(priority), priority FROM todos WHERE id = '" + id + "'");
+  return rows.empty() ? "none" : rows[0][0].ToSql();
+}
+
+class SchemaVersionsTest : public ::testing::TestWithParam<ServerKind> {};
+
+TEST_P(SchemaVersionsTest, ClientsOfTheOldAndTheNewSchemaBothConvergeAfterTheAppAddsAColumn) {
+  TodoAppDatabase app(GetParam());
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'milk'), ('t2', 'l1', 'bread')");
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "schema_versions");
+  auto daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
+  const std::string first_schema = ClientSchema(CRBRIDGE_BINARY, config);
+  const auto output = [&] { return daemon->process().Output(); };
+  const auto holds = [&](CrSqlitePeer& client) {
+    return Eventually([&] { return ClientTodos(client, "l1") == app.RoomTodos("l1"); }, seconds(30));
+  };
+
+  CrSqlitePeer alice, bob;
+  for (CrSqlitePeer* client : {&alice, &bob}) {
+    client->Automigrate("todo_app", first_schema);
+    client->Connect(daemon->SyncUrl(), "l1");
+    ASSERT_TRUE(holds(*client)) << ClientTodos(*client, "l1") << output();
+    client->Disconnect();
+  }
+
+  // The app's migration, while crbridge is stopped; its value for t1.
+  daemon.reset();
+  app.Sql("ALTER TABLE todos ADD COLUMN priority integer NOT NULL DEFAULT 0");
+  app.Sql("UPDATE todos SET priority = 5 WHERE id = 't1'");
+  daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << output();
+  const std::string second_schema = ClientSchema(CRBRIDGE_BINARY, config);
+  ASSERT_NE(second_schema, first_schema);
+  ASSERT_NE(second_schema.find("\"priority\" INTEGER NOT NULL DEFAULT 0"), std::string::npos) << second_schema;
+
+  // Both clients, still on the first schema, sync past the column's values
+  // (never sent to them) and a later write.
+  for (CrSqlitePeer* client : {&alice, &bob}) client->Connect(daemon->SyncUrl(), "l1");
+  app.Sql("UPDATE todos SET title = 'rye bread' WHERE id = 't2'");
+  for (CrSqlitePeer* client : {&alice, &bob}) ASSERT_TRUE(holds(*client)) << ClientTodos(*client, "l1") << output();
+
+  // Bob upgrades: he gets t1's priority, which was recorded before what he
+  // had seen.
+  bob.Disconnect();
+  const auto [name, version] = bob.Automigrate("todo_app", second_schema);
+  EXPECT_EQ(version, SchemaVersion(second_schema));
+  bob.Connect(daemon->SyncUrl(), "l1");
+  EXPECT_TRUE(Eventually([&] { return Priority(bob, "t1") == "5" && Priority(bob, "t2") == "0"; }, seconds(30)))
+      << Priority(bob, "t1") << " " << Priority(bob, "t2") << output();
+  EXPECT_TRUE(holds(bob)) << ClientTodos(bob, "l1");
+
+  // Both write; each gets the other's writes to the columns it has.
+  bob.Exec("UPDATE todos SET priority = 7 WHERE id = 't2'");
+  alice.Exec("UPDATE todos SET title = 'oat milk' WHERE id = 't1'");
+  app.Sql("INSERT INTO todos (id, list_id, title, priority) VALUES ('t3', 'l1', 'eggs', 2)");
+  EXPECT_TRUE(Eventually([&] { return app.One("SELECT priority FROM todos WHERE id = 't2'") == "7"; })) << output();
+  EXPECT_TRUE(Eventually([&] { return app.One("SELECT title FROM todos WHERE id = 't1'") == "oat milk"; })) << output();
+  for (CrSqlitePeer* client : {&alice, &bob}) EXPECT_TRUE(holds(*client)) << ClientTodos(*client, "l1") << output();
+  EXPECT_TRUE(Eventually([&] { return Priority(bob, "t3") == "2"; })) << Priority(bob, "t3");
+  EXPECT_EQ(Priority(bob, "t1"), "5");
+  EXPECT_EQ(Priority(bob, "t2"), "7");
+  EXPECT_TRUE(alice.Query("SELECT 'x', name FROM pragma_table_info('todos') WHERE name = 'priority'").empty());
+
+  // A version never served.
+  WsClient stranger;
+  ASSERT_EQ(stranger.Connect(daemon->port(), EncodeSubprotocol({"l1", std::nullopt})), 101);
+  SiteId site;
+  site.fill(0x5e);
+  stranger.Send(RawPresence(site, 12345));
+  const std::string err = stranger.ExpectErrAndClose();
+  EXPECT_NE(err.find("schema version 12345 of \"todo_app\" was never served here"), std::string::npos) << err;
+  EXPECT_NE(err.find(std::to_string(SchemaVersion(first_schema))), std::string::npos) << err;
+  EXPECT_NE(err.find("the current one is " + std::to_string(SchemaVersion(second_schema))), std::string::npos) << err;
+  alice.Disconnect();
+  bob.Disconnect();
+}
+
+INSTANTIATE_TEST_SUITE_P(BothDatabases, SchemaVersionsTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+                         [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
+
+}  // namespace
+}  // namespace crbridge::testing
