@@ -1,6 +1,7 @@
 #include "crbridge/connector/daemon/capture_service.h"
 
 #include "crbridge/sqlite/backoff.h"
+#include "crbridge/connector/capture/added_columns.h"
 #include "crbridge/connector/daemon/capture_factory.h"
 #include "crbridge/connector/ops/live_check.h"
 #include "crbridge/connector/ops/structured_log.h"
@@ -76,6 +77,16 @@ void CaptureService::Run(std::stop_token stop) {
     const Status s = NewCapture(config_, check_->tables, options, metrics_)->Run(stop);
     if (stop.stop_requested()) break;
     if (std::chrono::steady_clock::now() - started > kHealthyRun) backoff.Reset();
+    if (IsMappingsChanged(s)) {
+      log::Warn(kComponent, "a mapped table changed under capture; checking the mappings again", {{"error", s.message()}});
+      health_.Report(kComponent, false, "checking the mappings again: " + s.message());
+      if (options.on_mapping_changed) options.on_mapping_changed(stop);
+      check_.reset();
+      // A mapping that still lacks the column would stop capture again at
+      // once: it waits out a backoff each time.
+      Wait(stop, backoff.Next());
+      continue;
+    }
     if (s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kAborted) {
       health_.Report(kComponent, false, "reconnecting: " + s.message());
       const auto delay = backoff.Next();

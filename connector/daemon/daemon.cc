@@ -4,6 +4,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <csignal>
+#include <future>
 
 #include "crbridge/connector/daemon/capture_service.h"
 #include "crbridge/connector/ops/health.h"
@@ -95,6 +96,15 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
   capture_options.on_recorded = [&sync, &kafka](int64_t db_version) {
     if (sync) sync->OnNewVersion(db_version);
     if (kafka) kafka->Wake();
+  };
+  // A column the app added: the sync server takes the new mappings before
+  // capture reads the table again.
+  capture_options.on_mapping_changed = [&sync](std::stop_token stop) {
+    auto reloaded = std::make_shared<std::promise<void>>();
+    std::future<void> done = reloaded->get_future();
+    sync->ReloadMappings([reloaded] { reloaded->set_value(); });
+    while (!stop.stop_requested() && done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+    }
   };
   if (kafka) {
     capture_options.unpublished_position = [&kafka] { return kafka->UnpublishedSourcePosition(); };

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "binlog_value_text.h"
+#include "crbridge/connector/capture/added_columns.h"
 #include "crbridge/mappings/type_mapping.h"
 
 namespace crbridge::mysql {
@@ -71,6 +72,9 @@ Status BinlogChangeMapper::OnTableMap(const BinlogTableMap& table) {
       }
       mapped.map_column.push_back(static_cast<uint32_t>(found - table.columns.begin()));
     }
+    std::vector<std::string> names;
+    for (const BinlogColumn& column : table.columns) names.push_back(column.name);
+    if (const auto added = AddedColumn(*mapped.table, names)) return ColumnAdded(*mapped.table, *added);
     mapped.map = table;
   }
   table_ids_[table.table_id] = std::move(mapped);

@@ -1,5 +1,7 @@
 #include "crbridge/connector/postgres/pgoutput_change_mapper.h"
 
+#include "crbridge/connector/capture/added_columns.h"
+
 
 namespace crbridge::postgres {
 
@@ -25,6 +27,9 @@ Status PgOutputChangeMapper::OnRelation(const PgRelation& relation, const Resolv
       }
       mapped.tuple_position.push_back(position);
     }
+    std::vector<std::string> names;
+    for (const PgRelationColumn& column : relation.columns) names.push_back(column.name);
+    if (const auto added = AddedColumn(*mapped.table, names)) return ColumnAdded(*mapped.table, *added);
   }
   relations_[relation.relid] = std::move(mapped);
   return Status::OK();

@@ -7,6 +7,7 @@
 #include "crbridge/connector/ops/structured_log.h"
 #include "crbridge/sqlite/backoff.h"
 #include "crbridge/sqlite/text_encoding.h"
+#include "crbridge/server/core/clock_columns.h"
 #include "crbridge/server/dialects.h"
 
 namespace crbridge {
@@ -16,8 +17,10 @@ StoreThread::StoreThread(const Config& config, size_t max_waiting_merges, Health
   health_.Register(kSyncLogComponent, "connecting to the database");
 }
 
-void StoreThread::Start(std::function<void(int64_t db_version)> on_connected) {
+void StoreThread::Start(std::function<void(int64_t db_version)> on_connected,
+                        std::function<void()> on_mappings_changed) {
   on_connected_ = std::move(on_connected);
+  on_mappings_changed_ = std::move(on_mappings_changed);
   thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
 }
 
@@ -53,17 +56,27 @@ void StoreThread::CheckConnections() {
   wake_.notify_all();
 }
 
+void StoreThread::Reload(std::function<void()> reloaded) {
+  {
+    std::lock_guard lock(mutex_);
+    on_reloaded_.push_back(std::move(reloaded));
+    reload_requested_ = true;
+  }
+  wake_.notify_all();
+}
+
 void StoreThread::Run(std::stop_token stop) {
   Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(30));
   std::optional<Job> current;  // taken from the queue, attempted again after a lost connection
   while (!stop.stop_requested()) {
+    if (reload_requested_.exchange(false) && store_) DropForNewMappings("capture met a column the app added");
     if (!store_) {
       if (Connect()) {
         backoff.Reset();
         continue;
       }
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, stop, backoff.Next(), [this] { return check_requested_.load(); });
+      wake_.wait_for(lock, stop, backoff.Next(), [this] { return check_requested_ || reload_requested_; });
       check_requested_ = false;
       continue;
     }
@@ -73,12 +86,17 @@ void StoreThread::Run(std::stop_token stop) {
     }
     if (!current) {
       std::unique_lock lock(mutex_);
-      if (!wake_.wait(lock, stop, [this] { return !jobs_.empty() || check_requested_; })) return;
+      if (!wake_.wait(lock, stop, [this] { return !jobs_.empty() || check_requested_ || reload_requested_; })) return;
       if (jobs_.empty()) continue;
       current = std::move(jobs_.front());
       jobs_.pop_front();
     }
     const Status s = current->attempt(*store_, *writer_);
+    if (IsMappingsChanged(s)) {
+      // Capture, or a store of another crbridge, took new mappings first.
+      DropForNewMappings(s.message());
+      if (++current->attempts < kJobAttempts) continue;
+    }
     if (s.code() == Status::Code::kUnavailable) {
       Disconnect(s);
       if (++current->attempts < kJobAttempts) continue;
@@ -117,6 +135,12 @@ bool StoreThread::Connect() {
   log::Info(kSyncLogComponent, "ready", {{"site_id", EncodeHex(writer_->site_id())}});
   health_.Report(kSyncLogComponent, true, "connected");
   if (on_connected_) on_connected_(version);
+  std::vector<std::function<void()>> reloaded;
+  {
+    std::lock_guard lock(mutex_);
+    reloaded.swap(on_reloaded_);
+  }
+  for (const auto& done : reloaded) done();
   return true;
 }
 
@@ -125,6 +149,13 @@ void StoreThread::Disconnect(const Status& why) {
   health_.Report(kSyncLogComponent, false, "lost the database: " + why.ToString());
   store_.reset();
   writer_.reset();
+}
+
+void StoreThread::DropForNewMappings(const std::string& why) {
+  log::Info(kSyncLogComponent, "the mappings changed; checking them again", {{"reason", why}});
+  store_.reset();
+  writer_.reset();
+  if (on_mappings_changed_) on_mappings_changed_();
 }
 
 Status StoreThread::Probe() {

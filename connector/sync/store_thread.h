@@ -19,6 +19,7 @@
 #include <mutex>
 #include <stop_token>
 #include <thread>
+#include <vector>
 
 #include "crbridge/connector/ops/health.h"
 #include "crbridge/mappings/config.h"
@@ -55,7 +56,10 @@ class StoreThread {
   // Starts the thread. `on_connected` is called on it with the database's
   // db_version each time it has connected: a version committed while a
   // connection was being lost may have been told to nobody.
-  void Start(std::function<void(int64_t db_version)> on_connected);
+  // `on_mappings_changed` is called on it when it drops its store to take
+  // new mappings (Reload, or a write refused by MappingsChanged), before
+  // it opens the new one: clients must announce their schema again.
+  void Start(std::function<void(int64_t db_version)> on_connected, std::function<void()> on_mappings_changed);
 
   void Post(Attempt attempt, Done done);
 
@@ -66,6 +70,12 @@ class StoreThread {
   // the thread checks its connections before its next job, at once when
   // idle, and connects again without waiting out its backoff.
   void CheckConnections();
+
+  // The mappings changed (capture met a column the app added): before its
+  // next job, the thread drops its store, checks the mappings again and
+  // opens the store with them (migrating its clock tables first, unless
+  // capture did). `reloaded` is called on the thread once it has.
+  void Reload(std::function<void()> reloaded);
 
  private:
   struct Job {
@@ -81,6 +91,8 @@ class StoreThread {
   bool Connect();
   // Drops both connections after `why` (a lost connection).
   void Disconnect(const Status& why);
+  // Drops the store to open it again with the mappings checked anew.
+  void DropForNewMappings(const std::string& why);
   // Whether both connections still answer.
   Status Probe();
 
@@ -88,10 +100,13 @@ class StoreThread {
   const size_t max_waiting_merges_;
   Health& health_;
   std::function<void(int64_t)> on_connected_;
+  std::function<void()> on_mappings_changed_;
   ConfigCheck check_;
   std::unique_ptr<ShadowStore> writer_;
   std::unique_ptr<SyncStore> store_;
   std::atomic<bool> check_requested_ = false;
+  std::atomic<bool> reload_requested_ = false;
+  std::vector<std::function<void()>> on_reloaded_;  // guarded by mutex_
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::deque<Job> jobs_;

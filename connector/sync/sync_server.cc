@@ -140,11 +140,24 @@ void SyncServer::Impl::Stop() {
 SyncServer::SyncServer(boost::asio::io_context& io, const Config& config, std::unique_ptr<SyncAuth> auth,
                        Metrics& metrics, Health& health, std::function<void()> on_merged)
     : impl_(std::make_shared<Impl>(io, config, std::move(auth), metrics, health, std::move(on_merged))) {
-  impl_->store_.Start([weak = std::weak_ptr<Impl>(impl_), &io](int64_t db_version) {
-    boost::asio::post(io, [weak, db_version] {
-      if (const auto self = weak.lock()) self->OnNewVersion(db_version);
-    });
-  });
+  impl_->store_.Start(
+      [weak = std::weak_ptr<Impl>(impl_), &io](int64_t db_version) {
+        boost::asio::post(io, [weak, db_version] {
+          if (const auto self = weak.lock()) self->OnNewVersion(db_version);
+        });
+      },
+      [weak = std::weak_ptr<Impl>(impl_), &io] {
+        // Clients announced their schema against the old mappings: each
+        // announces again (ws-client reconnects by itself), before anything
+        // pulled with the new ones can reach it.
+        boost::asio::post(io, [weak] {
+          const auto self = weak.lock();
+          if (!self) return;
+          for (const auto& session : std::set<std::shared_ptr<SyncSession>>(self->sessions_)) {
+            session->Close(websocket::close_code::service_restart, "the server's schema changed; reconnect");
+          }
+        });
+      });
 }
 
 SyncServer::~SyncServer() = default;
@@ -158,6 +171,10 @@ void SyncServer::OnNewVersion(int64_t db_version) {
 }
 
 void SyncServer::CheckDatabase() { impl_->store_.CheckConnections(); }
+
+void SyncServer::ReloadMappings(std::function<void()> reloaded) {
+  impl_->store_.Reload(std::move(reloaded));
+}
 
 void SyncServer::Stop() { impl_->Stop(); }
 

@@ -37,6 +37,19 @@ Status MoveClockColumns(const ClockColumns& recorded, const ResolvedTable& t, Cl
   return Status::OK();
 }
 
+namespace {
+constexpr std::string_view kMappingsChanged = "the mappings changed: ";
+}  // namespace
+
+Status MappingsChanged(const std::string& what) {
+  // Aborted: nothing was done; it is done again with the new mappings.
+  return Status::Aborted(std::string(kMappingsChanged) + what);
+}
+
+bool IsMappingsChanged(const Status& status) {
+  return status.code() == Status::Code::kAborted && status.message().starts_with(kMappingsChanged);
+}
+
 std::string ColumnNamesJson(const std::vector<std::string>& names) { return nlohmann::json(names).dump(); }
 
 Status ParseColumnNamesJson(const std::string& text, std::vector<std::string>* names) {

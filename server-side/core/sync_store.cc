@@ -6,6 +6,7 @@
 
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/server/core/clock_bounds.h"
+#include "crbridge/server/core/clock_columns.h"
 #include "crbridge/sqlite/packed_pk.h"
 #include "row_identity.h"
 #include "room_derivation.h"
@@ -461,7 +462,7 @@ Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const Pe
   Status merged;
   for (int attempt = 0; attempt < kMergeAttempts; ++attempt) {
     merged = shadow_.Write(merge);
-    if (merged.code() != Status::Code::kAborted) break;
+    if (merged.code() != Status::Code::kAborted || IsMappingsChanged(merged)) break;
   }
   if (merged.ok() && new_ordinal) site_ordinals_[sender] = *new_ordinal;
   return merged;

@@ -129,6 +129,7 @@ Status MigrateClockTable(MysqlSession& session, const MysqlShadowNames& names, c
     session.Execute("UPDATE " + names.ClockTable(t) + " SET __col_versions = " +
                     MovedClockArray("__col_versions", move) + ", __col_sites = " + MovedClockArray("__col_sites", move) +
                     ", __col_hashes = " + MovedClockArray("__col_hashes", move));
+    session.Execute("UPDATE " + names.Table("clock") + " SET mappings = mappings + 1");
     sql::PreparedStatement& update = session.Prepare(
         "UPDATE " + names.Table("tables") + " SET value_columns = ?" +
         (move.adds_columns() ? ", snapshot_lsn = NULL" : "") + " WHERE name = ?");
@@ -159,7 +160,11 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
   }
   const std::string ddl[] = {
       "CREATE TABLE IF NOT EXISTS " + names.Table("site") + " (id INT PRIMARY KEY, site_id BINARY(16) NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS " + names.Table("clock") + " (id INT PRIMARY KEY, db_version BIGINT NOT NULL)",
+      // mappings: how many times a store changed the clock columns of a
+      // mapped table (MappingsChanged): a store opened before refuses to
+      // write.
+      "CREATE TABLE IF NOT EXISTS " + names.Table("clock") +
+          " (id INT PRIMARY KEY, db_version BIGINT NOT NULL, mappings BIGINT NOT NULL DEFAULT 0)",
       "CREATE TABLE IF NOT EXISTS " + names.Table("sites") +
           " (ordinal INT AUTO_INCREMENT PRIMARY KEY, site_id BINARY(16) NOT NULL UNIQUE)",
       // owner: whom the site is bound to (docs/sync-server.md, "Site ids").
@@ -210,13 +215,16 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
   const int applied_version = applied->getInt(1);
   if (applied_version == 1) session.Execute("ALTER TABLE " + names.Table("peers") + " ADD COLUMN owner BLOB");
   if (applied_version >= 1 && applied_version < 5) {
-    try {
-      session.Execute("ALTER TABLE " + names.Table("peers") + " ADD COLUMN schema_version BIGINT");
-    } catch (const sql::SQLException& e) {
-      if (e.getErrorCode() != 1060) throw;  // ER_DUP_FIELDNAME: added by a start that stopped halfway
+    for (const std::string& alter : {"ALTER TABLE " + names.Table("peers") + " ADD COLUMN schema_version BIGINT",
+                                     "ALTER TABLE " + names.Table("clock") + " ADD COLUMN mappings BIGINT NOT NULL DEFAULT 0"}) {
+      try {
+        session.Execute(alter);
+      } catch (const sql::SQLException& e) {
+        if (e.getErrorCode() != 1060) throw;  // ER_DUP_FIELDNAME: added by a start that stopped halfway
+      }
     }
   }
-  session.Execute("INSERT IGNORE INTO " + names.Table("clock") + " VALUES (1, 0)");
+  session.Execute("INSERT IGNORE INTO " + names.Table("clock") + " (id, db_version) VALUES (1, 0)");
   session.Execute("INSERT IGNORE INTO " + names.Table("capture") + " VALUES (1, 0, '')");
   const SiteId fresh = RandomSiteId();
   sql::PreparedStatement& site = session.Prepare("INSERT IGNORE INTO " + names.Table("site") + " VALUES (1, ?)");

@@ -3,6 +3,7 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include "crbridge/server/core/clock_columns.h"
 #include "mysql_shadow_transaction.h"
 
 namespace crbridge::mysql {
@@ -15,7 +16,13 @@ class MysqlShadowStore final : public ShadowStore {
 
   Status Migrate(const std::vector<ResolvedTable>& tables) {
     return OnSession(writer_, MysqlSession::Isolation::kReadCommitted,
-                     [&](MysqlSession& session) { return MigrateShadowSchema(session, names_, tables, &site_id_); });
+                     [&](MysqlSession& session) -> Status {
+                       CRBRIDGE_RETURN_IF_ERROR(MigrateShadowSchema(session, names_, tables, &site_id_));
+                       std::unique_ptr<sql::ResultSet> row(session.Query("SELECT mappings FROM " + names_.Table("clock")));
+                       if (!row->next()) return Status::Internal("mysql: " + names_.Table("clock") + " is empty");
+                       mappings_ = row->getInt64(1);
+                       return Status::OK();
+                     });
   }
 
   const SiteId& site_id() const override { return site_id_; }
@@ -110,9 +117,12 @@ class MysqlShadowStore final : public ShadowStore {
         session.Prepare("UPDATE " + names_.Table("clock") + " SET db_version = db_version + 1 WHERE id = 1")
             .executeUpdate();
         std::unique_ptr<sql::ResultSet> row(
-            session.Prepare("SELECT db_version FROM " + names_.Table("clock") + " WHERE id = 1").executeQuery());
+            session.Prepare("SELECT db_version, mappings FROM " + names_.Table("clock") + " WHERE id = 1").executeQuery());
         if (!row->next()) return Status::Internal("mysql: " + names_.Table("clock") + " is empty");
         const int64_t version = row->getInt64(1);
+        if (row->getInt64(2) != mappings_) {
+          return MappingsChanged("another crbridge store changed the clock columns of a mapped table since this one opened");
+        }
         MysqlShadowTransaction tx(session, names_);
         return write(tx, version);
       });
@@ -182,6 +192,7 @@ class MysqlShadowStore final : public ShadowStore {
   std::unique_ptr<MysqlSession> writer_;
   std::unique_ptr<MysqlSession> reader_;
   SiteId site_id_{};
+  int64_t mappings_ = 0;  // the clock row's count of mapping changes when this store opened
 };
 
 }  // namespace

@@ -187,9 +187,13 @@ Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
       tx.exec0("CREATE TABLE " + s + ".served_schemas (ordinal bigserial PRIMARY KEY, version bigint NOT NULL UNIQUE, "
                "schema_sql text NOT NULL, columns text NOT NULL, first_served timestamptz NOT NULL DEFAULT now())");
       tx.exec0("ALTER TABLE " + s + ".peers ADD COLUMN schema_version bigint");
+      // How many times a store changed the clock columns of a mapped table
+      // (MappingsChanged): a store opened before refuses to write.
+      tx.exec0("ALTER TABLE " + s + ".clock ADD COLUMN mappings bigint NOT NULL DEFAULT 0");
       tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (8)");
     }
     for (const ResolvedTable& table : tables) CRBRIDGE_RETURN_IF_ERROR(MigrateClockTable(tx, table));
+    mappings_ = tx.exec1("SELECT mappings FROM " + s + ".clock")[0].as<int64_t>();
     const ServedSchema served = ServedSchemaOf(tables);
     tx.exec_params0("INSERT INTO " + s + ".served_schemas (version, schema_sql, columns) VALUES ($1, $2, $3) "
                     "ON CONFLICT (version) DO NOTHING",
@@ -237,6 +241,7 @@ Status PostgresShadowStore::MigrateClockTable(pqxx::work& tx, const ResolvedTabl
   };
   tx.exec0("UPDATE " + ClockTable(name) + " SET __col_versions = " + moved("__col_versions", "bigint[]") +
            ", __col_sites = " + moved("__col_sites", "int[]") + ", __col_hashes = " + moved("__col_hashes", "bigint[]"));
+  tx.exec0("UPDATE " + MetadataTable("clock") + " SET mappings = mappings + 1");
   tx.exec_params0("UPDATE " + MetadataTable("tables") + " SET value_columns = $2::text[]" +
                       (move.adds_columns() ? ", snapshot_lsn = NULL" : "") + " WHERE name = $1",
                   name, ArrayLiteral(now.values));
@@ -336,9 +341,12 @@ Status PostgresShadowStore::Write(const std::function<Status(ShadowTransaction& 
     pqxx::work tx(*conn_);
     // The row lock on the counter is held until commit: the next writer
     // waits here, so versions are handed out in commit order.
-    const int64_t version = tx.exec1("UPDATE " + QuoteIdentifier(schema_) +
-                                     ".clock SET db_version = db_version + 1 RETURNING db_version")[0]
-                                .as<int64_t>();
+    const pqxx::row counter =
+        tx.exec1("UPDATE " + MetadataTable("clock") + " SET db_version = db_version + 1 RETURNING db_version, mappings");
+    const int64_t version = counter[0].as<int64_t>();
+    if (counter[1].as<int64_t>() != mappings_) {
+      return MappingsChanged("another crbridge store changed the clock columns of a mapped table since this one opened");
+    }
     // Every statement of a write (merge or capture) looks rows up by key.
     // Seeing a 1,000-row unnest, the planner would rather hash-join against
     // a full scan of the table, which makes a write's cost grow with the

@@ -5,7 +5,8 @@
 // that upgrades (automigrateTo) after it had synced past the column's
 // arrival gets the column's values for the rows it already had, without
 // a resync; both converge with the database on the columns each knows. A
-// client announcing a version never served is refused, told which are.
+// client announcing a version never served is refused, told which are. A
+// column added while crbridge runs is picked up from its DDL on.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -105,6 +106,55 @@ TEST_P(SchemaVersionsTest, ClientsOfTheOldAndTheNewSchemaBothConvergeAfterTheApp
   EXPECT_NE(err.find("schema version 12345 of \"todo_app\" was never served here"), std::string::npos) << err;
   EXPECT_NE(err.find(std::to_string(SchemaVersion(first_schema))), std::string::npos) << err;
   EXPECT_NE(err.find("the current one is " + std::to_string(SchemaVersion(second_schema))), std::string::npos) << err;
+  alice.Disconnect();
+  bob.Disconnect();
+}
+
+// The app adds a column while crbridge runs, and writes it at once: capture
+// stops before the first change that names it, the mappings are checked
+// again (the sync server's clients reconnect by themselves), the table is
+// read again for the column's values, and the writes made after the DDL
+// reach clients of the new version; clients of the old one keep syncing.
+TEST_P(SchemaVersionsTest, AColumnAddedWhileCrbridgeRunsIsCapturedFromItsDdlOn) {
+  TodoAppDatabase app(GetParam());
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'milk'), ('t2', 'l1', 'bread')");
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "schema_online");
+  RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  const std::string first_schema = ClientSchema(CRBRIDGE_BINARY, config);
+  const auto holds = [&](CrSqlitePeer& client) {
+    return Eventually([&] { return ClientTodos(client, "l1") == app.RoomTodos("l1"); }, seconds(30));
+  };
+  CrSqlitePeer alice;
+  alice.Automigrate("todo_app", first_schema);
+  alice.Connect(daemon.SyncUrl(), "l1");
+  ASSERT_TRUE(holds(alice)) << ClientTodos(alice, "l1") << daemon.process().Output();
+
+  app.Sql("ALTER TABLE todos ADD COLUMN priority integer NOT NULL DEFAULT 0");
+  app.Sql("UPDATE todos SET priority = 5, title = 'oat milk' WHERE id = 't1'");
+  app.Sql("INSERT INTO todos (id, list_id, title, priority) VALUES ('t3', 'l1', 'eggs', 3)");
+  const std::string second_schema = ClientSchema(CRBRIDGE_BINARY, config);
+  ASSERT_NE(second_schema.find("\"priority\" INTEGER NOT NULL DEFAULT 0"), std::string::npos) << second_schema;
+
+  CrSqlitePeer bob;
+  bob.Automigrate("todo_app", second_schema);
+  bob.Connect(daemon.SyncUrl(), "l1");
+  EXPECT_TRUE(Eventually([&] {
+    return Priority(bob, "t1") == "5" && Priority(bob, "t2") == "0" && Priority(bob, "t3") == "3";
+  }, seconds(30))) << Priority(bob, "t1") << Priority(bob, "t2") << Priority(bob, "t3") << daemon.process().Output();
+  EXPECT_TRUE(holds(bob)) << ClientTodos(bob, "l1");
+  // Alice, on the first version, was reconnected and has every change of
+  // the columns she has.
+  EXPECT_TRUE(holds(alice)) << ClientTodos(alice, "l1") << daemon.process().Output();
+  alice.Exec("UPDATE todos SET done = 1 WHERE id = 't3'");
+  bob.Exec("UPDATE todos SET priority = 9 WHERE id = 't3'");
+  EXPECT_TRUE(Eventually([&] { return app.One("SELECT priority FROM todos WHERE id = 't3'") == "9"; }))
+      << daemon.process().Output();
+  EXPECT_TRUE(Eventually([&] { return app.One("SELECT count(*) FROM todos WHERE done") == "1"; }))
+      << daemon.process().Output();
+  for (CrSqlitePeer* client : {&alice, &bob}) EXPECT_TRUE(holds(*client)) << ClientTodos(*client, "l1");
+  EXPECT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
   alice.Disconnect();
   bob.Disconnect();
 }

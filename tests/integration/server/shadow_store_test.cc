@@ -4,6 +4,7 @@
 // the replication origin and the code of a dropped metadata table on
 // Postgres only (PostgresShadowStoreTest).
 #include "crbridge/server/postgres/postgres_shadow_store.h"
+#include "crbridge/server/core/clock_columns.h"
 #include "crbridge/server/dialects.h"
 
 #include <gtest/gtest.h>
@@ -93,6 +94,7 @@ TEST(PostgresShadowStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
            "ALTER TABLE crbridge.todos__clock DROP COLUMN __col_hashes, DROP COLUMN __lsn; "
            "INSERT INTO crbridge.todos__clock VALUES ('t1', 1, '{1,1,1,1,1}', '{0,0,0,0,0}', 7, 0, 'l1'); "
            "ALTER TABLE crbridge.peers DROP COLUMN owner, DROP COLUMN schema_version; "
+           "ALTER TABLE crbridge.clock DROP COLUMN mappings; "
            "INSERT INTO crbridge.peers VALUES ('\\x42424242424242424242424242424242', 3, 0)");
   auto store = OpenStore(url, *mapped);
   EXPECT_EQ(db.exec1("SELECT max(version) FROM crbridge.migrations")[0].as<int>(), PostgresShadowStore::kSchemaVersion);
@@ -189,6 +191,23 @@ TEST_P(ShadowStoreTest, AChangedMappingCarriesItsClocksOverAndRefusesANewKey) {
             std::string::npos)
       << s.message();
   EXPECT_NE(s.message().find("map the table under a new name"), std::string::npos) << s.message();
+}
+
+// A store opened before another changed the clock columns (a column added)
+// writes nothing more: its writes would drop the new column's clocks.
+TEST_P(ShadowStoreTest, AStoreOpenedBeforeTheMappingsChangedWritesNothing) {
+  TodoAppDatabase database(GetParam());
+  const auto narrower = MapTodoApp(database, std::string(kTodoAppTables) + "    columns: [id, title, list_id]\n");
+  auto before = OpenAppStore(*narrower, ShadowStore::Marking::kNone);
+  const auto write = [](ShadowStore& store) { return store.Write([](ShadowTransaction&, int64_t) { return Status::OK(); }); };
+  ASSERT_TRUE(write(*before).ok());
+  auto after = OpenAppStore(*MapTodoApp(database));
+  const Status refused = write(*before);
+  EXPECT_TRUE(IsMappingsChanged(refused)) << refused.ToString();
+  EXPECT_TRUE(write(*after).ok());
+  auto reopened = OpenAppStore(*MapTodoApp(database), ShadowStore::Marking::kNone);
+  EXPECT_TRUE(write(*reopened).ok()) << "the same mappings again change nothing";
+  EXPECT_TRUE(write(*after).ok());
 }
 
 // P5's mechanism: a writer that took version v holds it until it commits;

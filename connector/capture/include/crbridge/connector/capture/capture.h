@@ -63,6 +63,13 @@ struct CaptureOptions {
   // stand when capture starts, then each recording's); must outlive the
   // capture. None: they are only stored.
   RejectedRows* rejected_rows = nullptr;
+  // Called (on the capture service's thread) when capture stopped for a
+  // column the app added or another store changed the mappings
+  // (IsMappingsChanged), before it checks the mappings
+  // again: returns once everything else that uses them has taken the new
+  // ones (or `stop` was requested), so that nothing writes the table's
+  // clocks with the old columns while capture reads it again.
+  std::function<void(std::stop_token stop)> on_mapping_changed;
 };
 
 class Capture {

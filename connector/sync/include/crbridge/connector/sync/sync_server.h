@@ -53,6 +53,13 @@ class SyncServer {
   // are broken.
   void CheckDatabase();
 
+  // The mappings changed (capture met a column the app added; any
+  // thread): the store thread takes the mappings anew (StoreThread::
+  // Reload), and every connection is closed for its client to announce its
+  // schema again (ws-client reconnects by itself); `reloaded` is called on
+  // the store thread once the new store is open.
+  void ReloadMappings(std::function<void()> reloaded);
+
   // Closes every connection and stops the store thread.
   void Stop();
 

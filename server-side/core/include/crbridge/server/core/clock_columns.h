@@ -37,6 +37,15 @@ struct ClockColumnsMove {
 // InvalidArgument when the primary key changed, saying what to do.
 Status MoveClockColumns(const ClockColumns& recorded, const ResolvedTable& t, ClockColumnsMove* move);
 
+// What a store's Write returns, with nothing written, once another store
+// changed the clock columns of a mapped table since it opened (the
+// stores of one database count such changes): whoever owns it must check
+// the mappings again and open a new store, as a write with the old
+// columns would drop the new ones' clocks. Capture returns it too when
+// the change stream names a column its mapping lacks (added_columns.h).
+Status MappingsChanged(const std::string& what);
+bool IsMappingsChanged(const Status& status);
+
 // `names` as the shadow store records them (a JSON array), and back.
 std::string ColumnNamesJson(const std::vector<std::string>& names);
 Status ParseColumnNamesJson(const std::string& text, std::vector<std::string>* names);

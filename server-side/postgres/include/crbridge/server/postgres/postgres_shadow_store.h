@@ -93,6 +93,7 @@ class PostgresShadowStore : public ShadowStore {
   Marking marking_;
   std::string origin_;
   SiteId site_id_{};
+  int64_t mappings_ = 0;  // the clock row's count of mapping changes when this store opened
 };
 
 }  // namespace crbridge::postgres
