@@ -220,7 +220,13 @@ void SyncSession::FollowSchema(const ServedSchema& announced, const ServedSchema
                                const ServedSchema& current) {
   schema_columns_.reset();
   upgrade_.reset();
-  if (announced.columns != current.columns) schema_columns_ = announced.columns;
+  gone_.reset();
+  if (announced.columns != current.columns) {
+    schema_columns_ = announced.columns;
+    if (AddedColumns gone = ColumnsAdded(current.columns, announced.columns); !gone.empty()) {
+      gone_ = std::make_shared<const AddedColumns>(std::move(gone));
+    }
+  }
   if (!previous || client_seen_.version == 0) return;
   AddedColumns added = ColumnsAdded(previous->columns, announced.columns);
   if (added.empty()) return;
@@ -263,7 +269,7 @@ void SyncSession::OnChanges(ChangesMessage changes) {
   auto outcome = std::make_shared<Outcome>();
   const SiteId sender = changes.sender;
   const size_t count = changes.changes.size();
-  const auto attempt = [outcome, room = room_, owner = owner_, expiry = token_expiry_,
+  const auto attempt = [outcome, room = room_, owner = owner_, expiry = token_expiry_, gone = gone_,
                         changes = std::move(changes)](SyncStore& store, ShadowStore& writer) {
     *outcome = Outcome{};
     // Nothing is merged after the token's expiry, even a changeset that
@@ -287,7 +293,7 @@ void SyncSession::OnChanges(ChangesMessage changes) {
     }
     const auto started = std::chrono::steady_clock::now();
     const PeerVersion end{changes.changes.back().db_version, changes.changes.back().seq};
-    const Status s = store.Merge(changes.sender, changes.changes, end, &outcome->report, room, owner);
+    const Status s = store.Merge(changes.sender, changes.changes, end, &outcome->report, room, owner, gone.get());
     // A refused changeset can never be applied. It is acknowledged with
     // nothing applied, as upload queues expect of an error that retrying
     // cannot fix; otherwise ws-client, which resends from the
@@ -350,6 +356,12 @@ void SyncSession::OnChanges(ChangesMessage changes) {
                   "changes that would move rows out of the client's room were not applied; the client gets the rows "
                   "back as they are",
                   {{"address", address}, {"site", EncodeHex(sender)}, {"rows", report.kept_in_room}});
+      }
+      if (report.gone > 0) {
+        log::Warn(kSyncLogComponent,
+                  "changes to tables or columns the mappings no longer have (the client's schema version has them) "
+                  "were not applied; the rest of the changeset was",
+                  {{"address", address}, {"site", EncodeHex(sender)}, {"changes", report.gone}});
       }
       if (report.db_version == 0) return;
       server->OnNewVersion(report.db_version);

@@ -139,6 +139,9 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
   // it is sent for the changes up to upgrade_through_ (where it stood).
   std::optional<AddedColumns> upgrade_;
   PullPosition upgrade_through_;
+  // What the client's schema has that the mappings no longer do: its
+  // changes to those are left out of its merges (MergeReport::gone).
+  std::shared_ptr<const AddedColumns> gone_;
 };
 
 }  // namespace crbridge

@@ -79,9 +79,14 @@ Status DecodeRowKey(SourceType source, const ResolvedTable& t, const Change& cha
 
 // Groups a changeset's changes by row, checking each: everything is checked
 // before anything is written, so a bad change refuses the whole changeset.
+// Changes to what is `gone` are counted in *left_out instead.
 Status GroupChangeset(SourceType source, const std::map<std::string, const ResolvedTable*>& tables,
-                      const Changeset& changes, RowMap* rows) {
+                      const Changeset& changes, const AddedColumns* gone, RowMap* rows, size_t* left_out) {
   for (const Change& change : changes) {
+    if (gone && AddedHas(*gone, change)) {
+      ++*left_out;
+      continue;
+    }
     const auto found = tables.find(change.table);
     if (found == tables.end()) return Status::InvalidArgument("unknown table \"" + change.table + "\"");
     const ResolvedTable& t = *found->second;
@@ -428,11 +433,12 @@ SyncStore::~SyncStore() = default;
 
 Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end,
                         MergeReport* report, const std::optional<std::string>& room,
-                        const std::optional<std::string>& owner) {
+                        const std::optional<std::string>& owner, const AddedColumns* gone) {
   *report = MergeReport{};
   if (sender == shadow_.site_id()) return ServerSiteRefused(sender);
   RowMap rows;
-  CRBRIDGE_RETURN_IF_ERROR(GroupChangeset(config_.source.type, tables_, changes, &rows));
+  size_t left_out = 0;
+  CRBRIDGE_RETURN_IF_ERROR(GroupChangeset(config_.source.type, tables_, changes, gone, &rows, &left_out));
 
   // Sites are never removed, so an ordinal once committed stays valid; a
   // new one is remembered only after its transaction commits.
@@ -465,6 +471,7 @@ Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const Pe
     if (merged.code() != Status::Code::kAborted || IsMappingsChanged(merged)) break;
   }
   if (merged.ok() && new_ordinal) site_ordinals_[sender] = *new_ordinal;
+  report->gone = left_out;
   return merged;
 }
 

@@ -6,10 +6,13 @@
 // arrival gets the column's values for the rows it already had, without
 // a resync; both converge with the database on the columns each knows. A
 // client announcing a version never served is refused, told which are. A
-// column added while crbridge runs is picked up from its DDL on.
+// column added while crbridge runs is picked up from its DDL on; one no
+// longer mapped stops nothing else.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <variant>
@@ -155,6 +158,52 @@ TEST_P(SchemaVersionsTest, AColumnAddedWhileCrbridgeRunsIsCapturedFromItsDdlOn) 
       << daemon.process().Output();
   for (CrSqlitePeer* client : {&alice, &bob}) EXPECT_TRUE(holds(*client)) << ClientTodos(*client, "l1");
   EXPECT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  alice.Disconnect();
+  bob.Disconnect();
+}
+
+// A column the mappings stop mapping (excluded across a restart) stops
+// nothing else: clients of the version that has it keep syncing every
+// other column, and their changes to it are left out with a warning while
+// the rest of each changeset applies.
+TEST_P(SchemaVersionsTest, AColumnNoLongerMappedStopsNothingElse) {
+  TodoAppDatabase app(GetParam());
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  app.Sql("INSERT INTO todos (id, list_id, title, due) VALUES ('t1', 'l1', 'milk', '2026-01-02')");
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "schema_drop");
+  auto daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
+  CrSqlitePeer alice;
+  alice.Automigrate("todo_app", ClientSchema(CRBRIDGE_BINARY, config));
+  alice.Connect(daemon->SyncUrl(), "l1");
+  const auto title = [](CrSqlitePeer& client) {
+    const auto rows = client.Query("SELECT typeof(title), title FROM todos WHERE id = 't1'");
+    return rows.empty() ? std::string("none") : rows[0][0].text();
+  };
+  ASSERT_TRUE(Eventually([&] { return title(alice) == "milk"; })) << daemon->process().Output();
+  alice.Disconnect();
+
+  daemon.reset();
+  std::ifstream in(config);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find("exclude: [internal_note]"), 24, "exclude: [internal_note, due]");
+  std::ofstream(config) << text;
+  daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
+  alice.Connect(daemon->SyncUrl(), "l1");
+  alice.Exec("UPDATE todos SET title = 'oat milk', due = '2026-03-04' WHERE id = 't1'");
+  EXPECT_TRUE(Eventually([&] { return app.One("SELECT title FROM todos WHERE id = 't1'") == "oat milk"; }))
+      << daemon->process().Output();
+  EXPECT_TRUE(daemon->process().WaitForOutput("the mappings no longer have", seconds(30))) << daemon->process().Output();
+  EXPECT_EQ(app.One("SELECT due FROM todos WHERE id = 't1'"), "2026-01-02");
+  app.Sql("UPDATE todos SET title = 'whole milk' WHERE id = 't1'");
+  EXPECT_TRUE(Eventually([&] { return title(alice) == "whole milk"; })) << daemon->process().Output();
+  CrSqlitePeer bob;
+  const std::string second_schema = ClientSchema(CRBRIDGE_BINARY, config);
+  EXPECT_EQ(second_schema.find("\"due\""), std::string::npos) << second_schema;
+  bob.Automigrate("todo_app", second_schema);
+  bob.Connect(daemon->SyncUrl(), "l1");
+  EXPECT_TRUE(Eventually([&] { return title(bob) == "whole milk"; })) << daemon->process().Output();
   alice.Disconnect();
   bob.Disconnect();
 }

@@ -47,6 +47,9 @@ struct MergeReport {
   // table that derives its rooms): kept, their written columns recorded
   // again as the server's so the client takes them back.
   size_t kept_in_room = 0;
+  // Changes to tables or columns the sender's schema version has and the
+  // mappings no longer do (`gone`): not applied, the rest of the changeset is.
+  size_t gone = 0;
 };
 
 // How much one pull returns at the most: about `rows` clock rows and
@@ -105,9 +108,12 @@ class SyncStore {
   // nothing applied, when the site is the server's own or bound to another
   // owner (ShadowTransaction::SetPeerVersion). A merge that races an app
   // transaction on a row is retried; Aborted when it lost every time.
+  // With `gone` (what the sender's schema version has that the mappings
+  // no longer do: ColumnsAdded(current, its version)), changes to those
+  // are left out (MergeReport::gone) rather than refused.
   Status Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end, MergeReport* report,
                const std::optional<std::string>& room = std::nullopt,
-               const std::optional<std::string>& owner = std::nullopt);
+               const std::optional<std::string>& owner = std::nullopt, const AddedColumns* gone = nullptr);
 
   // The changes after `after` (a server version, or a place inside one
   // where an earlier batch ended), for `room` (the rows whose room column
