@@ -8,6 +8,8 @@
 
 #include <bit>
 
+#include "crbridge/server/core/clock_columns.h"
+
 namespace crbridge {
 using namespace crbridge::mysql;  // the dialect under test
 namespace {
@@ -44,6 +46,7 @@ struct ItemsMapping {
   ItemsMapping() {
     mapping.name = "items";
     mapping.source_table = "items";
+    mapping.exclude = {"extra"};
     ResolvedTable& table = tables.emplace_back();
     table.mapping = &mapping;
     table.pk_count = 1;
@@ -169,6 +172,20 @@ TEST_F(BinlogChangeMapperTest, RefusesTablesWithoutAMappedColumnOrColumnNames) {
   const Status unnamed = mapper_.OnTableMap(ItemsTableMap(false));
   EXPECT_EQ(unnamed.code(), Status::Code::kInvalidArgument);
   EXPECT_NE(unnamed.message().find("binlog_row_metadata"), std::string::npos) << unnamed.ToString();
+}
+
+// A column the table's mapping neither maps nor excludes (the app added it
+// to a table mapped without a columns: list) stops capture for the
+// mappings to be checked again; one a columns: list leaves out does not.
+TEST(BinlogChangeMapperAddedColumnTest, AColumnTheMappingNeitherMapsNorExcludesMeansTheMappingsChanged) {
+  ItemsMapping items;
+  items.mapping.exclude.clear();
+  BinlogChangeMapper mapper(items.tables, "app");
+  const Status changed = mapper.OnTableMap(ItemsTableMap());
+  EXPECT_TRUE(IsMappingsChanged(changed)) << changed.ToString();
+  EXPECT_NE(changed.message().find("added column extra to items"), std::string::npos) << changed.message();
+  items.mapping.columns = {{"id", "id"}, {"name", "name"}, {"score", "score"}, {"u", "u"}};
+  EXPECT_TRUE(mapper.OnTableMap(ItemsTableMap()).ok());
 }
 
 TEST_F(BinlogChangeMapperTest, SkipsUnmappedTablesAndRefusesRowsWithoutATableMap) {
