@@ -38,20 +38,46 @@ std::string Priority(CrSqlitePeer& client, const std::string& id) {
   return rows.empty() ? "none" : rows[0][0].ToSql();
 }
 
+// The todo app with list l1 and `todos` (VALUES of id, list_id, title,
+// due), and crbridge in front of it with a config named `name`.
+struct System {
+  System(ServerKind kind, const std::string& name, const std::string& todos) : app(kind) {
+    app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+    app.Sql("INSERT INTO todos (id, list_id, title, due) VALUES " + todos);
+    config = app.Config(CRBRIDGE_SOURCE_DIR, name);
+    Start();
+  }
+
+  // Starts crbridge (again), and waits until it is ready.
+  void Start() {
+    daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
+    EXPECT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
+  }
+
+  std::string Output() { return daemon->process().Output(); }
+
+  // Whether `client` comes to hold room l1's todos as the database has them.
+  bool Holds(CrSqlitePeer& client) {
+    return Eventually([&] { return ClientTodos(client, "l1") == app.RoomTodos("l1"); }, seconds(30));
+  }
+
+  TodoAppDatabase app;
+  std::string config;
+  std::unique_ptr<RunningDaemon> daemon;
+};
+
+constexpr const char* kTwoTodos = "('t1', 'l1', 'milk', NULL), ('t2', 'l1', 'bread', NULL)";
+
 class SchemaVersionsTest : public ::testing::TestWithParam<ServerKind> {};
 
 TEST_P(SchemaVersionsTest, ClientsOfTheOldAndTheNewSchemaBothConvergeAfterTheAppAddsAColumn) {
-  TodoAppDatabase app(GetParam());
-  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
-  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'milk'), ('t2', 'l1', 'bread')");
-  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "schema_versions");
-  auto daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
-  ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
+  System system(GetParam(), "schema_versions", kTwoTodos);
+  TodoAppDatabase& app = system.app;
+  const std::string& config = system.config;
+  std::unique_ptr<RunningDaemon>& daemon = system.daemon;
   const std::string first_schema = ClientSchema(CRBRIDGE_BINARY, config);
-  const auto output = [&] { return daemon->process().Output(); };
-  const auto holds = [&](CrSqlitePeer& client) {
-    return Eventually([&] { return ClientTodos(client, "l1") == app.RoomTodos("l1"); }, seconds(30));
-  };
+  const auto output = [&] { return system.Output(); };
+  const auto holds = [&](CrSqlitePeer& client) { return system.Holds(client); };
 
   CrSqlitePeer alice, bob;
   for (CrSqlitePeer* client : {&alice, &bob}) {
@@ -65,8 +91,7 @@ TEST_P(SchemaVersionsTest, ClientsOfTheOldAndTheNewSchemaBothConvergeAfterTheApp
   daemon.reset();
   app.Sql("ALTER TABLE todos ADD COLUMN priority integer NOT NULL DEFAULT 0");
   app.Sql("UPDATE todos SET priority = 5 WHERE id = 't1'");
-  daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
-  ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << output();
+  system.Start();
   const std::string second_schema = ClientSchema(CRBRIDGE_BINARY, config);
   ASSERT_NE(second_schema, first_schema);
   ASSERT_NE(second_schema.find("\"priority\" INTEGER NOT NULL DEFAULT 0"), std::string::npos) << second_schema;
@@ -119,16 +144,12 @@ TEST_P(SchemaVersionsTest, ClientsOfTheOldAndTheNewSchemaBothConvergeAfterTheApp
 // read again for the column's values, and the writes made after the DDL
 // reach clients of the new version; clients of the old one keep syncing.
 TEST_P(SchemaVersionsTest, AColumnAddedWhileCrbridgeRunsIsCapturedFromItsDdlOn) {
-  TodoAppDatabase app(GetParam());
-  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
-  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'milk'), ('t2', 'l1', 'bread')");
-  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "schema_online");
-  RunningDaemon daemon(CRBRIDGE_BINARY, config, app.url);
-  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  System system(GetParam(), "schema_online", kTwoTodos);
+  TodoAppDatabase& app = system.app;
+  const std::string& config = system.config;
+  RunningDaemon& daemon = *system.daemon;
   const std::string first_schema = ClientSchema(CRBRIDGE_BINARY, config);
-  const auto holds = [&](CrSqlitePeer& client) {
-    return Eventually([&] { return ClientTodos(client, "l1") == app.RoomTodos("l1"); }, seconds(30));
-  };
+  const auto holds = [&](CrSqlitePeer& client) { return system.Holds(client); };
   CrSqlitePeer alice;
   alice.Automigrate("todo_app", first_schema);
   alice.Connect(daemon.SyncUrl(), "l1");
@@ -167,12 +188,10 @@ TEST_P(SchemaVersionsTest, AColumnAddedWhileCrbridgeRunsIsCapturedFromItsDdlOn) 
 // other column, and their changes to it are left out with a warning while
 // the rest of each changeset applies.
 TEST_P(SchemaVersionsTest, AColumnNoLongerMappedStopsNothingElse) {
-  TodoAppDatabase app(GetParam());
-  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
-  app.Sql("INSERT INTO todos (id, list_id, title, due) VALUES ('t1', 'l1', 'milk', '2026-01-02')");
-  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "schema_drop");
-  auto daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
-  ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
+  System system(GetParam(), "schema_drop", "('t1', 'l1', 'milk', '2026-01-02')");
+  TodoAppDatabase& app = system.app;
+  const std::string& config = system.config;
+  std::unique_ptr<RunningDaemon>& daemon = system.daemon;
   CrSqlitePeer alice;
   alice.Automigrate("todo_app", ClientSchema(CRBRIDGE_BINARY, config));
   alice.Connect(daemon->SyncUrl(), "l1");
@@ -188,8 +207,7 @@ TEST_P(SchemaVersionsTest, AColumnNoLongerMappedStopsNothingElse) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   text.replace(text.find("exclude: [internal_note]"), 24, "exclude: [internal_note, due]");
   std::ofstream(config) << text;
-  daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
-  ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
+  system.Start();
   alice.Connect(daemon->SyncUrl(), "l1");
   alice.Exec("UPDATE todos SET title = 'oat milk', due = '2026-03-04' WHERE id = 't1'");
   EXPECT_TRUE(Eventually([&] { return app.One("SELECT title FROM todos WHERE id = 't1'") == "oat milk"; }))
