@@ -9,6 +9,7 @@
 #include <regex>
 #include <thread>
 
+#include "crbridge/connector/capture/added_columns.h"
 #include "crbridge/connector/mysql/binlog_change_mapper.h"
 #include "crbridge/connector/mysql/binlog_stream.h"
 #include "crbridge/connector/capture/capture_batch.h"
@@ -123,6 +124,18 @@ std::vector<TableName> TablesRenamedOrReplaced(const std::string& statement) {
   return names;
 }
 
+// The table an ALTER TABLE statement alters; nullopt for any other
+// statement.
+std::optional<TableName> AlteredTable(const std::string& sql) {
+  static const std::regex kAlter(
+      R"(^\s*ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?((?:`(?:[^`]|``)+`)|[\w$]+)(?:\s*\.\s*((?:`(?:[^`]|``)+`)|[\w$]+))?[\s\S]*$)",
+      std::regex::icase | std::regex::optimize);
+  std::smatch match;
+  if (!std::regex_match(sql, match, kAlter)) return std::nullopt;
+  if (!match[2].matched) return TableName{"", Unquoted(match[1])};
+  return TableName{Unquoted(match[1]), Unquoted(match[2])};
+}
+
 Status SnapshotTable(MysqlSnapshotReader& reader, const ResolvedTable& t, int64_t position,
                      const std::optional<std::string>& capture_resume, ChangeRecorder& recorder,
                      const CaptureOptions& options, Metrics& metrics, std::stop_token stop) {
@@ -235,6 +248,7 @@ class BinlogStreamer {
       if (!own_) {
         AddTruncate(*query);
         CRBRIDGE_RETURN_IF_ERROR(ForgetRenamedOrReplaced(*query));
+        CRBRIDGE_RETURN_IF_ERROR(CheckAddedColumns(*query));
       }
       return EndGroup(event);
     } else if (std::holds_alternative<BinlogHeartbeat>(event.data)) {
@@ -262,6 +276,27 @@ class BinlogStreamer {
   // A mapped table that DDL renamed, dropped or created is read whole
   // again once its name names a table: its writes under another name never
   // reach capture as its own.
+  // An ALTER TABLE of a mapped table may add a column no row has yet: its
+  // columns are read from the catalog (ColumnAdded when one is new), so
+  // that clients of the new schema are served before the app writes it.
+  Status CheckAddedColumns(const BinlogQuery& query) {
+    const std::optional<TableName> altered = AlteredTable(query.sql);
+    if (!altered) return Status::OK();
+    const std::string& database = altered->database.empty() ? query.database : altered->database;
+    for (const ResolvedTable& t : tables_) {
+      const std::string& source = t.mapping->source_schema.empty() ? default_database_ : t.mapping->source_schema;
+      if (source != database || t.mapping->source_table != altered->table) continue;
+      ServerTable now;
+      bool found = false;
+      CRBRIDGE_RETURN_IF_ERROR(source_.ReadTable(t.mapping->source_schema, t.mapping->source_table, &now, &found));
+      if (!found) continue;
+      std::vector<std::string> columns;
+      for (const ServerColumn& column : now.columns) columns.push_back(column.name);
+      if (const auto added = AddedColumn(t, columns)) return ColumnAdded(t, *added);
+    }
+    return Status::OK();
+  }
+
   Status ForgetRenamedOrReplaced(const BinlogQuery& query) {
     int64_t position = 0;
     CRBRIDGE_RETURN_IF_ERROR(EncodeBinlogOffset(BinlogPosition{stream_.file_name(), stream_.position()}, &position));

@@ -14,6 +14,7 @@
 #include "crbridge/connector/postgres/pgoutput_decoder.h"
 #include "crbridge/connector/postgres/replication_connection.h"
 #include "crbridge/connector/ops/structured_log.h"
+#include "crbridge/connector/capture/added_columns.h"
 #include "crbridge/connector/capture/table_snapshot.h"
 #include "crbridge/sqlite/unix_time.h"
 #include "crbridge/mappings/type_mapping.h"
@@ -37,27 +38,35 @@ using FollowedRelations = std::map<uint32_t, const ResolvedTable*>;
 // Asks what each mapped table's name names now and tells `captured`: no
 // relation; the one crbridge's publication has, which capture follows; or
 // one it lacks, made since under that name. `followed` gets the relations
-// capture follows.
+// capture follows. A column the app added to a followed table ends the
+// check with ColumnAdded, though no row that has it was streamed yet
+// (clients of the new schema are served from then on).
 Status CheckTables(pqxx::connection& sql, const std::string& publication, const std::vector<ResolvedTable>& tables,
                    CapturedTables& captured, FollowedRelations* followed) {
   followed->clear();
   for (const ResolvedTable& t : tables) {
     std::optional<uint32_t> relid;
     bool published = false;
+    std::vector<std::string> columns;
     CRBRIDGE_RETURN_IF_ERROR(CatchErrors("looking up " + QualifiedSource(t), [&] {
       pqxx::nontransaction tx(sql);
       const pqxx::row row = tx.exec_params1(
           "SELECT to_regclass($1)::oid, EXISTS (SELECT 1 FROM pg_publication_rel r JOIN pg_publication p ON "
-          "p.oid = r.prpubid WHERE p.pubname = $2 AND r.prrelid = to_regclass($1))",
+          "p.oid = r.prpubid WHERE p.pubname = $2 AND r.prrelid = to_regclass($1)), "
+          "array_to_json(ARRAY(SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 "
+          "AND NOT attisdropped ORDER BY attnum))::text",
           QualifiedSource(t), publication);
       if (!row[0].is_null()) relid = row[0].as<uint32_t>();
       published = row[1].as<bool>();
-      return Status::OK();
+      return ParseColumnNamesJson(row[2].as<std::string>(), &columns);
     }));
     using Named = CapturedTables::Named;
     const Named named = !relid ? Named::kNothing : published ? Named::kTheSameTable : Named::kAnotherTable;
     CRBRIDGE_RETURN_IF_ERROR(captured.Saw(t, named));
-    if (named == Named::kTheSameTable) (*followed)[*relid] = &t;
+    if (named == Named::kTheSameTable) {
+      if (const auto added = AddedColumn(t, columns)) return ColumnAdded(t, *added);
+      (*followed)[*relid] = &t;
+    }
   }
   captured.Checked(CapturedTables::Clock::now());
   return Status::OK();

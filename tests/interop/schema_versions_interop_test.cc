@@ -183,6 +183,22 @@ TEST_P(SchemaVersionsTest, AColumnAddedWhileCrbridgeRunsIsCapturedFromItsDdlOn) 
   bob.Disconnect();
 }
 
+// A column added while crbridge runs is served before any row has a value
+// of it written: capture sees the DDL (the catalog, checked every few
+// seconds on Postgres; the ALTER in the binlog on MariaDB), and a client
+// of the new schema gets every row's value.
+TEST_P(SchemaVersionsTest, AColumnAddedWhileCrbridgeRunsIsServedBeforeTheAppWritesIt) {
+  System system(GetParam(), "schema_ddl_only", kTwoTodos);
+  system.app.Sql("ALTER TABLE todos ADD COLUMN priority integer NOT NULL DEFAULT 4");
+  CrSqlitePeer bob;
+  bob.Automigrate("todo_app", ClientSchema(CRBRIDGE_BINARY, system.config));
+  bob.Connect(system.daemon->SyncUrl(), "l1");
+  EXPECT_TRUE(Eventually([&] { return Priority(bob, "t1") == "4" && Priority(bob, "t2") == "4"; }, seconds(30)))
+      << Priority(bob, "t1") << Priority(bob, "t2") << system.Output();
+  EXPECT_TRUE(system.Holds(bob)) << ClientTodos(bob, "l1");
+  bob.Disconnect();
+}
+
 // A column the mappings stop mapping (excluded across a restart) stops
 // nothing else: clients of the version that has it keep syncing every
 // other column, and their changes to it are left out with a warning while
