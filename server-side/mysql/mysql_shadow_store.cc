@@ -131,7 +131,12 @@ class MysqlShadowStore final : public ShadowStore {
 
   Status Read(const std::function<Status(ShadowSnapshot& snapshot)>& read) override {
     return OnSession(reader_, MysqlSession::Isolation::kRepeatableRead, [&](MysqlSession& session) {
-      return InTransaction(session, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", [&] {
+      return InTransaction(session, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", [&]() -> Status {
+        std::unique_ptr<sql::ResultSet> row(session.Query("SELECT mappings FROM " + names_.Table("clock")));
+        if (!row->next()) return Status::Internal("mysql: " + names_.Table("clock") + " is empty");
+        if (row->getInt64(1) != mappings_) {
+          return MappingsChanged("another crbridge store changed the clock columns of a mapped table since this one opened");
+        }
         MysqlShadowSnapshot snapshot(session, names_);
         return read(snapshot);
       });

@@ -412,6 +412,9 @@ Status PostgresShadowStore::Read(const std::function<Status(ShadowSnapshot& snap
     }
     // Repeatable read: every statement of a pull sees the same versions.
     pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(*reader_);
+    if (tx.exec1("SELECT mappings FROM " + MetadataTable("clock"))[0].as<int64_t>() != mappings_) {
+      return MappingsChanged("another crbridge store changed the clock columns of a mapped table since this one opened");
+    }
     PostgresShadowSnapshot snapshot(tx, *this);
     return read(snapshot);
   });

@@ -194,8 +194,9 @@ TEST_P(ShadowStoreTest, AChangedMappingCarriesItsClocksOverAndRefusesANewKey) {
 }
 
 // A store opened before another changed the clock columns (a column added)
-// writes nothing more: its writes would drop the new column's clocks.
-TEST_P(ShadowStoreTest, AStoreOpenedBeforeTheMappingsChangedWritesNothing) {
+// writes and reads nothing more: its writes would drop the new column's
+// clocks, its pulls leave the column out.
+TEST_P(ShadowStoreTest, AStoreOpenedBeforeTheMappingsChangedWritesAndReadsNothing) {
   TodoAppDatabase database(GetParam());
   const auto narrower = MapTodoApp(database, std::string(kTodoAppTables) + "    columns: [id, title, list_id]\n");
   auto before = OpenAppStore(*narrower, ShadowStore::Marking::kNone);
@@ -204,6 +205,8 @@ TEST_P(ShadowStoreTest, AStoreOpenedBeforeTheMappingsChangedWritesNothing) {
   auto after = OpenAppStore(*MapTodoApp(database));
   const Status refused = write(*before);
   EXPECT_TRUE(IsMappingsChanged(refused)) << refused.ToString();
+  const Status unread = before->Read([](ShadowSnapshot&) { return Status::OK(); });
+  EXPECT_TRUE(IsMappingsChanged(unread)) << unread.ToString();
   EXPECT_TRUE(write(*after).ok());
   auto reopened = OpenAppStore(*MapTodoApp(database), ShadowStore::Marking::kNone);
   EXPECT_TRUE(write(*reopened).ok()) << "the same mappings again change nothing";

@@ -37,7 +37,7 @@ struct ClockColumnsMove {
 // InvalidArgument when the primary key changed, saying what to do.
 Status MoveClockColumns(const ClockColumns& recorded, const ResolvedTable& t, ClockColumnsMove* move);
 
-// What a store's Write returns, with nothing written, once another store
+// What a store's Write (and Read) returns, with nothing done, once another store
 // changed the clock columns of a mapped table since it opened (the
 // stores of one database count such changes): whoever owns it must check
 // the mappings again and open a new store, as a write with the old

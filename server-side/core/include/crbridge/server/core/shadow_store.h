@@ -429,10 +429,14 @@ class ShadowStore {
   // handed out in commit order. Unavailable when the connection is lost
   // (the write is then not applied, or applied whole if the commit got
   // through); the next call connects again. Aborted (nothing applied) when
-  // it raced an app transaction.
+  // it raced an app transaction, or MappingsChanged (clock_columns.h) once
+  // another store changed the clock columns since this one opened.
   virtual Status Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) = 0;
   // Runs `read` on one consistent snapshot. Unavailable when the
-  // connection is lost; the next call connects again.
+  // connection is lost; the next call connects again. MappingsChanged
+  // (clock_columns.h), with nothing read, once another store changed the
+  // clock columns since this one opened: a pull with the old columns would
+  // leave the new ones out for good.
   virtual Status Read(const std::function<Status(ShadowSnapshot& snapshot)>& read) = 0;
 
   // With Kafka, every write also logs the changes it records, in the same
