@@ -90,7 +90,10 @@ void CaptureService::Run(std::stop_token stop) {
     if (s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kAborted) {
       health_.Report(kComponent, false, "reconnecting: " + s.message());
       const auto delay = backoff.Next();
-      log::Warn(kComponent, "lost the database; reconnecting", {{"error", s.ToString()}, {"in_ms", delay.count()}});
+      // Aborted: the database ended what capture was doing (a race, a wait given up).
+      const bool lost = s.code() == Status::Code::kUnavailable;
+      log::Warn(kComponent, lost ? "lost the database; reconnecting" : "interrupted; starting again",
+                {{"error", s.ToString()}, {"in_ms", delay.count()}});
       Wait(stop, delay);
       continue;
     }

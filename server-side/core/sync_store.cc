@@ -463,11 +463,15 @@ Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const Pe
     if (changeset.changed_any) report->db_version = version;
     return Status::OK();
   };
+  std::vector<const ResolvedTable*> app_tables;  // the rows' tables, each once: rows come grouped by table
+  for (const auto& [table_and_key, row] : rows) {
+    if (app_tables.empty() || app_tables.back() != row.table) app_tables.push_back(row.table);
+  }
   // An app transaction can insert a row the merge found missing, or
   // deadlock with it: the merge then runs again, against what the app left.
   Status merged;
   for (int attempt = 0; attempt < kMergeAttempts; ++attempt) {
-    merged = shadow_.Write(merge);
+    merged = shadow_.Write(app_tables, merge);
     if (merged.code() != Status::Code::kAborted || IsMappingsChanged(merged)) break;
   }
   if (merged.ok() && new_ordinal) site_ordinals_[sender] = *new_ordinal;

@@ -120,7 +120,15 @@ Status MysqlShadowTransaction::KillLiveClocks(const ResolvedTable& t, Kill which
                                               int seq, bool report_dead,
                                               const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
                                               size_t* killed) {
-  return CatchErrors([&]() -> Status {
+  const bool reads_app = which == Kill::kRowsTheAppLacks;
+  const auto lock_wait = [&](const std::string& seconds) {
+    return CatchErrors([&] {
+      session_.Execute("SET SESSION lock_wait_timeout = " + seconds);
+      return Status::OK();
+    });
+  };
+  if (reads_app) CRBRIDGE_RETURN_IF_ERROR(lock_wait(std::to_string(kAppTableLockWaitSeconds)));
+  const Status s = CatchErrors([&]() -> Status {
     // A causal length at the top (stored before client clocks were
     // bounded, clock_bounds.h) stays where it is rather than overflow.
     std::string doomed = " WHERE c.__cl % 2 = 1 AND c.__lsn < ? AND c.__cl < 9223372036854775807";
@@ -154,6 +162,9 @@ Status MysqlShadowTransaction::KillLiveClocks(const ResolvedTable& t, Kill which
     for (auto& [key, cl] : rows) CRBRIDGE_RETURN_IF_ERROR(dead(std::move(key), cl));
     return Status::OK();
   });
+  if (!reads_app) return s;
+  CRBRIDGE_RETURN_IF_ERROR(lock_wait("DEFAULT"));
+  return s.code() == Status::Code::kAborted ? AppTableBusy(t, s.message()) : s;
 }
 
 }  // namespace crbridge::mysql

@@ -109,9 +109,13 @@ class MysqlShadowStore final : public ShadowStore {
     });
   }
 
-  Status Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) override {
+  using ShadowStore::Write;
+  Status Write(const std::vector<const ResolvedTable*>& app_tables, const WriteFunction& write) override {
     return OnWriter([&](MysqlSession& session) {
       return InTransaction(session, "START TRANSACTION", [&]() -> Status {
+        // A locking read takes its table's metadata lock, held until
+        // commit, whether it finds rows or not.
+        for (const ResolvedTable* t : app_tables) session.Query("SELECT 1 FROM " + AppTable(*t) + " WHERE 1 = 0 FOR UPDATE");
         // The row lock on the counter is held until commit: the next writer
         // waits here, so versions are handed out in commit order.
         session.Prepare("UPDATE " + names_.Table("clock") + " SET db_version = db_version + 1 WHERE id = 1")

@@ -335,10 +335,13 @@ Status PostgresShadowStore::RejectedRows(std::vector<RejectedRow>* rows) {
   });
 }
 
-Status PostgresShadowStore::Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) {
+Status PostgresShadowStore::Write(const std::vector<const ResolvedTable*>& app_tables, const WriteFunction& write) {
   if (!conn_ || !conn_->is_open()) CRBRIDGE_RETURN_IF_ERROR(Reconnect());
   const Status s = CatchErrors("writing", conn_, [&] {
     pqxx::work tx(*conn_);
+    std::vector<std::string> locked;
+    for (const ResolvedTable* t : app_tables) locked.push_back(Qualified(*t->mapping));
+    if (!locked.empty()) tx.exec0("LOCK TABLE " + Join(locked, ", ") + " IN ROW SHARE MODE");
     // The row lock on the counter is held until commit: the next writer
     // waits here, so versions are handed out in commit order.
     const pqxx::row counter =

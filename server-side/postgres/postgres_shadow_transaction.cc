@@ -164,14 +164,24 @@ Status PostgresShadowTransaction::KillLiveClocks(const ResolvedTable& t, Kill wh
     for (const std::string& key : KeyNames(t)) same.push_back("a." + key + " = c." + key);
     gone = " AND NOT EXISTS (SELECT 1 FROM " + Qualified(*t.mapping) + " a WHERE " + Join(same, " AND ") + ")";
   }
+  if (which == Kill::kRowsTheAppLacks) {
+    tx_.exec0("SET LOCAL lock_timeout = '" + std::to_string(kAppTableLockWaitSeconds) + "s'");
+  }
   // A causal length at the top (stored before client clocks were bounded,
   // clock_bounds.h) stays where it is rather than overflow.
-  const pqxx::result rows = tx_.exec_params(
+  pqxx::result rows;
+  try {
+    rows = tx_.exec_params(
       "UPDATE " + store_.ClockTable(t.mapping->name) +
           " c SET __cl = c.__cl + 1, __lsn = $1, __db_version = $2, __seq = $3 WHERE c.__cl % 2 = 1 AND c.__lsn < $1"
           " AND c.__cl < 9223372036854775807" +
           gone + (returning.empty() ? std::string() : " RETURNING " + returning),
       position, db_version, seq);
+  } catch (const pqxx::sql_error& e) {
+    if (which == Kill::kRowsTheAppLacks && e.sqlstate() == "55P03") return AppTableBusy(t, e.what());
+    throw;
+  }
+  if (which == Kill::kRowsTheAppLacks) tx_.exec0("SET LOCAL lock_timeout = DEFAULT");
   *killed = static_cast<size_t>(rows.affected_rows());
   for (const auto& row : rows) {
     std::vector<Value> key(t.pk_count);

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -453,6 +454,85 @@ TEST_P(CaptureTest, AMappedTableDroppedAndCreatedWhileStoppedIsReadAfresh) {
   RunningCapture capture(app, metrics);
   ExpectTheSwappedTableInTheClocks(app);
   EXPECT_STOPS_CLEANLY(capture);
+}
+
+// How many of the app's connections wait for a lock (a table's, Postgres;
+// a table's metadata lock, MariaDB).
+int LockWaiters(App& app) {
+  return std::stoi(app.One(app.postgres() ? "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                          : "SELECT count(*) FROM information_schema.PROCESSLIST "
+                                            "WHERE STATE = 'Waiting for table metadata lock'"));
+}
+
+// A table read whole (a snapshot) is held open by one long transaction; an
+// app DDL on the table waits for it, and every later statement on the
+// table waits behind the DDL. Neither a client merge waiting there nor the
+// snapshot's own last batch (which reads the table) may leave crbridge and
+// the app waiting for each other for ever (the database cannot see that
+// cycle: part of it runs through crbridge's threads). The merge waits
+// without the version counter the snapshot's batches need; the last batch
+// gives up its wait, and capture reads the table again once the DDL is
+// through.
+TEST_P(CaptureTest, AnAppDdlDuringASnapshotStallsNeitherCaptureNorMerges) {
+  App app(GetParam());
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  app.Sql(app.postgres() ? "INSERT INTO todos (id, list_id, title) SELECT 'old' || g, 'l1', 'row ' || g "
+                           "FROM generate_series(1, 500) g"
+                         : "INSERT INTO todos (id, list_id, title) SELECT CONCAT('old', seq), 'l1', "
+                           "CONCAT('row ', seq) FROM seq_1_to_500");
+  Server server(std::make_unique<TodoAppDatabase>(GetParam(), app.db.url), kTodoAppTables);
+  Client client(server);
+  client.Exec("INSERT INTO todos (id, list_id, title) VALUES ('c1', 'l1', 'from a client')");
+
+  // The snapshot stops after the first batch of todos (todo_lists, one
+  // batch, comes first), its transaction open, until the DDL and the merge
+  // wait.
+  std::promise<void> go_on;
+  std::shared_future<void> gate = go_on.get_future().share();
+  std::atomic<int> batches = 0;
+  Metrics metrics;
+  CaptureOptions options;
+  options.snapshot_batch_rows = 100;
+  options.on_recorded = [&](int64_t) {
+    if (batches++ == 1) gate.wait_for(std::chrono::seconds(60));  // bounded: an assertion may fail first
+  };
+  Health health;
+  CaptureService capture(app.mapped->config, options, health, metrics);
+  capture.Start();
+  ASSERT_TRUE(Eventually([&] { return batches > 1; }));
+
+  std::atomic<bool> altered = false;
+  std::string ddl_error;
+  std::jthread ddl([&] {
+    TodoAppDatabase session(GetParam(), app.db.url);
+    try {
+      // Bounded, so that a failing test ends.
+      session.Sql(app.postgres() ? "SET lock_timeout = '90s'" : "SET SESSION lock_wait_timeout = 90");
+      session.Sql("ALTER TABLE todos ALTER COLUMN title SET DEFAULT 'untitled'");
+      altered = true;
+    } catch (const std::exception& e) {
+      ddl_error = e.what();
+    }
+  });
+  ASSERT_TRUE(Eventually([&] { return LockWaiters(app) == 1; }));
+  Status merged = Status::Internal("still merging");
+  std::atomic<bool> pushed = false;
+  std::jthread merge([&] {
+    merged = client.Push(server);
+    pushed = true;
+  });
+  ASSERT_TRUE(Eventually([&] { return LockWaiters(app) == 2; }));
+  go_on.set_value();
+
+  EXPECT_TRUE(Eventually([&] { return app.Count("todos") == "501"; })) << app.Count("todos");
+  EXPECT_TRUE(Eventually([&] { return altered && pushed; }));
+  merge.join();
+  ddl.join();
+  EXPECT_EQ(ddl_error, "");
+  EXPECT_TRUE(merged.ok()) << merged.ToString();
+  EXPECT_EQ(app.One("SELECT title FROM todos WHERE id = 'c1'"), "from a client");
+  EXPECT_TRUE(Eventually([&] { return health.Ready(); })) << health.ToJson();
+  capture.Stop();
 }
 
 // The rows of the app's todos as Client::Rows prints a client's.

@@ -188,6 +188,16 @@ struct AppRowWrite {
 // value columns asked for, in the order asked.
 using AppRowCallback = std::function<Status(const Blob& key, std::vector<Value> values)>;
 
+// How long the last batch of a table read whole waits for the app table's
+// lock (ShadowTransaction::KillLiveClocks), and the Aborted it then
+// returns, naming the table.
+inline constexpr int kAppTableLockWaitSeconds = 1;
+inline Status AppTableBusy(const ResolvedTable& t, const std::string& cause) {
+  return Status::Aborted("an app statement on " + t.mapping->QualifiedSource() +
+                         " (a DDL, most likely) waits for capture's read of the table, which reads it again once the "
+                         "statement is through (" + cause + ")");
+}
+
 // The statements of one write (ShadowStore::Write). Value columns are
 // numbered from 0 (t.columns[t.pk_count + i]). Errors: Unavailable when the
 // connection is lost, Aborted when an app transaction got in the way (a key
@@ -239,6 +249,11 @@ class ShadowTransaction {
   // Every live clock of `t` (of `which`) whose lsn is below `position`
   // dies: cl + 1, at lsn `position`, stamped with `db_version` and `seq`.
   // Calls `dead` with the key and new cl of each when `report_dead`.
+  // kRowsTheAppLacks reads the app table while capture's read of it still
+  // holds it open: an app DDL on the table waits for that read, and every
+  // later statement on the table waits behind the DDL, this one too, for
+  // ever. It waits kAppTableLockWaitSeconds at the most, then returns
+  // AppTableBusy: capture reads the table again once the DDL is through.
   virtual Status KillLiveClocks(const ResolvedTable& t, Kill which, int64_t position, int64_t db_version, int seq,
                                 bool report_dead, const std::function<Status(std::vector<Value> key, int64_t cl)>& dead,
                                 size_t* killed) = 0;
@@ -423,6 +438,8 @@ class ShadowStore {
   // The rows capture rejected that still stand, by table and key.
   virtual Status RejectedRows(std::vector<RejectedRow>* rows) = 0;
 
+  using WriteFunction = std::function<Status(ShadowTransaction& tx, int64_t db_version)>;
+
   // Runs `write` in one transaction that holds the next db_version;
   // commits when it returns OK, rolls back otherwise. A concurrent Write
   // (from another store) waits until this one commits, so versions are
@@ -431,7 +448,15 @@ class ShadowStore {
   // through); the next call connects again. Aborted (nothing applied) when
   // it raced an app transaction, or MappingsChanged (clock_columns.h) once
   // another store changed the clock columns since this one opened.
-  virtual Status Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) = 0;
+  Status Write(const WriteFunction& write) { return Write({}, write); }
+  // The same for a write that touches the app tables `app_tables` (a
+  // merge): the transaction takes their table locks (those a row lock
+  // takes) before the version counter. A write waiting for the app, behind
+  // an app DDL that waits for a long reader, must not hold the counter
+  // meanwhile: the reader may be capture's snapshot, whose next batch
+  // needs it, and the three would wait for each other for ever, partly
+  // inside crbridge, where the database's deadlock detection cannot see.
+  virtual Status Write(const std::vector<const ResolvedTable*>& app_tables, const WriteFunction& write) = 0;
   // Runs `read` on one consistent snapshot. Unavailable when the
   // connection is lost; the next call connects again. MappingsChanged
   // (clock_columns.h), with nothing read, once another store changed the

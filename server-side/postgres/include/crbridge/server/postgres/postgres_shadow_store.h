@@ -71,7 +71,8 @@ class PostgresShadowStore : public ShadowStore {
   Status SnapshotPosition(const ResolvedTable& t, std::optional<int64_t>* offset) override;
   Status ForgetSnapshot(const ResolvedTable& t) override;
   Status RejectedRows(std::vector<RejectedRow>* rows) override;
-  Status Write(const std::function<Status(ShadowTransaction& tx, int64_t db_version)>& write) override;
+  using ShadowStore::Write;
+  Status Write(const std::vector<const ResolvedTable*>& app_tables, const WriteFunction& write) override;
   Status Read(const std::function<Status(ShadowSnapshot& snapshot)>& read) override;
 
  private:
