@@ -37,6 +37,26 @@ Status MoveClockColumns(const ClockColumns& recorded, const ResolvedTable& t, Cl
   return Status::OK();
 }
 
+std::string RoomRuleOf(const ResolvedTable& t) {
+  const TableMapping& m = *t.mapping;
+  if (m.room_column) return "room_column: " + *m.room_column;
+  if (m.room_via) return "room_via: {column: " + m.room_via->column + ", table: " + m.room_via->table + "}";
+  if (m.room_members) {
+    const RoomMembers& members = *m.room_members;
+    return "room_members: {table: " + (members.source_schema.empty() ? "" : members.source_schema + ".") +
+           members.source_table + ", key: " + members.key + ", room: " + members.room + "}";
+  }
+  return "every room";
+}
+
+Status RoomRuleChanged(const std::string& recorded, const ResolvedTable& t) {
+  return Status::InvalidArgument(
+      t.mapping->path + ": the rooms of table " + t.mapping->name + " changed from \"" + recorded + "\" to \"" +
+      RoomRuleOf(t) +
+      "\"; crbridge does not move rows between the rooms of another rule in place: put the rule back, map the table "
+      "under a new name (clients get it as a new table) or run `crbridge drop` and resync every client");
+}
+
 namespace {
 constexpr std::string_view kMappingsChanged = "the mappings changed: ";
 }  // namespace

@@ -101,18 +101,28 @@ std::string MovedClockArray(const std::string& array, const ClockColumnsMove& mo
 Status MigrateClockTable(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t) {
   const ClockColumns now = ClockColumnsOf(t);
   const std::string& name = t.mapping->name;
+  const std::string rule = RoomRuleOf(t);
   sql::PreparedStatement& select =
-      session.Prepare("SELECT pk_columns, value_columns FROM " + names.Table("tables") + " WHERE name = ?");
+      session.Prepare("SELECT pk_columns, value_columns, room_rule FROM " + names.Table("tables") + " WHERE name = ?");
   MysqlBinder(select).Text(name);
   std::unique_ptr<sql::ResultSet> known(select.executeQuery());
   if (!known->next()) {
     session.Execute(ClockTableDdl(session, names, t));
-    sql::PreparedStatement& insert = session.Prepare(
-        "INSERT INTO " + names.Table("tables") + " (name, source, pk_columns, value_columns) VALUES (?, ?, ?, ?)");
+    sql::PreparedStatement& insert =
+        session.Prepare("INSERT INTO " + names.Table("tables") +
+                        " (name, source, pk_columns, value_columns, room_rule) VALUES (?, ?, ?, ?, ?)");
     MysqlBinder(insert).Text(name).Text(t.mapping->QualifiedSource()).Text(ColumnNamesJson(now.key))
-        .Text(ColumnNamesJson(now.values));
+        .Text(ColumnNamesJson(now.values)).Text(rule);
     insert.executeUpdate();
     return Status::OK();
+  }
+  if (known->isNull(3)) {
+    sql::PreparedStatement& record =
+        session.Prepare("UPDATE " + names.Table("tables") + " SET room_rule = ? WHERE name = ?");
+    MysqlBinder(record).Text(rule).Text(name);
+    record.executeUpdate();
+  } else if (const std::string recorded_rule = known->getString(3); recorded_rule != rule) {
+    return RoomRuleChanged(recorded_rule, t);
   }
   ClockColumns recorded;
   CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known->getString(1), &recorded.key));
@@ -177,10 +187,12 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
           " (ordinal BIGINT AUTO_INCREMENT PRIMARY KEY, version BIGINT NOT NULL UNIQUE, schema_sql LONGTEXT NOT NULL, "
           "columns LONGTEXT NOT NULL, first_served TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))",
       // Per mapped table: the columns its clock table was made for (JSON
-      // arrays), and where its initial snapshot was taken (NULL until done).
+      // arrays), where its initial snapshot was taken (NULL until done),
+      // and the room rule its clocks were recorded under (RoomRuleOf; NULL
+      // for a table recorded before, which takes the rule it has now).
       "CREATE TABLE IF NOT EXISTS " + names.Table("tables") +
           " (name VARCHAR(255) PRIMARY KEY, source TEXT NOT NULL, pk_columns TEXT NOT NULL, "
-          "value_columns TEXT NOT NULL, snapshot_lsn BIGINT)",
+          "value_columns TEXT NOT NULL, snapshot_lsn BIGINT, room_rule TEXT)",
       // Capture's position: the binlog offset (binlog_position.h) of the end
       // of the last source transaction recorded, and the GTID state that
       // resumes the stream there.
@@ -211,17 +223,20 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
   // Version 2 bound client sites to owners (sites of version 1 are bound
   // at their next write) and added rejected_rows; version 3 added
   // room_exits, version 4 memberships, version 5 served_schemas (all made
-  // above) and the schema each site announced.
+  // above) and the schema each site announced, version 6 each table's
+  // room rule.
   const int applied_version = applied->getInt(1);
   if (applied_version == 1) session.Execute("ALTER TABLE " + names.Table("peers") + " ADD COLUMN owner BLOB");
-  if (applied_version >= 1 && applied_version < 5) {
-    for (const std::string& alter : {"ALTER TABLE " + names.Table("peers") + " ADD COLUMN schema_version BIGINT",
-                                     "ALTER TABLE " + names.Table("clock") + " ADD COLUMN mappings BIGINT NOT NULL DEFAULT 0"}) {
-      try {
-        session.Execute(alter);
-      } catch (const sql::SQLException& e) {
-        if (e.getErrorCode() != 1060) throw;  // ER_DUP_FIELDNAME: added by a start that stopped halfway
-      }
+  const std::pair<int, std::string> added_columns[] = {
+      {5, "ALTER TABLE " + names.Table("peers") + " ADD COLUMN schema_version BIGINT"},
+      {5, "ALTER TABLE " + names.Table("clock") + " ADD COLUMN mappings BIGINT NOT NULL DEFAULT 0"},
+      {6, "ALTER TABLE " + names.Table("tables") + " ADD COLUMN room_rule TEXT"}};
+  for (const auto& [since, alter] : added_columns) {
+    if (applied_version < 1 || applied_version >= since) continue;
+    try {
+      session.Execute(alter);
+    } catch (const sql::SQLException& e) {
+      if (e.getErrorCode() != 1060) throw;  // ER_DUP_FIELDNAME: added by a start that stopped halfway
     }
   }
   session.Execute("INSERT IGNORE INTO " + names.Table("clock") + " (id, db_version) VALUES (1, 0)");

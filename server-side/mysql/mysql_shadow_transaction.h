@@ -32,7 +32,7 @@ class MysqlShadowNames {
 };
 
 // The version of the shadow schema MigrateShadowSchema creates.
-inline constexpr int kShadowSchemaVersion = 5;
+inline constexpr int kShadowSchemaVersion = 6;
 
 // Creates what is missing of the metadata database and of the clock table
 // of each of `tables` (idempotent, under a named lock: two crbridge

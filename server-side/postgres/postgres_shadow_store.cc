@@ -192,6 +192,12 @@ Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
       tx.exec0("ALTER TABLE " + s + ".clock ADD COLUMN mappings bigint NOT NULL DEFAULT 0");
       tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (8)");
     }
+    if (applied < 9) {
+      // The room rule each table's clocks were recorded under (RoomRuleOf);
+      // NULL for a table recorded before, which takes the rule it has now.
+      tx.exec0("ALTER TABLE " + s + ".tables ADD COLUMN room_rule text");
+      tx.exec0("INSERT INTO " + s + ".migrations (version) VALUES (9)");
+    }
     for (const ResolvedTable& table : tables) CRBRIDGE_RETURN_IF_ERROR(MigrateClockTable(tx, table));
     mappings_ = tx.exec1("SELECT mappings FROM " + s + ".clock")[0].as<int64_t>();
     const ServedSchema served = ServedSchemaOf(tables);
@@ -211,15 +217,23 @@ Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
 Status PostgresShadowStore::MigrateClockTable(pqxx::work& tx, const ResolvedTable& table) {
   const std::string name = table.mapping->name;
   const ClockColumns now = ClockColumnsOf(table);
-  const pqxx::result known = tx.exec_params("SELECT array_to_json(pk_columns)::text, array_to_json(value_columns)::text "
-                                            "FROM " + MetadataTable("tables") + " WHERE name = $1",
-                                            name);
+  const std::string rule = RoomRuleOf(table);
+  const pqxx::result known =
+      tx.exec_params("SELECT array_to_json(pk_columns)::text, array_to_json(value_columns)::text, room_rule "
+                     "FROM " + MetadataTable("tables") + " WHERE name = $1",
+                     name);
   if (known.empty()) {
     tx.exec0(ClockTableDdl(ClockTable(name), name + "__clock", table));
     if (table.derives_rooms()) tx.exec0(RoomsTableDdl(RoomsTable(name), name + "__rooms", table));
-    tx.exec_params0("INSERT INTO " + MetadataTable("tables") + " VALUES ($1, $2, $3::text[], $4::text[])", name,
-                    table.mapping->QualifiedSource(), ArrayLiteral(now.key), ArrayLiteral(now.values));
+    tx.exec_params0("INSERT INTO " + MetadataTable("tables") +
+                        " (name, source, pk_columns, value_columns, room_rule) VALUES ($1, $2, $3::text[], $4::text[], $5)",
+                    name, table.mapping->QualifiedSource(), ArrayLiteral(now.key), ArrayLiteral(now.values), rule);
     return Status::OK();
+  }
+  if (known[0][2].is_null()) {
+    tx.exec_params0("UPDATE " + MetadataTable("tables") + " SET room_rule = $2 WHERE name = $1", name, rule);
+  } else if (const std::string recorded_rule = known[0][2].as<std::string>(); recorded_rule != rule) {
+    return RoomRuleChanged(recorded_rule, table);
   }
   ClockColumns recorded;
   CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known[0][0].as<std::string>(), &recorded.key));

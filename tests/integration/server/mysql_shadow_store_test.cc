@@ -166,7 +166,7 @@ TEST(MysqlShadowStoreTest, CreatesTheSchemaOnceAndKeepsTheSiteId) {
   EXPECT_EQ(reopened->site_id(), first);
 
   AppConnection app(db.url);
-  EXPECT_EQ(app.Rows("SELECT version FROM " + db.metadata + ".migrations"), (std::vector<std::string>{"5"}));
+  EXPECT_EQ(app.Rows("SELECT version FROM " + db.metadata + ".migrations"), (std::vector<std::string>{"6"}));
   EXPECT_EQ(app.Rows("SELECT COLUMN_NAME, COLUMN_TYPE, COALESCE(COLLATION_NAME, '') FROM information_schema.COLUMNS "
                      "WHERE TABLE_SCHEMA = '" + db.metadata + "' AND TABLE_NAME = 'todos__clock' ORDER BY ORDINAL_POSITION"),
             (std::vector<std::string>{"id|varchar(64)|" + app.Rows("SELECT COLLATION_NAME FROM information_schema.COLUMNS "
@@ -181,9 +181,11 @@ TEST(MysqlShadowStoreTest, CreatesTheSchemaOnceAndKeepsTheSiteId) {
                      "WHERE TABLE_SCHEMA = '" + db.metadata + "' AND TABLE_NAME = 'todos__clock' GROUP BY INDEX_NAME "
                      "ORDER BY INDEX_NAME"),
             (std::vector<std::string>{"PRIMARY|id", "__version|__room,__db_version"}));
-  EXPECT_EQ(app.Rows("SELECT name, pk_columns, value_columns, snapshot_lsn FROM " + db.metadata + ".tables ORDER BY name"),
-            (std::vector<std::string>{"todo_lists|[\"id\"]|[\"name\",\"created_at\"]|NULL",
-                                      "todos|[\"id\"]|[\"list_id\",\"title\",\"done\",\"position\",\"due\"]|NULL"}));
+  EXPECT_EQ(app.Rows("SELECT name, pk_columns, value_columns, snapshot_lsn, room_rule FROM " + db.metadata +
+                     ".tables ORDER BY name"),
+            (std::vector<std::string>{
+                "todo_lists|[\"id\"]|[\"name\",\"created_at\"]|NULL|room_column: id",
+                "todos|[\"id\"]|[\"list_id\",\"title\",\"done\",\"position\",\"due\"]|NULL|room_column: list_id"}));
 }
 
 // Version 2 binds client sites to owners; a site of version 1 is bound at
@@ -193,11 +195,15 @@ TEST(MysqlShadowStoreTest, AVersionOneSchemaBindsItsPeersAtTheirNextWrite) {
   db.Open();
   AppConnection app(db.url);
   app.Exec("ALTER TABLE " + db.metadata + ".peers DROP COLUMN owner, DROP COLUMN schema_version");
+  app.Exec("ALTER TABLE " + db.metadata + ".tables DROP COLUMN room_rule");
   app.Exec("DELETE FROM " + db.metadata + ".migrations");
   app.Exec("INSERT INTO " + db.metadata + ".migrations (version) VALUES (1)");
   app.Exec("INSERT INTO " + db.metadata + ".peers VALUES (REPEAT('B', 16), 3, 0)");
   auto store = db.Open();
-  EXPECT_EQ(app.Rows("SELECT MAX(version) FROM " + db.metadata + ".migrations"), (std::vector<std::string>{"5"}));
+  EXPECT_EQ(app.Rows("SELECT MAX(version) FROM " + db.metadata + ".migrations"), (std::vector<std::string>{"6"}));
+  EXPECT_EQ(app.Rows("SELECT room_rule FROM " + db.metadata + ".tables WHERE name = 'todos'"),
+            (std::vector<std::string>{"room_column: list_id"}))
+      << "a table recorded before takes the rule it has";
   SiteId site;
   site.fill('B');
   PeerRecord peer;

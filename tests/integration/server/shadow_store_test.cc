@@ -90,7 +90,7 @@ TEST(PostgresShadowStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
   db.exec0("DROP TABLE crbridge.capture, crbridge.change_events, crbridge.rejected_rows, crbridge.room_exits, crbridge.memberships, "
            "crbridge.served_schemas; "
            "DELETE FROM crbridge.migrations WHERE version >= 2; "
-           "ALTER TABLE crbridge.tables DROP COLUMN snapshot_lsn; "
+           "ALTER TABLE crbridge.tables DROP COLUMN snapshot_lsn, DROP COLUMN room_rule; "
            "ALTER TABLE crbridge.todos__clock DROP COLUMN __col_hashes, DROP COLUMN __lsn; "
            "INSERT INTO crbridge.todos__clock VALUES ('t1', 1, '{1,1,1,1,1}', '{0,0,0,0,0}', 7, 0, 'l1'); "
            "ALTER TABLE crbridge.peers DROP COLUMN owner, DROP COLUMN schema_version; "
@@ -106,6 +106,9 @@ TEST(PostgresShadowStoreTest, AVersionOneSchemaIsUpgradedKeepingItsClocks) {
   EXPECT_EQ(clock[1].as<std::string>(), "{}") << "hashes unknown";
   EXPECT_EQ(clock[2].as<int64_t>(), 0);
   EXPECT_EQ(clock[3].as<int64_t>(), 7);
+  EXPECT_EQ(db.exec1("SELECT room_rule FROM crbridge.tables WHERE name = 'todos'")[0].as<std::string>(),
+            "room_column: list_id")
+      << "a table recorded before takes the rule it has";
   // A site of an earlier version is bound at its next write.
   SiteId site;
   site.fill(0x42);
@@ -191,6 +194,31 @@ TEST_P(ShadowStoreTest, AChangedMappingCarriesItsClocksOverAndRefusesANewKey) {
             std::string::npos)
       << s.message();
   EXPECT_NE(s.message().find("map the table under a new name"), std::string::npos) << s.message();
+}
+
+// Rows are not moved between the rooms of another rule in place: a changed
+// room rule is refused, naming both rules and what to do, and nothing of
+// the store changes; the rule put back opens as before.
+TEST_P(ShadowStoreTest, AChangedRoomRuleIsRefusedWithWhatToDo) {
+  TodoAppDatabase database(GetParam());
+  OpenAppStore(*MapTodoApp(database));
+  const auto Refusal = [&](const std::string& todos) {
+    const auto remapped = MapTodoApp(database, "  - name: todo_lists\n    room_column: id\n  - name: todos\n" + todos);
+    std::unique_ptr<ShadowStore> store;
+    return OpenShadowStore(remapped->config, remapped->check.tables, ShadowStore::Marking::kNone, &store);
+  };
+  const Status moved = Refusal("    room_column: title\n    exclude: [internal_note]\n");
+  EXPECT_EQ(moved.code(), Status::Code::kInvalidArgument) << moved.ToString();
+  EXPECT_NE(moved.message().find("tables[1]: the rooms of table todos changed from \"room_column: list_id\" to "
+                                 "\"room_column: title\""),
+            std::string::npos)
+      << moved.message();
+  EXPECT_NE(moved.message().find("put the rule back"), std::string::npos) << moved.message();
+  const Status everywhere = Refusal("    exclude: [internal_note]\n");
+  EXPECT_NE(everywhere.message().find("to \"every room\""), std::string::npos) << everywhere.ToString();
+  const auto back = MapTodoApp(database);
+  std::unique_ptr<ShadowStore> store;
+  EXPECT_TRUE(OpenShadowStore(back->config, back->check.tables, ShadowStore::Marking::kNone, &store).ok());
 }
 
 // A store opened before another changed the clock columns (a column added)

@@ -3,7 +3,8 @@
 // follow when the mapping changes across a restart (docs/server-side.md,
 // "Mapping changes"): value columns may come and go (their clocks move
 // with them; a new column's values are recorded by reading the table
-// again), the primary key may not (every row's identity would change).
+// again), the primary key may not (every row's identity would change),
+// nor may the table's room rule.
 // Plain data and stateless functions; thread-safe.
 #pragma once
 
@@ -36,6 +37,16 @@ struct ClockColumnsMove {
 
 // InvalidArgument when the primary key changed, saying what to do.
 Status MoveClockColumns(const ClockColumns& recorded, const ResolvedTable& t, ClockColumnsMove* move);
+
+// The room rule a mapped table's clocks were recorded under
+// ("room_column: list_id", "every room", ...): each clock's recorded room,
+// and the rooms tables of derived rooms, follow it.
+std::string RoomRuleOf(const ResolvedTable& t);
+// InvalidArgument naming the table, the rule `recorded` and its rule now,
+// and what to do: rows are not moved between the rooms of another rule in
+// place (clients in a room would keep rows that left it and miss rows
+// older than their position that entered it).
+Status RoomRuleChanged(const std::string& recorded, const ResolvedTable& t);
 
 // What a store's Write (and Read) returns, with nothing done, once another store
 // changed the clock columns of a mapped table since it opened (the

@@ -23,7 +23,7 @@ namespace crbridge::postgres {
 class PostgresShadowStore : public ShadowStore {
  public:
   // The shadow schema's current version; Open upgrades older ones.
-  static constexpr int kSchemaVersion = 8;
+  static constexpr int kSchemaVersion = 9;
 
   // Connects to `url`, creates or upgrades the metadata schema
   // `metadata_schema` and the clock table of each of `tables` (idempotent),
