@@ -163,15 +163,21 @@ void CaptureAFirstTodoAndStop(App& app, Metrics& metrics) {
   EXPECT_STOPS_CLEANLY(capture);
 }
 
+// List l1 and `count` todos in it, old1 to old<count>, titled "row <i>".
+void AddOldTodos(App& app, int count) {
+  const std::string n = std::to_string(count);
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  app.Sql(app.postgres() ? "INSERT INTO todos (id, list_id, title) SELECT 'old' || g, 'l1', 'row ' || g "
+                           "FROM generate_series(1, " + n + ") g"
+                         : "INSERT INTO todos (id, list_id, title) SELECT CONCAT('old', seq), 'l1', "
+                           "CONCAT('row ', seq) FROM seq_1_to_" + n);
+}
+
 class CaptureTest : public ::testing::TestWithParam<ServerKind> {};
 
 TEST_P(CaptureTest, ExistingRowsGetClocksThenAppWritesStream) {
   App app(GetParam());
-  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
-  app.Sql(app.postgres() ? "INSERT INTO todos (id, list_id, title) SELECT 'old' || g, 'l1', 'row ' || g "
-                           "FROM generate_series(1, 2500) g"
-                         : "INSERT INTO todos (id, list_id, title) SELECT CONCAT('old', seq), 'l1', "
-                           "CONCAT('row ', seq) FROM seq_1_to_2500");
+  AddOldTodos(app, 2500);
   Metrics metrics;
   CaptureOptions options;
   options.snapshot_batch_rows = 1000;  // several batches
@@ -475,11 +481,7 @@ int LockWaiters(App& app) {
 // through.
 TEST_P(CaptureTest, AnAppDdlDuringASnapshotStallsNeitherCaptureNorMerges) {
   App app(GetParam());
-  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
-  app.Sql(app.postgres() ? "INSERT INTO todos (id, list_id, title) SELECT 'old' || g, 'l1', 'row ' || g "
-                           "FROM generate_series(1, 500) g"
-                         : "INSERT INTO todos (id, list_id, title) SELECT CONCAT('old', seq), 'l1', "
-                           "CONCAT('row ', seq) FROM seq_1_to_500");
+  AddOldTodos(app, 500);
   Server server(std::make_unique<TodoAppDatabase>(GetParam(), app.db.url), kTodoAppTables);
   Client client(server);
   client.Exec("INSERT INTO todos (id, list_id, title) VALUES ('c1', 'l1', 'from a client')");
