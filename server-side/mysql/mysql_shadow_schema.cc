@@ -116,6 +116,13 @@ Status MigrateClockTable(MysqlSession& session, const MysqlShadowNames& names, c
     insert.executeUpdate();
     return Status::OK();
   }
+  ClockColumns recorded;
+  CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known->getString(1), &recorded.key));
+  CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known->getString(2), &recorded.values));
+  ClockColumnsMove move;
+  CRBRIDGE_RETURN_IF_ERROR(MoveClockColumns(recorded, t, &move));
+  // Each statement commits by itself here: nothing is recorded before both
+  // refusals had their say.
   if (known->isNull(3)) {
     sql::PreparedStatement& record =
         session.Prepare("UPDATE " + names.Table("tables") + " SET room_rule = ? WHERE name = ?");
@@ -124,12 +131,7 @@ Status MigrateClockTable(MysqlSession& session, const MysqlShadowNames& names, c
   } else if (const std::string recorded_rule = known->getString(3); recorded_rule != rule) {
     return RoomRuleChanged(recorded_rule, t);
   }
-  ClockColumns recorded;
-  CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known->getString(1), &recorded.key));
-  CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known->getString(2), &recorded.values));
   if (recorded == now) return Status::OK();
-  ClockColumnsMove move;
-  CRBRIDGE_RETURN_IF_ERROR(MoveClockColumns(recorded, t, &move));
   // Each clock array is rebuilt in the mapping's column order; a new
   // column starts without clocks, and the table is read again for its
   // values (rows whose other values did not change keep their clocks).

@@ -355,7 +355,9 @@ Status PostgresShadowStore::Write(const std::vector<const ResolvedTable*>& app_t
     pqxx::work tx(*conn_);
     std::vector<std::string> locked;
     for (const ResolvedTable* t : app_tables) locked.push_back(Qualified(*t->mapping));
-    if (!locked.empty()) tx.exec0("LOCK TABLE " + Join(locked, ", ") + " IN ROW SHARE MODE");
+    // The mode a merge's writes take anyway: it waits here for whatever
+    // would stop them later (a REINDEX's SHARE lock, too).
+    if (!locked.empty()) tx.exec0("LOCK TABLE " + Join(locked, ", ") + " IN ROW EXCLUSIVE MODE");
     // The row lock on the counter is held until commit: the next writer
     // waits here, so versions are handed out in commit order.
     const pqxx::row counter =

@@ -462,12 +462,14 @@ TEST_P(CaptureTest, AMappedTableDroppedAndCreatedWhileStoppedIsReadAfresh) {
   EXPECT_STOPS_CLEANLY(capture);
 }
 
-// How many of the app's connections wait for a lock (a table's, Postgres;
-// a table's metadata lock, MariaDB).
+// How many connections to the app's database wait for a lock (a table's,
+// Postgres; a table's metadata lock, MariaDB). Other tests' databases
+// share the server.
 int LockWaiters(App& app) {
-  return std::stoi(app.One(app.postgres() ? "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+  return std::stoi(app.One(app.postgres() ? "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                            "AND datname = current_database()"
                                           : "SELECT count(*) FROM information_schema.PROCESSLIST "
-                                            "WHERE STATE = 'Waiting for table metadata lock'"));
+                                            "WHERE STATE = 'Waiting for table metadata lock' AND DB = DATABASE()"));
 }
 
 // A table read whole (a snapshot) is held open by one long transaction; an

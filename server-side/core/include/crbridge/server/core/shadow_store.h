@@ -450,8 +450,8 @@ class ShadowStore {
   // another store changed the clock columns since this one opened.
   Status Write(const WriteFunction& write) { return Write({}, write); }
   // The same for a write that touches the app tables `app_tables` (a
-  // merge): the transaction takes their table locks (those a row lock
-  // takes) before the version counter. A write waiting for the app, behind
+  // merge): the transaction takes their table locks (those its writes
+  // take) before the version counter. A write waiting for the app, behind
   // an app DDL that waits for a long reader, must not hold the counter
   // meanwhile: the reader may be capture's snapshot, whose next batch
   // needs it, and the three would wait for each other for ever, partly
