@@ -1,7 +1,7 @@
 #include "crbridge/connector/daemon/capture_service.h"
 
 #include "crbridge/sqlite/backoff.h"
-#include "crbridge/connector/capture/added_columns.h"
+#include "crbridge/connector/capture/column_changes.h"
 #include "crbridge/connector/daemon/capture_factory.h"
 #include "crbridge/connector/ops/live_check.h"
 #include "crbridge/connector/ops/structured_log.h"

@@ -14,6 +14,7 @@
 #include "crbridge/mappings/client_schema.h"
 #include "crbridge/mappings/config.h"
 #include "crbridge/mappings/type_mapping.h"
+#include "crbridge/server/core/mapping_changes.h"
 #include "crbridge/server/dialects.h"
 
 namespace {
@@ -71,11 +72,23 @@ int Check(const crbridge::Config& config, bool offline) {
   crbridge::ServerInfo server;
   crbridge::ConfigCheck check;
   if (const int code = LiveCheckOrReport(config, &server, &check); code != 0) return code;
+  // What the next start changes in the shadow store (docs/server-side.md,
+  // "Mapping changes"), and what it would refuse, at its config key.
+  std::vector<crbridge::RecordedTable> recorded;
+  const auto source = crbridge::NewSourceDatabase(config.source);
+  if (const crbridge::Status s = source->RecordedTables(config.metadata_schema, &recorded); !s.ok()) {
+    std::cerr << "crbridge: " << config.file << ": cannot read the recorded mappings: " << s.message() << "\n";
+    return kExitFailure;
+  }
+  const crbridge::MappingChanges plan = crbridge::PlanMappingChanges(config, recorded, check.tables);
+  for (const crbridge::Status& refusal : plan.refusals) std::cerr << "crbridge: " << refusal.message() << "\n";
+  if (!plan.refusals.empty()) return kExitUsage;
   std::cout << config.file << ": ok (" << server.product << " " << server.version << "; tables:";
   for (const crbridge::ResolvedTable& table : check.tables) {
     std::cout << " " << table.mapping->name << " (" << table.columns.size() << " columns)";
   }
   std::cout << ")\n";
+  for (const std::string& change : plan.changes) std::cout << "next start: " << change << "\n";
   return CheckRejectedRows(config);
 }
 

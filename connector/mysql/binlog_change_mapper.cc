@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "binlog_value_text.h"
-#include "crbridge/connector/capture/added_columns.h"
+#include "crbridge/connector/capture/column_changes.h"
 #include "crbridge/mappings/type_mapping.h"
 
 namespace crbridge::mysql {
@@ -63,18 +63,13 @@ Status BinlogChangeMapper::OnTableMap(const BinlogTableMap& table) {
       return Status::InvalidArgument("table " + qualified +
                                      ": the binlog has no column names (set binlog_row_metadata = FULL)");
     }
-    for (const ResolvedColumn& column : mapped.table->columns) {
-      const auto found = std::find_if(table.columns.begin(), table.columns.end(),
-                                      [&](const BinlogColumn& c) { return c.name == column.server.name; });
-      if (found == table.columns.end()) {
-        return Status::InvalidArgument("table " + qualified + " no longer has column " + column.server.name +
-                                       " (mapped as " + mapped.table->mapping->name + "." + column.name + ")");
-      }
-      mapped.map_column.push_back(static_cast<uint32_t>(found - table.columns.begin()));
-    }
     std::vector<std::string> names;
     for (const BinlogColumn& column : table.columns) names.push_back(column.name);
-    if (const auto added = AddedColumn(*mapped.table, names)) return ColumnAdded(*mapped.table, *added);
+    CRBRIDGE_RETURN_IF_ERROR(CheckColumnsFollowed(*mapped.table, names));
+    for (const ResolvedColumn& column : mapped.table->columns) {
+      mapped.map_column.push_back(
+          static_cast<uint32_t>(std::find(names.begin(), names.end(), column.server.name) - names.begin()));
+    }
     mapped.map = table;
   }
   table_ids_[table.table_id] = std::move(mapped);

@@ -9,7 +9,7 @@
 #include <regex>
 #include <thread>
 
-#include "crbridge/connector/capture/added_columns.h"
+#include "crbridge/connector/capture/column_changes.h"
 #include "crbridge/connector/mysql/binlog_change_mapper.h"
 #include "crbridge/connector/mysql/binlog_stream.h"
 #include "crbridge/connector/capture/capture_batch.h"
@@ -276,9 +276,10 @@ class BinlogStreamer {
   // A mapped table that DDL renamed, dropped or created is read whole
   // again once its name names a table: its writes under another name never
   // reach capture as its own.
-  // An ALTER TABLE of a mapped table may add a column no row has yet: its
-  // columns are read from the catalog (ColumnAdded when one is new), so
-  // that clients of the new schema are served before the app writes it.
+  // An ALTER TABLE of a mapped table may add or drop a column before any
+  // row shows it: its columns are read from the catalog
+  // (CheckColumnsFollowed), so that clients of the new schema are served
+  // before the app writes it, and merges stop writing a dropped one.
   Status CheckAddedColumns(const BinlogQuery& query) {
     const std::optional<TableName> altered = AlteredTable(query.sql);
     if (!altered) return Status::OK();
@@ -292,7 +293,7 @@ class BinlogStreamer {
       if (!found) continue;
       std::vector<std::string> columns;
       for (const ServerColumn& column : now.columns) columns.push_back(column.name);
-      if (const auto added = AddedColumn(t, columns)) return ColumnAdded(t, *added);
+      CRBRIDGE_RETURN_IF_ERROR(CheckColumnsFollowed(t, columns));
     }
     return Status::OK();
   }

@@ -1,7 +1,8 @@
 #include "crbridge/connector/postgres/pgoutput_change_mapper.h"
 
-#include "crbridge/connector/capture/added_columns.h"
+#include <algorithm>
 
+#include "crbridge/connector/capture/column_changes.h"
 
 namespace crbridge::postgres {
 
@@ -15,21 +16,13 @@ Status PgOutputChangeMapper::OnRelation(const PgRelation& relation, const Resolv
     if (m.source_schema != relation.namespace_name || m.source_table != relation.name) *renamed = mapped.table;
   }
   if (mapped.table != nullptr) {
-    for (const ResolvedColumn& column : mapped.table->columns) {
-      size_t position = relation.columns.size();
-      for (size_t i = 0; i < relation.columns.size(); ++i) {
-        if (relation.columns[i].name == column.server.name) position = i;
-      }
-      if (position == relation.columns.size()) {
-        return Status::InvalidArgument("table " + relation.namespace_name + "." + relation.name + " no longer has column " +
-                                       column.server.name + " (mapped as " + mapped.table->mapping->name + "." +
-                                       column.name + ")");
-      }
-      mapped.tuple_position.push_back(position);
-    }
     std::vector<std::string> names;
     for (const PgRelationColumn& column : relation.columns) names.push_back(column.name);
-    if (const auto added = AddedColumn(*mapped.table, names)) return ColumnAdded(*mapped.table, *added);
+    CRBRIDGE_RETURN_IF_ERROR(CheckColumnsFollowed(*mapped.table, names));
+    for (const ResolvedColumn& column : mapped.table->columns) {
+      mapped.tuple_position.push_back(static_cast<size_t>(
+          std::find(names.begin(), names.end(), column.server.name) - names.begin()));
+    }
   }
   relations_[relation.relid] = std::move(mapped);
   return Status::OK();

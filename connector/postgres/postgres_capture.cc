@@ -14,7 +14,7 @@
 #include "crbridge/connector/postgres/pgoutput_decoder.h"
 #include "crbridge/connector/postgres/replication_connection.h"
 #include "crbridge/connector/ops/structured_log.h"
-#include "crbridge/connector/capture/added_columns.h"
+#include "crbridge/connector/capture/column_changes.h"
 #include "crbridge/connector/capture/table_snapshot.h"
 #include "crbridge/sqlite/unix_time.h"
 #include "crbridge/mappings/type_mapping.h"
@@ -38,9 +38,9 @@ using FollowedRelations = std::map<uint32_t, const ResolvedTable*>;
 // Asks what each mapped table's name names now and tells `captured`: no
 // relation; the one crbridge's publication has, which capture follows; or
 // one it lacks, made since under that name. `followed` gets the relations
-// capture follows. A column the app added to a followed table ends the
-// check with ColumnAdded, though no row that has it was streamed yet
-// (clients of the new schema are served from then on).
+// capture follows. A column the app added to or dropped from a followed
+// table ends the check (CheckColumnsFollowed), though no row that shows it
+// was streamed yet (clients of the new schema are served from then on).
 Status CheckTables(pqxx::connection& sql, const std::string& publication, const std::vector<ResolvedTable>& tables,
                    CapturedTables& captured, FollowedRelations* followed) {
   followed->clear();
@@ -64,7 +64,7 @@ Status CheckTables(pqxx::connection& sql, const std::string& publication, const 
     const Named named = !relid ? Named::kNothing : published ? Named::kTheSameTable : Named::kAnotherTable;
     CRBRIDGE_RETURN_IF_ERROR(captured.Saw(t, named));
     if (named == Named::kTheSameTable) {
-      if (const auto added = AddedColumn(t, columns)) return ColumnAdded(t, *added);
+      CRBRIDGE_RETURN_IF_ERROR(CheckColumnsFollowed(t, columns));
       (*followed)[*relid] = &t;
     }
   }

@@ -49,12 +49,22 @@ std::string RoomRuleOf(const ResolvedTable& t) {
   return "every room";
 }
 
+std::string RoomRuleChange(const std::string& recorded, const ResolvedTable& t) {
+  return "the rooms of table " + t.mapping->name + " changed from \"" + recorded + "\" to \"" + RoomRuleOf(t) +
+         "\"; crbridge does not move rows between the rooms of another rule in place: put the rule back, map the "
+         "table under a new name (clients get it as a new table) or run `crbridge drop` and resync every client";
+}
+
 Status RoomRuleChanged(const std::string& recorded, const ResolvedTable& t) {
-  return Status::InvalidArgument(
-      t.mapping->path + ": the rooms of table " + t.mapping->name + " changed from \"" + recorded + "\" to \"" +
-      RoomRuleOf(t) +
-      "\"; crbridge does not move rows between the rooms of another rule in place: put the rule back, map the table "
-      "under a new name (clients get it as a new table) or run `crbridge drop` and resync every client");
+  return Status::InvalidArgument(t.mapping->path + ": " + RoomRuleChange(recorded, t));
+}
+
+std::string RoomRuleKey(const ResolvedTable& t) {
+  const TableMapping& m = *t.mapping;
+  if (m.room_column) return m.path + ".room_column";
+  if (m.room_via) return m.room_via->path;
+  if (m.room_members) return m.room_members->path;
+  return m.path;
 }
 
 namespace {

@@ -148,6 +148,21 @@ Status MysqlDatabase::RejectedRows(const std::string& metadata_schema, std::vect
   }
 }
 
+Status MysqlDatabase::RecordedTables(const std::string& metadata_schema, std::vector<RecordedTable>* tables) {
+  tables->clear();
+  sql::Connection* conn = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
+  try {
+    std::unique_ptr<sql::Statement> statement(conn->createStatement());
+    return ReadRecordedTables(
+        [&](const std::string& sql) { return std::unique_ptr<sql::ResultSet>(statement->executeQuery(sql)); },
+        metadata_schema, tables);
+  } catch (const sql::SQLException& e) {
+    conn_.reset();
+    return SqlError(e);
+  }
+}
+
 Status MysqlDatabase::Probe(std::chrono::milliseconds timeout, std::stop_token stop, ServerInfo* info) {
   MysqlUrl url;
   if (Status s = ParseMysqlUrl(url_, &url); !s.ok()) return s;

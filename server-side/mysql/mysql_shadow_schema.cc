@@ -268,6 +268,33 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
 
 }  // namespace
 
+Status ReadRecordedTables(const std::function<std::unique_ptr<sql::ResultSet>(const std::string& sql)>& query,
+                          const std::string& database, std::vector<RecordedTable>* tables) {
+  const MysqlShadowNames names(database);
+  bool has_rule = false;
+  try {
+    // A schema older than room_rule has none.
+    std::unique_ptr<sql::ResultSet> columns(query("SHOW COLUMNS FROM " + names.Table("tables")));
+    while (columns->next()) has_rule = has_rule || columns->getString(1) == "room_rule";
+  } catch (const sql::SQLException& e) {
+    // ER_BAD_DB_ERROR, ER_NO_SUCH_TABLE: crbridge has not made them yet.
+    if (e.getErrorCode() == 1049 || e.getErrorCode() == 1146) return Status::OK();
+    throw;
+  }
+  std::unique_ptr<sql::ResultSet> stored(query("SELECT name, pk_columns, value_columns, " +
+                                               std::string(has_rule ? "room_rule" : "NULL") + " FROM " +
+                                               names.Table("tables") + " ORDER BY name"));
+  while (stored->next()) {
+    RecordedTable recorded;
+    recorded.name = stored->getString(1);
+    CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(stored->getString(2), &recorded.columns.key));
+    CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(stored->getString(3), &recorded.columns.values));
+    if (!stored->isNull(4)) recorded.room_rule = stored->getString(4);
+    tables->push_back(std::move(recorded));
+  }
+  return Status::OK();
+}
+
 Status ReadRejectedRows(const std::function<std::unique_ptr<sql::ResultSet>(const std::string& sql)>& query,
                         const std::string& database, std::vector<RejectedRow>* rows) {
   const MysqlShadowNames names(database);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "crbridge/server/core/mapping_changes.h"
 #include "crbridge/server/core/shadow_store.h"
 #include "mysql_session.h"
 
@@ -46,6 +47,10 @@ Status MigrateShadowSchema(MysqlSession& session, const MysqlShadowNames& names,
 // The rejected rows the metadata database `database` keeps; none when it
 // has no such table yet. `query` runs a statement without parameters.
 // Throws sql::SQLException.
+// The mapped tables `database` records (SourceDatabase::RecordedTables),
+// read with `query`.
+Status ReadRecordedTables(const std::function<std::unique_ptr<sql::ResultSet>(const std::string& sql)>& query,
+                          const std::string& database, std::vector<RecordedTable>* tables);
 Status ReadRejectedRows(const std::function<std::unique_ptr<sql::ResultSet>(const std::string& sql)>& query,
                         const std::string& database, std::vector<RejectedRow>* rows);
 

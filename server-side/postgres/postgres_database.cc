@@ -9,7 +9,9 @@
 #include "crbridge/server/postgres/libpq_handles.h"
 #include "crbridge/server/postgres/postgres_errors.h"
 #include "crbridge/server/postgres/postgres_shadow_store.h"
+#include "crbridge/server/core/clock_columns.h"
 #include "crbridge/server/core/socket_wait.h"
+#include "crbridge/sqlite/sql_quote.h"
 
 namespace crbridge::postgres {
 namespace {
@@ -107,6 +109,28 @@ Status PostgresDatabase::RejectedRows(const std::string& metadata_schema, std::v
   return Forget(CatchErrors("reading the rejected rows", conn_, [&] {
     pqxx::nontransaction tx(*conn);
     return PostgresShadowStore::ReadRejectedRows(tx, metadata_schema, rows);
+  }));
+}
+
+Status PostgresDatabase::RecordedTables(const std::string& metadata_schema, std::vector<RecordedTable>* tables) {
+  tables->clear();
+  pqxx::connection* conn = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
+  return Forget(CatchErrors("reading the recorded tables", conn_, [&]() -> Status {
+    pqxx::nontransaction tx(*conn);
+    const std::string table = QuoteIdentifier(metadata_schema) + ".tables";
+    if (tx.exec_params1("SELECT to_regclass($1) IS NULL", table)[0].as<bool>()) return Status::OK();
+    // room_rule is read through the row's JSON: a schema older than it has none.
+    for (const auto& row : tx.exec("SELECT name, array_to_json(pk_columns)::text, array_to_json(value_columns)::text, "
+                                   "to_jsonb(t)->>'room_rule' FROM " + table + " t ORDER BY name")) {
+      RecordedTable recorded;
+      recorded.name = row[0].as<std::string>();
+      CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(row[1].as<std::string>(), &recorded.columns.key));
+      CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(row[2].as<std::string>(), &recorded.columns.values));
+      if (!row[3].is_null()) recorded.room_rule = row[3].as<std::string>();
+      tables->push_back(std::move(recorded));
+    }
+    return Status::OK();
   }));
 }
 

@@ -7,7 +7,8 @@
 // a resync; both converge with the database on the columns each knows. A
 // client announcing a version never served is refused, told which are. A
 // column added while crbridge runs is picked up from its DDL on; one no
-// longer mapped stops nothing else.
+// longer mapped, or dropped by the app while crbridge runs, stops nothing
+// else.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -238,6 +239,45 @@ TEST_P(SchemaVersionsTest, AColumnNoLongerMappedStopsNothingElse) {
   bob.Automigrate("todo_app", second_schema);
   bob.Connect(daemon->SyncUrl(), "l1");
   EXPECT_TRUE(Eventually([&] { return title(bob) == "whole milk"; })) << daemon->process().Output();
+  alice.Disconnect();
+  bob.Disconnect();
+}
+
+// A column the app drops while crbridge runs stops nothing else: capture
+// sees the drop (the change stream, or the catalog: Postgres' table check,
+// MariaDB's ALTER in the binlog) and everything takes the narrower
+// mapping; app writes keep reaching every client, a client whose version
+// still has the column keeps syncing the rest (its writes to the column
+// are left out), and a client of the new version syncs with it.
+TEST_P(SchemaVersionsTest, AColumnTheAppDropsWhileCrbridgeRunsStopsNothingElse) {
+  System system(GetParam(), "schema_online_drop", "('t1', 'l1', 'milk', '2026-01-02')");
+  TodoAppDatabase& app = system.app;
+  RunningDaemon& daemon = *system.daemon;
+  const auto title = [](CrSqlitePeer& client) {
+    const auto rows = client.Query("SELECT typeof(title), title FROM todos WHERE id = 't1'");
+    return rows.empty() ? std::string("none") : rows[0][0].text();
+  };
+  CrSqlitePeer alice;
+  alice.Automigrate("todo_app", ClientSchema(CRBRIDGE_BINARY, system.config));
+  alice.Connect(daemon.SyncUrl(), "l1");
+  ASSERT_TRUE(Eventually([&] { return title(alice) == "milk"; })) << system.Output();
+
+  app.Sql("ALTER TABLE todos DROP COLUMN due");
+  const std::string second_schema = ClientSchema(CRBRIDGE_BINARY, system.config);
+  EXPECT_EQ(second_schema.find("\"due\""), std::string::npos) << second_schema;
+  app.Sql("UPDATE todos SET title = 'oat milk' WHERE id = 't1'");
+  EXPECT_TRUE(Eventually([&] { return title(alice) == "oat milk"; }, seconds(30))) << system.Output();
+  EXPECT_NE(system.Output().find("the app dropped column due of "), std::string::npos) << system.Output();
+  alice.Exec("UPDATE todos SET title = 'whole milk', due = '2026-03-04' WHERE id = 't1'");
+  EXPECT_TRUE(Eventually([&] { return app.One("SELECT title FROM todos WHERE id = 't1'") == "whole milk"; }))
+      << system.Output();
+  CrSqlitePeer bob;
+  bob.Automigrate("todo_app", second_schema);
+  bob.Connect(daemon.SyncUrl(), "l1");
+  EXPECT_TRUE(Eventually([&] { return title(bob) == "whole milk"; }, seconds(30))) << system.Output();
+  bob.Exec("UPDATE todos SET title = 'soy milk' WHERE id = 't1'");
+  EXPECT_TRUE(Eventually([&] { return title(alice) == "soy milk"; }, seconds(30))) << system.Output();
+  EXPECT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << system.Output();
   alice.Disconnect();
   bob.Disconnect();
 }

@@ -5,9 +5,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 
 #include "processes/subprocess.h"
 #include "databases/test_databases.h"
+#include "todo_app/todo_app.h"
+#include "todo_app/todo_app_database.h"
 
 namespace crbridge::testing {
 namespace {
@@ -150,6 +153,54 @@ TEST(ConfigCheckTest, SchemaForARoomChecksTheRoomCanMatchEveryRoomColumn) {
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_EQ(refused.output, "crbridge: room \"list-1\" can never match todos.done (boolean)\n");
 }
+
+// `check` against a database crbridge already runs on tells what the next
+// start changes in the shadow store, and refuses (at the config key, with
+// what to do) what a start would refuse, before anything is touched.
+class MappingChangesCheckTest : public ::testing::TestWithParam<ServerKind> {};
+
+TEST_P(MappingChangesCheckTest, CheckTellsWhatTheNextStartChangesAndRefusesWhatItCannot) {
+  TodoAppDatabase database(GetParam());
+  OpenAppStore(*MapTodoApp(database, "  - name: todos\n    room_column: list_id\n    columns: [id, list_id, title]\n"),
+               ShadowStore::Marking::kNone);
+  const auto Check = [&](const std::string& tables) {
+    std::string yaml = TodoAppYaml(database, tables);
+    for (const std::string_view unused : {"postgresql://unused", "mysql://unused@localhost/x"}) {
+      if (const size_t at = yaml.find(unused); at != std::string::npos) {
+        yaml.replace(at, unused.size(), "${CRBRIDGE_SOURCE_URL}");
+      }
+    }
+    const std::string path = ::testing::TempDir() + "/mapping_changes.yaml";
+    std::ofstream(path) << yaml;
+    return Crbridge({"check", "--config", path}, database.url);
+  };
+
+  const CliRun grown = Check(kTodoAppTables);
+  EXPECT_EQ(grown.exit_code, 0) << grown.output;
+  EXPECT_NE(grown.output.find("\nnext start: todo_lists: new table: it gets its clock table and is read whole"),
+            std::string::npos)
+      << grown.output;
+  EXPECT_NE(grown.output.find("\nnext start: todos: new column(s) done, position, due: their clocks start empty"),
+            std::string::npos)
+      << grown.output;
+
+  const CliRun moved = Check("  - name: todos\n    room_column: title\n    columns: [id, list_id, title]\n");
+  EXPECT_EQ(moved.exit_code, 2) << moved.output;
+  EXPECT_TRUE(moved.output.starts_with("crbridge: " + ::testing::TempDir() + "/mapping_changes.yaml:")) << moved.output;
+  EXPECT_NE(moved.output.find(": tables[0].room_column: the rooms of table todos changed from \"room_column: list_id\" "
+                              "to \"room_column: title\"; "),
+            std::string::npos)
+      << moved.output;
+  EXPECT_EQ(moved.output.find("next start"), std::string::npos) << "nothing is planned past a refusal";
+
+  const CliRun same = Check("  - name: todos\n    room_column: list_id\n    columns: [id, list_id, title]\n");
+  EXPECT_EQ(same.exit_code, 0) << same.output;
+  EXPECT_EQ(same.output.find("next start"), std::string::npos) << same.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, MappingChangesCheckTest,
+                         ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+                         [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace
 }  // namespace crbridge::testing

@@ -164,9 +164,10 @@ TEST_F(BinlogChangeMapperTest, NullsAndColumnsAnImageLeavesOut) {
 TEST_F(BinlogChangeMapperTest, RefusesTablesWithoutAMappedColumnOrColumnNames) {
   BinlogTableMap renamed = ItemsTableMap();
   renamed.columns[2].name = "points";
+  items_.mapping.columns = {{"id", "id"}, {"name", "name"}, {"score", "score"}, {"u", "u"}};  // score listed
   const Status missing = mapper_.OnTableMap(renamed);
   EXPECT_EQ(missing.code(), Status::Code::kInvalidArgument);
-  EXPECT_NE(missing.message().find("app.items"), std::string::npos) << missing.ToString();
+  EXPECT_NE(missing.message().find("table items no longer has column score"), std::string::npos) << missing.ToString();
   EXPECT_NE(missing.message().find("score"), std::string::npos) << missing.ToString();
 
   const Status unnamed = mapper_.OnTableMap(ItemsTableMap(false));
@@ -186,6 +187,31 @@ TEST(BinlogChangeMapperAddedColumnTest, AColumnTheMappingNeitherMapsNorExcludesM
   EXPECT_NE(changed.message().find("added column extra to items"), std::string::npos) << changed.message();
   items.mapping.columns = {{"id", "id"}, {"name", "name"}, {"score", "score"}, {"u", "u"}};
   EXPECT_TRUE(mapper.OnTableMap(ItemsTableMap()).ok());
+}
+
+// A value column dropped from a table mapped without a columns: list stops
+// capture for the mappings to be checked again (the rest keeps syncing
+// once they are); a key column, or one a columns: list names, is for a
+// person to mend, and the error names it.
+TEST(BinlogChangeMapperAddedColumnTest, ADroppedValueColumnMeansTheMappingsChangedAndADroppedKeyIsAnError) {
+  ItemsMapping items;
+  BinlogChangeMapper mapper(items.tables, "app");
+  BinlogTableMap without_score = ItemsTableMap();
+  without_score.columns.erase(without_score.columns.begin() + 2);
+  const Status changed = mapper.OnTableMap(without_score);
+  EXPECT_TRUE(IsMappingsChanged(changed)) << changed.ToString();
+  EXPECT_NE(changed.message().find("dropped column score of items (mapped as items.score)"), std::string::npos)
+      << changed.message();
+
+  BinlogTableMap without_key = ItemsTableMap();
+  without_key.columns.erase(without_key.columns.begin());
+  const Status keyless = mapper.OnTableMap(without_key);
+  EXPECT_EQ(keyless.code(), Status::Code::kInvalidArgument) << keyless.ToString();
+  EXPECT_NE(keyless.message().find("no longer has column id"), std::string::npos) << keyless.message();
+
+  items.mapping.columns = {{"id", "id"}, {"name", "name"}, {"score", "score"}, {"u", "u"}};
+  const Status listed = mapper.OnTableMap(without_score);
+  EXPECT_EQ(listed.code(), Status::Code::kInvalidArgument) << listed.ToString();
 }
 
 TEST_F(BinlogChangeMapperTest, SkipsUnmappedTablesAndRefusesRowsWithoutATableMap) {

@@ -42,18 +42,23 @@ Status MoveClockColumns(const ClockColumns& recorded, const ResolvedTable& t, Cl
 // ("room_column: list_id", "every room", ...): each clock's recorded room,
 // and the rooms tables of derived rooms, follow it.
 std::string RoomRuleOf(const ResolvedTable& t);
-// InvalidArgument naming the table, the rule `recorded` and its rule now,
-// and what to do: rows are not moved between the rooms of another rule in
-// place (clients in a room would keep rows that left it and miss rows
-// older than their position that entered it).
+// InvalidArgument at `t`'s config path naming the table, the rule
+// `recorded` and its rule now, and what to do (RoomRuleChange): rows are
+// not moved between the rooms of another rule in place (clients in a
+// room would keep rows that left it and miss rows older than their
+// position that entered it).
 Status RoomRuleChanged(const std::string& recorded, const ResolvedTable& t);
+std::string RoomRuleChange(const std::string& recorded, const ResolvedTable& t);
+// The config key of `t`'s room rule ("tables[1].room_column"), or of the
+// table when it has none.
+std::string RoomRuleKey(const ResolvedTable& t);
 
 // What a store's Write (and Read) returns, with nothing done, once another store
 // changed the clock columns of a mapped table since it opened (the
 // stores of one database count such changes): whoever owns it must check
 // the mappings again and open a new store, as a write with the old
 // columns would drop the new ones' clocks. Capture returns it too when
-// the change stream names a column its mapping lacks (added_columns.h).
+// the change stream names a column its mapping lacks, or lacks one it maps (column_changes.h).
 Status MappingsChanged(const std::string& what);
 bool IsMappingsChanged(const Status& status);
 

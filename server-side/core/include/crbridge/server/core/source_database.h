@@ -13,6 +13,7 @@
 
 #include "crbridge/mappings/config.h"
 #include "crbridge/mappings/server_table.h"
+#include "crbridge/server/core/mapping_changes.h"
 #include "crbridge/server/core/rejected_row.h"
 #include "crbridge/sqlite/status.h"
 
@@ -46,6 +47,10 @@ class SourceDatabase {
   // crbridge's metadata schema (database, on MySQL) `metadata_schema` keeps
   // them; none when crbridge has not made it yet. Reads only.
   virtual Status RejectedRows(const std::string& metadata_schema, std::vector<RejectedRow>* rows) = 0;
+
+  // The mapped tables as the metadata schema `metadata_schema` records them
+  // (MappingChanges); none when crbridge has not made it yet. Reads only.
+  virtual Status RecordedTables(const std::string& metadata_schema, std::vector<RecordedTable>* tables) = 0;
 };
 
 }  // namespace crbridge

@@ -23,6 +23,7 @@ class MysqlDatabase final : public SourceDatabase {
   Status ReadTable(const std::string& schema, const std::string& table, ServerTable* out, bool* found) override;
   Status CheckSettings(std::vector<std::string>* problems) override;
   Status RejectedRows(const std::string& metadata_schema, std::vector<RejectedRow>* rows) override;
+  Status RecordedTables(const std::string& metadata_schema, std::vector<RecordedTable>* tables) override;
 
  private:
   // The Connector/C++ connection for catalog queries, opened on first use.

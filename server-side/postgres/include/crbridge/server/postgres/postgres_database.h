@@ -19,6 +19,7 @@ class PostgresDatabase final : public SourceDatabase {
   Status ReadTable(const std::string& schema, const std::string& table, ServerTable* out, bool* found) override;
   Status CheckSettings(std::vector<std::string>* problems) override;
   Status RejectedRows(const std::string& metadata_schema, std::vector<RejectedRow>* rows) override;
+  Status RecordedTables(const std::string& metadata_schema, std::vector<RecordedTable>* tables) override;
 
  private:
   // The libpqxx connection for catalog queries, opened on first use.
