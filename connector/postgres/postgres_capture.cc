@@ -87,8 +87,14 @@ Status Publish(pqxx::connection& sql, const std::string& publication, const std:
   CRBRIDGE_RETURN_IF_ERROR(CatchErrors("setting up the publication " + publication, [&] {
     pqxx::work tx(sql);
     const bool exists = !tx.exec_params("SELECT 1 FROM pg_publication WHERE pubname = $1", publication).empty();
-    tx.exec0((exists ? "ALTER PUBLICATION " : "CREATE PUBLICATION ") + QuoteIdentifier(publication) +
-             (exists ? " SET TABLE " : " FOR TABLE ") + list);
+    try {
+      tx.exec0((exists ? "ALTER PUBLICATION " : "CREATE PUBLICATION ") + QuoteIdentifier(publication) +
+               (exists ? " SET TABLE " : " FOR TABLE ") + list);
+    } catch (const pqxx::undefined_table& e) {
+      // The app renamed or dropped a mapped table since the check above:
+      // capture starts again, and the check then finds it away.
+      return Status::Aborted("a mapped table went away while the publication was set up: " + std::string(e.what()));
+    }
     tx.commit();
     return Status::OK();
   }));
