@@ -49,6 +49,17 @@ std::string TodoClocks(TodoAppDatabase& app) {
   return out;
 }
 
+// A client's clocks of todos, a change each, for a failure to show.
+std::string ClientClocks(CrSqlitePeer& client) {
+  std::string out;
+  for (const auto& row : client.Query(
+           "SELECT 'text', hex(pk) || ' ' || cid || ' ' || quote(val) || ' cl ' || cl || ' col ' || col_version || "
+           "' db ' || db_version || ' ' || hex(site_id) FROM crsql_changes WHERE \"table\" = 'todos' ORDER BY pk, cid")) {
+    out += row[0].text() + "\n";
+  }
+  return out;
+}
+
 // A changeset no client may send, and words its Err must hold: text that
 // is not UTF-8 or holds a NUL byte, a day not in the calendar, a clock
 // that leaves no room to grow.
@@ -94,6 +105,8 @@ class FaultedSystem {
 
   TodoAppDatabase& app() { return *app_; }
   RunningDaemon& daemon() { return *daemon_; }
+  // What every crbridge process of the test printed, the killed ones first.
+  std::string CrbridgeOutput() const { return killed_output_ + daemon_->process().Output(); }
   CuttingProxy& proxy() { return *proxy_; }
   std::string SyncUrl() const { return "ws://127.0.0.1:" + std::to_string(proxy_->port()) + "/sync"; }
   const std::string& schema() const { return schema_; }
@@ -159,6 +172,7 @@ class FaultedSystem {
   void KillCrbridge() {
     daemon_->process().Signal(SIGKILL);
     daemon_->process().Wait(seconds(30));
+    killed_output_ += daemon_->process().Output() + "(killed)\n";
     StartCrbridge();
     proxy_->Retarget(daemon_->port());
   }
@@ -175,6 +189,7 @@ class FaultedSystem {
   std::string config_;
   std::string schema_;
   std::unique_ptr<RunningDaemon> daemon_;
+  std::string killed_output_;
   std::unique_ptr<CuttingProxy> proxy_;
 };
 
@@ -265,8 +280,8 @@ TEST_P(FaultInjectionTest, EveryClientEqualsTheDatabaseAfterRandomFaults) {
     const std::string& room = rooms[i].first;
     EXPECT_TRUE(Eventually([&] { return ClientTodos(*clients[i], room) == system.app().RoomTodos(room); }, seconds(60)))
         << "client " << i << " of room " << room << ":\n" << ClientTodos(*clients[i], room) << "database:\n"
-        << system.app().RoomTodos(room) << "clocks:\n" << TodoClocks(system.app()) << "crbridge:\n"
-        << system.daemon().process().Output();
+        << system.app().RoomTodos(room) << "clocks:\n" << TodoClocks(system.app()) << "client clocks:\n"
+        << ClientClocks(*clients[i]) << "crbridge:\n" << system.CrbridgeOutput();
   }
   for (auto& c : clients) c->Disconnect();
 }
