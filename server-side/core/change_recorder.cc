@@ -45,6 +45,17 @@ struct RecordedRow {
   std::optional<int64_t> recovered_at;
 };
 
+// The room `change` puts its row in (none: the room column is NULL, or not
+// in the change, and the clock keeps the room it records).
+std::optional<std::string> RoomOf(const CapturedRow& change, const ResolvedTable& t) {
+  const std::optional<size_t> recorded = t.recorded_room_column();
+  if (!recorded) return std::nullopt;
+  const size_t r = *recorded;
+  const std::optional<Value> room = r < t.pk_count ? std::optional<Value>(change.key[r]) : change.values[r - t.pk_count];
+  if (!room || room->is_null()) return std::nullopt;
+  return RoomText(*room);
+}
+
 // Applies one captured change to a row's clock; false when it changes
 // nothing the clients must learn. Clock steps that stayed at INT64_MAX
 // count in `saturated`.
@@ -74,13 +85,21 @@ bool Apply(const CapturedRow& change, int64_t position, const ResolvedTable& t, 
       changed = true;
     }
     if (!changed) return false;
-    if (const std::optional<size_t> recorded = t.recorded_room_column()) {
-      const size_t r = *recorded;
-      const std::optional<Value> room =
-          r < t.pk_count ? std::optional<Value>(change.key[r]) : change.values[r - t.pk_count];
-      if (room && !room->is_null()) clock.room = RoomText(*room);
-    }
+    if (std::optional<std::string> room = RoomOf(change, t)) clock.room = std::move(room);
   }
+  clock.lsn = position;
+  return true;
+}
+
+// Whether `change` of a row it leaves as it was (Apply) finds the row in
+// another room than its clock records: the table's room column is another
+// since the clock was written (a mapping change, and the table is read
+// again). The clock then records the new room, so that the row moves.
+bool MovesRoomOnly(const CapturedRow& change, int64_t position, const ResolvedTable& t, ClockRow& clock) {
+  if (change.kind == CapturedRow::Kind::kDelete || clock.cl % 2 == 0 || !t.room_column) return false;
+  std::optional<std::string> room = RoomOf(change, t);
+  if (!room || room == (clock.room ? clock.room : clock.stored_room)) return false;
+  clock.room = std::move(room);
   clock.lsn = position;
   return true;
 }
@@ -186,6 +205,9 @@ class SegmentRecorder {
       if (!maps) continue;  // the delete of a row whose key does not map: it has no clock
       if (Apply(*change.row, position, t_, *row, &report_->clocks_saturated)) {
         row->changed = row->moved = true;
+        row->last = change.transaction;
+      } else if (MovesRoomOnly(*change.row, position, t_, row->clock)) {
+        row->changed = true;
         row->last = change.transaction;
       }
     }

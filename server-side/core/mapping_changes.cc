@@ -14,23 +14,26 @@ std::string Listed(const std::vector<std::string>& names) {
 
 // What a start does to the clocks of `t`, recorded as `recorded`.
 void PlanTable(const Config& config, const RecordedTable& recorded, const ResolvedTable& t, MappingChanges* plan) {
+  const ClockTableChange change = ChangeClockTable(recorded, t);
+  for (const ClockTableChange::Refusal& refusal : change.refusals) {
+    plan->refusals.push_back(config.ErrorAt(refusal.key, refusal.message));
+  }
+  if (!change.refusals.empty()) return;
   const std::string& name = t.mapping->name;
-  if (recorded.room_rule && *recorded.room_rule != RoomRuleOf(t)) {
-    plan->refusals.push_back(config.ErrorAt(RoomRuleKey(t), RoomRuleChange(*recorded.room_rule, t)));
+  if (change.moves_rooms) {
+    plan->changes.push_back(name + ": rooms now by " + *change.rule_to_record + " (were by " + *recorded.room_rule +
+                            "): the table is read whole again; rows whose room changed leave their old room's "
+                            "clients and reach the new room's whole, with no client resync");
   }
-  ClockColumnsMove move;
-  if (const Status s = MoveClockColumns(recorded.columns, t, &move); !s.ok()) {
-    plan->refusals.push_back(config.ErrorAt(t.mapping->path, s.message()));
-    return;
-  }
-  const ClockColumns now = ClockColumnsOf(t);
+  if (!change.moves_clocks) return;
+  const std::vector<std::string>& now = change.columns.values;
   std::vector<std::string> added;
   std::vector<std::string> dropped;
-  for (size_t i = 0; i < now.values.size(); ++i) {
-    if (!move.from[i]) added.push_back(now.values[i]);
+  for (size_t i = 0; i < now.size(); ++i) {
+    if (!change.from[i]) added.push_back(now[i]);
   }
   for (const std::string& column : recorded.columns.values) {
-    if (std::find(now.values.begin(), now.values.end(), column) == now.values.end()) dropped.push_back(column);
+    if (std::find(now.begin(), now.end(), column) == now.end()) dropped.push_back(column);
   }
   if (!added.empty()) {
     plan->changes.push_back(name + ": new column(s) " + Listed(added) +
@@ -42,7 +45,7 @@ void PlanTable(const Config& config, const RecordedTable& recorded, const Resolv
                             " no longer mapped: their clocks are dropped; clients whose schema version has them "
                             "keep syncing the rest, their changes to them left out");
   }
-  if (added.empty() && dropped.empty() && now.values != recorded.columns.values) {
+  if (added.empty() && dropped.empty()) {
     plan->changes.push_back(name + ": columns in another order: their clocks move with them");
   }
 }

@@ -76,10 +76,10 @@ std::string RoomsTableDdl(MysqlSession& session, const MysqlShadowNames& names, 
 }
 
 // Each element of the clock array text `array` (ClockArrayText) that
-// `move` keeps, in its new place; a new column's is empty (no clock).
-std::string MovedClockArray(const std::string& array, const ClockColumnsMove& move) {
+// `change` keeps, in its new place; a new column's is empty (no clock).
+std::string MovedClockArray(const std::string& array, const ClockTableChange& change) {
   std::vector<std::string> items;
-  for (const std::optional<size_t>& from : move.from) {
+  for (const std::optional<size_t>& from : change.from) {
     if (!from) {
       items.push_back("''");
       continue;
@@ -96,42 +96,46 @@ std::string MovedClockArray(const std::string& array, const ClockColumnsMove& mo
   return out + ")";
 }
 
+// The room rule of a `tables` row read with it at `column`.
+std::optional<std::string> RecordedRule(sql::ResultSet& row, uint32_t column) {
+  if (row.isNull(column)) return std::nullopt;
+  return std::string(row.getString(column));
+}
+
 // Makes `t`'s clock table and records the columns it was made for, or
 // carries its clocks over to a changed mapping (ClockColumns).
 Status MigrateClockTable(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t) {
-  const ClockColumns now = ClockColumnsOf(t);
   const std::string& name = t.mapping->name;
-  const std::string rule = RoomRuleOf(t);
   sql::PreparedStatement& select =
       session.Prepare("SELECT pk_columns, value_columns, room_rule FROM " + names.Table("tables") + " WHERE name = ?");
   MysqlBinder(select).Text(name);
   std::unique_ptr<sql::ResultSet> known(select.executeQuery());
   if (!known->next()) {
+    const ClockColumns now = ClockColumnsOf(t);
     session.Execute(ClockTableDdl(session, names, t));
     sql::PreparedStatement& insert =
         session.Prepare("INSERT INTO " + names.Table("tables") +
                         " (name, source, pk_columns, value_columns, room_rule) VALUES (?, ?, ?, ?, ?)");
     MysqlBinder(insert).Text(name).Text(t.mapping->QualifiedSource()).Text(ColumnNamesJson(now.key))
-        .Text(ColumnNamesJson(now.values)).Text(rule);
+        .Text(ColumnNamesJson(now.values)).Text(RoomRuleOf(t));
     insert.executeUpdate();
     return Status::OK();
   }
-  ClockColumns recorded;
-  CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known->getString(1), &recorded.key));
-  CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known->getString(2), &recorded.values));
-  ClockColumnsMove move;
-  CRBRIDGE_RETURN_IF_ERROR(MoveClockColumns(recorded, t, &move));
-  // Each statement commits by itself here: nothing is recorded before both
+  RecordedTable recorded;
+  CRBRIDGE_RETURN_IF_ERROR(
+      ParseRecordedTable(name, known->getString(1), known->getString(2), RecordedRule(*known, 3), &recorded));
+  const ClockTableChange change = ChangeClockTable(recorded, t);
+  // Each statement commits by itself here: nothing is recorded before the
   // refusals had their say.
-  if (known->isNull(3)) {
+  CRBRIDGE_RETURN_IF_ERROR(change.Refused());
+  if (change.rule_to_record) {
     sql::PreparedStatement& record =
-        session.Prepare("UPDATE " + names.Table("tables") + " SET room_rule = ? WHERE name = ?");
-    MysqlBinder(record).Text(rule).Text(name);
+        session.Prepare("UPDATE " + names.Table("tables") + " SET room_rule = ?" +
+                        (change.moves_rooms ? ", snapshot_lsn = NULL" : "") + " WHERE name = ?");
+    MysqlBinder(record).Text(*change.rule_to_record).Text(name);
     record.executeUpdate();
-  } else if (const std::string recorded_rule = known->getString(3); recorded_rule != rule) {
-    return RoomRuleChanged(recorded_rule, t);
   }
-  if (recorded == now) return Status::OK();
+  if (!change.moves_clocks) return Status::OK();
   // Each clock array is rebuilt in the mapping's column order; a new
   // column starts without clocks, and the table is read again for its
   // values (rows whose other values did not change keep their clocks).
@@ -139,13 +143,13 @@ Status MigrateClockTable(MysqlSession& session, const MysqlShadowNames& names, c
   session.Execute("START TRANSACTION");
   try {
     session.Execute("UPDATE " + names.ClockTable(t) + " SET __col_versions = " +
-                    MovedClockArray("__col_versions", move) + ", __col_sites = " + MovedClockArray("__col_sites", move) +
-                    ", __col_hashes = " + MovedClockArray("__col_hashes", move));
+                    MovedClockArray("__col_versions", change) + ", __col_sites = " +
+                    MovedClockArray("__col_sites", change) + ", __col_hashes = " + MovedClockArray("__col_hashes", change));
     session.Execute("UPDATE " + names.Table("clock") + " SET mappings = mappings + 1");
     sql::PreparedStatement& update = session.Prepare(
         "UPDATE " + names.Table("tables") + " SET value_columns = ?" +
-        (move.adds_columns() ? ", snapshot_lsn = NULL" : "") + " WHERE name = ?");
-    MysqlBinder(update).Text(ColumnNamesJson(now.values)).Text(name);
+        (change.adds_columns() ? ", snapshot_lsn = NULL" : "") + " WHERE name = ?");
+    MysqlBinder(update).Text(ColumnNamesJson(change.columns.values)).Text(name);
     update.executeUpdate();
     session.Execute("COMMIT");
   } catch (const sql::SQLException&) {
@@ -285,12 +289,8 @@ Status ReadRecordedTables(const std::function<std::unique_ptr<sql::ResultSet>(co
                                                std::string(has_rule ? "room_rule" : "NULL") + " FROM " +
                                                names.Table("tables") + " ORDER BY name"));
   while (stored->next()) {
-    RecordedTable recorded;
-    recorded.name = stored->getString(1);
-    CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(stored->getString(2), &recorded.columns.key));
-    CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(stored->getString(3), &recorded.columns.values));
-    if (!stored->isNull(4)) recorded.room_rule = stored->getString(4);
-    tables->push_back(std::move(recorded));
+    CRBRIDGE_RETURN_IF_ERROR(ParseRecordedTable(stored->getString(1), stored->getString(2), stored->getString(3),
+                                                RecordedRule(*stored, 4), &tables->emplace_back()));
   }
   return Status::OK();
 }

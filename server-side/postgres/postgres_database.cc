@@ -123,12 +123,10 @@ Status PostgresDatabase::RecordedTables(const std::string& metadata_schema, std:
     // room_rule is read through the row's JSON: a schema older than it has none.
     for (const auto& row : tx.exec("SELECT name, array_to_json(pk_columns)::text, array_to_json(value_columns)::text, "
                                    "to_jsonb(t)->>'room_rule' FROM " + table + " t ORDER BY name")) {
-      RecordedTable recorded;
-      recorded.name = row[0].as<std::string>();
-      CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(row[1].as<std::string>(), &recorded.columns.key));
-      CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(row[2].as<std::string>(), &recorded.columns.values));
-      if (!row[3].is_null()) recorded.room_rule = row[3].as<std::string>();
-      tables->push_back(std::move(recorded));
+      std::optional<std::string> rule;
+      if (!row[3].is_null()) rule = row[3].as<std::string>();
+      CRBRIDGE_RETURN_IF_ERROR(ParseRecordedTable(row[0].as<std::string>(), row[1].as<std::string>(),
+                                                  row[2].as<std::string>(), std::move(rule), &tables->emplace_back()));
     }
     return Status::OK();
   }));

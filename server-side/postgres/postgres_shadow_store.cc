@@ -216,39 +216,41 @@ Status PostgresShadowStore::Migrate(const std::vector<ResolvedTable>& tables) {
 
 Status PostgresShadowStore::MigrateClockTable(pqxx::work& tx, const ResolvedTable& table) {
   const std::string name = table.mapping->name;
-  const ClockColumns now = ClockColumnsOf(table);
-  const std::string rule = RoomRuleOf(table);
   const pqxx::result known =
       tx.exec_params("SELECT array_to_json(pk_columns)::text, array_to_json(value_columns)::text, room_rule "
                      "FROM " + MetadataTable("tables") + " WHERE name = $1",
                      name);
   if (known.empty()) {
+    const ClockColumns now = ClockColumnsOf(table);
     tx.exec0(ClockTableDdl(ClockTable(name), name + "__clock", table));
     if (table.derives_rooms()) tx.exec0(RoomsTableDdl(RoomsTable(name), name + "__rooms", table));
     tx.exec_params0("INSERT INTO " + MetadataTable("tables") +
                         " (name, source, pk_columns, value_columns, room_rule) VALUES ($1, $2, $3::text[], $4::text[], $5)",
-                    name, table.mapping->QualifiedSource(), ArrayLiteral(now.key), ArrayLiteral(now.values), rule);
+                    name, table.mapping->QualifiedSource(), ArrayLiteral(now.key), ArrayLiteral(now.values),
+                    RoomRuleOf(table));
     return Status::OK();
   }
-  if (known[0][2].is_null()) {
-    tx.exec_params0("UPDATE " + MetadataTable("tables") + " SET room_rule = $2 WHERE name = $1", name, rule);
-  } else if (const std::string recorded_rule = known[0][2].as<std::string>(); recorded_rule != rule) {
-    return RoomRuleChanged(recorded_rule, table);
+  std::optional<std::string> rule;
+  if (!known[0][2].is_null()) rule = known[0][2].as<std::string>();
+  RecordedTable recorded;
+  CRBRIDGE_RETURN_IF_ERROR(ParseRecordedTable(name, known[0][0].as<std::string>(), known[0][1].as<std::string>(),
+                                              std::move(rule), &recorded));
+  const ClockTableChange change = ChangeClockTable(recorded, table);
+  CRBRIDGE_RETURN_IF_ERROR(change.Refused());
+  if (change.rule_to_record) {
+    tx.exec_params0("UPDATE " + MetadataTable("tables") + " SET room_rule = $2" +
+                        (change.moves_rooms ? ", snapshot_lsn = NULL" : "") + " WHERE name = $1",
+                    name, *change.rule_to_record);
   }
-  ClockColumns recorded;
-  CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known[0][0].as<std::string>(), &recorded.key));
-  CRBRIDGE_RETURN_IF_ERROR(ParseColumnNamesJson(known[0][1].as<std::string>(), &recorded.values));
   tx.exec0(ClockTableDdl(ClockTable(name), name + "__clock", table));
   if (table.derives_rooms()) tx.exec0(RoomsTableDdl(RoomsTable(name), name + "__rooms", table));
-  if (recorded == now) return Status::OK();
-  ClockColumnsMove move;
-  CRBRIDGE_RETURN_IF_ERROR(MoveClockColumns(recorded, table, &move));
+  if (!change.moves_clocks) return Status::OK();
   // Each clock array is rebuilt in the mapping's column order; a new
   // column starts without clocks, and the table is read again for its
   // values (rows whose other values did not change keep their clocks).
   const auto moved = [&](const std::string& array, const char* type) {
     std::vector<std::string> items;
-    for (const std::optional<size_t>& from : move.from) {
+    for (const std::optional<size_t>& from : change.from) {
       items.push_back(from ? array + "[" + std::to_string(*from + 1) + "]" : std::string("NULL"));
     }
     return (items.empty() ? std::string("'{}'") : "ARRAY[" + Join(items, ", ") + "]") + "::" + type;
@@ -257,8 +259,8 @@ Status PostgresShadowStore::MigrateClockTable(pqxx::work& tx, const ResolvedTabl
            ", __col_sites = " + moved("__col_sites", "int[]") + ", __col_hashes = " + moved("__col_hashes", "bigint[]"));
   tx.exec0("UPDATE " + MetadataTable("clock") + " SET mappings = mappings + 1");
   tx.exec_params0("UPDATE " + MetadataTable("tables") + " SET value_columns = $2::text[]" +
-                      (move.adds_columns() ? ", snapshot_lsn = NULL" : "") + " WHERE name = $1",
-                  name, ArrayLiteral(now.values));
+                      (change.adds_columns() ? ", snapshot_lsn = NULL" : "") + " WHERE name = $1",
+                  name, ArrayLiteral(change.columns.values));
   return Status::OK();
 }
 

@@ -185,13 +185,21 @@ TEST_P(MappingChangesCheckTest, CheckTellsWhatTheNextStartChangesAndRefusesWhatI
       << grown.output;
 
   const CliRun moved = Check("  - name: todos\n    room_column: title\n    columns: [id, list_id, title]\n");
-  EXPECT_EQ(moved.exit_code, 2) << moved.output;
-  EXPECT_TRUE(moved.output.starts_with("crbridge: " + ::testing::TempDir() + "/mapping_changes.yaml:")) << moved.output;
-  EXPECT_NE(moved.output.find(": tables[0].room_column: the rooms of table todos changed from \"room_column: list_id\" "
-                              "to \"room_column: title\"; "),
+  EXPECT_EQ(moved.exit_code, 0) << moved.output;
+  EXPECT_NE(moved.output.find("\nnext start: todos: rooms now by room_column: title (were by room_column: list_id): "
+                              "the table is read whole again; rows whose room changed leave"),
             std::string::npos)
       << moved.output;
-  EXPECT_EQ(moved.output.find("next start"), std::string::npos) << "nothing is planned past a refusal";
+
+  const CliRun everywhere = Check("  - name: todos\n    columns: [id, list_id, title]\n");
+  EXPECT_EQ(everywhere.exit_code, 2) << everywhere.output;
+  EXPECT_TRUE(everywhere.output.starts_with("crbridge: " + ::testing::TempDir() + "/mapping_changes.yaml:"))
+      << everywhere.output;
+  EXPECT_NE(everywhere.output.find(": tables[0]: the rooms of table todos changed from \"room_column: list_id\" to "
+                                   "\"every room\"; "),
+            std::string::npos)
+      << everywhere.output;
+  EXPECT_EQ(everywhere.output.find("next start"), std::string::npos) << "nothing is planned past a refusal";
 
   const CliRun same = Check("  - name: todos\n    room_column: list_id\n    columns: [id, list_id, title]\n");
   EXPECT_EQ(same.exit_code, 0) << same.output;

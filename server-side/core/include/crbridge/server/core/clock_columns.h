@@ -3,8 +3,8 @@
 // follow when the mapping changes across a restart (docs/server-side.md,
 // "Mapping changes"): value columns may come and go (their clocks move
 // with them; a new column's values are recorded by reading the table
-// again), the primary key may not (every row's identity would change),
-// nor may the table's room rule.
+// again), the primary key may not, nor may the table's room rule, but
+// for one room column becoming another (rows move between rooms).
 // Plain data and stateless functions; thread-safe.
 #pragma once
 
@@ -26,32 +26,55 @@ struct ClockColumns {
 
 ClockColumns ClockColumnsOf(const ResolvedTable& t);
 
-// How the clock arrays of `t` follow from those made for `recorded`: per
-// value column of `t`, the index of its clocks in the recorded arrays
-// (nullopt: a column new to the mapping).
-struct ClockColumnsMove {
-  std::vector<std::optional<size_t>> from;
-  // Whether a column is new: the table must be read again for its values.
-  bool adds_columns() const;
+// A mapped table as the shadow store recorded it (its `tables` row).
+struct RecordedTable {
+  std::string name;
+  ClockColumns columns;
+  std::optional<std::string> room_rule;  // none: recorded before rules were
 };
 
-// InvalidArgument when the primary key changed, saying what to do.
-Status MoveClockColumns(const ClockColumns& recorded, const ResolvedTable& t, ClockColumnsMove* move);
+// A `tables` row as the stores keep it: the columns as JSON arrays.
+Status ParseRecordedTable(std::string name, const std::string& key_json, const std::string& values_json,
+                          std::optional<std::string> room_rule, RecordedTable* recorded);
 
 // The room rule a mapped table's clocks were recorded under
 // ("room_column: list_id", "every room", ...): each clock's recorded room,
 // and the rooms tables of derived rooms, follow it.
 std::string RoomRuleOf(const ResolvedTable& t);
-// InvalidArgument at `t`'s config path naming the table, the rule
-// `recorded` and its rule now, and what to do (RoomRuleChange): rows are
-// not moved between the rooms of another rule in place (clients in a
-// room would keep rows that left it and miss rows older than their
-// position that entered it).
-Status RoomRuleChanged(const std::string& recorded, const ResolvedTable& t);
-std::string RoomRuleChange(const std::string& recorded, const ResolvedTable& t);
-// The config key of `t`'s room rule ("tables[1].room_column"), or of the
-// table when it has none.
-std::string RoomRuleKey(const ResolvedTable& t);
+
+// What opening a store does to the clocks of a table recorded as
+// `recorded` and mapped as `t` now: the one decision the stores apply and
+// `crbridge check` tells (mapping_changes.h).
+struct ClockTableChange {
+  // A change a start refuses: the config key to name and what to do.
+  struct Refusal {
+    std::string key;
+    std::string message;
+  };
+  // A new primary key (every row's identity would change) or room rule
+  // other than another room column (rows are not moved between the rooms
+  // of another kind of rule in place: clients in a room would keep rows
+  // that left it and miss rows older than their position that entered it).
+  // Nothing is done when any.
+  std::vector<Refusal> refusals;
+  // Per value column of `t`, the index of its clocks in the recorded
+  // arrays (nullopt: a column new to the mapping, whose values are read
+  // from the table again).
+  std::vector<std::optional<size_t>> from;
+  ClockColumns columns;  // those of `t`, to record
+  // The rule to record: that of a table recorded before rules were (it
+  // takes its current one), or a new room column.
+  std::optional<std::string> rule_to_record;
+  bool moves_clocks = false;  // the value columns or their order changed
+  // The room column is another: the table is read again, and rows whose
+  // room changed leave their old room and enter the new one whole.
+  bool moves_rooms = false;
+
+  bool adds_columns() const;
+  // The first refusal, InvalidArgument "key: message"; OK when none.
+  Status Refused() const;
+};
+ClockTableChange ChangeClockTable(const RecordedTable& recorded, const ResolvedTable& t);
 
 // What a store's Write (and Read) returns, with nothing done, once another store
 // changed the clock columns of a mapped table since it opened (the

@@ -1,12 +1,11 @@
 // MappingChanges: what the next start will do to the shadow store, told
 // before it does it (`crbridge check`): the mapped tables as the store
 // recorded them against the mappings now, in the words of
-// docs/server-side.md, "Mapping changes". The same rules the stores apply
-// when they open (MoveClockColumns, RoomRuleOf), so the two cannot
-// disagree. Plain data and a stateless function; thread-safe.
+// docs/server-side.md, "Mapping changes". The stores apply the same
+// decision when they open (ChangeClockTable), so the two cannot disagree.
+// Plain data and a stateless function; thread-safe.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,13 +15,6 @@
 #include "crbridge/sqlite/status.h"
 
 namespace crbridge {
-
-// A mapped table as the shadow store recorded it (its `tables` row).
-struct RecordedTable {
-  std::string name;
-  ClockColumns columns;
-  std::optional<std::string> room_rule;  // none: recorded before rules were
-};
 
 struct MappingChanges {
   // One line per change a start makes ("todos: new column priority: ...").
