@@ -33,6 +33,13 @@ class CrrContext {
 
   // crsql_as_crr: makes `table` a CRR, recording clocks for its existing rows.
   Status MakeCrr(const std::string& table);
+  // crsql_begin_alter: opens a savepoint and drops `table`'s triggers, so
+  // that the schema change and the writes made with it record nothing,
+  // and the crsql_changes view until CommitAlter.
+  Status BeginAlter(const std::string& table);
+  // crsql_commit_alter: follows `table`'s new schema as cr-sqlite 0.16 does
+  // (crr_alter.cc), records the triggers again and releases the savepoint.
+  Status CommitAlter(const std::string& table);
   // The highest db_version committed (0 for none).
   Status DbVersion(int64_t* version);
 
@@ -60,6 +67,8 @@ class CrrContext {
   // A cached statement for `sql`, reset and with bindings cleared.
   Status Cached(const std::string& sql, Statement** stmt);
   Status LoadTables();
+  // The rows of `t` that CommitAlter gives clocks, at `db_version`.
+  Status BackfillAfterAlter(const CrrTable& t, int64_t db_version);
   Status RebuildChangesView();
   Status EnsureChangesView();
   Status LoadSiteId();

@@ -50,6 +50,16 @@ void AsCrrFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_null(ctx);
 }
 
+void BeginAlterFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (Status s = ContextOf(ctx).BeginAlter(TextArgument(argv[0])); !s.ok()) return ReportError(ctx, s);
+  sqlite3_result_null(ctx);
+}
+
+void CommitAlterFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (Status s = ContextOf(ctx).CommitAlter(TextArgument(argv[0])); !s.ok()) return ReportError(ctx, s);
+  sqlite3_result_null(ctx);
+}
+
 void SyncBitFunction(sqlite3_context* ctx, int, sqlite3_value**) {
   sqlite3_result_int(ctx, ContextOf(ctx).syncing() ? 1 : 0);
 }
@@ -153,6 +163,8 @@ Status RegisterCrr(sqlite3* db) {
       {"crsql_db_version", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS, DbVersionFunction},
       {"crsql_pack_columns", -1, kPure, PackColumnsFunction},
       {"crsql_as_crr", 1, SQLITE_UTF8, AsCrrFunction},
+      {"crsql_begin_alter", 1, SQLITE_UTF8, BeginAlterFunction},
+      {"crsql_commit_alter", 1, SQLITE_UTF8, CommitAlterFunction},
       {"crsql_internal_sync_bit", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS, SyncBitFunction},
       {"crsql_after_insert", -1, SQLITE_UTF8, AfterInsertFunction},
       {"crsql_after_update", -1, SQLITE_UTF8, AfterUpdateFunction},

@@ -104,6 +104,30 @@ std::string CrrTableDdl(const CrrTable& t) {
   return sql;
 }
 
+namespace {
+const char* const kTriggerSuffixes[] = {"__crsql_itrig", "__crsql_utrig", "__crsql_dtrig"};
+}  // namespace
+
+std::string DropTriggersDdl(const std::string& table) {
+  std::string sql;
+  for (const char* suffix : kTriggerSuffixes) sql += "DROP TRIGGER IF EXISTS " + QuoteIdentifier(table + suffix) + ";\n";
+  return sql;
+}
+
+std::string CompactAfterAlterSql(const CrrTable& t) {
+  const std::string clock = QuoteIdentifier(t.clock_table());
+  const std::string pks = QuoteIdentifier(t.pks_table());
+  std::vector<std::string> kept = {QuoteLiteral("-1")};
+  for (const std::string& c : t.value_columns) kept.push_back(QuoteLiteral(c));
+  std::vector<std::string> same_key;
+  for (const std::string& c : t.pk_columns) same_key.push_back("b." + QuoteIdentifier(c) + " IS p." + QuoteIdentifier(c));
+  return "DELETE FROM " + clock + " WHERE col_name NOT IN (" + Join(kept, ", ") + ");\n" +
+         "DELETE FROM " + clock + " WHERE (col_name != '-1' OR col_version % 2 = 1) AND key IN (SELECT p.__crsql_key FROM " +
+         pks + " p WHERE NOT EXISTS (SELECT 1 FROM " + QuoteIdentifier(t.name) + " b WHERE " + Join(same_key, " AND ") +
+         "));\n" + "DELETE FROM " + pks + " WHERE NOT EXISTS (SELECT 1 FROM " + clock + " c WHERE c.key = " + pks +
+         ".__crsql_key);\n";
+}
+
 std::string ChangesViewDdl(const std::vector<CrrTable>& tables) {
   std::string sql = "DROP VIEW IF EXISTS crsql_changes;\n";
   std::vector<std::string> selects;

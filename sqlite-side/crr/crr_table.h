@@ -37,6 +37,15 @@ Status LoadCrrTable(sqlite3* db, const std::string& name, CrrTable* table);
 // Creates the key and clock tables and the triggers (idempotent).
 std::string CrrTableDdl(const CrrTable& table);
 
+// Drops the triggers of `table` (crsql_begin_alter).
+std::string DropTriggersDdl(const std::string& table);
+
+// After a schema change of `t` that kept its primary key
+// (crsql_commit_alter): drops the clocks of columns it no longer has and
+// of rows deleted while its triggers were away (a deleted row's death
+// stays), and the keys left without clocks.
+std::string CompactAfterAlterSql(const CrrTable& t);
+
 // The crsql_changes view over all CRR tables and its INSTEAD OF INSERT
 // trigger that merges; dropped and recreated as tables are added.
 std::string ChangesViewDdl(const std::vector<CrrTable>& tables);

@@ -137,7 +137,7 @@ std::string Describe(const std::vector<std::vector<Value>>& rows) {
 // Both peers and the watermarks of what each has sent the other.
 class PeerPair {
  public:
-  explicit PeerPair(const Schema& schema) : schema_(schema) {
+  explicit PeerPair(const Schema& schema) : schema_(&schema) {
     EXPECT_TRUE(CrrDatabase::Open(":memory:", &native_).ok());
     EXPECT_TRUE(native_->Exec(schema.ddl).ok());
     EXPECT_TRUE(native_->MakeCrr("t").ok());
@@ -168,16 +168,19 @@ class PeerPair {
   }
 
   void ExpectConverged(const std::string& context) {
-    const auto native_rows = NativeQuery(*native_, TableQuery(schema_));
-    const auto real_rows = real_.Query(TableQuery(schema_));
+    const auto native_rows = NativeQuery(*native_, TableQuery(*schema_));
+    const auto real_rows = real_.Query(TableQuery(*schema_));
     EXPECT_EQ(Describe(native_rows), Describe(real_rows)) << context << ": tables differ";
     const auto native_changes = NativeQuery(*native_, kChangesQuery);
     const auto real_changes = real_.Query(kChangesQuery);
     EXPECT_EQ(Describe(native_changes), Describe(real_changes)) << context << ": crsql_changes differ";
   }
 
+  // The table's schema after both peers changed it.
+  void Follow(const Schema& schema) { schema_ = &schema; }
+
  private:
-  const Schema& schema_;
+  const Schema* schema_;
   std::unique_ptr<CrrDatabase> native_;
   CrSqlitePeer real_;
   SiteId native_site_{};
@@ -186,6 +189,28 @@ class PeerPair {
   int64_t real_sent_ = 0;
 };
 
+// Rounds of random writes on both peers, exchanged most rounds, then
+// exchanged until nothing moves.
+void WriteAndExchange(PeerPair& peers, const Schema& schema, std::mt19937_64& random, int rounds) {
+  for (int round = 0; round < rounds; ++round) {
+    for (int side = 0; side < 2; ++side) {
+      std::string batch;
+      for (int i = 0, n = 1 + static_cast<int>(random() % 4); i < n; ++i) batch += RandomWrite(schema, random) + ";";
+      // Sometimes the writes share one transaction.
+      if (random() % 3 == 0) batch = "BEGIN;" + batch + "COMMIT;";
+      if (side == 0) {
+        const Status s = peers.native().Exec(batch);
+        ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << batch;
+      } else {
+        peers.real().Exec(batch);
+      }
+    }
+    if (random() % 4 != 0) peers.Exchange(random);
+  }
+  while (peers.Exchange(random) > 0) {
+  }
+}
+
 class CrrInteropTest : public ::testing::TestWithParam<Schema> {};
 
 TEST_P(CrrInteropTest, RandomConcurrentWritesConverge) {
@@ -193,23 +218,7 @@ TEST_P(CrrInteropTest, RandomConcurrentWritesConverge) {
   for (const uint64_t seed : {1u, 2u, 3u, 4u, 5u}) {
     std::mt19937_64 random(seed * 7919 + std::hash<std::string>{}(schema.name));
     PeerPair peers(schema);
-    for (int round = 0; round < 30; ++round) {
-      for (int side = 0; side < 2; ++side) {
-        std::string batch;
-        for (int i = 0, n = 1 + static_cast<int>(random() % 4); i < n; ++i) batch += RandomWrite(schema, random) + ";";
-        // Sometimes the writes share one transaction.
-        if (random() % 3 == 0) batch = "BEGIN;" + batch + "COMMIT;";
-        if (side == 0) {
-          const Status s = peers.native().Exec(batch);
-          ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << batch;
-        } else {
-          peers.real().Exec(batch);
-        }
-      }
-      if (random() % 4 != 0) peers.Exchange(random);
-    }
-    while (peers.Exchange(random) > 0) {
-    }
+    WriteAndExchange(peers, schema, random, 30);
     peers.ExpectConverged(schema.name + " seed " + std::to_string(seed));
     if (HasFailure()) return;
   }
@@ -242,6 +251,64 @@ TEST(CrrInteropTieTest, TiesResolveByStorageClassThenValue) {
   const auto rows = peers.real().Query("SELECT typeof(a), a FROM t ORDER BY id");
   const char* const winners[] = {"5", "5.5", "5", "X'00'", "''", "'b'", "2", "-1.5", "X'0100'", "0"};
   for (size_t i = 0; i < std::size(winners); ++i) EXPECT_EQ(rows[i][0].ToSql(), winners[i]) << "case " << i;
+}
+
+// A schema change made as vlcn apps make it (crsql_begin_alter, ALTER
+// TABLE, writes while the triggers are away, crsql_commit_alter) on both
+// peers once they converged leaves the same clocks on both: a new
+// column's on the rows whose value is not its default, every column's on
+// a row inserted meanwhile, none of a dropped column or of a row deleted
+// meanwhile. Random writes on the new schema then converge as before.
+TEST(CrrInteropAlterTest, AnAlteredTableKeepsTheClocksCrSqliteKeeps) {
+  const Schema before = Schemas()[0];
+  Schema after = before;
+  after.value_columns = {"a", "c", "d", "e"};
+  after.keys.push_back({"77"});
+  const std::string alter =
+      "SELECT crsql_begin_alter('t'); ALTER TABLE t ADD COLUMN d DEFAULT 0; ALTER TABLE t ADD COLUMN e; "
+      "ALTER TABLE t DROP COLUMN b; UPDATE t SET d = 5, e = 'x' WHERE id = 1; UPDATE t SET e = 'y' WHERE id = 2; "
+      "UPDATE t SET d = 0 WHERE id = 300; INSERT OR REPLACE INTO t (id, a) VALUES (77, 'new'); "
+      "DELETE FROM t WHERE id = -7; SELECT crsql_commit_alter('t');";
+  for (const uint64_t seed : {1u, 2u, 3u}) {
+    std::mt19937_64 random(seed);
+    PeerPair peers(before);
+    WriteAndExchange(peers, before, random, 20);
+    ASSERT_TRUE(peers.native().Exec("INSERT OR IGNORE INTO t (id, a) VALUES (1, 1), (2, 2), (-7, 7)").ok());
+    while (peers.Exchange(random) > 0) {
+    }
+    const Status altered = peers.native().Exec(alter);
+    ASSERT_TRUE(altered.ok()) << altered.ToString();
+    peers.real().Exec(alter);
+    peers.Follow(after);
+    peers.ExpectConverged("seed " + std::to_string(seed) + " after the alter");
+    WriteAndExchange(peers, after, random, 20);
+    peers.ExpectConverged("seed " + std::to_string(seed) + " after writes on the new schema");
+    if (HasFailure()) return;
+  }
+}
+
+// A new primary key (the table made again under the alter, as automigrate
+// does) starts every clock again on both peers alike: each live row's
+// columns at col_version 1, no deaths.
+TEST(CrrInteropAlterTest, ANewPrimaryKeyStartsTheClocksAgainAsCrSqliteDoes) {
+  const Schema before{"pk_change", "CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a, b)", {"id"}, {"a", "b"},
+                      {{"1"}, {"2"}, {"3"}, {"4"}}};
+  const Schema after{"pk_changed", "", {"id", "a"}, {"b"}, {{"1", "'x'"}, {"2", "'x'"}, {"1", "''"}, {"5", "'y'"}}};
+  const std::string alter =
+      "SELECT crsql_begin_alter('t'); "
+      "CREATE TABLE t_new (id INTEGER NOT NULL, a TEXT NOT NULL DEFAULT '', b, PRIMARY KEY (id, a)); "
+      "INSERT INTO t_new SELECT id, coalesce(a, ''), b FROM t; DROP TABLE t; ALTER TABLE t_new RENAME TO t; "
+      "SELECT crsql_commit_alter('t');";
+  std::mt19937_64 random(11);
+  PeerPair peers(before);
+  WriteAndExchange(peers, before, random, 20);
+  const Status altered = peers.native().Exec(alter);
+  ASSERT_TRUE(altered.ok()) << altered.ToString();
+  peers.real().Exec(alter);
+  peers.Follow(after);
+  peers.ExpectConverged("after the alter");
+  WriteAndExchange(peers, after, random, 20);
+  peers.ExpectConverged("after writes on the new schema");
 }
 
 }  // namespace
