@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "crbridge/sqlite/schema_version.h"
+#include "schema_migration.h"
 
 namespace crbridge {
 namespace {
@@ -68,19 +69,33 @@ Status ClientDatabase::GetSchema(ClientSchema* schema) {
 }
 
 Status ClientDatabase::Init(const std::string& name, const std::string& schema_text, bool* applied) {
+  return ApplySchema(name, schema_text, false, applied);
+}
+
+Status ClientDatabase::Migrate(const std::string& name, const std::string& schema_text, bool* applied) {
+  return ApplySchema(name, schema_text, true, applied);
+}
+
+Status ClientDatabase::ApplySchema(const std::string& name, const std::string& schema_text, bool migrate,
+                                   bool* applied) {
   *applied = false;
   const int64_t version = SchemaVersion(schema_text);
   ClientSchema existing;
   const Status found = GetSchema(&existing);
   if (found.ok()) {
     if (existing.name == name && existing.version == version) return Status::OK();
-    return Status::InvalidArgument("the database already has schema \"" + existing.name + "\" version " +
-                                   std::to_string(existing.version) + ", not \"" + name + "\" version " +
-                                   std::to_string(version) + "; crbridge-client does not migrate schemas");
+    if (!migrate || existing.name != name) {
+      return Status::InvalidArgument("the database already has schema \"" + existing.name + "\" version " +
+                                     std::to_string(existing.version) + ", not \"" + name + "\" version " +
+                                     std::to_string(version) +
+                                     (existing.name != name ? "; a schema keeps its name across versions"
+                                                            : "; run crbridge-client migrate to move to it"));
+    }
+  } else if (found.code() != Status::Code::kNotFound) {
+    return found;
   }
-  if (found.code() != Status::Code::kNotFound) return found;
-  CRBRIDGE_RETURN_IF_ERROR(crr_->Exec("SAVEPOINT crbridge_client_init"));
-  Status s = crr_->Exec(schema_text);
+  CRBRIDGE_RETURN_IF_ERROR(crr_->Exec("SAVEPOINT crbridge_client_schema"));
+  Status s = found.ok() ? MigrateSchema(*crr_, schema_text) : crr_->Exec(schema_text);
   if (s.ok()) {
     StatementPtr record;
     s = Prepare(crr_->handle(),
@@ -93,10 +108,10 @@ Status ClientDatabase::Init(const std::string& name, const std::string& schema_t
     }
   }
   if (!s.ok()) {
-    (void)crr_->Exec("ROLLBACK TO crbridge_client_init; RELEASE crbridge_client_init");
+    (void)crr_->Exec("ROLLBACK TO crbridge_client_schema; RELEASE crbridge_client_schema");
     return s;
   }
-  CRBRIDGE_RETURN_IF_ERROR(crr_->Exec("RELEASE crbridge_client_init"));
+  CRBRIDGE_RETURN_IF_ERROR(crr_->Exec("RELEASE crbridge_client_schema"));
   *applied = true;
   return Status::OK();
 }

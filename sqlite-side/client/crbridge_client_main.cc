@@ -1,7 +1,7 @@
 // crbridge-client: a local SQLite file kept in sync with crbridge (or any
 // vlcn WebSocket server) through the native CRR layer, without Node.js or
-// the Rust extension: init applies the schema, exec reads and writes, sync
-// exchanges changes.
+// the Rust extension: init applies the schema, migrate moves to a new
+// version of it, exec reads and writes, sync exchanges changes.
 #include <CLI/CLI.hpp>
 
 #include <atomic>
@@ -31,7 +31,8 @@ int Fail(const crbridge::Status& status) {
   return kExitFailure;
 }
 
-int Init(const std::string& path, const std::string& schema_path, std::string schema_name) {
+// init, or migrate when `migrate`.
+int ApplySchema(const std::string& path, const std::string& schema_path, std::string schema_name, bool migrate) {
   std::ifstream in(schema_path, std::ios::binary);
   if (!in) return Fail(crbridge::Status::IOError(schema_path + ": cannot read the schema file"));
   const std::string schema((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -39,7 +40,8 @@ int Init(const std::string& path, const std::string& schema_path, std::string sc
   std::unique_ptr<crbridge::ClientDatabase> db;
   if (const crbridge::Status s = crbridge::ClientDatabase::Open(path, &db); !s.ok()) return Fail(s);
   bool applied = false;
-  if (const crbridge::Status s = db->Init(schema_name, schema, &applied); !s.ok()) {
+  const crbridge::Status s = migrate ? db->Migrate(schema_name, schema, &applied) : db->Init(schema_name, schema, &applied);
+  if (!s.ok()) {
     return Fail(crbridge::Status::InvalidArgument(path + ": " + s.message()));
   }
   std::cerr << path << ": " << (applied ? "applied" : "already has") << " schema " << schema_name << " version "
@@ -88,12 +90,20 @@ int main(int argc, char** argv) {
       "init",
       "Apply a schema (as `crbridge schema` prints it) to the file and record its name and version, as a vlcn app's "
       "automigrateTo does. Running it again with the same schema does nothing; another schema is an error "
-      "(migrations are not supported).");
-  init->add_option("--db", db_path, "The SQLite file (created if missing)")->required();
-  init->add_option("--schema", schema_path, "The schema file")->required();
-  init->add_option("--schema-name", schema_name,
-                   "The schema name to announce; it must be the server's schema_name (default: the schema file's "
-                   "name without its extension)");
+      "(migrate moves to it).");
+  auto* migrate = app.add_subcommand(
+      "migrate",
+      "Move the file to another version of its schema (as `crbridge schema` prints it) as a vlcn app's "
+      "automigrateTo does: new tables are made, columns added and dropped with crsql_begin_alter and "
+      "crsql_commit_alter, indexes follow; a new primary key is refused. The next sync announces the new version "
+      "and receives what it adds, for the rows the file already has too. On a file without a schema, as init.");
+  for (CLI::App* command : {init, migrate}) {
+    command->add_option("--db", db_path, "The SQLite file (created if missing)")->required();
+    command->add_option("--schema", schema_path, "The schema file")->required();
+    command->add_option("--schema-name", schema_name,
+                        "The schema name to announce; it must be the server's schema_name (default: the schema "
+                        "file's name without its extension)");
+  }
 
   crbridge::SyncOptions options;
   bool once = false;
@@ -134,7 +144,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
 
-  if (init->parsed()) return Init(db_path, schema_path, schema_name);
+  if (init->parsed() || migrate->parsed()) return ApplySchema(db_path, schema_path, schema_name, migrate->parsed());
   if (exec->parsed()) return Exec(db_path, sql);
   if (!options.token) {
     if (const char* token = std::getenv("CRBRIDGE_CLIENT_TOKEN"); token != nullptr && *token != '\0') options.token = token;

@@ -1,5 +1,5 @@
 // The native client's file (crbridge/sqlite/client_database.h): the schema
-// recorded at init, own changes in bounded batches that resume mid-version,
+// recorded at init and migrated to its next version, own changes in bounded batches that resume mid-version,
 // received changes recorded as the sender's with its last-seen position,
 // and a renewed site id keeping the file's own writes its own.
 #include "crbridge/sqlite/client_database.h"
@@ -46,6 +46,56 @@ TEST(ClientDatabaseTest, InitRecordsTheSchemaOnceAndRefusesAnother) {
   EXPECT_EQ(db->Init("todo_app", std::string(kSchema) + "-- changed\n", &applied).code(),
             Status::Code::kInvalidArgument);
   EXPECT_EQ(db->Init("other_app", kSchema, &applied).code(), Status::Code::kInvalidArgument);
+}
+
+// The schema's next version, as automigrateTo moves to it: a column
+// dropped, one added with an index, a new table.
+constexpr const char* kNextSchema =
+    "CREATE TABLE IF NOT EXISTS todos (id TEXT NOT NULL, title TEXT, priority INTEGER DEFAULT 0, PRIMARY KEY (id));\n"
+    "CREATE INDEX IF NOT EXISTS todos_priority ON todos (priority);\n"
+    "CREATE TABLE IF NOT EXISTS tags (id TEXT NOT NULL PRIMARY KEY, name TEXT);\n"
+    "SELECT crsql_as_crr('todos');\n"
+    "SELECT crsql_as_crr('tags');\n";
+
+std::string Text(ClientDatabase& db, const std::string& sql) {
+  std::string out;
+  const Status s = db.Exec(sql, [&](const auto& row) {
+    for (size_t i = 0; i < row.size(); ++i) out += (i > 0 ? "|" : "") + row[i].value_or("NULL");
+    out += "\n";
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+TEST(ClientDatabaseTest, MigrateMovesToTheNextVersionAsAutomigrateDoes) {
+  auto db = NewDatabase();
+  Exec(*db, "INSERT INTO todos VALUES ('t1', 'milk', 1), ('t2', NULL, 0)");
+  bool applied = false;
+  const Status migrated = db->Migrate("todo_app", kNextSchema, &applied);
+  ASSERT_TRUE(migrated.ok()) << migrated.ToString();
+  EXPECT_TRUE(applied);
+  ClientSchema schema;
+  ASSERT_TRUE(db->GetSchema(&schema).ok());
+  EXPECT_EQ(schema.version, SchemaVersion(kNextSchema));
+  EXPECT_EQ(Text(*db, "SELECT id, title, priority FROM todos ORDER BY id"), "t1|milk|0\nt2|NULL|0\n");
+  EXPECT_EQ(Text(*db, "SELECT name FROM sqlite_master WHERE name = 'todos_priority'"), "todos_priority\n");
+  EXPECT_EQ(Text(*db, "SELECT count(*) FROM crsql_changes WHERE cid IN ('done', 'priority')"), "0\n")
+      << "the dropped column's clocks go; default values get none, as with cr-sqlite";
+  Exec(*db, "UPDATE todos SET priority = 2 WHERE id = 't1'; INSERT INTO tags VALUES ('g1', 'home')");
+  EXPECT_EQ(Text(*db, "SELECT \"table\", cid, quote(val) FROM crsql_changes WHERE cid IN ('priority', 'name') "
+                      "ORDER BY \"table\""),
+            "tags|name|'home'\ntodos|priority|2\n");
+  ASSERT_TRUE(db->Migrate("todo_app", kNextSchema, &applied).ok());
+  EXPECT_FALSE(applied);
+
+  const std::string new_key = std::string(kNextSchema).replace(std::string(kNextSchema).find("PRIMARY KEY (id)"), 16,
+                                                               "PRIMARY KEY (id, title)");
+  const Status refused = db->Migrate("todo_app", new_key, &applied);
+  EXPECT_EQ(refused.code(), Status::Code::kInvalidArgument) << refused.ToString();
+  EXPECT_NE(refused.message().find("the primary key of todos changed"), std::string::npos) << refused.message();
+  ASSERT_TRUE(db->GetSchema(&schema).ok());
+  EXPECT_EQ(schema.version, SchemaVersion(kNextSchema)) << "a refused migration changes nothing";
+  EXPECT_EQ(db->Migrate("other_app", kSchema, &applied).code(), Status::Code::kInvalidArgument);
 }
 
 TEST(ClientDatabaseTest, ExecReturnsRowsAsText) {

@@ -32,8 +32,13 @@ class ClientDatabase {
   // Applies `schema_text` (as `crbridge schema` prints it) and records
   // `name` and its version, in one transaction. Applying the schema the
   // file already has does nothing (*applied false); another schema is
-  // InvalidArgument: migrations are not supported.
+  // InvalidArgument (Migrate moves to it).
   Status Init(const std::string& name, const std::string& schema_text, bool* applied);
+  // Init, or from the file's schema to another version of it as a vlcn
+  // app's automigrateTo moves (schema_migration.h): existing rows keep
+  // their clocks and get those of new columns' values; the server sends
+  // what the new version adds once the client announces it.
+  Status Migrate(const std::string& name, const std::string& schema_text, bool* applied);
   // The recorded schema; NotFound when Init never ran.
   Status GetSchema(ClientSchema* schema);
 
@@ -63,6 +68,7 @@ class ClientDatabase {
 
  private:
   explicit ClientDatabase(std::unique_ptr<CrrDatabase> crr) : crr_(std::move(crr)) {}
+  Status ApplySchema(const std::string& name, const std::string& schema_text, bool migrate, bool* applied);
   std::unique_ptr<CrrDatabase> crr_;
 };
 
