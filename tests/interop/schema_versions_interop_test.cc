@@ -8,7 +8,7 @@
 // client announcing a version never served is refused, told which are. A
 // column added while crbridge runs is picked up from its DDL on; one no
 // longer mapped, or dropped by the app while crbridge runs, stops nothing
-// else.
+// else. A table added across a restart is read alone.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -137,6 +137,85 @@ TEST_P(SchemaVersionsTest, ClientsOfTheOldAndTheNewSchemaBothConvergeAfterTheApp
   EXPECT_NE(err.find("the current one is " + std::to_string(SchemaVersion(second_schema))), std::string::npos) << err;
   alice.Disconnect();
   bob.Disconnect();
+}
+
+// A table added to the config across a restart: only it is read (with
+// progress), every other table keeps its clocks and every client its
+// position; a client that upgrades gets the new table's rows, and one left
+// on the old version keeps syncing what it has.
+TEST_P(SchemaVersionsTest, ATableAddedAcrossARestartIsReadAloneAndClientsKeepTheirPositions) {
+  System system(GetParam(), "table_added", kTwoTodos);
+  TodoAppDatabase& app = system.app;
+  const bool postgres = GetParam() == ServerKind::kPostgres;
+  app.Sql(std::string("CREATE TABLE notes (id ") + (postgres ? "text" : "VARCHAR(64)") + " PRIMARY KEY, list_id " +
+          (postgres ? "text" : "VARCHAR(64)") + " NOT NULL, body TEXT)");
+  app.Sql("INSERT INTO notes (id, list_id, body) VALUES ('n1', 'l1', 'buy early'), ('n2', 'l2', 'elsewhere')");
+  const std::string first_schema = ClientSchema(CRBRIDGE_BINARY, system.config);
+  CrSqlitePeer alice, bob;
+  for (CrSqlitePeer* client : {&alice, &bob}) {
+    client->Automigrate("todo_app", first_schema);
+    client->Connect(system.daemon->SyncUrl(), "l1");
+    ASSERT_TRUE(system.Holds(*client)) << ClientTodos(*client, "l1") << system.Output();
+    client->Disconnect();
+  }
+  const std::string clocks_sql = "SELECT id, __db_version FROM " + app.metadata() + ".todos__clock ORDER BY id";
+  const auto clocks = app.Rows(clocks_sql);
+
+  system.daemon.reset();
+  std::ifstream in(system.config);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.insert(text.find("  - name: todos"), "  - name: notes\n    room_column: list_id\n");
+  std::ofstream(system.config) << text;
+  system.Start();
+  EXPECT_NE(system.Output().find("msg=started table=notes rows=2"), std::string::npos) << system.Output();
+  EXPECT_EQ(system.Output().find("msg=started table=todos"), std::string::npos) << system.Output();
+  EXPECT_EQ(app.Rows(clocks_sql), clocks) << "the todos' clocks are as they were";
+  const std::string second_schema = ClientSchema(CRBRIDGE_BINARY, system.config);
+  ASSERT_NE(second_schema.find("notes"), std::string::npos) << second_schema;
+
+  // Bob stays on the first version; alice upgrades and gets room l1's note.
+  bob.Connect(system.daemon->SyncUrl(), "l1");
+  alice.Automigrate("todo_app", second_schema);
+  alice.Connect(system.daemon->SyncUrl(), "l1");
+  const auto notes = [](CrSqlitePeer& client) {
+    std::string out;
+    for (const auto& row : client.Query("SELECT 'text', id || ' ' || body FROM notes ORDER BY id")) {
+      out += row[0].text() + "\n";
+    }
+    return out;
+  };
+  EXPECT_TRUE(Eventually([&] { return notes(alice) == "n1 buy early\n"; }, seconds(30))) << notes(alice) << system.Output();
+  alice.Exec("UPDATE notes SET body = 'buy at noon' WHERE id = 'n1'");
+  EXPECT_TRUE(Eventually([&] { return app.One("SELECT body FROM notes WHERE id = 'n1'") == "buy at noon"; }))
+      << system.Output();
+  app.Sql("UPDATE todos SET title = 'rye bread' WHERE id = 't2'");
+  for (CrSqlitePeer* client : {&alice, &bob}) EXPECT_TRUE(system.Holds(*client)) << ClientTodos(*client, "l1");
+  alice.Disconnect();
+  bob.Disconnect();
+}
+
+// A compatible type change while crbridge runs (a longer varchar) is
+// transparent: the client schema stays the same version, clients stay
+// connected, and a long title written straight after it reaches them.
+TEST_P(SchemaVersionsTest, ALongerVarcharWhileCrbridgeRunsIsTransparent) {
+  System system(GetParam(), "longer_varchar", kTwoTodos);
+  TodoAppDatabase& app = system.app;
+  const std::string schema = ClientSchema(CRBRIDGE_BINARY, system.config);
+  CrSqlitePeer alice;
+  alice.Automigrate("todo_app", schema);
+  alice.Connect(system.daemon->SyncUrl(), "l1");
+  ASSERT_TRUE(system.Holds(alice)) << ClientTodos(alice, "l1") << system.Output();
+  app.Sql(GetParam() == ServerKind::kPostgres ? "ALTER TABLE todos ALTER COLUMN title TYPE varchar(2000)"
+                                              : "ALTER TABLE todos MODIFY title VARCHAR(2000) NOT NULL DEFAULT ''");
+  const std::string long_title(1500, 'x');
+  app.Sql("UPDATE todos SET title = '" + long_title + "' WHERE id = 't1'");
+  alice.Exec("UPDATE todos SET title = 'rye bread' WHERE id = 't2'");
+  EXPECT_TRUE(Eventually([&] { return app.One("SELECT title FROM todos WHERE id = 't2'") == "rye bread"; }))
+      << system.Output();
+  EXPECT_TRUE(system.Holds(alice)) << ClientTodos(alice, "l1") << system.Output();
+  EXPECT_EQ(ClientSchema(CRBRIDGE_BINARY, system.config), schema);
+  EXPECT_EQ(system.daemon->Get("/readyz").status, 200) << system.daemon->Get("/readyz").body;
+  alice.Disconnect();
 }
 
 // The app adds a column while crbridge runs, and writes it at once: capture

@@ -5,7 +5,7 @@
 // with every broker down for a while and crbridge killed mid-way, arriving
 // whole: per row, events in db_version order, a repeat only of a whole
 // event, and folding them gives the database's rows; capture holding while
-// Kafka's backlog is full; a topic per table.
+// Kafka's backlog is full; a topic per table; a column added online.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -376,6 +376,52 @@ TEST_P(KafkaSinkTest, WithTopicPerTableEachTableHasItsTopic) {
   std::vector<KafkaMessage> single;
   ASSERT_TRUE(kafka.Consume({"app"}, std::chrono::seconds(10), &single).ok());
   EXPECT_TRUE(single.empty()) << "nothing goes to the topic itself";
+}
+
+// A column the app adds while crbridge runs reaches consumers as
+// docs/kafka.md says: the table is read again and each row gets one `u`
+// event carrying the new column alone; later writes to it carry it as any
+// column.
+TEST_P(KafkaSinkTest, AColumnAddedWhileCrbridgeRunsAppearsInTheEvents) {
+  MockKafka kafka;
+  const std::string topic = "todo.schema";
+  ASSERT_TRUE(kafka.CreateTopic(topic, 1).ok());
+  TodoAppDatabase app(GetParam());
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'milk'), ('t2', 'l1', 'bread')");
+  RunningDaemon daemon(CRBRIDGE_BINARY, KafkaConfig(app, "kafka_schema", kafka.Bootstraps(), topic),
+                       app.url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  AtLeast(kafka, topic, 3);
+  const std::string server_site = ServerSite(app);
+  // t2's events, once there are `count`.
+  const auto t2_events = [&](size_t count) {
+    std::vector<json> events;
+    Eventually([&] {
+      events.clear();
+      std::vector<KafkaMessage> messages;
+      if (!kafka.Consume({topic}, std::chrono::seconds(10), &messages).ok()) return false;
+      for (const KafkaMessage& m : messages) {
+        if (m.key == "todos/010b027432") events.push_back(json::parse(m.value));
+      }
+      return events.size() >= count;
+    }, std::chrono::seconds(60));
+    return events;
+  };
+
+  app.Sql(std::string("ALTER TABLE todos ADD COLUMN priority ") + (IsPostgres(app) ? "integer" : "INT") +
+          " NOT NULL DEFAULT 0");
+  std::vector<json> events = t2_events(2);
+  ASSERT_EQ(events.size(), 2u) << daemon.process().Output();
+  EXPECT_EQ(events[1]["op"], "u");
+  EXPECT_EQ(events[1]["columns"], json({{"priority", {{"value", 0}, {"col_version", 1}, {"site_id", server_site}}}}))
+      << events[1].dump(2);
+
+  app.Sql("UPDATE todos SET priority = 9 WHERE id = 't2'");
+  events = t2_events(3);
+  ASSERT_EQ(events.size(), 3u) << daemon.process().Output();
+  EXPECT_EQ(events[2]["columns"], json({{"priority", {{"value", 9}, {"col_version", 2}, {"site_id", server_site}}}}))
+      << events[2].dump(2);
 }
 
 INSTANTIATE_TEST_SUITE_P(BothDatabases, KafkaSinkTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
