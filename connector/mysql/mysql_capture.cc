@@ -80,16 +80,22 @@ std::string Unquoted(const std::string& name) {
   return out;
 }
 
+// The table `statement` names in its groups 1 (schema or table) and 2
+// (table), when `sql` is such a statement.
+std::optional<TableName> NamedTable(const std::string& sql, const std::regex& statement) {
+  std::smatch match;
+  if (!std::regex_match(sql, match, statement)) return std::nullopt;
+  if (!match[2].matched) return TableName{"", Unquoted(match[1])};
+  return TableName{Unquoted(match[1]), Unquoted(match[2])};
+}
+
 // The table a TRUNCATE [TABLE] statement empties; nullopt for any other
 // statement. The binary log holds the statement as the app sent it.
 std::optional<TableName> TruncatedTable(const std::string& sql) {
   static const std::regex kTruncate(
       R"(^\s*TRUNCATE\s+(?:TABLE\s+)?((?:`(?:[^`]|``)+`)|[\w$]+)(?:\s*\.\s*((?:`(?:[^`]|``)+`)|[\w$]+))?(?:[\s;][\s\S]*)?$)",
       std::regex::icase | std::regex::optimize);
-  std::smatch match;
-  if (!std::regex_match(sql, match, kTruncate)) return std::nullopt;
-  if (!match[2].matched) return TableName{"", Unquoted(match[1])};
-  return TableName{Unquoted(match[1]), Unquoted(match[2])};
+  return NamedTable(sql, kTruncate);
 }
 
 // The tables a DDL statement renames, drops or creates (a table created
@@ -130,10 +136,7 @@ std::optional<TableName> AlteredTable(const std::string& sql) {
   static const std::regex kAlter(
       R"(^\s*ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?((?:`(?:[^`]|``)+`)|[\w$]+)(?:\s*\.\s*((?:`(?:[^`]|``)+`)|[\w$]+))?[\s\S]*$)",
       std::regex::icase | std::regex::optimize);
-  std::smatch match;
-  if (!std::regex_match(sql, match, kAlter)) return std::nullopt;
-  if (!match[2].matched) return TableName{"", Unquoted(match[1])};
-  return TableName{Unquoted(match[1]), Unquoted(match[2])};
+  return NamedTable(sql, kAlter);
 }
 
 Status SnapshotTable(MysqlSnapshotReader& reader, const ResolvedTable& t, int64_t position,

@@ -168,8 +168,11 @@ void SyncSession::OnAnnounce(AnnouncePresence presence) {
         found->current = store.served_schema();
         CRBRIDGE_RETURN_IF_ERROR(ReadOwnPeer(writer, sender, owner, &found->peer));
         CRBRIDGE_RETURN_IF_ERROR(writer.ServedSchemas(&found->served));
+        // Recorded once per version the site announces, not per connection.
         for (const ServedSchema& served : found->served) {
-          if (served.version == schema_version) CRBRIDGE_RETURN_IF_ERROR(writer.SetPeerSchema(sender, schema_version));
+          if (served.version == schema_version && found->peer.schema_version != schema_version) {
+            CRBRIDGE_RETURN_IF_ERROR(writer.SetPeerSchema(sender, schema_version));
+          }
         }
         return writer.DbVersion(&found->version);
       },

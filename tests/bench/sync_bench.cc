@@ -13,13 +13,16 @@
 //    clients of one room by column; 10,000 rows reaching 100 clients of a
 //    room by a membership, or by an app commit (by membership and by
 //    column), next to one client's cold pull of the same rows;
+//  - upgrade: a column the app adds to a room's rows while crbridge runs,
+//    reaching a client that upgrades to the new schema version, next to a
+//    cold pull of the same rows;
 // each with crbridge's CPU time and peak memory. Prints markdown tables for
 // docs/benchmarks.md.
 // A writer sends all its changesets at once: keep writers x changesets
 // under the 1,000 changesets that may wait for the database (beyond, the
 // server answers busy and the writers are disconnected).
-//   sync_bench CRBRIDGE_BINARY [--database postgres|mariadb] [--part latency|writers|rooms] [--commits N]
-//              [--changesets N] [--rows N] [--moved-rows N]
+//   sync_bench CRBRIDGE_BINARY [--database postgres|mariadb] [--part latency|writers|rooms|upgrade]
+//              [--commits N] [--changesets N] [--rows N] [--moved-rows N] [--upgrade-rows N]
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -35,11 +38,13 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "bench_database.h"
 #include "bench_result.h"
 #include "process_stats.h"
 #include "crbridge/sqlite/packed_pk.h"
+#include "crbridge/sqlite/schema_version.h"
 #include "crbridge/sqlite/vlcn_messages.h"
 #include "crbridge/sqlite/vlcn_subprotocol.h"
 #include "processes/running_daemon.h"
@@ -90,6 +95,11 @@ class Client : public std::enable_shared_from_this<Client> {
   }
 
   const SiteId& site() const { return site_; }
+  // Before Start: the schema version and positions the client announces.
+  void AnnounceAs(int64_t schema_version, std::vector<LastSeen> last_seens) {
+    schema_version_ = schema_version;
+    last_seens_ = std::move(last_seens);
+  }
 
  private:
   void Handshake() {
@@ -104,6 +114,7 @@ class Client : public std::enable_shared_from_this<Client> {
       presence.sender = self->site_;
       presence.schema_name = "todo_app";
       presence.schema_version = self->schema_version_;
+      presence.last_seens = self->last_seens_;
       self->outbox_.push_back(EncodeMessage(presence));
       self->WriteNext();
       self->Read();
@@ -137,6 +148,7 @@ class Client : public std::enable_shared_from_this<Client> {
   websocket::stream<beast::tcp_stream> ws_;
   uint16_t port_;
   int64_t schema_version_;
+  std::vector<LastSeen> last_seens_;
   std::string room_;
   SiteId site_{};
   OnMessage on_message_;
@@ -150,6 +162,7 @@ class Client : public std::enable_shared_from_this<Client> {
 // serving it.
 struct Served {
   crbridge::testing::TodoAppDatabase app;
+  std::string config;
   std::unique_ptr<crbridge::testing::RunningDaemon> daemon;
 
   // With `tables`, the config's tables section is replaced by it, after
@@ -160,7 +173,7 @@ struct Served {
       : app(kind) {
     for (size_t i = 0; i < lists; ++i) app.Sql("INSERT INTO todo_lists (id) VALUES ('l" + std::to_string(i) + "')");
     if (setup) setup(app);
-    const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "sync_bench_" + std::to_string(run));
+    config = app.Config(CRBRIDGE_SOURCE_DIR, "sync_bench_" + std::to_string(run));
     std::ifstream in(config);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (!tables.empty()) text = text.substr(0, text.find("tables:")) + tables + text.substr(text.find("\nlog:"));
@@ -274,12 +287,21 @@ void InsertTodos(Served& served, size_t rows) {
                        "WHERE n < " + std::to_string(rows) + ") SELECT CONCAT('m', n), 'l0' FROM g");
 }
 
+// How MeasureRows' clients announce themselves, and what they wait for.
+struct Pulling {
+  size_t first_id = 5000;            // their site ids
+  int64_t schema_version = 0;        // 0: the one the daemon serves first
+  std::vector<LastSeen> last_seens;  // where they start: none, a cold pull
+  std::string column;                // only changes of it count ("": a row's first change)
+  std::vector<LastSeen>* reached = nullptr;  // the first client's position at the end
+};
+
 // `clients` clients of `room` until each has `rows` todos, timed from
 // `start` (run once they have connected and pulled what their room held),
-// or without it from their connecting (a cold pull). Prints a table row
-// with the database pulls made for room feeds and for clients alone.
+// or without it from their connecting. Prints a table row with the
+// database pulls made for room feeds and for clients alone.
 void MeasureRows(Served& served, size_t clients, const std::string& room, size_t rows,
-                 const std::function<void()>& start, const std::string& label) {
+                 const std::function<void()>& start, const std::string& label, const Pulling& pulling = {}) {
   boost::asio::io_context io;
   std::vector<std::set<std::string>> held(clients);
   size_t ready = 0, complete = 0;
@@ -289,14 +311,18 @@ void MeasureRows(Served& served, size_t clients, const std::string& room, size_t
   double cpu_before = CpuSeconds(served.pid()), feed_before = pulls("room"), alone_before = pulls("client");
   auto began = Clock::now();
   for (size_t i = 0; i < clients; ++i) {
-    std::make_shared<Client>(io, *served.daemon, room, 5000 + i, [&, i](const Message& message, Clock::time_point) {
-      if (std::holds_alternative<StartStreaming>(message)) ++ready;
-      const auto* changes = std::get_if<ChangesMessage>(&message);
-      for (const Change& c : changes ? changes->changes : Changeset{}) {
-        if (c.table != "todos") continue;
-        if (held[i].insert(std::string(c.pk.begin(), c.pk.end())).second && held[i].size() == rows) ++complete;
-      }
-    })->Start();
+    auto client = std::make_shared<Client>(
+        io, *served.daemon, room, pulling.first_id + i, [&, i](const Message& message, Clock::time_point) {
+          if (std::holds_alternative<StartStreaming>(message)) ++ready;
+          const auto* changes = std::get_if<ChangesMessage>(&message);
+          for (const Change& c : changes ? changes->changes : Changeset{}) {
+            if (i == 0 && pulling.reached) *pulling.reached = {LastSeen{changes->sender, {c.db_version, 0}}};
+            if (c.table != "todos" || (!pulling.column.empty() && c.cid != pulling.column)) continue;
+            if (held[i].insert(std::string(c.pk.begin(), c.pk.end())).second && held[i].size() == rows) ++complete;
+          }
+        });
+    if (pulling.schema_version != 0) client->AnnounceAs(pulling.schema_version, pulling.last_seens);
+    client->Start();
   }
   if (start) {
     RunUntil(io, [&] { return ready == clients; }, std::chrono::seconds(60));
@@ -489,6 +515,42 @@ void WritersTable(const std::string& binary, crbridge::testing::ServerKind kind,
   }
 }
 
+// The app adds a column to a room of `rows` todos while crbridge runs: a
+// client that had pulled them all upgrades to the new schema version and
+// gets the column's values for the rows it has, next to a cold pull of the
+// same rows at the new version (and at the first, for the same client's
+// start).
+void UpgradeTable(const std::string& binary, crbridge::testing::ServerKind kind, size_t rows, int* run) {
+  std::printf("\n%zu todos of one room in %s, release build: a column added while crbridge runs; one client "
+              "upgrading to the version that has it, from connecting until it has the column's value of every row "
+              "it had pulled, next to cold pulls of the same rows\n\n",
+              rows, crbridge::testing::ServerKindName(kind).c_str());
+  std::printf("| %-40s | %8s | %9s | %10s | %10s | %11s | %14s | %15s |\n", "what", "rows", "seconds", "rows/s",
+              "feed pulls", "alone pulls", "crbridge CPU s", "crbridge peak MB");
+  std::printf("|------------------------------------------|----------|-----------|------------|------------|-------------|"
+              "----------------|-----------------|\n");
+  Served served(binary, kind, ++*run, 1);
+  InsertTodos(served, rows);
+  std::vector<LastSeen> pulled;
+  MeasureRows(served, 1, "l0", rows, nullptr, "first version: insert captured, pulled",
+              Pulling{7000, served.daemon->schema_version(), {}, "", &pulled});
+  const std::string reads_done = "msg=done table=todos";
+  const auto reads = [&] {
+    const std::string output = served.daemon->process().Output();
+    size_t count = 0;
+    for (size_t at = output.find(reads_done); at != std::string::npos; at = output.find(reads_done, at + 1)) ++count;
+    return count;
+  };
+  const size_t reads_before = reads();
+  served.app.Sql("ALTER TABLE todos ADD COLUMN priority INTEGER NOT NULL DEFAULT 0");
+  const auto deadline = Clock::now() + std::chrono::seconds(300);
+  while (reads() == reads_before && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const int64_t upgraded = SchemaVersion(crbridge::testing::ClientSchema(binary, served.config));
+  MeasureRows(served, 1, "l0", rows, nullptr, "upgraded client: the new column",
+              Pulling{7000, upgraded, pulled, "priority", nullptr});
+  MeasureRows(served, 1, "l0", rows, nullptr, "cold pull, new version", Pulling{7001, upgraded, {}, "", nullptr});
+}
+
 }  // namespace
 }  // namespace crbridge
 
@@ -511,6 +573,9 @@ int main(int argc, char** argv) {
   int run = 0;
   if (part == "all" || part == "latency") LatencyTable(binary, kind, commits, &run);
   if (part == "all" || part == "writers") WritersTable(binary, kind, changesets, rows, &run);
+  if (part == "all" || part == "upgrade") {
+    UpgradeTable(binary, kind, static_cast<size_t>(flags.Number("--upgrade-rows", 100000)), &run);
+  }
   if (part == "all" || part == "rooms") {
     RoomsTables(binary, kind, commits, static_cast<size_t>(flags.Number("--moved-rows", 10000)), &run);
   }
