@@ -154,8 +154,8 @@ TEST_P(DaemonCaptureTest, AKillNineLosesNoAppWriteAndCountsNoneTwice) {
 }
 
 // Issue 16, item 1: a mapped table renamed away is said loudly (readiness,
-// the log, a metric) until it is back, and what the app wrote to it
-// meanwhile reaches the clocks then.
+// the log, a metric) until it is back, the other tables keep flowing, and
+// what the app wrote to it meanwhile reaches the clocks then.
 TEST_P(DaemonCaptureTest, AMappedTableRenamedAwayIsNotReadyUntilItIsBack) {
   TodoAppDatabase app(GetParam());
   RunningDaemon daemon(CRBRIDGE_BINARY, app.Config(CRBRIDGE_SOURCE_DIR, "renamed"), app.url);
@@ -172,6 +172,11 @@ TEST_P(DaemonCaptureTest, AMappedTableRenamedAwayIsNotReadyUntilItIsBack) {
   EXPECT_NE(daemon.Get("/metrics").body.find("crbridge_capture_table_away{table=\"todos\"} 1"), std::string::npos);
   EXPECT_NE(daemon.process().Output().find("msg=\"a mapped table is away"), std::string::npos);
   app.Sql("INSERT INTO todos_away (id, list_id) VALUES ('t1', 'l1')");
+  // The other tables keep flowing meanwhile.
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l9', 'while todos is away')");
+  EXPECT_TRUE(Eventually([&] {
+    return app.One("SELECT count(*) FROM " + app.metadata() + ".todo_lists__clock WHERE id = 'l9'") == "1";
+  })) << daemon.process().Output();
 
   rename("todos_away", "todos");
   EXPECT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
