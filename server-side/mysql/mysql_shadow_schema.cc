@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 
 #include "crbridge/server/core/clock_columns.h"
 #include "mysql_change_log.h"
@@ -102,15 +103,55 @@ std::optional<std::string> RecordedRule(sql::ResultSet& row, uint32_t column) {
   return std::string(row.getString(column));
 }
 
-// Makes `t`'s clock table and records the columns it was made for, or
-// carries its clocks over to a changed mapping (ClockColumns).
-Status MigrateClockTable(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t) {
+// Runs `statements` in one transaction of `session`, rolled back when one
+// throws (the exception goes on).
+void InOneTransaction(MysqlSession& session, const std::function<void()>& statements) {
+  session.Execute("START TRANSACTION");
+  try {
+    statements();
+    session.Execute("COMMIT");
+  } catch (const sql::SQLException&) {
+    session.Execute("ROLLBACK");
+    throw;
+  }
+}
+
+// `t`'s `tables` row into `recorded`; `*found` false when crbridge never
+// recorded it.
+Status ReadRecordedTable(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t,
+                         RecordedTable* recorded, bool* found) {
   const std::string& name = t.mapping->name;
   sql::PreparedStatement& select =
       session.Prepare("SELECT pk_columns, value_columns, room_rule FROM " + names.Table("tables") + " WHERE name = ?");
   MysqlBinder(select).Text(name);
   std::unique_ptr<sql::ResultSet> known(select.executeQuery());
-  if (!known->next()) {
+  *found = known->next();
+  if (!*found) return Status::OK();
+  return ParseRecordedTable(name, known->getString(1), known->getString(2), RecordedRule(*known, 3), recorded);
+}
+
+// The first refusal any of `tables` meets: the statements of
+// MigrateClockTable commit one by one, so every refusal has its say before
+// anything is migrated.
+Status RefusedClockTables(MysqlSession& session, const MysqlShadowNames& names,
+                          const std::vector<ResolvedTable>& tables) {
+  for (const ResolvedTable& t : tables) {
+    RecordedTable recorded;
+    bool found = false;
+    CRBRIDGE_RETURN_IF_ERROR(ReadRecordedTable(session, names, t, &recorded, &found));
+    if (found) CRBRIDGE_RETURN_IF_ERROR(ChangeClockTable(recorded, t).Refused());
+  }
+  return Status::OK();
+}
+
+// Makes `t`'s clock table and records the columns it was made for, or
+// carries its clocks over to a changed mapping (ClockColumns).
+Status MigrateClockTable(MysqlSession& session, const MysqlShadowNames& names, const ResolvedTable& t) {
+  const std::string& name = t.mapping->name;
+  RecordedTable recorded;
+  bool found = false;
+  CRBRIDGE_RETURN_IF_ERROR(ReadRecordedTable(session, names, t, &recorded, &found));
+  if (!found) {
     const ClockColumns now = ClockColumnsOf(t);
     session.Execute(ClockTableDdl(session, names, t));
     sql::PreparedStatement& insert =
@@ -121,27 +162,26 @@ Status MigrateClockTable(MysqlSession& session, const MysqlShadowNames& names, c
     insert.executeUpdate();
     return Status::OK();
   }
-  RecordedTable recorded;
-  CRBRIDGE_RETURN_IF_ERROR(
-      ParseRecordedTable(name, known->getString(1), known->getString(2), RecordedRule(*known, 3), &recorded));
   const ClockTableChange change = ChangeClockTable(recorded, t);
-  // Each statement commits by itself here: nothing is recorded before the
-  // refusals had their say.
   CRBRIDGE_RETURN_IF_ERROR(change.Refused());
   if (change.rule_to_record) {
-    sql::PreparedStatement& record =
-        session.Prepare("UPDATE " + names.Table("tables") + " SET room_rule = ?" +
-                        (change.moves_rooms ? ", snapshot_lsn = NULL" : "") + " WHERE name = ?");
-    MysqlBinder(record).Text(*change.rule_to_record).Text(name);
-    record.executeUpdate();
+    // The rule and the read again commit together; stores opened before
+    // learn of it (MappingsChanged).
+    InOneTransaction(session, [&] {
+      sql::PreparedStatement& record =
+          session.Prepare("UPDATE " + names.Table("tables") + " SET room_rule = ?" +
+                          (change.moves_rooms ? ", snapshot_lsn = NULL" : "") + " WHERE name = ?");
+      MysqlBinder(record).Text(*change.rule_to_record).Text(name);
+      record.executeUpdate();
+      if (change.moves_rooms) session.Execute("UPDATE " + names.Table("clock") + " SET mappings = mappings + 1");
+    });
   }
   if (!change.moves_clocks) return Status::OK();
   // Each clock array is rebuilt in the mapping's column order; a new
   // column starts without clocks, and the table is read again for its
   // values (rows whose other values did not change keep their clocks).
   // The rewrite and the record commit together.
-  session.Execute("START TRANSACTION");
-  try {
+  InOneTransaction(session, [&] {
     session.Execute("UPDATE " + names.ClockTable(t) + " SET __col_versions = " +
                     MovedClockArray("__col_versions", change) + ", __col_sites = " +
                     MovedClockArray("__col_sites", change) + ", __col_hashes = " + MovedClockArray("__col_hashes", change));
@@ -151,11 +191,7 @@ Status MigrateClockTable(MysqlSession& session, const MysqlShadowNames& names, c
         (change.adds_columns() ? ", snapshot_lsn = NULL" : "") + " WHERE name = ?");
     MysqlBinder(update).Text(ColumnNamesJson(change.columns.values)).Text(name);
     update.executeUpdate();
-    session.Execute("COMMIT");
-  } catch (const sql::SQLException&) {
-    session.Execute("ROLLBACK");
-    throw;
-  }
+  });
   return Status::OK();
 }
 
@@ -253,6 +289,7 @@ Status Migrate(MysqlSession& session, const MysqlShadowNames& names, const std::
   site.executeUpdate();
   session.Execute("INSERT IGNORE INTO " + names.Table("migrations") + " (version) VALUES (" +
                   std::to_string(kShadowSchemaVersion) + ")");
+  CRBRIDGE_RETURN_IF_ERROR(RefusedClockTables(session, names, tables));
   for (const ResolvedTable& t : tables) {
     CRBRIDGE_RETURN_IF_ERROR(MigrateClockTable(session, names, t));
     if (t.derives_rooms()) session.Execute(RoomsTableDdl(session, names, t));

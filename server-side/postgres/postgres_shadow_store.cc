@@ -242,6 +242,8 @@ Status PostgresShadowStore::MigrateClockTable(pqxx::work& tx, const ResolvedTabl
                         (change.moves_rooms ? ", snapshot_lsn = NULL" : "") + " WHERE name = $1",
                     name, *change.rule_to_record);
   }
+  // Stores opened before learn of new rooms (MappingsChanged).
+  if (change.moves_rooms) tx.exec0("UPDATE " + MetadataTable("clock") + " SET mappings = mappings + 1");
   tx.exec0(ClockTableDdl(ClockTable(name), name + "__clock", table));
   if (table.derives_rooms()) tx.exec0(RoomsTableDdl(RoomsTable(name), name + "__rooms", table));
   if (!change.moves_clocks) return Status::OK();

@@ -36,18 +36,25 @@ Status Rows(sqlite3* db, const std::string& sql, const std::optional<std::string
   return Status::OK();
 }
 
-// The app's tables or indexes (`type`) by name, with the SQL that made
-// them: not SQLite's, nor the CRR layer's.
-Status SchemaObjects(sqlite3* db, const std::string& type, std::map<std::string, std::string>* objects) {
+// One of the app's tables or indexes: the SQL that made it, and its table.
+struct SchemaObject {
+  std::string sql;
+  std::string table;
+  friend bool operator==(const SchemaObject&, const SchemaObject&) = default;
+};
+
+// The app's tables or indexes (`type`) by name: not SQLite's, nor the CRR
+// layer's.
+Status SchemaObjects(sqlite3* db, const std::string& type, std::map<std::string, SchemaObject>* objects) {
   std::vector<Row> rows;
   CRBRIDGE_RETURN_IF_ERROR(Rows(db,
-                                "SELECT name, sql FROM sqlite_master WHERE type = ?1 AND sql IS NOT NULL "
+                                "SELECT name, sql, tbl_name FROM sqlite_master WHERE type = ?1 AND sql IS NOT NULL "
                                 "AND tbl_name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
                                 "AND tbl_name NOT LIKE 'crsql\\_%' ESCAPE '\\' "
                                 "AND tbl_name NOT LIKE '%\\_\\_crsql\\_%' ESCAPE '\\'",
                                 type, &rows));
   objects->clear();
-  for (const Row& row : rows) (*objects)[*row[0]] = *row[1];
+  for (const Row& row : rows) (*objects)[*row[0]] = SchemaObject{*row[1], *row[2]};
   return Status::OK();
 }
 
@@ -121,24 +128,25 @@ Status MigrateSchema(CrrDatabase& db, const std::string& schema_text) {
   if (const Status s = target->Exec(schema_text); !s.ok()) {
     return Status::InvalidArgument("the new schema does not apply to an empty database: " + s.message());
   }
-  std::map<std::string, std::string> local_tables, target_tables, local_indexes, target_indexes;
+  std::map<std::string, SchemaObject> local_tables, target_tables, local_indexes, target_indexes;
   CRBRIDGE_RETURN_IF_ERROR(SchemaObjects(db.handle(), "table", &local_tables));
   CRBRIDGE_RETURN_IF_ERROR(SchemaObjects(target->handle(), "table", &target_tables));
   CRBRIDGE_RETURN_IF_ERROR(SchemaObjects(db.handle(), "index", &local_indexes));
   CRBRIDGE_RETURN_IF_ERROR(SchemaObjects(target->handle(), "index", &target_indexes));
-  // Indexes first: SQLite drops no column an index names.
-  for (const auto& [name, sql] : local_indexes) {
+  // Indexes first: SQLite drops no column an index names. Those of tables
+  // the new schema lacks stay with their tables.
+  for (const auto& [name, index] : local_indexes) {
     const auto kept = target_indexes.find(name);
-    if (kept == target_indexes.end() || kept->second != sql) {
+    if (target_tables.contains(index.table) && (kept == target_indexes.end() || kept->second != index)) {
       CRBRIDGE_RETURN_IF_ERROR(db.Exec("DROP INDEX " + QuoteIdentifier(name)));
     }
   }
-  for (const auto& [table, sql] : target_tables) {
+  for (const auto& [table, made] : target_tables) {
     bool target_crr = false;
     bool local_crr = false;
     CRBRIDGE_RETURN_IF_ERROR(IsCrr(target->handle(), table, &target_crr));
     if (!local_tables.contains(table)) {
-      CRBRIDGE_RETURN_IF_ERROR(db.Exec(sql));
+      CRBRIDGE_RETURN_IF_ERROR(db.Exec(made.sql));
     } else {
       CRBRIDGE_RETURN_IF_ERROR(IsCrr(db.handle(), table, &local_crr));
       std::vector<Column> local, wanted;
@@ -148,9 +156,9 @@ Status MigrateSchema(CrrDatabase& db, const std::string& schema_text) {
     }
     if (target_crr && !local_crr) CRBRIDGE_RETURN_IF_ERROR(db.Exec("SELECT crsql_as_crr(" + QuoteLiteral(table) + ")"));
   }
-  for (const auto& [name, sql] : target_indexes) {
+  for (const auto& [name, index] : target_indexes) {
     const auto had = local_indexes.find(name);
-    if (had == local_indexes.end() || had->second != sql) CRBRIDGE_RETURN_IF_ERROR(db.Exec(sql));
+    if (had == local_indexes.end() || had->second != index) CRBRIDGE_RETURN_IF_ERROR(db.Exec(index.sql));
   }
   return Status::OK();
 }

@@ -50,31 +50,51 @@ Status Rows(sqlite3* db, const std::string& sql, const std::vector<std::string>&
 
 Status CrrContext::BeginAlter(const std::string& table) {
   if (FindTable(table) == nullptr) return Status::InvalidArgument("crsql_begin_alter: not a CRR table: " + table);
+  if (altering_.contains(table)) {
+    return Status::InvalidArgument("crsql_begin_alter: " + table + " is being altered already (crsql_commit_alter ends it)");
+  }
   // The crsql_changes view names the table's columns: SQLite would refuse
   // to drop one while it stands (CommitAlter makes it again).
   statements_.clear();
-  return ExecSql(db_, std::string("SAVEPOINT ") + kAlterSavepoint + ";\n" + DropTriggersDdl(table) +
-                          "DROP VIEW IF EXISTS crsql_changes;\n");
+  CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, std::string("SAVEPOINT ") + kAlterSavepoint + ";\n" +
+                                            DropTriggersDdl(table) + "DROP VIEW IF EXISTS crsql_changes;\n"));
+  altering_.insert(table);
+  return Status::OK();
 }
 
 Status CrrContext::CommitAlter(const std::string& name) {
-  const CrrTable* before = FindTable(name);
-  if (before == nullptr) return Status::InvalidArgument("crsql_commit_alter: not a CRR table: " + name);
-  CrrTable table;
-  CRBRIDGE_RETURN_IF_ERROR(LoadCrrTable(db_, name, &table));
-  int64_t version = 0;
-  CRBRIDGE_RETURN_IF_ERROR(DbVersion(&version));
-  statements_.clear();  // some name columns the table no longer has
-  if (table.pk_columns != before->pk_columns) {
-    CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, "DROP TABLE " + QuoteIdentifier(table.clock_table()) + ";\nDROP TABLE " +
-                                              QuoteIdentifier(table.pks_table()) + ";\n"));
-  } else {
-    CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, CompactAfterAlterSql(table)));
+  const CrrTable* found = FindTable(name);
+  if (found == nullptr) return Status::InvalidArgument("crsql_commit_alter: not a CRR table: " + name);
+  if (!altering_.contains(name)) {
+    return Status::InvalidArgument("crsql_commit_alter: no crsql_begin_alter of " + name + " before it");
   }
-  CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, CrrTableDdl(table)));
-  tables_[name] = table;
-  CRBRIDGE_RETURN_IF_ERROR(RebuildChangesView());
-  CRBRIDGE_RETURN_IF_ERROR(BackfillAfterAlter(tables_[name], version));
+  const CrrTable before = *found;
+  const auto follow = [&]() -> Status {
+    CrrTable table;
+    CRBRIDGE_RETURN_IF_ERROR(LoadCrrTable(db_, name, &table));
+    int64_t version = 0;
+    CRBRIDGE_RETURN_IF_ERROR(DbVersion(&version));
+    statements_.clear();  // some name columns the table no longer has
+    if (table.pk_columns != before.pk_columns) {
+      CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, "DROP TABLE " + QuoteIdentifier(table.clock_table()) +
+                                                ";\nDROP TABLE " + QuoteIdentifier(table.pks_table()) + ";\n"));
+    } else {
+      CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, CompactAfterAlterSql(table)));
+    }
+    CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, CrrTableDdl(table)));
+    tables_[name] = table;
+    CRBRIDGE_RETURN_IF_ERROR(RebuildChangesView());
+    return BackfillAfterAlter(tables_[name], version);
+  };
+  altering_.erase(name);
+  if (const Status s = follow(); !s.ok()) {
+    // The schema change goes too: the table, its triggers and the view
+    // are as they were before crsql_begin_alter.
+    statements_.clear();
+    tables_[name] = before;
+    (void)ExecSql(db_, std::string("ROLLBACK TO ") + kAlterSavepoint + "; RELEASE " + kAlterSavepoint);
+    return s;
+  }
   return ExecSql(db_, std::string("RELEASE ") + kAlterSavepoint);
 }
 

@@ -190,6 +190,7 @@ Status CrrContext::MergeDbVersion(int64_t incoming, int64_t* version) {
 void CrrContext::EndTransaction() {
   pending_db_version_ = 0;
   local_seq_ = 0;
+  altering_.clear();
 }
 
 Status CrrContext::FindKey(const CrrTable& t, const std::vector<Value>& pk, std::optional<int64_t>* key) {

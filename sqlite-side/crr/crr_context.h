@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,9 @@ class CrrContext {
   // and the crsql_changes view until CommitAlter.
   Status BeginAlter(const std::string& table);
   // crsql_commit_alter: follows `table`'s new schema as cr-sqlite 0.16 does
-  // (crr_alter.cc), records the triggers again and releases the savepoint.
+  // (crr_alter.cc), records the triggers again and releases the savepoint;
+  // when that fails, the alter is rolled back whole. InvalidArgument
+  // without a BeginAlter of the table (and for a second BeginAlter).
   Status CommitAlter(const std::string& table);
   // The highest db_version committed (0 for none).
   Status DbVersion(int64_t* version);
@@ -112,6 +115,9 @@ class CrrContext {
   int64_t pending_db_version_ = 0;  // 0: no write in this transaction yet
   int64_t local_seq_ = 0;
   int sync_depth_ = 0;
+  // Tables between crsql_begin_alter and crsql_commit_alter (the end of
+  // the transaction ends their alter too).
+  std::set<std::string> altering_;
 };
 
 }  // namespace crbridge

@@ -224,6 +224,14 @@ TEST_P(ShadowStoreTest, ANewRoomColumnIsFollowedAndAnotherKindOfRoomRuleRefused)
             std::string::npos)
       << via.ToString();
   EXPECT_EQ(database.One("SELECT count(*) FROM " + tables + " WHERE snapshot_lsn IS NULL"), "0");
+  // A refusal of one table leaves the others as they were too.
+  const auto narrower = MapTodoApp(database, "  - name: todo_lists\n    room_column: id\n    columns: [id]\n"
+                                             "  - name: todos\n    exclude: [internal_note]\n");
+  std::unique_ptr<ShadowStore> refused;
+  EXPECT_FALSE(
+      OpenShadowStore(narrower->config, narrower->check.tables, ShadowStore::Marking::kNone, &refused).ok());
+  EXPECT_NE(database.One("SELECT value_columns FROM " + tables + " WHERE name = 'todo_lists'").find("name"),
+            std::string::npos);
 
   const Status moved = Open("    room_column: title\n    exclude: [internal_note]\n");
   ASSERT_TRUE(moved.ok()) << moved.ToString();

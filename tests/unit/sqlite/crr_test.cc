@@ -141,6 +141,30 @@ TEST(CrrLocalWritesTest, RefusesTablesItCannotReplicate) {
 
 // Each step applies changes from site 7 to one database, in order; the
 // expected rows are what the published extension recorded in the same case.
+// An alter is opened and closed once (crsql_begin_alter, then
+// crsql_commit_alter); one that cannot be followed is rolled back whole,
+// and the table records writes as before.
+TEST(CrrAlterTest, AlterCallsPairUpAndAFailedCommitLeavesTheTableAsItWas) {
+  auto db = OpenTodo();
+  ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (1, 'x', 'y')").ok());
+  const Status unopened = db->Exec("SELECT crsql_commit_alter('t')");
+  EXPECT_NE(unopened.message().find("no crsql_begin_alter of t"), std::string::npos) << unopened.ToString();
+  ASSERT_TRUE(db->Exec("SELECT crsql_begin_alter('t')").ok());
+  const Status twice = db->Exec("SELECT crsql_begin_alter('t')");
+  EXPECT_NE(twice.message().find("being altered already"), std::string::npos) << twice.ToString();
+  // A NOT NULL column without a default cannot be replicated (LoadCrrTable).
+  ASSERT_TRUE(db->Exec("CREATE TABLE t_new (id INTEGER PRIMARY KEY NOT NULL, a, b, c NOT NULL); "
+                       "INSERT INTO t_new SELECT id, a, b, 0 FROM t; DROP TABLE t; ALTER TABLE t_new RENAME TO t")
+                  .ok());
+  const Status refused = db->Exec("SELECT crsql_commit_alter('t')");
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(Rows(*db, "SELECT name FROM pragma_table_info('t')"), (std::vector<std::string>{"'id'", "'a'", "'b'"}));
+  ASSERT_TRUE(db->Exec("UPDATE t SET a = 'z' WHERE id = 1").ok());
+  EXPECT_EQ(Rows(*db, "SELECT cid, val, col_version FROM crsql_changes WHERE cid = 'a'"),
+            (std::vector<std::string>{"'a'|'z'|2"}));
+  ASSERT_TRUE(db->Exec("SELECT crsql_begin_alter('t'); ALTER TABLE t ADD COLUMN c; SELECT crsql_commit_alter('t')").ok());
+}
+
 TEST(CrrMergeTest, MergesLikeCrSqlite) {
   auto db = OpenTodo();
   const auto row = [&](int64_t id) {
