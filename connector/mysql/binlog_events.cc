@@ -43,11 +43,18 @@ const char* EventName(BinlogEventType type) {
     case BinlogEventType::kDeleteRowsV2:
       return "DELETE_ROWS";
     case BinlogEventType::kHeartbeat:
+    case BinlogEventType::kHeartbeatV2:
       return "HEARTBEAT";
     case BinlogEventType::kMysqlGtid:
     case BinlogEventType::kMysqlAnonymousGtid:
     case BinlogEventType::kMariaDbGtid:
       return "GTID";
+    case BinlogEventType::kMysqlTaggedGtid:
+      return "GTID_TAGGED";
+    case BinlogEventType::kPartialUpdateRows:
+      return "PARTIAL_UPDATE_ROWS";
+    case BinlogEventType::kTransactionPayload:
+      return "TRANSACTION_PAYLOAD";
     case BinlogEventType::kMariaDbGtidList:
       return "GTID_LIST";
   }
@@ -200,6 +207,109 @@ Status DecodeBody(BinlogReader& reader, BinlogMysqlGtid* gtid) {
   return Status::OK();
 }
 
+// A tagged GTID event's body is one message of MySQL's serialization
+// library: a version, the message's size (counted from the version's
+// byte), the last field id a reader must know (0: none), then fields as
+// (id, value) in ascending id order, absent ones left out; the uuid is 16
+// integers of a byte each. Fields after the sequence number (timestamps,
+// lengths, server versions) are not needed and left unread.
+Status DecodeTaggedGtid(BinlogReader& reader, BinlogMysqlGtid* gtid) {
+  uint64_t version = 0;
+  uint64_t size = 0;
+  uint64_t last_non_ignorable = 0;
+  CRBRIDGE_RETURN_IF_ERROR(reader.Varlen("format version", &version));
+  CRBRIDGE_RETURN_IF_ERROR(reader.Varlen("message size", &size));
+  CRBRIDGE_RETURN_IF_ERROR(reader.Varlen("last non-ignorable field", &last_non_ignorable));
+  if (version != 1) return reader.Malformed("serialization format version " + std::to_string(version));
+  // Fields 0 to 11 are known; a later server may add fields readers must know.
+  if (last_non_ignorable > 12) return reader.Malformed("a field unknown to this reader is required");
+  enum Field : uint64_t { kFlags = 0, kUuid, kGno, kTag, kLastCommitted, kSequenceNumber };
+  bool has_uuid = false;
+  bool has_gno = false;
+  uint64_t field = 0;
+  while (reader.remaining() > 0) {
+    CRBRIDGE_RETURN_IF_ERROR(reader.Varlen("field id", &field));
+    if (field > kSequenceNumber) break;
+    uint64_t value = 0;
+    int64_t signed_value = 0;
+    switch (field) {
+      case kFlags:
+        CRBRIDGE_RETURN_IF_ERROR(reader.Varlen("flags", &value));
+        gtid->flags = static_cast<uint8_t>(value);
+        break;
+      case kUuid:
+        for (uint8_t& byte : gtid->source_uuid) {
+          CRBRIDGE_RETURN_IF_ERROR(reader.Varlen("source uuid", &value));
+          if (value > 0xff) return reader.Malformed("source uuid byte " + std::to_string(value));
+          byte = static_cast<uint8_t>(value);
+        }
+        has_uuid = true;
+        break;
+      case kGno:
+        CRBRIDGE_RETURN_IF_ERROR(reader.SignedVarlen("gno", &signed_value));
+        if (signed_value <= 0) return reader.Malformed("gno " + std::to_string(signed_value));
+        gtid->gno = static_cast<uint64_t>(signed_value);
+        has_gno = true;
+        break;
+      case kTag: {
+        CRBRIDGE_RETURN_IF_ERROR(reader.Varlen("tag length", &value));
+        // MySQL's tags are at most 32 characters.
+        if (value > 32) return reader.Malformed("tag of " + std::to_string(value) + " bytes");
+        std::string_view tag;
+        CRBRIDGE_RETURN_IF_ERROR(reader.Bytes("tag", static_cast<size_t>(value), &tag));
+        gtid->tag.assign(tag);
+        break;
+      }
+      case kLastCommitted:
+        CRBRIDGE_RETURN_IF_ERROR(reader.SignedVarlen("last committed", &signed_value));
+        gtid->last_committed = static_cast<uint64_t>(signed_value);
+        break;
+      case kSequenceNumber:
+        CRBRIDGE_RETURN_IF_ERROR(reader.SignedVarlen("sequence number", &signed_value));
+        gtid->sequence_number = static_cast<uint64_t>(signed_value);
+        break;
+    }
+  }
+  if (!has_uuid || !has_gno) return reader.Malformed("no uuid or gno");
+  reader.Rest();
+  return Status::OK();
+}
+
+// Fields of type, length, value, all length-encoded integers, up to an end
+// mark (type 0); then the payload.
+Status DecodeBody(BinlogReader& reader, BinlogTransactionPayload* payload) {
+  enum Field : uint64_t { kEndMark = 0, kPayloadSize, kCompression, kUncompressedSize };
+  std::optional<uint64_t> payload_size;
+  std::optional<uint64_t> compression;
+  for (;;) {
+    uint64_t field = 0;
+    CRBRIDGE_RETURN_IF_ERROR(reader.LengthEncoded("field type", &field));
+    if (field == kEndMark) break;
+    std::string_view value_bytes;
+    CRBRIDGE_RETURN_IF_ERROR(reader.LengthEncodedBytes("field", &value_bytes));
+    if (field > kUncompressedSize) continue;  // a field of a later server, skipped by its length
+    BinlogReader value_reader(value_bytes, "TRANSACTION_PAYLOAD");
+    uint64_t value = 0;
+    CRBRIDGE_RETURN_IF_ERROR(value_reader.LengthEncoded("field value", &value));
+    if (field == kPayloadSize) payload_size = value;
+    if (field == kCompression) compression = value;
+    if (field == kUncompressedSize) payload->uncompressed_size = value;
+  }
+  if (!payload_size || !compression) return reader.Malformed("no payload size or compression type");
+  if (*compression != static_cast<uint64_t>(BinlogCompression::kZstd) &&
+      *compression != static_cast<uint64_t>(BinlogCompression::kNone)) {
+    return Unsupported("transaction payload compressed with algorithm " + std::to_string(*compression) +
+                       " (binlog_transaction_compression: crbridge reads zstd)");
+  }
+  payload->compression = static_cast<BinlogCompression>(*compression);
+  if (*payload_size != reader.remaining()) {
+    return reader.Malformed("payload of " + std::to_string(*payload_size) + " bytes in " +
+                            std::to_string(reader.remaining()));
+  }
+  payload->payload = reader.Rest();
+  return Status::OK();
+}
+
 Status ReadColumnBitmap(BinlogReader& reader, const char* field, size_t column_count, std::vector<bool>* bitmap) {
   std::string_view bytes;
   CRBRIDGE_RETURN_IF_ERROR(reader.Bytes(field, (column_count + 7) / 8, &bytes));
@@ -326,6 +436,11 @@ Status DecodeBinlogEvent(std::string_view bytes, BinlogChecksum checksum, Binlog
     case BinlogEventType::kHeartbeat:
       CRBRIDGE_RETURN_IF_ERROR(DecodeInto<BinlogHeartbeat>(body, type, &data));
       break;
+    case BinlogEventType::kHeartbeatV2:
+      // Its fields (file and position, for files past 4 GB) are not needed:
+      // capture takes positions from other events.
+      data = BinlogHeartbeat{};
+      break;
     case BinlogEventType::kQuery:
       CRBRIDGE_RETURN_IF_ERROR(DecodeInto<BinlogQuery>(body, type, &data));
       break;
@@ -343,6 +458,20 @@ Status DecodeBinlogEvent(std::string_view bytes, BinlogChecksum checksum, Binlog
       CRBRIDGE_RETURN_IF_ERROR(DecodeInto<BinlogMysqlGtid>(body, type, &data));
       std::get<BinlogMysqlGtid>(data).anonymous = type == BinlogEventType::kMysqlAnonymousGtid;
       break;
+    case BinlogEventType::kMysqlTaggedGtid: {
+      BinlogReader reader(body, EventName(type));
+      BinlogMysqlGtid gtid;
+      CRBRIDGE_RETURN_IF_ERROR(DecodeTaggedGtid(reader, &gtid));
+      data = std::move(gtid);
+      break;
+    }
+    case BinlogEventType::kTransactionPayload:
+      CRBRIDGE_RETURN_IF_ERROR(DecodeInto<BinlogTransactionPayload>(body, type, &data));
+      break;
+    case BinlogEventType::kPartialUpdateRows:
+      return Unsupported("a PARTIAL_UPDATE_ROWS event: the server logs JSON updates as diffs "
+                         "(binlog_row_value_options=PARTIAL_JSON); crbridge needs whole rows: set "
+                         "binlog_row_value_options='' globally, and in the sessions that set it");
     case BinlogEventType::kTableMap:
       CRBRIDGE_RETURN_IF_ERROR(DecodeInto<BinlogTableMap>(body, type, &data));
       break;
@@ -378,6 +507,7 @@ std::string FormatMysqlGtid(const BinlogMysqlGtid& gtid) {
     std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned>(gtid.source_uuid[i]));
     text.append(hex);
   }
+  if (!gtid.tag.empty()) text += ":" + gtid.tag;
   return text + ":" + std::to_string(gtid.gno);
 }
 

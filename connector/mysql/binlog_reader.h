@@ -3,6 +3,7 @@
 // thread-safe: one reader per decode call.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -63,6 +64,29 @@ class BinlogReader : public WireCursor {
     uint64_t length = 0;
     CRBRIDGE_RETURN_IF_ERROR(LengthEncoded(field, &length));
     return Bytes(field, static_cast<size_t>(length), bytes);
+  }
+
+  // An unsigned integer of MySQL's serialization library (tagged GTID
+  // events, MySQL 8.3+): the first byte's trailing one bits, plus one, are
+  // the integer's size in bytes (9 for 57 to 64 bits), the value's bits
+  // follow them, little-endian.
+  Status Varlen(const char* field, uint64_t* value) {
+    uint8_t first = 0;
+    CRBRIDGE_RETURN_IF_ERROR(U8(field, &first));
+    const int size = std::countr_one(first) + 1;
+    uint64_t rest = 0;
+    if (size > 1) CRBRIDGE_RETURN_IF_ERROR(LittleEndian(field, static_cast<size_t>(size - 1), &rest));
+    const int shift = 8 - size + ((size + 7) >> 4);
+    *value = (size >= 8 ? 0 : static_cast<uint64_t>(first) >> size) | (rest << shift);
+    return Status::OK();
+  }
+
+  // The same for a signed integer (zigzag: 0, -1, 1, -2, ... as 0, 1, 2, 3).
+  Status SignedVarlen(const char* field, int64_t* value) {
+    uint64_t zigzag = 0;
+    CRBRIDGE_RETURN_IF_ERROR(Varlen(field, &zigzag));
+    *value = static_cast<int64_t>(zigzag >> 1) ^ -static_cast<int64_t>(zigzag & 1);
+    return Status::OK();
   }
 
   // A one-byte length, that many bytes, then a NUL (database and table

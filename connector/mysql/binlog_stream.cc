@@ -1,9 +1,8 @@
 #include "crbridge/connector/mysql/binlog_stream.h"
 
-// mariadb_rpl.h uses mysql.h's types without including it.
+// ma_pvio.h uses mysql.h's types without including it.
 // clang-format off
 #include <mysql.h>
-#include <mariadb_rpl.h>
 #include <ma_pvio.h>
 // clang-format on
 #include <mysqld_error.h>
@@ -13,10 +12,21 @@
 #include <algorithm>
 #include <optional>
 
+#include "crbridge/connector/mysql/mysql_gtid_set.h"
 #include "crbridge/server/mysql/mysql_url.h"
 
 namespace crbridge::mysql {
 namespace {
+
+// The commands that start a dump (they are not all in Connector/C's enum).
+constexpr unsigned kBinlogDump = 0x12;
+constexpr unsigned kBinlogDumpGtid = 0x1e;
+// COM_BINLOG_DUMP_GTID's flag: the GTID set follows.
+constexpr uint16_t kThroughGtid = 0x04;
+
+// The largest packet the stream accepts: MySQL's and MariaDB's own upper
+// bound of max_allowed_packet (an event may be that large).
+constexpr unsigned long kMaxPacketBytes = 1UL << 30;
 
 Status MysqlError(MYSQL* mysql, const std::string& doing) {
   const unsigned error = mysql_errno(mysql);
@@ -27,9 +37,13 @@ Status MysqlError(MYSQL* mysql, const std::string& doing) {
 
 // What @slave_connect_state accepts: domain-server-sequence triples
 // separated by commas. Checked because it is spliced into a statement.
-bool IsGtidState(std::string_view state) {
+bool IsMariaDbGtidState(std::string_view state) {
   return std::all_of(state.begin(), state.end(),
                      [](char c) { return (c >= '0' && c <= '9') || c == '-' || c == ',' || c == ' '; });
+}
+
+void AppendLittleEndian(std::string* out, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
 // Unblocks a read in progress on the connection's socket, from the thread
@@ -44,8 +58,6 @@ struct ShutdownSocket {
 struct BinlogStream::Connection {
   ~Connection() {
     on_stop.reset();  // before the socket closes, waiting for a running callback
-    mariadb_free_rpl_event(event);
-    if (rpl != nullptr) mariadb_rpl_close(rpl);
     mysql_close(mysql);
   }
 
@@ -59,21 +71,17 @@ struct BinlogStream::Connection {
     return MysqlError(mysql, doing);
   }
 
-  // The replication API reports its own errors (an event type it does not
-  // know) apart from the connection's; an EOF packet sets neither.
-  Status FetchFailed() const {
-    if (stop.stop_requested()) return Status::Cancelled("binlog stream stopped");
-    if (mariadb_rpl_errno(rpl) != 0) {
-      return Status::Unavailable(std::string("mysql: reading the binlog: ") + mariadb_rpl_error(rpl) + " (error " +
-                                 std::to_string(mariadb_rpl_errno(rpl)) + ")");
+  // Sends a dump command; the server answers with the stream (or an error
+  // packet, read as the first event).
+  Status SendCommand(unsigned command, const std::string& arguments) {
+    if (mysql->methods->db_command(mysql, static_cast<enum_server_command>(command), arguments.data(),
+                                   arguments.size(), 1, nullptr) != 0) {
+      return Failed("starting the binlog dump");
     }
-    if (mysql_errno(mysql) != 0) return MysqlError(mysql, "reading the binlog");
-    return Status::Unavailable("mysql: the server ended the binlog dump");
+    return Status::OK();
   }
 
   MYSQL* mysql = nullptr;
-  MARIADB_RPL* rpl = nullptr;
-  MARIADB_RPL_EVENT* event = nullptr;  // reused by each fetch
   std::stop_token stop;
   std::optional<std::stop_callback<ShutdownSocket>> on_stop;
 };
@@ -88,10 +96,7 @@ Status BinlogStream::Open(const std::string& url, const BinlogStreamOptions& opt
   CRBRIDGE_RETURN_IF_ERROR(ParseMysqlUrl(url, &parsed));
   if (options.server_id == 0) return Status::InvalidArgument("binlog stream: server id 0 cannot register as a replica");
   const BinlogStart& start = options.start;
-  if (!IsGtidState(start.gtid_state)) {
-    return Status::InvalidArgument("binlog stream: invalid GTID state \"" + start.gtid_state + "\"");
-  }
-  if (start.gtid_state.empty() && (start.file_name.empty() || start.position < 4 || start.position > UINT32_MAX)) {
+  if (!start.at_gtid && (start.file_name.empty() || start.position < 4 || start.position > UINT32_MAX)) {
     return Status::InvalidArgument("binlog stream: start at a GTID state or at a file and a position from 4");
   }
 
@@ -105,11 +110,39 @@ Status BinlogStream::Open(const std::string& url, const BinlogStreamOptions& opt
   mysql_optionsv(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_seconds);
   mysql_optionsv(mysql, MYSQL_OPT_READ_TIMEOUT, &read_seconds);
   mysql_optionsv(mysql, MYSQL_OPT_WRITE_TIMEOUT, &read_seconds);
+  mysql_optionsv(mysql, MYSQL_OPT_MAX_ALLOWED_PACKET, &kMaxPacketBytes);
   if (mysql_real_connect(mysql, parsed.host.c_str(), parsed.user.c_str(), parsed.password.c_str(), nullptr,
                          parsed.port, nullptr, 0) == nullptr) {
     return MysqlError(mysql, "connecting to " + parsed.host + ":" + std::to_string(parsed.port));
   }
   connection->on_stop.emplace(stop, ShutdownSocket{mysql_get_socket(mysql)});
+  const MysqlServerVersion server = ParseServerVersion(mysql_get_server_info(mysql));
+  const bool mysql_flavor = server.flavor == MysqlFlavor::kMysql;
+
+  // The dump's arguments, checked before anything is sent.
+  std::string dump;
+  unsigned command = kBinlogDump;
+  if (start.at_gtid && mysql_flavor) {
+    MysqlGtidSet set;
+    CRBRIDGE_RETURN_IF_ERROR(MysqlGtidSet::Parse(start.gtid_state, &set));
+    const std::string encoded = set.Encode();
+    command = kBinlogDumpGtid;
+    AppendLittleEndian(&dump, kThroughGtid, 2);
+    AppendLittleEndian(&dump, options.server_id, 4);
+    AppendLittleEndian(&dump, 0, 4);  // no file name: the server finds the first file the set lacks
+    AppendLittleEndian(&dump, 4, 8);
+    AppendLittleEndian(&dump, encoded.size(), 4);
+    dump += encoded;
+  } else {
+    if (start.at_gtid && !IsMariaDbGtidState(start.gtid_state)) {
+      return Status::InvalidArgument("binlog stream: invalid GTID state \"" + start.gtid_state + "\"");
+    }
+    // An empty file name makes MariaDB start at @slave_connect_state.
+    AppendLittleEndian(&dump, start.at_gtid ? 4 : start.position, 4);
+    AppendLittleEndian(&dump, 0, 2);
+    AppendLittleEndian(&dump, options.server_id, 4);
+    if (!start.at_gtid) dump += start.file_name;
+  }
 
   // The first events arrive before the FORMAT_DESCRIPTION that announces
   // the checksum, so ask for it.
@@ -120,30 +153,27 @@ Status BinlogStream::Open(const std::string& url, const BinlogStreamOptions& opt
   const bool crc32 = row != nullptr && row[0] != nullptr && std::string_view(row[0]) == "CRC32";
   mysql_free_result(result);
 
-  // Without this the server closes a checksum-unaware replica's dump.
+  // Without this the server closes a checksum-unaware replica's dump
+  // (MySQL 8.0.26 renamed the variable and still reads the old name).
   CRBRIDGE_RETURN_IF_ERROR(connection->Query("SET @master_binlog_checksum = @@global.binlog_checksum"));
-  // MariaDB's GTID events instead of their MySQL 5.5-compatible stand-ins.
-  CRBRIDGE_RETURN_IF_ERROR(connection->Query("SET @mariadb_slave_capability = 4"));
   const auto heartbeat_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(options.heartbeat_period).count();
   CRBRIDGE_RETURN_IF_ERROR(connection->Query("SET @master_heartbeat_period = " + std::to_string(heartbeat_ns)));
-  if (!start.gtid_state.empty()) {
-    CRBRIDGE_RETURN_IF_ERROR(connection->Query("SET @slave_connect_state = '" + start.gtid_state + "'"));
+  if (mysql_flavor) {
+    CRBRIDGE_RETURN_IF_ERROR(connection->Query("SET @source_binlog_checksum = @@global.binlog_checksum"));
+    CRBRIDGE_RETURN_IF_ERROR(connection->Query("SET @source_heartbeat_period = " + std::to_string(heartbeat_ns)));
+  } else {
+    // MariaDB's GTID events instead of their MySQL 5.5-compatible stand-ins.
+    CRBRIDGE_RETURN_IF_ERROR(connection->Query("SET @mariadb_slave_capability = 4"));
+    if (start.at_gtid) {
+      CRBRIDGE_RETURN_IF_ERROR(connection->Query("SET @slave_connect_state = '" + start.gtid_state + "'"));
+    }
   }
-
-  connection->rpl = mariadb_rpl_init(mysql);
-  if (connection->rpl == nullptr) return MysqlError(mysql, "starting the replication API");
-  MARIADB_RPL* rpl = connection->rpl;
-  mariadb_rpl_optionsv(rpl, MARIADB_RPL_SERVER_ID, static_cast<unsigned>(options.server_id));
-  // An empty file name makes the server start at @slave_connect_state.
-  mariadb_rpl_optionsv(rpl, MARIADB_RPL_FILENAME, start.gtid_state.empty() ? start.file_name.c_str() : "",
-                       start.gtid_state.empty() ? start.file_name.size() : size_t{0});
-  const auto position = static_cast<unsigned long>(start.gtid_state.empty() ? start.position : 4);
-  mariadb_rpl_optionsv(rpl, MARIADB_RPL_START, position);
-  if (mariadb_rpl_open(rpl) != 0) return connection->Failed("starting the binlog dump");
+  CRBRIDGE_RETURN_IF_ERROR(connection->SendCommand(command, dump));
 
   std::unique_ptr<BinlogStream> stream(new BinlogStream(std::move(connection)));
   stream->checksum_ = crc32 ? BinlogChecksum::kCrc32 : BinlogChecksum::kOff;
-  if (start.gtid_state.empty()) {
+  stream->server_version_ = server;
+  if (!start.at_gtid) {
     stream->file_name_ = start.file_name;
     stream->position_ = start.position;
   }
@@ -152,6 +182,7 @@ Status BinlogStream::Open(const std::string& url, const BinlogStreamOptions& opt
 }
 
 bool BinlogStream::EventWithin(std::chrono::milliseconds wait) const {
+  if (payload_.has_next()) return true;
   // Connector/C reads ahead into its own cache: bytes there are not on the socket.
   const MARIADB_PVIO* pvio = connection_->mysql->net.pvio;
   if (pvio != nullptr && pvio->cache != nullptr && pvio->cache + pvio->cache_size > pvio->cache_pos) return true;
@@ -167,21 +198,55 @@ Status BinlogStream::Next(BinlogEvent* event) {
     failure_ = Status::Cancelled("binlog stream stopped");
     return failure_;
   }
-  MARIADB_RPL_EVENT* fetched = mariadb_rpl_fetch(connection.rpl, connection.event);
-  if (fetched == nullptr) {
-    connection.event = nullptr;  // a failed fetch frees the event it was given
-    failure_ = connection.FetchFailed();
+  if (payload_.has_next()) {
+    failure_ = NextInPayload(event);
     return failure_;
   }
-  connection.event = fetched;
+  const unsigned long length = mysql_net_read_packet(connection.mysql);
+  if (length == packet_error) {
+    failure_ = connection.Failed("reading the binlog");
+    return failure_;
+  }
+  const auto* packet = reinterpret_cast<const char*>(connection.mysql->net.read_pos);
+  // An EOF packet: the server ended the dump.
+  if (length < 8 && static_cast<uint8_t>(packet[0]) == 0xfe) {
+    failure_ = Status::Unavailable("mysql: the server ended the binlog dump");
+    return failure_;
+  }
+  if (length < 1 || packet[0] != 0) {
+    failure_ = Status::Corruption("mysql: a binlog packet of " + std::to_string(length) + " bytes without the OK marker");
+    return failure_;
+  }
   // The packet's first byte is the OK marker; the event follows.
-  raw_event_ = std::string_view(reinterpret_cast<const char*>(fetched->raw_data) + fetched->raw_data_ofs,
-                                fetched->raw_data_size - fetched->raw_data_ofs);
+  raw_event_ = std::string_view(packet + 1, length - 1);
   BinlogEvent decoded;
   if (Status s = DecodeBinlogEvent(raw_event_, checksum_, &decoded); !s.ok()) {
     failure_ = s;
     return failure_;
   }
+  if (const auto* payload = std::get_if<BinlogTransactionPayload>(&decoded.data)) {
+    // Its events are read in its place; its end is where they end.
+    payload_end_ = decoded.header.log_pos;
+    if (Status s = payload_.Start(*payload); !s.ok()) {
+      failure_ = s;
+      return failure_;
+    }
+    failure_ = NextInPayload(event);
+    return failure_;
+  }
+  Track(decoded);
+  *event = std::move(decoded);
+  return Status::OK();
+}
+
+Status BinlogStream::NextInPayload(BinlogEvent* event) {
+  std::string_view bytes;
+  bool last = false;
+  CRBRIDGE_RETURN_IF_ERROR(payload_.Next(&bytes, &last));
+  raw_event_ = bytes;
+  BinlogEvent decoded;
+  CRBRIDGE_RETURN_IF_ERROR(DecodeBinlogEvent(bytes, BinlogChecksum::kOff, &decoded));
+  if (last) decoded.header.log_pos = payload_end_;
   Track(decoded);
   *event = std::move(decoded);
   return Status::OK();

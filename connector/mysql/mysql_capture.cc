@@ -12,6 +12,7 @@
 #include "crbridge/connector/capture/column_changes.h"
 #include "crbridge/connector/mysql/binlog_change_mapper.h"
 #include "crbridge/connector/mysql/binlog_stream.h"
+#include "crbridge/connector/mysql/mysql_gtid_set.h"
 #include "crbridge/connector/capture/capture_batch.h"
 #include "crbridge/connector/capture/capture_hold.h"
 #include "crbridge/connector/capture/captured_tables.h"
@@ -61,6 +62,28 @@ class GtidState {
 
  private:
   std::map<uint32_t, std::string> last_;
+};
+
+// Where capture resumes, advanced by each transaction read whole:
+// MariaDB's GTID state or MySQL's executed GTID set, as the server is.
+class ResumeState {
+ public:
+  static Status Parse(MysqlFlavor flavor, const std::string& text, ResumeState* state) {
+    state->flavor_ = flavor;
+    state->mariadb_ = GtidState(flavor == MysqlFlavor::kMariaDb ? text : "");
+    if (flavor == MysqlFlavor::kMysql) return MysqlGtidSet::Parse(text, &state->mysql_);
+    return Status::OK();
+  }
+
+  void Add(const BinlogMysqlGtid& gtid) { mysql_.Add(gtid.source_uuid, gtid.tag, gtid.gno); }
+  void Add(uint32_t domain, uint32_t server_id, uint64_t sequence) { mariadb_.Set(domain, server_id, sequence); }
+
+  std::string ToString() const { return flavor_ == MysqlFlavor::kMysql ? mysql_.ToString() : mariadb_.ToString(); }
+
+ private:
+  MysqlFlavor flavor_ = MysqlFlavor::kMariaDb;
+  GtidState mariadb_{""};
+  MysqlGtidSet mysql_;
 };
 
 // A database and table name as a statement spells them.
@@ -177,7 +200,7 @@ class BinlogStreamer {
  public:
   BinlogStreamer(BinlogStream& stream, ChangeRecorder& recorder, CapturedTables& captured, SourceDatabase& source,
                  const std::vector<ResolvedTable>& tables, std::string default_database, std::string metadata_database,
-                 const std::string& start_state, const CaptureOptions& options, Metrics& metrics)
+                 ResumeState start_state, const CaptureOptions& options, Metrics& metrics)
       : stream_(stream),
         batch_(recorder, options, metrics),
         captured_(captured),
@@ -186,7 +209,7 @@ class BinlogStreamer {
         default_database_(default_database),
         mapper_(tables, std::move(default_database)),
         metadata_database_(std::move(metadata_database)),
-        state_(start_state),
+        state_(std::move(start_state)),
         hold_(options) {}
 
   // The GTID state after the last transaction read whole.
@@ -232,11 +255,19 @@ class BinlogStreamer {
  private:
   Status OnEvent(const BinlogEvent& event) {
     if (const auto* gtid = std::get_if<BinlogMariaDbGtid>(&event.data)) {
-      in_group_ = true;
-      own_ = false;
+      StartGroup();
       standalone_ = (gtid->flags & kMariaDbGtidStandalone) != 0;
       gtid_ = {gtid->domain_id, event.header.server_id, gtid->sequence};
-      current_ = CapturedTransaction{};
+    } else if (const auto* mysql_gtid = std::get_if<BinlogMysqlGtid>(&event.data)) {
+      // Without GTIDs capture could not resume where it stopped.
+      if (mysql_gtid->anonymous) {
+        return Status::InvalidArgument("the binary log holds a transaction without a GTID: capture needs "
+                                       "gtid_mode = ON (and enforce_gtid_consistency = ON)");
+      }
+      StartGroup();
+      // One DDL statement, unless a "BEGIN" follows.
+      standalone_ = true;
+      mysql_gtid_ = *mysql_gtid;
     } else if (const auto* table = std::get_if<BinlogTableMap>(&event.data)) {
       // crbridge's writes start with the update of its version counter.
       if (table->database == metadata_database_ && table->table == "clock") own_ = true;
@@ -246,6 +277,10 @@ class BinlogStreamer {
     } else if (std::holds_alternative<BinlogXid>(event.data)) {
       return EndGroup(event);
     } else if (const auto* query = std::get_if<BinlogQuery>(&event.data)) {
+      if (in_group_ && query->sql == "BEGIN") {
+        standalone_ = false;
+        return Status::OK();
+      }
       // DDL and non-transactional groups end with their statement.
       if (!in_group_ || !(standalone_ || query->sql == "COMMIT")) return Status::OK();
       if (!own_) {
@@ -316,9 +351,20 @@ class BinlogStreamer {
     return Status::OK();
   }
 
+  void StartGroup() {
+    in_group_ = true;
+    own_ = false;
+    mysql_gtid_.reset();
+    current_ = CapturedTransaction{};
+  }
+
   Status EndGroup(const BinlogEvent& event) {
     in_group_ = false;
-    state_.Set(gtid_.domain, gtid_.server_id, gtid_.sequence);
+    if (mysql_gtid_) {
+      state_.Add(*mysql_gtid_);
+    } else {
+      state_.Add(gtid_.domain, gtid_.server_id, gtid_.sequence);
+    }
     CRBRIDGE_RETURN_IF_ERROR(
         EncodeBinlogOffset(BinlogPosition{stream_.file_name(), stream_.position()}, &current_.end_position));
     captured_.DropSuperseded(&current_);
@@ -343,11 +389,12 @@ class BinlogStreamer {
   const std::string default_database_;
   BinlogChangeMapper mapper_;
   std::string metadata_database_;
-  GtidState state_;
+  ResumeState state_;
   bool in_group_ = false;
   bool own_ = false;
   bool standalone_ = false;
-  Gtid gtid_;
+  Gtid gtid_;                                 // MariaDB's
+  std::optional<BinlogMysqlGtid> mysql_gtid_;  // or MySQL's
   CapturedTransaction current_;
   CaptureHold hold_;
 };
@@ -430,8 +477,10 @@ Status MysqlCapture::RunUntilStopped(std::stop_token stop) {
     CRBRIDGE_RETURN_IF_ERROR(opened);
     log::Info("capture", "streaming", {{"gtid", start_state}});
     if (options_.on_streaming) options_.on_streaming();
+    ResumeState resume;
+    CRBRIDGE_RETURN_IF_ERROR(ResumeState::Parse(stream->server_version().flavor, start_state, &resume));
     BinlogStreamer streamer(*stream, recorder, captured, *source, tables_, parsed.database, config_.metadata_schema,
-                            start_state, options_, metrics_);
+                            std::move(resume), options_, metrics_);
     // The server refuses an unknown GTID state when the dump starts, which
     // the first read reports.
     bool read_again = false;

@@ -87,11 +87,10 @@ Status MysqlShadowTransaction::LockAppRows(const ResolvedTable& t, const std::ve
 // before they commit, so every app write this transaction's locks waited
 // for, or that its reads see, is before it.
 Status MysqlShadowTransaction::AppPosition(int64_t* offset) {
-  return CatchErrors([&]() -> Status {
-    std::unique_ptr<sql::ResultSet> status(session_.Query("SHOW MASTER STATUS"));
-    if (!status->next()) return Status::Internal("mysql: SHOW MASTER STATUS is empty: the binary log is off");
-    return EncodeBinlogOffset(BinlogPosition{status->getString(1), status->getUInt64(2)}, offset);
-  });
+  BinlogPosition position;
+  std::string gtid_set;
+  CRBRIDGE_RETURN_IF_ERROR(session_.BinlogStatus(&position.file, &position.position, &gtid_set));
+  return EncodeBinlogOffset(position, offset);
 }
 
 Status MysqlShadowTransaction::DeleteAppRows(const ResolvedTable& t, const std::vector<const KeyParameters*>& keys) {

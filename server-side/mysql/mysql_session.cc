@@ -60,7 +60,26 @@ Status MysqlSession::Connect(const std::string& url, Isolation isolation, std::u
         "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
     result->Execute(std::string("SET SESSION TRANSACTION ISOLATION LEVEL ") +
                     (isolation == Isolation::kReadCommitted ? "READ COMMITTED" : "REPEATABLE READ"));
+    const std::unique_ptr<sql::ResultSet> version = result->Query("SELECT VERSION()");
+    if (version->next()) result->server_version_ = ParseServerVersion(std::string(version->getString(1)));
     *session = std::move(result);
+    return Status::OK();
+  });
+}
+
+Status MysqlSession::BinlogStatus(std::string* file, uint64_t* position, std::string* gtid_set) {
+  return CatchErrors([&]() -> Status {
+    const std::string statement(BinlogStatusStatement(server_version_));
+    const std::unique_ptr<sql::ResultSet> status = Query(statement);
+    if (!status->next()) return Status::Internal("mysql: " + statement + " is empty: the binary log is off");
+    *file = status->getString(1);
+    *position = status->getUInt64(2);
+    gtid_set->clear();
+    if (server_version_.flavor == MysqlFlavor::kMysql) {
+      for (const char c : std::string(status->getString(5))) {
+        if (!std::isspace(static_cast<unsigned char>(c))) gtid_set->push_back(c);
+      }
+    }
     return Status::OK();
   });
 }

@@ -22,6 +22,7 @@
 
 #include "crbridge/mappings/resolved_table.h"
 #include "crbridge/mappings/type_mapping.h"
+#include "crbridge/server/mysql/mysql_flavor.h"
 #include "crbridge/sqlite/status.h"
 #include "crbridge/sqlite/value.h"
 
@@ -60,12 +61,21 @@ class MysqlSession {
   // their results must outlive their use.
   void TrimStatements();
 
+  // The server's kind and version, read when connecting.
+  const MysqlServerVersion& server_version() const { return server_version_; }
+
+  // The binary log's current file and position (BinlogStatusStatement);
+  // on MySQL also the executed GTID set, whitespace removed ("" on
+  // MariaDB). Internal when the binary log is off.
+  Status BinlogStatus(std::string* file, uint64_t* position, std::string* gtid_set);
+
  private:
   explicit MysqlSession(std::unique_ptr<sql::Connection> conn);
 
   std::unique_ptr<sql::Connection> conn_;
   std::unique_ptr<sql::Statement> statement_;
   std::map<std::string, std::unique_ptr<sql::PreparedStatement>> prepared_;
+  MysqlServerVersion server_version_;
 };
 
 // The Status of a Connector/C++ error: Unavailable when the connection is

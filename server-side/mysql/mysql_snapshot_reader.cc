@@ -17,26 +17,60 @@ Status MysqlSnapshotReader::Open(const std::string& url, std::unique_ptr<MysqlSn
   std::unique_ptr<MysqlSession> session;
   CRBRIDGE_RETURN_IF_ERROR(MysqlSession::Connect(url, MysqlSession::Isolation::kRepeatableRead, &session));
   std::unique_ptr<MysqlSnapshotReader> result(new MysqlSnapshotReader(std::move(session)));
-  CRBRIDGE_RETURN_IF_ERROR(CatchErrors([&]() -> Status {
-    MysqlSession& s = *result->session_;
+  MysqlSession& s = *result->session_;
+  if (s.server_version().flavor == MysqlFlavor::kMysql) {
+    CRBRIDGE_RETURN_IF_ERROR(result->StartUnderReadLock());
+  } else {
+    CRBRIDGE_RETURN_IF_ERROR(result->StartAtSnapshotPosition());
+  }
+  *reader = std::move(result);
+  return Status::OK();
+}
+
+Status MysqlSnapshotReader::StartAtSnapshotPosition() {
+  return CatchErrors([&]() -> Status {
+    MysqlSession& s = *session_;
     s.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
     const auto status = s.Query("SHOW STATUS LIKE 'binlog_snapshot_%'");
     while (status->next()) {
       const std::string name = status->getString(1);
-      if (name == "Binlog_snapshot_file") result->position_.file = status->getString(2);
-      if (name == "Binlog_snapshot_position") result->position_.position = std::stoull(std::string(status->getString(2)));
+      if (name == "Binlog_snapshot_file") position_.file = status->getString(2);
+      if (name == "Binlog_snapshot_position") position_.position = std::stoull(std::string(status->getString(2)));
     }
-    if (result->position_.file.empty()) {
+    if (position_.file.empty()) {
       return Status::InvalidArgument("mysql: the server reports no binary log position (is log_bin on?)");
     }
     sql::PreparedStatement& gtid = s.Prepare("SELECT BINLOG_GTID_POS(?, ?)");
-    MysqlBinder(gtid).Text(result->position_.file).Int(static_cast<int64_t>(result->position_.position));
+    MysqlBinder(gtid).Text(position_.file).Int(static_cast<int64_t>(position_.position));
     const std::unique_ptr<sql::ResultSet> state(gtid.executeQuery());
-    if (state->next() && !state->isNull(1)) result->gtid_state_ = state->getString(1);
+    if (state->next() && !state->isNull(1)) gtid_state_ = state->getString(1);
     return Status::OK();
-  }));
-  *reader = std::move(result);
-  return Status::OK();
+  });
+}
+
+Status MysqlSnapshotReader::StartUnderReadLock() {
+  MysqlSession& s = *session_;
+  const Status locked = CatchErrors([&] {
+    s.Execute("FLUSH TABLES WITH READ LOCK");
+    return Status::OK();
+  });
+  if (locked.code() == Status::Code::kUnavailable) return locked;
+  if (!locked.ok()) {
+    return Status::PermissionDenied("mysql: the snapshot needs a brief global read lock (FLUSH TABLES WITH READ "
+                                    "LOCK, the RELOAD privilege): " + locked.message());
+  }
+  Status started = CatchErrors([&] {
+    s.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
+    return Status::OK();
+  });
+  if (started.ok()) started = s.BinlogStatus(&position_.file, &position_.position, &gtid_state_);
+  // Released whatever happened: app writes wait while it is held.
+  const Status unlocked = CatchErrors([&] {
+    s.Execute("UNLOCK TABLES");
+    return Status::OK();
+  });
+  CRBRIDGE_RETURN_IF_ERROR(started);
+  return unlocked;
 }
 
 Status MysqlSnapshotReader::CountRows(const ResolvedTable& t, int64_t* rows) {

@@ -408,7 +408,7 @@ TEST_P(FaultInjectionTest, AFailedPullIsTriedAgainUntilItSucceeds) {
   client.Disconnect();
 }
 
-INSTANTIATE_TEST_SUITE_P(Databases, FaultInjectionTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+INSTANTIATE_TEST_SUITE_P(Databases, FaultInjectionTest, AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

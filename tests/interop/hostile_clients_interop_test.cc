@@ -299,7 +299,7 @@ TEST_P(HostileClientsTest, AChangesetWaitingPastTheExpiryIsNotMerged) {
   EXPECT_EQ(system.app.One("SELECT count(*) FROM todos WHERE id = 'waiting'"), "0");
 }
 
-INSTANTIATE_TEST_SUITE_P(Databases, HostileClientsTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+INSTANTIATE_TEST_SUITE_P(Databases, HostileClientsTest, AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

@@ -181,7 +181,7 @@ TEST_P(HostileValuesInteropTest, AnAppRowThatDoesNotMapIsReportedUntilTheAppFixe
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, HostileValuesInteropTest,
-                         ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+                         AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

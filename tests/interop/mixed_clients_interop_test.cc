@@ -122,7 +122,7 @@ TEST_P(MixedClientsInteropTest, VlcnAndNativeClientsConvergeWithTheDatabaseAfter
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, MixedClientsInteropTest,
-                         ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+                         AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

@@ -199,7 +199,7 @@ TEST_P(RoomMovesTest, ANewRoomColumnAcrossARestartMovesTheRowsWhoseRoomChanged) 
   carol->Disconnect();
 }
 
-INSTANTIATE_TEST_SUITE_P(BothDatabases, RoomMovesTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+INSTANTIATE_TEST_SUITE_P(BothDatabases, RoomMovesTest, AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

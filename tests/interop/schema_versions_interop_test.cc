@@ -361,7 +361,7 @@ TEST_P(SchemaVersionsTest, AColumnTheAppDropsWhileCrbridgeRunsStopsNothingElse) 
   bob.Disconnect();
 }
 
-INSTANTIATE_TEST_SUITE_P(BothDatabases, SchemaVersionsTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+INSTANTIATE_TEST_SUITE_P(BothDatabases, SchemaVersionsTest, AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

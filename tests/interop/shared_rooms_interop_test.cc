@@ -103,7 +103,7 @@ struct System {
 
   std::string DatabaseRows(const std::string& user) {
     std::string out;
-    for (const auto& row : app.Rows(RoomRowsSql(user, app.kind() == ServerKind::kMariaDb))) {
+    for (const auto& row : app.Rows(RoomRowsSql(user, IsMysqlFamily(app.kind())))) {
       out += row[0].value_or("NULL") + "\n";
     }
     return out;
@@ -343,7 +343,7 @@ TEST_P(SharedRoomsTest, RandomMembershipsAndMovesConverge) {
   for (auto& client : clients) client->Disconnect();
 }
 
-INSTANTIATE_TEST_SUITE_P(BothDatabases, SharedRoomsTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+INSTANTIATE_TEST_SUITE_P(BothDatabases, SharedRoomsTest, AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

@@ -313,7 +313,7 @@ TEST_P(SyncInteropTest, ARoomOfLargeRowsReachesTheClientInBoundedMessages) {
   app.Sql(postgres ? "INSERT INTO todos (id, list_id, title) SELECT 'r' || g, 'l1', repeat(chr(97 + g % 26), " +
                          std::to_string(kRowBytes) + ") FROM generate_series(1, " + std::to_string(kRows) + ") g"
                    : "INSERT INTO todos (id, list_id, title) SELECT CONCAT('r', seq), 'l1', REPEAT(CHAR(97 + seq % 26), " +
-                         std::to_string(kRowBytes) + ") FROM seq_1_to_" + std::to_string(kRows));
+                         std::to_string(kRowBytes) + ") FROM " + MysqlSeries(kRows));
   int64_t first_letters = 0;
   for (int g = 1; g <= kRows; ++g) first_letters += 97 + g % 26;
   const std::string expected = std::to_string(kRows) + "|" + std::to_string(int64_t{kRows} * kRowBytes) + "|" +
@@ -336,7 +336,7 @@ TEST_P(SyncInteropTest, ARoomOfLargeRowsReachesTheClientInBoundedMessages) {
   client.Disconnect();
 }
 
-INSTANTIATE_TEST_SUITE_P(Databases, SyncInteropTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+INSTANTIATE_TEST_SUITE_P(Databases, SyncInteropTest, AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

@@ -170,7 +170,7 @@ void AddOldTodos(App& app, int count) {
   app.Sql(app.postgres() ? "INSERT INTO todos (id, list_id, title) SELECT 'old' || g, 'l1', 'row ' || g "
                            "FROM generate_series(1, " + n + ") g"
                          : "INSERT INTO todos (id, list_id, title) SELECT CONCAT('old', seq), 'l1', "
-                           "CONCAT('row ', seq) FROM seq_1_to_" + n);
+                           "CONCAT('row ', seq) FROM " + MysqlSeries(count));
 }
 
 class CaptureTest : public ::testing::TestWithParam<ServerKind> {};
@@ -715,7 +715,7 @@ TEST_P(CaptureTest, AValueThatDoesNotMapRejectsItsRowAndTheRestFlows) {
   EXPECT_STOPS_CLEANLY(capture);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothDatabases, CaptureTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+INSTANTIATE_TEST_SUITE_P(BothDatabases, CaptureTest, AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 // Issue 16: NaN and the infinities in a double column travel from the

@@ -207,7 +207,7 @@ TEST_P(MappingChangesCheckTest, CheckTellsWhatTheNextStartChangesAndRefusesWhatI
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, MappingChangesCheckTest,
-                         ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+                         AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

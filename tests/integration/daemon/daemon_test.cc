@@ -187,7 +187,7 @@ TEST_P(DaemonCaptureTest, AMappedTableRenamedAwayIsNotReadyUntilItIsBack) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothDatabases, DaemonCaptureTest,
-                         ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+                         AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 TEST(CliTest, DropAsksForConfirmationThenRemovesWhatCrbridgeCreated) {

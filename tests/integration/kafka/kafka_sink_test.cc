@@ -329,7 +329,7 @@ TEST_P(KafkaSinkTest, CaptureHoldsWhileKafkasBacklogIsFull) {
 
   kafka.SetBrokerDown(-1);
   app.Sql(IsPostgres(app) ? "INSERT INTO todos (id, list_id) SELECT 'b' || i, 'l1' FROM generate_series(1, 1500) i"
-                          : "INSERT INTO todos (id, list_id) SELECT CONCAT('b', seq), 'l1' FROM seq_1_to_1500");
+                          : "INSERT INTO todos (id, list_id) SELECT CONCAT('b', seq), 'l1' FROM " + MysqlSeries(1500));
   const std::string written = IsPostgres(app) ? app.One("SELECT pg_current_wal_lsn()::text") : "";
   EXPECT_TRUE(daemon.process().WaitForOutput("holding: Kafka's backlog reached kafka.max_backlog_events",
                                              std::chrono::seconds(60)))
@@ -424,7 +424,7 @@ TEST_P(KafkaSinkTest, AColumnAddedWhileCrbridgeRunsAppearsInTheEvents) {
       << events[2].dump(2);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothDatabases, KafkaSinkTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+INSTANTIATE_TEST_SUITE_P(BothDatabases, KafkaSinkTest, AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

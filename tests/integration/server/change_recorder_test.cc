@@ -348,7 +348,7 @@ TEST_P(ChangeRecorderTest, AnAppWriteAMergeRecordedFirstIsNotRecordedAgain) {
   EXPECT_EQ(r.Clock("t1"), "1 {1,2,1,1,1} {0,0,1,0,0} " + std::to_string(merged.db_version));
 }
 
-INSTANTIATE_TEST_SUITE_P(Databases, ChangeRecorderTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+INSTANTIATE_TEST_SUITE_P(Databases, ChangeRecorderTest, AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

@@ -128,7 +128,7 @@ TEST_P(RoomRaceTest, ARoomColumnRowTheAppMovedOutTakesNoneOfTheWriteAndLeavesThe
   EXPECT_EQ(TodosOf(*second), std::vector<std::string>{"t1|l2|milk"});
 }
 
-INSTANTIATE_TEST_SUITE_P(BothDatabases, RoomRaceTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+INSTANTIATE_TEST_SUITE_P(BothDatabases, RoomRaceTest, AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

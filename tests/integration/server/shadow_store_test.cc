@@ -424,7 +424,7 @@ TEST_P(ShadowStoreTest, APeerIsBoundToTheOwnerOfItsFirstWrite) {
   EXPECT_EQ(advance(binary, {2, 0}, "room:").code(), Status::Code::kPermissionDenied);
 }
 
-INSTANTIATE_TEST_SUITE_P(Databases, ShadowStoreTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+INSTANTIATE_TEST_SUITE_P(Databases, ShadowStoreTest, AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

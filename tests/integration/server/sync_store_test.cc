@@ -331,7 +331,7 @@ TEST_P(SyncStoreTest, NanAndInfinitiesFromClientsAreStoredOrRefusedNeverChanged)
   }
   MergeReport report;
   const Status merged = server.store->Merge(Site(1), writes, PeerVersion{1, 7}, &report);
-  if (GetParam() == ServerKind::kMariaDb) {
+  if (IsMysqlFamily(GetParam())) {
     EXPECT_EQ(merged.code(), Status::Code::kInvalidArgument);
     EXPECT_NE(merged.message().find("todos.position: cannot store nan (real) in a double column: MariaDB's FLOAT and "
                                     "DOUBLE cannot hold NaN or infinities"),
@@ -722,7 +722,7 @@ TEST_P(SyncStoreTest, PullsEndAtTheirBytesAndGoOnInsideAVersion) {
   for (int i = 1; i < 9; ++i) EXPECT_EQ(titles["t" + std::to_string(i)], large + "t" + std::to_string(i));
 }
 
-INSTANTIATE_TEST_SUITE_P(Databases, SyncStoreTest, ::testing::Values(ServerKind::kPostgres, ServerKind::kMariaDb),
+INSTANTIATE_TEST_SUITE_P(Databases, SyncStoreTest, AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 
 }  // namespace

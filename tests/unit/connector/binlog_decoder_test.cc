@@ -268,12 +268,12 @@ TEST(BinlogEventsTest, MariaDbGtidList) {
 
 TEST(BinlogEventsTest, MysqlGtid) {
   const auto gtid = DecodeBody<BinlogMysqlGtid>(MysqlGtidEvent());
-  EXPECT_EQ(gtid, (BinlogMysqlGtid{false, 1, kUuid, 23, 11, 12}));
+  EXPECT_EQ(gtid, (BinlogMysqlGtid{false, 1, kUuid, "", 23, 11, 12}));
   EXPECT_EQ(FormatMysqlGtid(gtid), "3e11fa47-71ca-11e1-9e33-c80aa9429562:23");
 
   const std::string anonymous =
       Event(BinlogEventType::kMysqlAnonymousGtid, BinlogWriter().U8(0).Raw(std::string(16, '\0')).U64(0).bytes());
-  EXPECT_EQ(DecodeBody<BinlogMysqlGtid>(anonymous), (BinlogMysqlGtid{true, 0, {}, 0, std::nullopt, std::nullopt}));
+  EXPECT_EQ(DecodeBody<BinlogMysqlGtid>(anonymous), (BinlogMysqlGtid{true, 0, {}, "", 0, std::nullopt, std::nullopt}));
 }
 
 TEST(BinlogEventsTest, UnknownTypesAreSkipped) {

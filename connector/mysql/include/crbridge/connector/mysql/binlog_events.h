@@ -1,9 +1,10 @@
 // The events of a MySQL/MariaDB row binlog as crbridge reads them: the
 // 19-byte event header, the CRC32 trailer, and the bodies of the events
 // capture needs (format description, rotate, heartbeat, query, xid, the
-// MariaDB and MySQL GTID events, table maps with their optional metadata,
-// and the framing of ROWS events v1 and v2; the row images themselves are
-// decoded by binlog_rows.h). Layouts: docs/mysql-binlog.md.
+// MariaDB and MySQL GTID events, tagged ones included, table maps with
+// their optional metadata, the framing of ROWS events v1 and v2, and
+// MySQL's compressed transactions; the row images themselves are decoded
+// by binlog_rows.h, the transactions' events by binlog_payload.h). Layouts: docs/mysql-binlog.md.
 // Stateless functions over plain structs; thread-safe.
 #pragma once
 
@@ -36,6 +37,10 @@ enum class BinlogEventType : uint8_t {
   kDeleteRowsV2 = 32,  // MySQL
   kMysqlGtid = 33,
   kMysqlAnonymousGtid = 34,
+  kPartialUpdateRows = 39,   // MySQL with binlog_row_value_options=PARTIAL_JSON: refused
+  kTransactionPayload = 40,  // MySQL with binlog_transaction_compression=ON
+  kHeartbeatV2 = 41,         // MySQL 8.0.26+
+  kMysqlTaggedGtid = 42,     // MySQL 8.3+
   kMariaDbGtid = 162,
   kMariaDbGtidList = 163,
 };
@@ -149,12 +154,14 @@ struct BinlogMariaDbGtidList {
   friend bool operator==(const BinlogMariaDbGtidList&, const BinlogMariaDbGtidList&) = default;
 };
 
-// Starts a MySQL event group (a "BEGIN" query follows). Anonymous GTIDs
-// (GTID mode off) have a zero uuid and gno.
+// Starts a MySQL event group: a "BEGIN" query follows, or the group is one
+// DDL statement. Anonymous GTIDs (GTID mode off) have a zero uuid and gno.
+// Tagged GTIDs (uuid:tag:gno, MySQL 8.3+) come in events of their own.
 struct BinlogMysqlGtid {
   bool anonymous = false;
   uint8_t flags = 0;  // 1: may commit in parallel with the previous group
   std::array<uint8_t, 16> source_uuid{};
+  std::string tag;  // "" when untagged
   uint64_t gno = 0;
   // The logical clock for parallel appliers, absent from pre-5.7 servers.
   std::optional<uint64_t> last_committed;
@@ -162,7 +169,8 @@ struct BinlogMysqlGtid {
   friend bool operator==(const BinlogMysqlGtid&, const BinlogMysqlGtid&) = default;
 };
 
-// "3e11fa47-71ca-11e1-9e33-c80aa9429562:23", as MySQL prints a GTID.
+// "3e11fa47-71ca-11e1-9e33-c80aa9429562:23" (or "...:tag:23"), as MySQL
+// prints a GTID.
 std::string FormatMysqlGtid(const BinlogMysqlGtid& gtid);
 
 // Column types as the table map and row images name them (MySQL's
@@ -277,6 +285,16 @@ struct BinlogRowsEvent {
   friend bool operator==(const BinlogRowsEvent&, const BinlogRowsEvent&) = default;
 };
 
+// A MySQL transaction's events, compressed as one (the GTID event stays
+// outside). `payload` points into the bytes given to DecodeBinlogEvent.
+enum class BinlogCompression : uint8_t { kZstd = 0, kNone = 255 };
+struct BinlogTransactionPayload {
+  BinlogCompression compression = BinlogCompression::kZstd;
+  uint64_t uncompressed_size = 0;  // 0 when the event does not say
+  std::string_view payload;
+  friend bool operator==(const BinlogTransactionPayload&, const BinlogTransactionPayload&) = default;
+};
+
 // An event type this decoder does not interpret (annotate rows, previous
 // GTIDs, user variables, ...); capture skips it.
 struct BinlogSkippedEvent {
@@ -285,7 +303,8 @@ struct BinlogSkippedEvent {
 
 using BinlogEventData =
     std::variant<BinlogFormatDescription, BinlogRotate, BinlogHeartbeat, BinlogQuery, BinlogXid, BinlogMariaDbGtid,
-                 BinlogMariaDbGtidList, BinlogMysqlGtid, BinlogTableMap, BinlogRowsEvent, BinlogSkippedEvent>;
+                 BinlogMariaDbGtidList, BinlogMysqlGtid, BinlogTableMap, BinlogRowsEvent, BinlogTransactionPayload,
+                 BinlogSkippedEvent>;
 
 struct BinlogEvent {
   BinlogEventHeader header;
@@ -300,6 +319,9 @@ struct BinlogEvent {
 // Returns Corruption naming the event and field for a size that disagrees
 // with the header, a checksum mismatch, truncated or malformed bodies or
 // bytes after a complete body; never reads outside `bytes`. A
+// PARTIAL_UPDATE_ROWS event (JSON changes logged as diffs: crbridge needs
+// whole rows) or a payload compressed otherwise than with zstd is
+// InvalidArgument naming the server setting. A
 // FORMAT_DESCRIPTION of a server whose events this decoder cannot read
 // (another binlog version, header length or checksum algorithm, TABLE_MAP
 // or ROWS post-headers of other sizes) is InvalidArgument; since every

@@ -1,12 +1,15 @@
 // MysqlSnapshotReader: a consistent read of a MySQL/MariaDB database for
-// capture's initial snapshot, matched to its binary log position: the read
-// starts with START TRANSACTION WITH CONSISTENT SNAPSHOT and takes the
-// position InnoDB reports for exactly that snapshot (binlog_snapshot_file
-// and _position; @@gtid_binlog_pos would not match it), so the stream can
-// start where the snapshot ends, with no gap and no overlap, and no lock is
-// taken. MariaDB only: MySQL would need a short global read lock around
-// reading the position. Tables are read in key order, a page at a time,
-// values in the text form the type mapping reads. Not thread-safe.
+// capture's initial snapshot, matched to its binary log position, so the
+// stream can start where the snapshot ends, with no gap and no overlap.
+// On MariaDB the read starts with START TRANSACTION WITH CONSISTENT
+// SNAPSHOT and takes the position InnoDB reports for exactly that snapshot
+// (binlog_snapshot_file and _position; @@gtid_binlog_pos would not match
+// it): no lock is taken. MySQL reports no such position, so the snapshot
+// starts under a global read lock (FLUSH TABLES WITH READ LOCK, which needs
+// the RELOAD privilege) held only while the position and the executed GTID
+// set are read, as Debezium does: no commit can fall between the two.
+// Tables are read in key order, a page at a time, values in the text form
+// the type mapping reads. Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -31,8 +34,9 @@ class MysqlSnapshotReader {
   static Status Open(const std::string& url, std::unique_ptr<MysqlSnapshotReader>* reader);
   ~MysqlSnapshotReader();
 
-  // Where the binary log stood at the snapshot, and the MariaDB GTID state
-  // of that point ("" when the binary log holds no GTID yet).
+  // Where the binary log stood at the snapshot, and the GTID state of that
+  // point: MariaDB's ("0-1-97"; "" when the binary log holds no GTID yet)
+  // or MySQL's executed GTID set ("uuid:1-97").
   const BinlogPosition& position() const { return position_; }
   const std::string& gtid_state() const { return gtid_state_; }
 
@@ -47,6 +51,8 @@ class MysqlSnapshotReader {
 
  private:
   explicit MysqlSnapshotReader(std::unique_ptr<MysqlSession> session);
+  Status StartAtSnapshotPosition();
+  Status StartUnderReadLock();
 
   std::unique_ptr<MysqlSession> session_;
   BinlogPosition position_;
