@@ -437,7 +437,7 @@ Status ToServerParameter(SourceType source, const ColumnType& type, const Value&
       return Status::OK();
     case ValueKind::kReal:
       if (non_finite && !postgres) {
-        return Refuse(what, value, type, "MariaDB's FLOAT and DOUBLE cannot hold NaN or infinities");
+        return Refuse(what, value, type, "MySQL's and MariaDB's FLOAT and DOUBLE cannot hold NaN or infinities");
       }
       if (non_finite) {
         parameter->text = non_finite_text;

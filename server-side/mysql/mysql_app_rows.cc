@@ -34,15 +34,17 @@ std::vector<size_t> EveryValueColumn(const ResolvedTable& t) {
 
 // Runs a write of app rows of `t`. A value the server refuses (SQLSTATE
 // class 22, and strict mode's "Data truncated" and "Incorrect ... value"
-// for enums and character sets) is InvalidArgument naming the table;
-// other errors are thrown on.
+// for enums and character sets, and MySQL's "Conversion from collation
+// ... impossible" for text a column's character set lacks) is
+// InvalidArgument naming the table; other errors are thrown on.
 Status WriteAppRows(const ResolvedTable& t, sql::PreparedStatement& statement) {
   try {
     statement.executeUpdate();
     return Status::OK();
   } catch (const sql::SQLException& e) {
     const std::string state = e.getSQLState();
-    if (!state.starts_with("22") && e.getErrorCode() != 1265 && e.getErrorCode() != 1366) throw;
+    const int code = e.getErrorCode();
+    if (!state.starts_with("22") && code != 1265 && code != 1366 && code != 3988) throw;
     return Status::InvalidArgument(t.mapping->name + ": the database refused a value: " + EscapeUnprintable(e.what()));
   }
 }

@@ -11,6 +11,7 @@
 
 #include <memory>
 
+#include "crbridge/server/mysql/mysql_flavor.h"
 #include "crbridge/server/mysql/mysql_url.h"
 #include "crbridge/server/core/socket_wait.h"
 #include "mysql_shadow_transaction.h"
@@ -109,13 +110,49 @@ Status MysqlDatabase::ReadTable(const std::string& schema, const std::string& ta
   }
 }
 
+namespace {
+
+// A global privilege, and the other name a server may show it by.
+struct Privilege {
+  std::string name;
+  std::string other_name;
+};
+
+// The privileges of `wanted` that `grants` (SHOW GRANTS FOR CURRENT_USER)
+// give not on *.*; none when a role is granted, whose privileges it does
+// not show.
+std::vector<std::string> MissingPrivileges(const std::vector<std::string>& grants, const std::vector<Privilege>& wanted) {
+  std::vector<std::string> missing;
+  for (const std::string& grant : grants) {
+    if (grant.find(" ON ") == std::string::npos) return {};  // GRANT `role` TO ...
+  }
+  const auto granted = [&](const std::string& privilege) {
+    for (const std::string& grant : grants) {
+      if (grant.find(" ON *.* TO ") == std::string::npos) continue;
+      if (grant.find("ALL PRIVILEGES") != std::string::npos || grant.find(privilege + ",") != std::string::npos ||
+          grant.find(privilege + " ON") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (const Privilege& privilege : wanted) {
+    if (!granted(privilege.name) && (privilege.other_name.empty() || !granted(privilege.other_name))) {
+      missing.push_back(privilege.name);
+    }
+  }
+  return missing;
+}
+
+}  // namespace
+
 Status MysqlDatabase::CheckSettings(std::vector<std::string>* problems) {
   sql::Connection* conn = nullptr;
   CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
   try {
     std::unique_ptr<sql::Statement> statement(conn->createStatement());
     std::unique_ptr<sql::ResultSet> row(statement->executeQuery(
-        "SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_row_metadata"));
+        "SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_row_metadata, VERSION()"));
     row->next();
     if (row->getString(1) != "1") problems->push_back("log_bin is off; capture reads the binary log (log_bin = ON)");
     const std::pair<std::string, std::string> wanted[] = {
@@ -126,6 +163,34 @@ Status MysqlDatabase::CheckSettings(std::vector<std::string>* problems) {
         problems->push_back(wanted[i].first + " is " + actual + "; capture needs " + wanted[i].first + " = " +
                             wanted[i].second);
       }
+    }
+    const MysqlServerVersion version = ParseServerVersion(std::string(row->getString(5)));
+    // Capture streams as a replica; on MySQL its snapshot starts under a
+    // brief global read lock.
+    std::vector<Privilege> privileges = {{"REPLICATION SLAVE", ""}, {"REPLICATION CLIENT", ""}};
+    if (version.flavor == MysqlFlavor::kMysql) {
+      // Without GTIDs capture cannot resume; diffs of JSON values are not rows.
+      row.reset(statement->executeQuery("SELECT @@gtid_mode, @@binlog_row_value_options"));
+      row->next();
+      if (row->getString(1) != "ON") {
+        problems->push_back("gtid_mode is " + std::string(row->getString(1)) +
+                            "; capture resumes by GTID (gtid_mode = ON, enforce_gtid_consistency = ON)");
+      }
+      if (!std::string(row->getString(2)).empty()) {
+        problems->push_back("binlog_row_value_options is " + std::string(row->getString(2)) +
+                            "; capture needs whole rows (binlog_row_value_options = '')");
+      }
+      privileges.push_back({"RELOAD", ""});
+    } else {
+      // MariaDB 10.5 renamed REPLICATION CLIENT.
+      privileges[1] = {"BINLOG MONITOR", "REPLICATION CLIENT"};
+    }
+    std::vector<std::string> grants;
+    row.reset(statement->executeQuery("SHOW GRANTS FOR CURRENT_USER()"));
+    while (row->next()) grants.push_back(row->getString(1));
+    for (const std::string& missing : MissingPrivileges(grants, privileges)) {
+      problems->push_back("the user lacks the " + missing + " privilege, which capture needs (GRANT " + missing +
+                          " ON *.* TO the user)");
     }
     return Status::OK();
   } catch (const sql::SQLException& e) {

@@ -79,8 +79,8 @@ TEST_P(HostileValuesInteropTest, NanAndInfinitiesTravelOnEveryPath) {
     EXPECT_TRUE(Eventually([&] { return Positions(bob) == "s1 real 1.5\ns2 real 2.5\n"; })) << Positions(bob);
     alice.Exec("UPDATE todos SET position = 'NaN' WHERE id = 's1'");
     EXPECT_TRUE(daemon.process().WaitForOutput(
-        "todos.position: cannot store 'NaN' (text) in a double column: MariaDB's FLOAT and DOUBLE cannot hold NaN or "
-        "infinities",
+        "todos.position: cannot store 'NaN' (text) in a double column: MySQL's and MariaDB's FLOAT and DOUBLE cannot "
+        "hold NaN or infinities",
         std::chrono::seconds(20)))
         << daemon.process().Output();
     alice.Exec("UPDATE todos SET position = 9e999 WHERE id = 's2'");

@@ -3,12 +3,11 @@
 // the initial snapshot matched to the change stream, streaming app writes
 // into the clocks (only really changed columns, deletes, key changes,
 // truncates), no echo of crbridge's own merges (P4), exact resume after a
-// restart (P7; MariaDB by GTID), a table added later, the race of app writes
-// with client merges (P1 and clocks matching values), rows with a value that
-// does not map (rejected, the rest flowing on). Postgres only: NaN and the
-// infinities, TOASTed values and `drop`. MariaDB only: transactions mixing mapped and unmapped
-// tables, DDL on a mapped table, a purged GTID, and server settings that
-// keep app writes out of the binary log.
+// restart (P7; MariaDB and MySQL by GTID), a table added later, the race of
+// app writes with client merges (P1 and clocks matching values), rows with a
+// value that does not map (rejected, the rest flowing on). Postgres only:
+// NaN and the infinities, TOASTed values and `drop`. MariaDB and MySQL only:
+// mysql_capture_test.cc.
 #include "crbridge/connector/daemon/capture_factory.h"
 
 #include <gtest/gtest.h>
@@ -29,149 +28,11 @@
 #include "databases/test_databases.h"
 #include "todo_app/todo_app.h"
 #include "todo_app/todo_app_database.h"
+#include "capture_harness.h"
 
 namespace crbridge::testing {
 using namespace crbridge::postgres;  // the dialect under test
 namespace {
-
-// Waits for `done` to hold, up to a generous bound (a stuck pipeline fails
-// the test; no timing is asserted). Until capture has set up the shadow
-// schema, queries of it fail: not yet.
-bool Eventually(const std::function<bool()>& done) {
-  const auto holds = [&] {
-    try {
-      return done();
-    } catch (const std::exception&) {
-      return false;
-    }
-  };
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (holds()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return holds();
-}
-
-// A todo-app database and its mapping.
-struct App {
-  TodoAppDatabase db;
-  std::unique_ptr<MappedApp> mapped;
-
-  explicit App(ServerKind kind, const std::string& tables = kTodoAppTables) : db(kind) { Remap(tables); }
-  // The todo-app database at `url`.
-  App(ServerKind kind, const std::string& url, const std::string& tables) : db(kind, url) { Remap(tables); }
-
-  // The same database under another mapping (a restart after an edit).
-  void Remap(const std::string& tables) {
-    mapped = MapTodoApp(db, tables);
-    // Slots are cluster-wide: one per test database.
-    if (postgres()) mapped->config.source.slot = "crbridge_" + db.url.substr(db.url.rfind('/') + 1);
-  }
-
-  bool postgres() const { return db.kind() == ServerKind::kPostgres; }
-  void Sql(const std::string& sql) { db.Sql(sql); }
-  // `statements` in one app transaction.
-  void Transaction(const std::vector<std::string>& statements) {
-    if (postgres()) {
-      std::string all = "BEGIN";
-      for (const std::string& statement : statements) all += "; " + statement;
-      db.Sql(all + "; COMMIT");
-      return;
-    }
-    db.Sql("START TRANSACTION");
-    for (const std::string& statement : statements) db.Sql(statement);
-    db.Sql("COMMIT");
-  }
-  std::string One(const std::string& sql) { return db.One(sql); }
-  std::string ClockTable(const std::string& table) const { return db.metadata() + "." + table + "__clock"; }
-  std::string Count(const std::string& table) { return One("SELECT count(*) FROM " + ClockTable(table)); }
-
-  // "cl {versions} {sites}" of a row's clock, "none" without one.
-  std::string Clock(const std::string& table, const std::string& id) {
-    const std::string clock = postgres() ? "__cl || ' ' || __col_versions::text || ' ' || __col_sites::text"
-                                         : "CONCAT(__cl, ' {', __col_versions, '} {', __col_sites, '}')";
-    const auto rows = db.Rows("SELECT " + clock + " FROM " + ClockTable(table) + " WHERE id = '" + id + "'");
-    return rows.empty() ? "none" : rows[0][0].value_or("NULL");
-  }
-  std::string Clock(const std::string& id) { return Clock("todos", id); }
-  bool ClockIs(const std::string& id, const std::string& expected) {
-    return Eventually([&] { return Clock(id) == expected; });
-  }
-};
-
-#define EXPECT_STOPS_CLEANLY(capture)                \
-  do {                                               \
-    const Status stopped = (capture).Stop();         \
-    EXPECT_TRUE(stopped.ok()) << stopped.ToString(); \
-  } while (false)
-
-// The capture of a config on its own thread.
-class RunningCapture {
- public:
-  RunningCapture(const MappedApp& mapped, Metrics& metrics, CaptureOptions options = {})
-      : capture_(NewCapture(mapped.config, mapped.check.tables, Observed(std::move(options)), metrics)),
-        thread_([this](std::stop_token stop) {
-          result_ = capture_->Run(stop);
-          returned_ = true;
-        }) {}
-  RunningCapture(App& app, Metrics& metrics, CaptureOptions options = {})
-      : RunningCapture(*app.mapped, metrics, std::move(options)) {}
-
-  // Whether Run returned by itself (with an error).
-  bool returned() const { return returned_; }
-
-  // Whether capture has recorded everything the app wrote before: once it
-  // streams, a write made after that is recorded. (A snapshot in progress
-  // may record such a write of one table before the rows of another.)
-  bool CaughtUp(App& app, const std::string& marker) {
-    if (!Eventually([&] { return streaming_.load(); })) return false;
-    app.Sql("INSERT INTO todo_lists (id) VALUES ('" + marker + "')");
-    return Eventually([&] { return app.Clock("todo_lists", marker) != "none"; });
-  }
-
-  Status Stop() {
-    thread_.request_stop();
-    thread_.join();
-    return result_;
-  }
-
- private:
-  CaptureOptions Observed(CaptureOptions options) {
-    options.on_streaming = [this] { streaming_ = true; };
-    return options;
-  }
-
-  std::atomic<bool> streaming_{false};
-  std::unique_ptr<Capture> capture_;
-  Status result_;
-  std::atomic<bool> returned_{false};
-  std::jthread thread_;
-};
-
-// Run's result, once it returned by itself.
-Status ResultOf(RunningCapture& capture) {
-  EXPECT_TRUE(Eventually([&] { return capture.returned(); })) << "capture still runs";
-  return capture.Stop();
-}
-
-// Runs capture until an app insert of todo t1 is recorded, then stops it.
-void CaptureAFirstTodoAndStop(App& app, Metrics& metrics) {
-  RunningCapture capture(app, metrics);
-  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l1')");
-  ASSERT_TRUE(app.ClockIs("t1", "1 {1,1,1,1,1} {0,0,0,0,0}"));
-  EXPECT_STOPS_CLEANLY(capture);
-}
-
-// List l1 and `count` todos in it, old1 to old<count>, titled "row <i>".
-void AddOldTodos(App& app, int count) {
-  const std::string n = std::to_string(count);
-  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
-  app.Sql(app.postgres() ? "INSERT INTO todos (id, list_id, title) SELECT 'old' || g, 'l1', 'row ' || g "
-                           "FROM generate_series(1, " + n + ") g"
-                         : "INSERT INTO todos (id, list_id, title) SELECT CONCAT('old', seq), 'l1', "
-                           "CONCAT('row ', seq) FROM " + MysqlSeries(count));
-}
 
 class CaptureTest : public ::testing::TestWithParam<ServerKind> {};
 
@@ -769,132 +630,6 @@ TEST(PostgresCaptureTest, DropRemovesTheSlotPublicationAndClocks) {
   EXPECT_EQ(app.One("SELECT count(*) FROM pg_publication"), "0");
   EXPECT_EQ(app.One("SELECT count(*) FROM pg_namespace WHERE nspname = 'crbridge'"), "0");
   EXPECT_EQ(app.One("SELECT count(*) FROM todos"), "1") << "the app's data stays";
-}
-
-TEST(MariaDbCaptureTest, AKeyChangeOfManyRowsKillsTheOldKeysAndBearsTheNew) {
-  App app(ServerKind::kMariaDb);
-  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('a', 'l1', 'first'), ('b', 'l1', 'second'), ('c', 'l2', '')");
-  Metrics metrics;
-  RunningCapture capture(app, metrics);
-  ASSERT_TRUE(Eventually([&] { return app.Count("todos") == "3"; }));
-  app.Sql("UPDATE todos SET id = CONCAT(id, '-moved'), title = 'moved' WHERE list_id = 'l1'");
-  EXPECT_TRUE(app.ClockIs("a-moved", "1 {1,1,1,1,1} {0,0,0,0,0}"));
-  EXPECT_TRUE(app.ClockIs("b-moved", "1 {1,1,1,1,1} {0,0,0,0,0}"));
-  EXPECT_TRUE(app.ClockIs("a", "2 {1,1,1,1,1} {0,0,0,0,0}"));
-  EXPECT_TRUE(app.ClockIs("b", "2 {1,1,1,1,1} {0,0,0,0,0}"));
-  EXPECT_EQ(app.Clock("c"), "1 {1,1,1,1,1} {0,0,0,0,0}");
-  // A key change back to a dead key revives it, born whole again.
-  app.Sql("UPDATE todos SET id = 'a' WHERE id = 'a-moved'");
-  EXPECT_TRUE(app.ClockIs("a", "3 {2,2,2,2,2} {0,0,0,0,0}")) << app.Clock("a");
-  EXPECT_TRUE(app.ClockIs("a-moved", "2 {1,1,1,1,1} {0,0,0,0,0}"));
-  EXPECT_STOPS_CLEANLY(capture);
-}
-
-TEST(MariaDbCaptureTest, ATransactionOfMappedAndUnmappedTablesRecordsItsMappedRowsTogether) {
-  App app(ServerKind::kMariaDb);
-  app.Sql("CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, message TEXT)");
-  Metrics metrics;
-  RunningCapture capture(app, metrics);
-  ASSERT_TRUE(capture.CaughtUp(app, "streaming"));
-  app.Sql("START TRANSACTION");
-  app.Sql("INSERT INTO audit (message) VALUES ('before')");
-  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l1')");
-  app.Sql("UPDATE audit SET message = 'between'");
-  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t2', 'l1')");
-  app.Sql("INSERT INTO audit (message) VALUES ('after')");
-  app.Sql("COMMIT");
-  // Transactions of unmapped tables only record nothing and stop nothing.
-  app.Sql("INSERT INTO audit (message) VALUES ('alone')");
-  ASSERT_TRUE(capture.CaughtUp(app, "marker"));
-  EXPECT_EQ(app.Clock("t1"), "1 {1,1,1,1,1} {0,0,0,0,0}");
-  EXPECT_EQ(app.Clock("t2"), "1 {1,1,1,1,1} {0,0,0,0,0}");
-  const std::string version = "SELECT __db_version FROM " + app.ClockTable("todos") + " WHERE id = ";
-  EXPECT_EQ(app.One(version + "'t1'"), app.One(version + "'t2'")) << "one transaction, one db_version";
-  EXPECT_EQ(app.One("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + app.db.metadata() +
-                    "' AND TABLE_NAME LIKE 'audit%'"),
-            "0");
-  EXPECT_STOPS_CLEANLY(capture);
-}
-
-// DDL gives the table a new table id in the binlog, and here moves every
-// column: rows are mapped by the column names of the latest table map. The
-// table lists its columns, so the one added is not mapped.
-TEST(MariaDbCaptureTest, AddingAnUnmappedColumnDoesNotBreakCapture) {
-  App app(ServerKind::kMariaDb, "  - name: todo_lists\n    room_column: id\n  - name: todos\n    room_column: list_id\n"
-                                "    columns: [id, list_id, title, done, position, due]\n");
-  Metrics metrics;
-  RunningCapture capture(app, metrics);
-  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'before')");
-  ASSERT_TRUE(app.ClockIs("t1", "1 {1,1,1,1,1} {0,0,0,0,0}"));
-  app.Sql("ALTER TABLE todos ADD COLUMN priority INT NOT NULL DEFAULT 0 FIRST");
-  app.Sql("UPDATE todos SET priority = 5 WHERE id = 't1'");
-  app.Sql("UPDATE todos SET title = 'after' WHERE id = 't1'");
-  EXPECT_TRUE(app.ClockIs("t1", "1 {1,2,1,1,1} {0,0,0,0,0}"));
-  app.Sql("INSERT INTO todos (id, list_id, title, done) VALUES ('t2', 'l1', 'new', 1)");
-  EXPECT_TRUE(app.ClockIs("t2", "1 {1,1,1,1,1} {0,0,0,0,0}"));
-  // The values recorded are the right columns': a client pulls them.
-  Server server(std::make_unique<TodoAppDatabase>(ServerKind::kMariaDb, app.db.url),
-                "  - name: todo_lists\n    room_column: id\n  - name: todos\n    room_column: list_id\n"
-                "    exclude: [internal_note, priority]\n");
-  Client client(server);
-  { const Status synced = client.Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
-  EXPECT_EQ(client.Rows("todos", "id, list_id, title, done"), (std::vector<std::string>{"t1|l1|after|0", "t2|l1|new|1"}));
-  EXPECT_STOPS_CLEANLY(capture);
-}
-
-// The binary log holding the stored GTID state was purged while crbridge
-// was stopped: the writes in it are lost to capture, and only a new
-// snapshot can bring the clocks back in line.
-TEST(MariaDbCaptureTest, APurgedGtidAsksForDrop) {
-  App app(ServerKind::kMariaDb);
-  Metrics metrics;
-  ASSERT_NO_FATAL_FAILURE(CaptureAFirstTodoAndStop(app, metrics));
-  app.Sql("UPDATE todos SET title = 'lost' WHERE id = 't1'");
-  app.Sql("FLUSH BINARY LOGS");
-  const std::string current = app.One("SHOW MASTER STATUS");
-  // The server keeps a log until InnoDB's binlog checkpoint has passed it,
-  // which happens in the background after the flush.
-  ASSERT_TRUE(Eventually([&] {
-    app.Sql("PURGE BINARY LOGS TO '" + current + "'");
-    return app.db.Rows("SHOW BINARY LOGS").size() == 1;
-  }));
-
-  RunningCapture restarted(app, metrics);
-  const Status result = ResultOf(restarted);
-  EXPECT_EQ(result.code(), Status::Code::kInvalidArgument) << result.ToString();
-  EXPECT_NE(result.message().find("no longer holds GTID"), std::string::npos) << result.ToString();
-  EXPECT_NE(result.message().find("Run `crbridge drop`"), std::string::npos) << result.ToString();
-  EXPECT_EQ(app.Clock("t1"), "1 {1,1,1,1,1} {0,0,0,0,0}");
-}
-
-// A server whose binary log would not carry the app's writes (log_bin off)
-// or their column names (binlog_row_metadata not FULL): capture refuses to
-// start, and `crbridge run`'s health says why.
-TEST(MariaDbCaptureTest, ServerSettingsThatHideAppWritesStopCaptureWithEachNamed) {
-  const DatabaseServer server(ServerKind::kMariaDb, "--skip-log-bin --binlog-row-metadata=MINIMAL");
-  TodoAppDatabase db(server);
-  MappedApp mapped;
-  ASSERT_TRUE(ParseConfig(TodoAppYaml(db), "test.yaml", &mapped.config).ok());
-  mapped.config.source.url = db.url;
-  ASSERT_TRUE(CheckConfig(mapped.config, *NewSourceDatabase(mapped.config.source), &mapped.check).ok());
-  ASSERT_EQ(mapped.check.problems.size(), 2u);
-  const std::string log_bin = "log_bin is off; capture reads the binary log (log_bin = ON)";
-  const std::string metadata = "binlog_row_metadata is MINIMAL; capture needs binlog_row_metadata = FULL";
-
-  Metrics metrics;
-  RunningCapture capture(mapped, metrics);
-  const Status result = ResultOf(capture);
-  EXPECT_EQ(result.code(), Status::Code::kInvalidArgument) << result.ToString();
-  EXPECT_NE(result.message().find(log_bin), std::string::npos) << result.ToString();
-  EXPECT_NE(result.message().find(metadata), std::string::npos) << result.ToString();
-
-  Health health;
-  CaptureService service(mapped.config, CaptureOptions{}, health, metrics);
-  service.Start();
-  EXPECT_TRUE(Eventually([&] { return health.ToJson().find(log_bin) != std::string::npos; })) << health.ToJson();
-  EXPECT_NE(health.ToJson().find(metadata), std::string::npos) << health.ToJson();
-  EXPECT_FALSE(health.Ready());
-  service.Stop();
 }
 
 }  // namespace

@@ -106,7 +106,7 @@ struct Recording {
     if (database.kind() == ServerKind::kPostgres) {
       return std::stoll(database.One("SELECT pg_current_wal_lsn() - '0/0'"));
     }
-    const auto status = database.Rows("SHOW MASTER STATUS");  // file, position, ...
+    const auto status = database.Rows(BinlogStatusSql(database.kind()));  // file, position, ...
     int64_t offset = 0;
     EXPECT_FALSE(status.empty());
     if (status.empty()) return 0;

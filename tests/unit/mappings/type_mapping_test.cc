@@ -374,7 +374,7 @@ TEST(TypeMappingTest, RefusalsNameTheRule) {
   } cases[] = {
       {kPg, "text", Value::Text(std::string("a\0b", 3)), "text must be valid UTF-8 without NUL bytes"},
       {kMy, "text", Value::Text(std::string("a\0b", 3)), "text must be valid UTF-8 without NUL bytes"},
-      {kMy, "double", Value::Float(NAN), "MariaDB's FLOAT and DOUBLE cannot hold NaN or infinities"},
+      {kMy, "double", Value::Float(NAN), "MySQL's and MariaDB's FLOAT and DOUBLE cannot hold NaN or infinities"},
       {kPg, "numeric(10,2)", Value::Text("123456789"), "more than 8 digits before the point"},
       {kPg, "character varying(3)", Value::Text("abcd"), "longer than 3 characters"},
       {kPg, "date", Value::Text("2023-02-29"), "not a day of the calendar"},
