@@ -1,5 +1,5 @@
 // BenchDatabase: the database a capture or merge benchmark runs against,
-// Postgres or MariaDB (`--database postgres|mariadb`), on the throwaway
+// Postgres, MariaDB or MySQL (`--database postgres|mariadb|mysql`), on the throwaway
 // server of TestDatabases: a new database with the table
 // items(id bigint, a text, b bigint, c double, d boolean), the app's
 // connection to it, and crbridge's checked config mapping it. Each program
@@ -24,22 +24,33 @@
 namespace crbridge {
 
 // The server kind named by `--database` (exits on other names), with the
-// settings its server starts with for benchmarks: MariaDB does not flush
-// its redo log at each commit (Postgres' fixture runs with fsync=off) and
-// gets a buffer pool of 256 MB instead of the fixture's 64 MB, so that
-// neither database waits for the disk.
+// settings its server starts with for benchmarks: MariaDB and MySQL do not
+// flush their redo log at each commit (Postgres' fixture runs with
+// fsync=off), MySQL does not sync its binary log at each commit either
+// (MariaDB's default), and both get a buffer pool of 256 MB instead of the
+// fixture's 64 MB, so that no database waits for the disk.
 inline testing::ServerKind BenchServerKind(const std::string& name) {
   if (name == "postgres") return testing::ServerKind::kPostgres;
+  const std::string innodb = "--innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=256M";
   if (name == "mariadb") {
-    setenv("DBFIXTURE_SERVER_OPTIONS", "--innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=256M", 1);
+    setenv("DBFIXTURE_SERVER_OPTIONS", innodb.c_str(), 1);
     return testing::ServerKind::kMariaDb;
   }
-  std::fprintf(stderr, "--database must be postgres or mariadb, not %s\n", name.c_str());
+  if (name == "mysql") {
+    setenv("DBFIXTURE_SERVER_OPTIONS", (innodb + " --sync-binlog=0").c_str(), 1);
+    return testing::ServerKind::kMySql;
+  }
+  std::fprintf(stderr, "--database must be postgres, mariadb or mysql, not %s\n", name.c_str());
   std::exit(2);
 }
 
 inline const char* ServerName(testing::ServerKind kind) {
-  return kind == testing::ServerKind::kPostgres ? "PostgreSQL 15" : "MariaDB 10.11";
+  switch (kind) {
+    case testing::ServerKind::kPostgres: return "PostgreSQL 15";
+    case testing::ServerKind::kMariaDb: return "MariaDB 10.11";
+    case testing::ServerKind::kMySql: return "MySQL 9.7";
+  }
+  return "";
 }
 
 struct BenchDatabase {

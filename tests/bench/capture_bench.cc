@@ -1,17 +1,17 @@
 // capture_bench: capture of app writes (NewCapture: PostgresCapture or
-// MysqlCapture) against a throwaway Postgres or MariaDB (dbfixture), next to
+// MysqlCapture) against a throwaway Postgres, MariaDB or MySQL (dbfixture), next to
 // the limits measured in the same run:
 //  - the initial snapshot of a table next to loading its rows (Postgres:
-//    COPY; MariaDB: multi-row INSERTs of 1,000 rows);
+//    COPY; MariaDB and MySQL: multi-row INSERTs of 1,000 rows);
 //  - app writes made while capture is stopped (multi-row and one-row
 //    transactions of inserts, updates and deletes), caught up by capture,
 //    next to reading and decoding the same change stream without recording
-//    anything (Postgres: a second slot; MariaDB: a replica connection from
+//    anything (Postgres: a second slot; MariaDB and MySQL: a replica connection from
 //    capture's resume point) and next to the app's own write rate;
 //  - the latency from an app's one-row commit to its clock, and the
 //    snapshot's peak memory.
 // Prints markdown tables for docs/benchmarks.md.
-//   capture_bench [--database postgres|mariadb] [--rows N] [--write-rows M] [--single-rows S]
+//   capture_bench [--database postgres|mariadb|mysql] [--rows N] [--write-rows M] [--single-rows S]
 #include <unistd.h>
 
 #include <atomic>
@@ -116,7 +116,7 @@ class PgOutputReader : public StreamReader {
   int slots_ = 0;
 };
 
-// MariaDB: a replica connection (BinlogStream) from where capture resumes
+// MariaDB and MySQL: a replica connection (BinlogStream) from where capture resumes
 // (the GTID state it stored) to the server's current binlog position,
 // decoding the rows of every ROWS event (DecodeBinlogRows) with its table
 // map. Capture reads the same range, crbridge's clock writes for the
@@ -128,7 +128,7 @@ class BinlogReader : public StreamReader {
   void BeforeWrites() override { resume_ = app_.One("SELECT resume FROM " + app_.metadata() + ".capture"); }
 
   BenchResult ReadWrites(const std::string& what, size_t rows) override {
-    const auto status = app_.Rows("SHOW MASTER STATUS");
+    const auto status = app_.Rows(testing::BinlogStatusSql(app_.kind()));
     const std::string file = *status.at(0).at(0);
     const uint64_t end = std::stoull(*status.at(0).at(1));
     BenchResult result{what, rows, 0, {}};
@@ -169,7 +169,7 @@ class BinlogReader : public StreamReader {
 // this process (capture) used meanwhile. Then, untimed, one app write
 // to row `marker` and its recording: capture's stored position moves past
 // its own clock writes, so that the next workload's stream holds only its
-// app writes (MariaDB's binlog holds crbridge's writes too).
+// app writes (the binlog holds crbridge's writes too).
 BenchResult CatchUp(BenchDatabase& db, Metrics& metrics, const std::string& what, size_t rows, int64_t marker,
                     double* cpu_seconds) {
   const double before = metrics.captured_rows().Value();
@@ -233,7 +233,7 @@ BenchResult Write(testing::TodoAppDatabase& app, const Workload& workload, int64
 // Loads `rows` rows into the empty table, the fastest way the database
 // offers: the snapshot's limit.
 BenchResult Load(BenchDatabase& db, int64_t rows) {
-  if (db.kind() == ServerKind::kMariaDb) {
+  if (testing::IsMysqlFamily(db.kind())) {
     BenchResult insert = Write(db.app, Workloads().front(), 1, rows);
     insert.what = "limit: multi-row INSERTs (rows)";
     return insert;

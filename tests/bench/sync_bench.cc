@@ -1,5 +1,5 @@
 // sync_bench: the sync server under load. The release `crbridge run` serves
-// a throwaway Postgres or MariaDB (dbfixture, `--database`); the clients
+// a throwaway Postgres, MariaDB or MySQL (dbfixture, `--database`); the clients
 // are raw WebSocket connections speaking the vlcn protocol (one thread,
 // Boost.Beast).
 //  - latency: an app commit to its receipt at 1, 100 and 1,000 clients in
@@ -21,7 +21,7 @@
 // A writer sends all its changesets at once: keep writers x changesets
 // under the 1,000 changesets that may wait for the database (beyond, the
 // server answers busy and the writers are disconnected).
-//   sync_bench CRBRIDGE_BINARY [--database postgres|mariadb] [--part latency|writers|rooms|upgrade]
+//   sync_bench CRBRIDGE_BINARY [--database postgres|mariadb|mysql] [--part latency|writers|rooms|upgrade]
 //              [--commits N] [--changesets N] [--rows N] [--moved-rows N] [--upgrade-rows N]
 #include <sys/resource.h>
 #include <unistd.h>

@@ -1,10 +1,10 @@
 // sync_store_bench: merge and pull throughput of the sync store (SyncStore
 // on the ShadowStore of the database, OpenShadowStore) against a throwaway
-// Postgres or MariaDB (dbfixture), next to the limits measured in the same
+// Postgres, MariaDB or MySQL (dbfixture), next to the limits measured in the same
 // run: multi-row upserts of as many rows per statement as a changeset
 // carries (and, on Postgres, COPY). Merges run in changesets of 1,000
 // changes and of a few rows. Prints a markdown table for docs/benchmarks.md.
-//   sync_store_bench [--database postgres|mariadb] [--changes N] [--changeset C] [--small-changeset S]
+//   sync_store_bench [--database postgres|mariadb|mysql] [--changes N] [--changeset C] [--small-changeset S]
 //                    [--pull-rows R]
 #include <algorithm>
 #include <chrono>

@@ -1,9 +1,9 @@
 // Capture from MariaDB and MySQL (MysqlCapture) against the real servers:
 // what only the binary log has (transactions mixing mapped and unmapped
 // tables, key changes of many rows, DDL on a mapped table, a purged GTID,
-// server settings that keep app writes out of it), and MySQL's own:
-// compressed transactions, tagged GTIDs, GTID sets of several servers,
-// partial JSON updates.
+// server settings that keep app writes out of it, missing privileges), and
+// MySQL's own: compressed transactions, tagged GTIDs, GTID sets of several
+// servers, partial JSON updates, caching_sha2_password's full handshake.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -146,6 +146,37 @@ TEST_P(MysqlFamilyCaptureTest, ServerSettingsThatHideAppWritesStopCaptureWithEac
   service.Stop();
 }
 
+// A user without the privileges capture needs is told which: check names
+// each (MariaDB calls REPLICATION CLIENT BINLOG MONITOR; MySQL's snapshot
+// needs RELOAD).
+TEST_P(MysqlFamilyCaptureTest, CheckNamesThePrivilegesTheUserLacks) {
+  App app(GetParam());
+  const std::string user = "reader_" + std::to_string(static_cast<int>(GetParam()));
+  app.Sql("CREATE USER IF NOT EXISTS '" + user + "'@'%' IDENTIFIED BY 'secret'");
+  app.Sql("GRANT SELECT ON *.* TO '" + user + "'@'%'");
+  SourceConfig source = app.mapped->config.source;
+  source.url = "mysql://" + user + ":secret@" + app.db.url.substr(app.db.url.find('@') + 1);
+  std::vector<std::string> problems;
+  const Status checked = NewSourceDatabase(source)->CheckSettings(&problems);
+  ASSERT_TRUE(checked.ok()) << checked.ToString();
+  std::vector<std::string> expected = {
+      "the user lacks the REPLICATION SLAVE privilege, which capture needs (GRANT REPLICATION SLAVE ON *.* TO the "
+      "user)"};
+  if (GetParam() == ServerKind::kMySql) {
+    expected.push_back("the user lacks the REPLICATION CLIENT privilege, which capture needs (GRANT REPLICATION "
+                       "CLIENT ON *.* TO the user)");
+    expected.push_back("the user lacks the RELOAD privilege, which capture needs (GRANT RELOAD ON *.* TO the user)");
+  } else {
+    expected.push_back("the user lacks the BINLOG MONITOR privilege, which capture needs (GRANT BINLOG MONITOR ON "
+                       "*.* TO the user)");
+  }
+  EXPECT_EQ(problems, expected);
+  app.Sql("GRANT REPLICATION SLAVE, REPLICATION CLIENT, RELOAD ON *.* TO '" + user + "'@'%'");
+  problems.clear();
+  ASSERT_TRUE(NewSourceDatabase(source)->CheckSettings(&problems).ok());
+  EXPECT_EQ(problems, std::vector<std::string>{});
+}
+
 // What the binary log holds now: its current file's events, as SHOW
 // BINLOG EVENTS names their types ("Transaction_payload", "Gtid_tagged_log_event").
 std::vector<std::string> CurrentBinlogEventTypes(App& app) {
@@ -230,6 +261,20 @@ TEST(MysqlCaptureTest, TaggedGtidsAndGtidsOfOtherServersResumeExactly) {
   EXPECT_EQ(app.Clock("t2"), "1 {1,2,1,1,1} {0,0,0,0,0}");
   EXPECT_EQ(app.Clock("t3"), "1 {1,1,1,1,1} {0,0,0,0,0}");
   EXPECT_STOPS_CLEANLY(restarted);
+}
+
+// MySQL's default authentication, caching_sha2_password, needs a full
+// handshake when the server has not cached the user (after a restart or
+// FLUSH PRIVILEGES): over TLS, or, as here without it, with the server's
+// RSA key. Every connection capture makes gets through.
+TEST(MysqlCaptureTest, CachingSha2UsersGetThroughTheFullHandshake) {
+  App app(ServerKind::kMySql);
+  EXPECT_EQ(app.One("SELECT plugin FROM mysql.user WHERE user = 'crbridge'"), "caching_sha2_password");
+  app.Sql("FLUSH PRIVILEGES");
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  ASSERT_TRUE(capture.CaughtUp(app, "m1"));
+  EXPECT_STOPS_CLEANLY(capture);
 }
 
 // binlog_row_value_options=PARTIAL_JSON (any session may set it) logs a

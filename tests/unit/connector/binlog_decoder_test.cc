@@ -2,7 +2,10 @@
 
 #include <random>
 
+#include <zstd.h>
+
 #include "crbridge/connector/mysql/binlog_events.h"
+#include "crbridge/connector/mysql/binlog_payload.h"
 #include "crbridge/connector/mysql/binlog_rows.h"
 
 namespace crbridge {
@@ -274,6 +277,141 @@ TEST(BinlogEventsTest, MysqlGtid) {
   const std::string anonymous =
       Event(BinlogEventType::kMysqlAnonymousGtid, BinlogWriter().U8(0).Raw(std::string(16, '\0')).U64(0).bytes());
   EXPECT_EQ(DecodeBody<BinlogMysqlGtid>(anonymous), (BinlogMysqlGtid{true, 0, {}, "", 0, std::nullopt, std::nullopt}));
+}
+
+// A tagged GTID (MySQL 8.3+) is one message of MySQL's serialization
+// library. These bytes follow its rules (libs/mysql/serialization): each
+// integer says its own size in its first byte's trailing ones, signed ones
+// are zigzagged, the uuid is 16 one-byte integers.
+TEST(BinlogEventsTest, TaggedMysqlGtid) {
+  const std::string body = Hex(
+      "02 7e 00"          // format version 1, message size 63, no field a reader must know
+      "00 00"             // field 0, flags: 0
+      "02 a9 02 95 03 f6 5e 39 02 88 22 b9 03 8d 02 59 03 81 02 6c f1 02 69 03 34 82"  // field 1, the uuid
+      "04 10"             // field 2, gno: 4
+      "06 10 74 65 73 74 5f 74 61 67"  // field 3, tag: "test_tag"
+      "08 0c 0a 10"       // fields 4 and 5, last committed 3, sequence number 4
+      "0c 7f 97 ef 0c 25 3f 0b 06 10 d9 04 12 a3 ff 0a");  // timestamp, length, server version: unread
+  const auto gtid = DecodeBody<BinlogMysqlGtid>(Event(BinlogEventType::kMysqlTaggedGtid, body));
+  EXPECT_EQ(FormatMysqlGtid(gtid), "aae57b2f-8e44-11ee-a3d6-a036bcda1a41:test_tag:4");
+  EXPECT_EQ(gtid.last_committed, 3u);
+  EXPECT_EQ(gtid.sequence_number, 4u);
+  EXPECT_FALSE(gtid.anonymous);
+
+  // A gno of more than 56 bits takes nine bytes; the tag may be empty.
+  const std::string large = BinlogWriter()
+                                .Raw(Hex("02 40 00 00 00 02"))
+                                .Raw(std::string(16, '\0'))
+                                .U8(0x04)
+                                .U8(0xff)
+                                .U64(uint64_t{1} << 61)
+                                .Raw(Hex("06 00"))
+                                .bytes();
+  const auto far = DecodeBody<BinlogMysqlGtid>(Event(BinlogEventType::kMysqlTaggedGtid, large));
+  EXPECT_EQ(far.gno, uint64_t{1} << 60);
+  EXPECT_EQ(far.tag, "");
+
+  // Without a gno, or of a later format, it is refused.
+  EXPECT_EQ(DecodeCode(Event(BinlogEventType::kMysqlTaggedGtid,
+                             BinlogWriter().Raw(Hex("02 40 00 00 00 02")).Raw(std::string(16, '\0')).bytes())),
+            Status::Code::kCorruption);
+  EXPECT_EQ(DecodeCode(Event(BinlogEventType::kMysqlTaggedGtid, Hex("04 10 00 00 00"))), Status::Code::kCorruption);
+}
+
+// The length-encoded size of `value` (a payload field's length).
+uint64_t LengthEncodedSize(uint64_t value) {
+  return value < 0xfb ? 1 : value <= 0xffff ? 3 : value <= 0xff'ffff ? 4 : 9;
+}
+
+// A TRANSACTION_PAYLOAD body: its fields (type, length, value), the end
+// mark, then `payload`.
+std::string PayloadBody(uint64_t compression, uint64_t uncompressed_size, const std::string& payload) {
+  BinlogWriter writer;
+  writer.LengthEncoded(2).LengthEncoded(LengthEncodedSize(compression)).LengthEncoded(compression);
+  writer.LengthEncoded(3).LengthEncoded(LengthEncodedSize(uncompressed_size)).LengthEncoded(uncompressed_size);
+  writer.LengthEncoded(1).LengthEncoded(LengthEncodedSize(payload.size())).LengthEncoded(payload.size());
+  return writer.U8(0).Raw(payload).bytes();
+}
+
+std::string Zstd(const std::string& bytes) {
+  std::string out(ZSTD_compressBound(bytes.size()), '\0');
+  out.resize(ZSTD_compress(out.data(), out.size(), bytes.data(), bytes.size(), 3));
+  return out;
+}
+
+// A transaction's events as MySQL compresses them: no checksums, no
+// positions.
+std::string CompressedTransaction() {
+  return Event(BinlogEventType::kQuery,
+               BinlogWriter().U32(42).U32(0).U8(3).U16(0).U16(0).Raw("app").U8(0).Raw("BEGIN").bytes(),
+               BinlogChecksum::kOff) +
+         Event(BinlogEventType::kXid, BinlogWriter().U64(77).bytes(), BinlogChecksum::kOff);
+}
+
+std::vector<BinlogEvent> PayloadEvents(const BinlogTransactionPayload& payload, Status* status) {
+  BinlogPayloadEvents events;
+  std::vector<BinlogEvent> out;
+  *status = events.Start(payload);
+  while (status->ok() && events.has_next()) {
+    std::string_view bytes;
+    bool last = false;
+    *status = events.Next(&bytes, &last);
+    if (!status->ok()) break;
+    BinlogEvent event;
+    *status = DecodeBinlogEvent(bytes, BinlogChecksum::kOff, &event);
+    out.push_back(event);
+    EXPECT_EQ(last, !events.has_next());
+  }
+  return out;
+}
+
+TEST(BinlogEventsTest, TransactionPayload) {
+  const std::string events = CompressedTransaction();
+  for (const auto& [compression, payload] : {std::pair<uint64_t, std::string>{0, Zstd(events)}, {255, events}}) {
+    const std::string event = Event(BinlogEventType::kTransactionPayload, PayloadBody(compression, 960, payload));
+    const auto decoded = DecodeBody<BinlogTransactionPayload>(event);
+    EXPECT_EQ(decoded.compression, static_cast<BinlogCompression>(compression));
+    EXPECT_EQ(decoded.uncompressed_size, 960u);
+    EXPECT_EQ(decoded.payload, payload);
+    Status status;
+    const std::vector<BinlogEvent> inside = PayloadEvents(decoded, &status);
+    ASSERT_TRUE(status.ok()) << status.ToString();
+    ASSERT_EQ(inside.size(), 2u);
+    EXPECT_EQ(std::get<BinlogQuery>(inside[0].data).sql, "BEGIN");
+    EXPECT_EQ(std::get<BinlogXid>(inside[1].data).xid, 77u);
+  }
+  // A payload size other than what follows, another algorithm.
+  EXPECT_EQ(DecodeCode(Event(BinlogEventType::kTransactionPayload, PayloadBody(0, 0, events) + "x")),
+            Status::Code::kCorruption);
+  EXPECT_EQ(DecodeCode(Event(BinlogEventType::kTransactionPayload, PayloadBody(1, 0, events))),
+            Status::Code::kInvalidArgument);
+}
+
+TEST(BinlogEventsTest, ABrokenTransactionPayloadIsCorruption) {
+  const std::string events = CompressedTransaction();
+  const std::string compressed = Zstd(events);
+  Status status;
+  // Cut short, or not zstd at all.
+  for (const std::string& payload : {compressed.substr(0, compressed.size() - 6), std::string("not zstd at all")}) {
+    PayloadEvents(BinlogTransactionPayload{BinlogCompression::kZstd, 0, payload}, &status);
+    EXPECT_EQ(status.code(), Status::Code::kCorruption) << status.ToString();
+  }
+  // An event size larger than the transaction.
+  PayloadEvents(BinlogTransactionPayload{BinlogCompression::kZstd, 20, compressed}, &status);
+  EXPECT_EQ(status.code(), Status::Code::kCorruption) << status.ToString();
+  // Nothing inside.
+  PayloadEvents(BinlogTransactionPayload{BinlogCompression::kNone, 0, ""}, &status);
+  EXPECT_EQ(status.code(), Status::Code::kCorruption) << status.ToString();
+}
+
+// With binlog_row_value_options=PARTIAL_JSON a JSON update is logged as a
+// diff: crbridge would record a row it does not have.
+TEST(BinlogEventsTest, PartialUpdateRowsAreRefusedNamingTheSetting) {
+  BinlogEvent event;
+  const Status s = DecodeBinlogEvent(Event(BinlogEventType::kPartialUpdateRows, Hex("01 00 00 00 00 00 00 00")),
+                                     BinlogChecksum::kCrc32, &event);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("binlog_row_value_options=PARTIAL_JSON"), std::string::npos) << s.message();
 }
 
 TEST(BinlogEventsTest, UnknownTypesAreSkipped) {
