@@ -84,10 +84,16 @@ Status MysqlDatabase::ReadTable(const std::string& schema, const std::string& ta
   try {
     // COLUMN_DEFAULT is NULL only for columns without a default (MariaDB
     // reports the string 'NULL' for a nullable column's implicit default).
+    // MariaDB quotes literal defaults as SQL does ('' for an empty string);
+    // MySQL gives their bare text, and marks expressions DEFAULT_GENERATED.
     std::unique_ptr<sql::PreparedStatement> select(conn->prepareStatement(
         "SELECT c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE = 'NO', "
         "       c.COLUMN_DEFAULT IS NOT NULL OR c.EXTRA LIKE '%auto_increment%' OR c.EXTRA LIKE '%GENERATED%', "
-        "       COALESCE(k.ORDINAL_POSITION, 0), DATABASE(), COALESCE(c.COLUMN_DEFAULT, '') "
+        "       COALESCE(k.ORDINAL_POSITION, 0), DATABASE(), "
+        "       CASE WHEN VERSION() NOT LIKE '%MariaDB%' AND c.COLUMN_DEFAULT IS NOT NULL "
+        "                 AND c.EXTRA NOT LIKE '%DEFAULT_GENERATED%' "
+        "            THEN CONCAT('''', REPLACE(c.COLUMN_DEFAULT, '''', ''''''), '''') "
+        "            ELSE COALESCE(c.COLUMN_DEFAULT, '') END "
         "FROM information_schema.COLUMNS c "
         "LEFT JOIN information_schema.KEY_COLUMN_USAGE k ON k.TABLE_SCHEMA = c.TABLE_SCHEMA "
         "  AND k.TABLE_NAME = c.TABLE_NAME AND k.COLUMN_NAME = c.COLUMN_NAME AND k.CONSTRAINT_NAME = 'PRIMARY' "

@@ -263,7 +263,8 @@ TEST_P(HostileClientsTest, AConnectionEndsWhenItsTokenExpires) {
   carol->Connect(system.daemon->SyncUrl(), "l1", Token("carol", R"(["l1"])", in(600)));
   EXPECT_TRUE(Eventually([&] { return system.app.One("SELECT count(*) FROM todos WHERE id = 'c2'") == "1"; }))
       << system.Output();
-  EXPECT_TRUE(Eventually([&] { return ClientTodos(*carol, "l1") == system.app.RoomTodos("l1"); }));
+  EXPECT_TRUE(Eventually([&] { return ClientTodos(*carol, "l1") == system.app.RoomTodos("l1"); }))
+      << "client:\n" << ClientTodos(*carol, "l1") << "database:\n" << system.app.RoomTodos("l1");
   carol->Disconnect();
 }
 
