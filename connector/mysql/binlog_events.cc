@@ -318,7 +318,6 @@ Status ReadColumnBitmap(BinlogReader& reader, const char* field, size_t column_c
   return Status::OK();
 }
 
-Status DecodeBody(BinlogReader& reader, BinlogTableMap* table) { return DecodeTableMap(reader, table); }
 
 Status DecodeRows(BinlogReader& reader, BinlogRowsEvent* rows) {
   CRBRIDGE_RETURN_IF_ERROR(reader.LittleEndian("table id", 6, &rows->table_id));
@@ -400,7 +399,7 @@ Status DecodeBinlogEventHeader(std::string_view bytes, BinlogEventHeader* header
   return Status::OK();
 }
 
-Status DecodeBinlogEvent(std::string_view bytes, BinlogChecksum checksum, BinlogEvent* event) {
+Status DecodeBinlogEvent(std::string_view bytes, BinlogChecksum checksum, BinlogEvent* event, MysqlFlavor flavor) {
   BinlogEventHeader header;
   CRBRIDGE_RETURN_IF_ERROR(DecodeBinlogEventHeader(bytes, &header));
   if (header.event_size != bytes.size()) {
@@ -472,9 +471,13 @@ Status DecodeBinlogEvent(std::string_view bytes, BinlogChecksum checksum, Binlog
       return Unsupported("a PARTIAL_UPDATE_ROWS event: the server logs JSON updates as diffs "
                          "(binlog_row_value_options=PARTIAL_JSON); crbridge needs whole rows: set "
                          "binlog_row_value_options='' globally, and in the sessions that set it");
-    case BinlogEventType::kTableMap:
-      CRBRIDGE_RETURN_IF_ERROR(DecodeInto<BinlogTableMap>(body, type, &data));
+    case BinlogEventType::kTableMap: {
+      BinlogReader reader(body, EventName(type));
+      BinlogTableMap table;
+      CRBRIDGE_RETURN_IF_ERROR(DecodeTableMap(reader, flavor, &table));
+      data = std::move(table);
       break;
+    }
     case BinlogEventType::kWriteRowsV1:
       CRBRIDGE_RETURN_IF_ERROR(DecodeRowsInto(body, type, BinlogRowsKind::kWrite, 1, &data));
       break;

@@ -220,7 +220,7 @@ Status BinlogStream::Next(BinlogEvent* event) {
   // The packet's first byte is the OK marker; the event follows.
   raw_event_ = std::string_view(packet + 1, length - 1);
   BinlogEvent decoded;
-  if (Status s = DecodeBinlogEvent(raw_event_, checksum_, &decoded); !s.ok()) {
+  if (Status s = DecodeBinlogEvent(raw_event_, checksum_, &decoded, server_version_.flavor); !s.ok()) {
     failure_ = s;
     return failure_;
   }
@@ -245,7 +245,7 @@ Status BinlogStream::NextInPayload(BinlogEvent* event) {
   CRBRIDGE_RETURN_IF_ERROR(payload_.Next(&bytes, &last));
   raw_event_ = bytes;
   BinlogEvent decoded;
-  CRBRIDGE_RETURN_IF_ERROR(DecodeBinlogEvent(bytes, BinlogChecksum::kOff, &decoded));
+  CRBRIDGE_RETURN_IF_ERROR(DecodeBinlogEvent(bytes, BinlogChecksum::kOff, &decoded, server_version_.flavor));
   if (last) decoded.header.log_pos = payload_end_;
   Track(decoded);
   *event = std::move(decoded);

@@ -22,9 +22,9 @@ bool IsNumeric(MysqlType type) {
   }
 }
 
-// The columns the charset lists of the optional metadata cover, as
-// MariaDB's writer chooses them (MySQL leaves GEOMETRY out).
-bool HasCharacterCharset(MysqlType type) {
+// The columns the charset lists of the optional metadata cover, as the
+// server's writer chooses them: MySQL leaves GEOMETRY out, MariaDB does not.
+bool HasCharacterCharset(MysqlType type, MysqlFlavor flavor) {
   switch (type) {
     case MysqlType::kString:
     case MysqlType::kVarString:
@@ -33,10 +33,11 @@ bool HasCharacterCharset(MysqlType type) {
     case MysqlType::kMediumBlob:
     case MysqlType::kLongBlob:
     case MysqlType::kBlob:
-    case MysqlType::kGeometry:
     case MysqlType::kMariaDbBlobCompressed:
     case MysqlType::kMariaDbVarcharCompressed:
       return true;
+    case MysqlType::kGeometry:
+      return flavor == MysqlFlavor::kMariaDb;
     default:
       return false;
   }
@@ -204,7 +205,7 @@ Status DecodeValueStrings(BinlogReader& reader, const std::vector<BinlogColumn*>
   return reader.ExpectEnd();
 }
 
-Status DecodeOptionalMetadata(BinlogReader& reader, BinlogTableMap* table) {
+Status DecodeOptionalMetadata(BinlogReader& reader, MysqlFlavor flavor, BinlogTableMap* table) {
   enum : uint8_t {
     kSignedness = 1,
     kDefaultCharset = 2,
@@ -218,7 +219,7 @@ Status DecodeOptionalMetadata(BinlogReader& reader, BinlogTableMap* table) {
     kEnumAndSetColumnCharset = 11,
   };
   std::vector<BinlogColumn>& columns = table->columns;
-  const auto character = [](const BinlogColumn& c) { return HasCharacterCharset(c.type); };
+  const auto character = [flavor](const BinlogColumn& c) { return HasCharacterCharset(c.type, flavor); };
   const auto enum_or_set = [](const BinlogColumn& c) { return IsEnumOrSet(c.type); };
   while (reader.remaining() > 0) {
     uint8_t field_type = 0;
@@ -290,7 +291,7 @@ Status DecodeOptionalMetadata(BinlogReader& reader, BinlogTableMap* table) {
 
 }  // namespace
 
-Status DecodeTableMap(BinlogReader& reader, BinlogTableMap* table) {
+Status DecodeTableMap(BinlogReader& reader, MysqlFlavor flavor, BinlogTableMap* table) {
   CRBRIDGE_RETURN_IF_ERROR(reader.LittleEndian("table id", 6, &table->table_id));
   CRBRIDGE_RETURN_IF_ERROR(reader.U16("flags", &table->flags));
   CRBRIDGE_RETURN_IF_ERROR(reader.NameWithTerminator("database name", &table->database));
@@ -316,7 +317,7 @@ Status DecodeTableMap(BinlogReader& reader, BinlogTableMap* table) {
   for (size_t i = 0; i < column_count; ++i) {
     table->columns[i].nullable = (static_cast<uint8_t>(nullable[i / 8]) >> (i % 8)) & 1;
   }
-  return DecodeOptionalMetadata(reader, table);
+  return DecodeOptionalMetadata(reader, flavor, table);
 }
 
 }  // namespace crbridge::mysql

@@ -16,6 +16,6 @@ namespace crbridge::mysql {
 inline constexpr uint64_t kMaxColumns = 4096;
 
 // Reads the body after the event header.
-Status DecodeTableMap(BinlogReader& reader, BinlogTableMap* table);
+Status DecodeTableMap(BinlogReader& reader, MysqlFlavor flavor, BinlogTableMap* table);
 
 }  // namespace crbridge::mysql

@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "crbridge/server/mysql/mysql_flavor.h"
 #include "crbridge/sqlite/status.h"
 
 namespace crbridge::mysql {
@@ -326,7 +327,10 @@ struct BinlogEvent {
 // (another binlog version, header length or checksum algorithm, TABLE_MAP
 // or ROWS post-headers of other sizes) is InvalidArgument; since every
 // stream starts with one, the other decoders assume those sizes. On error
-// `event` is unchanged.
-Status DecodeBinlogEvent(std::string_view bytes, BinlogChecksum checksum, BinlogEvent* event);
+// `event` is unchanged. `flavor` is the server that wrote the event: the
+// charset lists of MySQL's table maps leave GEOMETRY columns out, MariaDB's
+// include them.
+Status DecodeBinlogEvent(std::string_view bytes, BinlogChecksum checksum, BinlogEvent* event,
+                         MysqlFlavor flavor = MysqlFlavor::kMariaDb);
 
 }  // namespace crbridge::mysql
