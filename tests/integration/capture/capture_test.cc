@@ -157,7 +157,7 @@ TEST_P(CaptureTest, MergedClientWritesAreNotEchoed) {
 }
 
 // P7: nothing written while crbridge is down is lost or counted twice; on
-// MariaDB capture resumes from the GTID state stored with the clocks.
+// MariaDB and MySQL capture resumes from the GTID state stored with the clocks.
 TEST_P(CaptureTest, ARestartResumesExactlyWhereItStopped) {
   App app(GetParam());
   Metrics metrics;
