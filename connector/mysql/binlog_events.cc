@@ -53,6 +53,8 @@ const char* EventName(BinlogEventType type) {
       return "GTID_TAGGED";
     case BinlogEventType::kPartialUpdateRows:
       return "PARTIAL_UPDATE_ROWS";
+    case BinlogEventType::kXaPrepare:
+      return "XA_PREPARE";
     case BinlogEventType::kTransactionPayload:
       return "TRANSACTION_PAYLOAD";
     case BinlogEventType::kMariaDbGtidList:
@@ -137,6 +139,15 @@ Status DecodeBody(BinlogReader& reader, BinlogQuery* query) {
   CRBRIDGE_RETURN_IF_ERROR(reader.U8("database", &terminator));
   if (terminator != 0) return reader.Malformed("database not NUL-terminated");
   query->sql.assign(reader.Rest());
+  return Status::OK();
+}
+
+// The XID's identifiers follow; capture does not need them.
+Status DecodeBody(BinlogReader& reader, BinlogXaPrepare* prepare) {
+  uint8_t one_phase = 0;
+  CRBRIDGE_RETURN_IF_ERROR(reader.U8("one phase", &one_phase));
+  prepare->one_phase = one_phase != 0;
+  reader.Rest();
   return Status::OK();
 }
 
@@ -445,6 +456,9 @@ Status DecodeBinlogEvent(std::string_view bytes, BinlogChecksum checksum, Binlog
       break;
     case BinlogEventType::kXid:
       CRBRIDGE_RETURN_IF_ERROR(DecodeInto<BinlogXid>(body, type, &data));
+      break;
+    case BinlogEventType::kXaPrepare:
+      CRBRIDGE_RETURN_IF_ERROR(DecodeInto<BinlogXaPrepare>(body, type, &data));
       break;
     case BinlogEventType::kMariaDbGtid:
       CRBRIDGE_RETURN_IF_ERROR(DecodeInto<BinlogMariaDbGtid>(body, type, &data));

@@ -14,6 +14,7 @@ struct BinlogPayloadEvents::Decoder {
   std::string_view input;
   size_t consumed = 0;
   uint64_t uncompressed_size = 0;  // 0: not told
+  bool frame_ended = true;         // the last zstd call ended a frame
 };
 
 BinlogPayloadEvents::BinlogPayloadEvents() : decoder_(std::make_unique<Decoder>()) {}
@@ -25,6 +26,7 @@ Status BinlogPayloadEvents::Start(const BinlogTransactionPayload& payload) {
   decoder.compression = payload.compression;
   decoder.input = payload.payload;
   decoder.consumed = 0;
+  decoder.frame_ended = true;
   decoder.uncompressed_size = payload.uncompressed_size;
   if (payload.compression == BinlogCompression::kZstd) {
     if (decoder.stream == nullptr) decoder.stream = ZSTD_createDStream();
@@ -50,6 +52,10 @@ Status BinlogPayloadEvents::ReadAhead() {
   next_.clear();
   CRBRIDGE_RETURN_IF_ERROR(Decompress(kBinlogEventHeaderSize, &next_));
   if (next_.empty()) {
+    // A payload cut short may still end at an event's end.
+    if (!decoder_->frame_ended || decoder_->consumed != decoder_->input.size()) {
+      return Status::Corruption("binlog: a TRANSACTION_PAYLOAD event ends inside its compressed data");
+    }
     has_next_ = false;
     return Status::OK();
   }
@@ -97,6 +103,7 @@ Status BinlogPayloadEvents::Decompress(size_t size, std::string* out) {
     }
     // Nothing more comes out of what is left: the payload's end.
     if (output.pos == before && input.pos == before_input) break;
+    decoder.frame_ended = result == 0;
   }
   decoder.consumed = input.pos;
   out->resize(start + output.pos);

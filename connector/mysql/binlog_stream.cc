@@ -31,7 +31,15 @@ constexpr unsigned long kMaxPacketBytes = 1UL << 30;
 Status MysqlError(MYSQL* mysql, const std::string& doing) {
   const unsigned error = mysql_errno(mysql);
   std::string message = "mysql: " + doing + ": " + mysql_error(mysql) + " (error " + std::to_string(error) + ")";
-  if (error == ER_MASTER_FATAL_ERROR_READING_BINLOG) return Status::NotFound(std::move(message));
+  // Error 1236 also tells of other fatal conditions (MySQL: a replica with
+  // GTIDs the server lacks, an oversized event): only a start the binary
+  // log no longer (or never) holds is NotFound.
+  const std::string_view text = mysql_error(mysql);
+  if (error == ER_MASTER_FATAL_ERROR_READING_BINLOG &&
+      (text.find("purged") != std::string_view::npos || text.find("not find") != std::string_view::npos ||
+       text.find("not in the") != std::string_view::npos)) {
+    return Status::NotFound(std::move(message));
+  }
   return Status::Unavailable(std::move(message));
 }
 

@@ -2,6 +2,7 @@
 
 #include <mysql.h>
 
+#include <cctype>
 #include <charconv>
 #include <map>
 #include <memory>
@@ -85,6 +86,22 @@ class ResumeState {
   GtidState mariadb_{""};
   MysqlGtidSet mysql_;
 };
+
+// Whether `sql` starts with `words` (upper case, one space between),
+// whatever their case and the spaces between them.
+bool StartsWithWord(const std::string& sql, std::string_view words) {
+  size_t at = 0;
+  for (const char want : words) {
+    if (want == ' ') {
+      if (at >= sql.size() || !std::isspace(static_cast<unsigned char>(sql[at]))) return false;
+      while (at < sql.size() && std::isspace(static_cast<unsigned char>(sql[at]))) ++at;
+      continue;
+    }
+    if (at >= sql.size() || std::toupper(static_cast<unsigned char>(sql[at])) != want) return false;
+    ++at;
+  }
+  return at == sql.size() || !std::isalnum(static_cast<unsigned char>(sql[at]));
+}
 
 // A database and table name as a statement spells them.
 struct TableName {
@@ -276,11 +293,15 @@ class BinlogStreamer {
       if (!own_) CRBRIDGE_RETURN_IF_ERROR(mapper_.OnRows(*rows, &current_.rows));
     } else if (std::holds_alternative<BinlogXid>(event.data)) {
       return EndGroup(event);
+    } else if (const auto* prepare = std::get_if<BinlogXaPrepare>(&event.data)) {
+      return prepare->one_phase ? EndGroup(event) : EndPreparedXa(event, "XA PREPARE");
     } else if (const auto* query = std::get_if<BinlogQuery>(&event.data)) {
-      if (in_group_ && query->sql == "BEGIN") {
+      if (in_group_ && (query->sql == "BEGIN" || StartsWithWord(query->sql, "XA START"))) {
         standalone_ = false;
         return Status::OK();
       }
+      // MariaDB ends an XA transaction's first part with the statement.
+      if (in_group_ && StartsWithWord(query->sql, "XA PREPARE")) return EndPreparedXa(event, query->sql);
       // DDL and non-transactional groups end with their statement.
       if (!in_group_ || !(standalone_ || query->sql == "COMMIT")) return Status::OK();
       if (!own_) {
@@ -349,6 +370,20 @@ class BinlogStreamer {
       }
     }
     return Status::OK();
+  }
+
+  // The first part of an XA transaction ends prepared: its rows are
+  // committed, or not, by a later XA COMMIT or XA ROLLBACK, which the
+  // binary log holds apart from them. Capture does not keep them until
+  // then: with rows of mapped tables it stops, saying so, rather than record
+  // rows that may be rolled back or drop rows that commit.
+  Status EndPreparedXa(const BinlogEvent& event, const std::string& statement) {
+    if (!own_ && !current_.rows.empty()) {
+      return Status::InvalidArgument("an XA transaction wrote mapped tables (" + statement +
+                                     "): crbridge cannot capture two-phase XA transactions; commit such writes "
+                                     "without XA, or with XA COMMIT ... ONE PHASE");
+    }
+    return EndGroup(event);
   }
 
   void StartGroup() {

@@ -49,8 +49,9 @@ bool IsTag(std::string_view text) {
 
 bool ParseNumber(std::string_view text, uint64_t* number) {
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *number);
+  // MySQL's largest: one less, so that a range's end past it still fits.
   return !text.empty() && error == std::errc() && end == text.data() + text.size() && *number > 0 &&
-         *number < (uint64_t{1} << 63);
+         *number < (uint64_t{1} << 63) - 1;
 }
 
 std::string FormatUuid(const MysqlGtidSet::Uuid& uuid) {

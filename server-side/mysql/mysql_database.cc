@@ -86,11 +86,14 @@ Status MysqlDatabase::ReadTable(const std::string& schema, const std::string& ta
     // reports the string 'NULL' for a nullable column's implicit default).
     // MariaDB quotes literal defaults as SQL does ('' for an empty string);
     // MySQL gives their bare text, and marks expressions DEFAULT_GENERATED.
+    // MySQL gives binary defaults as hex cut at the first zero byte: they
+    // are left to the server (clients get no default for them).
     std::unique_ptr<sql::PreparedStatement> select(conn->prepareStatement(
         "SELECT c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE = 'NO', "
         "       c.COLUMN_DEFAULT IS NOT NULL OR c.EXTRA LIKE '%auto_increment%' OR c.EXTRA LIKE '%GENERATED%', "
         "       COALESCE(k.ORDINAL_POSITION, 0), DATABASE(), "
-        "       CASE WHEN VERSION() NOT LIKE '%MariaDB%' AND c.COLUMN_DEFAULT IS NOT NULL "
+        "       CASE WHEN VERSION() NOT LIKE '%MariaDB%' AND c.DATA_TYPE IN ('binary', 'varbinary') THEN '' "
+        "            WHEN VERSION() NOT LIKE '%MariaDB%' AND c.COLUMN_DEFAULT IS NOT NULL "
         "                 AND c.EXTRA NOT LIKE '%DEFAULT_GENERATED%' "
         "            THEN CONCAT('''', REPLACE(c.COLUMN_DEFAULT, '''', ''''''), '''') "
         "            ELSE COALESCE(c.COLUMN_DEFAULT, '') END "

@@ -8,6 +8,12 @@
 #include "mysql_session.h"
 
 namespace crbridge::mysql {
+namespace {
+
+// How long the snapshot's global read lock may wait for running statements.
+constexpr int kReadLockWaitSeconds = 5;
+
+}  // namespace
 
 MysqlSnapshotReader::MysqlSnapshotReader(std::unique_ptr<MysqlSession> session) : session_(std::move(session)) {}
 
@@ -50,11 +56,19 @@ Status MysqlSnapshotReader::StartAtSnapshotPosition() {
 
 Status MysqlSnapshotReader::StartUnderReadLock() {
   MysqlSession& s = *session_;
+  // The lock waits for statements already running, and every app write
+  // waits for it meanwhile: a long query must not stall the app for long.
+  // Capture starts again later (Unavailable).
   const Status locked = CatchErrors([&] {
+    s.Execute("SET SESSION lock_wait_timeout = " + std::to_string(kReadLockWaitSeconds));
     s.Execute("FLUSH TABLES WITH READ LOCK");
     return Status::OK();
   });
   if (locked.code() == Status::Code::kUnavailable) return locked;
+  if (locked.code() == Status::Code::kAborted) {
+    return Status::Unavailable("mysql: the snapshot's global read lock waited " +
+                               std::to_string(kReadLockWaitSeconds) + " s for running statements: " + locked.message());
+  }
   if (!locked.ok()) {
     return Status::PermissionDenied("mysql: the snapshot needs a brief global read lock (FLUSH TABLES WITH READ "
                                     "LOCK, the RELOAD privilege): " + locked.message());
@@ -67,6 +81,7 @@ Status MysqlSnapshotReader::StartUnderReadLock() {
   // Released whatever happened: app writes wait while it is held.
   const Status unlocked = CatchErrors([&] {
     s.Execute("UNLOCK TABLES");
+    s.Execute("SET SESSION lock_wait_timeout = DEFAULT");
     return Status::OK();
   });
   CRBRIDGE_RETURN_IF_ERROR(started);

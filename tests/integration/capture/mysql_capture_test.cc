@@ -164,6 +164,35 @@ TEST_P(MysqlFamilyCaptureTest, ACharacterSetAfterAGeometryColumnIsTheColumnsOwn)
   EXPECT_STOPS_CLEANLY(capture);
 }
 
+// XA transactions: one committed in one phase is captured like any other.
+// One prepared to commit later has its rows in one group of the binary log
+// and its XA COMMIT (or XA ROLLBACK) in another: when it wrote mapped
+// tables capture stops, naming it, rather than record rows that may be
+// rolled back or lose rows that commit; one that wrote only unmapped
+// tables passes.
+TEST_P(MysqlFamilyCaptureTest, XaTransactionsAreCapturedOrRefusedNeverLost) {
+  App app(GetParam());
+  app.Sql("CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, message TEXT)");
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  ASSERT_TRUE(capture.CaughtUp(app, "m1"));
+  const auto xa = [&](const std::string& id, const std::string& insert, const std::vector<std::string>& end) {
+    app.Sql("XA START '" + id + "'");
+    app.Sql(insert);
+    app.Sql("XA END '" + id + "'");
+    for (const std::string& statement : end) app.Sql(statement);
+  };
+  xa("one", "INSERT INTO todos (id, list_id) VALUES ('x1', 'l1')", {"XA COMMIT 'one' ONE PHASE"});
+  EXPECT_TRUE(app.ClockIs("x1", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+  xa("audit", "INSERT INTO audit (message) VALUES ('x')", {"XA PREPARE 'audit'", "XA COMMIT 'audit'"});
+  ASSERT_TRUE(capture.CaughtUp(app, "m2"));
+  xa("two", "INSERT INTO todos (id, list_id) VALUES ('x2', 'l1')", {"XA PREPARE 'two'", "XA COMMIT 'two'"});
+  const Status result = ResultOf(capture);
+  EXPECT_EQ(result.code(), Status::Code::kInvalidArgument) << result.ToString();
+  EXPECT_NE(result.message().find("an XA transaction wrote mapped tables"), std::string::npos) << result.ToString();
+  EXPECT_EQ(app.Clock("x2"), "none");
+}
+
 // A user without the privileges capture needs is told which: check names
 // each (MariaDB calls REPLICATION CLIENT BINLOG MONITOR; MySQL's snapshot
 // needs RELOAD).

@@ -404,6 +404,14 @@ TEST(BinlogEventsTest, ABrokenTransactionPayloadIsCorruption) {
   EXPECT_EQ(status.code(), Status::Code::kCorruption) << status.ToString();
 }
 
+TEST(BinlogEventsTest, XaPrepare) {
+  const auto body = [](uint8_t one_phase) {
+    return BinlogWriter().U8(one_phase).U32(1).U32(3).U32(2).Raw("trxbq").bytes();
+  };
+  EXPECT_EQ(DecodeBody<BinlogXaPrepare>(Event(BinlogEventType::kXaPrepare, body(1))), BinlogXaPrepare{true});
+  EXPECT_EQ(DecodeBody<BinlogXaPrepare>(Event(BinlogEventType::kXaPrepare, body(0))), BinlogXaPrepare{false});
+}
+
 // With binlog_row_value_options=PARTIAL_JSON a JSON update is logged as a
 // diff: crbridge would record a row it does not have.
 TEST(BinlogEventsTest, PartialUpdateRowsAreRefusedNamingTheSetting) {

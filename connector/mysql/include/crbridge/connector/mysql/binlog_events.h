@@ -38,6 +38,7 @@ enum class BinlogEventType : uint8_t {
   kDeleteRowsV2 = 32,  // MySQL
   kMysqlGtid = 33,
   kMysqlAnonymousGtid = 34,
+  kXaPrepare = 38,           // MySQL: ends the first part of an XA transaction, or all of it (one phase)
   kPartialUpdateRows = 39,   // MySQL with binlog_row_value_options=PARTIAL_JSON: refused
   kTransactionPayload = 40,  // MySQL with binlog_transaction_compression=ON
   kHeartbeatV2 = 41,         // MySQL 8.0.26+
@@ -113,6 +114,14 @@ struct BinlogQuery {
 struct BinlogXid {
   uint64_t xid = 0;
   friend bool operator==(const BinlogXid&, const BinlogXid&) = default;
+};
+
+// Ends the events of an XA transaction's XA START ... XA END (MySQL): with
+// `one_phase` (XA COMMIT ... ONE PHASE) they are committed; without, they
+// are only prepared, and a later group commits or rolls them back.
+struct BinlogXaPrepare {
+  bool one_phase = false;
+  friend bool operator==(const BinlogXaPrepare&, const BinlogXaPrepare&) = default;
 };
 
 // MariaDB GTID flags2.
@@ -303,7 +312,7 @@ struct BinlogSkippedEvent {
 };
 
 using BinlogEventData =
-    std::variant<BinlogFormatDescription, BinlogRotate, BinlogHeartbeat, BinlogQuery, BinlogXid, BinlogMariaDbGtid,
+    std::variant<BinlogFormatDescription, BinlogRotate, BinlogHeartbeat, BinlogQuery, BinlogXid, BinlogXaPrepare, BinlogMariaDbGtid,
                  BinlogMariaDbGtidList, BinlogMysqlGtid, BinlogTableMap, BinlogRowsEvent, BinlogTransactionPayload,
                  BinlogSkippedEvent>;
 

@@ -92,7 +92,9 @@ class BinlogStream {
 
   // The binlog file and the position just past the last event (from ROTATE
   // events and each event's log_pos; artificial events without a position
-  // leave it). Resuming at this point skips exactly the events seen.
+  // leave it). Resuming at this point skips exactly the events seen; within
+  // a compressed transaction it stays before the transaction until its last
+  // event, which takes the position after it.
   const std::string& file_name() const { return file_name_; }
   uint64_t position() const { return position_; }
 
