@@ -516,14 +516,19 @@ Status DecodeBinlogEvent(std::string_view bytes, BinlogChecksum checksum, Binlog
   return Status::OK();
 }
 
-std::string FormatMysqlGtid(const BinlogMysqlGtid& gtid) {
+std::string FormatMysqlUuid(const std::array<uint8_t, 16>& uuid) {
   std::string text;
   char hex[3];
-  for (size_t i = 0; i < gtid.source_uuid.size(); ++i) {
+  for (size_t i = 0; i < uuid.size(); ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) text.push_back('-');
-    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned>(gtid.source_uuid[i]));
+    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned>(uuid[i]));
     text.append(hex);
   }
+  return text;
+}
+
+std::string FormatMysqlGtid(const BinlogMysqlGtid& gtid) {
+  std::string text = FormatMysqlUuid(gtid.source_uuid);
   if (!gtid.tag.empty()) text += ":" + gtid.tag;
   return text + ":" + std::to_string(gtid.gno);
 }

@@ -14,6 +14,12 @@
 
 namespace crbridge::mysql {
 
+// Appends `value` as the protocol's `bytes`-byte little-endian integer (the
+// dump commands' arguments crbridge writes).
+inline void AppendLittleEndian(std::string* out, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
 // The binlog's little-endian integers and MySQL's length-encoded integers
 // and strings on a WireCursor. Errors name the event and the field:
 // "binlog: truncated TABLE_MAP event (column types)".

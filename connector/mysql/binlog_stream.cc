@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "binlog_reader.h"
 #include "crbridge/connector/mysql/mysql_gtid_set.h"
 #include "crbridge/server/mysql/mysql_url.h"
 
@@ -48,10 +49,6 @@ Status MysqlError(MYSQL* mysql, const std::string& doing) {
 bool IsMariaDbGtidState(std::string_view state) {
   return std::all_of(state.begin(), state.end(),
                      [](char c) { return (c >= '0' && c <= '9') || c == '-' || c == ',' || c == ' '; });
-}
-
-void AppendLittleEndian(std::string* out, uint64_t value, int bytes) {
-  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
 // Unblocks a read in progress on the connection's socket, from the thread

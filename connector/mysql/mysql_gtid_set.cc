@@ -1,8 +1,10 @@
 #include "crbridge/connector/mysql/mysql_gtid_set.h"
 
+#include "binlog_reader.h"
+#include "crbridge/connector/mysql/binlog_events.h"
+
 #include <cctype>
 #include <charconv>
-#include <cstdio>
 #include <vector>
 
 namespace crbridge::mysql {
@@ -52,21 +54,6 @@ bool ParseNumber(std::string_view text, uint64_t* number) {
   // MySQL's largest: one less, so that a range's end past it still fits.
   return !text.empty() && error == std::errc() && end == text.data() + text.size() && *number > 0 &&
          *number < (uint64_t{1} << 63) - 1;
-}
-
-std::string FormatUuid(const MysqlGtidSet::Uuid& uuid) {
-  std::string text;
-  char hex[3];
-  for (size_t i = 0; i < uuid.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text.push_back('-');
-    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned>(uuid[i]));
-    text.append(hex);
-  }
-  return text;
-}
-
-void AppendLittleEndian(std::string* out, uint64_t value, int bytes) {
-  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
 }  // namespace
@@ -143,7 +130,7 @@ std::string MysqlGtidSet::ToString() const {
     const auto& [uuid, tag] = key;
     if (previous == nullptr || *previous != uuid) {
       if (previous != nullptr) text += ",";
-      text += FormatUuid(uuid);
+      text += FormatMysqlUuid(uuid);
       previous = &uuid;
     }
     if (!tag.empty()) text += ":" + tag;

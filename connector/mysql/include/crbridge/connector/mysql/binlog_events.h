@@ -179,6 +179,9 @@ struct BinlogMysqlGtid {
   friend bool operator==(const BinlogMysqlGtid&, const BinlogMysqlGtid&) = default;
 };
 
+// "3e11fa47-71ca-11e1-9e33-c80aa9429562", as MySQL prints a server uuid.
+std::string FormatMysqlUuid(const std::array<uint8_t, 16>& uuid);
+
 // "3e11fa47-71ca-11e1-9e33-c80aa9429562:23" (or "...:tag:23"), as MySQL
 // prints a GTID.
 std::string FormatMysqlGtid(const BinlogMysqlGtid& gtid);
