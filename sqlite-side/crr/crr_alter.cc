@@ -53,11 +53,7 @@ Status CrrContext::BeginAlter(const std::string& table) {
   if (altering_.contains(table)) {
     return Status::InvalidArgument("crsql_begin_alter: " + table + " is being altered already (crsql_commit_alter ends it)");
   }
-  // The crsql_changes view names the table's columns: SQLite would refuse
-  // to drop one while it stands (CommitAlter makes it again).
-  statements_.clear();
-  CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, std::string("SAVEPOINT ") + kAlterSavepoint + ";\n" +
-                                            DropTriggersDdl(table) + "DROP VIEW IF EXISTS crsql_changes;\n"));
+  CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, std::string("SAVEPOINT ") + kAlterSavepoint + ";\n" + DropTriggersDdl(table)));
   altering_.insert(table);
   return Status::OK();
 }
@@ -83,13 +79,12 @@ Status CrrContext::CommitAlter(const std::string& name) {
     }
     CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, CrrTableDdl(table)));
     tables_[name] = table;
-    CRBRIDGE_RETURN_IF_ERROR(RebuildChangesView());
     return BackfillAfterAlter(tables_[name], version);
   };
   altering_.erase(name);
   if (const Status s = follow(); !s.ok()) {
-    // The schema change goes too: the table, its triggers and the view
-    // are as they were before crsql_begin_alter.
+    // The schema change goes too: the table and its triggers are as they
+    // were before crsql_begin_alter.
     statements_.clear();
     tables_[name] = before;
     (void)ExecSql(db_, std::string("ROLLBACK TO ") + kAlterSavepoint + "; RELEASE " + kAlterSavepoint);

@@ -13,7 +13,10 @@ constexpr const char* kMetadataDdl =
     "CREATE TABLE IF NOT EXISTS crsql_tracked_peers (\"site_id\" BLOB NOT NULL, \"version\" INTEGER NOT NULL, "
     "\"seq\" INTEGER DEFAULT 0, \"tag\" INTEGER, \"event\" INTEGER, PRIMARY KEY (\"site_id\", \"tag\", \"event\")) "
     "STRICT;\n"
-    "CREATE TABLE IF NOT EXISTS crsql_master (\"key\" TEXT PRIMARY KEY, \"value\" ANY);\n";
+    "CREATE TABLE IF NOT EXISTS crsql_master (\"key\" TEXT PRIMARY KEY, \"value\" ANY);\n"
+    // Earlier crbridge versions made crsql_changes a view; the virtual
+    // table (changes_vtab.h) takes its place.
+    "DROP VIEW IF EXISTS crsql_changes;\n";
 
 // crsql_master keys: one row per CRR table, so reopened connections know them.
 constexpr const char* kCrrTablePrefix = "crr_table:";
@@ -38,7 +41,6 @@ Status CrrContext::Open(sqlite3* db, std::unique_ptr<CrrContext>* out) {
   CRBRIDGE_RETURN_IF_ERROR(ExecSql(db, kMetadataDdl));
   CRBRIDGE_RETURN_IF_ERROR(context->LoadSiteId());
   CRBRIDGE_RETURN_IF_ERROR(context->LoadTables());
-  CRBRIDGE_RETURN_IF_ERROR(context->EnsureChangesView());
   *out = std::move(context);
   return Status::OK();
 }
@@ -85,21 +87,10 @@ Status CrrContext::LoadTables() {
   return status;
 }
 
-Status CrrContext::RebuildChangesView() {
-  statements_.clear();  // statements over the old view must be prepared again
+std::string CrrContext::ChangesSelectSql() const {
   std::vector<CrrTable> all;
   for (const auto& [name, t] : tables_) all.push_back(t);
-  return ExecSql(db_, ChangesViewDdl(all));
-}
-
-Status CrrContext::EnsureChangesView() {
-  Statement exists;
-  CRBRIDGE_RETURN_IF_ERROR(
-      Statement::Prepare(db_, "SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = 'crsql_changes'", &exists));
-  Status status;
-  if (exists.Step(&status)) return Status::OK();
-  CRBRIDGE_RETURN_IF_ERROR(status);
-  return RebuildChangesView();
+  return crbridge::ChangesSelectSql(all);
 }
 
 const CrrTable* CrrContext::FindTable(const std::string& name) const {
@@ -134,7 +125,6 @@ Status CrrContext::MakeCrr(const std::string& name) {
   const bool existed = tables_.contains(name);
   CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, CrrTableDdl(table)));
   tables_[name] = table;
-  CRBRIDGE_RETURN_IF_ERROR(RebuildChangesView());
   Statement remember;
   CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "INSERT OR REPLACE INTO crsql_master (key, value) VALUES (?, ?)", &remember));
   remember.BindText(1, kCrrTablePrefix + name);

@@ -35,8 +35,7 @@ class CrrContext {
   // crsql_as_crr: makes `table` a CRR, recording clocks for its existing rows.
   Status MakeCrr(const std::string& table);
   // crsql_begin_alter: opens a savepoint and drops `table`'s triggers, so
-  // that the schema change and the writes made with it record nothing,
-  // and the crsql_changes view until CommitAlter.
+  // that the schema change and the writes made with it record nothing.
   Status BeginAlter(const std::string& table);
   // crsql_commit_alter: follows `table`'s new schema as cr-sqlite 0.16 does
   // (crr_alter.cc), records the triggers again and releases the savepoint;
@@ -61,6 +60,9 @@ class CrrContext {
   // next use) so that the connection can close.
   void FinalizeStatements() { statements_.clear(); }
 
+  // A SELECT of every recorded change, with crsql_changes' columns.
+  std::string ChangesSelectSql() const;
+
   // Table description, or nullptr when `name` is not a CRR.
   const CrrTable* FindTable(const std::string& name) const;
 
@@ -72,8 +74,6 @@ class CrrContext {
   Status LoadTables();
   // The rows of `t` that CommitAlter gives clocks, at `db_version`.
   Status BackfillAfterAlter(const CrrTable& t, int64_t db_version);
-  Status RebuildChangesView();
-  Status EnsureChangesView();
   Status LoadSiteId();
 
   // What every recorded local write starts from.

@@ -1,10 +1,10 @@
 // The SQL functions through which SQLite reaches the CRR layer, and
 // RegisterCrr, which installs them on a connection.
-#include <algorithm>
 #include <vector>
 
 #include "crbridge/sqlite/crr.h"
 #include "crbridge/sqlite/packed_pk.h"
+#include "changes_vtab.h"
 #include "crr_context.h"
 
 namespace crbridge {
@@ -97,40 +97,14 @@ void AfterUpdateFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3_result_null(ctx);
 }
 
-// crsql_merge(table, pk, cid, val, col_version, db_version, site_id, cl, seq)
-void MergeFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  Change change;
-  change.table = TextArgument(argv[0]);
-  const Value pk = ValueFromSqlite(argv[1]);
-  if (pk.storage_class() != StorageClass::kBlob) {
-    return ReportError(ctx, Status::InvalidArgument("crsql_changes.pk must be a packed primary key blob"));
-  }
-  change.pk = pk.blob();
-  change.cid = TextArgument(argv[2]);
-  change.val = ValueFromSqlite(argv[3]);
-  change.col_version = sqlite3_value_int64(argv[4]);
-  change.db_version = sqlite3_value_int64(argv[5]);
-  const Value site = ValueFromSqlite(argv[6]);
-  if (site.storage_class() == StorageClass::kBlob && site.blob().size() == 16) {
-    SiteId id;
-    std::copy(site.blob().begin(), site.blob().end(), id.begin());
-    change.site_id = id;
-  } else if (!site.is_null()) {
-    return ReportError(ctx, Status::InvalidArgument("crsql_changes.site_id must be a 16-byte blob or NULL"));
-  }
-  change.cl = sqlite3_value_int64(argv[7]);
-  change.seq = sqlite3_value_int64(argv[8]);
-  if (Status s = ContextOf(ctx).Merge(change); !s.ok()) return ReportError(ctx, s);
-  sqlite3_result_null(ctx);
-}
-
 void RenewSiteIdFunction(sqlite3_context* ctx, int, sqlite3_value**) {
   if (Status s = ContextOf(ctx).RenewSiteId(); !s.ok()) return ReportError(ctx, s);
   sqlite3_result_null(ctx);
 }
 
-// Finalizes the cached statements, which would otherwise keep sqlite3_close
-// from closing the connection; call it before closing, as with cr-sqlite.
+// cr-sqlite's documented call before closing a connection. The layer does
+// not need it (closing disconnects crsql_changes, which finalizes the
+// cached statements), but apps written for cr-sqlite make it.
 void FinalizeFunction(sqlite3_context* ctx, int, sqlite3_value**) {
   ContextOf(ctx).FinalizeStatements();
   sqlite3_result_null(ctx);
@@ -169,7 +143,6 @@ Status RegisterCrr(sqlite3* db) {
       {"crsql_after_insert", -1, SQLITE_UTF8, AfterInsertFunction},
       {"crsql_after_update", -1, SQLITE_UTF8, AfterUpdateFunction},
       {"crsql_after_delete", -1, SQLITE_UTF8, AfterDeleteFunction},
-      {"crsql_merge", 9, SQLITE_UTF8, MergeFunction},
       {"crsql_finalize", 0, SQLITE_UTF8, FinalizeFunction},
       {"crsql_internal_renew_site_id", 0, SQLITE_UTF8, RenewSiteIdFunction},
   };
@@ -185,7 +158,7 @@ Status RegisterCrr(sqlite3* db) {
   }
   sqlite3_commit_hook(db, OnCommit, context);
   sqlite3_rollback_hook(db, OnRollback, context);
-  return Status::OK();
+  return RegisterChangesVtab(db, context);
 }
 
 }  // namespace crbridge

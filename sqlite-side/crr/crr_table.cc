@@ -128,8 +128,7 @@ std::string CompactAfterAlterSql(const CrrTable& t) {
          ".__crsql_key);\n";
 }
 
-std::string ChangesViewDdl(const std::vector<CrrTable>& tables) {
-  std::string sql = "DROP VIEW IF EXISTS crsql_changes;\n";
+std::string ChangesSelectSql(const std::vector<CrrTable>& tables) {
   std::vector<std::string> selects;
   for (const CrrTable& t : tables) {
     const std::string clock = QuoteIdentifier(t.clock_table());
@@ -152,16 +151,10 @@ std::string ChangesViewDdl(const std::vector<CrrTable>& tables) {
         " b ON " + Join(join_on, " AND "));
   }
   if (selects.empty()) {
-    selects.push_back(
-        "SELECT NULL AS \"table\", NULL AS pk, NULL AS cid, NULL AS val, NULL AS col_version, NULL AS db_version, "
-        "NULL AS site_id, NULL AS cl, NULL AS seq WHERE 0");
+    return "SELECT NULL AS \"table\", NULL AS pk, NULL AS cid, NULL AS val, NULL AS col_version, NULL AS db_version, "
+           "NULL AS site_id, NULL AS cl, NULL AS seq WHERE 0";
   }
-  sql += "CREATE VIEW crsql_changes AS " + Join(selects, " UNION ALL ") + ";\n";
-  sql +=
-      "CREATE TRIGGER crsql_changes_merge INSTEAD OF INSERT ON crsql_changes BEGIN "
-      "SELECT crsql_merge(NEW.\"table\", NEW.pk, NEW.cid, NEW.val, NEW.col_version, NEW.db_version, NEW.site_id, "
-      "NEW.cl, NEW.seq); END;\n";
-  return sql;
+  return Join(selects, " UNION ALL ");
 }
 
 }  // namespace crbridge

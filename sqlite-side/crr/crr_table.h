@@ -1,6 +1,6 @@
 // CrrTable: what the CRR layer knows of one replicated table (its primary
 // key and value columns) and the SQL that makes it a CRR: the key table,
-// the clock table, the triggers, and its part of the crsql_changes view.
+// the clock table, the triggers, and its part of crsql_changes.
 // Plain data; used by one connection's thread.
 #pragma once
 
@@ -46,8 +46,8 @@ std::string DropTriggersDdl(const std::string& table);
 // stays), and the keys left without clocks.
 std::string CompactAfterAlterSql(const CrrTable& t);
 
-// The crsql_changes view over all CRR tables and its INSTEAD OF INSERT
-// trigger that merges; dropped and recreated as tables are added.
-std::string ChangesViewDdl(const std::vector<CrrTable>& tables);
+// A SELECT of every change recorded for `tables`, with the columns of
+// crsql_changes (unordered; the virtual table orders it).
+std::string ChangesSelectSql(const std::vector<CrrTable>& tables);
 
 }  // namespace crbridge
