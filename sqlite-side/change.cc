@@ -37,7 +37,9 @@ MergeOutcome MergeChange(const RowClock& row, const ColumnClock& column, const C
   if (!column.exists || incoming.col_version > column.col_version) {
     outcome.write_column = true;
   } else if (incoming.col_version == column.col_version) {
-    outcome.write_column = CompareForMerge(incoming.val, column.value) > 0;
+    const std::strong_ordering by_value = CompareForMerge(incoming.val, column.value);
+    outcome.write_column = by_value > 0 || (by_value == 0 && column.writer &&
+                                            incoming.site_id.value_or(SiteId{}) > *column.writer);
   }
   return outcome;
 }

@@ -18,8 +18,11 @@ constexpr const char* kMetadataDdl =
     // table (changes_vtab.h) takes its place.
     "DROP VIEW IF EXISTS crsql_changes;\n";
 
-// crsql_master keys: one row per CRR table, so reopened connections know them.
+// crsql_master keys: one row per CRR table, so reopened connections know
+// them, and cr-sqlite's settings ("config.merge-equal-values").
 constexpr const char* kCrrTablePrefix = "crr_table:";
+constexpr const char* kConfigPrefix = "config.";
+constexpr const char* kMergeEqualValues = "merge-equal-values";
 
 // Sets the sync bit for the lifetime of the guard.
 class SyncScope {
@@ -41,6 +44,7 @@ Status CrrContext::Open(sqlite3* db, std::unique_ptr<CrrContext>* out) {
   CRBRIDGE_RETURN_IF_ERROR(ExecSql(db, kMetadataDdl));
   CRBRIDGE_RETURN_IF_ERROR(context->LoadSiteId());
   CRBRIDGE_RETURN_IF_ERROR(context->LoadTables());
+  CRBRIDGE_RETURN_IF_ERROR(context->LoadConfig());
   *out = std::move(context);
   return Status::OK();
 }
@@ -119,7 +123,19 @@ std::string CrrContext::PkWhere(const CrrTable& t) const {
   return where;
 }
 
+// As cr-sqlite: in a savepoint, so that the rows already there get their
+// clocks at one db_version, atomically, even outside a transaction.
 Status CrrContext::MakeCrr(const std::string& name) {
+  CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, "SAVEPOINT crsql_as_crr"));
+  if (const Status s = MakeCrrInSavepoint(name); !s.ok()) {
+    (void)ExecSql(db_, "ROLLBACK TO crsql_as_crr; RELEASE crsql_as_crr");
+    CRBRIDGE_RETURN_IF_ERROR(LoadTables());
+    return s;
+  }
+  return ExecSql(db_, "RELEASE crsql_as_crr");
+}
+
+Status CrrContext::MakeCrrInSavepoint(const std::string& name) {
   CrrTable table;
   CRBRIDGE_RETURN_IF_ERROR(LoadCrrTable(db_, name, &table));
   const bool existed = tables_.contains(name);
@@ -142,6 +158,35 @@ Status CrrContext::MakeCrr(const std::string& name) {
     for (size_t i = 0; i < table.pk_columns.size(); ++i) pk.push_back(rows.Column(static_cast<int>(i)));
     CRBRIDGE_RETURN_IF_ERROR(AfterInsert(name, pk));
   }
+  return status;
+}
+
+Status CrrContext::SetConfig(const std::string& name, const Value& value, Value* stored) {
+  if (name != kMergeEqualValues) return Status::InvalidArgument("Unknown setting name: " + name);
+  Statement insert;
+  CRBRIDGE_RETURN_IF_ERROR(
+      Statement::Prepare(db_, "INSERT OR REPLACE INTO crsql_master (key, value) VALUES (?1, ?2) RETURNING value", &insert));
+  insert.BindText(1, std::string(kConfigPrefix) + name);
+  insert.Bind(2, value);
+  Status status;
+  if (!insert.Step(&status)) return status.ok() ? Status::Internal("crsql_config_set: nothing stored") : status;
+  *stored = insert.Column(0);
+  merge_equal_values_ = stored->storage_class() == StorageClass::kInteger ? stored->integer() != 0 : false;
+  return insert.Run();
+}
+
+Status CrrContext::GetConfig(const std::string& name, Value* value) const {
+  if (name != kMergeEqualValues) return Status::InvalidArgument("Unknown setting name: " + name);
+  *value = Value::Integer(merge_equal_values_ ? 1 : 0);
+  return Status::OK();
+}
+
+Status CrrContext::LoadConfig() {
+  Statement select;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "SELECT value FROM crsql_master WHERE key = ?1", &select));
+  select.BindText(1, std::string(kConfigPrefix) + kMergeEqualValues);
+  Status status;
+  if (select.Step(&status)) merge_equal_values_ = select.ColumnInt(0) != 0;
   return status;
 }
 
@@ -194,9 +239,10 @@ Status CrrContext::FindKey(const CrrTable& t, const std::vector<Value>& pk, std:
   return status;
 }
 
-Status CrrContext::FindOrCreateKey(const CrrTable& t, const std::vector<Value>& pk, int64_t* key) {
+Status CrrContext::FindOrCreateKey(const CrrTable& t, const std::vector<Value>& pk, int64_t* key, bool* created) {
   std::optional<int64_t> found;
   CRBRIDGE_RETURN_IF_ERROR(FindKey(t, pk, &found));
+  if (created != nullptr) *created = !found;
   if (found) {
     *key = *found;
     return Status::OK();
@@ -231,8 +277,9 @@ Status CrrContext::ReadColumnClock(const CrrTable& t, int64_t key, const std::ve
                                    const std::string& column, ColumnClock* clock) {
   *clock = ColumnClock{};
   Statement* select = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT col_version FROM " + QuoteIdentifier(t.clock_table()) +
-                                      " WHERE key = ?1 AND col_name = ?2",
+  CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT c.col_version, s.site_id FROM " + QuoteIdentifier(t.clock_table()) +
+                                      " c LEFT JOIN crsql_site_id s ON s.ordinal = c.site_id WHERE c.key = ?1 AND "
+                                      "c.col_name = ?2",
                                   &select));
   select->BindInt(1, key);
   select->BindText(2, column);
@@ -240,6 +287,11 @@ Status CrrContext::ReadColumnClock(const CrrTable& t, int64_t key, const std::ve
   if (select->Step(&status)) {
     clock->exists = true;
     clock->col_version = select->ColumnInt(0);
+    const Value writer = select->Column(1);
+    if (merge_equal_values_ && writer.storage_class() == StorageClass::kBlob && writer.blob().size() == 16) {
+      clock->writer.emplace();
+      std::copy(writer.blob().begin(), writer.blob().end(), clock->writer->begin());
+    }
   }
   select->Reset();
   CRBRIDGE_RETURN_IF_ERROR(status);
@@ -288,14 +340,6 @@ Status CrrContext::BumpLocalClock(const CrrTable& t, int64_t key, const std::str
   return upsert->Run();
 }
 
-Status CrrContext::BeginLocalWrite(const std::string& table, const std::vector<Value>& pk, LocalWrite* write) {
-  write->table = FindTable(table);
-  if (write->table == nullptr) return Status::InvalidArgument("not a CRR table: " + table);
-  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&write->db_version));
-  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*write->table, pk, &write->key));
-  return ReadRowClock(*write->table, write->key, &write->row);
-}
-
 Status CrrContext::DropColumnClocks(const CrrTable& t, int64_t key) {
   Statement* drop = nullptr;
   CRBRIDGE_RETURN_IF_ERROR(
@@ -304,19 +348,56 @@ Status CrrContext::DropColumnClocks(const CrrTable& t, int64_t key) {
   return drop->Run();
 }
 
+// The sentinel of a row the local site creates: 1 when it has none, else
+// the next odd causal length (a row that is alive stays alive: 3 -> 5).
+Status CrrContext::MarkCreated(const CrrTable& t, int64_t key, int64_t db_version, bool only_existing) {
+  Statement* mark = nullptr;
+  const std::string bump = "col_version = CASE col_version % 2 WHEN 0 THEN col_version + 1 ELSE col_version + 2 END, "
+                           "db_version = ?2, seq = ?3, site_id = 0";
+  const std::string clock = QuoteIdentifier(t.clock_table());
+  CRBRIDGE_RETURN_IF_ERROR(Cached(only_existing ? "UPDATE " + clock + " SET " + bump + " WHERE key = ?1 AND col_name = '-1'"
+                                                : "INSERT INTO " + clock +
+                                                      " (key, col_name, col_version, db_version, site_id, seq) "
+                                                      "VALUES (?1, '-1', 1, ?2, 0, ?3) ON CONFLICT DO UPDATE SET " + bump,
+                                  &mark));
+  mark->BindInt(1, key);
+  mark->BindInt(2, db_version);
+  mark->BindInt(3, local_seq_++);
+  return mark->Run();
+}
+
+// The sentinel of a row the local site deletes: 2 when it had none (it
+// was alive at the inferred 1), else one more.
+Status CrrContext::MarkDeleted(const CrrTable& t, int64_t key, int64_t db_version) {
+  Statement* mark = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
+                                      " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, '-1', 2, ?2, 0, ?3) "
+                                      "ON CONFLICT DO UPDATE SET col_version = col_version + 1, db_version = ?2, seq = ?3, "
+                                      "site_id = 0",
+                                  &mark));
+  mark->BindInt(1, key);
+  mark->BindInt(2, db_version);
+  mark->BindInt(3, local_seq_++);
+  return mark->Run();
+}
+
+// As cr-sqlite: a row (re)inserted where the key was known bumps its
+// sentinel only when it has one (a live row replaced by INSERT OR REPLACE
+// keeps its inferred causal length 1; a dead one comes back at the next
+// odd one); a table of key columns only always records the sentinel.
 Status CrrContext::AfterInsert(const std::string& table, const std::vector<Value>& pk) {
-  LocalWrite w;
-  CRBRIDGE_RETURN_IF_ERROR(BeginLocalWrite(table, pk, &w));
-  const CrrTable* t = w.table;
-  // A new row gets a sentinel only when it has no value columns to carry
-  // its existence; a row coming back from the dead (even cl) gets the next
-  // odd cl, and one replaced in place (INSERT OR REPLACE) skips a life.
-  if (w.row.cl > 0 || t->value_columns.empty()) {
-    const int64_t cl = w.row.cl == 0 ? 1 : (w.row.cl % 2 == 0 ? w.row.cl + 1 : w.row.cl + 2);
-    CRBRIDGE_RETURN_IF_ERROR(WriteClock(*t, w.key, kSentinelColumn, cl, w.db_version, 0, local_seq_++));
+  const CrrTable* t = FindTable(table);
+  if (t == nullptr) return Status::InvalidArgument("not a CRR table: " + table);
+  int64_t db_version = 0;
+  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&db_version));
+  int64_t key = 0;
+  bool created = false;
+  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, pk, &key, &created));
+  if (t->value_columns.empty() || !created) {
+    CRBRIDGE_RETURN_IF_ERROR(MarkCreated(*t, key, db_version, /*only_existing=*/!t->value_columns.empty()));
   }
   for (const std::string& column : t->value_columns) {
-    CRBRIDGE_RETURN_IF_ERROR(BumpLocalClock(*t, w.key, column, w.db_version));
+    CRBRIDGE_RETURN_IF_ERROR(BumpLocalClock(*t, key, column, db_version));
   }
   return Status::OK();
 }
@@ -332,27 +413,31 @@ Status CrrContext::AfterUpdate(const std::string& table, const std::vector<Value
   CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, new_pk, &key));
 
   if (new_pk != old_pk) {
-    // The old key dies; the new key is born with the old key's column
-    // clocks moved over (as cr-sqlite does), re-stamped with this
-    // db_version so that peers which already saw them still learn the new row.
+    // The old key dies and the new one is born with the old one's column
+    // clocks (replacing those of a row UPDATE OR REPLACE overwrote), as
+    // cr-sqlite does. Unlike cr-sqlite, they move as a local write (this
+    // db_version, new seqs, ahead of the two sentinels): peers that saw
+    // them under the old key, their writer too, still learn the new row's
+    // values.
     int64_t old_key = 0;
     CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, old_pk, &old_key));
-    RowClock old_row;
-    CRBRIDGE_RETURN_IF_ERROR(ReadRowClock(*t, old_key, &old_row));
     Statement* move = nullptr;
-    CRBRIDGE_RETURN_IF_ERROR(Cached("UPDATE " + QuoteIdentifier(t->clock_table()) +
-                                        " SET key = ?1, db_version = ?3 WHERE key = ?2 AND col_name != '-1'",
+    CRBRIDGE_RETURN_IF_ERROR(Cached("UPDATE OR REPLACE " + QuoteIdentifier(t->clock_table()) +
+                                        " SET key = ?1, db_version = ?3, seq = ?4, site_id = 0 "
+                                        "WHERE key = ?2 AND col_name = ?5",
                                     &move));
-    move->BindInt(1, key);
-    move->BindInt(2, old_key);
-    move->BindInt(3, db_version);
-    CRBRIDGE_RETURN_IF_ERROR(move->Run());
-    CRBRIDGE_RETURN_IF_ERROR(
-        WriteClock(*t, old_key, kSentinelColumn, std::max<int64_t>(old_row.cl, 1) + 1, db_version, 0, local_seq_++));
-    RowClock new_row;
-    CRBRIDGE_RETURN_IF_ERROR(ReadRowClock(*t, key, &new_row));
-    const int64_t cl = new_row.has_sentinel && new_row.cl % 2 == 0 ? new_row.cl + 1 : 1;
-    CRBRIDGE_RETURN_IF_ERROR(WriteClock(*t, key, kSentinelColumn, cl, db_version, 0, local_seq_++));
+    for (const std::string& column : t->value_columns) {
+      move->Reset();
+      move->BindInt(1, key);
+      move->BindInt(2, old_key);
+      move->BindInt(3, db_version);
+      move->BindInt(4, local_seq_);
+      move->BindText(5, column);
+      CRBRIDGE_RETURN_IF_ERROR(move->Run());
+      if (sqlite3_changes(db_) > 0) ++local_seq_;
+    }
+    CRBRIDGE_RETURN_IF_ERROR(MarkDeleted(*t, old_key, db_version));
+    CRBRIDGE_RETURN_IF_ERROR(MarkCreated(*t, key, db_version, /*only_existing=*/false));
   }
 
   for (size_t i = 0; i < t->value_columns.size(); ++i) {
@@ -363,11 +448,14 @@ Status CrrContext::AfterUpdate(const std::string& table, const std::vector<Value
 }
 
 Status CrrContext::AfterDelete(const std::string& table, const std::vector<Value>& pk) {
-  LocalWrite w;
-  CRBRIDGE_RETURN_IF_ERROR(BeginLocalWrite(table, pk, &w));
-  CRBRIDGE_RETURN_IF_ERROR(DropColumnClocks(*w.table, w.key));
-  return WriteClock(*w.table, w.key, kSentinelColumn, std::max<int64_t>(w.row.cl, 1) + 1, w.db_version, 0,
-                    local_seq_++);
+  const CrrTable* t = FindTable(table);
+  if (t == nullptr) return Status::InvalidArgument("not a CRR table: " + table);
+  int64_t db_version = 0;
+  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&db_version));
+  int64_t key = 0;
+  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, pk, &key));
+  CRBRIDGE_RETURN_IF_ERROR(MarkDeleted(*t, key, db_version));
+  return DropColumnClocks(*t, key);
 }
 
 Status CrrContext::SiteOrdinal(const std::optional<SiteId>& site, int64_t* ordinal) {

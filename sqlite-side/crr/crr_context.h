@@ -32,7 +32,8 @@ class CrrContext {
   Status RenewSiteId();
   bool syncing() const { return sync_depth_ > 0; }
 
-  // crsql_as_crr: makes `table` a CRR, recording clocks for its existing rows.
+  // crsql_as_crr: makes `table` a CRR, recording clocks for its existing
+  // rows at one db_version.
   Status MakeCrr(const std::string& table);
   // crsql_begin_alter: opens a savepoint and drops `table`'s triggers, so
   // that the schema change and the writes made with it record nothing.
@@ -42,6 +43,12 @@ class CrrContext {
   // when that fails, the alter is rolled back whole. InvalidArgument
   // without a BeginAlter of the table (and for a second BeginAlter).
   Status CommitAlter(const std::string& table);
+  // crsql_config_set / crsql_config_get: cr-sqlite's one setting,
+  // "merge-equal-values" (equal values at equal clocks tie-break on the
+  // writer's site id), kept in crsql_master. InvalidArgument for others.
+  Status SetConfig(const std::string& name, const Value& value, Value* stored);
+  Status GetConfig(const std::string& name, Value* value) const;
+
   // The highest db_version committed (0 for none).
   Status DbVersion(int64_t* version);
 
@@ -72,18 +79,16 @@ class CrrContext {
   // A cached statement for `sql`, reset and with bindings cleared.
   Status Cached(const std::string& sql, Statement** stmt);
   Status LoadTables();
+  Status LoadConfig();
+  Status MakeCrrInSavepoint(const std::string& table);
   // The rows of `t` that CommitAlter gives clocks, at `db_version`.
   Status BackfillAfterAlter(const CrrTable& t, int64_t db_version);
   Status LoadSiteId();
 
-  // What every recorded local write starts from.
-  struct LocalWrite {
-    const CrrTable* table = nullptr;
-    int64_t key = 0;
-    RowClock row;
-    int64_t db_version = 0;
-  };
-  Status BeginLocalWrite(const std::string& table, const std::vector<Value>& pk, LocalWrite* write);
+  // The sentinel of a row the local site creates or deletes. With
+  // `only_existing`, a row without one keeps its inferred causal length.
+  Status MarkCreated(const CrrTable& t, int64_t key, int64_t db_version, bool only_existing);
+  Status MarkDeleted(const CrrTable& t, int64_t key, int64_t db_version);
   Status DropColumnClocks(const CrrTable& t, int64_t key);
 
   // The db_version for a local write in this transaction.
@@ -92,7 +97,8 @@ class CrrContext {
   Status MergeDbVersion(int64_t incoming, int64_t* version);
 
   Status FindKey(const CrrTable& t, const std::vector<Value>& pk, std::optional<int64_t>* key);
-  Status FindOrCreateKey(const CrrTable& t, const std::vector<Value>& pk, int64_t* key);
+  // *created (when given): the key is new.
+  Status FindOrCreateKey(const CrrTable& t, const std::vector<Value>& pk, int64_t* key, bool* created = nullptr);
   Status ReadRowClock(const CrrTable& t, int64_t key, RowClock* row);
   Status ReadColumnClock(const CrrTable& t, int64_t key, const std::vector<Value>& pk, const std::string& column,
                          ColumnClock* clock);
@@ -115,6 +121,7 @@ class CrrContext {
   int64_t pending_db_version_ = 0;  // 0: no write in this transaction yet
   int64_t local_seq_ = 0;
   int sync_depth_ = 0;
+  bool merge_equal_values_ = false;
   // Tables between crsql_begin_alter and crsql_commit_alter (the end of
   // the transaction ends their alter too).
   std::set<std::string> altering_;

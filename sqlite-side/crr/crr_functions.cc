@@ -50,6 +50,20 @@ void AsCrrFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_null(ctx);
 }
 
+void ConfigSetFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  Value stored;
+  if (Status s = ContextOf(ctx).SetConfig(TextArgument(argv[0]), ValueFromSqlite(argv[1]), &stored); !s.ok()) {
+    return ReportError(ctx, s);
+  }
+  ResultValue(ctx, stored);
+}
+
+void ConfigGetFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  Value value;
+  if (Status s = ContextOf(ctx).GetConfig(TextArgument(argv[0]), &value); !s.ok()) return ReportError(ctx, s);
+  ResultValue(ctx, value);
+}
+
 void BeginAlterFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (Status s = ContextOf(ctx).BeginAlter(TextArgument(argv[0])); !s.ok()) return ReportError(ctx, s);
   sqlite3_result_null(ctx);
@@ -137,6 +151,8 @@ Status RegisterCrr(sqlite3* db) {
       {"crsql_db_version", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS, DbVersionFunction},
       {"crsql_pack_columns", -1, kPure, PackColumnsFunction},
       {"crsql_as_crr", 1, SQLITE_UTF8, AsCrrFunction},
+      {"crsql_config_set", 2, SQLITE_UTF8, ConfigSetFunction},
+      {"crsql_config_get", 1, SQLITE_UTF8, ConfigGetFunction},
       {"crsql_begin_alter", 1, SQLITE_UTF8, BeginAlterFunction},
       {"crsql_commit_alter", 1, SQLITE_UTF8, CommitAlterFunction},
       {"crsql_internal_sync_bit", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS, SyncBitFunction},

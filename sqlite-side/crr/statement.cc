@@ -88,4 +88,18 @@ Status ExecSql(sqlite3* db, const std::string& sql) {
   return Status::OK();
 }
 
+void ResultValue(sqlite3_context* ctx, const Value& value) {
+  switch (value.storage_class()) {
+    case StorageClass::kNull: sqlite3_result_null(ctx); break;
+    case StorageClass::kInteger: sqlite3_result_int64(ctx, value.integer()); break;
+    case StorageClass::kFloat: sqlite3_result_double(ctx, value.real()); break;
+    case StorageClass::kText:
+      sqlite3_result_text64(ctx, value.text().data(), value.text().size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+      break;
+    case StorageClass::kBlob:
+      sqlite3_result_blob64(ctx, value.blob().data(), value.blob().size(), SQLITE_TRANSIENT);
+      break;
+  }
+}
+
 }  // namespace crbridge

@@ -54,4 +54,7 @@ Status ExecSql(sqlite3* db, const std::string& sql);
 // Reads a value of the current row of `stmt`, or a function argument.
 Value ValueFromSqlite(sqlite3_value* value);
 
+// Makes `value` a SQL function's result.
+void ResultValue(sqlite3_context* ctx, const Value& value);
+
 }  // namespace crbridge

@@ -55,6 +55,9 @@ struct ColumnClock {
   bool exists = false;
   int64_t col_version = 0;
   Value value;  // the column's current value in the row
+  // Set only under cr-sqlite's merge-equal-values option: the site that
+  // wrote the value, so that equal values tie-break on the site id.
+  std::optional<SiteId> writer;
 };
 
 enum class RowAction {
@@ -80,7 +83,8 @@ struct MergeOutcome {
 //   (re)creates; with an equal cl it does nothing;
 // - a column change with a higher cl (re)creates the row and wins; with an
 //   equal cl it wins on a higher col_version, then on a greater value
-//   (CompareForMerge); equal values change nothing;
+//   (CompareForMerge); equal values change nothing, unless the column
+//   carries its writer (merge-equal-values): then the greater site id wins;
 // - a column change with an even cl is treated as a delete.
 MergeOutcome MergeChange(const RowClock& row, const ColumnClock& column, const Change& incoming);
 
