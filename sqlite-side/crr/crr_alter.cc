@@ -68,6 +68,7 @@ Status CrrContext::CommitAlter(const std::string& name) {
   const auto follow = [&]() -> Status {
     CrrTable table;
     CRBRIDGE_RETURN_IF_ERROR(LoadCrrTable(db_, name, &table));
+    CRBRIDGE_RETURN_IF_ERROR(CheckCrrCompatible(db_, name));
     int64_t version = 0;
     CRBRIDGE_RETURN_IF_ERROR(DbVersion(&version));
     statements_.clear();  // some name columns the table no longer has

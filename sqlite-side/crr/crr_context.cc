@@ -138,6 +138,7 @@ Status CrrContext::MakeCrr(const std::string& name) {
 Status CrrContext::MakeCrrInSavepoint(const std::string& name) {
   CrrTable table;
   CRBRIDGE_RETURN_IF_ERROR(LoadCrrTable(db_, name, &table));
+  CRBRIDGE_RETURN_IF_ERROR(CheckCrrCompatible(db_, name));
   const bool existed = tables_.contains(name);
   CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, CrrTableDdl(table)));
   tables_[name] = table;

@@ -68,6 +68,45 @@ Status LoadCrrTable(sqlite3* db, const std::string& name, CrrTable* table) {
   return Status::OK();
 }
 
+namespace {
+
+Status CountOf(sqlite3* db, const std::string& sql, const std::string& table, int64_t* count) {
+  Statement select;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db, sql, &select));
+  select.BindText(1, table);
+  Status status;
+  *count = select.Step(&status) ? select.ColumnInt(0) : 0;
+  return status;
+}
+
+}  // namespace
+
+Status CheckCrrCompatible(sqlite3* db, const std::string& name) {
+  struct Rule {
+    const char* count_sql;  // rows that break the rule (?1: the table)
+    const char* refusal;
+  };
+  const Rule rules[] = {
+      {"SELECT count(*) FROM pragma_index_list(?1) WHERE origin != 'pk' AND \"unique\" = 1",
+       "has unique indices besides the primary key; a CRR may not (a merge or INSERT OR REPLACE could remove "
+       "another row through one without recording its deletion)"},
+      {"SELECT count(*) FROM pragma_table_info(?1) WHERE pk > 0 AND \"notnull\" = 0",
+       "has a nullable primary key column; CRRs must have a non-nullable primary key"},
+      {"SELECT count(*) FROM sqlite_master WHERE name = ?1 AND type = 'table' AND sql LIKE '%autoincrement%'",
+       "has an auto-increment primary key; two peers would give unrelated rows the same key (use a key that "
+       "identifies the row, or a UUID)"},
+      {"SELECT count(*) FROM pragma_foreign_key_list(?1)",
+       "has checked foreign key constraints; CRRs may hold foreign keys but not checked ones, as replication "
+       "can violate them"},
+  };
+  for (const Rule& rule : rules) {
+    int64_t count = 0;
+    CRBRIDGE_RETURN_IF_ERROR(CountOf(db, rule.count_sql, name, &count));
+    if (count > 0) return Status::InvalidArgument("Table " + name + " " + rule.refusal);
+  }
+  return Status::OK();
+}
+
 std::string CrrTableDdl(const CrrTable& t) {
   const std::string name = QuoteIdentifier(t.name);
   const std::string pks = QuoteIdentifier(t.pks_table());

@@ -34,6 +34,11 @@ struct CrrTable {
 // without a default could not be restored by a merge that resurrects a row.
 Status LoadCrrTable(sqlite3* db, const std::string& name, CrrTable* table);
 
+// Refuses, as cr-sqlite does, a table a CRR cannot be: one with unique
+// indices besides the primary key, a nullable primary key column, an
+// AUTOINCREMENT key or checked foreign keys (InvalidArgument naming it).
+Status CheckCrrCompatible(sqlite3* db, const std::string& name);
+
 // Creates the key and clock tables and the triggers (idempotent).
 std::string CrrTableDdl(const CrrTable& table);
 
