@@ -291,7 +291,7 @@ void TableMerge::ApplyChange(RowState& state, size_t k) {
   if (compared.cl < 1) return;
   if (!change->is_sentinel()) {
     const size_t i = column - t_.pk_count;
-    current = ColumnClock{state.clock.versions[i].has_value(), state.clock.versions[i].value_or(0), state.values[i]};
+    current = ColumnClock{state.clock.versions[i].has_value(), state.clock.versions[i].value_or(0), state.values[i], std::nullopt};
     compared.val = state.row->canonical[k];
   }
   const MergeOutcome outcome = MergeChange(RowClock{state.clock.cl, false}, current, compared);

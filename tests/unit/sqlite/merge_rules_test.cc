@@ -28,7 +28,7 @@ Change Incoming(const MergeCase& c) {
   return change;
 }
 
-ColumnClock Column(int64_t col_version, Value value) { return ColumnClock{true, col_version, std::move(value)}; }
+ColumnClock Column(int64_t col_version, Value value) { return ColumnClock{true, col_version, std::move(value), std::nullopt}; }
 
 constexpr MergeOutcome kNothing{};
 constexpr MergeOutcome kWin{RowAction::kNone, false, true};
