@@ -102,15 +102,10 @@ const CrrTable* CrrContext::FindTable(const std::string& name) const {
   return it == tables_.end() ? nullptr : &it->second;
 }
 
-Status CrrContext::Cached(const std::string& sql, Statement** stmt) {
-  auto it = statements_.find(sql);
-  if (it == statements_.end()) {
-    Statement prepared;
-    CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, sql, &prepared));
-    it = statements_.emplace(sql, std::move(prepared)).first;
-  }
-  it->second.Reset();
-  *stmt = &it->second;
+Status CrrContext::Prepared(CachedStatementKey key, const std::string& sql, Statement** stmt) {
+  Statement prepared;
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, sql, &prepared));
+  *stmt = &statements_.emplace(std::move(key), std::move(prepared)).first->second;
   return Status::OK();
 }
 
@@ -195,7 +190,7 @@ Status CrrContext::DbVersion(int64_t* version) {
   int64_t highest = 0;
   for (const auto& [name, t] : tables_) {
     Statement* max = nullptr;
-    CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT max(db_version) FROM " + QuoteIdentifier(t.clock_table()), &max));
+    CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] { return std::string("SELECT max(db_version) FROM " + QuoteIdentifier(t.clock_table())); }, &max));
     Status status;
     if (max->Step(&status)) highest = std::max(highest, max->ColumnInt(0));
     CRBRIDGE_RETURN_IF_ERROR(status);
@@ -231,7 +226,7 @@ void CrrContext::EndTransaction() {
 
 Status CrrContext::FindKey(const CrrTable& t, const std::vector<Value>& pk, std::optional<int64_t>* key) {
   Statement* select = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT __crsql_key FROM " + QuoteIdentifier(t.pks_table()) + " WHERE " + PkWhere(t), &select));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] { return std::string("SELECT __crsql_key FROM " + QuoteIdentifier(t.pks_table()) + " WHERE " + PkWhere(t)); }, &select));
   for (size_t i = 0; i < pk.size(); ++i) select->Bind(static_cast<int>(i + 1), pk[i]);
   Status status;
   key->reset();
@@ -248,74 +243,78 @@ Status CrrContext::FindOrCreateKey(const CrrTable& t, const std::vector<Value>& 
     *key = *found;
     return Status::OK();
   }
+  return InsertKey(t, pk, key);
+}
+
+Status CrrContext::InsertKey(const CrrTable& t, const std::vector<Value>& pk, int64_t* key) {
   Statement* insert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("INSERT INTO " + QuoteIdentifier(t.pks_table()) + " (" + t.PkColumnList() +
-                                      ") VALUES (" + t.PkParameterList() + ")",
-                                  &insert));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] {
+    return "INSERT INTO " + QuoteIdentifier(t.pks_table()) + " (" + t.PkColumnList() + ") VALUES (" +
+           t.PkParameterList() + ")";
+  }, &insert));
   for (size_t i = 0; i < pk.size(); ++i) insert->Bind(static_cast<int>(i + 1), pk[i]);
   CRBRIDGE_RETURN_IF_ERROR(insert->Run());
   *key = sqlite3_last_insert_rowid(db_);
   return Status::OK();
 }
 
-Status CrrContext::ReadRowClock(const CrrTable& t, int64_t key, RowClock* row) {
-  Statement* select = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT max(CASE col_name WHEN '-1' THEN col_version END), count(*) FROM " +
-                                      QuoteIdentifier(t.clock_table()) + " WHERE key = ?1",
-                                  &select));
-  select->BindInt(1, key);
-  Status status;
+Status CrrContext::ReadMergeState(const CrrTable& t, int64_t key, const std::vector<Value>& pk, const Change& change,
+                                  RowClock* row, ColumnClock* column) {
   *row = RowClock{};
+  *column = ColumnClock{};
+  // One step: the sentinel, whether the row has any clock, and the column's.
+  Statement* select = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] {
+    const std::string clock = QuoteIdentifier(t.clock_table());
+    return "SELECT (SELECT col_version FROM " + clock + " WHERE key = ?1 AND col_name = '-1'), EXISTS (SELECT 1 FROM " +
+           clock + " WHERE key = ?1), c.col_version, c.site_id FROM (SELECT 1) LEFT JOIN " + clock +
+           " c ON c.key = ?1 AND c.col_name = ?2";
+  }, &select));
+  select->BindInt(1, key);
+  select->BindText(2, change.cid);
+  Status status;
+  std::optional<int64_t> writer_ordinal;
   if (select->Step(&status)) {
     row->has_sentinel = !select->ColumnIsNull(0);
-    row->cl = row->has_sentinel ? select->ColumnInt(0) : (select->ColumnInt(1) > 0 ? 1 : 0);
-  }
-  select->Reset();
-  return status;
-}
-
-Status CrrContext::ReadColumnClock(const CrrTable& t, int64_t key, const std::vector<Value>& pk,
-                                   const std::string& column, ColumnClock* clock) {
-  *clock = ColumnClock{};
-  Statement* select = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT c.col_version, s.site_id FROM " + QuoteIdentifier(t.clock_table()) +
-                                      " c LEFT JOIN crsql_site_id s ON s.ordinal = c.site_id WHERE c.key = ?1 AND "
-                                      "c.col_name = ?2",
-                                  &select));
-  select->BindInt(1, key);
-  select->BindText(2, column);
-  Status status;
-  if (select->Step(&status)) {
-    clock->exists = true;
-    clock->col_version = select->ColumnInt(0);
-    const Value writer = select->Column(1);
-    if (merge_equal_values_ && writer.storage_class() == StorageClass::kBlob && writer.blob().size() == 16) {
-      clock->writer.emplace();
-      std::copy(writer.blob().begin(), writer.blob().end(), clock->writer->begin());
-    }
+    row->cl = row->has_sentinel ? select->ColumnInt(0) : (select->ColumnInt(1) != 0 ? 1 : 0);
+    column->exists = !change.is_sentinel() && !select->ColumnIsNull(2);
+    column->col_version = column->exists ? select->ColumnInt(2) : 0;
+    if (column->exists) writer_ordinal = select->ColumnInt(3);
   }
   select->Reset();
   CRBRIDGE_RETURN_IF_ERROR(status);
-  if (!clock->exists) return Status::OK();
-
+  // The value and its writer decide only a tie of clocks.
+  if (!column->exists || change.cl != row->cl || change.col_version != column->col_version) return Status::OK();
   Statement* value = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT " + QuoteIdentifier(column) + " FROM " + QuoteIdentifier(t.name) +
-                                      " WHERE " + PkWhere(t),
-                                  &value));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, change.cid, [&] {
+    return "SELECT " + QuoteIdentifier(change.cid) + " FROM " + QuoteIdentifier(t.name) + " WHERE " + PkWhere(t);
+  }, &value));
   for (size_t i = 0; i < pk.size(); ++i) value->Bind(static_cast<int>(i + 1), pk[i]);
-  if (value->Step(&status)) clock->value = value->Column(0);
+  if (value->Step(&status)) column->value = value->Column(0);
   value->Reset();
+  CRBRIDGE_RETURN_IF_ERROR(status);
+  if (!merge_equal_values_) return Status::OK();
+  Statement* writer = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached("", "", [&] { return std::string("SELECT site_id FROM crsql_site_id WHERE ordinal = ?1"); }, &writer));
+  writer->BindInt(1, *writer_ordinal);
+  if (writer->Step(&status)) {
+    const Value site = writer->Column(0);
+    if (site.storage_class() == StorageClass::kBlob && site.blob().size() == 16) {
+      column->writer.emplace();
+      std::copy(site.blob().begin(), site.blob().end(), column->writer->begin());
+    }
+  }
+  writer->Reset();
   return status;
 }
 
 Status CrrContext::WriteClock(const CrrTable& t, int64_t key, const std::string& column, int64_t col_version,
                               int64_t db_version, int64_t site_ordinal, int64_t seq) {
   Statement* upsert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
+  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] { return std::string("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
                                       " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                                       "ON CONFLICT (key, col_name) DO UPDATE SET col_version = excluded.col_version, "
-                                      "db_version = excluded.db_version, site_id = excluded.site_id, seq = excluded.seq",
-                                  &upsert));
+                                      "db_version = excluded.db_version, site_id = excluded.site_id, seq = excluded.seq"); }, &upsert));
   upsert->BindInt(1, key);
   upsert->BindText(2, column);
   upsert->BindInt(3, col_version);
@@ -329,11 +328,10 @@ Status CrrContext::WriteClock(const CrrTable& t, int64_t key, const std::string&
 // it had no clock), under the local site.
 Status CrrContext::BumpLocalClock(const CrrTable& t, int64_t key, const std::string& column, int64_t db_version) {
   Statement* upsert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
+  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] { return std::string("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
                                       " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, ?2, 1, ?3, 0, ?4) "
                                       "ON CONFLICT (key, col_name) DO UPDATE SET col_version = col_version + 1, "
-                                      "db_version = excluded.db_version, site_id = 0, seq = excluded.seq",
-                                  &upsert));
+                                      "db_version = excluded.db_version, site_id = 0, seq = excluded.seq"); }, &upsert));
   upsert->BindInt(1, key);
   upsert->BindText(2, column);
   upsert->BindInt(3, db_version);
@@ -344,7 +342,7 @@ Status CrrContext::BumpLocalClock(const CrrTable& t, int64_t key, const std::str
 Status CrrContext::DropColumnClocks(const CrrTable& t, int64_t key) {
   Statement* drop = nullptr;
   CRBRIDGE_RETURN_IF_ERROR(
-      Cached("DELETE FROM " + QuoteIdentifier(t.clock_table()) + " WHERE key = ?1 AND col_name != '-1'", &drop));
+      Cached(t.name, "", [&] { return std::string("DELETE FROM " + QuoteIdentifier(t.clock_table()) + " WHERE key = ?1 AND col_name != '-1'"); }, &drop));
   drop->BindInt(1, key);
   return drop->Run();
 }
@@ -352,15 +350,21 @@ Status CrrContext::DropColumnClocks(const CrrTable& t, int64_t key) {
 // The sentinel of a row the local site creates: 1 when it has none, else
 // the next odd causal length (a row that is alive stays alive: 3 -> 5).
 Status CrrContext::MarkCreated(const CrrTable& t, int64_t key, int64_t db_version, bool only_existing) {
+  constexpr const char* kBump =
+      "col_version = CASE col_version % 2 WHEN 0 THEN col_version + 1 ELSE col_version + 2 END, "
+      "db_version = ?2, seq = ?3, site_id = 0";
   Statement* mark = nullptr;
-  const std::string bump = "col_version = CASE col_version % 2 WHEN 0 THEN col_version + 1 ELSE col_version + 2 END, "
-                           "db_version = ?2, seq = ?3, site_id = 0";
-  const std::string clock = QuoteIdentifier(t.clock_table());
-  CRBRIDGE_RETURN_IF_ERROR(Cached(only_existing ? "UPDATE " + clock + " SET " + bump + " WHERE key = ?1 AND col_name = '-1'"
-                                                : "INSERT INTO " + clock +
-                                                      " (key, col_name, col_version, db_version, site_id, seq) "
-                                                      "VALUES (?1, '-1', 1, ?2, 0, ?3) ON CONFLICT DO UPDATE SET " + bump,
-                                  &mark));
+  if (only_existing) {
+    CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] {
+      return "UPDATE " + QuoteIdentifier(t.clock_table()) + " SET " + kBump + " WHERE key = ?1 AND col_name = '-1'";
+    }, &mark));
+  } else {
+    CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] {
+      return "INSERT INTO " + QuoteIdentifier(t.clock_table()) +
+             " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, '-1', 1, ?2, 0, ?3) "
+             "ON CONFLICT DO UPDATE SET " + kBump;
+    }, &mark));
+  }
   mark->BindInt(1, key);
   mark->BindInt(2, db_version);
   mark->BindInt(3, local_seq_++);
@@ -371,11 +375,10 @@ Status CrrContext::MarkCreated(const CrrTable& t, int64_t key, int64_t db_versio
 // was alive at the inferred 1), else one more.
 Status CrrContext::MarkDeleted(const CrrTable& t, int64_t key, int64_t db_version) {
   Statement* mark = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
+  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] { return std::string("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
                                       " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, '-1', 2, ?2, 0, ?3) "
                                       "ON CONFLICT DO UPDATE SET col_version = col_version + 1, db_version = ?2, seq = ?3, "
-                                      "site_id = 0",
-                                  &mark));
+                                      "site_id = 0"); }, &mark));
   mark->BindInt(1, key);
   mark->BindInt(2, db_version);
   mark->BindInt(3, local_seq_++);
@@ -423,10 +426,9 @@ Status CrrContext::AfterUpdate(const std::string& table, const std::vector<Value
     int64_t old_key = 0;
     CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, old_pk, &old_key));
     Statement* move = nullptr;
-    CRBRIDGE_RETURN_IF_ERROR(Cached("UPDATE OR REPLACE " + QuoteIdentifier(t->clock_table()) +
+    CRBRIDGE_RETURN_IF_ERROR(Cached(t->name, "", [&] { return std::string("UPDATE OR REPLACE " + QuoteIdentifier(t->clock_table()) +
                                         " SET key = ?1, db_version = ?3, seq = ?4, site_id = 0 "
-                                        "WHERE key = ?2 AND col_name = ?5",
-                                    &move));
+                                        "WHERE key = ?2 AND col_name = ?5"); }, &move));
     for (const std::string& column : t->value_columns) {
       move->Reset();
       move->BindInt(1, key);
@@ -465,7 +467,7 @@ Status CrrContext::SiteOrdinal(const std::optional<SiteId>& site, int64_t* ordin
     return Status::OK();
   }
   Statement* select = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("SELECT ordinal FROM crsql_site_id WHERE site_id = ?1", &select));
+  CRBRIDGE_RETURN_IF_ERROR(Cached("", "", [&] { return std::string("SELECT ordinal FROM crsql_site_id WHERE site_id = ?1"); }, &select));
   select->BindBlob(1, site->data(), site->size());
   Status status;
   if (select->Step(&status)) {
@@ -476,7 +478,7 @@ Status CrrContext::SiteOrdinal(const std::optional<SiteId>& site, int64_t* ordin
   CRBRIDGE_RETURN_IF_ERROR(status);
   Statement* insert = nullptr;
   CRBRIDGE_RETURN_IF_ERROR(
-      Cached("INSERT INTO crsql_site_id (site_id, ordinal) VALUES (?1, (SELECT max(ordinal) + 1 FROM crsql_site_id))", &insert));
+      Cached("", "", [&] { return std::string("INSERT INTO crsql_site_id (site_id, ordinal) VALUES (?1, (SELECT max(ordinal) + 1 FROM crsql_site_id))"); }, &insert));
   insert->BindBlob(1, site->data(), site->size());
   CRBRIDGE_RETURN_IF_ERROR(insert->Run());
   *ordinal = sqlite3_last_insert_rowid(db_);
@@ -485,7 +487,7 @@ Status CrrContext::SiteOrdinal(const std::optional<SiteId>& site, int64_t* ordin
 
 Status CrrContext::DeleteRow(const CrrTable& t, int64_t key, const std::vector<Value>& pk) {
   Statement* remove = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("DELETE FROM " + QuoteIdentifier(t.name) + " WHERE " + PkWhere(t), &remove));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] { return std::string("DELETE FROM " + QuoteIdentifier(t.name) + " WHERE " + PkWhere(t)); }, &remove));
   for (size_t i = 0; i < pk.size(); ++i) remove->Bind(static_cast<int>(i + 1), pk[i]);
   CRBRIDGE_RETURN_IF_ERROR(remove->Run());
   return DropColumnClocks(t, key);
@@ -493,23 +495,33 @@ Status CrrContext::DeleteRow(const CrrTable& t, int64_t key, const std::vector<V
 
 Status CrrContext::EnsureRow(const CrrTable& t, const std::vector<Value>& pk) {
   Statement* insert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("INSERT OR IGNORE INTO " + QuoteIdentifier(t.name) + " (" + t.PkColumnList() +
-                                      ") VALUES (" + t.PkParameterList() + ")",
-                                  &insert));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] {
+    return "INSERT OR IGNORE INTO " + QuoteIdentifier(t.name) + " (" + t.PkColumnList() + ") VALUES (" +
+           t.PkParameterList() + ")";
+  }, &insert));
   for (size_t i = 0; i < pk.size(); ++i) insert->Bind(static_cast<int>(i + 1), pk[i]);
   return insert->Run();
 }
 
 Status CrrContext::WriteColumn(const CrrTable& t, const std::vector<Value>& pk, const std::string& column,
-                               const Value& value) {
-  Statement* update = nullptr;
-  const int value_param = static_cast<int>(pk.size()) + 1;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("UPDATE " + QuoteIdentifier(t.name) + " SET " + QuoteIdentifier(column) + " = ?" +
-                                      std::to_string(value_param) + " WHERE " + PkWhere(t),
-                                  &update));
-  for (size_t i = 0; i < pk.size(); ++i) update->Bind(static_cast<int>(i + 1), pk[i]);
-  update->Bind(value_param, value);
-  return update->Run();
+                               const Value& value, bool create_row) {
+  Statement* write = nullptr;
+  const std::string value_param = "?" + std::to_string(pk.size() + 1);
+  if (create_row) {
+    CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, column, [&] {
+      return "INSERT INTO " + QuoteIdentifier(t.name) + " (" + t.PkColumnList() + ", " + QuoteIdentifier(column) +
+             ") VALUES (" + t.PkParameterList() + ", " + value_param + ") ON CONFLICT DO UPDATE SET " +
+             QuoteIdentifier(column) + " = excluded." + QuoteIdentifier(column);
+    }, &write));
+  } else {
+    CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, column, [&] {
+      return "UPDATE " + QuoteIdentifier(t.name) + " SET " + QuoteIdentifier(column) + " = " + value_param +
+             " WHERE " + PkWhere(t);
+    }, &write));
+  }
+  for (size_t i = 0; i < pk.size(); ++i) write->Bind(static_cast<int>(i + 1), pk[i]);
+  write->Bind(static_cast<int>(pk.size() + 1), value);
+  return write->Run();
 }
 
 Status CrrContext::Merge(const Change& change) {
@@ -531,37 +543,39 @@ Status CrrContext::Merge(const Change& change) {
   CRBRIDGE_RETURN_IF_ERROR(FindKey(*t, pk, &existing_key));
   RowClock row;
   ColumnClock column;
-  if (existing_key) {
-    CRBRIDGE_RETURN_IF_ERROR(ReadRowClock(*t, *existing_key, &row));
-    if (!change.is_sentinel()) CRBRIDGE_RETURN_IF_ERROR(ReadColumnClock(*t, *existing_key, pk, change.cid, &column));
-  }
+  if (existing_key) CRBRIDGE_RETURN_IF_ERROR(ReadMergeState(*t, *existing_key, pk, change, &row, &column));
   const MergeOutcome outcome = MergeChange(row, column, change);
   if (outcome.row == RowAction::kNone && !outcome.write_sentinel && !outcome.write_column) return Status::OK();
 
   int64_t key = 0;
-  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, pk, &key));
+  if (existing_key) {
+    key = *existing_key;
+  } else {
+    CRBRIDGE_RETURN_IF_ERROR(InsertKey(*t, pk, &key));
+  }
   int64_t db_version = 0;
   CRBRIDGE_RETURN_IF_ERROR(MergeDbVersion(change.db_version, &db_version));
   int64_t site = 0;
   CRBRIDGE_RETURN_IF_ERROR(SiteOrdinal(change.site_id, &site));
 
+  // A created row's first column comes with it (one INSERT, not two writes).
+  const bool creates_row = outcome.row == RowAction::kCreate || outcome.row == RowAction::kResurrect;
   switch (outcome.row) {
     case RowAction::kDelete:
       CRBRIDGE_RETURN_IF_ERROR(DeleteRow(*t, key, pk));
       break;
     case RowAction::kResurrect: {
-      CRBRIDGE_RETURN_IF_ERROR(EnsureRow(*t, pk));
+      if (!outcome.write_column) CRBRIDGE_RETURN_IF_ERROR(EnsureRow(*t, pk));
       Statement* zero = nullptr;
-      CRBRIDGE_RETURN_IF_ERROR(Cached("UPDATE " + QuoteIdentifier(t->clock_table()) +
-                                          " SET col_version = 0, db_version = ?2 WHERE key = ?1 AND col_name != '-1'",
-                                      &zero));
+      CRBRIDGE_RETURN_IF_ERROR(Cached(t->name, "", [&] { return std::string("UPDATE " + QuoteIdentifier(t->clock_table()) +
+                                          " SET col_version = 0, db_version = ?2 WHERE key = ?1 AND col_name != '-1'"); }, &zero));
       zero->BindInt(1, key);
       zero->BindInt(2, db_version);
       CRBRIDGE_RETURN_IF_ERROR(zero->Run());
       break;
     }
     case RowAction::kCreate:
-      CRBRIDGE_RETURN_IF_ERROR(EnsureRow(*t, pk));
+      if (!outcome.write_column) CRBRIDGE_RETURN_IF_ERROR(EnsureRow(*t, pk));
       break;
     case RowAction::kNone:
       break;
@@ -570,7 +584,7 @@ Status CrrContext::Merge(const Change& change) {
     CRBRIDGE_RETURN_IF_ERROR(WriteClock(*t, key, kSentinelColumn, change.cl, db_version, site, change.seq));
   }
   if (outcome.write_column) {
-    CRBRIDGE_RETURN_IF_ERROR(WriteColumn(*t, pk, change.cid, change.val));
+    CRBRIDGE_RETURN_IF_ERROR(WriteColumn(*t, pk, change.cid, change.val, creates_row));
     CRBRIDGE_RETURN_IF_ERROR(WriteClock(*t, key, change.cid, change.col_version, db_version, site, change.seq));
   }
   return Status::OK();

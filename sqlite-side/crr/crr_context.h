@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <source_location>
 #include <string>
 #include <vector>
 
@@ -76,8 +77,28 @@ class CrrContext {
  private:
   explicit CrrContext(sqlite3* db) : db_(db) {}
 
-  // A cached statement for `sql`, reset and with bindings cleared.
-  Status Cached(const std::string& sql, Statement** stmt);
+  // The statement of one call site (for `table`, and `column` where the
+  // SQL names one), reset and with bindings cleared; prepared from sql()
+  // on first use, so the hot paths build no SQL text.
+  struct CachedStatementKey {
+    uint_least32_t line;
+    const char* file;
+    std::string table;
+    std::string column;
+    auto operator<=>(const CachedStatementKey&) const = default;
+  };
+  template <typename BuildSql>
+  Status Cached(const std::string& table, const std::string& column, BuildSql&& sql, Statement** stmt,
+                std::source_location site = std::source_location::current()) {
+    CachedStatementKey key{site.line(), site.file_name(), table, column};
+    if (const auto it = statements_.find(key); it != statements_.end()) {
+      it->second.Reset();
+      *stmt = &it->second;
+      return Status::OK();
+    }
+    return Prepared(std::move(key), sql(), stmt);
+  }
+  Status Prepared(CachedStatementKey key, const std::string& sql, Statement** stmt);
   Status LoadTables();
   Status LoadConfig();
   Status MakeCrrInSavepoint(const std::string& table);
@@ -99,9 +120,11 @@ class CrrContext {
   Status FindKey(const CrrTable& t, const std::vector<Value>& pk, std::optional<int64_t>* key);
   // *created (when given): the key is new.
   Status FindOrCreateKey(const CrrTable& t, const std::vector<Value>& pk, int64_t* key, bool* created = nullptr);
-  Status ReadRowClock(const CrrTable& t, int64_t key, RowClock* row);
-  Status ReadColumnClock(const CrrTable& t, int64_t key, const std::vector<Value>& pk, const std::string& column,
-                         ColumnClock* clock);
+  Status InsertKey(const CrrTable& t, const std::vector<Value>& pk, int64_t* key);
+  // The row's and the column's clocks for merging `change` into the row of
+  // `key`; the column's value (and its writer) only when the clocks tie.
+  Status ReadMergeState(const CrrTable& t, int64_t key, const std::vector<Value>& pk, const Change& change,
+                        RowClock* row, ColumnClock* column);
   Status WriteClock(const CrrTable& t, int64_t key, const std::string& column, int64_t col_version,
                     int64_t db_version, int64_t site_ordinal, int64_t seq);
   Status BumpLocalClock(const CrrTable& t, int64_t key, const std::string& column, int64_t db_version);
@@ -110,14 +133,16 @@ class CrrContext {
   // Merge steps, run with the sync bit set so the triggers stay quiet.
   Status DeleteRow(const CrrTable& t, int64_t key, const std::vector<Value>& pk);
   Status EnsureRow(const CrrTable& t, const std::vector<Value>& pk);
-  Status WriteColumn(const CrrTable& t, const std::vector<Value>& pk, const std::string& column, const Value& value);
+  // With `create_row`, inserts the row with the column when it is missing.
+  Status WriteColumn(const CrrTable& t, const std::vector<Value>& pk, const std::string& column, const Value& value,
+                     bool create_row);
 
   std::string PkWhere(const CrrTable& t) const;  // "a" IS ?1 AND "b" IS ?2
 
   sqlite3* db_;
   SiteId site_id_{};
   std::map<std::string, CrrTable> tables_;
-  std::map<std::string, Statement> statements_;
+  std::map<CachedStatementKey, Statement> statements_;
   int64_t pending_db_version_ = 0;  // 0: no write in this transaction yet
   int64_t local_seq_ = 0;
   int sync_depth_ = 0;
