@@ -139,6 +139,176 @@ TEST(CrrLocalWritesTest, RefusesTablesItCannotReplicate) {
   EXPECT_NE(db->MakeCrr("missing").message().find("no such table"), std::string::npos);
 }
 
+// Local writes whose clocks cr-sqlite 0.16.3 records in a particular way
+// (its py/correctness suite, test_cl_triggers.py and
+// test_sentinel_omission.py, and crsqlite-wasm for the same statements):
+// each case runs its statements on a fresh table t (id, a, b) and lists
+// the changes as hex(pk)|cid|col_version|cl.
+struct LocalWriteCase {
+  const char* name;
+  const char* statements;
+  std::vector<std::string> changes;  // in crsql_changes' own order (no ORDER BY)
+};
+
+class CrrLocalWriteCaseTest : public ::testing::TestWithParam<LocalWriteCase> {};
+
+TEST_P(CrrLocalWriteCaseTest, RecordsWhatCrSqliteRecords) {
+  auto db = OpenTodo();
+  const Status s = db->Exec(GetParam().statements);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Rows(*db, "SELECT hex(pk), cid, col_version, cl FROM crsql_changes"), GetParam().changes);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CrrLocalWriteCaseTest,
+    ::testing::Values(
+        // A REPLACE of a live row is an insert over it: cl stays 1, no sentinel.
+        LocalWriteCase{"ReplaceOfALiveRow", "INSERT INTO t VALUES (1, 'x', 'y'); INSERT OR REPLACE INTO t VALUES (1, 'r', 'y')",
+                       {"'010901'|'a'|2|1", "'010901'|'b'|2|1"}},
+        LocalWriteCase{"ReplaceOfADeadRow",
+                       "INSERT INTO t VALUES (1, 'x', 'y'); DELETE FROM t; INSERT OR REPLACE INTO t VALUES (1, 'r', 'y')",
+                       {"'010901'|'-1'|3|3", "'010901'|'a'|1|3", "'010901'|'b'|1|3"}},
+        LocalWriteCase{"UpsertDoUpdate",
+                       "INSERT INTO t VALUES (1, 'x', 'y'); INSERT INTO t VALUES (1, 'z', 'y') "
+                       "ON CONFLICT DO UPDATE SET a = excluded.a",
+                       {"'010901'|'b'|1|1", "'010901'|'a'|2|1"}},
+        // UPDATE OR REPLACE onto a live key: the old key dies, the new one
+        // takes the moved columns and stays at cl 1.
+        LocalWriteCase{"UpdateOrReplaceOntoALiveKey",
+                       "INSERT INTO t VALUES (1, 'x', 'y'); INSERT INTO t VALUES (2, 'p', 'q'); "
+                       "UPDATE OR REPLACE t SET id = 2 WHERE id = 1",
+                       {"'010902'|'a'|1|1", "'010902'|'b'|1|1", "'010901'|'-1'|2|2", "'010902'|'-1'|1|1"}},
+        LocalWriteCase{"KeyMovedOntoADeadKey",
+                       "INSERT INTO t VALUES (1, 'x', 'y'); INSERT INTO t VALUES (2, 'p', 'q'); DELETE FROM t WHERE id = 2; "
+                       "UPDATE t SET id = 2 WHERE id = 1",
+                       {"'010902'|'a'|1|3", "'010902'|'b'|1|3", "'010901'|'-1'|2|2", "'010902'|'-1'|3|3"}},
+        LocalWriteCase{"KeyMovedAwayFromALongLife",
+                       "INSERT INTO t VALUES (1, 'x', 'y'); DELETE FROM t; INSERT INTO t VALUES (1, 'x', 'y'); DELETE FROM t; "
+                       "INSERT INTO t VALUES (1, 'x', 'y'); UPDATE t SET id = 2 WHERE id = 1",
+                       {"'010902'|'a'|1|1", "'010902'|'b'|1|1", "'010901'|'-1'|6|6", "'010902'|'-1'|1|1"}},
+        LocalWriteCase{"DeleteOfADeletedRow", "INSERT INTO t VALUES (1, 'x', 'y'); DELETE FROM t; DELETE FROM t",
+                       {"'010901'|'-1'|2|2"}}),
+    [](const ::testing::TestParamInfo<LocalWriteCase>& info) { return std::string(info.param.name); });
+
+// Readers page through crsql_changes by the last row's version: without
+// an ORDER BY its rows must already come in db_version, seq order, across
+// tables, and a db_version bound must hold whatever the plan.
+TEST(CrrChangesTest, RowsComeInVersionThenSeqOrderAcrossTables) {
+  auto db = OpenTodo();
+  ASSERT_TRUE(db->Exec("CREATE TABLE u (id INTEGER PRIMARY KEY NOT NULL, c); SELECT crsql_as_crr('u');").ok());
+  ASSERT_TRUE(db->Exec("BEGIN; INSERT INTO u VALUES (9, 'u9'); INSERT INTO t VALUES (1, 'x', 'y'); "
+                       "INSERT INTO u VALUES (1, 'u1'); COMMIT; UPDATE t SET a = 'x2'; UPDATE u SET c = 'v' WHERE id = 9")
+                  .ok());
+  EXPECT_EQ(Rows(*db, "SELECT db_version, seq, cid, val FROM crsql_changes"),
+            (std::vector<std::string>{"1|1|'b'|'y'", "1|3|'c'|'u1'", "2|0|'a'|'x2'", "3|0|'c'|'v'"}));
+  EXPECT_EQ(Rows(*db, "SELECT db_version, seq, cid FROM crsql_changes WHERE db_version > 1"),
+            (std::vector<std::string>{"2|0|'a'", "3|0|'c'"}));
+  EXPECT_EQ(Rows(*db, "SELECT db_version, seq FROM crsql_changes WHERE db_version >= 2 AND db_version < 3"),
+            (std::vector<std::string>{"2|0"}));
+  EXPECT_EQ(Rows(*db, "SELECT cid FROM crsql_changes ORDER BY db_version DESC, seq DESC LIMIT 2"),
+            (std::vector<std::string>{"'c'", "'a'"}));
+}
+
+// A moved key's columns are changes of this write: no (db_version, seq)
+// pair may repeat, or a reader paging by them would skip one.
+TEST(CrrChangesTest, AMovedKeyGivesEveryChangeItsOwnSeq) {
+  auto db = OpenTodo();
+  ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (1, 'x', 'y'); UPDATE t SET id = 2, a = 'z' WHERE id = 1").ok());
+  EXPECT_EQ(Rows(*db, "SELECT count(*), count(DISTINCT db_version || '.' || seq) FROM crsql_changes"),
+            (std::vector<std::string>{"4|4"}));
+}
+
+TEST(CrrChangesTest, OnlyInsertsAreAccepted) {
+  auto db = OpenTodo();
+  ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (1, 'x', 'y')").ok());
+  EXPECT_NE(db->Exec("DELETE FROM crsql_changes").message().find("only INSERT"), std::string::npos);
+  EXPECT_NE(db->Exec("UPDATE crsql_changes SET val = 1").message().find("only INSERT"), std::string::npos);
+  EXPECT_EQ(Rows(*db, "SELECT count(*) FROM crsql_changes"), (std::vector<std::string>{"2"}));
+}
+
+// crsql_pack_columns gives the pk crsql_changes carries for the row.
+TEST(CrrChangesTest, PackColumnsGivesTheKeyOfTheChanges) {
+  auto db = OpenTodo();
+  ASSERT_TRUE(db->Exec("CREATE TABLE m (k TEXT NOT NULL, n INTEGER NOT NULL, v, PRIMARY KEY (k, n)); "
+                       "SELECT crsql_as_crr('m'); INSERT INTO m VALUES ('key', -5, 1.5)")
+                  .ok());
+  EXPECT_EQ(Rows(*db, "SELECT pk = crsql_pack_columns('key', -5) FROM crsql_changes WHERE \"table\" = 'm'"),
+            (std::vector<std::string>{"1"}));
+}
+
+// Rows already in a table become changes of one db_version, written
+// atomically, even when crsql_as_crr runs outside a transaction (each of
+// its writes would otherwise commit on its own).
+TEST(CrrLocalWritesTest, ExistingRowsGetOneVersionOutsideATransaction) {
+  std::unique_ptr<CrrDatabase> db;
+  ASSERT_TRUE(CrrDatabase::Open(":memory:", &db).ok());
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a); "
+                       "INSERT INTO t VALUES (1, 'p'), (2, 'q'), (3, 'r'); SELECT crsql_as_crr('t');")
+                  .ok());
+  EXPECT_EQ(Rows(*db, "SELECT DISTINCT db_version FROM crsql_changes"), (std::vector<std::string>{"1"}));
+  EXPECT_EQ(Rows(*db, "SELECT seq FROM crsql_changes"), (std::vector<std::string>{"0", "1", "2"}));
+}
+
+// What cr-sqlite refuses, with its reasons.
+TEST(CrrLocalWritesTest, RefusesTheSchemasCrSqliteRefuses) {
+  const std::pair<const char*, const char*> refused[] = {
+      {"CREATE TABLE x (id INTEGER PRIMARY KEY NOT NULL, email UNIQUE)", "unique indices besides the primary key"},
+      {"CREATE TABLE x (id INTEGER PRIMARY KEY NOT NULL, e); CREATE UNIQUE INDEX x_e ON x (e)",
+       "unique indices besides the primary key"},
+      {"CREATE TABLE x (id INTEGER PRIMARY KEY, a)", "nullable primary key"},
+      {"CREATE TABLE x (id NOT NULL, k, a, PRIMARY KEY (id, k))", "nullable primary key"},
+      {"CREATE TABLE x (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, a)", "auto-increment"},
+      {"CREATE TABLE p (id INTEGER PRIMARY KEY NOT NULL); "
+       "CREATE TABLE x (id INTEGER PRIMARY KEY NOT NULL, p_id REFERENCES p (id))",
+       "checked foreign key"},
+  };
+  for (const auto& [schema, reason] : refused) {
+    std::unique_ptr<CrrDatabase> db;
+    ASSERT_TRUE(CrrDatabase::Open(":memory:", &db).ok());
+    ASSERT_TRUE(db->Exec(schema).ok()) << schema;
+    const Status s = db->MakeCrr("x");
+    EXPECT_NE(s.message().find(reason), std::string::npos) << schema << ": " << s.ToString();
+    EXPECT_EQ(Rows(*db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'x__crsql%'"),
+              (std::vector<std::string>{"0"}))
+        << schema;
+  }
+  // An index that is not unique is fine.
+  std::unique_ptr<CrrDatabase> db;
+  ASSERT_TRUE(CrrDatabase::Open(":memory:", &db).ok());
+  ASSERT_TRUE(db->Exec("CREATE TABLE x (id INTEGER PRIMARY KEY NOT NULL, e); CREATE INDEX x_e ON x (e)").ok());
+  EXPECT_TRUE(db->MakeCrr("x").ok());
+}
+
+// crsql_config_set('merge-equal-values', 1), as cr-sqlite: kept in
+// crsql_master across connections; equal values at equal clocks then go
+// to the greater site id, so every peer settles on the same writer.
+TEST(CrrMergeTest, MergeEqualValuesTieBreaksOnTheSiteId) {
+  const std::string path = (std::filesystem::temp_directory_path() / "crbridge_crr_config_test.db").string();
+  std::filesystem::remove(path);
+  {
+    std::unique_ptr<CrrDatabase> db;
+    ASSERT_TRUE(CrrDatabase::Open(path, &db).ok());
+    EXPECT_EQ(Rows(*db, "SELECT crsql_config_set('merge-equal-values', 1)"), (std::vector<std::string>{"1"}));
+    EXPECT_NE(db->Exec("SELECT crsql_config_set('no-such-setting', 1)").message().find("Unknown setting"),
+              std::string::npos);
+  }
+  std::unique_ptr<CrrDatabase> db;
+  ASSERT_TRUE(CrrDatabase::Open(path, &db).ok());
+  EXPECT_EQ(Rows(*db, "SELECT crsql_config_get('merge-equal-values')"), (std::vector<std::string>{"1"}));
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a, b); SELECT crsql_as_crr('t')").ok());
+  Apply(*db, {Change{"t", Pk(1), "a", Value::Text("same"), 1, 1, Site(0x10), 1, 0}});
+  const auto writer = [&] { return Rows(*db, "SELECT hex(site_id) FROM crsql_changes WHERE cid = 'a'"); };
+  Apply(*db, {Change{"t", Pk(1), "a", Value::Text("same"), 1, 1, Site(0x05), 1, 0}});  // lesser: ignored
+  EXPECT_EQ(writer(), (std::vector<std::string>{"'10101010101010101010101010101010'"}));
+  Apply(*db, {Change{"t", Pk(1), "a", Value::Text("same"), 1, 1, Site(0x20), 1, 0}});  // greater: wins
+  EXPECT_EQ(writer(), (std::vector<std::string>{"'20202020202020202020202020202020'"}));
+  ASSERT_TRUE(db->Exec("SELECT crsql_config_set('merge-equal-values', 0)").ok());
+  Apply(*db, {Change{"t", Pk(1), "a", Value::Text("same"), 1, 1, Site(0x30), 1, 0}});  // option off: ignored
+  EXPECT_EQ(writer(), (std::vector<std::string>{"'20202020202020202020202020202020'"}));
+  db.reset();
+  std::filesystem::remove(path);
+}
+
 // Each step applies changes from site 7 to one database, in order; the
 // expected rows are what the published extension recorded in the same case.
 // An alter is opened and closed once (crsql_begin_alter, then
@@ -330,10 +500,10 @@ TEST(CrrExtensionTest, LoadsIntoTheStockSqliteShell) {
   testing::Subprocess shell({"/usr/bin/sqlite3", ":memory:", ".load " + extension,
                              "CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a)", "SELECT crsql_as_crr('t')",
                              "INSERT INTO t VALUES (1, 'x')",
-                             "SELECT cid, val, col_version, cl, length(crsql_site_id()) FROM crsql_changes",
-                             "SELECT crsql_finalize()"});
+                             "SELECT cid, val, col_version, cl, length(crsql_site_id()) FROM crsql_changes"});
+  // No crsql_finalize(): the shell closes the connection cleanly without it.
   EXPECT_EQ(shell.Wait(std::chrono::seconds(30)), 0) << shell.Output();
-  EXPECT_EQ(shell.Output(), "\na|x|1|1|16\n\n");
+  EXPECT_EQ(shell.Output(), "\na|x|1|1|16\n");
 }
 
 TEST(CrrExtensionTest, LoadsThroughTheCApi) {
@@ -343,8 +513,17 @@ TEST(CrrExtensionTest, LoadsThroughTheCApi) {
   char* error = nullptr;
   ASSERT_EQ(sqlite3_load_extension(db, CRBRIDGE_CRR_EXTENSION, "sqlite3_crbridgecrr_init", &error), SQLITE_OK)
       << (error ? error : "");
-  ASSERT_EQ(sqlite3_exec(db, "SELECT crsql_finalize()", nullptr, nullptr, nullptr), SQLITE_OK);
-  EXPECT_EQ(sqlite3_close(db), SQLITE_OK);
+  // Writes, merges and reads leave the layer's statements cached; closing
+  // finalizes them (sqlite3_close refuses a connection with live ones).
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a); SELECT crsql_as_crr('t'); "
+                         "INSERT INTO t VALUES (1, 'x'); UPDATE t SET a = 'y'; DELETE FROM t; "
+                         "INSERT INTO crsql_changes VALUES ('t', crsql_pack_columns(2), 'a', 'z', 1, 1, NULL, 1, 0); "
+                         "SELECT * FROM crsql_changes",
+                         nullptr, nullptr, &error),
+            SQLITE_OK)
+      << (error ? error : "");
+  EXPECT_EQ(sqlite3_close(db), SQLITE_OK) << sqlite3_errmsg(db);
 }
 
 }  // namespace
