@@ -91,8 +91,9 @@ TEST(ClientDatabaseTest, MigrateMovesToTheNextVersionAsAutomigrateDoes) {
   ASSERT_TRUE(db->Migrate("todo_app", kNextSchema, &applied).ok());
   EXPECT_FALSE(applied);
 
-  const std::string new_key = std::string(kNextSchema).replace(std::string(kNextSchema).find("PRIMARY KEY (id)"), 16,
-                                                               "PRIMARY KEY (id, title)");
+  std::string new_key = kNextSchema;
+  new_key.replace(new_key.find("PRIMARY KEY (id)"), 16, "PRIMARY KEY (id, title)");
+  new_key.replace(new_key.find("title TEXT,"), 11, "title TEXT NOT NULL DEFAULT '',");  // a CRR key is NOT NULL
   const Status refused = db->Migrate("todo_app", new_key, &applied);
   EXPECT_EQ(refused.code(), Status::Code::kInvalidArgument) << refused.ToString();
   EXPECT_NE(refused.message().find("the primary key of todos changed"), std::string::npos) << refused.message();

@@ -188,7 +188,7 @@ INSTANTIATE_TEST_SUITE_P(
                        {"'010902'|'a'|1|1", "'010902'|'b'|1|1", "'010901'|'-1'|6|6", "'010902'|'-1'|1|1"}},
         LocalWriteCase{"DeleteOfADeletedRow", "INSERT INTO t VALUES (1, 'x', 'y'); DELETE FROM t; DELETE FROM t",
                        {"'010901'|'-1'|2|2"}}),
-    [](const ::testing::TestParamInfo<LocalWriteCase>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<LocalWriteCase>& test) { return std::string(test.param.name); });
 
 // Readers page through crsql_changes by the last row's version: without
 // an ORDER BY its rows must already come in db_version, seq order, across
@@ -200,7 +200,7 @@ TEST(CrrChangesTest, RowsComeInVersionThenSeqOrderAcrossTables) {
                        "INSERT INTO u VALUES (1, 'u1'); COMMIT; UPDATE t SET a = 'x2'; UPDATE u SET c = 'v' WHERE id = 9")
                   .ok());
   EXPECT_EQ(Rows(*db, "SELECT db_version, seq, cid, val FROM crsql_changes"),
-            (std::vector<std::string>{"1|1|'b'|'y'", "1|3|'c'|'u1'", "2|0|'a'|'x2'", "3|0|'c'|'v'"}));
+            (std::vector<std::string>{"1|2|'b'|'y'", "1|3|'c'|'u1'", "2|0|'a'|'x2'", "3|0|'c'|'v'"}));
   EXPECT_EQ(Rows(*db, "SELECT db_version, seq, cid FROM crsql_changes WHERE db_version > 1"),
             (std::vector<std::string>{"2|0|'a'", "3|0|'c'"}));
   EXPECT_EQ(Rows(*db, "SELECT db_version, seq FROM crsql_changes WHERE db_version >= 2 AND db_version < 3"),
