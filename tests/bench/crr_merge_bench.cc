@@ -3,7 +3,8 @@
 // run, into the real cr-sqlite (crsqlite-wasm under Node.js), next to the
 // raw SQLite insert rate as the limit. Prints a markdown table for
 // docs/benchmarks.md.
-//   crr_merge_bench [--changes N] [--batch B]
+//   crr_merge_bench [--changes N] [--batch B] [--native-only 1]
+// (--native-only skips cr-sqlite, for profiling the native layer alone).
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -166,14 +167,16 @@ void Print(const Result& r) {
 int main(int argc, char** argv) {
   size_t changes = 100000;
   size_t batch = 1000;
+  bool native_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--changes") changes = std::stoul(argv[i + 1]);
     if (flag == "--batch") batch = std::stoul(argv[i + 1]);
+    if (flag == "--native-only") native_only = std::string(argv[i + 1]) != "0";
   }
   using namespace crbridge;
   try {
-    EnsureNodePackages();
+    if (!native_only) EnsureNodePackages();
     const Changeset inserts = Inserts(changes);
     const size_t rows = changes / 4;
     const Changeset updates = Updates(changes, rows);
@@ -193,9 +196,9 @@ int main(int argc, char** argv) {
                 std::string(10, '-').c_str());
     Print(RawSqliteInserts(changes, batch));
     Print(Native("native: whole-row inserts", {}, insert_batches));
-    Print(CrSqliteWasm("cr-sqlite wasm: whole-row inserts", {}, insert_batches));
+    if (!native_only) Print(CrSqliteWasm("cr-sqlite wasm: whole-row inserts", {}, insert_batches));
     Print(Native("native: single-column updates", inserts, update_batches));
-    Print(CrSqliteWasm("cr-sqlite wasm: single-column updates", inserts, update_batches));
+    if (!native_only) Print(CrSqliteWasm("cr-sqlite wasm: single-column updates", inserts, update_batches));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "crr_merge_bench: %s\n", e.what());
     return 1;

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "crbridge/sqlite/packed_pk.h"
+#include "crr/local_write_cases.h"
 #include "processes/subprocess.h"
 
 namespace crbridge {
@@ -139,18 +140,7 @@ TEST(CrrLocalWritesTest, RefusesTablesItCannotReplicate) {
   EXPECT_NE(db->MakeCrr("missing").message().find("no such table"), std::string::npos);
 }
 
-// Local writes whose clocks cr-sqlite 0.16.3 records in a particular way
-// (its py/correctness suite, test_cl_triggers.py and
-// test_sentinel_omission.py, and crsqlite-wasm for the same statements):
-// each case runs its statements on a fresh table t (id, a, b) and lists
-// the changes as hex(pk)|cid|col_version|cl.
-struct LocalWriteCase {
-  const char* name;
-  const char* statements;
-  std::vector<std::string> changes;  // in crsql_changes' own order (no ORDER BY)
-};
-
-class CrrLocalWriteCaseTest : public ::testing::TestWithParam<LocalWriteCase> {};
+class CrrLocalWriteCaseTest : public ::testing::TestWithParam<testing::LocalWriteCase> {};
 
 TEST_P(CrrLocalWriteCaseTest, RecordsWhatCrSqliteRecords) {
   auto db = OpenTodo();
@@ -159,36 +149,10 @@ TEST_P(CrrLocalWriteCaseTest, RecordsWhatCrSqliteRecords) {
   EXPECT_EQ(Rows(*db, "SELECT hex(pk), cid, col_version, cl FROM crsql_changes"), GetParam().changes);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, CrrLocalWriteCaseTest,
-    ::testing::Values(
-        // A REPLACE of a live row is an insert over it: cl stays 1, no sentinel.
-        LocalWriteCase{"ReplaceOfALiveRow", "INSERT INTO t VALUES (1, 'x', 'y'); INSERT OR REPLACE INTO t VALUES (1, 'r', 'y')",
-                       {"'010901'|'a'|2|1", "'010901'|'b'|2|1"}},
-        LocalWriteCase{"ReplaceOfADeadRow",
-                       "INSERT INTO t VALUES (1, 'x', 'y'); DELETE FROM t; INSERT OR REPLACE INTO t VALUES (1, 'r', 'y')",
-                       {"'010901'|'-1'|3|3", "'010901'|'a'|1|3", "'010901'|'b'|1|3"}},
-        LocalWriteCase{"UpsertDoUpdate",
-                       "INSERT INTO t VALUES (1, 'x', 'y'); INSERT INTO t VALUES (1, 'z', 'y') "
-                       "ON CONFLICT DO UPDATE SET a = excluded.a",
-                       {"'010901'|'b'|1|1", "'010901'|'a'|2|1"}},
-        // UPDATE OR REPLACE onto a live key: the old key dies, the new one
-        // takes the moved columns and stays at cl 1.
-        LocalWriteCase{"UpdateOrReplaceOntoALiveKey",
-                       "INSERT INTO t VALUES (1, 'x', 'y'); INSERT INTO t VALUES (2, 'p', 'q'); "
-                       "UPDATE OR REPLACE t SET id = 2 WHERE id = 1",
-                       {"'010902'|'a'|1|1", "'010902'|'b'|1|1", "'010901'|'-1'|2|2", "'010902'|'-1'|1|1"}},
-        LocalWriteCase{"KeyMovedOntoADeadKey",
-                       "INSERT INTO t VALUES (1, 'x', 'y'); INSERT INTO t VALUES (2, 'p', 'q'); DELETE FROM t WHERE id = 2; "
-                       "UPDATE t SET id = 2 WHERE id = 1",
-                       {"'010902'|'a'|1|3", "'010902'|'b'|1|3", "'010901'|'-1'|2|2", "'010902'|'-1'|3|3"}},
-        LocalWriteCase{"KeyMovedAwayFromALongLife",
-                       "INSERT INTO t VALUES (1, 'x', 'y'); DELETE FROM t; INSERT INTO t VALUES (1, 'x', 'y'); DELETE FROM t; "
-                       "INSERT INTO t VALUES (1, 'x', 'y'); UPDATE t SET id = 2 WHERE id = 1",
-                       {"'010902'|'a'|1|1", "'010902'|'b'|1|1", "'010901'|'-1'|6|6", "'010902'|'-1'|1|1"}},
-        LocalWriteCase{"DeleteOfADeletedRow", "INSERT INTO t VALUES (1, 'x', 'y'); DELETE FROM t; DELETE FROM t",
-                       {"'010901'|'-1'|2|2"}}),
-    [](const ::testing::TestParamInfo<LocalWriteCase>& test) { return std::string(test.param.name); });
+INSTANTIATE_TEST_SUITE_P(Cases, CrrLocalWriteCaseTest, ::testing::ValuesIn(testing::LocalWriteCases()),
+                         [](const ::testing::TestParamInfo<testing::LocalWriteCase>& test) {
+                           return std::string(test.param.name);
+                         });
 
 // Readers page through crsql_changes by the last row's version: without
 // an ORDER BY its rows must already come in db_version, seq order, across
