@@ -258,28 +258,37 @@ Status CrrContext::InsertKey(const CrrTable& t, const std::vector<Value>& pk, in
   return Status::OK();
 }
 
-Status CrrContext::ReadMergeState(const CrrTable& t, int64_t key, const std::vector<Value>& pk, const Change& change,
-                                  RowClock* row, ColumnClock* column) {
+Status CrrContext::ReadMergeState(const CrrTable& t, const std::vector<Value>& pk, const Change& change,
+                                  std::optional<int64_t>* key, RowClock* row, ColumnClock* column) {
+  key->reset();
   *row = RowClock{};
   *column = ColumnClock{};
-  // One step: the sentinel, whether the row has any clock, and the column's.
+  // One step: the row's key, its sentinel, whether it has any clock, and
+  // the column's clock.
   Statement* select = nullptr;
   CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] {
     const std::string clock = QuoteIdentifier(t.clock_table());
-    return "SELECT (SELECT col_version FROM " + clock + " WHERE key = ?1 AND col_name = '-1'), EXISTS (SELECT 1 FROM " +
-           clock + " WHERE key = ?1), c.col_version, c.site_id FROM (SELECT 1) LEFT JOIN " + clock +
-           " c ON c.key = ?1 AND c.col_name = ?2";
+    std::string where;
+    for (size_t i = 0; i < t.pk_columns.size(); ++i) {
+      where += (i > 0 ? " AND p." : "p.") + QuoteIdentifier(t.pk_columns[i]) + " IS ?" + std::to_string(i + 1);
+    }
+    const std::string column_param = "?" + std::to_string(t.pk_columns.size() + 1);
+    return "SELECT p.__crsql_key, (SELECT col_version FROM " + clock +
+           " WHERE key = p.__crsql_key AND col_name = '-1'), EXISTS (SELECT 1 FROM " + clock +
+           " WHERE key = p.__crsql_key), c.col_version, c.site_id FROM " + QuoteIdentifier(t.pks_table()) +
+           " p LEFT JOIN " + clock + " c ON c.key = p.__crsql_key AND c.col_name = " + column_param + " WHERE " + where;
   }, &select));
-  select->BindInt(1, key);
-  select->BindText(2, change.cid);
+  for (size_t i = 0; i < pk.size(); ++i) select->Bind(static_cast<int>(i + 1), pk[i]);
+  select->BindText(static_cast<int>(pk.size() + 1), change.cid);
   Status status;
   std::optional<int64_t> writer_ordinal;
   if (select->Step(&status)) {
-    row->has_sentinel = !select->ColumnIsNull(0);
-    row->cl = row->has_sentinel ? select->ColumnInt(0) : (select->ColumnInt(1) != 0 ? 1 : 0);
-    column->exists = !change.is_sentinel() && !select->ColumnIsNull(2);
-    column->col_version = column->exists ? select->ColumnInt(2) : 0;
-    if (column->exists) writer_ordinal = select->ColumnInt(3);
+    *key = select->ColumnInt(0);
+    row->has_sentinel = !select->ColumnIsNull(1);
+    row->cl = row->has_sentinel ? select->ColumnInt(1) : (select->ColumnInt(2) != 0 ? 1 : 0);
+    column->exists = !change.is_sentinel() && !select->ColumnIsNull(3);
+    column->col_version = column->exists ? select->ColumnInt(3) : 0;
+    if (column->exists) writer_ordinal = select->ColumnInt(4);
   }
   select->Reset();
   CRBRIDGE_RETURN_IF_ERROR(status);
@@ -466,9 +475,23 @@ Status CrrContext::SiteOrdinal(const std::optional<SiteId>& site, int64_t* ordin
     *ordinal = 0;
     return Status::OK();
   }
+  if (call_site_ordinals_ != nullptr) {
+    if (const auto known = call_site_ordinals_->find(*site); known != call_site_ordinals_->end()) {
+      *ordinal = known->second;
+      return Status::OK();
+    }
+    CRBRIDGE_RETURN_IF_ERROR(LookUpSiteOrdinal(*site, ordinal));
+    call_site_ordinals_->emplace(*site, *ordinal);
+    return Status::OK();
+  }
+  return LookUpSiteOrdinal(*site, ordinal);
+}
+
+Status CrrContext::LookUpSiteOrdinal(const SiteId& site, int64_t* ordinal) {
   Statement* select = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("", "", [&] { return std::string("SELECT ordinal FROM crsql_site_id WHERE site_id = ?1"); }, &select));
-  select->BindBlob(1, site->data(), site->size());
+  CRBRIDGE_RETURN_IF_ERROR(
+      Cached("", "", [] { return std::string("SELECT ordinal FROM crsql_site_id WHERE site_id = ?1"); }, &select));
+  select->BindBlob(1, site.data(), site.size());
   Status status;
   if (select->Step(&status)) {
     *ordinal = select->ColumnInt(0);
@@ -477,9 +500,10 @@ Status CrrContext::SiteOrdinal(const std::optional<SiteId>& site, int64_t* ordin
   }
   CRBRIDGE_RETURN_IF_ERROR(status);
   Statement* insert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(
-      Cached("", "", [&] { return std::string("INSERT INTO crsql_site_id (site_id, ordinal) VALUES (?1, (SELECT max(ordinal) + 1 FROM crsql_site_id))"); }, &insert));
-  insert->BindBlob(1, site->data(), site->size());
+  CRBRIDGE_RETURN_IF_ERROR(Cached("", "", [] {
+    return std::string("INSERT INTO crsql_site_id (site_id, ordinal) VALUES (?1, (SELECT max(ordinal) + 1 FROM crsql_site_id))");
+  }, &insert));
+  insert->BindBlob(1, site.data(), site.size());
   CRBRIDGE_RETURN_IF_ERROR(insert->Run());
   *ordinal = sqlite3_last_insert_rowid(db_);
   return Status::OK();
@@ -524,6 +548,101 @@ Status CrrContext::WriteColumn(const CrrTable& t, const std::vector<Value>& pk, 
   return write->Run();
 }
 
+Status CrrContext::MergeChanges(const Changeset& changes) {
+  // Site ordinals found or added by this call cannot be rolled back while
+  // it runs (a failure fails the call), so they are looked up once.
+  std::map<SiteId, int64_t> sites;
+  call_site_ordinals_ = &sites;
+  struct Forget {
+    std::map<SiteId, int64_t>*& sites;
+    ~Forget() { sites = nullptr; }
+  } forget{call_site_ordinals_};
+  for (size_t i = 0; i < changes.size();) {
+    size_t end = i + 1;
+    while (end < changes.size() && changes[end].table == changes[i].table && changes[end].pk == changes[i].pk) ++end;
+    bool merged = false;
+    if (end - i > 1) CRBRIDGE_RETURN_IF_ERROR(MergeNewRow(changes, i, end, &merged));
+    for (size_t k = i; !merged && k < end; ++k) CRBRIDGE_RETURN_IF_ERROR(Merge(changes[k]));
+    i = end;
+  }
+  return Status::OK();
+}
+
+// What merging each change in turn does to a row the database never had,
+// when every change is a first-life column value (cl 1) of a different
+// column: the row is inserted with all of them, and each gets its clock.
+// *merged stays false for anything else, which Merge takes one by one.
+Status CrrContext::MergeNewRow(const Changeset& changes, size_t begin, size_t end, bool* merged) {
+  *merged = false;
+  const CrrTable* t = FindTable(changes[begin].table);
+  if (t == nullptr) return Status::OK();
+  std::set<std::string> columns;
+  for (size_t i = begin; i < end; ++i) {
+    const Change& c = changes[i];
+    if (c.is_sentinel() || c.cl != 1 || t->ValueColumnIndex(c.cid) < 0 || !columns.insert(c.cid).second) {
+      return Status::OK();
+    }
+  }
+  std::vector<Value> pk;
+  if (!DecodePackedPk(changes[begin].pk, &pk).ok() || pk.size() != t->pk_columns.size()) return Status::OK();
+  std::optional<int64_t> existing;
+  CRBRIDGE_RETURN_IF_ERROR(FindKey(*t, pk, &existing));
+  if (existing) return Status::OK();
+
+  SyncScope sync(sync_depth_);
+  int64_t key = 0;
+  CRBRIDGE_RETURN_IF_ERROR(InsertKey(*t, pk, &key));
+  std::string column_list;  // in the changes' order; also names the statement
+  for (size_t i = begin; i < end; ++i) column_list += (i > begin ? ", " : "") + QuoteIdentifier(changes[i].cid);
+  Statement* insert = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached(t->name, column_list, [&] {
+    std::string values = t->PkParameterList();
+    std::string updates;
+    for (size_t i = begin; i < end; ++i) {
+      const std::string column = QuoteIdentifier(changes[i].cid);
+      values += ", ?" + std::to_string(pk.size() + (i - begin) + 1);
+      updates += (i > begin ? ", " : "") + column + " = excluded." + column;
+    }
+    return "INSERT INTO " + QuoteIdentifier(t->name) + " (" + t->PkColumnList() + ", " + column_list + ") VALUES (" +
+           values + ") ON CONFLICT DO UPDATE SET " + updates;
+  }, &insert));
+  for (size_t i = 0; i < pk.size(); ++i) insert->Bind(static_cast<int>(i + 1), pk[i]);
+  for (size_t i = begin; i < end; ++i) insert->Bind(static_cast<int>(pk.size() + (i - begin) + 1), changes[i].val);
+  CRBRIDGE_RETURN_IF_ERROR(insert->Run());
+  // The clocks, in one statement too.
+  Statement* clocks = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Cached(t->name, column_list, [&] {
+    std::string rows;
+    for (size_t i = 0; i < end - begin; ++i) {
+      const size_t p = i * 6;
+      rows += (i > 0 ? ", (?" : "(?") + std::to_string(p + 1) + ", ?" + std::to_string(p + 2) + ", ?" +
+              std::to_string(p + 3) + ", ?" + std::to_string(p + 4) + ", ?" + std::to_string(p + 5) + ", ?" +
+              std::to_string(p + 6) + ")";
+    }
+    return "INSERT INTO " + QuoteIdentifier(t->clock_table()) +
+           " (key, col_name, col_version, db_version, site_id, seq) VALUES " + rows +
+           " ON CONFLICT (key, col_name) DO UPDATE SET col_version = excluded.col_version, "
+           "db_version = excluded.db_version, site_id = excluded.site_id, seq = excluded.seq";
+  }, &clocks));
+  int64_t site = 0;
+  for (size_t i = begin; i < end; ++i) {
+    const Change& c = changes[i];
+    int64_t db_version = 0;
+    CRBRIDGE_RETURN_IF_ERROR(MergeDbVersion(c.db_version, &db_version));
+    if (i == begin || c.site_id != changes[i - 1].site_id) CRBRIDGE_RETURN_IF_ERROR(SiteOrdinal(c.site_id, &site));
+    const int p = static_cast<int>((i - begin) * 6);
+    clocks->BindInt(p + 1, key);
+    clocks->BindText(p + 2, c.cid);
+    clocks->BindInt(p + 3, c.col_version);
+    clocks->BindInt(p + 4, db_version);
+    clocks->BindInt(p + 5, site);
+    clocks->BindInt(p + 6, c.seq);
+  }
+  CRBRIDGE_RETURN_IF_ERROR(clocks->Run());
+  *merged = true;
+  return Status::OK();
+}
+
 Status CrrContext::Merge(const Change& change) {
   const CrrTable* t = FindTable(change.table);
   if (t == nullptr) return Status::InvalidArgument("merge: not a CRR table: " + change.table);
@@ -540,10 +659,9 @@ Status CrrContext::Merge(const Change& change) {
 
   SyncScope sync(sync_depth_);
   std::optional<int64_t> existing_key;
-  CRBRIDGE_RETURN_IF_ERROR(FindKey(*t, pk, &existing_key));
   RowClock row;
   ColumnClock column;
-  if (existing_key) CRBRIDGE_RETURN_IF_ERROR(ReadMergeState(*t, *existing_key, pk, change, &row, &column));
+  CRBRIDGE_RETURN_IF_ERROR(ReadMergeState(*t, pk, change, &existing_key, &row, &column));
   const MergeOutcome outcome = MergeChange(row, column, change);
   if (outcome.row == RowAction::kNone && !outcome.write_sentinel && !outcome.write_column) return Status::OK();
 

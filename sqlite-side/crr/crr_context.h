@@ -61,6 +61,9 @@ class CrrContext {
 
   // Merges one incoming change (INSERT INTO crsql_changes).
   Status Merge(const Change& change);
+  // Merges `changes` in order, as Merge each would; a run of changes that
+  // creates a row the database never had is written as one row.
+  Status MergeChanges(const Changeset& changes);
 
   // A transaction ended: the next write starts a new db_version.
   void EndTransaction();
@@ -100,6 +103,7 @@ class CrrContext {
   }
   Status Prepared(CachedStatementKey key, const std::string& sql, Statement** stmt);
   Status LoadTables();
+  Status MergeNewRow(const Changeset& changes, size_t begin, size_t end, bool* merged);
   Status LoadConfig();
   Status MakeCrrInSavepoint(const std::string& table);
   // The rows of `t` that CommitAlter gives clocks, at `db_version`.
@@ -121,14 +125,17 @@ class CrrContext {
   // *created (when given): the key is new.
   Status FindOrCreateKey(const CrrTable& t, const std::vector<Value>& pk, int64_t* key, bool* created = nullptr);
   Status InsertKey(const CrrTable& t, const std::vector<Value>& pk, int64_t* key);
-  // The row's and the column's clocks for merging `change` into the row of
-  // `key`; the column's value (and its writer) only when the clocks tie.
-  Status ReadMergeState(const CrrTable& t, int64_t key, const std::vector<Value>& pk, const Change& change,
-                        RowClock* row, ColumnClock* column);
+  // The row's key (unset for a row never seen) and the row's and the
+  // column's clocks for merging `change`; the column's value (and its
+  // writer) only when the clocks tie.
+  Status ReadMergeState(const CrrTable& t, const std::vector<Value>& pk, const Change& change,
+                        std::optional<int64_t>* key, RowClock* row, ColumnClock* column);
   Status WriteClock(const CrrTable& t, int64_t key, const std::string& column, int64_t col_version,
                     int64_t db_version, int64_t site_ordinal, int64_t seq);
   Status BumpLocalClock(const CrrTable& t, int64_t key, const std::string& column, int64_t db_version);
+  // The local number of a writer's site (0: this one), added when new.
   Status SiteOrdinal(const std::optional<SiteId>& site, int64_t* ordinal);
+  Status LookUpSiteOrdinal(const SiteId& site, int64_t* ordinal);
 
   // Merge steps, run with the sync bit set so the triggers stay quiet.
   Status DeleteRow(const CrrTable& t, int64_t key, const std::vector<Value>& pk);
@@ -147,9 +154,15 @@ class CrrContext {
   int64_t local_seq_ = 0;
   int sync_depth_ = 0;
   bool merge_equal_values_ = false;
+  // During MergeChanges: the site ordinals it has looked up.
+  std::map<SiteId, int64_t>* call_site_ordinals_ = nullptr;
   // Tables between crsql_begin_alter and crsql_commit_alter (the end of
   // the transaction ends their alter too).
   std::set<std::string> altering_;
 };
+
+// RegisterCrr, also handing back the connection's context (the connection
+// owns it), for CrrDatabase.
+Status RegisterCrr(sqlite3* db, CrrContext** context);
 
 }  // namespace crbridge

@@ -2,17 +2,21 @@
 #include <cstdint>
 
 #include "crbridge/sqlite/crr.h"
+#include "crr_context.h"
 #include "statement.h"
 
 namespace crbridge {
 
 Status CrrDatabase::Open(const std::string& path, std::unique_ptr<CrrDatabase>* db, int busy_timeout_ms) {
   sqlite3* handle = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  // One thread at a time (the class contract): SQLite's own mutex would
+  // only cost every call.
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<CrrDatabase> owned(new CrrDatabase(handle));
   if (rc != SQLITE_OK) return Status::IOError(path + ": " + sqlite3_errmsg(handle));
   if (busy_timeout_ms > 0) sqlite3_busy_timeout(handle, busy_timeout_ms);
-  CRBRIDGE_RETURN_IF_ERROR(RegisterCrr(handle));
+  CRBRIDGE_RETURN_IF_ERROR(RegisterCrr(handle, &owned->context_));
   *db = std::move(owned);
   return Status::OK();
 }
@@ -127,22 +131,7 @@ Status CrrDatabase::ChangesOfSiteAfter(const SiteId& site, int64_t db_version, i
 
 Status CrrDatabase::ApplyChanges(const Changeset& changes, const std::optional<PeerProgress>& progress) {
   CRBRIDGE_RETURN_IF_ERROR(Exec("SAVEPOINT crbridge_apply"));
-  Statement insert;
-  Status status = Statement::Prepare(db_, "INSERT INTO crsql_changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &insert);
-  for (size_t i = 0; status.ok() && i < changes.size(); ++i) {
-    const Change& c = changes[i];
-    insert.Reset();
-    insert.BindText(1, c.table);
-    insert.BindBlob(2, c.pk.data(), c.pk.size());
-    insert.BindText(3, c.cid);
-    insert.Bind(4, c.val);
-    insert.BindInt(5, c.col_version);
-    insert.BindInt(6, c.db_version);
-    if (c.site_id) insert.BindBlob(7, c.site_id->data(), c.site_id->size());
-    insert.BindInt(8, c.cl);
-    insert.BindInt(9, c.seq);
-    status = insert.Run();
-  }
+  Status status = context_->MergeChanges(changes);
   if (status.ok() && progress) {
     // The same statement the vlcn sync client runs.
     Statement track;

@@ -136,6 +136,11 @@ void DestroyContext(void* context) { delete static_cast<CrrContext*>(context); }
 }  // namespace
 
 Status RegisterCrr(sqlite3* db) {
+  CrrContext* context = nullptr;
+  return RegisterCrr(db, &context);
+}
+
+Status RegisterCrr(sqlite3* db, CrrContext** registered) {
   std::unique_ptr<CrrContext> owned;
   CRBRIDGE_RETURN_IF_ERROR(CrrContext::Open(db, &owned));
   CrrContext* context = owned.get();
@@ -174,6 +179,7 @@ Status RegisterCrr(sqlite3* db) {
   }
   sqlite3_commit_hook(db, OnCommit, context);
   sqlite3_rollback_hook(db, OnRollback, context);
+  *registered = context;
   return RegisterChangesVtab(db, context);
 }
 

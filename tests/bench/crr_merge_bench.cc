@@ -120,10 +120,11 @@ Result CrSqliteWasm(const std::string& what, const Changeset& preload, const std
                 reply["batch_ms"].get<std::vector<double>>()};
 }
 
-// The limit: one plain row written per change, prepared statement, same batches.
+// The limit: one plain row written per change, prepared statement, same
+// batches, a connection opened as CrrDatabase opens its own.
 Result RawSqliteInserts(size_t rows, size_t batch) {
   sqlite3* db = nullptr;
-  sqlite3_open(":memory:", &db);
+  sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   sqlite3_exec(db, "CREATE TABLE plain (id INTEGER PRIMARY KEY, value)", nullptr, nullptr, nullptr);
   sqlite3_stmt* insert = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO plain VALUES (?, ?)", -1, &insert, nullptr);

@@ -375,6 +375,35 @@ TEST(CrrMergeTest, ReappliedAndReorderedChangesetsGiveTheSameState) {
   EXPECT_EQ(Rows(*backward, "SELECT * FROM t ORDER BY id"), Rows(*source, "SELECT * FROM t ORDER BY id"));
 }
 
+// ApplyChanges writes a run of changes that creates a new row as one row
+// (MergeChanges); the result must be what merging each change in turn
+// through crsql_changes gives: values, clocks, db_versions, seqs, writers.
+TEST(CrrMergeTest, ABatchMergesAsItsChangesOneByOne) {
+  const Changeset changes = {
+      Col(1, "a", Value::Text("x"), 1, 4, 1, 0), Col(1, "b", Value::Integer(2), 3, 5, 1, 1),  // a new row
+      Col(2, "a", Value::Text("p"), 1, 4, 1, 2), Col(2, "a", Value::Text("q"), 2, 4, 1, 3),  // a column twice
+      Col(3, "-1", Value::Null(), 1, 6, 3, 0), Col(3, "a", Value::Text("r"), 1, 6, 3, 1),    // a later life
+      Col(4, "a", Value::Text("s"), 1, 6, 1, 2), Col(4, "b", Value::Text("t"), 1, 6, 1, 3),  // over a local row
+      Col(5, "b", Value::Text("u"), 1, 2, 1, 0),                                            // one column
+      Change{"t", Pk(6), "a", Value::Text("v"), 1, 7, Site(9), 1, 0},                        // two writers
+      Col(6, "b", Value::Text("w"), 1, 7, 1, 1),
+  };
+  auto batched = OpenTodo();
+  auto one_by_one = OpenTodo();
+  for (CrrDatabase* db : {batched.get(), one_by_one.get()}) ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (4, 'l', 'l')").ok());
+  Apply(*batched, changes);
+  ASSERT_TRUE(one_by_one->Exec("BEGIN").ok());  // one transaction, as the batch's
+  for (const Change& c : changes) Apply(*one_by_one, {c});
+  ASSERT_TRUE(one_by_one->Exec("COMMIT").ok());
+  const std::string state =
+      "SELECT hex(pk), cid, val, col_version, db_version, "
+      "CASE WHEN site_id IS crsql_site_id() THEN 'local' ELSE hex(site_id) END, cl, seq "
+      "FROM crsql_changes";
+  EXPECT_EQ(Rows(*batched, state), Rows(*one_by_one, state));
+  EXPECT_EQ(Rows(*batched, "SELECT * FROM t ORDER BY id"), Rows(*one_by_one, "SELECT * FROM t ORDER BY id"));
+  EXPECT_EQ(Rows(*batched, "SELECT count(*) FROM t"), (std::vector<std::string>{"6"}));
+}
+
 TEST(CrrMergeTest, BadChangesAreRefusedAndTheBatchIsNotApplied) {
   auto db = OpenTodo();
   const Change good = Col(1, "a", Value::Text("ok"), 1, 1, 1);

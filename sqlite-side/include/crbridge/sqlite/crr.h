@@ -22,6 +22,8 @@ struct sqlite3;
 
 namespace crbridge {
 
+class CrrContext;
+
 // Registers the CRR functions on `db` and creates the crsql_ metadata
 // tables when missing. The state lives until the connection closes.
 // Takes over the connection's commit and rollback hooks.
@@ -76,6 +78,7 @@ class CrrDatabase {
  private:
   explicit CrrDatabase(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  CrrContext* context_ = nullptr;  // the layer on db_, owned by the connection
 };
 
 }  // namespace crbridge
