@@ -331,5 +331,14 @@ TEST(CrrInteropLocalWritesTest, TheCasesRecordWhatCrSqliteRecords) {
   }
 }
 
+// The published cr-sqlite refuses the tables the native layer refuses.
+TEST(CrrInteropLocalWritesTest, CrSqliteRefusesTheSameTables) {
+  for (const auto& [schema, reason] : RefusedSchemas()) {
+    CrSqlitePeer real;
+    real.Exec(schema);
+    EXPECT_THROW(real.Exec("SELECT crsql_as_crr('x')"), std::runtime_error) << schema;
+  }
+}
+
 }  // namespace
 }  // namespace crbridge::testing

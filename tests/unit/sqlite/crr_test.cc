@@ -215,18 +215,7 @@ TEST(CrrLocalWritesTest, ExistingRowsGetOneVersionOutsideATransaction) {
 
 // What cr-sqlite refuses, with its reasons.
 TEST(CrrLocalWritesTest, RefusesTheSchemasCrSqliteRefuses) {
-  const std::pair<const char*, const char*> refused[] = {
-      {"CREATE TABLE x (id INTEGER PRIMARY KEY NOT NULL, email UNIQUE)", "unique indices besides the primary key"},
-      {"CREATE TABLE x (id INTEGER PRIMARY KEY NOT NULL, e); CREATE UNIQUE INDEX x_e ON x (e)",
-       "unique indices besides the primary key"},
-      {"CREATE TABLE x (id INTEGER PRIMARY KEY, a)", "nullable primary key"},
-      {"CREATE TABLE x (id NOT NULL, k, a, PRIMARY KEY (id, k))", "nullable primary key"},
-      {"CREATE TABLE x (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, a)", "auto-increment"},
-      {"CREATE TABLE p (id INTEGER PRIMARY KEY NOT NULL); "
-       "CREATE TABLE x (id INTEGER PRIMARY KEY NOT NULL, p_id REFERENCES p (id))",
-       "checked foreign key"},
-  };
-  for (const auto& [schema, reason] : refused) {
+  for (const auto& [schema, reason] : testing::RefusedSchemas()) {
     std::unique_ptr<CrrDatabase> db;
     ASSERT_TRUE(CrrDatabase::Open(":memory:", &db).ok());
     ASSERT_TRUE(db->Exec(schema).ok()) << schema;
