@@ -51,7 +51,8 @@ Status Rows(sqlite3* db, const std::string& sql, const std::vector<std::string>&
 Status CrrContext::BeginAlter(const std::string& table) {
   if (FindTable(table) == nullptr) return Status::InvalidArgument("crsql_begin_alter: not a CRR table: " + table);
   if (altering_.contains(table)) {
-    return Status::InvalidArgument("crsql_begin_alter: " + table + " is being altered already (crsql_commit_alter ends it)");
+    return Status::InvalidArgument("crsql_begin_alter: " + table +
+                                   " is being altered already (crsql_commit_alter ends it)");
   }
   CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, std::string("SAVEPOINT ") + kAlterSavepoint + ";\n" + DropTriggersDdl(table)));
   altering_.insert(table);
@@ -73,8 +74,8 @@ Status CrrContext::CommitAlter(const std::string& name) {
     CRBRIDGE_RETURN_IF_ERROR(DbVersion(&version));
     statements_.clear();  // some name columns the table no longer has
     if (table.pk_columns != before.pk_columns) {
-      CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, "DROP TABLE " + QuoteIdentifier(table.clock_table()) +
-                                                ";\nDROP TABLE " + QuoteIdentifier(table.pks_table()) + ";\n"));
+      CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, "DROP TABLE " + QuoteIdentifier(table.clock_table()) + ";\nDROP TABLE " +
+                                                QuoteIdentifier(table.pks_table()) + ";\n"));
     } else {
       CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, CompactAfterAlterSql(table)));
     }
@@ -99,7 +100,8 @@ Status CrrContext::BackfillAfterAlter(const CrrTable& t, int64_t db_version) {
   const std::string pks = QuoteIdentifier(t.pks_table());
   const std::string clock = QuoteIdentifier(t.clock_table());
   std::vector<std::string> same_key;
-  for (const std::string& c : t.pk_columns) same_key.push_back("b." + QuoteIdentifier(c) + " IS p." + QuoteIdentifier(c));
+  for (const std::string& c : t.pk_columns)
+    same_key.push_back("b." + QuoteIdentifier(c) + " IS p." + QuoteIdentifier(c));
   std::string key_columns;
   for (const std::string& c : t.pk_columns) key_columns += (key_columns.empty() ? "b." : ", b.") + QuoteIdentifier(c);
   std::string joined_key;

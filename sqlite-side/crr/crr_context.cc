@@ -36,7 +36,6 @@ class SyncScope {
   int& depth_;
 };
 
-
 }  // namespace
 
 Status CrrContext::Open(sqlite3* db, std::unique_ptr<CrrContext>* out) {
@@ -64,7 +63,8 @@ Status CrrContext::LoadSiteId() {
   CRBRIDGE_RETURN_IF_ERROR(status);
   site_id_ = RandomSiteId();
   Statement insert;
-  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "INSERT INTO crsql_site_id (site_id, ordinal) VALUES (?, 0)", &insert));
+  CRBRIDGE_RETURN_IF_ERROR(
+      Statement::Prepare(db_, "INSERT INTO crsql_site_id (site_id, ordinal) VALUES (?, 0)", &insert));
   insert.BindBlob(1, site_id_.data(), site_id_.size());
   return insert.Run();
 }
@@ -81,7 +81,8 @@ Status CrrContext::RenewSiteId() {
 
 Status CrrContext::LoadTables() {
   Statement select;
-  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "SELECT value FROM crsql_master WHERE key LIKE 'crr_table:%' ORDER BY key", &select));
+  CRBRIDGE_RETURN_IF_ERROR(
+      Statement::Prepare(db_, "SELECT value FROM crsql_master WHERE key LIKE 'crr_table:%' ORDER BY key", &select));
   Status status;
   while (select.Step(&status)) {
     CrrTable table;
@@ -138,7 +139,8 @@ Status CrrContext::MakeCrrInSavepoint(const std::string& name) {
   CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, CrrTableDdl(table)));
   tables_[name] = table;
   Statement remember;
-  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "INSERT OR REPLACE INTO crsql_master (key, value) VALUES (?, ?)", &remember));
+  CRBRIDGE_RETURN_IF_ERROR(
+      Statement::Prepare(db_, "INSERT OR REPLACE INTO crsql_master (key, value) VALUES (?, ?)", &remember));
   remember.BindText(1, kCrrTablePrefix + name);
   remember.BindText(2, name);
   CRBRIDGE_RETURN_IF_ERROR(remember.Run());
@@ -147,7 +149,8 @@ Status CrrContext::MakeCrrInSavepoint(const std::string& name) {
   // Rows that were there before the table became a CRR get clocks as if
   // they had just been inserted.
   Statement rows;
-  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db_, "SELECT " + table.PkColumnList() + " FROM " + QuoteIdentifier(name), &rows));
+  CRBRIDGE_RETURN_IF_ERROR(
+      Statement::Prepare(db_, "SELECT " + table.PkColumnList() + " FROM " + QuoteIdentifier(name), &rows));
   Status status;
   while (rows.Step(&status)) {
     std::vector<Value> pk;
@@ -160,8 +163,8 @@ Status CrrContext::MakeCrrInSavepoint(const std::string& name) {
 Status CrrContext::SetConfig(const std::string& name, const Value& value, Value* stored) {
   if (name != kMergeEqualValues) return Status::InvalidArgument("Unknown setting name: " + name);
   Statement insert;
-  CRBRIDGE_RETURN_IF_ERROR(
-      Statement::Prepare(db_, "INSERT OR REPLACE INTO crsql_master (key, value) VALUES (?1, ?2) RETURNING value", &insert));
+  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(
+      db_, "INSERT OR REPLACE INTO crsql_master (key, value) VALUES (?1, ?2) RETURNING value", &insert));
   insert.BindText(1, std::string(kConfigPrefix) + name);
   insert.Bind(2, value);
   Status status;
@@ -190,7 +193,9 @@ Status CrrContext::DbVersion(int64_t* version) {
   int64_t highest = 0;
   for (const auto& [name, t] : tables_) {
     Statement* max = nullptr;
-    CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] { return std::string("SELECT max(db_version) FROM " + QuoteIdentifier(t.clock_table())); }, &max));
+    CRBRIDGE_RETURN_IF_ERROR(Cached(
+        t.name, "", [&] { return std::string("SELECT max(db_version) FROM " + QuoteIdentifier(t.clock_table())); },
+        &max));
     Status status;
     if (max->Step(&status)) highest = std::max(highest, max->ColumnInt(0));
     CRBRIDGE_RETURN_IF_ERROR(status);
@@ -226,7 +231,10 @@ void CrrContext::EndTransaction() {
 
 Status CrrContext::FindKey(const CrrTable& t, const std::vector<Value>& pk, std::optional<int64_t>* key) {
   Statement* select = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] { return std::string("SELECT __crsql_key FROM " + QuoteIdentifier(t.pks_table()) + " WHERE " + PkWhere(t)); }, &select));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      t.name, "",
+      [&] { return std::string("SELECT __crsql_key FROM " + QuoteIdentifier(t.pks_table()) + " WHERE " + PkWhere(t)); },
+      &select));
   for (size_t i = 0; i < pk.size(); ++i) select->Bind(static_cast<int>(i + 1), pk[i]);
   Status status;
   key->reset();
@@ -248,10 +256,13 @@ Status CrrContext::FindOrCreateKey(const CrrTable& t, const std::vector<Value>& 
 
 Status CrrContext::InsertKey(const CrrTable& t, const std::vector<Value>& pk, int64_t* key) {
   Statement* insert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] {
-    return "INSERT INTO " + QuoteIdentifier(t.pks_table()) + " (" + t.PkColumnList() + ") VALUES (" +
-           t.PkParameterList() + ")";
-  }, &insert));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      t.name, "",
+      [&] {
+        return "INSERT INTO " + QuoteIdentifier(t.pks_table()) + " (" + t.PkColumnList() + ") VALUES (" +
+               t.PkParameterList() + ")";
+      },
+      &insert));
   for (size_t i = 0; i < pk.size(); ++i) insert->Bind(static_cast<int>(i + 1), pk[i]);
   CRBRIDGE_RETURN_IF_ERROR(insert->Run());
   *key = sqlite3_last_insert_rowid(db_);
@@ -266,18 +277,22 @@ Status CrrContext::ReadMergeState(const CrrTable& t, const std::vector<Value>& p
   // One step: the row's key, its sentinel, whether it has any clock, and
   // the column's clock.
   Statement* select = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] {
-    const std::string clock = QuoteIdentifier(t.clock_table());
-    std::string where;
-    for (size_t i = 0; i < t.pk_columns.size(); ++i) {
-      where += (i > 0 ? " AND p." : "p.") + QuoteIdentifier(t.pk_columns[i]) + " IS ?" + std::to_string(i + 1);
-    }
-    const std::string column_param = "?" + std::to_string(t.pk_columns.size() + 1);
-    return "SELECT p.__crsql_key, (SELECT col_version FROM " + clock +
-           " WHERE key = p.__crsql_key AND col_name = '-1'), EXISTS (SELECT 1 FROM " + clock +
-           " WHERE key = p.__crsql_key), c.col_version, c.site_id FROM " + QuoteIdentifier(t.pks_table()) +
-           " p LEFT JOIN " + clock + " c ON c.key = p.__crsql_key AND c.col_name = " + column_param + " WHERE " + where;
-  }, &select));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      t.name, "",
+      [&] {
+        const std::string clock = QuoteIdentifier(t.clock_table());
+        std::string where;
+        for (size_t i = 0; i < t.pk_columns.size(); ++i) {
+          where += (i > 0 ? " AND p." : "p.") + QuoteIdentifier(t.pk_columns[i]) + " IS ?" + std::to_string(i + 1);
+        }
+        const std::string column_param = "?" + std::to_string(t.pk_columns.size() + 1);
+        return "SELECT p.__crsql_key, (SELECT col_version FROM " + clock +
+               " WHERE key = p.__crsql_key AND col_name = '-1'), EXISTS (SELECT 1 FROM " + clock +
+               " WHERE key = p.__crsql_key), c.col_version, c.site_id FROM " + QuoteIdentifier(t.pks_table()) +
+               " p LEFT JOIN " + clock + " c ON c.key = p.__crsql_key AND c.col_name = " + column_param + " WHERE " +
+               where;
+      },
+      &select));
   for (size_t i = 0; i < pk.size(); ++i) select->Bind(static_cast<int>(i + 1), pk[i]);
   select->BindText(static_cast<int>(pk.size() + 1), change.cid);
   Status status;
@@ -295,16 +310,20 @@ Status CrrContext::ReadMergeState(const CrrTable& t, const std::vector<Value>& p
   // The value and its writer decide only a tie of clocks.
   if (!column->exists || change.cl != row->cl || change.col_version != column->col_version) return Status::OK();
   Statement* value = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, change.cid, [&] {
-    return "SELECT " + QuoteIdentifier(change.cid) + " FROM " + QuoteIdentifier(t.name) + " WHERE " + PkWhere(t);
-  }, &value));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      t.name, change.cid,
+      [&] {
+        return "SELECT " + QuoteIdentifier(change.cid) + " FROM " + QuoteIdentifier(t.name) + " WHERE " + PkWhere(t);
+      },
+      &value));
   for (size_t i = 0; i < pk.size(); ++i) value->Bind(static_cast<int>(i + 1), pk[i]);
   if (value->Step(&status)) column->value = value->Column(0);
   value->Reset();
   CRBRIDGE_RETURN_IF_ERROR(status);
   if (!merge_equal_values_) return Status::OK();
   Statement* writer = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("", "", [&] { return std::string("SELECT site_id FROM crsql_site_id WHERE ordinal = ?1"); }, &writer));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      "", "", [&] { return std::string("SELECT site_id FROM crsql_site_id WHERE ordinal = ?1"); }, &writer));
   writer->BindInt(1, *writer_ordinal);
   if (writer->Step(&status)) {
     const Value site = writer->Column(0);
@@ -320,10 +339,15 @@ Status CrrContext::ReadMergeState(const CrrTable& t, const std::vector<Value>& p
 Status CrrContext::WriteClock(const CrrTable& t, int64_t key, const std::string& column, int64_t col_version,
                               int64_t db_version, int64_t site_ordinal, int64_t seq) {
   Statement* upsert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] { return std::string("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
-                                      " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                                      "ON CONFLICT (key, col_name) DO UPDATE SET col_version = excluded.col_version, "
-                                      "db_version = excluded.db_version, site_id = excluded.site_id, seq = excluded.seq"); }, &upsert));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      t.name, "",
+      [&] {
+        return std::string("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
+                           " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                           "ON CONFLICT (key, col_name) DO UPDATE SET col_version = excluded.col_version, "
+                           "db_version = excluded.db_version, site_id = excluded.site_id, seq = excluded.seq");
+      },
+      &upsert));
   upsert->BindInt(1, key);
   upsert->BindText(2, column);
   upsert->BindInt(3, col_version);
@@ -337,10 +361,15 @@ Status CrrContext::WriteClock(const CrrTable& t, int64_t key, const std::string&
 // it had no clock), under the local site.
 Status CrrContext::BumpLocalClock(const CrrTable& t, int64_t key, const std::string& column, int64_t db_version) {
   Statement* upsert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] { return std::string("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
-                                      " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, ?2, 1, ?3, 0, ?4) "
-                                      "ON CONFLICT (key, col_name) DO UPDATE SET col_version = col_version + 1, "
-                                      "db_version = excluded.db_version, site_id = 0, seq = excluded.seq"); }, &upsert));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      t.name, "",
+      [&] {
+        return std::string("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
+                           " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, ?2, 1, ?3, 0, ?4) "
+                           "ON CONFLICT (key, col_name) DO UPDATE SET col_version = col_version + 1, "
+                           "db_version = excluded.db_version, site_id = 0, seq = excluded.seq");
+      },
+      &upsert));
   upsert->BindInt(1, key);
   upsert->BindText(2, column);
   upsert->BindInt(3, db_version);
@@ -350,8 +379,12 @@ Status CrrContext::BumpLocalClock(const CrrTable& t, int64_t key, const std::str
 
 Status CrrContext::DropColumnClocks(const CrrTable& t, int64_t key) {
   Statement* drop = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(
-      Cached(t.name, "", [&] { return std::string("DELETE FROM " + QuoteIdentifier(t.clock_table()) + " WHERE key = ?1 AND col_name != '-1'"); }, &drop));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      t.name, "",
+      [&] {
+        return std::string("DELETE FROM " + QuoteIdentifier(t.clock_table()) + " WHERE key = ?1 AND col_name != '-1'");
+      },
+      &drop));
   drop->BindInt(1, key);
   return drop->Run();
 }
@@ -364,15 +397,22 @@ Status CrrContext::MarkCreated(const CrrTable& t, int64_t key, int64_t db_versio
       "db_version = ?2, seq = ?3, site_id = 0";
   Statement* mark = nullptr;
   if (only_existing) {
-    CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] {
-      return "UPDATE " + QuoteIdentifier(t.clock_table()) + " SET " + kBump + " WHERE key = ?1 AND col_name = '-1'";
-    }, &mark));
+    CRBRIDGE_RETURN_IF_ERROR(Cached(
+        t.name, "",
+        [&] {
+          return "UPDATE " + QuoteIdentifier(t.clock_table()) + " SET " + kBump + " WHERE key = ?1 AND col_name = '-1'";
+        },
+        &mark));
   } else {
-    CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] {
-      return "INSERT INTO " + QuoteIdentifier(t.clock_table()) +
-             " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, '-1', 1, ?2, 0, ?3) "
-             "ON CONFLICT DO UPDATE SET " + kBump;
-    }, &mark));
+    CRBRIDGE_RETURN_IF_ERROR(Cached(
+        t.name, "",
+        [&] {
+          return "INSERT INTO " + QuoteIdentifier(t.clock_table()) +
+                 " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, '-1', 1, ?2, 0, ?3) "
+                 "ON CONFLICT DO UPDATE SET " +
+                 kBump;
+        },
+        &mark));
   }
   mark->BindInt(1, key);
   mark->BindInt(2, db_version);
@@ -384,10 +424,15 @@ Status CrrContext::MarkCreated(const CrrTable& t, int64_t key, int64_t db_versio
 // was alive at the inferred 1), else one more.
 Status CrrContext::MarkDeleted(const CrrTable& t, int64_t key, int64_t db_version) {
   Statement* mark = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] { return std::string("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
-                                      " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, '-1', 2, ?2, 0, ?3) "
-                                      "ON CONFLICT DO UPDATE SET col_version = col_version + 1, db_version = ?2, seq = ?3, "
-                                      "site_id = 0"); }, &mark));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      t.name, "",
+      [&] {
+        return std::string("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
+                           " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, '-1', 2, ?2, 0, ?3) "
+                           "ON CONFLICT DO UPDATE SET col_version = col_version + 1, db_version = ?2, seq = ?3, "
+                           "site_id = 0");
+      },
+      &mark));
   mark->BindInt(1, key);
   mark->BindInt(2, db_version);
   mark->BindInt(3, local_seq_++);
@@ -435,9 +480,14 @@ Status CrrContext::AfterUpdate(const std::string& table, const std::vector<Value
     int64_t old_key = 0;
     CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, old_pk, &old_key));
     Statement* move = nullptr;
-    CRBRIDGE_RETURN_IF_ERROR(Cached(t->name, "", [&] { return std::string("UPDATE OR REPLACE " + QuoteIdentifier(t->clock_table()) +
-                                        " SET key = ?1, db_version = ?3, seq = ?4, site_id = 0 "
-                                        "WHERE key = ?2 AND col_name = ?5"); }, &move));
+    CRBRIDGE_RETURN_IF_ERROR(Cached(
+        t->name, "",
+        [&] {
+          return std::string("UPDATE OR REPLACE " + QuoteIdentifier(t->clock_table()) +
+                             " SET key = ?1, db_version = ?3, seq = ?4, site_id = 0 "
+                             "WHERE key = ?2 AND col_name = ?5");
+        },
+        &move));
     for (const std::string& column : t->value_columns) {
       move->Reset();
       move->BindInt(1, key);
@@ -489,8 +539,8 @@ Status CrrContext::SiteOrdinal(const std::optional<SiteId>& site, int64_t* ordin
 
 Status CrrContext::LookUpSiteOrdinal(const SiteId& site, int64_t* ordinal) {
   Statement* select = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(
-      Cached("", "", [] { return std::string("SELECT ordinal FROM crsql_site_id WHERE site_id = ?1"); }, &select));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      "", "", [] { return std::string("SELECT ordinal FROM crsql_site_id WHERE site_id = ?1"); }, &select));
   select->BindBlob(1, site.data(), site.size());
   Status status;
   if (select->Step(&status)) {
@@ -500,9 +550,13 @@ Status CrrContext::LookUpSiteOrdinal(const SiteId& site, int64_t* ordinal) {
   }
   CRBRIDGE_RETURN_IF_ERROR(status);
   Statement* insert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached("", "", [] {
-    return std::string("INSERT INTO crsql_site_id (site_id, ordinal) VALUES (?1, (SELECT max(ordinal) + 1 FROM crsql_site_id))");
-  }, &insert));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      "", "",
+      [] {
+        return std::string(
+            "INSERT INTO crsql_site_id (site_id, ordinal) VALUES (?1, (SELECT max(ordinal) + 1 FROM crsql_site_id))");
+      },
+      &insert));
   insert->BindBlob(1, site.data(), site.size());
   CRBRIDGE_RETURN_IF_ERROR(insert->Run());
   *ordinal = sqlite3_last_insert_rowid(db_);
@@ -511,7 +565,9 @@ Status CrrContext::LookUpSiteOrdinal(const SiteId& site, int64_t* ordinal) {
 
 Status CrrContext::DeleteRow(const CrrTable& t, int64_t key, const std::vector<Value>& pk) {
   Statement* remove = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] { return std::string("DELETE FROM " + QuoteIdentifier(t.name) + " WHERE " + PkWhere(t)); }, &remove));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      t.name, "", [&] { return std::string("DELETE FROM " + QuoteIdentifier(t.name) + " WHERE " + PkWhere(t)); },
+      &remove));
   for (size_t i = 0; i < pk.size(); ++i) remove->Bind(static_cast<int>(i + 1), pk[i]);
   CRBRIDGE_RETURN_IF_ERROR(remove->Run());
   return DropColumnClocks(t, key);
@@ -519,10 +575,13 @@ Status CrrContext::DeleteRow(const CrrTable& t, int64_t key, const std::vector<V
 
 Status CrrContext::EnsureRow(const CrrTable& t, const std::vector<Value>& pk) {
   Statement* insert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, "", [&] {
-    return "INSERT OR IGNORE INTO " + QuoteIdentifier(t.name) + " (" + t.PkColumnList() + ") VALUES (" +
-           t.PkParameterList() + ")";
-  }, &insert));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      t.name, "",
+      [&] {
+        return "INSERT OR IGNORE INTO " + QuoteIdentifier(t.name) + " (" + t.PkColumnList() + ") VALUES (" +
+               t.PkParameterList() + ")";
+      },
+      &insert));
   for (size_t i = 0; i < pk.size(); ++i) insert->Bind(static_cast<int>(i + 1), pk[i]);
   return insert->Run();
 }
@@ -532,16 +591,22 @@ Status CrrContext::WriteColumn(const CrrTable& t, const std::vector<Value>& pk, 
   Statement* write = nullptr;
   const std::string value_param = "?" + std::to_string(pk.size() + 1);
   if (create_row) {
-    CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, column, [&] {
-      return "INSERT INTO " + QuoteIdentifier(t.name) + " (" + t.PkColumnList() + ", " + QuoteIdentifier(column) +
-             ") VALUES (" + t.PkParameterList() + ", " + value_param + ") ON CONFLICT DO UPDATE SET " +
-             QuoteIdentifier(column) + " = excluded." + QuoteIdentifier(column);
-    }, &write));
+    CRBRIDGE_RETURN_IF_ERROR(Cached(
+        t.name, column,
+        [&] {
+          return "INSERT INTO " + QuoteIdentifier(t.name) + " (" + t.PkColumnList() + ", " + QuoteIdentifier(column) +
+                 ") VALUES (" + t.PkParameterList() + ", " + value_param + ") ON CONFLICT DO UPDATE SET " +
+                 QuoteIdentifier(column) + " = excluded." + QuoteIdentifier(column);
+        },
+        &write));
   } else {
-    CRBRIDGE_RETURN_IF_ERROR(Cached(t.name, column, [&] {
-      return "UPDATE " + QuoteIdentifier(t.name) + " SET " + QuoteIdentifier(column) + " = " + value_param +
-             " WHERE " + PkWhere(t);
-    }, &write));
+    CRBRIDGE_RETURN_IF_ERROR(Cached(
+        t.name, column,
+        [&] {
+          return "UPDATE " + QuoteIdentifier(t.name) + " SET " + QuoteIdentifier(column) + " = " + value_param +
+                 " WHERE " + PkWhere(t);
+        },
+        &write));
   }
   for (size_t i = 0; i < pk.size(); ++i) write->Bind(static_cast<int>(i + 1), pk[i]);
   write->Bind(static_cast<int>(pk.size() + 1), value);
@@ -595,35 +660,41 @@ Status CrrContext::MergeNewRow(const Changeset& changes, size_t begin, size_t en
   std::string column_list;  // in the changes' order; also names the statement
   for (size_t i = begin; i < end; ++i) column_list += (i > begin ? ", " : "") + QuoteIdentifier(changes[i].cid);
   Statement* insert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(t->name, column_list, [&] {
-    std::string values = t->PkParameterList();
-    std::string updates;
-    for (size_t i = begin; i < end; ++i) {
-      const std::string column = QuoteIdentifier(changes[i].cid);
-      values += ", ?" + std::to_string(pk.size() + (i - begin) + 1);
-      updates += (i > begin ? ", " : "") + column + " = excluded." + column;
-    }
-    return "INSERT INTO " + QuoteIdentifier(t->name) + " (" + t->PkColumnList() + ", " + column_list + ") VALUES (" +
-           values + ") ON CONFLICT DO UPDATE SET " + updates;
-  }, &insert));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      t->name, column_list,
+      [&] {
+        std::string values = t->PkParameterList();
+        std::string updates;
+        for (size_t i = begin; i < end; ++i) {
+          const std::string column = QuoteIdentifier(changes[i].cid);
+          values += ", ?" + std::to_string(pk.size() + (i - begin) + 1);
+          updates += (i > begin ? ", " : "") + column + " = excluded." + column;
+        }
+        return "INSERT INTO " + QuoteIdentifier(t->name) + " (" + t->PkColumnList() + ", " + column_list +
+               ") VALUES (" + values + ") ON CONFLICT DO UPDATE SET " + updates;
+      },
+      &insert));
   for (size_t i = 0; i < pk.size(); ++i) insert->Bind(static_cast<int>(i + 1), pk[i]);
   for (size_t i = begin; i < end; ++i) insert->Bind(static_cast<int>(pk.size() + (i - begin) + 1), changes[i].val);
   CRBRIDGE_RETURN_IF_ERROR(insert->Run());
   // The clocks, in one statement too.
   Statement* clocks = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(t->name, column_list, [&] {
-    std::string rows;
-    for (size_t i = 0; i < end - begin; ++i) {
-      const size_t p = i * 6;
-      rows += (i > 0 ? ", (?" : "(?") + std::to_string(p + 1) + ", ?" + std::to_string(p + 2) + ", ?" +
-              std::to_string(p + 3) + ", ?" + std::to_string(p + 4) + ", ?" + std::to_string(p + 5) + ", ?" +
-              std::to_string(p + 6) + ")";
-    }
-    return "INSERT INTO " + QuoteIdentifier(t->clock_table()) +
-           " (key, col_name, col_version, db_version, site_id, seq) VALUES " + rows +
-           " ON CONFLICT (key, col_name) DO UPDATE SET col_version = excluded.col_version, "
-           "db_version = excluded.db_version, site_id = excluded.site_id, seq = excluded.seq";
-  }, &clocks));
+  CRBRIDGE_RETURN_IF_ERROR(Cached(
+      t->name, column_list,
+      [&] {
+        std::string rows;
+        for (size_t i = 0; i < end - begin; ++i) {
+          const size_t p = i * 6;
+          rows += (i > 0 ? ", (?" : "(?") + std::to_string(p + 1) + ", ?" + std::to_string(p + 2) + ", ?" +
+                  std::to_string(p + 3) + ", ?" + std::to_string(p + 4) + ", ?" + std::to_string(p + 5) + ", ?" +
+                  std::to_string(p + 6) + ")";
+        }
+        return "INSERT INTO " + QuoteIdentifier(t->clock_table()) +
+               " (key, col_name, col_version, db_version, site_id, seq) VALUES " + rows +
+               " ON CONFLICT (key, col_name) DO UPDATE SET col_version = excluded.col_version, "
+               "db_version = excluded.db_version, site_id = excluded.site_id, seq = excluded.seq";
+      },
+      &clocks));
   int64_t site = 0;
   for (size_t i = begin; i < end; ++i) {
     const Change& c = changes[i];
@@ -685,8 +756,13 @@ Status CrrContext::Merge(const Change& change) {
     case RowAction::kResurrect: {
       if (!outcome.write_column) CRBRIDGE_RETURN_IF_ERROR(EnsureRow(*t, pk));
       Statement* zero = nullptr;
-      CRBRIDGE_RETURN_IF_ERROR(Cached(t->name, "", [&] { return std::string("UPDATE " + QuoteIdentifier(t->clock_table()) +
-                                          " SET col_version = 0, db_version = ?2 WHERE key = ?1 AND col_name != '-1'"); }, &zero));
+      CRBRIDGE_RETURN_IF_ERROR(Cached(
+          t->name, "",
+          [&] {
+            return std::string("UPDATE " + QuoteIdentifier(t->clock_table()) +
+                               " SET col_version = 0, db_version = ?2 WHERE key = ?1 AND col_name != '-1'");
+          },
+          &zero));
       zero->BindInt(1, key);
       zero->BindInt(2, db_version);
       CRBRIDGE_RETURN_IF_ERROR(zero->Run());

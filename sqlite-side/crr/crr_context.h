@@ -130,8 +130,8 @@ class CrrContext {
   // writer) only when the clocks tie.
   Status ReadMergeState(const CrrTable& t, const std::vector<Value>& pk, const Change& change,
                         std::optional<int64_t>* key, RowClock* row, ColumnClock* column);
-  Status WriteClock(const CrrTable& t, int64_t key, const std::string& column, int64_t col_version,
-                    int64_t db_version, int64_t site_ordinal, int64_t seq);
+  Status WriteClock(const CrrTable& t, int64_t key, const std::string& column, int64_t col_version, int64_t db_version,
+                    int64_t site_ordinal, int64_t seq);
   Status BumpLocalClock(const CrrTable& t, int64_t key, const std::string& column, int64_t db_version);
   // The local number of a writer's site (0: this one), added when new.
   Status SiteOrdinal(const std::optional<SiteId>& site, int64_t* ordinal);
