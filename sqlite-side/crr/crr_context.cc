@@ -138,6 +138,7 @@ Status CrrContext::MakeCrrInSavepoint(const std::string& name) {
   const bool existed = tables_.contains(name);
   CRBRIDGE_RETURN_IF_ERROR(ExecSql(db_, CrrTableDdl(table)));
   tables_[name] = table;
+  if (existed) statements_.clear();  // some may name columns the table no longer has
   Statement remember;
   CRBRIDGE_RETURN_IF_ERROR(
       Statement::Prepare(db_, "INSERT OR REPLACE INTO crsql_master (key, value) VALUES (?, ?)", &remember));
