@@ -148,29 +148,21 @@ int Rowid(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid) {
   return SQLITE_OK;
 }
 
-std::string TextOf(sqlite3_value* value) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
-  return text == nullptr ? std::string() : std::string(text, static_cast<size_t>(sqlite3_value_bytes(value)));
-}
-
 // An inserted row of crsql_changes as a Change.
 Status ChangeFromRow(sqlite3_value** columns, Change* change) {
-  change->table = TextOf(columns[kTable]);
+  change->table = TextFromSqlite(columns[kTable]);
   const Value pk = ValueFromSqlite(columns[kPk]);
   if (pk.storage_class() != StorageClass::kBlob) {
     return Status::InvalidArgument("crsql_changes.pk must be a packed primary key blob");
   }
   change->pk = pk.blob();
-  change->cid = TextOf(columns[kCid]);
+  change->cid = TextFromSqlite(columns[kCid]);
   change->val = ValueFromSqlite(columns[kVal]);
   change->col_version = sqlite3_value_int64(columns[kColVersion]);
   change->db_version = sqlite3_value_int64(columns[kDbVersion]);
   const Value site = ValueFromSqlite(columns[kSiteId]);
-  if (site.storage_class() == StorageClass::kBlob && site.blob().size() == 16) {
-    SiteId id;
-    std::copy(site.blob().begin(), site.blob().end(), id.begin());
-    change->site_id = id;
-  } else if (!site.is_null()) {
+  change->site_id = SiteIdFromValue(site);
+  if (!change->site_id && !site.is_null()) {
     return Status::InvalidArgument("crsql_changes.site_id must be a 16-byte blob or NULL");
   }
   change->cl = sqlite3_value_int64(columns[kCl]);

@@ -24,6 +24,23 @@ constexpr const char* kCrrTablePrefix = "crr_table:";
 constexpr const char* kConfigPrefix = "config.";
 constexpr const char* kMergeEqualValues = "merge-equal-values";
 
+// Writes `rows` clocks of `t` (parameters key, col_name, col_version,
+// db_version, site_id, seq for each), replacing those already there.
+std::string ClockUpsertSql(const CrrTable& t, size_t rows) {
+  std::string values;
+  for (size_t row = 0; row < rows; ++row) {
+    values += row > 0 ? ", (" : "(";
+    for (size_t column = 1; column <= 6; ++column) {
+      values += (column > 1 ? ", ?" : "?") + std::to_string(row * 6 + column);
+    }
+    values += ")";
+  }
+  return "INSERT INTO " + QuoteIdentifier(t.clock_table()) +
+         " (key, col_name, col_version, db_version, site_id, seq) VALUES " + values +
+         " ON CONFLICT (key, col_name) DO UPDATE SET col_version = excluded.col_version, "
+         "db_version = excluded.db_version, site_id = excluded.site_id, seq = excluded.seq";
+}
+
 // Sets the sync bit for the lifetime of the guard.
 class SyncScope {
  public:
@@ -110,11 +127,11 @@ Status CrrContext::Prepared(CachedStatementKey key, const std::string& sql, Stat
   return Status::OK();
 }
 
-std::string CrrContext::PkWhere(const CrrTable& t) const {
+std::string CrrContext::PkWhere(const CrrTable& t, const std::string& prefix) const {
   std::string where;
   for (size_t i = 0; i < t.pk_columns.size(); ++i) {
     if (i > 0) where += " AND ";
-    where += QuoteIdentifier(t.pk_columns[i]) + " IS ?" + std::to_string(i + 1);
+    where += prefix + QuoteIdentifier(t.pk_columns[i]) + " IS ?" + std::to_string(i + 1);
   }
   return where;
 }
@@ -171,8 +188,8 @@ Status CrrContext::SetConfig(const std::string& name, const Value& value, Value*
   Status status;
   if (!insert.Step(&status)) return status.ok() ? Status::Internal("crsql_config_set: nothing stored") : status;
   *stored = insert.Column(0);
-  merge_equal_values_ = stored->storage_class() == StorageClass::kInteger ? stored->integer() != 0 : false;
-  return insert.Run();
+  CRBRIDGE_RETURN_IF_ERROR(insert.Run());
+  return LoadConfig();
 }
 
 Status CrrContext::GetConfig(const std::string& name, Value* value) const {
@@ -282,16 +299,12 @@ Status CrrContext::ReadMergeState(const CrrTable& t, const std::vector<Value>& p
       t.name, "",
       [&] {
         const std::string clock = QuoteIdentifier(t.clock_table());
-        std::string where;
-        for (size_t i = 0; i < t.pk_columns.size(); ++i) {
-          where += (i > 0 ? " AND p." : "p.") + QuoteIdentifier(t.pk_columns[i]) + " IS ?" + std::to_string(i + 1);
-        }
         const std::string column_param = "?" + std::to_string(t.pk_columns.size() + 1);
         return "SELECT p.__crsql_key, (SELECT col_version FROM " + clock +
                " WHERE key = p.__crsql_key AND col_name = '-1'), EXISTS (SELECT 1 FROM " + clock +
                " WHERE key = p.__crsql_key), c.col_version, c.site_id FROM " + QuoteIdentifier(t.pks_table()) +
                " p LEFT JOIN " + clock + " c ON c.key = p.__crsql_key AND c.col_name = " + column_param + " WHERE " +
-               where;
+               PkWhere(t, "p.");
       },
       &select));
   for (size_t i = 0; i < pk.size(); ++i) select->Bind(static_cast<int>(i + 1), pk[i]);
@@ -326,13 +339,7 @@ Status CrrContext::ReadMergeState(const CrrTable& t, const std::vector<Value>& p
   CRBRIDGE_RETURN_IF_ERROR(Cached(
       "", "", [&] { return std::string("SELECT site_id FROM crsql_site_id WHERE ordinal = ?1"); }, &writer));
   writer->BindInt(1, *writer_ordinal);
-  if (writer->Step(&status)) {
-    const Value site = writer->Column(0);
-    if (site.storage_class() == StorageClass::kBlob && site.blob().size() == 16) {
-      column->writer.emplace();
-      std::copy(site.blob().begin(), site.blob().end(), column->writer->begin());
-    }
-  }
+  if (writer->Step(&status)) column->writer = SiteIdFromValue(writer->Column(0));
   writer->Reset();
   return status;
 }
@@ -341,14 +348,7 @@ Status CrrContext::WriteClock(const CrrTable& t, int64_t key, const std::string&
                               int64_t db_version, int64_t site_ordinal, int64_t seq) {
   Statement* upsert = nullptr;
   CRBRIDGE_RETURN_IF_ERROR(Cached(
-      t.name, "",
-      [&] {
-        return std::string("INSERT INTO " + QuoteIdentifier(t.clock_table()) +
-                           " (key, col_name, col_version, db_version, site_id, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                           "ON CONFLICT (key, col_name) DO UPDATE SET col_version = excluded.col_version, "
-                           "db_version = excluded.db_version, site_id = excluded.site_id, seq = excluded.seq");
-      },
-      &upsert));
+      t.name, "", [&] { return ClockUpsertSql(t, 1); }, &upsert));
   upsert->BindInt(1, key);
   upsert->BindText(2, column);
   upsert->BindInt(3, col_version);
@@ -445,18 +445,14 @@ Status CrrContext::MarkDeleted(const CrrTable& t, int64_t key, int64_t db_versio
 // keeps its inferred causal length 1; a dead one comes back at the next
 // odd one); a table of key columns only always records the sentinel.
 Status CrrContext::AfterInsert(const std::string& table, const std::vector<Value>& pk) {
-  const CrrTable* t = FindTable(table);
-  if (t == nullptr) return Status::InvalidArgument("not a CRR table: " + table);
-  int64_t db_version = 0;
-  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&db_version));
-  int64_t key = 0;
-  bool created = false;
-  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, pk, &key, &created));
-  if (t->value_columns.empty() || !created) {
-    CRBRIDGE_RETURN_IF_ERROR(MarkCreated(*t, key, db_version, /*only_existing=*/!t->value_columns.empty()));
+  LocalWrite w;
+  CRBRIDGE_RETURN_IF_ERROR(BeginLocalWrite(table, pk, &w));
+  if (w.table->value_columns.empty() || !w.key_created) {
+    CRBRIDGE_RETURN_IF_ERROR(
+        MarkCreated(*w.table, w.key, w.db_version, /*only_existing=*/!w.table->value_columns.empty()));
   }
-  for (const std::string& column : t->value_columns) {
-    CRBRIDGE_RETURN_IF_ERROR(BumpLocalClock(*t, key, column, db_version));
+  for (const std::string& column : w.table->value_columns) {
+    CRBRIDGE_RETURN_IF_ERROR(BumpLocalClock(*w.table, w.key, column, w.db_version));
   }
   return Status::OK();
 }
@@ -464,12 +460,11 @@ Status CrrContext::AfterInsert(const std::string& table, const std::vector<Value
 Status CrrContext::AfterUpdate(const std::string& table, const std::vector<Value>& new_pk,
                                const std::vector<Value>& old_pk, const std::vector<Value>& new_values,
                                const std::vector<Value>& old_values) {
-  const CrrTable* t = FindTable(table);
-  if (t == nullptr) return Status::InvalidArgument("not a CRR table: " + table);
-  int64_t db_version = 0;
-  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&db_version));
-  int64_t key = 0;
-  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, new_pk, &key));
+  LocalWrite w;
+  CRBRIDGE_RETURN_IF_ERROR(BeginLocalWrite(table, new_pk, &w));
+  const CrrTable* t = w.table;
+  const int64_t db_version = w.db_version;
+  const int64_t key = w.key;
 
   if (new_pk != old_pk) {
     // The old key dies and the new one is born with the old one's column
@@ -511,14 +506,17 @@ Status CrrContext::AfterUpdate(const std::string& table, const std::vector<Value
 }
 
 Status CrrContext::AfterDelete(const std::string& table, const std::vector<Value>& pk) {
-  const CrrTable* t = FindTable(table);
-  if (t == nullptr) return Status::InvalidArgument("not a CRR table: " + table);
-  int64_t db_version = 0;
-  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&db_version));
-  int64_t key = 0;
-  CRBRIDGE_RETURN_IF_ERROR(FindOrCreateKey(*t, pk, &key));
-  CRBRIDGE_RETURN_IF_ERROR(MarkDeleted(*t, key, db_version));
-  return DropColumnClocks(*t, key);
+  LocalWrite w;
+  CRBRIDGE_RETURN_IF_ERROR(BeginLocalWrite(table, pk, &w));
+  CRBRIDGE_RETURN_IF_ERROR(MarkDeleted(*w.table, w.key, w.db_version));
+  return DropColumnClocks(*w.table, w.key);
+}
+
+Status CrrContext::BeginLocalWrite(const std::string& table, const std::vector<Value>& pk, LocalWrite* write) {
+  write->table = FindTable(table);
+  if (write->table == nullptr) return Status::InvalidArgument("not a CRR table: " + table);
+  CRBRIDGE_RETURN_IF_ERROR(LocalDbVersion(&write->db_version));
+  return FindOrCreateKey(*write->table, pk, &write->key, &write->key_created);
 }
 
 Status CrrContext::SiteOrdinal(const std::optional<SiteId>& site, int64_t* ordinal) {
@@ -681,21 +679,7 @@ Status CrrContext::MergeNewRow(const Changeset& changes, size_t begin, size_t en
   // The clocks, in one statement too.
   Statement* clocks = nullptr;
   CRBRIDGE_RETURN_IF_ERROR(Cached(
-      t->name, column_list,
-      [&] {
-        std::string rows;
-        for (size_t i = 0; i < end - begin; ++i) {
-          const size_t p = i * 6;
-          rows += (i > 0 ? ", (?" : "(?") + std::to_string(p + 1) + ", ?" + std::to_string(p + 2) + ", ?" +
-                  std::to_string(p + 3) + ", ?" + std::to_string(p + 4) + ", ?" + std::to_string(p + 5) + ", ?" +
-                  std::to_string(p + 6) + ")";
-        }
-        return "INSERT INTO " + QuoteIdentifier(t->clock_table()) +
-               " (key, col_name, col_version, db_version, site_id, seq) VALUES " + rows +
-               " ON CONFLICT (key, col_name) DO UPDATE SET col_version = excluded.col_version, "
-               "db_version = excluded.db_version, site_id = excluded.site_id, seq = excluded.seq";
-      },
-      &clocks));
+      t->name, column_list, [&] { return ClockUpsertSql(*t, end - begin); }, &clocks));
   int64_t site = 0;
   for (size_t i = begin; i < end; ++i) {
     const Change& c = changes[i];

@@ -110,6 +110,15 @@ class CrrContext {
   Status BackfillAfterAlter(const CrrTable& t, int64_t db_version);
   Status LoadSiteId();
 
+  // What every recorded local write (the triggers) starts from: the table,
+  // this transaction's db_version and the row's key.
+  struct LocalWrite {
+    const CrrTable* table = nullptr;
+    int64_t db_version = 0;
+    int64_t key = 0;
+    bool key_created = false;
+  };
+  Status BeginLocalWrite(const std::string& table, const std::vector<Value>& pk, LocalWrite* write);
   // The sentinel of a row the local site creates or deletes. With
   // `only_existing`, a row without one keeps its inferred causal length.
   Status MarkCreated(const CrrTable& t, int64_t key, int64_t db_version, bool only_existing);
@@ -144,7 +153,8 @@ class CrrContext {
   Status WriteColumn(const CrrTable& t, const std::vector<Value>& pk, const std::string& column, const Value& value,
                      bool create_row);
 
-  std::string PkWhere(const CrrTable& t) const;  // "a" IS ?1 AND "b" IS ?2
+  // "a" IS ?1 AND "b" IS ?2, each column after `prefix` ("p.").
+  std::string PkWhere(const CrrTable& t, const std::string& prefix = "") const;
 
   sqlite3* db_;
   SiteId site_id_{};

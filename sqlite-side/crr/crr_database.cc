@@ -87,12 +87,7 @@ Status ReadChanges(Statement& select, Changeset* changes) {
     c.val = select.Column(3);
     c.col_version = select.ColumnInt(4);
     c.db_version = select.ColumnInt(5);
-    const Value site = select.Column(6);
-    if (site.storage_class() == StorageClass::kBlob && site.blob().size() == 16) {
-      SiteId id;
-      std::copy(site.blob().begin(), site.blob().end(), id.begin());
-      c.site_id = id;
-    }
+    c.site_id = SiteIdFromValue(select.Column(6));
     c.cl = select.ColumnInt(7);
     c.seq = select.ColumnInt(8);
     result.push_back(std::move(c));
@@ -117,11 +112,11 @@ Status CrrDatabase::ChangesSince(int64_t db_version, const std::optional<SiteId>
 Status CrrDatabase::ChangesOfSiteAfter(const SiteId& site, int64_t db_version, int64_t seq, size_t limit,
                                        Changeset* changes) {
   Statement select;
-  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(
-      db_,
-      std::string(kSelectChanges) +
-          "WHERE (db_version > ?1 OR (db_version = ?1 AND seq > ?2)) AND site_id = ?3 ORDER BY db_version, seq LIMIT ?4",
-      &select));
+  CRBRIDGE_RETURN_IF_ERROR(
+      Statement::Prepare(db_,
+                         std::string(kSelectChanges) + "WHERE (db_version > ?1 OR (db_version = ?1 AND seq > ?2)) AND "
+                                                       "site_id = ?3 ORDER BY db_version, seq LIMIT ?4",
+                         &select));
   select.BindInt(1, db_version);
   select.BindInt(2, seq);
   select.BindBlob(3, site.data(), site.size());

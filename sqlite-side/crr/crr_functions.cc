@@ -2,9 +2,9 @@
 // RegisterCrr, which installs them on a connection.
 #include <vector>
 
+#include "changes_vtab.h"
 #include "crbridge/sqlite/crr.h"
 #include "crbridge/sqlite/packed_pk.h"
-#include "changes_vtab.h"
 #include "crr_context.h"
 
 namespace crbridge {
@@ -21,11 +21,6 @@ std::vector<Value> Arguments(sqlite3_value** argv, int from, int count) {
   values.reserve(static_cast<size_t>(count));
   for (int i = from; i < from + count; ++i) values.push_back(ValueFromSqlite(argv[i]));
   return values;
-}
-
-std::string TextArgument(sqlite3_value* value) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
-  return text == nullptr ? std::string() : std::string(text, static_cast<size_t>(sqlite3_value_bytes(value)));
 }
 
 void SiteIdFunction(sqlite3_context* ctx, int, sqlite3_value**) {
@@ -46,13 +41,13 @@ void PackColumnsFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 }
 
 void AsCrrFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  if (Status s = ContextOf(ctx).MakeCrr(TextArgument(argv[0])); !s.ok()) return ReportError(ctx, s);
+  if (Status s = ContextOf(ctx).MakeCrr(TextFromSqlite(argv[0])); !s.ok()) return ReportError(ctx, s);
   sqlite3_result_null(ctx);
 }
 
 void ConfigSetFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
   Value stored;
-  if (Status s = ContextOf(ctx).SetConfig(TextArgument(argv[0]), ValueFromSqlite(argv[1]), &stored); !s.ok()) {
+  if (Status s = ContextOf(ctx).SetConfig(TextFromSqlite(argv[0]), ValueFromSqlite(argv[1]), &stored); !s.ok()) {
     return ReportError(ctx, s);
   }
   ResultValue(ctx, stored);
@@ -60,17 +55,17 @@ void ConfigSetFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
 
 void ConfigGetFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
   Value value;
-  if (Status s = ContextOf(ctx).GetConfig(TextArgument(argv[0]), &value); !s.ok()) return ReportError(ctx, s);
+  if (Status s = ContextOf(ctx).GetConfig(TextFromSqlite(argv[0]), &value); !s.ok()) return ReportError(ctx, s);
   ResultValue(ctx, value);
 }
 
 void BeginAlterFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  if (Status s = ContextOf(ctx).BeginAlter(TextArgument(argv[0])); !s.ok()) return ReportError(ctx, s);
+  if (Status s = ContextOf(ctx).BeginAlter(TextFromSqlite(argv[0])); !s.ok()) return ReportError(ctx, s);
   sqlite3_result_null(ctx);
 }
 
 void CommitAlterFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  if (Status s = ContextOf(ctx).CommitAlter(TextArgument(argv[0])); !s.ok()) return ReportError(ctx, s);
+  if (Status s = ContextOf(ctx).CommitAlter(TextFromSqlite(argv[0])); !s.ok()) return ReportError(ctx, s);
   sqlite3_result_null(ctx);
 }
 
@@ -80,14 +75,14 @@ void SyncBitFunction(sqlite3_context* ctx, int, sqlite3_value**) {
 
 // crsql_after_insert(table, pk...) and crsql_after_delete(table, pk...).
 void AfterInsertFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-  if (Status s = ContextOf(ctx).AfterInsert(TextArgument(argv[0]), Arguments(argv, 1, argc - 1)); !s.ok()) {
+  if (Status s = ContextOf(ctx).AfterInsert(TextFromSqlite(argv[0]), Arguments(argv, 1, argc - 1)); !s.ok()) {
     return ReportError(ctx, s);
   }
   sqlite3_result_null(ctx);
 }
 
 void AfterDeleteFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-  if (Status s = ContextOf(ctx).AfterDelete(TextArgument(argv[0]), Arguments(argv, 1, argc - 1)); !s.ok()) {
+  if (Status s = ContextOf(ctx).AfterDelete(TextFromSqlite(argv[0]), Arguments(argv, 1, argc - 1)); !s.ok()) {
     return ReportError(ctx, s);
   }
   sqlite3_result_null(ctx);
@@ -96,7 +91,7 @@ void AfterDeleteFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // crsql_after_update(table, new pk..., old pk..., new values..., old values...).
 void AfterUpdateFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   CrrContext& context = ContextOf(ctx);
-  const std::string table = TextArgument(argv[0]);
+  const std::string table = TextFromSqlite(argv[0]);
   const CrrTable* t = context.FindTable(table);
   if (t == nullptr) return ReportError(ctx, Status::InvalidArgument("not a CRR table: " + table));
   const int pks = static_cast<int>(t->pk_columns.size());
@@ -105,8 +100,9 @@ void AfterUpdateFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     return ReportError(ctx, Status::InvalidArgument("crsql_after_update: the columns of " + table +
                                                     " changed; run crsql_as_crr again"));
   }
-  const Status s = context.AfterUpdate(table, Arguments(argv, 1, pks), Arguments(argv, 1 + pks, pks),
-                                       Arguments(argv, 1 + 2 * pks, values), Arguments(argv, 1 + 2 * pks + values, values));
+  const Status s =
+      context.AfterUpdate(table, Arguments(argv, 1, pks), Arguments(argv, 1 + pks, pks),
+                          Arguments(argv, 1 + 2 * pks, values), Arguments(argv, 1 + 2 * pks + values, values));
   if (!s.ok()) return ReportError(ctx, s);
   sqlite3_result_null(ctx);
 }
@@ -173,7 +169,8 @@ Status RegisterCrr(sqlite3* db, CrrContext** registered) {
     return Status::Internal(std::string("registering crsql_site_id: ") + sqlite3_errmsg(db));
   }
   for (const Function& f : functions) {
-    if (sqlite3_create_function_v2(db, f.name, f.args, f.flags, context, f.fn, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    if (sqlite3_create_function_v2(db, f.name, f.args, f.flags, context, f.fn, nullptr, nullptr, nullptr) !=
+        SQLITE_OK) {
       return Status::Internal(std::string("registering ") + f.name + ": " + sqlite3_errmsg(db));
     }
   }

@@ -1,5 +1,7 @@
 #include "statement.h"
 
+#include <algorithm>
+
 namespace crbridge {
 
 Statement& Statement::operator=(Statement&& other) noexcept {
@@ -24,11 +26,21 @@ Status Statement::Prepare(sqlite3* db, std::string_view sql, Statement* out) {
 
 void Statement::Bind(int index, const Value& value) {
   switch (value.storage_class()) {
-    case StorageClass::kNull: sqlite3_bind_null(stmt_, index); break;
-    case StorageClass::kInteger: sqlite3_bind_int64(stmt_, index, value.integer()); break;
-    case StorageClass::kFloat: sqlite3_bind_double(stmt_, index, value.real()); break;
-    case StorageClass::kText: BindText(index, value.text()); break;
-    case StorageClass::kBlob: BindBlob(index, value.blob().data(), value.blob().size()); break;
+    case StorageClass::kNull:
+      sqlite3_bind_null(stmt_, index);
+      break;
+    case StorageClass::kInteger:
+      sqlite3_bind_int64(stmt_, index, value.integer());
+      break;
+    case StorageClass::kFloat:
+      sqlite3_bind_double(stmt_, index, value.real());
+      break;
+    case StorageClass::kText:
+      BindText(index, value.text());
+      break;
+    case StorageClass::kBlob:
+      BindBlob(index, value.blob().data(), value.blob().size());
+      break;
   }
 }
 
@@ -63,8 +75,10 @@ Value Statement::Column(int index) const { return ValueFromSqlite(sqlite3_column
 
 Value ValueFromSqlite(sqlite3_value* value) {
   switch (sqlite3_value_type(value)) {
-    case SQLITE_INTEGER: return Value::Integer(sqlite3_value_int64(value));
-    case SQLITE_FLOAT: return Value::Float(sqlite3_value_double(value));
+    case SQLITE_INTEGER:
+      return Value::Integer(sqlite3_value_int64(value));
+    case SQLITE_FLOAT:
+      return Value::Float(sqlite3_value_double(value));
     case SQLITE_TEXT: {
       const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
       return Value::Text(std::string(text, static_cast<size_t>(sqlite3_value_bytes(value))));
@@ -74,7 +88,8 @@ Value ValueFromSqlite(sqlite3_value* value) {
       const auto size = static_cast<size_t>(sqlite3_value_bytes(value));
       return Value::BlobValue(data == nullptr ? Blob() : Blob(data, data + size));
     }
-    default: return Value::Null();
+    default:
+      return Value::Null();
   }
 }
 
@@ -90,9 +105,15 @@ Status ExecSql(sqlite3* db, const std::string& sql) {
 
 void ResultValue(sqlite3_context* ctx, const Value& value) {
   switch (value.storage_class()) {
-    case StorageClass::kNull: sqlite3_result_null(ctx); break;
-    case StorageClass::kInteger: sqlite3_result_int64(ctx, value.integer()); break;
-    case StorageClass::kFloat: sqlite3_result_double(ctx, value.real()); break;
+    case StorageClass::kNull:
+      sqlite3_result_null(ctx);
+      break;
+    case StorageClass::kInteger:
+      sqlite3_result_int64(ctx, value.integer());
+      break;
+    case StorageClass::kFloat:
+      sqlite3_result_double(ctx, value.real());
+      break;
     case StorageClass::kText:
       sqlite3_result_text64(ctx, value.text().data(), value.text().size(), SQLITE_TRANSIENT, SQLITE_UTF8);
       break;
@@ -100,6 +121,18 @@ void ResultValue(sqlite3_context* ctx, const Value& value) {
       sqlite3_result_blob64(ctx, value.blob().data(), value.blob().size(), SQLITE_TRANSIENT);
       break;
   }
+}
+
+std::string TextFromSqlite(sqlite3_value* value) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
+  return text == nullptr ? std::string() : std::string(text, static_cast<size_t>(sqlite3_value_bytes(value)));
+}
+
+std::optional<SiteId> SiteIdFromValue(const Value& value) {
+  if (value.storage_class() != StorageClass::kBlob || value.blob().size() != SiteId().size()) return std::nullopt;
+  SiteId site;
+  std::copy(value.blob().begin(), value.blob().end(), site.begin());
+  return site;
 }
 
 }  // namespace crbridge

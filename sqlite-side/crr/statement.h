@@ -2,9 +2,11 @@
 // read crbridge Values. Used by one connection's thread only.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "crbridge/sqlite/change.h"
 #include "crbridge/sqlite/sql_quote.h"
 #include "crbridge/sqlite/status.h"
 #include "crbridge/sqlite/value.h"
@@ -53,6 +55,10 @@ Status ExecSql(sqlite3* db, const std::string& sql);
 
 // Reads a value of the current row of `stmt`, or a function argument.
 Value ValueFromSqlite(sqlite3_value* value);
+// A value as text ("" for NULL).
+std::string TextFromSqlite(sqlite3_value* value);
+// A 16-byte blob as a site id; nullopt for anything else.
+std::optional<SiteId> SiteIdFromValue(const Value& value);
 
 // Makes `value` a SQL function's result.
 void ResultValue(sqlite3_context* ctx, const Value& value);
