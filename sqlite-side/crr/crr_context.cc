@@ -24,35 +24,6 @@ constexpr const char* kCrrTablePrefix = "crr_table:";
 constexpr const char* kConfigPrefix = "config.";
 constexpr const char* kMergeEqualValues = "merge-equal-values";
 
-// Writes `rows` clocks of `t` (parameters key, col_name, col_version,
-// db_version, site_id, seq for each), replacing those already there.
-std::string ClockUpsertSql(const CrrTable& t, size_t rows) {
-  std::string values;
-  for (size_t row = 0; row < rows; ++row) {
-    values += row > 0 ? ", (" : "(";
-    for (size_t column = 1; column <= 6; ++column) {
-      values += (column > 1 ? ", ?" : "?") + std::to_string(row * 6 + column);
-    }
-    values += ")";
-  }
-  return "INSERT INTO " + QuoteIdentifier(t.clock_table()) +
-         " (key, col_name, col_version, db_version, site_id, seq) VALUES " + values +
-         " ON CONFLICT (key, col_name) DO UPDATE SET col_version = excluded.col_version, "
-         "db_version = excluded.db_version, site_id = excluded.site_id, seq = excluded.seq";
-}
-
-// Sets the sync bit for the lifetime of the guard.
-class SyncScope {
- public:
-  explicit SyncScope(int& depth) : depth_(depth) { ++depth_; }
-  ~SyncScope() { --depth_; }
-  SyncScope(const SyncScope&) = delete;
-  SyncScope& operator=(const SyncScope&) = delete;
-
- private:
-  int& depth_;
-};
-
 }  // namespace
 
 Status CrrContext::Open(sqlite3* db, std::unique_ptr<CrrContext>* out) {
@@ -287,68 +258,11 @@ Status CrrContext::InsertKey(const CrrTable& t, const std::vector<Value>& pk, in
   return Status::OK();
 }
 
-Status CrrContext::ReadMergeState(const CrrTable& t, const std::vector<Value>& pk, const Change& change,
-                                  std::optional<int64_t>* key, RowClock* row, ColumnClock* column) {
-  key->reset();
-  *row = RowClock{};
-  *column = ColumnClock{};
-  // One step: the row's key, its sentinel, whether it has any clock, and
-  // the column's clock.
-  Statement* select = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(
-      t.name, "",
-      [&] {
-        const std::string clock = QuoteIdentifier(t.clock_table());
-        const std::string column_param = "?" + std::to_string(t.pk_columns.size() + 1);
-        return "SELECT p.__crsql_key, (SELECT col_version FROM " + clock +
-               " WHERE key = p.__crsql_key AND col_name = '-1'), EXISTS (SELECT 1 FROM " + clock +
-               " WHERE key = p.__crsql_key), c.col_version, c.site_id FROM " + QuoteIdentifier(t.pks_table()) +
-               " p LEFT JOIN " + clock + " c ON c.key = p.__crsql_key AND c.col_name = " + column_param + " WHERE " +
-               PkWhere(t, "p.");
-      },
-      &select));
-  for (size_t i = 0; i < pk.size(); ++i) select->Bind(static_cast<int>(i + 1), pk[i]);
-  select->BindText(static_cast<int>(pk.size() + 1), change.cid);
-  Status status;
-  std::optional<int64_t> writer_ordinal;
-  if (select->Step(&status)) {
-    *key = select->ColumnInt(0);
-    row->has_sentinel = !select->ColumnIsNull(1);
-    row->cl = row->has_sentinel ? select->ColumnInt(1) : (select->ColumnInt(2) != 0 ? 1 : 0);
-    column->exists = !change.is_sentinel() && !select->ColumnIsNull(3);
-    column->col_version = column->exists ? select->ColumnInt(3) : 0;
-    if (column->exists) writer_ordinal = select->ColumnInt(4);
-  }
-  select->Reset();
-  CRBRIDGE_RETURN_IF_ERROR(status);
-  // The value and its writer decide only a tie of clocks.
-  if (!column->exists || change.cl != row->cl || change.col_version != column->col_version) return Status::OK();
-  Statement* value = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(
-      t.name, change.cid,
-      [&] {
-        return "SELECT " + QuoteIdentifier(change.cid) + " FROM " + QuoteIdentifier(t.name) + " WHERE " + PkWhere(t);
-      },
-      &value));
-  for (size_t i = 0; i < pk.size(); ++i) value->Bind(static_cast<int>(i + 1), pk[i]);
-  if (value->Step(&status)) column->value = value->Column(0);
-  value->Reset();
-  CRBRIDGE_RETURN_IF_ERROR(status);
-  if (!merge_equal_values_) return Status::OK();
-  Statement* writer = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(
-      "", "", [&] { return std::string("SELECT site_id FROM crsql_site_id WHERE ordinal = ?1"); }, &writer));
-  writer->BindInt(1, *writer_ordinal);
-  if (writer->Step(&status)) column->writer = SiteIdFromValue(writer->Column(0));
-  writer->Reset();
-  return status;
-}
-
 Status CrrContext::WriteClock(const CrrTable& t, int64_t key, const std::string& column, int64_t col_version,
                               int64_t db_version, int64_t site_ordinal, int64_t seq) {
   Statement* upsert = nullptr;
   CRBRIDGE_RETURN_IF_ERROR(Cached(
-      t.name, "", [&] { return ClockUpsertSql(t, 1); }, &upsert));
+      t.name, "", [&] { return t.ClockUpsertSql(1); }, &upsert));
   upsert->BindInt(1, key);
   upsert->BindText(2, column);
   upsert->BindInt(3, col_version);
@@ -458,8 +372,7 @@ Status CrrContext::AfterInsert(const std::string& table, const std::vector<Value
 }
 
 Status CrrContext::AfterUpdate(const std::string& table, const std::vector<Value>& new_pk,
-                               const std::vector<Value>& old_pk, const std::vector<Value>& new_values,
-                               const std::vector<Value>& old_values) {
+                               const std::vector<Value>& old_pk, const std::vector<bool>& changed) {
   LocalWrite w;
   CRBRIDGE_RETURN_IF_ERROR(BeginLocalWrite(table, new_pk, &w));
   const CrrTable* t = w.table;
@@ -499,7 +412,7 @@ Status CrrContext::AfterUpdate(const std::string& table, const std::vector<Value
   }
 
   for (size_t i = 0; i < t->value_columns.size(); ++i) {
-    if (new_values[i] == old_values[i]) continue;
+    if (!changed[i]) continue;
     CRBRIDGE_RETURN_IF_ERROR(BumpLocalClock(*t, key, t->value_columns[i], db_version));
   }
   return Status::OK();
@@ -559,213 +472,6 @@ Status CrrContext::LookUpSiteOrdinal(const SiteId& site, int64_t* ordinal) {
   insert->BindBlob(1, site.data(), site.size());
   CRBRIDGE_RETURN_IF_ERROR(insert->Run());
   *ordinal = sqlite3_last_insert_rowid(db_);
-  return Status::OK();
-}
-
-Status CrrContext::DeleteRow(const CrrTable& t, int64_t key, const std::vector<Value>& pk) {
-  Statement* remove = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(
-      t.name, "", [&] { return std::string("DELETE FROM " + QuoteIdentifier(t.name) + " WHERE " + PkWhere(t)); },
-      &remove));
-  for (size_t i = 0; i < pk.size(); ++i) remove->Bind(static_cast<int>(i + 1), pk[i]);
-  CRBRIDGE_RETURN_IF_ERROR(remove->Run());
-  return DropColumnClocks(t, key);
-}
-
-Status CrrContext::EnsureRow(const CrrTable& t, const std::vector<Value>& pk) {
-  Statement* insert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(
-      t.name, "",
-      [&] {
-        return "INSERT OR IGNORE INTO " + QuoteIdentifier(t.name) + " (" + t.PkColumnList() + ") VALUES (" +
-               t.PkParameterList() + ")";
-      },
-      &insert));
-  for (size_t i = 0; i < pk.size(); ++i) insert->Bind(static_cast<int>(i + 1), pk[i]);
-  return insert->Run();
-}
-
-Status CrrContext::WriteColumn(const CrrTable& t, const std::vector<Value>& pk, const std::string& column,
-                               const Value& value, bool create_row) {
-  Statement* write = nullptr;
-  const std::string value_param = "?" + std::to_string(pk.size() + 1);
-  if (create_row) {
-    CRBRIDGE_RETURN_IF_ERROR(Cached(
-        t.name, column,
-        [&] {
-          return "INSERT INTO " + QuoteIdentifier(t.name) + " (" + t.PkColumnList() + ", " + QuoteIdentifier(column) +
-                 ") VALUES (" + t.PkParameterList() + ", " + value_param + ") ON CONFLICT DO UPDATE SET " +
-                 QuoteIdentifier(column) + " = excluded." + QuoteIdentifier(column);
-        },
-        &write));
-  } else {
-    CRBRIDGE_RETURN_IF_ERROR(Cached(
-        t.name, column,
-        [&] {
-          return "UPDATE " + QuoteIdentifier(t.name) + " SET " + QuoteIdentifier(column) + " = " + value_param +
-                 " WHERE " + PkWhere(t);
-        },
-        &write));
-  }
-  for (size_t i = 0; i < pk.size(); ++i) write->Bind(static_cast<int>(i + 1), pk[i]);
-  write->Bind(static_cast<int>(pk.size() + 1), value);
-  return write->Run();
-}
-
-Status CrrContext::MergeChanges(const Changeset& changes) {
-  // Site ordinals found or added by this call cannot be rolled back while
-  // it runs (a failure fails the call), so they are looked up once.
-  std::map<SiteId, int64_t> sites;
-  call_site_ordinals_ = &sites;
-  struct Forget {
-    std::map<SiteId, int64_t>*& sites;
-    ~Forget() { sites = nullptr; }
-  } forget{call_site_ordinals_};
-  for (size_t i = 0; i < changes.size();) {
-    size_t end = i + 1;
-    while (end < changes.size() && changes[end].table == changes[i].table && changes[end].pk == changes[i].pk) ++end;
-    bool merged = false;
-    if (end - i > 1) CRBRIDGE_RETURN_IF_ERROR(MergeNewRow(changes, i, end, &merged));
-    for (size_t k = i; !merged && k < end; ++k) CRBRIDGE_RETURN_IF_ERROR(Merge(changes[k]));
-    i = end;
-  }
-  return Status::OK();
-}
-
-// What merging each change in turn does to a row the database never had,
-// when every change is a first-life column value (cl 1) of a different
-// column: the row is inserted with all of them, and each gets its clock.
-// *merged stays false for anything else, which Merge takes one by one.
-Status CrrContext::MergeNewRow(const Changeset& changes, size_t begin, size_t end, bool* merged) {
-  *merged = false;
-  const CrrTable* t = FindTable(changes[begin].table);
-  if (t == nullptr) return Status::OK();
-  std::set<std::string> columns;
-  for (size_t i = begin; i < end; ++i) {
-    const Change& c = changes[i];
-    if (c.is_sentinel() || c.cl != 1 || t->ValueColumnIndex(c.cid) < 0 || !columns.insert(c.cid).second) {
-      return Status::OK();
-    }
-  }
-  std::vector<Value> pk;
-  if (!DecodePackedPk(changes[begin].pk, &pk).ok() || pk.size() != t->pk_columns.size()) return Status::OK();
-  std::optional<int64_t> existing;
-  CRBRIDGE_RETURN_IF_ERROR(FindKey(*t, pk, &existing));
-  if (existing) return Status::OK();
-
-  SyncScope sync(sync_depth_);
-  int64_t key = 0;
-  CRBRIDGE_RETURN_IF_ERROR(InsertKey(*t, pk, &key));
-  std::string column_list;  // in the changes' order; also names the statement
-  for (size_t i = begin; i < end; ++i) column_list += (i > begin ? ", " : "") + QuoteIdentifier(changes[i].cid);
-  Statement* insert = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(
-      t->name, column_list,
-      [&] {
-        std::string values = t->PkParameterList();
-        std::string updates;
-        for (size_t i = begin; i < end; ++i) {
-          const std::string column = QuoteIdentifier(changes[i].cid);
-          values += ", ?" + std::to_string(pk.size() + (i - begin) + 1);
-          updates += (i > begin ? ", " : "") + column + " = excluded." + column;
-        }
-        return "INSERT INTO " + QuoteIdentifier(t->name) + " (" + t->PkColumnList() + ", " + column_list +
-               ") VALUES (" + values + ") ON CONFLICT DO UPDATE SET " + updates;
-      },
-      &insert));
-  for (size_t i = 0; i < pk.size(); ++i) insert->Bind(static_cast<int>(i + 1), pk[i]);
-  for (size_t i = begin; i < end; ++i) insert->Bind(static_cast<int>(pk.size() + (i - begin) + 1), changes[i].val);
-  CRBRIDGE_RETURN_IF_ERROR(insert->Run());
-  // The clocks, in one statement too.
-  Statement* clocks = nullptr;
-  CRBRIDGE_RETURN_IF_ERROR(Cached(
-      t->name, column_list, [&] { return ClockUpsertSql(*t, end - begin); }, &clocks));
-  int64_t site = 0;
-  for (size_t i = begin; i < end; ++i) {
-    const Change& c = changes[i];
-    int64_t db_version = 0;
-    CRBRIDGE_RETURN_IF_ERROR(MergeDbVersion(c.db_version, &db_version));
-    if (i == begin || c.site_id != changes[i - 1].site_id) CRBRIDGE_RETURN_IF_ERROR(SiteOrdinal(c.site_id, &site));
-    const int p = static_cast<int>((i - begin) * 6);
-    clocks->BindInt(p + 1, key);
-    clocks->BindText(p + 2, c.cid);
-    clocks->BindInt(p + 3, c.col_version);
-    clocks->BindInt(p + 4, db_version);
-    clocks->BindInt(p + 5, site);
-    clocks->BindInt(p + 6, c.seq);
-  }
-  CRBRIDGE_RETURN_IF_ERROR(clocks->Run());
-  *merged = true;
-  return Status::OK();
-}
-
-Status CrrContext::Merge(const Change& change) {
-  const CrrTable* t = FindTable(change.table);
-  if (t == nullptr) return Status::InvalidArgument("merge: not a CRR table: " + change.table);
-  if (!change.is_sentinel() && t->ValueColumnIndex(change.cid) < 0) {
-    return Status::InvalidArgument("merge: table " + change.table + " has no column " + change.cid);
-  }
-  std::vector<Value> pk;
-  CRBRIDGE_RETURN_IF_ERROR(DecodePackedPk(change.pk, &pk));
-  if (pk.size() != t->pk_columns.size()) {
-    return Status::InvalidArgument("merge: the primary key of " + change.table + " has " +
-                                   std::to_string(t->pk_columns.size()) + " columns, the change has " +
-                                   std::to_string(pk.size()));
-  }
-
-  SyncScope sync(sync_depth_);
-  std::optional<int64_t> existing_key;
-  RowClock row;
-  ColumnClock column;
-  CRBRIDGE_RETURN_IF_ERROR(ReadMergeState(*t, pk, change, &existing_key, &row, &column));
-  const MergeOutcome outcome = MergeChange(row, column, change);
-  if (outcome.row == RowAction::kNone && !outcome.write_sentinel && !outcome.write_column) return Status::OK();
-
-  int64_t key = 0;
-  if (existing_key) {
-    key = *existing_key;
-  } else {
-    CRBRIDGE_RETURN_IF_ERROR(InsertKey(*t, pk, &key));
-  }
-  int64_t db_version = 0;
-  CRBRIDGE_RETURN_IF_ERROR(MergeDbVersion(change.db_version, &db_version));
-  int64_t site = 0;
-  CRBRIDGE_RETURN_IF_ERROR(SiteOrdinal(change.site_id, &site));
-
-  // A created row's first column comes with it (one INSERT, not two writes).
-  const bool creates_row = outcome.row == RowAction::kCreate || outcome.row == RowAction::kResurrect;
-  switch (outcome.row) {
-    case RowAction::kDelete:
-      CRBRIDGE_RETURN_IF_ERROR(DeleteRow(*t, key, pk));
-      break;
-    case RowAction::kResurrect: {
-      if (!outcome.write_column) CRBRIDGE_RETURN_IF_ERROR(EnsureRow(*t, pk));
-      Statement* zero = nullptr;
-      CRBRIDGE_RETURN_IF_ERROR(Cached(
-          t->name, "",
-          [&] {
-            return std::string("UPDATE " + QuoteIdentifier(t->clock_table()) +
-                               " SET col_version = 0, db_version = ?2 WHERE key = ?1 AND col_name != '-1'");
-          },
-          &zero));
-      zero->BindInt(1, key);
-      zero->BindInt(2, db_version);
-      CRBRIDGE_RETURN_IF_ERROR(zero->Run());
-      break;
-    }
-    case RowAction::kCreate:
-      if (!outcome.write_column) CRBRIDGE_RETURN_IF_ERROR(EnsureRow(*t, pk));
-      break;
-    case RowAction::kNone:
-      break;
-  }
-  if (outcome.write_sentinel) {
-    CRBRIDGE_RETURN_IF_ERROR(WriteClock(*t, key, kSentinelColumn, change.cl, db_version, site, change.seq));
-  }
-  if (outcome.write_column) {
-    CRBRIDGE_RETURN_IF_ERROR(WriteColumn(*t, pk, change.cid, change.val, creates_row));
-    CRBRIDGE_RETURN_IF_ERROR(WriteClock(*t, key, change.cid, change.col_version, db_version, site, change.seq));
-  }
   return Status::OK();
 }
 

@@ -55,14 +55,15 @@ class CrrContext {
 
   // Recording local writes (the triggers).
   Status AfterInsert(const std::string& table, const std::vector<Value>& pk);
+  // `changed`: whether the UPDATE changed each value column.
   Status AfterUpdate(const std::string& table, const std::vector<Value>& new_pk, const std::vector<Value>& old_pk,
-                     const std::vector<Value>& new_values, const std::vector<Value>& old_values);
+                     const std::vector<bool>& changed);
   Status AfterDelete(const std::string& table, const std::vector<Value>& pk);
 
   // Merges one incoming change (INSERT INTO crsql_changes).
   Status Merge(const Change& change);
-  // Merges `changes` in order, as Merge each would; a run of changes that
-  // creates a row the database never had is written as one row.
+  // Merges `changes` in order, as Merge each would, in fewer statements
+  // (crr_merge.cc).
   Status MergeChanges(const Changeset& changes);
 
   // A transaction ended: the next write starts a new db_version.
@@ -103,7 +104,13 @@ class CrrContext {
   }
   Status Prepared(CachedStatementKey key, const std::string& sql, Statement** stmt);
   Status LoadTables();
-  Status MergeNewRow(const Changeset& changes, size_t begin, size_t end, bool* merged);
+  // MergeChanges' steps (crr_merge.cc): windows of runs of changes, one
+  // run per row, each merged in a few statements.
+  struct MergeWindow;
+  struct WindowWrites;
+  void FillMergeWindow(const Changeset& changes, size_t begin, MergeWindow* window) const;
+  Status MergeWindowed(const Changeset& changes, const MergeWindow& window);
+  Status WriteWindow(const MergeWindow& window, WindowWrites* pending);
   Status LoadConfig();
   Status MakeCrrInSavepoint(const std::string& table);
   // The rows of `t` that CommitAlter gives clocks, at `db_version`.

@@ -88,21 +88,32 @@ void AfterDeleteFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3_result_null(ctx);
 }
 
-// crsql_after_update(table, new pk..., old pk..., new values..., old values...).
+// crsql_after_update(table, new pk..., old pk..., changed) with `changed`
+// a '1' or '0' per value column (crr_table.cc). Triggers recorded by
+// earlier crbridge versions pass the new and the old values instead (which
+// limited a table to about 60 columns); files made then keep working.
 void AfterUpdateFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   CrrContext& context = ContextOf(ctx);
   const std::string table = TextFromSqlite(argv[0]);
   const CrrTable* t = context.FindTable(table);
   if (t == nullptr) return ReportError(ctx, Status::InvalidArgument("not a CRR table: " + table));
   const int pks = static_cast<int>(t->pk_columns.size());
-  const int values = static_cast<int>(t->value_columns.size());
-  if (argc != 1 + 2 * pks + 2 * values) {
+  const size_t values = t->value_columns.size();
+  std::vector<bool> changed;
+  if (argc == 2 + 2 * pks) {
+    const std::string mask = TextFromSqlite(argv[1 + 2 * pks]);
+    for (const char c : mask) changed.push_back(c == '1');
+  } else if (argc == 1 + 2 * pks + 2 * static_cast<int>(values)) {
+    for (size_t i = 0; i < values; ++i) {
+      const int value = 1 + 2 * pks + static_cast<int>(i);
+      changed.push_back(!(ValueFromSqlite(argv[value]) == ValueFromSqlite(argv[value + static_cast<int>(values)])));
+    }
+  }
+  if (changed.size() != values) {
     return ReportError(ctx, Status::InvalidArgument("crsql_after_update: the columns of " + table +
                                                     " changed; run crsql_as_crr again"));
   }
-  const Status s =
-      context.AfterUpdate(table, Arguments(argv, 1, pks), Arguments(argv, 1 + pks, pks),
-                          Arguments(argv, 1 + 2 * pks, values), Arguments(argv, 1 + 2 * pks + values, values));
+  const Status s = context.AfterUpdate(table, Arguments(argv, 1, pks), Arguments(argv, 1 + pks, pks), changed);
   if (!s.ok()) return ReportError(ctx, s);
   sqlite3_result_null(ctx);
 }

@@ -24,6 +24,23 @@ std::vector<std::string> Prefixed(const std::vector<std::string>& columns, const
   return out;
 }
 
+// '1' or '0' for each of `columns` from `begin` to `end`: whether the
+// UPDATE changed it, as one text. Changed as cr-sqlite compares: another
+// type, or another value of the type, text and blobs byte for byte
+// (whatever the column's collation). A balanced tree of ||, so that
+// neither SQLite's limit on a function's arguments nor its limit on
+// expression depth bounds a table's width.
+std::string ChangedColumnsSql(const std::vector<std::string>& columns, size_t begin, size_t end) {
+  if (begin == end) return "''";
+  if (end - begin == 1) {
+    const std::string column = QuoteIdentifier(columns[begin]);
+    return "(typeof(NEW." + column + ") IS NOT typeof(OLD." + column + ") OR NEW." + column + " IS NOT OLD." + column +
+           " COLLATE BINARY)";
+  }
+  const size_t middle = begin + (end - begin) / 2;
+  return "(" + ChangedColumnsSql(columns, begin, middle) + " || " + ChangedColumnsSql(columns, middle, end) + ")";
+}
+
 }  // namespace
 
 std::string CrrTable::PkColumnList() const { return Join(Prefixed(pk_columns, ""), ", "); }
@@ -39,9 +56,29 @@ int CrrTable::ValueColumnIndex(const std::string& column) const {
   return it == value_columns.end() ? -1 : static_cast<int>(it - value_columns.begin());
 }
 
+std::string CrrTable::ClockUpsertSql(size_t rows) const {
+  return "INSERT INTO " + QuoteIdentifier(clock_table()) +
+         " (key, col_name, col_version, db_version, site_id, seq) SELECT * FROM (VALUES " + ParameterRows(rows, 6) +
+         ") WHERE column1 IS NOT NULL ON CONFLICT (key, col_name) DO UPDATE SET col_version = excluded.col_version, "
+         "db_version = excluded.db_version, site_id = excluded.site_id, seq = excluded.seq";
+}
+
+std::string ParameterRows(size_t rows, size_t columns) {
+  std::string sql;
+  for (size_t row = 0; row < rows; ++row) {
+    sql += row > 0 ? ", (" : "(";
+    for (size_t column = 1; column <= columns; ++column) {
+      sql += (column > 1 ? ", ?" : "?") + std::to_string(row * columns + column);
+    }
+    sql += ")";
+  }
+  return sql;
+}
+
 Status LoadCrrTable(sqlite3* db, const std::string& name, CrrTable* table) {
   Statement info;
-  CRBRIDGE_RETURN_IF_ERROR(Statement::Prepare(db, "SELECT name, \"notnull\", dflt_value, pk FROM pragma_table_info(?)", &info));
+  CRBRIDGE_RETURN_IF_ERROR(
+      Statement::Prepare(db, "SELECT name, \"notnull\", dflt_value, pk FROM pragma_table_info(?)", &info));
   info.BindText(1, name);
   CrrTable result;
   result.name = name;
@@ -127,11 +164,8 @@ std::string CrrTableDdl(const CrrTable& t) {
 
   const std::string new_pks = Join(Prefixed(t.pk_columns, "NEW."), ", ");
   const std::string old_pks = Join(Prefixed(t.pk_columns, "OLD."), ", ");
-  std::string update_args = table_arg + ", " + new_pks + ", " + old_pks;
-  if (!t.value_columns.empty()) {
-    update_args += ", " + Join(Prefixed(t.value_columns, "NEW."), ", ") + ", " +
-                   Join(Prefixed(t.value_columns, "OLD."), ", ");
-  }
+  const std::string update_args = table_arg + ", " + new_pks + ", " + old_pks + ", " +
+                                  ChangedColumnsSql(t.value_columns, 0, t.value_columns.size());
   sql += "CREATE TRIGGER IF NOT EXISTS " + QuoteIdentifier(t.name + "__crsql_itrig") + " AFTER INSERT ON " + name +
          " WHEN crsql_internal_sync_bit() = 0 BEGIN SELECT crsql_after_insert(" + table_arg + ", " + new_pks +
          "); END;\n";
@@ -149,7 +183,8 @@ const char* const kTriggerSuffixes[] = {"__crsql_itrig", "__crsql_utrig", "__crs
 
 std::string DropTriggersDdl(const std::string& table) {
   std::string sql;
-  for (const char* suffix : kTriggerSuffixes) sql += "DROP TRIGGER IF EXISTS " + QuoteIdentifier(table + suffix) + ";\n";
+  for (const char* suffix : kTriggerSuffixes)
+    sql += "DROP TRIGGER IF EXISTS " + QuoteIdentifier(table + suffix) + ";\n";
   return sql;
 }
 
@@ -159,10 +194,11 @@ std::string CompactAfterAlterSql(const CrrTable& t) {
   std::vector<std::string> kept = {QuoteLiteral("-1")};
   for (const std::string& c : t.value_columns) kept.push_back(QuoteLiteral(c));
   std::vector<std::string> same_key;
-  for (const std::string& c : t.pk_columns) same_key.push_back("b." + QuoteIdentifier(c) + " IS p." + QuoteIdentifier(c));
-  return "DELETE FROM " + clock + " WHERE col_name NOT IN (" + Join(kept, ", ") + ");\n" +
-         "DELETE FROM " + clock + " WHERE (col_name != '-1' OR col_version % 2 = 1) AND key IN (SELECT p.__crsql_key FROM " +
-         pks + " p WHERE NOT EXISTS (SELECT 1 FROM " + QuoteIdentifier(t.name) + " b WHERE " + Join(same_key, " AND ") +
+  for (const std::string& c : t.pk_columns)
+    same_key.push_back("b." + QuoteIdentifier(c) + " IS p." + QuoteIdentifier(c));
+  return "DELETE FROM " + clock + " WHERE col_name NOT IN (" + Join(kept, ", ") + ");\n" + "DELETE FROM " + clock +
+         " WHERE (col_name != '-1' OR col_version % 2 = 1) AND key IN (SELECT p.__crsql_key FROM " + pks +
+         " p WHERE NOT EXISTS (SELECT 1 FROM " + QuoteIdentifier(t.name) + " b WHERE " + Join(same_key, " AND ") +
          "));\n" + "DELETE FROM " + pks + " WHERE NOT EXISTS (SELECT 1 FROM " + clock + " c WHERE c.key = " + pks +
          ".__crsql_key);\n";
 }
@@ -172,22 +208,22 @@ std::string ChangesSelectSql(const std::vector<CrrTable>& tables) {
   for (const CrrTable& t : tables) {
     const std::string clock = QuoteIdentifier(t.clock_table());
     std::vector<std::string> join_on;
-    for (const std::string& c : t.pk_columns) join_on.push_back("b." + QuoteIdentifier(c) + " IS p." + QuoteIdentifier(c));
+    for (const std::string& c : t.pk_columns)
+      join_on.push_back("b." + QuoteIdentifier(c) + " IS p." + QuoteIdentifier(c));
     std::string val = "NULL";
     if (!t.value_columns.empty()) {
       val = "CASE c.col_name";
       for (const std::string& c : t.value_columns) val += " WHEN " + QuoteLiteral(c) + " THEN b." + QuoteIdentifier(c);
       val += " END";
     }
-    selects.push_back(
-        "SELECT " + QuoteLiteral(t.name) + " AS \"table\", crsql_pack_columns(" +
-        Join(Prefixed(t.pk_columns, "p."), ", ") + ") AS pk, c.col_name AS cid, " + val +
-        " AS val, c.col_version AS col_version, c.db_version AS db_version, "
-        "(SELECT s.site_id FROM crsql_site_id s WHERE s.ordinal = c.site_id) AS site_id, "
-        "COALESCE((SELECT x.col_version FROM " + clock +
-        " x WHERE x.key = c.key AND x.col_name = '-1'), 1) AS cl, c.seq AS seq FROM " + clock + " c JOIN " +
-        QuoteIdentifier(t.pks_table()) + " p ON p.__crsql_key = c.key LEFT JOIN " + QuoteIdentifier(t.name) +
-        " b ON " + Join(join_on, " AND "));
+    selects.push_back("SELECT " + QuoteLiteral(t.name) + " AS \"table\", crsql_pack_columns(" +
+                      Join(Prefixed(t.pk_columns, "p."), ", ") + ") AS pk, c.col_name AS cid, " + val +
+                      " AS val, c.col_version AS col_version, c.db_version AS db_version, "
+                      "(SELECT s.site_id FROM crsql_site_id s WHERE s.ordinal = c.site_id) AS site_id, "
+                      "COALESCE((SELECT x.col_version FROM " +
+                      clock + " x WHERE x.key = c.key AND x.col_name = '-1'), 1) AS cl, c.seq AS seq FROM " + clock +
+                      " c JOIN " + QuoteIdentifier(t.pks_table()) + " p ON p.__crsql_key = c.key LEFT JOIN " +
+                      QuoteIdentifier(t.name) + " b ON " + Join(join_on, " AND "));
   }
   if (selects.empty()) {
     return "SELECT NULL AS \"table\", NULL AS pk, NULL AS cid, NULL AS val, NULL AS col_version, NULL AS db_version, "

@@ -27,7 +27,17 @@ struct CrrTable {
 
   // Index of a value column, or -1.
   int ValueColumnIndex(const std::string& column) const;
+
+  // Writes up to `rows` clocks (parameters key, col_name, col_version,
+  // db_version, site_id, seq for each), replacing those already there; a
+  // row whose key is left NULL writes nothing, so that one statement
+  // serves any count up to `rows`.
+  std::string ClockUpsertSql(size_t rows) const;
 };
+
+// "(?1, ?2), (?3, ?4)": `rows` rows of `columns` numbered parameters, for
+// a VALUES list.
+std::string ParameterRows(size_t rows, size_t columns);
 
 // Reads a table's columns. InvalidArgument when it does not exist, has no
 // primary key, or cannot be replicated: a value column that is NOT NULL

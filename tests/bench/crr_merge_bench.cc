@@ -1,7 +1,8 @@
 // crr_merge_bench: merges N incoming changes (whole-row inserts, then
 // single-column updates) into crbridge's native CRR layer and, in the same
 // run, into the real cr-sqlite (crsqlite-wasm under Node.js), next to the
-// raw SQLite insert rate as the limit. Prints a markdown table for
+// raw SQLite insert rate as the limit (and the raw rate of the same
+// updates on a plain table, the updates' own limit). Prints a markdown table for
 // docs/benchmarks.md.
 //   crr_merge_bench [--changes N] [--batch B] [--native-only 1]
 // (--native-only skips cr-sqlite, for profiling the native layer alone).
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -150,6 +152,52 @@ Result RawSqliteInserts(size_t rows, size_t batch) {
   return result;
 }
 
+// The second limit: the same single-column updates on a plain table of
+// as many rows, one prepared UPDATE per change, same batches.
+Result RawSqliteUpdates(size_t rows, const std::vector<Changeset>& batches) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  sqlite3_exec(db, kSchema, nullptr, nullptr, nullptr);
+  sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+  sqlite3_stmt* insert = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?, 'title', 1, 'title', 3)", -1, &insert, nullptr);
+  for (size_t row = 1; row <= rows; ++row) {
+    sqlite3_bind_int64(insert, 1, static_cast<int64_t>(row));
+    sqlite3_step(insert);
+    sqlite3_reset(insert);
+  }
+  sqlite3_finalize(insert);
+  sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  std::map<std::string, sqlite3_stmt*> updates;
+  for (const char* column : kColumns) {
+    const std::string sql = std::string("UPDATE t SET ") + column + " = ? WHERE id = ?";
+    sqlite3_prepare_v2(db, sql.c_str(), -1, &updates[column], nullptr);
+  }
+  Result result{"raw SQLite single-column update (limit 2)", 0, 0, {}};
+  const auto started = Clock::now();
+  for (const Changeset& batch : batches) {
+    const auto t = Clock::now();
+    sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+    for (const Change& change : batch) {
+      std::vector<Value> pk;
+      if (!DecodePackedPk(change.pk, &pk).ok()) throw std::runtime_error("unpack");
+      sqlite3_stmt* update = updates.at(change.cid);
+      sqlite3_bind_text(update, 1, change.val.text().data(), static_cast<int>(change.val.text().size()),
+                        SQLITE_TRANSIENT);
+      sqlite3_bind_int64(update, 2, pk[0].integer());
+      sqlite3_step(update);
+      sqlite3_reset(update);
+      ++result.items;
+    }
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    result.batch_ms.push_back(MillisecondsSince(t));
+  }
+  result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  for (const auto& [column, update] : updates) sqlite3_finalize(update);
+  sqlite3_close(db);
+  return result;
+}
+
 void EnsureNodePackages() {
   if (std::filesystem::exists(std::string(CRBRIDGE_INTEROP_DIR) + "/node_modules")) return;
   const std::string command = "cd '" + std::string(CRBRIDGE_INTEROP_DIR) + "' && npm ci --no-audit --no-fund --loglevel=error";
@@ -198,6 +246,7 @@ int main(int argc, char** argv) {
     Print(RawSqliteInserts(changes, batch));
     Print(Native("native: whole-row inserts", {}, insert_batches));
     if (!native_only) Print(CrSqliteWasm("cr-sqlite wasm: whole-row inserts", {}, insert_batches));
+    Print(RawSqliteUpdates(rows, update_batches));
     Print(Native("native: single-column updates", inserts, update_batches));
     if (!native_only) Print(CrSqliteWasm("cr-sqlite wasm: single-column updates", inserts, update_batches));
   } catch (const std::exception& e) {

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <random>
 
 #include "crbridge/sqlite/packed_pk.h"
 #include "crr/local_write_cases.h"
@@ -72,6 +74,44 @@ Change Col(int64_t id, const char* cid, Value val, int64_t col_version, int64_t 
 void Apply(CrrDatabase& db, const Changeset& changes) {
   const Status s = db.ApplyChanges(changes);
   ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+// The update trigger hands over which columns changed, not their values,
+// so a table may have more columns than a SQL function has arguments.
+TEST(CrrLocalWritesTest, AnUpdateOfAWideTableRecordsTheColumnsItChanged) {
+  std::string columns;
+  for (int column = 1; column <= 150; ++column) columns += ", c" + std::to_string(column);
+  std::unique_ptr<CrrDatabase> db;
+  ASSERT_TRUE(CrrDatabase::Open(":memory:", &db).ok());
+  ASSERT_TRUE(db->Exec("CREATE TABLE w (id INTEGER PRIMARY KEY NOT NULL" + columns +
+                       "); SELECT crsql_as_crr('w');"
+                       "INSERT INTO w (id, c1, c150) VALUES (1, 'x', 'y'); UPDATE w SET c75 = 'z', c150 = 'y2'")
+                  .ok());
+  EXPECT_EQ(Rows(*db, "SELECT cid, val, col_version FROM crsql_changes WHERE db_version = 2"),
+            (std::vector<std::string>{"'c75'|'z'|2", "'c150'|'y2'|2"}));
+}
+
+// Files made by earlier crbridge versions have update triggers that hand
+// over the new and the old values; they keep recording updates.
+TEST(CrrLocalWritesTest, AnUpdateTriggerOfAnEarlierVersionStillRecords) {
+  auto db = OpenTodo();
+  ASSERT_TRUE(db->Exec("DROP TRIGGER t__crsql_utrig; CREATE TRIGGER t__crsql_utrig AFTER UPDATE ON t "
+                       "WHEN crsql_internal_sync_bit() = 0 BEGIN "
+                       "SELECT crsql_after_update('t', NEW.id, OLD.id, NEW.a, NEW.b, OLD.a, OLD.b); END;"
+                       "INSERT INTO t VALUES (1, 'x', 'y'); UPDATE t SET b = 'z'")
+                  .ok());
+  EXPECT_EQ(Changes(*db), (std::vector<std::string>{"'a'|'x'|1|1|1|0", "'b'|'z'|2|2|1|0"}));
+}
+
+// As cr-sqlite, which compares text byte for byte: a change of case is a
+// change, whatever the column's collation.
+TEST(CrrLocalWritesTest, ACaseChangeInANocaseColumnIsAChange) {
+  std::unique_ptr<CrrDatabase> db;
+  ASSERT_TRUE(CrrDatabase::Open(":memory:", &db).ok());
+  ASSERT_TRUE(db->Exec("CREATE TABLE n (id INTEGER PRIMARY KEY NOT NULL, name TEXT COLLATE NOCASE);"
+                       "SELECT crsql_as_crr('n'); INSERT INTO n VALUES (1, 'ada'); UPDATE n SET name = 'Ada'")
+                  .ok());
+  EXPECT_EQ(Rows(*db, "SELECT cid, val, col_version FROM crsql_changes"), (std::vector<std::string>{"'name'|'Ada'|2"}));
 }
 
 TEST(CrrLocalWritesTest, LifecycleOfARowMatchesCrSqlite) {
@@ -160,9 +200,10 @@ INSTANTIATE_TEST_SUITE_P(Cases, CrrLocalWriteCaseTest, ::testing::ValuesIn(testi
 TEST(CrrChangesTest, RowsComeInVersionThenSeqOrderAcrossTables) {
   auto db = OpenTodo();
   ASSERT_TRUE(db->Exec("CREATE TABLE u (id INTEGER PRIMARY KEY NOT NULL, c); SELECT crsql_as_crr('u');").ok());
-  ASSERT_TRUE(db->Exec("BEGIN; INSERT INTO u VALUES (9, 'u9'); INSERT INTO t VALUES (1, 'x', 'y'); "
-                       "INSERT INTO u VALUES (1, 'u1'); COMMIT; UPDATE t SET a = 'x2'; UPDATE u SET c = 'v' WHERE id = 9")
-                  .ok());
+  ASSERT_TRUE(
+      db->Exec("BEGIN; INSERT INTO u VALUES (9, 'u9'); INSERT INTO t VALUES (1, 'x', 'y'); "
+               "INSERT INTO u VALUES (1, 'u1'); COMMIT; UPDATE t SET a = 'x2'; UPDATE u SET c = 'v' WHERE id = 9")
+          .ok());
   EXPECT_EQ(Rows(*db, "SELECT db_version, seq, cid, val FROM crsql_changes"),
             (std::vector<std::string>{"1|2|'b'|'y'", "1|3|'c'|'u1'", "2|0|'a'|'x2'", "3|0|'c'|'v'"}));
   EXPECT_EQ(Rows(*db, "SELECT db_version, seq, cid FROM crsql_changes WHERE db_version > 1"),
@@ -320,8 +361,8 @@ TEST(CrrMergeTest, MergesLikeCrSqlite) {
   EXPECT_EQ(table(), (std::vector<std::string>{"1|5|'bee'", "9|NULL|NULL"}));
 
   Apply(*db, {Col(20, "a", Value::Text("m"), 1, 16, 1), Col(20, "b", Value::Text("n"), 1, 16, 1, 1)});
-  Apply(*db, {Col(20, "a", Value::Float(9.5), 1, 17, 1)});  // tie: float beats text
-  Apply(*db, {Col(20, "a", Value::Integer(9), 1, 18, 1)});  // tie: integer beats float
+  Apply(*db, {Col(20, "a", Value::Float(9.5), 1, 17, 1)});         // tie: float beats text
+  Apply(*db, {Col(20, "a", Value::Integer(9), 1, 18, 1)});         // tie: integer beats float
   Apply(*db, {Col(20, "b", Value::BlobValue({0xff}), 1, 19, 1)});  // tie: blob loses to text
   EXPECT_EQ(table().back(), "20|9|'n'");
 
@@ -343,15 +384,18 @@ TEST(CrrMergeTest, MergedChangesTakeTheHigherDbVersionAndKeepTheirSeq) {
   ASSERT_TRUE(db->DbVersion(&version).ok());
   EXPECT_EQ(version, 30);
   ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (10, 'l', 'm')").ok());
-  EXPECT_EQ(Rows(*db, "SELECT db_version, seq, site_id = crsql_site_id() FROM crsql_changes WHERE pk = crsql_pack_columns(10)"),
-            (std::vector<std::string>{"31|0|1", "31|1|1"}));
+  EXPECT_EQ(
+      Rows(*db,
+           "SELECT db_version, seq, site_id = crsql_site_id() FROM crsql_changes WHERE pk = crsql_pack_columns(10)"),
+      (std::vector<std::string>{"31|0|1", "31|1|1"}));
 }
 
 TEST(CrrMergeTest, ReappliedAndReorderedChangesetsGiveTheSameState) {
   auto source = OpenTodo();
-  ASSERT_TRUE(source->Exec("INSERT INTO t VALUES (1, 'a', 1); INSERT INTO t VALUES (2, 'b', 2.5); "
-                           "UPDATE t SET a = 'c' WHERE id = 1; DELETE FROM t WHERE id = 2; "
-                           "INSERT INTO t VALUES (2, x'00', NULL);")
+  ASSERT_TRUE(source
+                  ->Exec("INSERT INTO t VALUES (1, 'a', 1); INSERT INTO t VALUES (2, 'b', 2.5); "
+                         "UPDATE t SET a = 'c' WHERE id = 1; DELETE FROM t WHERE id = 2; "
+                         "INSERT INTO t VALUES (2, x'00', NULL);")
                   .ok());
   Changeset changes;
   ASSERT_TRUE(source->ChangesSince(0, std::nullopt, &changes).ok());
@@ -372,17 +416,22 @@ TEST(CrrMergeTest, ReappliedAndReorderedChangesetsGiveTheSameState) {
 // through crsql_changes gives: values, clocks, db_versions, seqs, writers.
 TEST(CrrMergeTest, ABatchMergesAsItsChangesOneByOne) {
   const Changeset changes = {
-      Col(1, "a", Value::Text("x"), 1, 4, 1, 0), Col(1, "b", Value::Integer(2), 3, 5, 1, 1),  // a new row
-      Col(2, "a", Value::Text("p"), 1, 4, 1, 2), Col(2, "a", Value::Text("q"), 2, 4, 1, 3),  // a column twice
-      Col(3, "-1", Value::Null(), 1, 6, 3, 0), Col(3, "a", Value::Text("r"), 1, 6, 3, 1),    // a later life
-      Col(4, "a", Value::Text("s"), 1, 6, 1, 2), Col(4, "b", Value::Text("t"), 1, 6, 1, 3),  // over a local row
-      Col(5, "b", Value::Text("u"), 1, 2, 1, 0),                                            // one column
-      Change{"t", Pk(6), "a", Value::Text("v"), 1, 7, Site(9), 1, 0},                        // two writers
+      Col(1, "a", Value::Text("x"), 1, 4, 1, 0),
+      Col(1, "b", Value::Integer(2), 3, 5, 1, 1),  // a new row
+      Col(2, "a", Value::Text("p"), 1, 4, 1, 2),
+      Col(2, "a", Value::Text("q"), 2, 4, 1, 3),  // a column twice
+      Col(3, "-1", Value::Null(), 1, 6, 3, 0),
+      Col(3, "a", Value::Text("r"), 1, 6, 3, 1),  // a later life
+      Col(4, "a", Value::Text("s"), 1, 6, 1, 2),
+      Col(4, "b", Value::Text("t"), 1, 6, 1, 3),                       // over a local row
+      Col(5, "b", Value::Text("u"), 1, 2, 1, 0),                       // one column
+      Change{"t", Pk(6), "a", Value::Text("v"), 1, 7, Site(9), 1, 0},  // two writers
       Col(6, "b", Value::Text("w"), 1, 7, 1, 1),
   };
   auto batched = OpenTodo();
   auto one_by_one = OpenTodo();
-  for (CrrDatabase* db : {batched.get(), one_by_one.get()}) ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (4, 'l', 'l')").ok());
+  for (CrrDatabase* db : {batched.get(), one_by_one.get()})
+    ASSERT_TRUE(db->Exec("INSERT INTO t VALUES (4, 'l', 'l')").ok());
   Apply(*batched, changes);
   ASSERT_TRUE(one_by_one->Exec("BEGIN").ok());  // one transaction, as the batch's
   for (const Change& c : changes) Apply(*one_by_one, {c});
@@ -394,6 +443,116 @@ TEST(CrrMergeTest, ABatchMergesAsItsChangesOneByOne) {
   EXPECT_EQ(Rows(*batched, state), Rows(*one_by_one, state));
   EXPECT_EQ(Rows(*batched, "SELECT * FROM t ORDER BY id"), Rows(*one_by_one, "SELECT * FROM t ORDER BY id"));
   EXPECT_EQ(Rows(*batched, "SELECT count(*) FROM t"), (std::vector<std::string>{"6"}));
+}
+
+// Random changesets (runs of one to three columns of a row, rows the
+// database has and has not, a second table with a two-column key, later
+// lives, deletes, equal clocks with equal and different values, several
+// writers) merged as one batch and one change at a time: the batch's
+// windows and new-row runs must give the clocks and rows Merge of each
+// change gives, with and without merge-equal-values.
+TEST(CrrMergeTest, RandomBatchesMergeAsTheirChangesOneByOne) {
+  const Value values[] = {Value::Text("x"), Value::Text("y"), Value::Integer(1), Value::Null()};
+  const std::string setup_path = ::testing::TempDir() + "/crr_random_batches.db";
+  const std::string batched_path = ::testing::TempDir() + "/crr_random_batches_batched.db";
+  const std::string one_by_one_path = ::testing::TempDir() + "/crr_random_batches_one_by_one.db";
+  std::filesystem::remove(setup_path);
+  {
+    std::unique_ptr<CrrDatabase> setup;
+    ASSERT_TRUE(CrrDatabase::Open(setup_path, &setup).ok());
+    ASSERT_TRUE(setup
+                    ->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a, b); SELECT crsql_as_crr('t');"
+                           "CREATE TABLE u (x TEXT NOT NULL, y INTEGER NOT NULL, a, b, PRIMARY KEY (x, y));"
+                           "SELECT crsql_as_crr('u');"
+                           "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 12) "
+                           "INSERT INTO t SELECT v, 'l', v FROM n;"
+                           "UPDATE t SET a = 'm' WHERE id % 3 = 0; DELETE FROM t WHERE id % 4 = 0;"
+                           "INSERT INTO u VALUES ('p', 1, 'l', 'l'), ('q', 2, 'l', 'l');")
+                    .ok());
+  }
+  for (const bool merge_equal_values : {false, true}) {
+    for (uint32_t seed = 1; seed <= 25; ++seed) {
+      for (const std::string& path : {batched_path, one_by_one_path}) {
+        std::filesystem::copy_file(setup_path, path, std::filesystem::copy_options::overwrite_existing);
+      }
+      std::mt19937 random(seed);
+      const auto pick = [&](uint32_t n) { return static_cast<int64_t>(random() % n); };
+      Changeset changes;
+      while (changes.size() < 400) {
+        const bool second_table = pick(4) == 0;
+        Blob pk = Pk(pick(16) + 1);
+        if (second_table) {
+          const Value key[] = {Value::Text(pick(2) == 0 ? "p" : "q"), Value::Integer(pick(4))};
+          ASSERT_TRUE(EncodePackedPk(key, &pk).ok());
+        }
+        std::vector<std::string> columns = {"a", "b"};
+        std::shuffle(columns.begin(), columns.end(), random);
+        if (pick(5) == 0) columns.insert(columns.begin() + pick(3), "-1");
+        const int64_t count = pick(columns.size()) + 1;
+        for (int64_t c = 0; c < count; ++c) {
+          const std::string cid = columns[static_cast<size_t>(c)];
+          const std::optional<SiteId> site =
+              pick(8) == 0 ? std::nullopt : std::optional(Site(static_cast<uint8_t>(7 + pick(3))));
+          changes.push_back(Change{second_table ? "u" : "t", pk, cid, cid == "-1" ? Value::Null() : values[pick(4)],
+                                   pick(3) + 1, pick(40) + 1, site, pick(4) == 0 ? pick(4) + 1 : 1, pick(4)});
+        }
+      }
+      // Copies of one file: the same local site id (merge-equal-values
+      // tie-breaks on it).
+      std::unique_ptr<CrrDatabase> batched;
+      std::unique_ptr<CrrDatabase> one_by_one;
+      ASSERT_TRUE(CrrDatabase::Open(batched_path, &batched).ok());
+      ASSERT_TRUE(CrrDatabase::Open(one_by_one_path, &one_by_one).ok());
+      for (CrrDatabase* db : {batched.get(), one_by_one.get()}) {
+        ASSERT_TRUE(
+            db->Exec("SELECT crsql_config_set('merge-equal-values', " + std::to_string(merge_equal_values) + ")").ok());
+      }
+      Apply(*batched, changes);
+      ASSERT_TRUE(one_by_one->Exec("BEGIN").ok());
+      for (const Change& c : changes) Apply(*one_by_one, {c});
+      ASSERT_TRUE(one_by_one->Exec("COMMIT").ok());
+      const std::string state =
+          "SELECT \"table\", hex(pk), cid, val, col_version, db_version, "
+          "CASE WHEN site_id IS crsql_site_id() THEN 'local' ELSE hex(site_id) END, cl, seq "
+          "FROM crsql_changes";
+      EXPECT_EQ(Rows(*batched, state), Rows(*one_by_one, state)) << "seed " << seed;
+      for (const char* rows : {"SELECT * FROM t ORDER BY id", "SELECT * FROM u ORDER BY x, y"}) {
+        EXPECT_EQ(Rows(*batched, rows), Rows(*one_by_one, rows)) << "seed " << seed;
+      }
+    }
+  }
+}
+
+// A row of more columns than a merge window's usual size is still merged
+// whole, and as one change at a time would.
+TEST(CrrMergeTest, ARowWiderThanAWindowMergesWhole) {
+  std::string schema = "CREATE TABLE w (id INTEGER PRIMARY KEY NOT NULL";
+  Changeset changes;
+  for (int column = 1; column <= 100; ++column) {
+    schema += ", c" + std::to_string(column);
+    for (int64_t id : {1, 2}) {
+      changes.push_back(Change{"w", Pk(id), "c" + std::to_string(column), Value::Integer(id * 1000 + column), 1, 3,
+                               Site(7), 1, column});
+    }
+  }
+  std::stable_sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) { return a.pk < b.pk; });
+  schema += "); SELECT crsql_as_crr('w');";
+  std::unique_ptr<CrrDatabase> batched;
+  std::unique_ptr<CrrDatabase> one_by_one;
+  for (auto* db : {&batched, &one_by_one}) {
+    ASSERT_TRUE(CrrDatabase::Open(":memory:", db).ok());
+    const Status created = (*db)->Exec(schema);
+    ASSERT_TRUE(created.ok()) << created.ToString();
+  }
+  Apply(*batched, changes);
+  ASSERT_TRUE(one_by_one->Exec("BEGIN").ok());
+  for (const Change& c : changes) Apply(*one_by_one, {c});
+  ASSERT_TRUE(one_by_one->Exec("COMMIT").ok());
+  const std::string state = "SELECT hex(pk), cid, val, col_version, db_version, cl, seq FROM crsql_changes";
+  EXPECT_EQ(Rows(*batched, state), Rows(*one_by_one, state));
+  EXPECT_EQ(Rows(*batched, "SELECT * FROM w ORDER BY id"), Rows(*one_by_one, "SELECT * FROM w ORDER BY id"));
+  EXPECT_EQ(Rows(*batched, "SELECT c1, c64, c100 FROM w ORDER BY id"),
+            (std::vector<std::string>{"1001|1064|1100", "2001|2064|2100"}));
 }
 
 TEST(CrrMergeTest, BadChangesAreRefusedAndTheBatchIsNotApplied) {
@@ -418,7 +577,9 @@ TEST(CrrMergeTest, BadChangesAreRefusedAndTheBatchIsNotApplied) {
     EXPECT_TRUE(Rows(*db, "SELECT * FROM t").empty());
     EXPECT_TRUE(Changes(*db).empty());
   }
-  EXPECT_NE(db->Exec("INSERT INTO crsql_changes VALUES ('t', x'010901', 'a', 1, 1, 1, x'0102', 1, 0)").message().find("16-byte"),
+  EXPECT_NE(db->Exec("INSERT INTO crsql_changes VALUES ('t', x'010901', 'a', 1, 1, 1, x'0102', 1, 0)")
+                .message()
+                .find("16-byte"),
             std::string::npos);
 }
 
@@ -446,7 +607,8 @@ TEST(CrrDatabaseTest, ReopenedFileKeepsSiteIdTablesAndVersion) {
 TEST(CrrDatabaseTest, TrackedPeersAcceptTheSyncClientsUpsert) {
   auto db = OpenTodo();
   const std::string upsert =
-      "INSERT INTO crsql_tracked_peers (site_id, event, version, seq, tag) VALUES (x'0707070707070707070707070707070F', 0, "
+      "INSERT INTO crsql_tracked_peers (site_id, event, version, seq, tag) VALUES "
+      "(x'0707070707070707070707070707070F', 0, "
       "%d, 0, 0) ON CONFLICT DO UPDATE SET version = MAX(version, excluded.version)";
   char sql[512];
   std::snprintf(sql, sizeof sql, upsert.c_str(), 5);
