@@ -105,7 +105,12 @@ class PgOutputReader : public StreamReader {
     }
     result.seconds = MillisecondsSince(start) / 1000;
     stream.reset();
-    app_.One("SELECT pg_drop_replication_slot('" + slot_ + "')");
+    // The server lets go of the slot when its walsender has exited, a
+    // moment after the connection closes: DROP_REPLICATION_SLOT ... WAIT
+    // waits for that (pg_drop_replication_slot fails with "is active").
+    std::unique_ptr<ReplicationConnection> dropper;
+    if (const Status s = ReplicationConnection::Open(app_.url, std::stop_token(), &dropper); !s.ok()) Fail("open", s);
+    if (const Status s = dropper->DropSlot(slot_); !s.ok()) Fail("drop " + slot_, s);
     if (decoded != rows) std::fprintf(stderr, "%s: decoded %zu rows of %zu\n", what.c_str(), decoded, rows);
     return result;
   }

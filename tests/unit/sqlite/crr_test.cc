@@ -527,15 +527,14 @@ TEST(CrrMergeTest, RandomBatchesMergeAsTheirChangesOneByOne) {
 // whole, and as one change at a time would.
 TEST(CrrMergeTest, ARowWiderThanAWindowMergesWhole) {
   std::string schema = "CREATE TABLE w (id INTEGER PRIMARY KEY NOT NULL";
-  Changeset changes;
-  for (int column = 1; column <= 100; ++column) {
-    schema += ", c" + std::to_string(column);
-    for (int64_t id : {1, 2}) {
+  for (int column = 1; column <= 100; ++column) schema += ", c" + std::to_string(column);
+  Changeset changes;  // row by row, as a peer sends them
+  for (int64_t id : {1, 2}) {
+    for (int column = 1; column <= 100; ++column) {
       changes.push_back(Change{"w", Pk(id), "c" + std::to_string(column), Value::Integer(id * 1000 + column), 1, 3,
                                Site(7), 1, column});
     }
   }
-  std::stable_sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) { return a.pk < b.pk; });
   schema += "); SELECT crsql_as_crr('w');";
   std::unique_ptr<CrrDatabase> batched;
   std::unique_ptr<CrrDatabase> one_by_one;
