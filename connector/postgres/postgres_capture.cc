@@ -1,27 +1,27 @@
 #include "crbridge/connector/postgres/postgres_capture.h"
 
-#include <pqxx/pqxx>
-
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "crbridge/connector/capture/capture_batch.h"
 #include "crbridge/connector/capture/capture_hold.h"
 #include "crbridge/connector/capture/captured_tables.h"
+#include "crbridge/connector/capture/column_changes.h"
+#include "crbridge/connector/capture/table_snapshot.h"
+#include "crbridge/connector/ops/structured_log.h"
 #include "crbridge/connector/postgres/pgoutput_change_mapper.h"
 #include "crbridge/connector/postgres/pgoutput_decoder.h"
 #include "crbridge/connector/postgres/replication_connection.h"
-#include "crbridge/connector/ops/structured_log.h"
-#include "crbridge/connector/capture/column_changes.h"
-#include "crbridge/connector/capture/table_snapshot.h"
-#include "crbridge/sqlite/unix_time.h"
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/server/core/change_recorder.h"
 #include "crbridge/server/postgres/postgres_errors.h"
 #include "crbridge/server/postgres/postgres_shadow_store.h"
 #include "crbridge/sqlite/sql_quote.h"
+#include "crbridge/sqlite/unix_time.h"
 
 namespace crbridge::postgres {
 namespace {
@@ -110,7 +110,8 @@ Status SnapshotTable(pqxx::transaction_base& read, const ResolvedTable& t, int64
   const auto total = read.exec1("SELECT count(*) FROM " + QualifiedSource(t))[0].as<int64_t>();
   TableSnapshot snapshot(t, position, capture_resume, total, recorder, options, metrics);
   std::string select;
-  for (const ResolvedColumn& c : t.columns) select += (select.empty() ? "" : ", ") + QuoteIdentifier(c.server.name) + "::text";
+  for (const ResolvedColumn& c : t.columns)
+    select += (select.empty() ? "" : ", ") + QuoteIdentifier(c.server.name) + "::text";
   read.exec0("DECLARE crbridge_snapshot NO SCROLL CURSOR FOR SELECT " + select + " FROM " + QualifiedSource(t));
   for (;;) {
     if (stop.stop_requested()) return Status::Cancelled("stopped during the snapshot of " + t.mapping->name);
@@ -219,8 +220,13 @@ class Streamer {
         return read;
       }
       if (!got) {
-        // Quiet: what is pending is recorded now rather than later.
-        if (!batch_.empty()) CRBRIDGE_RETURN_IF_ERROR(batch_.Flush());
+        // Quiet: what is pending is recorded now rather than later, and the
+        // slot may forget it at once.
+        if (!batch_.empty()) {
+          CRBRIDGE_RETURN_IF_ERROR(batch_.Flush());
+          CRBRIDGE_RETURN_IF_ERROR(SendStatus(false));
+          next_status = Clock::now() + options_.status_interval;
+        }
         continue;
       }
       CopyDataMessage message;
@@ -342,8 +348,8 @@ class Streamer {
   uint64_t final_lsn_ = 0;  // the commit position of the transaction being read
   CapturedTransaction current_;
   PgTimestamp oldest_commit_time_ = 0;
-  uint64_t received_;      // the end of the last transaction read whole
-  uint64_t confirmed_;     // what the slot may forget
+  uint64_t received_;   // the end of the last transaction read whole
+  uint64_t confirmed_;  // what the slot may forget
   uint64_t server_end_ = 0;
   bool lag_warned_ = false;
   CaptureHold hold_;
@@ -369,7 +375,8 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   uint64_t confirmed = 0;  // the slot's confirmed position
   CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &slot_exists, &confirmed));
   if (!slot_exists && !captured.NoneRead()) {
-    return Status::InvalidArgument("the replication slot " + slot + " is gone (dropped, or lost past max_slot_wal_keep_size): "
+    return Status::InvalidArgument("the replication slot " + slot +
+                                   " is gone (dropped, or lost past max_slot_wal_keep_size): "
                                    "changes made while it was missing cannot be captured. Run `crbridge drop` and "
                                    "start again to take a new snapshot");
   }
@@ -383,12 +390,19 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   for (;;) {
     FollowedRelations followed;
     CRBRIDGE_RETURN_IF_ERROR(Publish(*sql, publication, tables_, captured, &followed));
-    uint64_t start = confirmed;
+    // The clocks hold every transaction up to the recorded position, and
+    // the slot's confirmed position may lag behind it (it is confirmed when
+    // the stream is quiet or every status_interval): the stream starts
+    // after both, rather than sending again what would only be skipped.
+    SourcePosition recorded;
+    CRBRIDGE_RETURN_IF_ERROR(writer->CapturePosition(&recorded));
+    uint64_t start = std::max(confirmed, static_cast<uint64_t>(recorded.offset));
     if (!slot_exists) {
       // The stream starts where the exported snapshot ends: no gap, no overlap.
       CreatedSlot created;
       CRBRIDGE_RETURN_IF_ERROR(stream->CreateSlot(slot, &created));
-      log::Info("capture", "replication slot created", {{"slot", slot}, {"consistent_point", FormatLsn(created.consistent_point)}});
+      log::Info("capture", "replication slot created",
+                {{"slot", slot}, {"consistent_point", FormatLsn(created.consistent_point)}});
       CRBRIDGE_RETURN_IF_ERROR(ReadTables(*sql, created, "", captured, recorder, options_, metrics_, stop));
       start = created.consistent_point;
       slot_exists = true;
