@@ -177,12 +177,12 @@ struct Served {
     std::ifstream in(config);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (!tables.empty()) text = text.substr(0, text.find("tables:")) + tables + text.substr(text.find("\nlog:"));
-    // 1,000 clients connect from one address; configs/mysql.yaml leaves the limit at its default.
+    // 10,000 clients connect from one address; configs/mysql.yaml leaves the limit at its default.
     if (const size_t at = text.find("  max_connections_per_address: "); at != std::string::npos) {
       text.erase(at, text.find('\n', at) + 1 - at);
     }
     const std::string listen = "listen: ${CRBRIDGE_LISTEN:-127.0.0.1:8080}\n";
-    text.insert(text.find(listen) + listen.size(), "  max_connections_per_address: 5000\n");
+    text.insert(text.find(listen) + listen.size(), "  max_connections_per_address: 20000\n");
     std::ofstream(config) << text;
     daemon = std::make_unique<crbridge::testing::RunningDaemon>(binary, config, app.url);
     if (daemon->WaitForStatus("/readyz", 200).status != 200) throw std::runtime_error("crbridge did not get ready");
@@ -263,7 +263,7 @@ void LatencyTable(const std::string& binary, crbridge::testing::ServerKind kind,
               "release build\n\n",
               crbridge::testing::ServerKindName(kind).c_str(), commits);
   LatencyHeader();
-  for (const size_t count : {size_t{1}, size_t{100}, size_t{1000}}) {
+  for (const size_t count : {size_t{1}, size_t{100}, size_t{1000}, size_t{10000}}) {
     Served served(binary, kind, ++*run, 1);
     served.app.Sql("INSERT INTO todos (id, list_id) VALUES ('t1', 'l0')");
     MeasureLatency(served, std::vector<std::string>(count, "l0"), commits, std::to_string(count));
@@ -563,7 +563,7 @@ int main(int argc, char** argv) {
   const auto changesets = static_cast<size_t>(flags.Number("--changesets", 5));
   const auto rows = static_cast<size_t>(flags.Number("--rows", 50));
   const std::string part = flags.Text("--part", "all");
-  // 1,000 clients and their 1,000 server sockets: more than the usual 1,024 files.
+  // 10,000 clients and their 10,000 server sockets: more than the usual 1,024 files.
   rlimit files{};
   getrlimit(RLIMIT_NOFILE, &files);
   files.rlim_cur = files.rlim_max;
