@@ -3,10 +3,11 @@
 // Merge takes one change: it reads the row's and the column's clocks and
 // writes what wins, three statements or more. MergeChanges writes a
 // changeset with fewer, and the same result as Merge of each change in
-// turn: changes creating a row the database never had as one row and one
-// clock insert; changes to rows it has, in windows of up to
-// kMergeWindowChanges, with one read of their clocks, one UPDATE per
-// column and one clock upsert. Same thread contract as crr_context.h.
+// turn: in windows of changes to distinct rows (kMergeWindowChanges), with
+// one read of their keys and clocks, one key insert and one INSERT per set
+// of columns for the rows the database never had, one UPDATE per column
+// for the rows it has, and one clock upsert. Same thread contract as
+// crr_context.h.
 #include <algorithm>
 #include <map>
 #include <set>
