@@ -220,12 +220,16 @@ class Streamer {
         return read;
       }
       if (!got) {
-        // Quiet: what is pending is recorded now rather than later, and the
-        // slot may forget it at once.
+        // Quiet: what is pending is recorded now rather than later, and
+        // without Kafka the slot may forget it at once. (Kafka's sink learns
+        // of what was just recorded only when it next reads the change log,
+        // so its unpublished_position does not hold it back yet.)
         if (!batch_.empty()) {
           CRBRIDGE_RETURN_IF_ERROR(batch_.Flush());
-          CRBRIDGE_RETURN_IF_ERROR(SendStatus(false));
-          next_status = Clock::now() + options_.status_interval;
+          if (!options_.unpublished_position) {
+            CRBRIDGE_RETURN_IF_ERROR(SendStatus(false));
+            next_status = Clock::now() + options_.status_interval;
+          }
         }
         continue;
       }
