@@ -130,7 +130,8 @@ void TableMerge::KeepInRoom(RowState& state) {
   ClockRow clock = state.recorded;
   for (size_t i = 0; i < n_; ++i) {
     if (!written[i]) continue;
-    clock.versions[i] = NextClock(std::max(clock.versions[i].value_or(0), *written[i]), &merge_.report->clocks_saturated);
+    clock.versions[i] =
+        NextClock(std::max(clock.versions[i].value_or(0), *written[i]), &merge_.report->clocks_saturated);
     clock.sites[i] = 0;
   }
   if (!state.app_existed) clock.cl = std::max(clock.cl, cl + cl % 2);
@@ -187,8 +188,9 @@ bool TableMerge::RecordUncapturedAppWrite(RowState& state) {
   for (size_t i = 0; i < n; ++i) {
     const int64_t hash = ValueHash(state.values[i]);
     // An unknown hash (a clock from before hashes were kept) is learnt, as
-    // nothing tells whether the value changed.
-    if (clock.hashes[i] == hash || (alive && !clock.hashes[i])) {
+    // nothing tells whether the value changed. A row the app inserted
+    // again is a new life: every column it holds is new, as in capture.
+    if (alive && (clock.hashes[i] == hash || !clock.hashes[i])) {
       clock.hashes[i] = hash;
       continue;
     }
@@ -291,7 +293,8 @@ void TableMerge::ApplyChange(RowState& state, size_t k) {
   if (compared.cl < 1) return;
   if (!change->is_sentinel()) {
     const size_t i = column - t_.pk_count;
-    current = ColumnClock{state.clock.versions[i].has_value(), state.clock.versions[i].value_or(0), state.values[i], std::nullopt};
+    current = ColumnClock{state.clock.versions[i].has_value(), state.clock.versions[i].value_or(0), state.values[i],
+                          std::nullopt};
     compared.val = state.row->canonical[k];
   }
   const MergeOutcome outcome = MergeChange(RowClock{state.clock.cl, false}, current, compared);
@@ -411,7 +414,8 @@ Status TableMerge::UpdateChangedRows() {
   if (updates.empty()) return Status::OK();
   std::vector<size_t> touched;
   for (size_t i = 0; i < n_; ++i) {
-    if (std::any_of(updates.begin(), updates.end(), [&](const RowState* s) { return s->written[i]; })) touched.push_back(i);
+    if (std::any_of(updates.begin(), updates.end(), [&](const RowState* s) { return s->written[i]; }))
+      touched.push_back(i);
   }
   std::vector<AppRowWrite> rows;
   for (RowState* state : updates) {

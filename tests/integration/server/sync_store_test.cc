@@ -203,6 +203,32 @@ TEST_P(SyncStoreTest, ATombstoneOfARowTheServerNeverHadReachesItsRoom) {
   EXPECT_EQ(tombstones, (std::set<std::string>{EncodeHex(Key("t1")), EncodeHex(Key("t2"))}));
 }
 
+// The app inserts a row again after a client deleted it, and a merge
+// records that insert before capture does. A client that never saw the
+// delete jumps to the new life, zeroing its column clocks and keeping its
+// values as cr-sqlite does: every column of the new life must come with a
+// clock of its own, also those whose values the dead row held before.
+TEST_P(SyncStoreTest, AnAppInsertOfADeletedRowRecordedByAMergeSendsEveryColumn) {
+  Server server(GetParam());
+  Client alice(server);
+  Client bob(server);
+  alice.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'milk')");
+  { const Status pushed = alice.Push(server); ASSERT_TRUE(pushed.ok()) << pushed.ToString(); }
+  { const Status synced = bob.Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+  alice.Exec("UPDATE todos SET position = 2.5 WHERE id = 't1'");
+  bob.Exec("DELETE FROM todos WHERE id = 't1'");
+  { const Status pushed = bob.Push(server); ASSERT_TRUE(pushed.ok()) << pushed.ToString(); }
+  server.database->Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'milk')");
+
+  // Alice's update is of the row's first life: the new one outranks it.
+  { const Status pushed = alice.Push(server); ASSERT_TRUE(pushed.ok()) << pushed.ToString(); }
+  { const Status synced = alice.Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+  { const Status synced = bob.Pull(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
+  EXPECT_EQ(ServerTodos(server), (std::vector<std::string>{"t1|l1|milk|0|NULL|NULL"}));
+  EXPECT_EQ(alice.Rows("todos", kTodoColumns), bob.Rows("todos", kTodoColumns));
+  EXPECT_EQ(alice.Rows("todos", "id, position"), (std::vector<std::string>{"t1|NULL"}));
+}
+
 TEST_P(SyncStoreTest, AChangesetTwiceOrShuffledGivesTheSameTablesAndClocks) {
   Server first(GetParam());
   Server second(GetParam());
