@@ -1,47 +1,43 @@
 #include "crbridge/connector/kafka/kafka_sink.h"
 
 #include <librdkafka/rdkafkacpp.h>
-#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "crbridge/connector/kafka/in_flight_batches.h"
 #include "crbridge/connector/ops/structured_log.h"
 #include "crbridge/server/core/change_log_reader.h"
+#include "crbridge/server/dialects.h"
 #include "crbridge/sqlite/backoff.h"
 #include "crbridge/sqlite/text_encoding.h"
-#include "crbridge/server/dialects.h"
 
 namespace crbridge {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr const char* kComponent = "kafka";
-// Events read, sent and acknowledged together; the one batch a restart may
-// send again.
+// Events read, sent and acknowledged together, and how many such batches
+// Kafka may have unacknowledged at once: what a restart may send again.
 constexpr size_t kBatchEvents = 2000;
+constexpr size_t kBatchesInFlight = 4;
 // Capture and merges wake the sink when they commit; without a wake-up the
 // log is looked at this often all the same (what a crash left in it).
 constexpr std::chrono::seconds kPollInterval{1};
 // Waiting for acknowledgements this long is said in the log (once a batch).
 constexpr std::chrono::seconds kSlowAcknowledgement{5};
 
-class DeliveryCounter : public RdKafka::DeliveryReportCb {
+// Each event's delivery report counts in the batch it was produced with.
+class DeliveryReport : public RdKafka::DeliveryReportCb {
  public:
   void dr_cb(RdKafka::Message& message) override {
-    if (message.err() == RdKafka::ERR_NO_ERROR) {
-      ++delivered;
-    } else {
-      ++failed;
-      last_error = message.errstr();
-    }
+    InFlightBatches::Delivered(static_cast<InFlightBatches::Batch*>(message.msg_opaque()),
+                               message.err() == RdKafka::ERR_NO_ERROR, message.errstr());
   }
-  size_t delivered = 0;
-  size_t failed = 0;
-  std::string last_error;
 };
 
 // Says each change of Kafka's reachability once.
@@ -110,7 +106,7 @@ class KafkaSink::Publisher {
         return Status::InvalidArgument("kafka: " + key + ": " + error);
       }
     }
-    if (conf->set("dr_cb", &deliveries_, error) != RdKafka::Conf::CONF_OK ||
+    if (conf->set("dr_cb", &delivery_report_, error) != RdKafka::Conf::CONF_OK ||
         conf->set("event_cb", &watch_, error) != RdKafka::Conf::CONF_OK) {
       return Status::Internal("kafka: " + error);
     }
@@ -119,28 +115,33 @@ class KafkaSink::Publisher {
     return Status::OK();
   }
 
-  // Publishes the oldest batch of the log; *published is false when the log
-  // was empty. Unavailable when the database is lost; Aborted when Kafka
-  // failed some events (the batch is sent again); Cancelled on stop.
-  Status PublishBatch(std::stop_token stop, std::atomic<int64_t>* backlog, std::atomic<int64_t>* unpublished,
-                      bool* published) {
-    *published = false;
-    std::vector<ChangeLogEvent> events;
-    CRBRIDGE_RETURN_IF_ERROR(log_->ReadAfter(deleted_through_, kBatchEvents, &events));
-    if (events.empty()) {
+  // Reads and produces batches of the log while fewer than
+  // kBatchesInFlight wait for Kafka, then waits for the oldest and deletes
+  // it from the log; *idle when the log had nothing to send and nothing
+  // was in flight. Unavailable when the database is lost; Aborted when
+  // Kafka failed some events (the batches in flight are sent again);
+  // Cancelled on stop.
+  Status Publish(std::stop_token stop, std::atomic<int64_t>* backlog, std::atomic<int64_t>* unpublished, bool* idle) {
+    *idle = false;
+    while (in_flight_.size() < kBatchesInFlight) {
+      std::vector<ChangeLogEvent> events;
+      CRBRIDGE_RETURN_IF_ERROR(log_->ReadAfter(in_flight_.ReadAfter(deleted_through_), kBatchEvents, &events));
+      if (events.empty()) break;
+      InFlightBatches::Batch* batch = in_flight_.Add(events.size(), events.back().position);
+      for (const ChangeLogEvent& event : events) CRBRIDGE_RETURN_IF_ERROR(Produce(event, batch, stop));
+    }
+    if (in_flight_.empty()) {
       backlog->store(0);
       unpublished->store(0);
       metrics_.kafka_backlog_events().Set(0);
+      *idle = true;
       return Status::OK();
     }
-    deliveries_ = DeliveryCounter{};
-    for (const ChangeLogEvent& event : events) CRBRIDGE_RETURN_IF_ERROR(Produce(event, stop));
-    CRBRIDGE_RETURN_IF_ERROR(
-        AwaitAcknowledgements(events.size(), stop, [&] { return CountBacklog(backlog, unpublished); }));
-    CRBRIDGE_RETURN_IF_ERROR(log_->DeleteThrough(events.back().position));
-    deleted_through_ = events.back().position;
-    metrics_.kafka_events_published().Increment(static_cast<double>(events.size()));
-    *published = true;
+    CRBRIDGE_RETURN_IF_ERROR(AwaitOldest(stop, [&] { return CountBacklog(backlog, unpublished); }));
+    const std::optional<InFlightBatches::Batch> acknowledged = in_flight_.TakeAcknowledged();
+    CRBRIDGE_RETURN_IF_ERROR(log_->DeleteThrough(acknowledged->last));
+    deleted_through_ = acknowledged->last;
+    metrics_.kafka_events_published().Increment(static_cast<double>(acknowledged->events));
     return CountBacklog(backlog, unpublished);
   }
 
@@ -174,13 +175,17 @@ class KafkaSink::Publisher {
         {"source_table", source_tables_.contains(table) ? source_tables_.at(table) : table},
         {"key", nlohmann::json::parse(logged.key_json)},
         {"columns", std::move(columns)},
-        {"crr", {{"db_version", logged.position.db_version}, {"seq", logged.position.seq}, {"cl", logged.cl},
-                 {"pk", EncodeHex(logged.pk)}, {"site_id", server_site_}}},
+        {"crr",
+         {{"db_version", logged.position.db_version},
+          {"seq", logged.position.seq},
+          {"cl", logged.cl},
+          {"pk", EncodeHex(logged.pk)},
+          {"site_id", server_site_}}},
         {"source",
          {{"connector", "crbridge"},
           {"origin", from_client ? "client" : "app"},
-          {"lsn", from_client ? nlohmann::json(nullptr)
-                              : nlohmann::json(log_->FormatSourcePosition(logged.source_position))},
+          {"lsn",
+           from_client ? nlohmann::json(nullptr) : nlohmann::json(log_->FormatSourcePosition(logged.source_position))},
           {"client_site_id", from_client ? nlohmann::json(client_site) : nlohmann::json(nullptr)},
           {"ts_ms", logged.source_time_us / 1000}}},
         {"ts_ms", logged.recorded_time_us / 1000}};
@@ -188,20 +193,21 @@ class KafkaSink::Publisher {
     return Status::OK();
   }
 
-  Status Produce(const ChangeLogEvent& logged, std::stop_token stop) {
+  Status Produce(const ChangeLogEvent& logged, InFlightBatches::Batch* batch, std::stop_token stop) {
     std::string value;
     CRBRIDGE_RETURN_IF_ERROR(Envelope(logged, &value));
     const std::string& table = logged.table;
     const std::string key = table + "/" + EncodeHex(logged.pk);
     const int64_t db_version = logged.position.db_version;
-    const std::string topic = config_.kafka->topic_per_table ? config_.kafka->topic + "." + table : config_.kafka->topic;
+    const std::string topic =
+        config_.kafka->topic_per_table ? config_.kafka->topic + "." + table : config_.kafka->topic;
     for (;;) {
       RdKafka::Headers* headers = RdKafka::Headers::create();
       headers->add("crbridge.site_id", server_site_);
       headers->add("crbridge.db_version", std::to_string(db_version));
       const RdKafka::ErrorCode err =
           producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                             const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, headers, nullptr);
+                             const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, headers, batch);
       if (err == RdKafka::ERR_NO_ERROR) return Status::OK();  // the headers are librdkafka's now
       delete headers;
       if (err != RdKafka::ERR__QUEUE_FULL) return Status::Aborted("kafka: " + RdKafka::err2str(err));
@@ -220,13 +226,15 @@ class KafkaSink::Publisher {
     return Status::OK();
   }
 
-  // Waits for Kafka to acknowledge `produced` events, counting the backlog
-  // every second meanwhile: the log keeps growing while Kafka is away.
-  Status AwaitAcknowledgements(size_t produced, std::stop_token stop, const std::function<Status()>& count_backlog) {
+  // Waits for Kafka's verdict on every event of the oldest batch in
+  // flight, counting the backlog every second meanwhile: the log keeps
+  // growing while Kafka is away.
+  Status AwaitOldest(std::stop_token stop, const std::function<Status()>& count_backlog) {
+    const InFlightBatches::Batch& oldest = in_flight_.oldest();
     const auto started = Clock::now();
     auto counted = started;
     bool said = false;
-    while (deliveries_.delivered + deliveries_.failed < produced) {
+    while (!oldest.Done()) {
       if (stop.stop_requested()) return Status::Cancelled("stopped while waiting for Kafka");
       producer_->poll(100);
       if (Clock::now() - counted > std::chrono::seconds(1)) {
@@ -236,13 +244,13 @@ class KafkaSink::Publisher {
       if (!said && Clock::now() - started > kSlowAcknowledgement) {
         said = true;
         log::Warn(kComponent, "Kafka has not acknowledged a batch yet; capture confirms the slot only up to it",
-                  {{"events", produced}, {"acknowledged", deliveries_.delivered}});
+                  {{"events", oldest.events}, {"acknowledged", oldest.delivered}});
       }
     }
-    if (deliveries_.failed > 0) {
+    if (oldest.failed > 0) {
       metrics_.kafka_publish_failures().Increment();
-      return Status::Aborted("kafka did not acknowledge " + std::to_string(deliveries_.failed) + " of " +
-                             std::to_string(produced) + " events: " + deliveries_.last_error);
+      return Status::Aborted("kafka did not acknowledge " + std::to_string(oldest.failed) + " of " +
+                             std::to_string(oldest.events) + " events: " + oldest.last_error);
     }
     watch_.SetUp(true, "");
     return Status::OK();
@@ -264,8 +272,10 @@ class KafkaSink::Publisher {
 
   const Config& config_;
   Metrics& metrics_;
-  DeliveryCounter deliveries_;
+  DeliveryReport delivery_report_;
   BrokerWatch watch_;
+  // Before the producer: its purge on destruction still reports to them.
+  InFlightBatches in_flight_;
   std::unique_ptr<ChangeLogReader> log_;
   ChangeLogPosition deleted_through_;
   std::unique_ptr<RdKafka::Producer> producer_;
@@ -320,8 +330,8 @@ void KafkaSink::Run(std::stop_token stop) {
         continue;
       }
     }
-    bool published = false;
-    const Status s = publisher->PublishBatch(stop, &backlog_, &unpublished_position_, &published);
+    bool idle = false;
+    const Status s = publisher->Publish(stop, &backlog_, &unpublished_position_, &idle);
     if (s.code() == Status::Code::kCancelled) break;
     if (!s.ok()) {
       log::Warn(kComponent, "publishing failed; trying again", {{"error", s.ToString()}});
@@ -331,7 +341,7 @@ void KafkaSink::Run(std::stop_token stop) {
       continue;
     }
     backoff.Reset();
-    if (!published) wait(kPollInterval);
+    if (idle) wait(kPollInterval);
   }
 }
 
