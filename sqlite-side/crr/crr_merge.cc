@@ -74,7 +74,14 @@ struct CrrContext::WindowWrites {
     int64_t db_version = 0;
     int64_t site = 0;
   };
-  std::vector<const MergeWindow::Row*> new_rows;
+  // A row the database never had, and its writes: writes[first_write,
+  // end_write), one per column of its run.
+  struct NewRow {
+    const MergeWindow::Row* row = nullptr;
+    size_t first_write = 0;
+    size_t end_write = 0;
+  };
+  std::vector<NewRow> new_rows;
   std::vector<Write> writes;
 };
 
@@ -212,7 +219,7 @@ Status CrrContext::MergeWindowed(const Changeset& changes, const MergeWindow& wi
       for (size_t i = row.begin; i < row.end; ++i) CRBRIDGE_RETURN_IF_ERROR(Merge(changes[i]));
       continue;
     }
-    if (!key) pending.new_rows.push_back(&row);
+    if (!key) pending.new_rows.push_back({&row, pending.writes.size(), 0});
     for (size_t i = row.begin; i < row.end; ++i) {
       if (!outcomes[i - row.begin].write_column) continue;
       WindowWrites::Write write;
@@ -227,6 +234,7 @@ Status CrrContext::MergeWindowed(const Changeset& changes, const MergeWindow& wi
       CRBRIDGE_RETURN_IF_ERROR(SiteOrdinal(changes[i].site_id, &write.site));
       pending.writes.push_back(write);
     }
+    if (!key) pending.new_rows.back().end_write = pending.writes.size();
   }
   return WriteWindow(window, &pending);
 }
@@ -261,13 +269,13 @@ Status CrrContext::WriteWindow(const MergeWindow& window, WindowWrites* pending)
         &keys));
     std::map<std::vector<int>, std::vector<size_t>> rows_by_columns;
     for (size_t r = 0; r < pending->new_rows.size(); ++r) {
-      const MergeWindow::Row& row = *pending->new_rows[r];
+      const WindowWrites::NewRow& row = pending->new_rows[r];
       const int p = static_cast<int>(r * (pk_size + 1));
       keys->BindInt(p + 1, first_key + static_cast<int64_t>(r));
-      for (size_t c = 0; c < pk_size; ++c) keys->Bind(p + 2 + static_cast<int>(c), row.pk[c]);
+      for (size_t c = 0; c < pk_size; ++c) keys->Bind(p + 2 + static_cast<int>(c), row.row->pk[c]);
       std::vector<int> columns;
-      for (const Write& write : pending->writes) {
-        if (write.new_row == r) columns.push_back(t.ValueColumnIndex(write.change->cid));
+      for (size_t w = row.first_write; w < row.end_write; ++w) {
+        columns.push_back(t.ValueColumnIndex(pending->writes[w].change->cid));
       }
       std::sort(columns.begin(), columns.end());
       rows_by_columns[columns].push_back(r);
@@ -296,12 +304,12 @@ Status CrrContext::WriteWindow(const MergeWindow& window, WindowWrites* pending)
           &insert));
       for (size_t n = 0; n < rows.size(); ++n) {
         const int p = static_cast<int>(n * width);
-        const MergeWindow::Row& row = *pending->new_rows[rows[n]];
-        for (size_t c = 0; c < pk_size; ++c) insert->Bind(p + 1 + static_cast<int>(c), row.pk[c]);
-        for (const Write& write : pending->writes) {
-          if (write.new_row != rows[n]) continue;
-          const auto column = std::find(columns.begin(), columns.end(), t.ValueColumnIndex(write.change->cid));
-          insert->Bind(p + static_cast<int>(pk_size + (column - columns.begin())) + 1, write.change->val);
+        const WindowWrites::NewRow& row = pending->new_rows[rows[n]];
+        for (size_t c = 0; c < pk_size; ++c) insert->Bind(p + 1 + static_cast<int>(c), row.row->pk[c]);
+        for (size_t w = row.first_write; w < row.end_write; ++w) {
+          const Change& change = *pending->writes[w].change;
+          const auto column = std::find(columns.begin(), columns.end(), t.ValueColumnIndex(change.cid));
+          insert->Bind(p + static_cast<int>(pk_size + (column - columns.begin())) + 1, change.val);
         }
       }
       CRBRIDGE_RETURN_IF_ERROR(insert->Run());
