@@ -45,6 +45,32 @@ size_t RowEnd(const Changeset& changes, size_t begin) {
   return end;
 }
 
+// What a merge decides a change by, for `t`'s key row `p` (its pks
+// table) and the clock `c` of the change's column, named by
+// `column_name`: the row's key, its sentinel's causal length, whether it
+// has any clock, and the column's col_version. Select it, then join the
+// clock (MergeStateJoin) and read it (ReadMergeStateAt).
+std::string MergeStateSelect(const CrrTable& t) {
+  const std::string clock = QuoteIdentifier(t.clock_table());
+  return "p.__crsql_key, (SELECT col_version FROM " + clock +
+         " WHERE key = p.__crsql_key AND col_name = '-1'), c.col_version IS NOT NULL OR EXISTS (SELECT 1 FROM " +
+         clock + " WHERE key = p.__crsql_key), c.col_version";
+}
+
+std::string MergeStateJoin(const CrrTable& t, const std::string& column_name) {
+  return " LEFT JOIN " + QuoteIdentifier(t.clock_table()) +
+         " c ON c.key = p.__crsql_key AND c.col_name = " + column_name;
+}
+
+// MergeStateSelect's columns, from result column `first` of a row of `s`.
+void ReadMergeStateAt(const Statement& s, int first, int64_t* key, RowClock* row, ColumnClock* column) {
+  *key = s.ColumnInt(first);
+  row->has_sentinel = !s.ColumnIsNull(first + 1);
+  row->cl = row->has_sentinel ? s.ColumnInt(first + 1) : (s.ColumnInt(first + 2) != 0 ? 1 : 0);
+  column->exists = !s.ColumnIsNull(first + 3);
+  column->col_version = column->exists ? s.ColumnInt(first + 3) : 0;
+}
+
 }  // namespace
 
 // Runs of changes next to each other in a changeset, one run per row, to
@@ -153,7 +179,6 @@ Status CrrContext::MergeWindowed(const Changeset& changes, const MergeWindow& wi
   CRBRIDGE_RETURN_IF_ERROR(Cached(
       t.name, "",
       [&] {
-        const std::string clock = QuoteIdentifier(t.clock_table());
         std::string names = "position";
         std::string match;
         for (size_t c = 1; c <= pk_size; ++c) {
@@ -162,10 +187,8 @@ Status CrrContext::MergeWindowed(const Changeset& changes, const MergeWindow& wi
           match += (c > 1 ? " AND p." : "p.") + QuoteIdentifier(t.pk_columns[c - 1]) + " = v." + name;
         }
         return "WITH v(" + names + ", column_name) AS (VALUES " + ParameterRows(window.capacity, pk_size + 2) +
-               ") SELECT v.position, p.__crsql_key, (SELECT col_version FROM " + clock +
-               " WHERE key = p.__crsql_key AND col_name = '-1'), c.col_version IS NOT NULL OR EXISTS (SELECT 1 FROM " +
-               clock + " WHERE key = p.__crsql_key), c.col_version FROM v JOIN " + QuoteIdentifier(t.pks_table()) +
-               " p ON " + match + " LEFT JOIN " + clock + " c ON c.key = p.__crsql_key AND c.col_name = v.column_name";
+               ") SELECT v.position, " + MergeStateSelect(t) + " FROM v JOIN " + QuoteIdentifier(t.pks_table()) +
+               " p ON " + match + MergeStateJoin(t, "v.column_name");
       },
       &read));
   size_t position = 0;
@@ -180,11 +203,7 @@ Status CrrContext::MergeWindowed(const Changeset& changes, const MergeWindow& wi
   Status status;
   while (read->Step(&status)) {
     State& state = states[static_cast<size_t>(read->ColumnInt(0))];
-    state.key = read->ColumnInt(1);
-    state.row.has_sentinel = !read->ColumnIsNull(2);
-    state.row.cl = state.row.has_sentinel ? read->ColumnInt(2) : (read->ColumnInt(3) != 0 ? 1 : 0);
-    state.column.exists = !read->ColumnIsNull(4);
-    state.column.col_version = state.column.exists ? read->ColumnInt(4) : 0;
+    ReadMergeStateAt(*read, 1, &state.key.emplace(), &state.row, &state.column);
   }
   read->Reset();
   CRBRIDGE_RETURN_IF_ERROR(status);
@@ -449,13 +468,8 @@ Status CrrContext::ReadMergeState(const CrrTable& t, const std::vector<Value>& p
   CRBRIDGE_RETURN_IF_ERROR(Cached(
       t.name, "",
       [&] {
-        const std::string clock = QuoteIdentifier(t.clock_table());
-        const std::string column_param = "?" + std::to_string(t.pk_columns.size() + 1);
-        return "SELECT p.__crsql_key, (SELECT col_version FROM " + clock +
-               " WHERE key = p.__crsql_key AND col_name = '-1'), c.col_version IS NOT NULL OR EXISTS (SELECT 1 FROM " +
-               clock + " WHERE key = p.__crsql_key), c.col_version, c.site_id FROM " + QuoteIdentifier(t.pks_table()) +
-               " p LEFT JOIN " + clock + " c ON c.key = p.__crsql_key AND c.col_name = " + column_param + " WHERE " +
-               PkWhere(t, "p.");
+        return "SELECT " + MergeStateSelect(t) + ", c.site_id FROM " + QuoteIdentifier(t.pks_table()) + " p" +
+               MergeStateJoin(t, "?" + std::to_string(t.pk_columns.size() + 1)) + " WHERE " + PkWhere(t, "p.");
       },
       &select));
   for (size_t i = 0; i < pk.size(); ++i) select->Bind(static_cast<int>(i + 1), pk[i]);
@@ -463,11 +477,9 @@ Status CrrContext::ReadMergeState(const CrrTable& t, const std::vector<Value>& p
   Status status;
   std::optional<int64_t> writer_ordinal;
   if (select->Step(&status)) {
-    *key = select->ColumnInt(0);
-    row->has_sentinel = !select->ColumnIsNull(1);
-    row->cl = row->has_sentinel ? select->ColumnInt(1) : (select->ColumnInt(2) != 0 ? 1 : 0);
-    column->exists = !change.is_sentinel() && !select->ColumnIsNull(3);
-    column->col_version = column->exists ? select->ColumnInt(3) : 0;
+    ReadMergeStateAt(*select, 0, &key->emplace(), row, column);
+    // A sentinel's column clock is the sentinel itself, already the row's.
+    if (change.is_sentinel()) *column = ColumnClock{};
     if (column->exists) writer_ordinal = select->ColumnInt(4);
   }
   select->Reset();
