@@ -71,6 +71,22 @@ void ReadMergeStateAt(const Statement& s, int first, int64_t* key, RowClock* row
   column->col_version = column->exists ? s.ColumnInt(first + 3) : 0;
 }
 
+// An INSERT of rows of `t`, each its key and then `columns`, from `rows`
+// (a VALUES list, or a SELECT with a WHERE, which SQLite's upsert needs
+// after a SELECT) that writes the columns into a row already there.
+std::string InsertOrWriteColumnsSql(const CrrTable& t, const std::vector<std::string>& columns,
+                                    const std::string& rows) {
+  std::string names;
+  std::string updates;
+  for (const std::string& column : columns) {
+    const std::string quoted = QuoteIdentifier(column);
+    names += ", " + quoted;
+    updates += (updates.empty() ? "" : ", ") + quoted + " = excluded." + quoted;
+  }
+  return "INSERT INTO " + QuoteIdentifier(t.name) + " (" + t.PkColumnList() + names + ") " + rows +
+         " ON CONFLICT DO UPDATE SET " + updates;
+}
+
 }  // namespace
 
 // Runs of changes next to each other in a changeset, one run per row, to
@@ -301,9 +317,12 @@ Status CrrContext::WriteWindow(const MergeWindow& window, WindowWrites* pending)
     }
     CRBRIDGE_RETURN_IF_ERROR(keys->Run());
     for (const auto& [columns, rows] : rows_by_columns) {
-      std::string column_list;  // also names the statement
-      for (const int c : columns)
+      std::vector<std::string> names;
+      std::string column_list;  // names the statement
+      for (const int c : columns) {
+        names.push_back(t.value_columns[c]);
         column_list += (column_list.empty() ? "" : ", ") + QuoteIdentifier(t.value_columns[c]);
+      }
       // As many rows as fit in the window's changes, each with the key
       // and the columns.
       const size_t width = pk_size + columns.size();
@@ -311,14 +330,10 @@ Status CrrContext::WriteWindow(const MergeWindow& window, WindowWrites* pending)
       CRBRIDGE_RETURN_IF_ERROR(Cached(
           t.name, column_list,
           [&] {
-            std::string updates;
-            for (const int c : columns) {
-              const std::string column = QuoteIdentifier(t.value_columns[c]);
-              updates += (updates.empty() ? "" : ", ") + column + " = excluded." + column;
-            }
-            return "INSERT INTO " + QuoteIdentifier(t.name) + " (" + t.PkColumnList() + ", " + column_list +
-                   ") SELECT * FROM (VALUES " + ParameterRows(window.capacity / columns.size(), width) +
-                   ") WHERE column1 IS NOT NULL ON CONFLICT DO UPDATE SET " + updates;
+            return InsertOrWriteColumnsSql(t, names,
+                                           "SELECT * FROM (VALUES " +
+                                               ParameterRows(window.capacity / columns.size(), width) +
+                                               ") WHERE column1 IS NOT NULL");
           },
           &insert));
       for (size_t n = 0; n < rows.size(); ++n) {
@@ -538,9 +553,7 @@ Status CrrContext::WriteColumn(const CrrTable& t, const std::vector<Value>& pk, 
     CRBRIDGE_RETURN_IF_ERROR(Cached(
         t.name, column,
         [&] {
-          return "INSERT INTO " + QuoteIdentifier(t.name) + " (" + t.PkColumnList() + ", " + QuoteIdentifier(column) +
-                 ") VALUES (" + t.PkParameterList() + ", " + value_param + ") ON CONFLICT DO UPDATE SET " +
-                 QuoteIdentifier(column) + " = excluded." + QuoteIdentifier(column);
+          return InsertOrWriteColumnsSql(t, {column}, "VALUES (" + t.PkParameterList() + ", " + value_param + ")");
         },
         &write));
   } else {
