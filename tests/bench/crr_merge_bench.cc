@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -53,7 +54,8 @@ Changeset Inserts(size_t changes) {
   Changeset out;
   for (size_t i = 0; i < changes; ++i) {
     const auto row = static_cast<int64_t>(i / 4 + 1);
-    const Value value = i % 2 == 0 ? Value::Text("title " + std::to_string(i)) : Value::Integer(static_cast<int64_t>(i));
+    const Value value =
+        i % 2 == 0 ? Value::Text("title " + std::to_string(i)) : Value::Integer(static_cast<int64_t>(i));
     out.push_back({"t", Pk(row), kColumns[i % 4], value, 1, row, RemoteSite(), 1, static_cast<int64_t>(i % 4)});
   }
   return out;
@@ -124,29 +126,40 @@ Result CrSqliteWasm(const std::string& what, const Changeset& preload, const std
 
 // The limit: one plain row written per change, prepared statement, same
 // batches, a connection opened as CrrDatabase opens its own.
+// `batches` transactions on `db`, timed each and in all; `write(b)`
+// writes batch b's items inside its transaction and returns how many.
+Result TimedTransactions(sqlite3* db, const std::string& name, size_t batches,
+                         const std::function<size_t(size_t b)>& write) {
+  Result result{name, 0, 0, {}};
+  const auto started = Clock::now();
+  for (size_t b = 0; b < batches; ++b) {
+    const auto t = Clock::now();
+    sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+    result.items += write(b);
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    result.batch_ms.push_back(MillisecondsSince(t));
+  }
+  result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  return result;
+}
+
 Result RawSqliteInserts(size_t rows, size_t batch) {
   sqlite3* db = nullptr;
   sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   sqlite3_exec(db, "CREATE TABLE plain (id INTEGER PRIMARY KEY, value)", nullptr, nullptr, nullptr);
   sqlite3_stmt* insert = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO plain VALUES (?, ?)", -1, &insert, nullptr);
-  Result result{"raw SQLite insert (limit)", 0, 0, {}};
-  const auto started = Clock::now();
-  for (size_t i = 0; i < rows; i += batch) {
-    const auto t = Clock::now();
-    sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-    for (size_t j = i; j < std::min(rows, i + batch); ++j) {
+  const Result result = TimedTransactions(db, "raw SQLite insert (limit)", (rows + batch - 1) / batch, [&](size_t b) {
+    const size_t end = std::min(rows, (b + 1) * batch);
+    for (size_t j = b * batch; j < end; ++j) {
       sqlite3_bind_int64(insert, 1, static_cast<int64_t>(j + 1));
       const std::string value = "title " + std::to_string(j);
       sqlite3_bind_text(insert, 2, value.c_str(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
       sqlite3_step(insert);
       sqlite3_reset(insert);
-      ++result.items;
     }
-    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-    result.batch_ms.push_back(MillisecondsSince(t));
-  }
-  result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    return end - b * batch;
+  });
   sqlite3_finalize(insert);
   sqlite3_close(db);
   return result;
@@ -173,26 +186,20 @@ Result RawSqliteUpdates(size_t rows, const std::vector<Changeset>& batches) {
     const std::string sql = std::string("UPDATE t SET ") + column + " = ? WHERE id = ?";
     sqlite3_prepare_v2(db, sql.c_str(), -1, &updates[column], nullptr);
   }
-  Result result{"raw SQLite single-column update (limit 2)", 0, 0, {}};
-  const auto started = Clock::now();
-  for (const Changeset& batch : batches) {
-    const auto t = Clock::now();
-    sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-    for (const Change& change : batch) {
-      std::vector<Value> pk;
-      if (!DecodePackedPk(change.pk, &pk).ok()) throw std::runtime_error("unpack");
-      sqlite3_stmt* update = updates.at(change.cid);
-      sqlite3_bind_text(update, 1, change.val.text().data(), static_cast<int>(change.val.text().size()),
-                        SQLITE_TRANSIENT);
-      sqlite3_bind_int64(update, 2, pk[0].integer());
-      sqlite3_step(update);
-      sqlite3_reset(update);
-      ++result.items;
-    }
-    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-    result.batch_ms.push_back(MillisecondsSince(t));
-  }
-  result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  const Result result =
+      TimedTransactions(db, "raw SQLite single-column update (limit 2)", batches.size(), [&](size_t b) {
+        for (const Change& change : batches[b]) {
+          std::vector<Value> pk;
+          if (!DecodePackedPk(change.pk, &pk).ok()) throw std::runtime_error("unpack");
+          sqlite3_stmt* update = updates.at(change.cid);
+          sqlite3_bind_text(update, 1, change.val.text().data(), static_cast<int>(change.val.text().size()),
+                            SQLITE_TRANSIENT);
+          sqlite3_bind_int64(update, 2, pk[0].integer());
+          sqlite3_step(update);
+          sqlite3_reset(update);
+        }
+        return batches[b].size();
+      });
   for (const auto& [column, update] : updates) sqlite3_finalize(update);
   sqlite3_close(db);
   return result;
@@ -200,14 +207,14 @@ Result RawSqliteUpdates(size_t rows, const std::vector<Changeset>& batches) {
 
 void EnsureNodePackages() {
   if (std::filesystem::exists(std::string(CRBRIDGE_INTEROP_DIR) + "/node_modules")) return;
-  const std::string command = "cd '" + std::string(CRBRIDGE_INTEROP_DIR) + "' && npm ci --no-audit --no-fund --loglevel=error";
+  const std::string command =
+      "cd '" + std::string(CRBRIDGE_INTEROP_DIR) + "' && npm ci --no-audit --no-fund --loglevel=error";
   if (std::system(command.c_str()) != 0) throw std::runtime_error("npm ci failed in " CRBRIDGE_INTEROP_DIR);
 }
 
 void Print(const Result& r) {
-  std::printf("| %-44s | %9zu | %12.0f | %8.2f | %8.2f | %8.2f |\n", r.what.c_str(), r.items,
-              r.PerSecond(), Percentile(r.batch_ms, 0.5), Percentile(r.batch_ms, 0.99),
-              Percentile(r.batch_ms, 1.0));
+  std::printf("| %-44s | %9zu | %12.0f | %8.2f | %8.2f | %8.2f |\n", r.what.c_str(), r.items, r.PerSecond(),
+              Percentile(r.batch_ms, 0.5), Percentile(r.batch_ms, 0.99), Percentile(r.batch_ms, 1.0));
 }
 
 }  // namespace
