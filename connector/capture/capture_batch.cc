@@ -27,7 +27,9 @@ Status CaptureBatch::Flush(const std::string& resume) {
   const auto start = Clock::now();
   CRBRIDGE_RETURN_IF_ERROR(recorder_.Record(transactions_, &report, resume));
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  if (report.db_version > 0 && options_.on_recorded) options_.on_recorded(report.db_version);
+  if (report.db_version > 0 && options_.on_recorded) {
+    options_.on_recorded(report.db_version, transactions_.front().end_position);
+  }
   if (options_.rejected_rows) options_.rejected_rows->Update(report.rejected, report.cleared);
   metrics_.captured_transactions().Increment(static_cast<double>(transactions_.size()));
   metrics_.captured_rows().Increment(static_cast<double>(report.rows_changed));

@@ -37,7 +37,7 @@ Status TableSnapshot::Record(bool last) {
   RecordReport report;
   CRBRIDGE_RETURN_IF_ERROR(recorder_.RecordSnapshot(batch_, table_, last, capture_resume_, &report));
   // Clients hear of a table read behind a running stream as of app writes.
-  if (report.db_version > 0 && options_.on_recorded) options_.on_recorded(report.db_version);
+  if (report.db_version > 0 && options_.on_recorded) options_.on_recorded(report.db_version, position_);
   if (options_.rejected_rows) options_.rejected_rows->Update(report.rejected, report.cleared);
   done_ += static_cast<int64_t>(batch_.rows.size());
   batch_.rows.clear();

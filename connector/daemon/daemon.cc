@@ -93,9 +93,12 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
   RejectedRows rejected_rows(health, metrics);
   CaptureOptions capture_options;
   capture_options.rejected_rows = &rejected_rows;
-  capture_options.on_recorded = [&sync, &kafka](int64_t db_version) {
+  capture_options.on_recorded = [&sync, &kafka](int64_t db_version, int64_t oldest_source_position) {
     if (sync) sync->OnNewVersion(db_version);
-    if (kafka) kafka->Wake();
+    if (kafka) {
+      kafka->Recorded(oldest_source_position);
+      kafka->Wake();
+    }
   };
   // A column the app added: the sync server takes the new mappings before
   // capture reads the table again.

@@ -121,8 +121,9 @@ class KafkaSink::Publisher {
   // was in flight. Unavailable when the database is lost; Aborted when
   // Kafka failed some events (the batches in flight are sent again);
   // Cancelled on stop.
-  Status Publish(std::stop_token stop, std::atomic<int64_t>* backlog, std::atomic<int64_t>* unpublished, bool* idle) {
+  Status Publish(std::stop_token stop, std::atomic<int64_t>* backlog, UnpublishedPosition* unpublished, bool* idle) {
     *idle = false;
+    unpublished->BeginRead();
     while (in_flight_.size() < kBatchesInFlight) {
       std::vector<ChangeLogEvent> events;
       CRBRIDGE_RETURN_IF_ERROR(log_->ReadAfter(in_flight_.ReadAfter(deleted_through_), kBatchEvents, &events));
@@ -132,7 +133,7 @@ class KafkaSink::Publisher {
     }
     if (in_flight_.empty()) {
       backlog->store(0);
-      unpublished->store(0);
+      unpublished->EndRead(std::nullopt);
       metrics_.kafka_backlog_events().Set(0);
       *idle = true;
       return Status::OK();
@@ -217,11 +218,13 @@ class KafkaSink::Publisher {
   }
 
   // What the log holds, for capture (see BacklogFull) and the metrics.
-  Status CountBacklog(std::atomic<int64_t>* backlog, std::atomic<int64_t>* unpublished) {
+  Status CountBacklog(std::atomic<int64_t>* backlog, UnpublishedPosition* unpublished) {
     ChangeLogBacklog left;
+    unpublished->BeginRead();
     CRBRIDGE_RETURN_IF_ERROR(log_->CountBacklog(&left));
     backlog->store(left.events);
-    unpublished->store(left.oldest_source_position);
+    unpublished->EndRead(left.oldest_source_position == 0 ? std::nullopt
+                                                         : std::optional<int64_t>(left.oldest_source_position));
     metrics_.kafka_backlog_events().Set(static_cast<double>(left.events));
     return Status::OK();
   }
@@ -305,10 +308,9 @@ void KafkaSink::Wake() {
   wake_.notify_all();
 }
 
-std::optional<int64_t> KafkaSink::UnpublishedSourcePosition() const {
-  const int64_t position = unpublished_position_.load();
-  return position == 0 ? std::nullopt : std::optional<int64_t>(position);
-}
+void KafkaSink::Recorded(int64_t oldest_source_position) { unpublished_position_.Recorded(oldest_source_position); }
+
+std::optional<int64_t> KafkaSink::UnpublishedSourcePosition() const { return unpublished_position_.Get(); }
 
 bool KafkaSink::BacklogFull() const { return backlog_.load() >= config_.kafka->max_backlog_events; }
 

@@ -221,15 +221,11 @@ class Streamer {
       }
       if (!got) {
         // Quiet: what is pending is recorded now rather than later, and
-        // without Kafka the slot may forget it at once. (Kafka's sink learns
-        // of what was just recorded only when it next reads the change log,
-        // so its unpublished_position does not hold it back yet.)
+        // the slot may forget it at once (with Kafka, up to what Kafka has).
         if (!batch_.empty()) {
           CRBRIDGE_RETURN_IF_ERROR(batch_.Flush());
-          if (!options_.unpublished_position) {
-            CRBRIDGE_RETURN_IF_ERROR(SendStatus(false));
-            next_status = Clock::now() + options_.status_interval;
-          }
+          CRBRIDGE_RETURN_IF_ERROR(SendStatus(false));
+          next_status = Clock::now() + options_.status_interval;
         }
         continue;
       }

@@ -365,7 +365,7 @@ TEST_P(CaptureTest, AnAppDdlDuringASnapshotStallsNeitherCaptureNorMerges) {
   Metrics metrics;
   CaptureOptions options;
   options.snapshot_batch_rows = 100;
-  options.on_recorded = [&](int64_t) {
+  options.on_recorded = [&](int64_t, int64_t) {
     if (batches++ == 1) gate.wait_for(std::chrono::seconds(60));  // bounded: an assertion may fail first
   };
   Health health;

@@ -40,11 +40,12 @@ struct CaptureOptions {
   size_t large_transaction_rows = 100000;
   size_t snapshot_batch_rows = 10000;
   std::chrono::milliseconds progress_interval{2000};
-  // Called (on the capture thread) each time streaming starts, and with
-  // the db_version of each batch recorded (app writes, or rows of a table
-  // read whole).
+  // Called (on the capture thread) each time streaming starts, and, once
+  // each batch recorded (app writes, or rows of a table read whole) has
+  // committed, with its db_version and the source position of its oldest
+  // transaction.
   std::function<void()> on_streaming;
-  std::function<void(int64_t db_version)> on_recorded;
+  std::function<void(int64_t db_version, int64_t oldest_source_position)> on_recorded;
   // With Kafka (called on the capture thread): the source position of the
   // oldest recorded change Kafka has not acknowledged (the slot is
   // confirmed only before it), and whether capture must hold (neither

@@ -19,6 +19,7 @@
 #include <optional>
 #include <thread>
 
+#include "crbridge/connector/kafka/unpublished_position.h"
 #include "crbridge/connector/ops/metrics.h"
 #include "crbridge/mappings/config.h"
 
@@ -38,9 +39,13 @@ class KafkaSink {
   void Stop();
   // New changes were committed: publish them now rather than at the next poll.
   void Wake();
+  // Capture committed app writes whose oldest source position is
+  // `oldest_source_position` (UnpublishedPosition).
+  void Recorded(int64_t oldest_source_position);
 
   // The source position of the oldest captured app write Kafka has not
-  // acknowledged; nullopt when there is none. Capture confirms the slot
+  // acknowledged, including what capture recorded since the sink last read
+  // the change log; nullopt when there is none. Capture confirms the slot
   // only before it.
   std::optional<int64_t> UnpublishedSourcePosition() const;
   // The backlog reached kafka.max_backlog_events: capture holds.
@@ -52,7 +57,7 @@ class KafkaSink {
 
   const Config& config_;
   Metrics& metrics_;
-  std::atomic<int64_t> unpublished_position_{0};  // 0: none
+  UnpublishedPosition unpublished_position_;
   std::atomic<int64_t> backlog_{0};
   std::mutex mutex_;
   std::condition_variable_any wake_;
