@@ -40,8 +40,12 @@ ChangeEventJson ChangeEventFields(const ResolvedTable& t, const LoggedChange& ch
   for (size_t i = 0; i < t.pk_count; ++i) key[t.columns[i].name] = ValueJson((*change.key)[i]);
   nlohmann::json columns = nlohmann::json::object();
   for (size_t i = 0; i + t.pk_count < t.columns.size() && after.cl % 2 == 1; ++i) {
-    const bool moved = !before.stored || before.versions[i] != after.versions[i] || before.sites[i] != after.sites[i];
-    if (!after.versions[i] || !moved) continue;
+    // A created row (or one back from the dead) is whole in its event: a
+    // consumer starts it afresh, and a column of the new life may sit at
+    // the clock it had in the old one. (A value capture never saw, an
+    // unchanged TOASTed one, cannot be sent.)
+    const bool moved = out.op == 'c' || before.versions[i] != after.versions[i] || before.sites[i] != after.sites[i];
+    if (!after.versions[i] || !moved || !change.values[i]) continue;
     columns[t.columns[t.pk_count + i].name] = {
         {"value", ValueJson(*change.values[i])}, {"col_version", *after.versions[i]}, {"site", after.sites[i].value_or(0)}};
   }

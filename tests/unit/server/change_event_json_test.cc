@@ -34,5 +34,35 @@ TEST(ChangeEventJsonTest, InfinitiesAndNanAreStringsAsTheServerPrintsThem) {
             "\"d\":{\"col_version\":1,\"site\":0,\"value\":1.5}}");
 }
 
+// A row back from the dead whose column sits at the clock it had before
+// the delete (a client's new life wrote it at version 1 again): the `c`
+// event still carries it, as consumers start the row afresh.
+TEST(ChangeEventJsonTest, ARowBackFromTheDeadCarriesEveryColumn) {
+  TableMapping mapping;
+  mapping.name = "todos";
+  ResolvedTable t{&mapping, {}, 1, std::nullopt, std::nullopt};
+  for (const char* name : {"id", "list_id", "title"}) {
+    ResolvedColumn& column = t.columns.emplace_back();
+    column.name = name;
+    column.server.name = name;
+  }
+  const std::vector<Value> key = {Value::Text("t1")};
+  ClockRow before(2), after(2);
+  before.stored = true;
+  before.cl = 2;
+  before.versions = {1, 1};
+  before.sites = {3, 3};
+  after.cl = 3;
+  after.versions = {1, 2};
+  after.sites = {3, 3};
+  const std::vector<Value> values = {Value::Text("l1"), Value::Text("milk")};
+  const LoggedChange change{&key, &before, &after, {&values[0], &values[1]}, 0, 0, 0};
+  const ChangeEventJson event = ChangeEventFields(t, change);
+  EXPECT_EQ(event.op, 'c');
+  EXPECT_EQ(event.columns,
+            "{\"list_id\":{\"col_version\":1,\"site\":3,\"value\":\"l1\"},"
+            "\"title\":{\"col_version\":2,\"site\":3,\"value\":\"milk\"}}");
+}
+
 }  // namespace
 }  // namespace crbridge
