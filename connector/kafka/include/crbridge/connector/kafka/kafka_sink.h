@@ -1,9 +1,10 @@
 // KafkaSink: publishes the change log (the outbox every crbridge write
 // fills in its own transaction; docs/kafka.md) to Kafka, in db_version
-// order, with an idempotent producer and acks=all, and deletes a batch from
-// the log only once Kafka has acknowledged all of it. So nothing committed
-// is lost whatever crashes, and a restart sends again at most the batch
-// that was in flight (same db_versions). While Kafka is away it waits, and
+// order, with an idempotent producer and acks=all, a few batches in flight
+// (InFlightBatches), and deletes a batch from the log only once Kafka has
+// acknowledged all of it and of the batches before it. So nothing committed
+// is lost whatever crashes, and a restart sends again at most the batches
+// that were in flight (same db_versions). While Kafka is away it waits, and
 // the backlog grows in the log; capture asks the sink how far it may
 // confirm the source (Postgres's replication slot) and whether it must hold
 // (past kafka.max_backlog_events). Reads the log through the
