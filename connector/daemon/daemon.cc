@@ -95,10 +95,7 @@ Status RunDaemon(const Config& config, const DaemonHooks& hooks) {
   capture_options.rejected_rows = &rejected_rows;
   capture_options.on_recorded = [&sync, &kafka](int64_t db_version, int64_t oldest_source_position) {
     if (sync) sync->OnNewVersion(db_version);
-    if (kafka) {
-      kafka->Recorded(oldest_source_position);
-      kafka->Wake();
-    }
+    if (kafka) kafka->Recorded(oldest_source_position);
   };
   // A column the app added: the sync server takes the new mappings before
   // capture reads the table again.

@@ -308,7 +308,10 @@ void KafkaSink::Wake() {
   wake_.notify_all();
 }
 
-void KafkaSink::Recorded(int64_t oldest_source_position) { unpublished_position_.Recorded(oldest_source_position); }
+void KafkaSink::Recorded(int64_t oldest_source_position) {
+  unpublished_position_.Recorded(oldest_source_position);
+  Wake();
+}
 
 std::optional<int64_t> KafkaSink::UnpublishedSourcePosition() const { return unpublished_position_.Get(); }
 

@@ -41,7 +41,7 @@ class KafkaSink {
   // New changes were committed: publish them now rather than at the next poll.
   void Wake();
   // Capture committed app writes whose oldest source position is
-  // `oldest_source_position` (UnpublishedPosition).
+  // `oldest_source_position` (UnpublishedPosition): publish them now.
   void Recorded(int64_t oldest_source_position);
 
   // The source position of the oldest captured app write Kafka has not
