@@ -16,10 +16,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,14 +68,25 @@ class StreamReader {
   virtual BenchResult ReadWrites(const std::string& what, size_t rows) = 0;
 };
 
-// Postgres: a slot of its own made before the writes, streamed with
-// capture's publication and decoded by PgOutputDecoder.
+// Postgres: a slot streamed with capture's publication and decoded by
+// PgOutputDecoder; either a copy of capture's slot or a fresh one, made
+// before the writes. A copy starts where capture's slot does: the
+// walsender decodes again the WAL from the slot's restart_lsn (up to the
+// last running-transactions record, which a quiet server logs every 15 s)
+// and skips what was confirmed, for capture and for the copy alike. A fresh
+// slot starts at the writes: it shows what reading them alone costs.
 class PgOutputReader : public StreamReader {
  public:
-  explicit PgOutputReader(testing::TodoAppDatabase& app) : app_(app) {}
+  // A copy of `capture_slot`, or a fresh slot without it.
+  PgOutputReader(testing::TodoAppDatabase& app, std::optional<std::string> capture_slot)
+      : app_(app), capture_slot_(std::move(capture_slot)) {}
 
   void BeforeWrites() override {
-    slot_ = "decode_only_" + std::to_string(++slots_);
+    slot_ = "decode_only_" + std::to_string(++slots_) + (capture_slot_ ? "_copy" : "_fresh");
+    if (capture_slot_) {
+      app_.One("SELECT slot_name FROM pg_copy_logical_replication_slot('" + *capture_slot_ + "', '" + slot_ + "')");
+      return;
+    }
     std::unique_ptr<ReplicationConnection> connection;
     CreatedSlot created;
     if (const Status s = ReplicationConnection::Open(app_.url, std::stop_token(), &connection); !s.ok()) Fail("open", s);
@@ -117,6 +130,7 @@ class PgOutputReader : public StreamReader {
 
  private:
   testing::TodoAppDatabase& app_;
+  const std::optional<std::string> capture_slot_;
   std::string slot_;
   int slots_ = 0;
 };
@@ -264,8 +278,10 @@ int main(int argc, char** argv) {
     PrintWorkload(Load(db, rows));
 
     std::unique_ptr<StreamReader> reader;
+    std::unique_ptr<StreamReader> fresh_reader;  // Postgres: the writes alone
     if (kind == ServerKind::kPostgres) {
-      reader = std::make_unique<PgOutputReader>(db.app);
+      reader = std::make_unique<PgOutputReader>(db.app, db.config.source.slot);
+      fresh_reader = std::make_unique<PgOutputReader>(db.app, std::nullopt);
     } else {
       reader = std::make_unique<BinlogReader>(db.app);
     }
@@ -301,22 +317,29 @@ int main(int argc, char** argv) {
 
     std::printf("app writes made while capture was stopped, then caught up; read: the same change stream read and "
                 "decoded without recording (%s), same run\n\n",
-                kind == ServerKind::kPostgres ? "a second slot, pgoutput" : "BinlogStream + DecodeBinlogRows");
-    std::printf("| %-36s | %7s | %11s | %11s | %14s | %14s | %13s |\n", "app writes", "rows", "app rows/s",
-                "read rows/s", "capture rows/s", "capture / read", "capture CPU %");
-    std::printf("|--------------------------------------|---------|-------------|-------------|----------------|"
-                "----------------|---------------|\n");
+                kind == ServerKind::kPostgres
+                    ? "a copy of capture's slot, pgoutput; fresh slot: one made before the writes, which starts at them"
+                    : "BinlogStream + DecodeBinlogRows");
+    std::printf("| %-36s | %7s | %11s | %11s | %17s | %14s | %14s | %13s |\n", "app writes", "rows", "app rows/s",
+                "read rows/s", "fresh slot rows/s", "capture rows/s", "capture / read", "capture CPU %");
+    std::printf("|--------------------------------------|---------|-------------|-------------|-------------------|"
+                "----------------|----------------|---------------|\n");
     int64_t first = rows + 1;
     for (const Workload& workload : Workloads()) {
       const int64_t count = workload.multi_row ? write_rows : single_rows;
       reader->BeforeWrites();
+      if (fresh_reader) fresh_reader->BeforeWrites();
       const BenchResult written = Write(db.app, workload, first, count);
       const BenchResult read = reader->ReadWrites(workload.name, static_cast<size_t>(count));
+      std::string fresh = "-";
+      if (fresh_reader) {
+        fresh = std::to_string(std::lround(fresh_reader->ReadWrites(workload.name, static_cast<size_t>(count)).PerSecond()));
+      }
       double cpu_seconds = 0;
       const BenchResult captured = CatchUp(db, metrics, workload.name, static_cast<size_t>(count), rows, &cpu_seconds);
-      std::printf("| %-36s | %7lld | %11.0f | %11.0f | %14.0f | %14.2f | %13.0f |\n", workload.name.c_str(),
-                  static_cast<long long>(count), written.PerSecond(), read.PerSecond(), captured.PerSecond(),
-                  captured.PerSecond() / read.PerSecond(), 100 * cpu_seconds / captured.seconds);
+      std::printf("| %-36s | %7lld | %11.0f | %11.0f | %17s | %14.0f | %14.2f | %13.0f |\n", workload.name.c_str(),
+                  static_cast<long long>(count), written.PerSecond(), read.PerSecond(), fresh.c_str(),
+                  captured.PerSecond(), captured.PerSecond() / read.PerSecond(), 100 * cpu_seconds / captured.seconds);
       std::fflush(stdout);
       // Deletes end a kind of transaction: the next inserts take new ids.
       if (workload.name.starts_with("deletes")) first += count;
