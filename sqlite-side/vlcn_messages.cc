@@ -49,6 +49,12 @@ void WriteChanges(Lib0Writer& w, const Changeset& changes) {
   }
 }
 
+void WriteChangesHeader(Lib0Writer& w, const SiteId& sender, const StreamPosition& since) {
+  w.U8(static_cast<uint8_t>(MessageTag::kChanges));
+  w.Bytes(sender);
+  WritePosition(w, since);
+}
+
 // The lengths of lib0's variable-length numbers.
 size_t VarUintSize(uint64_t v) {
   size_t n = 1;
@@ -88,9 +94,7 @@ struct Encoder {
     w.I64(m.schema_version);
   }
   void operator()(const ChangesMessage& m) {
-    w.U8(static_cast<uint8_t>(MessageTag::kChanges));
-    w.Bytes(m.sender);
-    WritePosition(w, m.since);
+    WriteChangesHeader(w, m.sender, m.since);
     WriteChanges(w, m.changes);
   }
   void operator()(const RejectChanges& m) {
@@ -279,6 +283,19 @@ size_t EncodedSize(const Change& c) {
 Blob EncodeMessage(const Message& message) {
   Lib0Writer writer;
   std::visit(Encoder{writer}, message);
+  return writer.Finish();
+}
+
+Blob EncodeChanges(const Changeset& changes) {
+  Lib0Writer writer;
+  WriteChanges(writer, changes);
+  return writer.Finish();
+}
+
+Blob EncodeChangesMessage(const SiteId& sender, const StreamPosition& since, std::span<const uint8_t> changes) {
+  Lib0Writer writer;
+  WriteChangesHeader(writer, sender, since);
+  writer.Bytes(changes);
   return writer.Finish();
 }
 

@@ -6,14 +6,17 @@
 
 namespace crbridge {
 
+bool SentTo(const Change& change, const SiteId& client, const ChangeFilter& filter) {
+  return (change.is_sentinel() || change.site_id != client) && (!filter || filter(change));
+}
+
 Changeset ChangesFor(std::span<const Change> changes, const SiteId& client, const ChangeFilter& filter) {
   Changeset out;
   out.reserve(changes.size());
   int64_t version = 0;
   int64_t seq = 0;
   for (const Change& change : changes) {
-    if (!change.is_sentinel() && change.site_id == client) continue;
-    if (filter && !filter(change)) continue;
+    if (!SentTo(change, client, filter)) continue;
     if (out.empty() || change.db_version != version) {
       version = change.db_version;
       seq = 0;
@@ -22,6 +25,12 @@ Changeset ChangesFor(std::span<const Change> changes, const SiteId& client, cons
     out.back().seq = seq++;
   }
   return out;
+}
+
+EncodedChanges EncodedFor(std::span<const Change> changes, const SiteId& client, const ChangeFilter& filter) {
+  const Changeset sent = ChangesFor(changes, client, filter);
+  return EncodedChanges{std::make_shared<const Blob>(EncodeChanges(sent)), sent.size(),
+                        sent.empty() ? 0 : sent.back().db_version};
 }
 
 size_t ChangesInMessage(std::span<const Change> changes, size_t max_bytes) {
@@ -46,8 +55,12 @@ void RoomFeed::Append(const PullPosition& through, Changeset changes) {
   for (const Change& change : changes) bytes += EncodedSize(change);
   held_changes_ += changes.size();
   held_bytes_ += bytes;
-  pulls_.push_back(Pull{head_, through, std::move(changes), bytes});
+  pulls_.push_back(Pull{head_, through, std::move(changes), bytes, {}});
   head_ = through;
+  Trim();
+}
+
+void RoomFeed::Trim() {
   while (pulls_.size() > 1 && (held_changes_ > max_changes_ || held_bytes_ > max_bytes_)) {
     held_changes_ -= pulls_.front().changes.size();
     held_bytes_ -= pulls_.front().bytes;
@@ -56,8 +69,8 @@ void RoomFeed::Append(const PullPosition& through, Changeset changes) {
 }
 
 RoomFeed::Read RoomFeed::Next(const PullPosition& after, const SiteId& client, const ChangeFilter& filter,
-                              size_t max_bytes, Changeset* changes, PullPosition* through) const {
-  changes->clear();
+                              size_t max_bytes, EncodedChanges* changes, PullPosition* through) {
+  *changes = EncodedChanges{};
   if (after >= head_) return Read::kAhead;
   const auto pull = std::find_if(pulls_.begin(), pulls_.end(), [&](const Pull& p) { return p.through > after; });
   if (pull == pulls_.end() || pull->after > after) return Read::kBehind;
@@ -67,8 +80,24 @@ RoomFeed::Read RoomFeed::Next(const PullPosition& after, const SiteId& client, c
                                   [&](const Change& c) { return PositionOf(c) > after; });
   const std::span<const Change> rest(first, pull->changes.end());
   const size_t count = ChangesInMessage(rest, max_bytes);
-  *changes = ChangesFor(rest.first(count), client, filter);
   *through = count == rest.size() ? pull->through : PositionOf(rest[count - 1]);
+  const std::span<const Change> message = rest.first(count);
+  if (!std::all_of(message.begin(), message.end(), [&](const Change& c) { return SentTo(c, client, filter); })) {
+    *changes = EncodedFor(message, client, filter);
+    return Read::kServed;
+  }
+  const size_t start = static_cast<size_t>(first - pull->changes.begin());
+  auto [encoded, made] = pull->encoded.try_emplace(std::make_pair(start, count));
+  if (made) {
+    encoded->second = EncodedFor(message, client, filter);
+    pull->bytes += encoded->second.bytes->size();
+    held_bytes_ += encoded->second.bytes->size();
+  }
+  *changes = encoded->second;
+  // The bytes just encoded count against the bound; the pull being read
+  // is the newest or older, and a client at an older one is told to pull
+  // on its own if it goes.
+  if (made) Trim();
   return Read::kServed;
 }
 

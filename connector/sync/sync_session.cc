@@ -88,7 +88,7 @@ void SyncSession::OnNewVersion(int64_t version) {
 void SyncSession::MaybePull() {
   while (streaming_ && !pulling_ && !closing_ && !close_reason_ && !writing_ &&
          PullPosition(known_version_) > sent_through_) {
-    Changeset changes;
+    EncodedChanges changes;
     PullPosition through;
     switch (feed_->Next(sent_through_, *site_, Filter(), server_.MaxOutgoingMessageBytes(), &changes, &through)) {
       case RoomFeed::Read::kServed: Deliver(std::move(changes), through); break;
@@ -421,19 +421,19 @@ void SyncSession::DeliverPulled(std::span<const Change> changes, const PullPosit
   // at most that many bytes.
   do {
     const size_t count = ChangesInMessage(changes, server_.MaxOutgoingMessageBytes());
-    Deliver(ChangesFor(changes.first(count), *site_, Filter()),
+    Deliver(EncodedFor(changes.first(count), *site_, Filter()),
             count == changes.size() ? through : PositionOf(changes[count - 1]));
     changes = changes.subspan(count);
   } while (!changes.empty());
 }
 
-void SyncSession::Deliver(Changeset changes, const PullPosition& through) {
-  if (!changes.empty()) {
+void SyncSession::Deliver(const EncodedChanges& changes, const PullPosition& through) {
+  if (changes.count > 0) {
     const StreamPosition since = client_seen_;
     // ws-client records the last change's version with seq 0 as what it has seen.
-    client_seen_ = {changes.back().db_version, 0};
-    server_.metrics_.sync_changes_sent().Increment(static_cast<double>(changes.size()));
-    Blob frame = EncodeMessage(ChangesMessage{*server_site_, since, std::move(changes)});
+    client_seen_ = {changes.last_version, 0};
+    server_.metrics_.sync_changes_sent().Increment(static_cast<double>(changes.count));
+    Blob frame = EncodeChangesMessage(*server_site_, since, *changes.bytes);
     server_.metrics_.sync_message_bytes().Observe(static_cast<double>(frame.size()));
     Send(std::move(frame));
   }

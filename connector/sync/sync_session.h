@@ -71,7 +71,7 @@ class SyncSession : public std::enable_shared_from_this<SyncSession> {
   void DeliverPulled(std::span<const Change> changes, const PullPosition& through);
 
   // Sends the client `changes`, the server's changes up to `through`.
-  void Deliver(Changeset changes, const PullPosition& through);
+  void Deliver(const EncodedChanges& changes, const PullPosition& through);
 
   void Send(Blob frame);
   void SendPong();

@@ -34,6 +34,26 @@ std::vector<std::pair<int64_t, int64_t>> Positions(const Changeset& changes) {
   return out;
 }
 
+Changeset Decoded(const EncodedChanges& encoded) {
+  if (!encoded.bytes) return {};
+  Message message;
+  EXPECT_TRUE(DecodeMessage(EncodeChangesMessage(Site(0), {}, *encoded.bytes), &message).ok());
+  return std::get<ChangesMessage>(message).changes;
+}
+
+// RoomFeed::Next, with the message's changes decoded.
+RoomFeed::Read Next(RoomFeed& feed, const PullPosition& after, const SiteId& client, const ChangeFilter& filter,
+                    size_t max_bytes, Changeset* changes, PullPosition* through) {
+  EncodedChanges encoded;
+  const RoomFeed::Read read = feed.Next(after, client, filter, max_bytes, &encoded, through);
+  *changes = Decoded(encoded);
+  EXPECT_EQ(encoded.count, changes->size());
+  if (!changes->empty()) {
+    EXPECT_EQ(encoded.last_version, changes->back().db_version);
+  }
+  return read;
+}
+
 TEST(ChangesForTest, LeavesOutTheClientsColumnsAndNumbersEachVersionAgain) {
   const Changeset changes = {ColumnChange(5, 0, 1, "title"), ColumnChange(5, 1, 2, "done"), ColumnChange(5, 2, 1, "list_id"),
                              Sentinel(6, 0), ColumnChange(7, 0, 2), ColumnChange(8, 0, 1)};
@@ -57,29 +77,51 @@ TEST(RoomFeedTest, ServesEachPullFromAnyPositionInIt) {
   RoomFeed feed(10, 100, kAnyBytes);
   Changeset changes;
   PullPosition through;
-  EXPECT_EQ(feed.Next(10, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kAhead);
-  EXPECT_EQ(feed.Next(4, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
+  EXPECT_EQ(Next(feed, 10, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kAhead);
+  EXPECT_EQ(Next(feed, 4, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
 
   feed.Append(14, {ColumnChange(11, 0, 1), ColumnChange(13, 0, 2), ColumnChange(13, 1, 1)});
   feed.Append(20, {});  // versions of other rooms only
   feed.Append(25, {ColumnChange(22, 0, 1)});
   EXPECT_EQ(feed.head(), 25);
 
-  ASSERT_EQ(feed.Next(10, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
+  ASSERT_EQ(Next(feed, 10, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{11, 0}, {13, 0}, {13, 1}}));
   EXPECT_EQ(through, 14);
   // A client whose own pull ended inside a feed pull gets the rest of it.
-  ASSERT_EQ(feed.Next(11, Site(2), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
+  ASSERT_EQ(Next(feed, 11, Site(2), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{13, 0}}));
   EXPECT_EQ(changes[0].site_id, Site(1));
   EXPECT_EQ(through, 14);
-  ASSERT_EQ(feed.Next(14, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
+  ASSERT_EQ(Next(feed, 14, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_TRUE(changes.empty());
   EXPECT_EQ(through, 20);
-  ASSERT_EQ(feed.Next(20, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
+  ASSERT_EQ(Next(feed, 20, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{22, 0}}));
-  EXPECT_EQ(feed.Next(25, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kAhead);
-  EXPECT_EQ(feed.Next(30, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kAhead);
+  EXPECT_EQ(Next(feed, 25, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kAhead);
+  EXPECT_EQ(Next(feed, 30, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kAhead);
+}
+
+TEST(RoomFeedTest, ClientsThatGetTheSameMessageShareItsBytes) {
+  RoomFeed feed(10, 100, kAnyBytes);
+  feed.Append(14, {ColumnChange(11, 0, 1), ColumnChange(13, 0, 2, "done"), ColumnChange(13, 0, 2, "title")});
+  const size_t held = feed.held_bytes();
+  EncodedChanges a, b, writer, filtered;
+  PullPosition through;
+  ASSERT_EQ(feed.Next(10, Site(8), {}, kAnyBytes, &a, &through), RoomFeed::Read::kServed);
+  ASSERT_EQ(feed.Next(10, Site(9), {}, kAnyBytes, &b, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(a.bytes.get(), b.bytes.get()) << "encoded once";
+  EXPECT_EQ(*a.bytes, EncodeChanges(ChangesFor(Decoded(a), Site(8), {})));
+  EXPECT_EQ(feed.held_bytes(), held + a.bytes->size()) << "the shared bytes count against the bound";
+  // A client that wrote some of it, or filters some out, gets its own.
+  ASSERT_EQ(feed.Next(10, Site(2), {}, kAnyBytes, &writer, &through), RoomFeed::Read::kServed);
+  EXPECT_NE(writer.bytes.get(), a.bytes.get());
+  EXPECT_EQ(Positions(Decoded(writer)), (std::vector<std::pair<int64_t, int64_t>>{{11, 0}}));
+  const ChangeFilter no_done = [](const Change& c) { return c.cid != "done"; };
+  ASSERT_EQ(feed.Next(10, Site(8), no_done, kAnyBytes, &filtered, &through), RoomFeed::Read::kServed);
+  EXPECT_NE(filtered.bytes.get(), a.bytes.get());
+  EXPECT_EQ(Decoded(filtered).size(), 2u);
+  EXPECT_EQ(feed.held_bytes(), held + a.bytes->size()) << "what one client gets is not kept";
 }
 
 TEST(RoomFeedTest, APullThatEndsAtTheHeadChangesNothing) {
@@ -96,15 +138,15 @@ TEST(RoomFeedTest, KeepsItsNewestPullsWithinTheBound) {
   EXPECT_EQ(feed.held_changes(), 2u);
   Changeset changes;
   PullPosition through;
-  EXPECT_EQ(feed.Next(0, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
-  EXPECT_EQ(feed.Next(1, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(Next(feed, 0, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
+  EXPECT_EQ(Next(feed, 1, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_EQ(through, 2);
   // One pull larger than the bound is still held: the clients at the head need it.
   feed.Append(3, {ColumnChange(3, 0, 1), ColumnChange(3, 1, 1), ColumnChange(3, 2, 1), ColumnChange(3, 3, 1)});
   EXPECT_EQ(feed.held_changes(), 4u);
-  EXPECT_EQ(feed.Next(2, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(Next(feed, 2, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_EQ(changes.size(), 4u);
-  EXPECT_EQ(feed.Next(1, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
+  EXPECT_EQ(Next(feed, 1, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
 }
 
 Change LargeChange(int64_t db_version, int64_t seq, const std::string& cid, size_t bytes) {
@@ -138,17 +180,17 @@ TEST(RoomFeedTest, ServesAMessageAtATimeAndGoesOnInsideAVersion) {
   Changeset changes;
   PullPosition through;
   // Two rows of 1,000 bytes do not go in 2,000 bytes.
-  ASSERT_EQ(feed.Next(4, Site(9), {}, 2000, &changes, &through), RoomFeed::Read::kServed);
+  ASSERT_EQ(Next(feed, 4, Site(9), {}, 2000, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{5, 0}}));
   EXPECT_EQ(through, PullPosition(5, 0));
-  ASSERT_EQ(feed.Next(PullPosition(5, 0), Site(9), {}, 2200, &changes, &through), RoomFeed::Read::kServed);
+  ASSERT_EQ(Next(feed, PullPosition(5, 0), Site(9), {}, 2200, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{5, 0}, {5, 1}})) << "numbered again";
   EXPECT_EQ(changes[0].val.text().size(), 1000u);
   EXPECT_EQ(through, PullPosition(5, 2));
-  ASSERT_EQ(feed.Next(PullPosition(5, 2), Site(9), {}, 2200, &changes, &through), RoomFeed::Read::kServed);
+  ASSERT_EQ(Next(feed, PullPosition(5, 2), Site(9), {}, 2200, &changes, &through), RoomFeed::Read::kServed);
   EXPECT_EQ(Positions(changes), (std::vector<std::pair<int64_t, int64_t>>{{6, 0}}));
   EXPECT_EQ(through, PullPosition(6));
-  EXPECT_EQ(feed.Next(6, Site(9), {}, 2200, &changes, &through), RoomFeed::Read::kAhead);
+  EXPECT_EQ(Next(feed, 6, Site(9), {}, 2200, &changes, &through), RoomFeed::Read::kAhead);
 }
 
 TEST(RoomFeedTest, KeepsItsNewestPullsWithinTheBoundInBytes) {
@@ -160,13 +202,13 @@ TEST(RoomFeedTest, KeepsItsNewestPullsWithinTheBoundInBytes) {
   EXPECT_LE(feed.held_bytes(), 3000u);
   Changeset changes;
   PullPosition through;
-  EXPECT_EQ(feed.Next(0, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
-  EXPECT_EQ(feed.Next(1, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(Next(feed, 0, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
+  EXPECT_EQ(Next(feed, 1, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
   // One pull larger than the bound is still held.
   feed.Append(4, {LargeChange(4, 0, "title", 5000)});
   EXPECT_GT(feed.held_bytes(), 5000u);
-  EXPECT_EQ(feed.Next(3, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
-  EXPECT_EQ(feed.Next(2, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
+  EXPECT_EQ(Next(feed, 3, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kServed);
+  EXPECT_EQ(Next(feed, 2, Site(9), {}, kAnyBytes, &changes, &through), RoomFeed::Read::kBehind);
 }
 
 }  // namespace

@@ -69,6 +69,16 @@ TEST(VlcnMessagesTest, EncodesExactlyAsWsCommon) {
   EXPECT_EQ(checked, static_cast<int>(messages.size()));
 }
 
+TEST(VlcnMessagesTest, AChangesMessageBuiltFromEncodedChangesIsTheSameMessage) {
+  for (const auto& [name, message] : GoldenMessages()) {
+    const auto* changes = std::get_if<ChangesMessage>(&message);
+    if (!changes) continue;
+    EXPECT_EQ(EncodeChangesMessage(changes->sender, changes->since, EncodeChanges(changes->changes)),
+              EncodeMessage(message))
+        << name;
+  }
+}
+
 TEST(VlcnMessagesTest, DecodesWhatWsCommonEncodes) {
   const auto messages = GoldenMessages();
   for (const auto& golden : testing::ReadGolden("vlcn_messages.golden")) {

@@ -87,6 +87,14 @@ using Message =
 // site type 0 (NULL).
 Blob EncodeMessage(const Message& message);
 
+// A Changes message in two parts: its changes (their count, then each),
+// and the message made of a sender, a position and such encoded changes.
+// EncodeChangesMessage(s, p, EncodeChanges(c)) is EncodeMessage of
+// ChangesMessage{s, p, c}: a room's changes are encoded once and sent to
+// each of its clients behind a header of its own.
+Blob EncodeChanges(const Changeset& changes);
+Blob EncodeChangesMessage(const SiteId& sender, const StreamPosition& since, std::span<const uint8_t> changes);
+
 // The bytes `change` takes in an encoded Changes message, and the most a
 // Changes message takes besides its changes: a message's size is known
 // before it is encoded.

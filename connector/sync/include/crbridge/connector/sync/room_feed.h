@@ -4,15 +4,19 @@
 // the changes of every site; each client is given them without the columns
 // it wrote itself, one message at a time (a bounded number of bytes). The
 // window is bounded in changes and bytes: a client that falls behind it
-// catches up with pulls of its own. Not thread-safe (the sync server keeps
-// it on its io thread).
+// catches up with pulls of its own. A message that clients get alike (none
+// of its columns theirs, none filtered out) is encoded once and shared.
+// Not thread-safe (the sync server keeps it on its io thread).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <memory>
 #include <span>
+#include <utility>
 
 #include "crbridge/server/core/sync_store.h"
 #include "crbridge/sqlite/change.h"
@@ -28,6 +32,20 @@ using ChangeFilter = std::function<bool(const Change&)>;
 // `filter` leaves out, numbered again from seq 0 within each db_version, as
 // a pull leaving them out would have numbered them.
 Changeset ChangesFor(std::span<const Change> changes, const SiteId& client, const ChangeFilter& filter);
+
+// Whether a client of site `client` is sent `change` (ChangesFor).
+bool SentTo(const Change& change, const SiteId& client, const ChangeFilter& filter);
+
+// One Changes message's changes for one client, encoded (EncodeChanges):
+// the bytes are shared by the clients that get the same.
+struct EncodedChanges {
+  std::shared_ptr<const Blob> bytes;
+  size_t count = 0;
+  int64_t last_version = 0;  // the last change's db_version
+};
+
+// ChangesFor(changes, client, filter), encoded.
+EncodedChanges EncodedFor(std::span<const Change> changes, const SiteId& client, const ChangeFilter& filter);
 
 // How many of `changes` (a pull's, each row's changes sharing its
 // db_version and seq) go in one Changes message of at most `max_bytes`:
@@ -58,10 +76,11 @@ class RoomFeed {
     kBehind,  // `after` is older than the feed holds: pull it separately
   };
   // What a client of site `client` that has everything up to `after` gets
-  // next (ChangesFor): the rest of one pull, as much of it as goes in a message of
-  // `max_bytes`.
+  // next (EncodedFor): the rest of one pull, as much of it as goes in a
+  // message of `max_bytes`. A message the client's site and filter leave
+  // whole is encoded once, for every client that gets it.
   Read Next(const PullPosition& after, const SiteId& client, const ChangeFilter& filter, size_t max_bytes,
-            Changeset* changes, PullPosition* through) const;
+            EncodedChanges* changes, PullPosition* through);
 
   size_t held_changes() const { return held_changes_; }
   size_t held_bytes() const { return held_bytes_; }
@@ -71,8 +90,15 @@ class RoomFeed {
     PullPosition after;
     PullPosition through;
     Changeset changes;
-    size_t bytes;
+    size_t bytes;  // of `changes`, and of `encoded` once made
+    // Messages of the pull left whole, by where they start in `changes`
+    // and their count (clients mostly stand at the same places: the
+    // pull's start, and where the messages before ended).
+    std::map<std::pair<size_t, size_t>, EncodedChanges> encoded;
   };
+
+  // Drops the oldest pulls beyond the bounds, but the newest.
+  void Trim();
 
   PullPosition head_;
   size_t max_changes_;
