@@ -359,22 +359,23 @@ Status PostgresShadowStore::Write(const std::vector<const ResolvedTable*>& app_t
     pqxx::work tx(*conn_);
     std::vector<std::string> locked;
     for (const ResolvedTable* t : app_tables) locked.push_back(Qualified(*t->mapping));
-    // The mode a merge's writes take anyway: it waits here for whatever
-    // would stop them later (a REINDEX's SHARE lock, too).
-    if (!locked.empty()) tx.exec0("LOCK TABLE " + Join(locked, ", ") + " IN ROW EXCLUSIVE MODE");
-    // The row lock on the counter is held until commit: the next writer
-    // waits here, so versions are handed out in commit order.
+    // One round trip for what every write starts with (most writes are a
+    // handful of statements). The lock is the mode a merge's writes take
+    // anyway: it waits here for whatever would stop them later (a
+    // REINDEX's SHARE lock, too). Every statement of a write (merge or
+    // capture) looks rows up by key: seeing a 1,000-row unnest, the planner
+    // would rather hash-join against a full scan of the table, which makes
+    // a write's cost grow with the table's size. The row lock on the
+    // counter is held until commit: the next writer waits there, so
+    // versions are handed out in commit order.
     const pqxx::row counter =
-        tx.exec1("UPDATE " + MetadataTable("clock") + " SET db_version = db_version + 1 RETURNING db_version, mappings");
+        tx.exec1((locked.empty() ? std::string() : "LOCK TABLE " + Join(locked, ", ") + " IN ROW EXCLUSIVE MODE; ") +
+                 "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+                 "UPDATE " + MetadataTable("clock") + " SET db_version = db_version + 1 RETURNING db_version, mappings");
     const int64_t version = counter[0].as<int64_t>();
     if (counter[1].as<int64_t>() != mappings_) {
       return MappingsChanged("another crbridge store changed the clock columns of a mapped table since this one opened");
     }
-    // Every statement of a write (merge or capture) looks rows up by key.
-    // Seeing a 1,000-row unnest, the planner would rather hash-join against
-    // a full scan of the table, which makes a write's cost grow with the
-    // table's size.
-    tx.exec0("SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
     PostgresShadowTransaction statements(tx, *this);
     CRBRIDGE_RETURN_IF_ERROR(write(statements, version));
     tx.commit();
