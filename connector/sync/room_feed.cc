@@ -5,6 +5,13 @@
 #include "crbridge/sqlite/vlcn_messages.h"
 
 namespace crbridge {
+namespace {
+
+// The messages a pull keeps encoded at the most: clients that stand
+// elsewhere inside it (after pulls of their own) get theirs unshared.
+constexpr size_t kSharedMessagesPerPull = 16;
+
+}  // namespace
 
 bool SentTo(const Change& change, const SiteId& client, const ChangeFilter& filter) {
   return (change.is_sentinel() || change.site_id != client) && (!filter || filter(change));
@@ -87,16 +94,20 @@ RoomFeed::Read RoomFeed::Next(const PullPosition& after, const SiteId& client, c
     return Read::kServed;
   }
   const size_t start = static_cast<size_t>(first - pull->changes.begin());
-  auto [encoded, made] = pull->encoded.try_emplace(std::make_pair(start, count));
+  const auto key = std::make_pair(start, count);
+  if (!pull->encoded.contains(key) && pull->encoded.size() >= kSharedMessagesPerPull) {
+    *changes = EncodedFor(message, client, filter);
+    return Read::kServed;
+  }
+  auto [encoded, made] = pull->encoded.try_emplace(key);
   if (made) {
     encoded->second = EncodedFor(message, client, filter);
     pull->bytes += encoded->second.bytes->size();
     held_bytes_ += encoded->second.bytes->size();
   }
   *changes = encoded->second;
-  // The bytes just encoded count against the bound; the pull being read
-  // is the newest or older, and a client at an older one is told to pull
-  // on its own if it goes.
+  // The bytes just kept count against the bound: an older pull may go (its
+  // clients then pull on their own).
   if (made) Trim();
   return Read::kServed;
 }

@@ -91,7 +91,7 @@ void SyncSession::MaybePull() {
     EncodedChanges changes;
     PullPosition through;
     switch (feed_->Next(sent_through_, *site_, Filter(), server_.MaxOutgoingMessageBytes(), &changes, &through)) {
-      case RoomFeed::Read::kServed: Deliver(std::move(changes), through); break;
+      case RoomFeed::Read::kServed: Deliver(changes, through); break;
       case RoomFeed::Read::kAhead: return server_.PullFeeds();
       case RoomFeed::Read::kBehind: return PullAlone();
     }

@@ -124,6 +124,32 @@ TEST(RoomFeedTest, ClientsThatGetTheSameMessageShareItsBytes) {
   EXPECT_EQ(feed.held_bytes(), held + a.bytes->size()) << "what one client gets is not kept";
 }
 
+TEST(RoomFeedTest, KeepsAFewOfAPullsMessagesEncoded) {
+  RoomFeed feed(0, 1000, kAnyBytes);
+  Changeset changes;
+  for (int64_t seq = 0; seq < 20; ++seq) changes.push_back(ColumnChange(1, seq, 1));
+  feed.Append(1, changes);
+  // Clients standing at 20 places inside the pull (after pulls of their own).
+  std::vector<EncodedChanges> first(20), second(20);
+  PullPosition through;
+  for (int64_t seq = 0; seq < 20; ++seq) {
+    ASSERT_EQ(feed.Next(PullPosition(1, seq - 1), Site(8), {}, kAnyBytes, &first[static_cast<size_t>(seq)], &through),
+              RoomFeed::Read::kServed);
+  }
+  const size_t held = feed.held_bytes();
+  for (int64_t seq = 0; seq < 20; ++seq) {
+    ASSERT_EQ(feed.Next(PullPosition(1, seq - 1), Site(9), {}, kAnyBytes, &second[static_cast<size_t>(seq)], &through),
+              RoomFeed::Read::kServed);
+  }
+  size_t shared = 0;
+  for (size_t i = 0; i < 20; ++i) {
+    EXPECT_EQ(*first[i].bytes, *second[i].bytes);
+    if (first[i].bytes.get() == second[i].bytes.get()) ++shared;
+  }
+  EXPECT_EQ(shared, 16u);
+  EXPECT_EQ(feed.held_bytes(), held);
+}
+
 TEST(RoomFeedTest, APullThatEndsAtTheHeadChangesNothing) {
   RoomFeed feed(10, 100, kAnyBytes);
   feed.Append(10, {ColumnChange(9, 0, 1)});

@@ -93,7 +93,7 @@ class RoomFeed {
     size_t bytes;  // of `changes`, and of `encoded` once made
     // Messages of the pull left whole, by where they start in `changes`
     // and their count (clients mostly stand at the same places: the
-    // pull's start, and where the messages before ended).
+    // pull's start, and where the messages before ended); a few at most.
     std::map<std::pair<size_t, size_t>, EncodedChanges> encoded;
   };
 
