@@ -371,7 +371,8 @@ Status PostgresShadowStore::Write(const std::vector<const ResolvedTable*>& app_t
     const pqxx::row counter =
         tx.exec1((locked.empty() ? std::string() : "LOCK TABLE " + Join(locked, ", ") + " IN ROW EXCLUSIVE MODE; ") +
                  "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
-                 "UPDATE " + MetadataTable("clock") + " SET db_version = db_version + 1 RETURNING db_version, mappings");
+                 "UPDATE " + MetadataTable("clock") +
+                 " SET db_version = db_version + 1 RETURNING db_version, mappings");
     const int64_t version = counter[0].as<int64_t>();
     if (counter[1].as<int64_t>() != mappings_) {
       return MappingsChanged("another crbridge store changed the clock columns of a mapped table since this one opened");

@@ -333,7 +333,8 @@ int main(int argc, char** argv) {
       const BenchResult read = reader->ReadWrites(workload.name, static_cast<size_t>(count));
       std::string fresh = "-";
       if (fresh_reader) {
-        fresh = std::to_string(std::lround(fresh_reader->ReadWrites(workload.name, static_cast<size_t>(count)).PerSecond()));
+        const BenchResult fresh_read = fresh_reader->ReadWrites(workload.name, static_cast<size_t>(count));
+        fresh = std::to_string(std::lround(fresh_read.PerSecond()));
       }
       double cpu_seconds = 0;
       const BenchResult captured = CatchUp(db, metrics, workload.name, static_cast<size_t>(count), rows, &cpu_seconds);

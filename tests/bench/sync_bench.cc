@@ -239,7 +239,8 @@ void MeasureLatency(Served& served, const std::vector<std::string>& rooms, int c
       std::this_thread::sleep_until(committed[static_cast<size_t>(i)] + std::chrono::milliseconds(20));
     }
   });
-  RunUntil(io, [&] { return last_received == count; }, std::chrono::seconds(30) + commits * std::chrono::milliseconds(20));
+  RunUntil(io, [&] { return last_received == count; },
+           std::chrono::seconds(30) + commits * std::chrono::milliseconds(20));
   committing.join();
   const double cpu = CpuSeconds(served.pid()) - cpu_before;
   std::vector<double> latencies_ms;
@@ -265,8 +266,8 @@ void LatencyHeader() {
 }
 
 void LatencyTable(const std::string& binary, crbridge::testing::ServerKind kind, int commits, int* run) {
-  std::printf("commit in %s to receipt by every client, %d one-row commits begun 20 ms apart from a thread of their own, clients in one room, "
-              "release build\n\n",
+  std::printf("commit in %s to receipt by every client, %d one-row commits begun 20 ms apart from a thread of their "
+              "own, clients in one room, release build\n\n",
               crbridge::testing::ServerKindName(kind).c_str(), commits);
   LatencyHeader();
   for (const size_t count : {size_t{1}, size_t{100}, size_t{1000}, size_t{10000}}) {
