@@ -11,11 +11,12 @@ namespace {
 // elsewhere inside it (after pulls of their own) get theirs unshared.
 constexpr size_t kSharedMessagesPerPull = 16;
 
-}  // namespace
-
+// Whether a client of site `client` is sent `change` (ChangesFor).
 bool SentTo(const Change& change, const SiteId& client, const ChangeFilter& filter) {
   return (change.is_sentinel() || change.site_id != client) && (!filter || filter(change));
 }
+
+}  // namespace
 
 Changeset ChangesFor(std::span<const Change> changes, const SiteId& client, const ChangeFilter& filter) {
   Changeset out;
@@ -89,13 +90,10 @@ RoomFeed::Read RoomFeed::Next(const PullPosition& after, const SiteId& client, c
   const size_t count = ChangesInMessage(rest, max_bytes);
   *through = count == rest.size() ? pull->through : PositionOf(rest[count - 1]);
   const std::span<const Change> message = rest.first(count);
-  if (!std::all_of(message.begin(), message.end(), [&](const Change& c) { return SentTo(c, client, filter); })) {
-    *changes = EncodedFor(message, client, filter);
-    return Read::kServed;
-  }
-  const size_t start = static_cast<size_t>(first - pull->changes.begin());
-  const auto key = std::make_pair(start, count);
-  if (!pull->encoded.contains(key) && pull->encoded.size() >= kSharedMessagesPerPull) {
+  const bool alike =
+      std::all_of(message.begin(), message.end(), [&](const Change& c) { return SentTo(c, client, filter); });
+  const auto key = std::make_pair(static_cast<size_t>(first - pull->changes.begin()), count);
+  if (!alike || (!pull->encoded.contains(key) && pull->encoded.size() >= kSharedMessagesPerPull)) {
     *changes = EncodedFor(message, client, filter);
     return Read::kServed;
   }

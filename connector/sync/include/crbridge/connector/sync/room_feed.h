@@ -33,9 +33,6 @@ using ChangeFilter = std::function<bool(const Change&)>;
 // a pull leaving them out would have numbered them.
 Changeset ChangesFor(std::span<const Change> changes, const SiteId& client, const ChangeFilter& filter);
 
-// Whether a client of site `client` is sent `change` (ChangesFor).
-bool SentTo(const Change& change, const SiteId& client, const ChangeFilter& filter);
-
 // One Changes message's changes for one client, encoded (EncodeChanges):
 // the bytes are shared by the clients that get the same.
 struct EncodedChanges {
