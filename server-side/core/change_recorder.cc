@@ -370,7 +370,7 @@ Status ChangeRecorder::RecordSnapshot(const CapturedTransaction& rows, const Res
   *report = RecordReport{};
   return Write(report, [&](ShadowTransaction& tx, int64_t version, RejectedKeys& rejected) {
     int seq = 0;
-    CRBRIDGE_RETURN_IF_ERROR(RecordIn(tx, version, {rows}, capture_resume, &seq, rejected, report));
+    CRBRIDGE_RETURN_IF_ERROR(RecordIn(tx, version, std::span(&rows, 1), capture_resume, &seq, rejected, report));
     if (!last) return Status::OK();
     RoomDerivation rooms(tx, source_, *graph_, version, &seq);
     CRBRIDGE_RETURN_IF_ERROR(RecordKills(tx, writer_.logs_changes(), table, ShadowTransaction::Kill::kRowsTheAppLacks,
@@ -411,7 +411,7 @@ Status ChangeRecorder::Write(
 }
 
 Status ChangeRecorder::RecordIn(ShadowTransaction& tx, int64_t version,
-                                const std::vector<CapturedTransaction>& transactions,
+                                std::span<const CapturedTransaction> transactions,
                                 const std::optional<std::string>& resume, int* seq, RejectedKeys& rejected,
                                 RecordReport* report) {
   // Changes are recorded a table at a time: a few statements for all of a

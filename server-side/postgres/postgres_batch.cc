@@ -2,12 +2,45 @@
 
 #include <algorithm>
 #include <charconv>
+#include <pqxx/tablewriter>
 
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/sqlite/sql_quote.h"
 #include "crbridge/sqlite/text_encoding.h"
 
 namespace crbridge::postgres {
+namespace {
+
+// Batches of at least this many rows are inserted with COPY.
+constexpr size_t kCopyMinRows = 64;
+
+// A field of COPY's text format.
+void AppendCopyField(const ServerParameter& value, std::string* line) {
+  if (value.is_null) {
+    *line += "\\N";
+    return;
+  }
+  for (const char c : value.text) {
+    switch (c) {
+      case '\\':
+        *line += "\\\\";
+        break;
+      case '\t':
+        *line += "\\t";
+        break;
+      case '\n':
+        *line += "\\n";
+        break;
+      case '\r':
+        *line += "\\r";
+        break;
+      default:
+        *line += c;
+    }
+  }
+}
+
+}  // namespace
 
 std::string Qualified(const TableMapping& m) { return QuoteIdentifier(m.source_schema) + "." + QuoteIdentifier(m.source_table); }
 
@@ -18,11 +51,21 @@ std::string Join(const std::vector<std::string>& items, const std::string& separ
 }
 
 std::string ClockArrayText(const std::vector<std::optional<int64_t>>& items) {
-  std::string out = "{";
+  std::string out;
+  out.reserve(2 + items.size() * 21);  // "-9223372036854775808,"
+  out += '{';
   for (size_t i = 0; i < items.size(); ++i) {
-    out += (i > 0 ? "," : "") + (items[i] ? std::to_string(*items[i]) : std::string("NULL"));
+    if (i > 0) out += ',';
+    if (!items[i]) {
+      out += "NULL";
+      continue;
+    }
+    char digits[20];
+    const auto end = std::to_chars(digits, digits + sizeof(digits), *items[i]).ptr;
+    out.append(digits, end);
   }
-  return out + "}";
+  out += '}';
+  return out;
 }
 
 std::vector<std::optional<int64_t>> ParseClockArray(std::string_view text, size_t size) {
@@ -95,6 +138,36 @@ std::string BatchColumns::From(std::vector<ServerParameter>* params) const {
     names += (i > 0 ? ", c" : "c") + std::to_string(i);
   }
   return "unnest(" + args + ") AS u(" + names + ")";
+}
+
+void InsertRows(pqxx::work& tx, const std::string& table, const std::vector<std::string>& names,
+                const BatchColumns& batch) {
+  const size_t rows = batch.values.empty() ? 0 : batch.values[0].size();
+  if (rows == 0) return;
+  if (rows < kCopyMinRows) {
+    std::vector<ServerParameter> params;
+    const std::string from = batch.From(&params);
+    tx.exec_params0("INSERT INTO " + table + " (" + Join(names, ", ") + ") SELECT " + Join(batch.casts, ", ") +
+                        " FROM " + from,
+                    CRBRIDGE_PARAMS(params));
+    return;
+  }
+  // libpqxx 6.4's stream_to writes rows of a width fixed when compiled;
+  // tablewriter, deprecated for it, takes lines.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  pqxx::tablewriter copy(tx, table, names.begin(), names.end());
+#pragma GCC diagnostic pop
+  std::string line;
+  for (size_t r = 0; r < rows; ++r) {
+    line.clear();
+    for (size_t c = 0; c < batch.values.size(); ++c) {
+      if (c > 0) line += '\t';
+      AppendCopyField(*batch.values[c][r], &line);
+    }
+    copy.write_raw_line(line);
+  }
+  copy.complete();
 }
 
 Status ReadPackedKey(const ResolvedTable& t, const pqxx::row& row, Blob* key) {

@@ -32,27 +32,28 @@ Status AppendChangeLog(pqxx::work& tx, const std::string& log_table, const Resol
                     {change.source_lsn == 0, std::to_string(change.source_lsn)},
                     {false, std::to_string(change.source_time_us)}});
   }
+  // Every row's own fields, then those all rows share.
+  const int64_t now_us = UnixMicrosNow();
+  const ServerParameter version{false, std::to_string(db_version)}, table{false, t.mapping->name},
+      from_client{false, origin.from_client ? "t" : "f"},
+      client_ordinal{!origin.from_client, std::to_string(origin.client_ordinal)},
+      recorded{false, std::to_string(now_us)};
   BatchColumns batch;
-  for (const char* type : {"int", "bytea", "\"char\"", "bigint", "text", "text", "bigint", "bigint"}) batch.Add(type);
+  for (const char* type : {"int", "bytea", "\"char\"", "bigint", "text", "text", "bigint", "bigint", "bigint", "text",
+                           "boolean", "int", "bigint"}) {
+    batch.Add(type);
+  }
   for (const auto& row : rows) {
     for (size_t c = 0; c < row.size(); ++c) batch.values[c].push_back(&row[c]);
+    size_t c = row.size();
+    for (const ServerParameter* shared : {&version, &table, &from_client, &client_ordinal, &recorded}) {
+      batch.values[c++].push_back(shared);
+    }
   }
-  std::vector<ServerParameter> params;
-  const std::string from = batch.From(&params);
-  const int64_t now_us = UnixMicrosNow();
-  const auto param = [&](const std::string& text) {
-    params.push_back({false, text});
-    return "$" + std::to_string(params.size());
-  };
-  const std::string constants = param(std::to_string(db_version)) + "::bigint, " + param(t.mapping->name) + ", " +
-                                param(origin.from_client ? "t" : "f") + "::boolean, " +
-                                (origin.from_client ? param(std::to_string(origin.client_ordinal)) + "::int" : "NULL") +
-                                ", " + param(std::to_string(now_us)) + "::bigint";
-  tx.exec_params0("INSERT INTO " + log_table +
-                      " (db_version, table_name, from_client, client_ordinal, recorded_time_us, seq, pk, op, cl, "
-                      "key_json, columns_json, source_lsn, source_time_us) SELECT " +
-                      constants + ", " + Join(batch.casts, ", ") + " FROM " + from,
-                  CRBRIDGE_PARAMS(params));
+  InsertRows(tx, log_table,
+             {"seq", "pk", "op", "cl", "key_json", "columns_json", "source_lsn", "source_time_us", "db_version",
+              "table_name", "from_client", "client_ordinal", "recorded_time_us"},
+             batch);
   return Status::OK();
 }
 

@@ -67,14 +67,12 @@ void WriteClockRows(pqxx::work& tx, const std::string& clock_table, const Resolv
   }
   std::vector<std::string> key_names;
   for (size_t i = 0; i < t.pk_count; ++i) key_names.push_back(QuoteIdentifier(t.columns[i].server.name));
-  if (!created.values[0].empty()) {
-    std::vector<ServerParameter> params;
-    const std::string from = created.From(&params);
-    tx.exec_params0("INSERT INTO " + clock_table + " (" + Join(key_names, ", ") +
-                        ", __cl, __col_versions, __col_sites, __col_hashes, __lsn, __db_version, __seq, __room) SELECT " +
-                        Join(created.casts, ", ") + " FROM " + from,
-                    CRBRIDGE_PARAMS(params));
+  std::vector<std::string> names = key_names;
+  for (const char* name : {"__cl", "__col_versions", "__col_sites", "__col_hashes", "__lsn", "__db_version", "__seq",
+                           "__room"}) {
+    names.push_back(name);
   }
+  InsertRows(tx, clock_table, names, created);
   if (!existing.values[0].empty()) {
     std::vector<std::string> match;
     for (size_t i = 0; i < t.pk_count; ++i) match.push_back("k." + key_names[i] + " = " + existing.casts[i]);

@@ -31,8 +31,8 @@ Status ReadClockRowsWhere(pqxx::work& tx, const std::string& clock_table, const 
                           const std::string& where, const std::vector<ServerParameter>& params,
                           const std::function<Status(const Blob& key, ClockRow clock)>& found);
 
-// Stores the clocks of `writes`: one INSERT for the rows not stored yet,
-// one UPDATE for the others (cheaper than an upsert of all of them).
+// Stores the clocks of `writes`: one INSERT (or COPY) for the rows not stored
+// yet, one UPDATE for the others (cheaper than an upsert of all of them).
 void WriteClockRows(pqxx::work& tx, const std::string& clock_table, const ResolvedTable& t,
                     const std::vector<ClockWrite>& writes);
 

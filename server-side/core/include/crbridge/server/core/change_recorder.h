@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -77,7 +78,7 @@ class ChangeRecorder {
   // Records `transactions` in `tx`, numbering changes from `*seq` on; with
   // `resume`, also moves the capture position to the end of the last one.
   // `rejected` is kept up to date with the rejections it stores and ends.
-  Status RecordIn(ShadowTransaction& tx, int64_t version, const std::vector<CapturedTransaction>& transactions,
+  Status RecordIn(ShadowTransaction& tx, int64_t version, std::span<const CapturedTransaction> transactions,
                   const std::optional<std::string>& resume, int* seq, RejectedKeys& rejected, RecordReport* report);
   // Runs `record` in one write, with the standing rejections it updates;
   // they count once the write commits.
