@@ -1,6 +1,7 @@
 #include "crbridge/connector/postgres/postgres_capture.h"
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -103,7 +104,9 @@ Status Publish(pqxx::connection& sql, const std::string& publication, const std:
 
 // Gives every row of `t` that `read` sees its clock, at `position`, in
 // batches (the table is never loaded whole); rows the clocks have and the
-// table lacks die.
+// table lacks die. The next batch is read while the last one is recorded
+// (on the recorder's own connection): `read` is used by one thread at a
+// time, the fetching one until its result is taken.
 Status SnapshotTable(pqxx::transaction_base& read, const ResolvedTable& t, int64_t position,
                      const std::optional<std::string>& capture_resume, ChangeRecorder& recorder,
                      const CaptureOptions& options, Metrics& metrics, std::stop_token stop) {
@@ -113,17 +116,21 @@ Status SnapshotTable(pqxx::transaction_base& read, const ResolvedTable& t, int64
   for (const ResolvedColumn& c : t.columns)
     select += (select.empty() ? "" : ", ") + QuoteIdentifier(c.server.name) + "::text";
   read.exec0("DECLARE crbridge_snapshot NO SCROLL CURSOR FOR SELECT " + select + " FROM " + QualifiedSource(t));
+  const std::string fetch = "FETCH FORWARD " + std::to_string(options.snapshot_batch_rows) + " FROM crbridge_snapshot";
+  const auto fetch_next = [&] { return std::async(std::launch::async, [&] { return read.exec(fetch); }); };
+  // Waits, on every way out, for a read in flight before `read` is used again.
+  std::future<pqxx::result> next = fetch_next();
   for (;;) {
     if (stop.stop_requested()) return Status::Cancelled("stopped during the snapshot of " + t.mapping->name);
-    const pqxx::result rows =
-        read.exec("FETCH FORWARD " + std::to_string(options.snapshot_batch_rows) + " FROM crbridge_snapshot");
+    const pqxx::result rows = next.get();
+    const bool last = rows.size() < options.snapshot_batch_rows;
+    if (!last) next = fetch_next();
     for (const auto& row : rows) {
       snapshot.AddRow([&](size_t i) -> std::optional<std::string_view> {
         const pqxx::field field = row[static_cast<int>(i)];
         return field.is_null() ? std::nullopt : std::optional<std::string_view>(field.c_str());
       });
     }
-    const bool last = rows.size() < options.snapshot_batch_rows;
     CRBRIDGE_RETURN_IF_ERROR(snapshot.Record(last));
     if (last) {
       read.exec0("CLOSE crbridge_snapshot");
