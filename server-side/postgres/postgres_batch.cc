@@ -11,9 +11,6 @@
 namespace crbridge::postgres {
 namespace {
 
-// Batches of at least this many rows are inserted with COPY.
-constexpr size_t kCopyMinRows = 64;
-
 // A field of COPY's text format.
 void AppendCopyField(const ServerParameter& value, std::string* line) {
   if (value.is_null) {

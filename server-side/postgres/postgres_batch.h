@@ -64,9 +64,11 @@ struct BatchColumns {
 };
 
 // Appends the batch's rows to `table`, whose columns `names` (quoted) are
-// the batch's in order. A large batch goes by COPY: Postgres inserts its
-// rows in bulk, at about half the cost of INSERT ... SELECT FROM unnest,
-// which a small batch takes (one round trip where COPY takes two).
+// the batch's in order. A batch of kCopyMinRows or more goes by COPY:
+// Postgres inserts its rows in bulk, at about half the cost of INSERT ...
+// SELECT FROM unnest, which a smaller batch takes (one round trip where
+// COPY takes two).
+constexpr size_t kCopyMinRows = 64;
 void InsertRows(pqxx::work& tx, const std::string& table, const std::vector<std::string>& names,
                 const BatchColumns& batch);
 

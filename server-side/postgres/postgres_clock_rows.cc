@@ -1,5 +1,6 @@
 #include "postgres_clock_rows.h"
 
+#include <algorithm>
 #include <array>
 
 #include "crbridge/sqlite/sql_quote.h"
@@ -46,27 +47,46 @@ Status ReadClockRowsWhere(pqxx::work& tx, const std::string& clock_table, const 
 
 void WriteClockRows(pqxx::work& tx, const std::string& clock_table, const ResolvedTable& t,
                     const std::vector<ClockWrite>& writes) {
+  // Many stored clocks are replaced, deleted and appended again with the
+  // new ones, rather than updated: per row, UPDATE ... FROM unnest costs
+  // Postgres about 1.5 times what DELETE and COPY do together. Writers
+  // take turns (the version counter's row lock), so no other writer waits
+  // on a replaced row; readers see the old clock or the new one.
+  const size_t stored = std::count_if(writes.begin(), writes.end(), [](const ClockWrite& w) { return w.clock->stored; });
+  const bool replace = stored >= kCopyMinRows;
   constexpr size_t kFields = 8;
   std::vector<std::array<ServerParameter, kFields>> values;
   values.reserve(writes.size());  // pointers into it are taken below
   BatchColumns existing, created;
   for (BatchColumns* columns : {&existing, &created}) {
     for (size_t i = 0; i < t.pk_count; ++i) columns->Add(t.columns[i].server.type);
-    for (const char* type : {"bigint", "bigint[]", "int[]", "bigint[]", "bigint", "bigint", "int", "text"}) columns->Add(type);
+    for (const char* type : {"bigint", "bigint[]", "int[]", "bigint[]", "bigint", "bigint", "int", "text"}) {
+      columns->Add(type);
+    }
   }
+  std::vector<const KeyParameters*> replaced;
   for (const ClockWrite& write : writes) {
     const ClockRow& c = *write.clock;
+    // An update without a room keeps the stored one.
+    const std::optional<std::string>& room = c.room || !replace ? c.room : c.stored_room;
     values.push_back({ServerParameter{false, std::to_string(c.cl)}, ServerParameter{false, ClockArrayText(c.versions)},
                       ServerParameter{false, ClockArrayText(c.sites)}, ServerParameter{false, ClockArrayText(c.hashes)},
-                      ServerParameter{false, std::to_string(c.lsn)}, ServerParameter{false, std::to_string(write.db_version)},
+                      ServerParameter{false, std::to_string(c.lsn)},
+                      ServerParameter{false, std::to_string(write.db_version)},
                       ServerParameter{false, std::to_string(write.seq)},
-                      c.room ? ServerParameter{false, *c.room} : ServerParameter{true, ""}});
-    BatchColumns& columns = c.stored ? existing : created;
+                      room ? ServerParameter{false, *room} : ServerParameter{true, ""}});
+    if (c.stored && replace) replaced.push_back(write.key);
+    BatchColumns& columns = c.stored && !replace ? existing : created;
     for (size_t i = 0; i < t.pk_count; ++i) columns.values[i].push_back(&(*write.key)[i]);
     for (size_t k = 0; k < kFields; ++k) columns.values[t.pk_count + k].push_back(&values.back()[k]);
   }
   std::vector<std::string> key_names;
   for (size_t i = 0; i < t.pk_count; ++i) key_names.push_back(QuoteIdentifier(t.columns[i].server.name));
+  if (!replaced.empty()) {
+    std::vector<ServerParameter> params;
+    const std::string where = KeySet(t, replaced, &params);  // fills params: not in the same expression
+    tx.exec_params0("DELETE FROM " + clock_table + " WHERE " + where, CRBRIDGE_PARAMS(params));
+  }
   std::vector<std::string> names = key_names;
   for (const char* name : {"__cl", "__col_versions", "__col_sites", "__col_hashes", "__lsn", "__db_version", "__seq",
                            "__room"}) {

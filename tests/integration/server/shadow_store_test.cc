@@ -6,10 +6,12 @@
 #include "crbridge/server/postgres/postgres_shadow_store.h"
 #include "crbridge/server/core/clock_columns.h"
 #include "crbridge/server/dialects.h"
+#include "crbridge/sqlite/packed_pk.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -305,6 +307,82 @@ TEST_P(ShadowStoreTest, VersionsAreHandedOutInCommitOrder) {
   int64_t committed = 0;
   ASSERT_TRUE(first->DbVersion(&committed).ok());
   EXPECT_EQ(committed, second_version);
+}
+
+// Clocks written again (read first, as writers do) hold what was written,
+// and keep their stored room where the write names none: a few at a time
+// (Postgres: UPDATE) and many (Postgres: deleted and appended by COPY).
+TEST_P(ShadowStoreTest, ClocksWrittenAgainHoldTheNewClockAndKeepAnUnnamedRoom) {
+  TodoAppDatabase database(GetParam());
+  const auto mapped = MapTodoApp(database);
+  const ResolvedTable& todos = mapped->Table("todos");
+  const size_t n = todos.columns.size() - todos.pk_count;
+  auto store = OpenAppStore(*mapped);
+  for (const int rows : {3, 100}) {
+    SCOPED_TRACE(rows);
+    std::vector<KeyParameters> keys;
+    std::vector<const KeyParameters*> key_pointers;
+    std::vector<std::string> packed_keys;  // their bytes
+    for (int r = 0; r < rows; ++r) {
+      const std::string id = "t" + std::to_string(rows) + "-" + std::to_string(r);
+      keys.push_back({{false, id}});
+      Blob packed;
+      ASSERT_TRUE(EncodePackedPk(std::vector<Value>{Value::Text(id)}, &packed).ok());
+      packed_keys.emplace_back(packed.begin(), packed.end());
+    }
+    for (const KeyParameters& key : keys) key_pointers.push_back(&key);
+    const auto Read = [&](ShadowTransaction& tx, std::map<std::string, ClockRow>* clocks) {
+      return tx.ReadClocks(todos, key_pointers, [&](const Blob& key, ClockRow clock) {
+        (*clocks)[std::string(key.begin(), key.end())] = std::move(clock);
+        return Status::OK();
+      });
+    };
+    ASSERT_TRUE(store->Write([&](ShadowTransaction& tx, int64_t version) {
+      std::vector<ClockRow> clocks(keys.size(), ClockRow(n));
+      std::vector<ClockWrite> writes;
+      for (size_t r = 0; r < keys.size(); ++r) {
+        clocks[r].cl = 1;
+        clocks[r].versions.assign(n, 1);
+        clocks[r].sites.assign(n, 0);
+        clocks[r].hashes.assign(n, 7);
+        clocks[r].lsn = 10;
+        clocks[r].room = "first room";
+        writes.push_back(ClockWrite{&keys[r], &clocks[r], version, static_cast<int>(r)});
+      }
+      return tx.WriteClocks(todos, writes);
+    }).ok());
+    ASSERT_TRUE(store->Write([&](ShadowTransaction& tx, int64_t version) {
+      std::map<std::string, ClockRow> clocks;
+      CRBRIDGE_RETURN_IF_ERROR(Read(tx, &clocks));
+      std::vector<ClockWrite> writes;
+      for (size_t r = 0; r < keys.size(); ++r) {
+        ClockRow& clock = clocks.at(packed_keys[r]);
+        clock.cl = 2;
+        clock.versions[0] = 5;
+        clock.sites[0] = 3;
+        clock.hashes[0] = -9;
+        clock.lsn = 20;
+        // Every other row moves; the others keep the room they are in.
+        if (r % 2 == 1) clock.room = "second room";
+        writes.push_back(ClockWrite{&keys[r], &clock, version, static_cast<int>(r)});
+      }
+      return tx.WriteClocks(todos, writes);
+    }).ok());
+    std::map<std::string, ClockRow> stored;
+    ASSERT_TRUE(store->Write([&](ShadowTransaction& tx, int64_t) { return Read(tx, &stored); }).ok());
+    ASSERT_EQ(stored.size(), keys.size());
+    for (size_t r = 0; r < keys.size(); ++r) {
+      const ClockRow& clock = stored.at(packed_keys[r]);
+      EXPECT_EQ(clock.cl, 2);
+      EXPECT_EQ(clock.versions[0], 5);
+      EXPECT_EQ(clock.versions[1], 1);
+      EXPECT_EQ(clock.sites[0], 3);
+      EXPECT_EQ(clock.hashes[0], -9);
+      EXPECT_EQ(clock.hashes[1], 7);
+      EXPECT_EQ(clock.lsn, 20);
+      EXPECT_EQ(clock.stored_room, r % 2 == 1 ? "second room" : "first room") << r;
+    }
+  }
 }
 
 // Loop marking: pgoutput reports crbridge's transactions with an Origin
