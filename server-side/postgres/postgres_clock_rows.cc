@@ -67,8 +67,8 @@ void WriteClockRows(pqxx::work& tx, const std::string& clock_table, const Resolv
   std::vector<const KeyParameters*> replaced;
   for (const ClockWrite& write : writes) {
     const ClockRow& c = *write.clock;
-    // An update without a room keeps the stored one.
-    const std::optional<std::string>& room = c.room || !replace ? c.room : c.stored_room;
+    // A write without a room keeps the stored one.
+    const std::optional<std::string>& room = c.room ? c.room : c.stored_room;
     values.push_back({ServerParameter{false, std::to_string(c.cl)}, ServerParameter{false, ClockArrayText(c.versions)},
                       ServerParameter{false, ClockArrayText(c.sites)}, ServerParameter{false, ClockArrayText(c.hashes)},
                       ServerParameter{false, std::to_string(c.lsn)},
