@@ -63,6 +63,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                              .Register(*registry_)
                              .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                                                0.1, 0.25, 0.5, 1, 2.5, 5});
+  sync_changesets_merged_together_ =
+      counter("crbridge_sync_changesets_merged_together_total",
+              "Client changesets merged in one transaction with others that waited (group commit)");
+  sync_changesets_waiting_ = &gauge("crbridge_sync_changesets_waiting",
+                                    "Client changesets waiting for the database, those being merged included")->Add({});
   auto& pulls = prometheus::BuildCounter()
                     .Name("crbridge_sync_pulls_total")
                     .Help("Database pulls of server changes: for a room's live clients, or for one client catching up")

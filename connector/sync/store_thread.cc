@@ -1,7 +1,9 @@
 #include "store_thread.h"
 
 #include <chrono>
+#include <map>
 #include <optional>
+#include <set>
 
 #include "crbridge/connector/ops/live_check.h"
 #include "crbridge/connector/ops/structured_log.h"
@@ -12,8 +14,8 @@
 
 namespace crbridge {
 
-StoreThread::StoreThread(const Config& config, size_t max_waiting_merges, Health& health)
-    : config_(config), max_waiting_merges_(max_waiting_merges), health_(health) {
+StoreThread::StoreThread(const Config& config, size_t max_waiting_merges, Health& health, Metrics& metrics)
+    : config_(config), max_waiting_merges_(max_waiting_merges), health_(health), metrics_(metrics) {
   health_.Register(kSyncLogComponent, "connecting to the database");
 }
 
@@ -32,17 +34,19 @@ StoreThread::~StoreThread() {
 void StoreThread::Post(Attempt attempt, Done done) {
   {
     std::lock_guard lock(mutex_);
-    jobs_.push_back(Job{std::move(attempt), std::move(done)});
+    jobs_.push_back(Job{std::move(attempt), std::move(done), std::nullopt});
   }
   wake_.notify_all();
 }
 
-bool StoreThread::PostMerge(Attempt attempt, Done done) {
+bool StoreThread::PostMerge(ClientChangeset changeset, Done done) {
   {
     std::lock_guard lock(mutex_);
     if (waiting_merges_ >= max_waiting_merges_) return false;
     ++waiting_merges_;
-    jobs_.push_back(Job{std::move(attempt), std::move(done), true});
+    metrics_.sync_changesets_waiting().Set(static_cast<double>(waiting_merges_));
+    Attempt alone = std::move(changeset.alone);
+    jobs_.push_back(Job{std::move(alone), std::move(done), std::move(changeset)});
   }
   wake_.notify_all();
   return true;
@@ -91,6 +95,15 @@ void StoreThread::Run(std::stop_token stop) {
       current = std::move(jobs_.front());
       jobs_.pop_front();
     }
+    if (current->merge && !current->alone) {
+      std::vector<Job> group = TakeMergesBehind(std::move(*current));
+      current.reset();
+      if (group.size() > 1) {
+        MergeTogether(std::move(group));
+        continue;
+      }
+      current = std::move(group.front());
+    }
     const Status s = current->attempt(*store_, *writer_);
     if (IsMappingsChanged(s)) {
       // Capture, or a store of another crbridge, took new mappings first.
@@ -101,14 +114,106 @@ void StoreThread::Run(std::stop_token stop) {
       Disconnect(s);
       if (++current->attempts < kJobAttempts) continue;
     }
-    if (current->merge) {
-      std::lock_guard lock(mutex_);
-      --waiting_merges_;
-    }
-    const Job finished = std::move(*current);
+    Job finished = std::move(*current);
     current.reset();
-    finished.done(s);
+    Finish(finished, s);
   }
+}
+
+std::vector<StoreThread::Job> StoreThread::TakeMergesBehind(Job first) {
+  std::vector<Job> group;
+  size_t changes = first.merge->changes->size();
+  std::map<SiteId, size_t> last_of_sender{{first.merge->sender, 0}};  // index in `group`
+  group.push_back(std::move(first));
+  std::lock_guard lock(mutex_);
+  while (!jobs_.empty() && group.size() < kMaxChangesetsMergedTogether) {
+    Job& next = jobs_.front();
+    if (!next.merge || next.alone || changes + next.merge->changes->size() > kMaxChangesMergedTogether) break;
+    const ClientChangeset& changeset = *next.merge;
+    if (const auto last = last_of_sender.find(changeset.sender); last != last_of_sender.end()) {
+      // A client's changesets merge as one only when they come with the
+      // same room, owner and schema (a client that connected again may
+      // have another); whether each follows the one before is `check`'s.
+      const ClientChangeset& before = *group[last->second].merge;
+      if (changeset.room != before.room || changeset.owner != before.owner || changeset.gone != before.gone) break;
+    }
+    last_of_sender[changeset.sender] = group.size();
+    changes += changeset.changes->size();
+    group.push_back(std::move(next));
+    jobs_.pop_front();
+  }
+  return group;
+}
+
+void StoreThread::MergeTogether(std::vector<Job> group) {
+  std::vector<ClientMerge> clients;
+  std::vector<std::vector<size_t>> jobs_of_client;  // indexes in `group`, in order
+  std::map<SiteId, size_t> client_of_sender;
+  std::set<SiteId> held_back;  // a changeset of theirs is not merged: their later ones wait
+  std::vector<bool> finished(group.size(), false);
+  Status s;
+  for (size_t i = 0; i < group.size() && s.ok(); ++i) {
+    const ClientChangeset& changeset = *group[i].merge;
+    if (held_back.contains(changeset.sender)) continue;
+    const auto known = client_of_sender.find(changeset.sender);
+    bool merge = false;
+    s = changeset.check(*writer_, known == client_of_sender.end() ? nullptr : &clients[known->second].end, &merge);
+    if (!s.ok()) break;
+    if (!merge) {
+      held_back.insert(changeset.sender);
+      finished[i] = true;
+      Finish(group[i], Status::OK());
+      continue;
+    }
+    if (known == client_of_sender.end()) {
+      client_of_sender.emplace(changeset.sender, clients.size());
+      clients.push_back(ClientMerge{changeset.sender, {}, {}, changeset.room, changeset.owner, changeset.gone.get(), {}});
+      jobs_of_client.emplace_back();
+    }
+    const size_t k = client_of_sender.at(changeset.sender);
+    clients[k].changesets.push_back(changeset.changes.get());
+    clients[k].end = changeset.end;
+    jobs_of_client[k].push_back(i);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  if (s.ok() && !clients.empty()) s = store_->MergeTogether(clients);
+  if (s.ok()) {
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    size_t merged = 0;
+    for (const auto& jobs : jobs_of_client) merged += jobs.size();
+    if (merged > 1) metrics_.sync_changesets_merged_together().Increment(static_cast<double>(merged));
+    for (size_t k = 0; k < clients.size(); ++k) {
+      for (const size_t i : jobs_of_client[k]) {
+        // The report is the client's whole merge's: its last changeset
+        // carries it, the others only the version they are under.
+        const bool last = i == jobs_of_client[k].back();
+        group[i].merge->merged(last ? clients[k].report : MergeReport{.db_version = clients[k].report.db_version},
+                               took);
+        finished[i] = true;
+        Finish(group[i], Status::OK());
+      }
+    }
+  } else if (IsMappingsChanged(s)) {
+    DropForNewMappings(s.message());
+  } else if (s.code() == Status::Code::kUnavailable) {
+    Disconnect(s);
+  }
+  // What is left goes back to the front, in its order, to be merged alone.
+  std::lock_guard lock(mutex_);
+  for (size_t i = group.size(); i-- > 0;) {
+    if (finished[i]) continue;
+    group[i].alone = true;
+    jobs_.push_front(std::move(group[i]));
+  }
+}
+
+void StoreThread::Finish(Job& job, const Status& s) {
+  if (job.merge) {
+    std::lock_guard lock(mutex_);
+    --waiting_merges_;
+    metrics_.sync_changesets_waiting().Set(static_cast<double>(waiting_merges_));
+  }
+  job.done(s);
 }
 
 bool StoreThread::Connect() {

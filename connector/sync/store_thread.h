@@ -5,11 +5,16 @@
 // connection lost (Unavailable) drops both connections, and runs again once
 // the thread has connected afresh, so a database restart costs clients no
 // error. While it has no working connections the thread's health component
-// ("sync") is not ready. Post, PostMerge and CheckConnections may be called
-// from any thread; jobs run on the store thread.
+// ("sync") is not ready. Client changesets that wait one behind the other
+// are merged in one transaction (group commit, SyncStore::MergeTogether),
+// each client's as one; when such a merge fails, each changeset is merged
+// again on its own, so that each client gets its own outcome. Post,
+// PostMerge and CheckConnections may be called from any thread; jobs run
+// on the store thread.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -17,11 +22,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <stop_token>
 #include <thread>
 #include <vector>
 
 #include "crbridge/connector/ops/health.h"
+#include "crbridge/connector/ops/metrics.h"
 #include "crbridge/mappings/config.h"
 #include "crbridge/server/core/config_check.h"
 #include "crbridge/server/core/shadow_store.h"
@@ -45,10 +53,35 @@ class StoreThread {
   using Done = std::function<void(const Status& status)>;
 
   static constexpr int kJobAttempts = 3;
+  // What one merge of waiting changesets takes at the most (a changeset
+  // larger than this is merged alone).
+  static constexpr size_t kMaxChangesMergedTogether = 10000;
+  static constexpr size_t kMaxChangesetsMergedTogether = 200;
+
+  // A client changeset to merge.
+  struct ClientChangeset {
+    SiteId sender;
+    int64_t since = 0;  // the sender's version the changeset follows
+    PeerVersion end;    // the sender's version after it
+    std::shared_ptr<const Changeset> changes;
+    std::optional<std::string> room;
+    std::optional<std::string> owner;
+    std::shared_ptr<const AddedColumns> gone;
+    // On the store thread, before the changeset is merged with others:
+    // whether it is to be merged (false, with OK, ends the job). `applied`
+    // is what the server has of the sender, when a changeset of the same
+    // merge had it (nullptr: the database has it).
+    std::function<Status(ShadowStore& writer, const PeerVersion* applied, bool* merge)> check;
+    // On the store thread, once the merge it was part of committed.
+    std::function<void(const MergeReport& report, std::chrono::duration<double> took)> merged;
+    // The changeset merged on its own, with `check` and whatever a refusal
+    // takes.
+    Attempt alone;
+  };
 
   // `config` must outlive the thread. Client changesets waiting for the
   // database (it may be down, or slow) are `max_waiting_merges` at the most.
-  StoreThread(const Config& config, size_t max_waiting_merges, Health& health);
+  StoreThread(const Config& config, size_t max_waiting_merges, Health& health, Metrics& metrics);
   ~StoreThread();
   StoreThread(const StoreThread&) = delete;
   StoreThread& operator=(const StoreThread&) = delete;
@@ -64,7 +97,7 @@ class StoreThread {
   void Post(Attempt attempt, Done done);
 
   // A merge, unless max_waiting_merges are waiting already: false then.
-  bool PostMerge(Attempt attempt, Done done);
+  bool PostMerge(ClientChangeset changeset, Done done);
 
   // The database was seen going away or coming back (the source monitor):
   // the thread checks its connections before its next job, at once when
@@ -81,10 +114,19 @@ class StoreThread {
   struct Job {
     Attempt attempt;
     Done done;
-    bool merge = false;
+    std::optional<ClientChangeset> merge;
+    bool alone = false;  // a merge with others failed: merged on its own
     int attempts = 0;
   };
 
+  // Takes the merges waiting behind `first` (a merge) that can be merged
+  // with it, within the limits: up to the first job that is not a merge,
+  // or comes from another connection of a sender taken already.
+  std::vector<Job> TakeMergesBehind(Job first);
+  // Merges `group` in one transaction; what is not done (the merge
+  // failed) goes back to the queue's front, to be merged one by one.
+  void MergeTogether(std::vector<Job> group);
+  void Finish(Job& job, const Status& s);
   void Run(std::stop_token stop);
   // Opens the connections (after checking the mappings); false, with the
   // health component saying why, when that fails.
@@ -99,6 +141,7 @@ class StoreThread {
   const Config& config_;
   const size_t max_waiting_merges_;
   Health& health_;
+  Metrics& metrics_;
   std::function<void(int64_t)> on_connected_;
   std::function<void()> on_mappings_changed_;
   ConfigCheck check_;

@@ -76,7 +76,7 @@ class SyncServer::Impl : public std::enable_shared_from_this<SyncServer::Impl> {
         auth_(std::move(auth)),
         metrics_(metrics),
         on_merged_(std::move(on_merged)),
-        store_(config, sync_limits::kMaxWaitingMerges, health) {}
+        store_(config, sync_limits::kMaxWaitingMerges, health, metrics) {}
 
   void Accept(boost::asio::ip::tcp::socket socket,
               boost::beast::http::request<boost::beast::http::string_body> request);

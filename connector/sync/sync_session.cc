@@ -272,9 +272,18 @@ void SyncSession::OnChanges(ChangesMessage changes) {
   auto outcome = std::make_shared<Outcome>();
   const SiteId sender = changes.sender;
   const size_t count = changes.changes.size();
-  const auto attempt = [outcome, room = room_, owner = owner_, expiry = token_expiry_, gone = gone_,
-                        changes = std::move(changes)](SyncStore& store, ShadowStore& writer) {
+  StoreThread::ClientChangeset changeset;
+  changeset.sender = sender;
+  changeset.since = changes.since.version;
+  changeset.end = {changes.changes.back().db_version, changes.changes.back().seq};
+  changeset.changes = std::make_shared<const Changeset>(std::move(changes.changes));
+  changeset.room = room_;
+  changeset.owner = owner_;
+  changeset.gone = gone_;
+  changeset.check = [outcome, sender, owner = owner_, expiry = token_expiry_, since = changeset.since](
+                        ShadowStore& writer, const PeerVersion* applied, bool* merge) {
     *outcome = Outcome{};
+    *merge = false;
     // Nothing is merged after the token's expiry, even a changeset that
     // waited for the database since before it; the client sends it again
     // once it has connected with a fresh token.
@@ -288,22 +297,37 @@ void SyncSession::OnChanges(ChangesMessage changes) {
     // the published server does: ws-client takes a second StartStreaming
     // as a reset, and does not accept RejectChanges from a server.
     PeerRecord peer;
-    CRBRIDGE_RETURN_IF_ERROR(ReadOwnPeer(writer, changes.sender, owner, &peer));
-    if (peer.applied.version < changes.since.version) {
+    if (applied) {
+      peer.applied = *applied;
+    } else {
+      CRBRIDGE_RETURN_IF_ERROR(ReadOwnPeer(writer, sender, owner, &peer));
+    }
+    if (peer.applied.version < since) {
       outcome->gap = peer.applied;
       outcome->server_site = writer.site_id();
       return Status::OK();
     }
+    *merge = true;
+    return Status::OK();
+  };
+  changeset.merged = [outcome](const MergeReport& report, std::chrono::duration<double> took) {
+    outcome->report = report;
+    outcome->took = took;
+  };
+  changeset.alone = [outcome, sender, check = changeset.check, changes = changeset.changes, end = changeset.end,
+                     room = room_, owner = owner_, gone = gone_](SyncStore& store, ShadowStore& writer) {
+    bool merge = false;
+    CRBRIDGE_RETURN_IF_ERROR(check(writer, nullptr, &merge));
+    if (!merge) return Status::OK();
     const auto started = std::chrono::steady_clock::now();
-    const PeerVersion end{changes.changes.back().db_version, changes.changes.back().seq};
-    const Status s = store.Merge(changes.sender, changes.changes, end, &outcome->report, room, owner, gone.get());
+    const Status s = store.Merge(sender, *changes, end, &outcome->report, room, owner, gone.get());
     // A refused changeset can never be applied. It is acknowledged with
     // nothing applied, as upload queues expect of an error that retrying
     // cannot fix; otherwise ws-client, which resends from the
     // acknowledged position, would send it again before every later write.
     if (s.code() == Status::Code::kInvalidArgument) {
       const Status acknowledged =
-          writer.Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(changes.sender, end, owner); });
+          writer.Write([&](ShadowTransaction& tx, int64_t) { return tx.SetPeerVersion(sender, end, owner); });
       // On fresh connections the refusal is decided again, then acknowledged.
       if (acknowledged.code() == Status::Code::kUnavailable) return acknowledged;
       if (!acknowledged.ok()) log::Warn(kSyncLogComponent, "cannot acknowledge a refused changeset", {{"error", acknowledged.ToString()}});
@@ -371,7 +395,7 @@ void SyncSession::OnChanges(ChangesMessage changes) {
       if (server->on_merged_) server->on_merged_();
     });
   };
-  const bool queued = server_.store_.PostMerge(attempt, done);
+  const bool queued = server_.store_.PostMerge(std::move(changeset), done);
   // The client resends what the server has not applied when it reconnects.
   if (!queued) Refuse("the server is busy (too many changesets wait for the database); reconnect later");
 }

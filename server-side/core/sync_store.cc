@@ -434,39 +434,57 @@ SyncStore::~SyncStore() = default;
 Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end,
                         MergeReport* report, const std::optional<std::string>& room,
                         const std::optional<std::string>& owner, const AddedColumns* gone) {
-  *report = MergeReport{};
-  if (sender == shadow_.site_id()) return ServerSiteRefused(sender);
-  RowMap rows;
-  size_t left_out = 0;
-  CRBRIDGE_RETURN_IF_ERROR(GroupChangeset(config_.source.type, tables_, changes, gone, &rows, &left_out));
+  ClientMerge merge{sender, {&changes}, end, room, owner, gone, {}};
+  const Status merged = MergeTogether(std::span(&merge, 1));
+  *report = merge.report;
+  return merged;
+}
+
+Status SyncStore::MergeTogether(std::span<ClientMerge> merges) {
+  std::vector<RowMap> rows(merges.size());
+  std::vector<size_t> left_out(merges.size(), 0);
+  // The rows' tables, each once, by client name: every merge takes their
+  // table locks in that one order.
+  std::map<std::string, const ResolvedTable*> touched;
+  for (size_t i = 0; i < merges.size(); ++i) {
+    ClientMerge& client = merges[i];
+    client.report = MergeReport{};
+    if (client.sender == shadow_.site_id()) return ServerSiteRefused(client.sender);
+    for (const Changeset* changes : client.changesets) {
+      CRBRIDGE_RETURN_IF_ERROR(
+          GroupChangeset(config_.source.type, tables_, *changes, client.gone, &rows[i], &left_out[i]));
+    }
+    for (const auto& [table_and_key, row] : rows[i]) touched.emplace(table_and_key.first, row.table);
+  }
+  std::vector<const ResolvedTable*> app_tables;
+  for (const auto& [name, t] : touched) app_tables.push_back(t);
 
   // Sites are never removed, so an ordinal once committed stays valid; a
   // new one is remembered only after its transaction commits.
-  std::optional<int> new_ordinal;
+  std::map<SiteId, int> new_ordinals;
   const auto merge = [&](ShadowTransaction& tx, int64_t version) -> Status {
-    *report = MergeReport{};
-    new_ordinal.reset();
-    // First, so that a site bound to another owner reads nothing.
-    CRBRIDGE_RETURN_IF_ERROR(tx.SetPeerVersion(sender, end, owner));
-    int sender_ordinal = 0;
-    if (const auto known = site_ordinals_.find(sender); known != site_ordinals_.end()) {
-      sender_ordinal = known->second;
-    } else {
-      CRBRIDGE_RETURN_IF_ERROR(tx.SiteOrdinal(sender, &sender_ordinal));
-      new_ordinal = sender_ordinal;
+    new_ordinals.clear();
+    int seq = 0;  // shared by every client's rows: one version
+    for (size_t i = 0; i < merges.size(); ++i) {
+      ClientMerge& client = merges[i];
+      client.report = MergeReport{};
+      // First, so that a site bound to another owner reads nothing.
+      CRBRIDGE_RETURN_IF_ERROR(tx.SetPeerVersion(client.sender, client.end, client.owner));
+      int sender_ordinal = 0;
+      if (const auto known = site_ordinals_.find(client.sender); known != site_ordinals_.end()) {
+        sender_ordinal = known->second;
+      } else {
+        CRBRIDGE_RETURN_IF_ERROR(tx.SiteOrdinal(client.sender, &sender_ordinal));
+        new_ordinals[client.sender] = sender_ordinal;
+      }
+      RoomDerivation rooms(tx, config_.source.type, *graph_, version, &seq);
+      ChangesetMerge changeset{tx,      config_.source.type, client.room, version, sender_ordinal,
+                               shadow_.logs_changes(), &client.report, rooms, seq};
+      CRBRIDGE_RETURN_IF_ERROR(MergeRows(changeset, rows[i]));
+      if (changeset.changed_any) client.report.db_version = version;
     }
-    int seq = 0;
-    RoomDerivation rooms(tx, config_.source.type, *graph_, version, &seq);
-    ChangesetMerge changeset{tx,     config_.source.type, room,  version, sender_ordinal, shadow_.logs_changes(),
-                             report, rooms,               seq};
-    CRBRIDGE_RETURN_IF_ERROR(MergeRows(changeset, rows));
-    if (changeset.changed_any) report->db_version = version;
     return Status::OK();
   };
-  std::vector<const ResolvedTable*> app_tables;  // the rows' tables, each once: rows come grouped by table
-  for (const auto& [table_and_key, row] : rows) {
-    if (app_tables.empty() || app_tables.back() != row.table) app_tables.push_back(row.table);
-  }
   // An app transaction can insert a row the merge found missing, or
   // deadlock with it: the merge then runs again, against what the app left.
   Status merged;
@@ -474,8 +492,8 @@ Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const Pe
     merged = shadow_.Write(app_tables, merge);
     if (merged.code() != Status::Code::kAborted || IsMappingsChanged(merged)) break;
   }
-  if (merged.ok() && new_ordinal) site_ordinals_[sender] = *new_ordinal;
-  report->gone = left_out;
+  if (merged.ok()) site_ordinals_.merge(new_ordinals);
+  for (size_t i = 0; i < merges.size(); ++i) merges[i].report.gone = left_out[i];
   return merged;
 }
 

@@ -559,6 +559,98 @@ TEST_P(SyncStoreTest, RandomConcurrentClientsConvergeWithTheServer) {
   }
 }
 
+// Group commit: the changesets of several clients merged in one
+// transaction (MergeTogether, each client's as one) leave the tables, the
+// clocks and what each client is known to have sent as merging each
+// changeset on its own, in the order they came, leaves them; all under one
+// version, which a new client pulls whole.
+TEST_P(SyncStoreTest, ChangesetsMergedTogetherLeaveWhatMergingEachAloneLeaves) {
+  Server alone(GetParam());
+  Server together(GetParam());
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(alone));
+  struct Sent {
+    size_t client;
+    Changeset changes;
+    PeerVersion end;
+  };
+  std::vector<Sent> sent;
+  std::mt19937 random(2027);
+  const char* const titles[] = {"'a'", "'b'", "'c'", "''"};
+  for (int round = 0; round < 40; ++round) {
+    const size_t k = random() % clients.size();
+    Client& c = *clients[k];
+    const std::string id = "'t" + std::to_string(random() % 5) + "'";
+    switch (random() % 4) {
+      case 0:
+        c.Exec("INSERT OR IGNORE INTO todos (id, list_id, title) VALUES (" + id + ", 'l" + std::to_string(random() % 2) +
+               "', " + titles[random() % 4] + ")");
+        break;
+      case 1:
+        c.Exec("UPDATE todos SET title = " + std::string(titles[random() % 4]) + " WHERE id = " + id);
+        break;
+      case 2:
+        c.Exec("UPDATE todos SET done = " + std::to_string(random() % 2) + " WHERE id = " + id);
+        break;
+      default:
+        c.Exec("DELETE FROM todos WHERE id = " + id);
+    }
+    if (random() % 2 == 0) {
+      Sent next{k, {}, {}};
+      ASSERT_TRUE(c.NextChangeset(&next.changes, &next.end).ok());
+      if (!next.changes.empty()) sent.push_back(std::move(next));
+    }
+  }
+  std::vector<ClientMerge> merges(clients.size());
+  for (const Sent& one : sent) {
+    MergeReport report;
+    const Status merged = alone.store->Merge(clients[one.client]->db->site_id(), one.changes, one.end, &report);
+    ASSERT_TRUE(merged.ok()) << merged.ToString();
+    ClientMerge& merge = merges[one.client];
+    merge.sender = clients[one.client]->db->site_id();
+    merge.changesets.push_back(&one.changes);
+    merge.end = one.end;
+  }
+  std::erase_if(merges, [](const ClientMerge& m) { return m.changesets.empty(); });
+  ASSERT_GE(merges.size(), 2u);
+  { const Status merged = together.store->MergeTogether(merges); ASSERT_TRUE(merged.ok()) << merged.ToString(); }
+
+  ASSERT_FALSE(ServerTodos(alone).empty());
+  EXPECT_EQ(ServerTodos(together), ServerTodos(alone));
+  EXPECT_EQ(together.Rows(together.ClockTable("todos"), "id, __cl, __col_versions"),
+            alone.Rows(alone.ClockTable("todos"), "id, __cl, __col_versions"));
+  EXPECT_EQ(together.Rows(together.ClockTable("todos"), "DISTINCT __db_version").size(), 1u);
+  for (const ClientMerge& merge : merges) {
+    EXPECT_GT(merge.report.applied, 0u);
+    EXPECT_EQ(merge.report.db_version, merges.front().report.db_version);
+    PeerRecord tracked;
+    ASSERT_TRUE(together.writer->GetPeer(merge.sender, &tracked).ok());
+    EXPECT_EQ(tracked.applied.version, merge.end.version);
+  }
+  Client newcomer(together);
+  { const Status pulled = newcomer.Pull(together); ASSERT_TRUE(pulled.ok()) << pulled.ToString(); }
+  EXPECT_EQ(newcomer.Rows("todos", kTodoColumns), ServerTodos(together));
+}
+
+// One refused changeset refuses the whole merge: nothing of any client's
+// is applied, and no client counts as having sent anything.
+TEST_P(SyncStoreTest, ARefusedChangesetRefusesEveryChangesetMergedWithIt) {
+  Server server(GetParam());
+  const Changeset good = {TodoChange("t1", "list_id", Value::Text("l1")), TodoChange("t1", "title", Value::Text("x"))};
+  const Changeset bad = {TodoChange("t2", "done", Value::Text("yes"))};
+  std::vector<ClientMerge> merges = {{Site(3), {&good}, {4, 0}, std::nullopt, std::nullopt, nullptr, {}},
+                                     {Site(4), {&bad}, {6, 0}, std::nullopt, std::nullopt, nullptr, {}}};
+  const Status s = server.store->MergeTogether(merges);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("todos.done"), std::string::npos) << s.message();
+  EXPECT_TRUE(ServerTodos(server).empty());
+  for (const SiteId& site : {Site(3), Site(4)}) {
+    PeerRecord tracked;
+    ASSERT_TRUE(server.writer->GetPeer(site, &tracked).ok());
+    EXPECT_EQ(tracked.applied.version, 0);
+  }
+}
+
 // P2, P7: the database dies without a clean shutdown (Postgres in
 // immediate mode, mariadbd killed with SIGKILL) in the middle of a workload
 // and comes back. Every changeset the server acknowledged is there

@@ -25,6 +25,7 @@
 
 #include "crbridge/sqlite/packed_pk.h"
 #include "crbridge/connector/sync/sync_auth.h"
+#include "crbridge/sqlite/text_encoding.h"
 #include "crbridge/sqlite/vlcn_messages.h"
 #include "eventually.h"
 #include "jwt_token.h"
@@ -367,6 +368,129 @@ std::unique_ptr<WsClient> CaughtUpClient(RunningDaemon& daemon, const std::strin
 // Live feeds read every room at once: one commit touching many rooms costs
 // one pull for all of them (plus one that finds nothing more), not one per
 // room; each room's clients get their room's row and nothing else.
+// Group commit: changesets that wait for the database, one behind the
+// other, are merged in one transaction, each client's as one. When one of
+// them is refused, each is merged again on its own: the refused one's
+// client gets the Err, and the others' changesets are all merged.
+TEST(SyncGroupCommitTest, WaitingChangesetsAreMergedTogetherAndARefusedOneOnItsOwn) {
+  const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
+  pqxx::connection app(url);
+  pqxx::nontransaction(app).exec0("INSERT INTO todo_lists (id, name) VALUES ('l1', 'a'), ('l2', 'b'), ('l3', 'c')");
+  RunningDaemon daemon(CRBRIDGE_BINARY, Config("group_commit", "", "none"), url);
+  ASSERT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+
+  struct Writer {
+    WsClient ws;
+    SiteId site;
+    std::string room;
+    int64_t version = 0;  // of its last changeset
+  };
+  std::vector<std::unique_ptr<Writer>> writers;
+  for (int i = 1; i <= 3; ++i) {
+    auto writer = std::make_unique<Writer>();
+    writer->site.fill(static_cast<uint8_t>(40 + i));
+    writer->room = "l" + std::to_string(i);
+    ASSERT_EQ(writer->ws.Connect(daemon.port(), EncodeSubprotocol({writer->room, std::nullopt})), 101);
+    writer->ws.Send(RawPresence(writer->site, daemon.schema_version()));
+    const auto start = writer->ws.Receive();
+    ASSERT_TRUE(start && std::holds_alternative<StartStreaming>(*start));
+    writers.push_back(std::move(writer));
+  }
+  // A changeset creating todo `id` in the writer's room, its done column
+  // `done` (a value the column cannot hold is refused).
+  const auto send = [](Writer& writer, const std::string& id, const Value& done) {
+    ChangesMessage changes;
+    changes.sender = writer.site;
+    changes.since = {writer.version, 0};
+    ++writer.version;
+    changes.changes = {RawTodoChange(id, "list_id", Value::Text(writer.room), 1, writer.version),
+                       RawTodoChange(id, "title", Value::Text(id), 1, writer.version),
+                       RawTodoChange(id, "done", done, 1, writer.version)};
+    writer.ws.Send(changes);
+  };
+  const auto waiting = [&] { return MetricValue(daemon.Get("/metrics").body, "crbridge_sync_changesets_waiting"); };
+  const auto merged_together = [&] {
+    return MetricValue(daemon.Get("/metrics").body, "crbridge_sync_changesets_merged_together_total");
+  };
+  const auto todos = [&] {
+    std::vector<std::string> ids;
+    for (const auto& row : pqxx::nontransaction(app).exec("SELECT id FROM todos ORDER BY id")) ids.push_back(row[0].c_str());
+    return ids;
+  };
+  Writer& a = *writers[0];
+  Writer& b = *writers[1];
+  Writer& c = *writers[2];
+
+  {
+    // The app holds the todos table: the first merge waits for it, and
+    // what comes after waits behind that merge.
+    pqxx::work hold(app);
+    hold.exec0("LOCK TABLE todos IN EXCLUSIVE MODE");
+    send(a, "a1", Value::Integer(0));
+    send(a, "a2", Value::Integer(1));
+    send(b, "b1", Value::Integer(0));
+    send(a, "a3", Value::Integer(0));
+    send(b, "b2", Value::Integer(1));
+    ASSERT_TRUE(Eventually([&] { return waiting() == 5; })) << daemon.Get("/metrics").body;
+    hold.commit();
+  }
+  ASSERT_TRUE(Eventually([&] { return waiting() == 0; })) << daemon.Get("/metrics").body;
+  // a1 may have been merged before the others came, or with them.
+  const double first_together = merged_together();
+  EXPECT_GE(first_together, 4) << "a2, b1, a3 and b2 waited behind a1";
+  EXPECT_EQ(todos(), (std::vector<std::string>{"a1", "a2", "a3", "b1", "b2"}));
+
+  {
+    pqxx::work hold(app);
+    hold.exec0("LOCK TABLE todos IN EXCLUSIVE MODE");
+    send(a, "a4", Value::Integer(0));
+    send(b, "b3", Value::Integer(0));
+    send(c, "c1", Value::Text("yes"));
+    send(a, "a5", Value::Integer(1));
+    ASSERT_TRUE(Eventually([&] { return waiting() == 4; })) << daemon.Get("/metrics").body;
+    hold.commit();
+  }
+  EXPECT_NE(c.ws.NextErr().find("todos.done: cannot store 'yes'"), std::string::npos);
+  ASSERT_TRUE(Eventually([&] { return waiting() == 0; })) << daemon.Get("/metrics").body;
+  EXPECT_EQ(merged_together(), first_together) << "the merge with c1 failed; each was merged on its own";
+  EXPECT_EQ(todos(), (std::vector<std::string>{"a1", "a2", "a3", "a4", "a5", "b1", "b2", "b3"}));
+  // What the server has of each writer: all it sent (c's refused
+  // changeset acknowledged as one that can never apply).
+  const auto expect_peers_at_their_versions = [&] {
+    for (const auto& writer : writers) {
+      const auto version = pqxx::nontransaction(app).exec1(
+          "SELECT version FROM crbridge.peers WHERE site_id = '\\x" + EncodeHex(writer->site) + "'::bytea")[0];
+      EXPECT_EQ(version.as<int64_t>(), writer->version) << writer->room;
+    }
+  };
+  expect_peers_at_their_versions();
+
+  // A changeset that starts past the one before it in the same merge (a
+  // gap: one was lost) is not merged; its client is told where the server
+  // stands, which is where the one before ended.
+  {
+    pqxx::work hold(app);
+    hold.exec0("LOCK TABLE todos IN EXCLUSIVE MODE");
+    send(a, "a6", Value::Integer(0));
+    const int64_t a6 = a.version;
+    a.version += 5;
+    send(a, "a7", Value::Integer(0));
+    send(b, "b4", Value::Integer(0));
+    ASSERT_TRUE(Eventually([&] { return waiting() == 3; })) << daemon.Get("/metrics").body;
+    hold.commit();
+    std::optional<StartStreaming> restart;
+    for (auto message = a.ws.Receive(); message && !restart; message = a.ws.Receive()) {
+      if (const auto* start = std::get_if<StartStreaming>(&*message)) restart = *start;
+    }
+    ASSERT_TRUE(restart.has_value());
+    EXPECT_EQ(restart->since.version, a6);
+    a.version = a6;
+  }
+  ASSERT_TRUE(Eventually([&] { return waiting() == 0; })) << daemon.Get("/metrics").body;
+  EXPECT_EQ(todos(), (std::vector<std::string>{"a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2", "b3", "b4"}));
+  expect_peers_at_their_versions();
+}
+
 TEST(SyncLiveFeedTest, OneCommitToManyRoomsIsOnePullForAllOfThem) {
   const std::string url = TestDatabases::Get().NewPostgresDatabase("todo_app.postgres.sql");
   pqxx::connection app(url);

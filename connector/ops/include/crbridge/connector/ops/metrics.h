@@ -51,6 +51,8 @@ class Metrics {
   // Client changesets merged, by how long the merge took (its count is the
   // merge rate; captured rows are the capture rate).
   prometheus::Histogram& sync_merge_seconds() { return *sync_merge_seconds_; }
+  prometheus::Counter& sync_changesets_merged_together() { return *sync_changesets_merged_together_; }
+  prometheus::Gauge& sync_changesets_waiting() { return *sync_changesets_waiting_; }
   // Database pulls: once per room and new version for live clients, or for
   // one client catching up from further back.
   prometheus::Counter& sync_room_pulls() { return *sync_room_pulls_; }
@@ -92,6 +94,8 @@ class Metrics {
   prometheus::Counter* sync_refusals_;
   prometheus::Counter* sync_site_id_refusals_;
   prometheus::Histogram* sync_merge_seconds_;
+  prometheus::Counter* sync_changesets_merged_together_;
+  prometheus::Gauge* sync_changesets_waiting_;
   prometheus::Counter* sync_room_pulls_;
   prometheus::Counter* sync_client_pulls_;
   prometheus::Histogram* sync_message_bytes_;

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,20 @@ struct MergeReport {
   // Changes to tables or columns the sender's schema version has and the
   // mappings no longer do (`gone`): not applied, the rest of the changeset is.
   size_t gone = 0;
+};
+
+// One client's part of a merge of several clients' changesets
+// (SyncStore::MergeTogether): its changesets in the order it sent them,
+// each starting where the one before ended, merged as the one changeset
+// they make together (what the client would have sent had it waited).
+struct ClientMerge {
+  SiteId sender;
+  std::vector<const Changeset*> changesets;  // must outlive the merge
+  PeerVersion end;                           // where the last one ends
+  std::optional<std::string> room;
+  std::optional<std::string> owner;
+  const AddedColumns* gone = nullptr;
+  MergeReport report;  // the merge's, filled in by it
 };
 
 // How much one pull returns at the most: about `rows` clock rows and
@@ -114,6 +129,13 @@ class SyncStore {
   Status Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end, MergeReport* report,
                const std::optional<std::string>& room = std::nullopt,
                const std::optional<std::string>& owner = std::nullopt, const AddedColumns* gone = nullptr);
+
+  // Merges the changesets of several clients in one transaction, under
+  // one db_version (group commit), as Merge would merge each client's one
+  // after another: nothing of them is applied when any one is refused, or
+  // its site is refused (the error is that one's, and the caller merges
+  // each on its own to tell which). Each sender at most once.
+  Status MergeTogether(std::span<ClientMerge> merges);
 
   // The changes after `after` (a server version, or a place inside one
   // where an earlier batch ended), for `room` (the rows whose room column
