@@ -135,7 +135,10 @@ std::vector<StoreThread::Job> StoreThread::TakeMergesBehind(Job first) {
       // same room, owner and schema (a client that connected again may
       // have another); whether each follows the one before is `check`'s.
       const ClientChangeset& before = *group[last->second].merge;
-      if (changeset.room != before.room || changeset.owner != before.owner || changeset.gone != before.gone) break;
+      if (changeset.room != before.room || changeset.owner != before.owner || changeset.gone != before.gone ||
+          changeset.expiry != before.expiry || (changeset.expiry && last->second == 0)) {
+        break;
+      }
     }
     last_of_sender[changeset.sender] = group.size();
     changes += changeset.changes->size();
@@ -167,7 +170,11 @@ void StoreThread::MergeTogether(std::vector<Job> group) {
     }
     if (known == client_of_sender.end()) {
       client_of_sender.emplace(changeset.sender, clients.size());
-      clients.push_back(ClientMerge{changeset.sender, {}, {}, changeset.room, changeset.owner, changeset.gone.get(), {}});
+      // The first changeset is under way; those behind it wait, and
+      // are not merged once their token has expired.
+      const bool under_way = changeset.sender == group.front().merge->sender;
+      clients.push_back(ClientMerge{changeset.sender, {}, {}, changeset.room, changeset.owner, changeset.gone.get(),
+                                    under_way ? std::nullopt : changeset.expiry, {}, false});
       jobs_of_client.emplace_back();
     }
     const size_t k = client_of_sender.at(changeset.sender);
@@ -180,10 +187,17 @@ void StoreThread::MergeTogether(std::vector<Job> group) {
   if (s.ok()) {
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     size_t merged = 0;
-    for (const auto& jobs : jobs_of_client) merged += jobs.size();
+    for (size_t k = 0; k < clients.size(); ++k) merged += clients[k].expired ? 0 : jobs_of_client[k].size();
     if (merged > 1) metrics_.sync_changesets_merged_together().Increment(static_cast<double>(merged));
     for (size_t k = 0; k < clients.size(); ++k) {
       for (const size_t i : jobs_of_client[k]) {
+        if (clients[k].expired) {
+          // Checked again, the changeset is found expired and not merged.
+          bool merge = false;
+          Finish(group[i], group[i].merge->check(*writer_, nullptr, &merge));
+          finished[i] = true;
+          continue;
+        }
         // The report is the client's whole merge's: its last changeset
         // carries it, the others only the version they are under.
         const bool last = i == jobs_of_client[k].back();

@@ -67,6 +67,7 @@ class StoreThread {
     std::optional<std::string> room;
     std::optional<std::string> owner;
     std::shared_ptr<const AddedColumns> gone;
+    std::optional<std::chrono::system_clock::time_point> expiry;  // of the client's token
     // On the store thread, before the changeset is merged with others:
     // whether it is to be merged (false, with OK, ends the job). `applied`
     // is what the server has of the sender, when a changeset of the same
@@ -121,7 +122,12 @@ class StoreThread {
 
   // Takes the merges waiting behind `first` (a merge) that can be merged
   // with it, within the limits: up to the first job that is not a merge,
-  // or comes from another connection of a sender taken already.
+  // comes from another connection of a sender taken already, or comes
+  // after `first` from its sender with a token that expires. `first` is
+  // under way: it is merged even if its token expires while the merge
+  // waits for the database; the changesets behind it are not (their
+  // expiry is checked once the merge holds its locks), and a sender's
+  // changesets merge as one.
   std::vector<Job> TakeMergesBehind(Job first);
   // Merges `group` in one transaction; what is not done (the merge
   // failed) goes back to the queue's front, to be merged one by one.

@@ -280,6 +280,7 @@ void SyncSession::OnChanges(ChangesMessage changes) {
   changeset.room = room_;
   changeset.owner = owner_;
   changeset.gone = gone_;
+  changeset.expiry = token_expiry_;
   changeset.check = [outcome, sender, owner = owner_, expiry = token_expiry_, since = changeset.since](
                         ShadowStore& writer, const PeerVersion* applied, bool* merge) {
     *outcome = Outcome{};

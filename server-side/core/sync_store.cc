@@ -434,7 +434,7 @@ SyncStore::~SyncStore() = default;
 Status SyncStore::Merge(const SiteId& sender, const Changeset& changes, const PeerVersion& end,
                         MergeReport* report, const std::optional<std::string>& room,
                         const std::optional<std::string>& owner, const AddedColumns* gone) {
-  ClientMerge merge{sender, {&changes}, end, room, owner, gone, {}};
+  ClientMerge merge{sender, {&changes}, end, room, owner, gone, std::nullopt, {}, false};
   const Status merged = MergeTogether(std::span(&merge, 1));
   *report = merge.report;
   return merged;
@@ -468,6 +468,8 @@ Status SyncStore::MergeTogether(std::span<ClientMerge> merges) {
     for (size_t i = 0; i < merges.size(); ++i) {
       ClientMerge& client = merges[i];
       client.report = MergeReport{};
+      client.expired = client.expiry && std::chrono::system_clock::now() >= *client.expiry;
+      if (client.expired) continue;
       // First, so that a site bound to another owner reads nothing.
       CRBRIDGE_RETURN_IF_ERROR(tx.SetPeerVersion(client.sender, client.end, client.owner));
       int sender_ordinal = 0;

@@ -638,8 +638,8 @@ TEST_P(SyncStoreTest, ARefusedChangesetRefusesEveryChangesetMergedWithIt) {
   Server server(GetParam());
   const Changeset good = {TodoChange("t1", "list_id", Value::Text("l1")), TodoChange("t1", "title", Value::Text("x"))};
   const Changeset bad = {TodoChange("t2", "done", Value::Text("yes"))};
-  std::vector<ClientMerge> merges = {{Site(3), {&good}, {4, 0}, std::nullopt, std::nullopt, nullptr, {}},
-                                     {Site(4), {&bad}, {6, 0}, std::nullopt, std::nullopt, nullptr, {}}};
+  std::vector<ClientMerge> merges = {{Site(3), {&good}, {4, 0}, std::nullopt, std::nullopt, nullptr, std::nullopt, {}, false},
+                                     {Site(4), {&bad}, {6, 0}, std::nullopt, std::nullopt, nullptr, std::nullopt, {}, false}};
   const Status s = server.store->MergeTogether(merges);
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
   EXPECT_NE(s.message().find("todos.done"), std::string::npos) << s.message();
@@ -649,6 +649,25 @@ TEST_P(SyncStoreTest, ARefusedChangesetRefusesEveryChangesetMergedWithIt) {
     ASSERT_TRUE(server.writer->GetPeer(site, &tracked).ok());
     EXPECT_EQ(tracked.applied.version, 0);
   }
+}
+
+// A client whose token has expired by the time the merge holds its locks
+// is left out of it, nothing of its changes applied; the others are merged.
+TEST_P(SyncStoreTest, AClientWhoseTokenExpiredIsLeftOutOfAMergeTogether) {
+  Server server(GetParam());
+  const Changeset first = {TodoChange("t1", "list_id", Value::Text("l1"))};
+  const Changeset second = {TodoChange("t2", "list_id", Value::Text("l1"))};
+  const auto now = std::chrono::system_clock::now();
+  std::vector<ClientMerge> merges = {
+      {Site(3), {&first}, {4, 0}, std::nullopt, std::nullopt, nullptr, now + std::chrono::hours(1), {}, false},
+      {Site(4), {&second}, {6, 0}, std::nullopt, std::nullopt, nullptr, now, {}, false}};
+  { const Status merged = server.store->MergeTogether(merges); ASSERT_TRUE(merged.ok()) << merged.ToString(); }
+  EXPECT_FALSE(merges[0].expired);
+  EXPECT_TRUE(merges[1].expired);
+  EXPECT_EQ(server.Rows("todos", "id"), std::vector<std::string>{"t1"});
+  PeerRecord tracked;
+  ASSERT_TRUE(server.writer->GetPeer(Site(4), &tracked).ok());
+  EXPECT_EQ(tracked.applied.version, 0);
 }
 
 // P2, P7: the database dies without a clean shutdown (Postgres in

@@ -420,39 +420,48 @@ TEST(SyncGroupCommitTest, WaitingChangesetsAreMergedTogetherAndARefusedOneOnItsO
   Writer& a = *writers[0];
   Writer& b = *writers[1];
   Writer& c = *writers[2];
-
-  {
-    // The app holds the todos table: the first merge waits for it, and
-    // what comes after waits behind that merge.
-    pqxx::work hold(app);
+  // The app holds the todos table; `blocker` is sent and merged alone (its
+  // merge waits for the table), then `behind` are sent: they wait behind
+  // it, and are merged once the app lets go.
+  const auto hold_then_send = [&](const std::function<void()>& blocker, const std::function<void()>& behind,
+                                  double waiting_behind) {
+    pqxx::connection holder(url);
+    pqxx::work hold(holder);
     hold.exec0("LOCK TABLE todos IN EXCLUSIVE MODE");
-    send(a, "a1", Value::Integer(0));
-    send(a, "a2", Value::Integer(1));
-    send(b, "b1", Value::Integer(0));
-    send(a, "a3", Value::Integer(0));
-    send(b, "b2", Value::Integer(1));
-    ASSERT_TRUE(Eventually([&] { return waiting() == 5; })) << daemon.Get("/metrics").body;
+    blocker();
+    ASSERT_TRUE(Eventually([&] {
+      return pqxx::nontransaction(app)
+                 .exec1("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+                        "datname = current_database()")[0]
+                 .as<int>() == 1;
+    }));
+    behind();
+    ASSERT_TRUE(Eventually([&] { return waiting() == 1 + waiting_behind; })) << daemon.Get("/metrics").body;
     hold.commit();
-  }
+  };
+
+  hold_then_send([&] { send(a, "a1", Value::Integer(0)); },
+                 [&] {
+                   send(a, "a2", Value::Integer(1));
+                   send(b, "b1", Value::Integer(0));
+                   send(a, "a3", Value::Integer(0));
+                   send(b, "b2", Value::Integer(1));
+                 },
+                 4);
   ASSERT_TRUE(Eventually([&] { return waiting() == 0; })) << daemon.Get("/metrics").body;
-  // a1 may have been merged before the others came, or with them.
-  const double first_together = merged_together();
-  EXPECT_GE(first_together, 4) << "a2, b1, a3 and b2 waited behind a1";
+  EXPECT_EQ(merged_together(), 4) << "a2, b1, a3 and b2 waited behind a1";
   EXPECT_EQ(todos(), (std::vector<std::string>{"a1", "a2", "a3", "b1", "b2"}));
 
-  {
-    pqxx::work hold(app);
-    hold.exec0("LOCK TABLE todos IN EXCLUSIVE MODE");
-    send(a, "a4", Value::Integer(0));
-    send(b, "b3", Value::Integer(0));
-    send(c, "c1", Value::Text("yes"));
-    send(a, "a5", Value::Integer(1));
-    ASSERT_TRUE(Eventually([&] { return waiting() == 4; })) << daemon.Get("/metrics").body;
-    hold.commit();
-  }
+  hold_then_send([&] { send(a, "a4", Value::Integer(0)); },
+                 [&] {
+                   send(b, "b3", Value::Integer(0));
+                   send(c, "c1", Value::Text("yes"));
+                   send(a, "a5", Value::Integer(1));
+                 },
+                 3);
   EXPECT_NE(c.ws.NextErr().find("todos.done: cannot store 'yes'"), std::string::npos);
   ASSERT_TRUE(Eventually([&] { return waiting() == 0; })) << daemon.Get("/metrics").body;
-  EXPECT_EQ(merged_together(), first_together) << "the merge with c1 failed; each was merged on its own";
+  EXPECT_EQ(merged_together(), 4) << "the merge of b3, c1 and a5 failed; each was merged on its own";
   EXPECT_EQ(todos(), (std::vector<std::string>{"a1", "a2", "a3", "a4", "a5", "b1", "b2", "b3"}));
   // What the server has of each writer: all it sent (c's refused
   // changeset acknowledged as one that can never apply).
@@ -468,24 +477,24 @@ TEST(SyncGroupCommitTest, WaitingChangesetsAreMergedTogetherAndARefusedOneOnItsO
   // A changeset that starts past the one before it in the same merge (a
   // gap: one was lost) is not merged; its client is told where the server
   // stands, which is where the one before ended.
-  {
-    pqxx::work hold(app);
-    hold.exec0("LOCK TABLE todos IN EXCLUSIVE MODE");
-    send(a, "a6", Value::Integer(0));
-    const int64_t a6 = a.version;
-    a.version += 5;
-    send(a, "a7", Value::Integer(0));
-    send(b, "b4", Value::Integer(0));
-    ASSERT_TRUE(Eventually([&] { return waiting() == 3; })) << daemon.Get("/metrics").body;
-    hold.commit();
-    std::optional<StartStreaming> restart;
-    for (auto message = a.ws.Receive(); message && !restart; message = a.ws.Receive()) {
-      if (const auto* start = std::get_if<StartStreaming>(&*message)) restart = *start;
-    }
-    ASSERT_TRUE(restart.has_value());
-    EXPECT_EQ(restart->since.version, a6);
-    a.version = a6;
+  int64_t a6 = 0;
+  hold_then_send([&] { send(b, "b4", Value::Integer(0)); },
+                 [&] {
+                   send(a, "a6", Value::Integer(0));
+                   a6 = a.version;
+                   a.version += 5;
+                   send(a, "a7", Value::Integer(0));
+                 },
+                 2);
+  std::optional<StartStreaming> restart;
+  while (!restart) {
+    const auto message = a.ws.Receive();
+    if (!message) break;
+    if (const auto* start = std::get_if<StartStreaming>(&*message)) restart = *start;
   }
+  ASSERT_TRUE(restart.has_value());
+  EXPECT_EQ(restart->since.version, a6);
+  a.version = a6;
   ASSERT_TRUE(Eventually([&] { return waiting() == 0; })) << daemon.Get("/metrics").body;
   EXPECT_EQ(todos(), (std::vector<std::string>{"a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2", "b3", "b4"}));
   expect_peers_at_their_versions();

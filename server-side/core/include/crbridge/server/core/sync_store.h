@@ -6,6 +6,7 @@
 // through its Read. Not thread-safe: use from one thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -64,7 +65,12 @@ struct ClientMerge {
   std::optional<std::string> room;
   std::optional<std::string> owner;
   const AddedColumns* gone = nullptr;
+  // The client's token expires then: once the transaction holds its
+  // locks (it may have waited for them), an expired client's changesets
+  // are left out, and `expired` says so.
+  std::optional<std::chrono::system_clock::time_point> expiry;
   MergeReport report;  // the merge's, filled in by it
+  bool expired = false;
 };
 
 // How much one pull returns at the most: about `rows` clock rows and
