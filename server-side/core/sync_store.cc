@@ -124,6 +124,27 @@ Status MergeRows(ChangesetMerge& merge, RowMap& rows) {
   return Status::OK();
 }
 
+// Locks the app rows that several clients' changes touch in the one order
+// a single changeset's merge takes them (merge rank, table, key), before
+// any client's merge: merged one client after another, their rows would be
+// locked in several passes, and an app transaction locking rows in key
+// order could deadlock with the merge.
+Status LockRowsInOneOrder(ShadowTransaction& tx, const RoomGraph& graph, const std::vector<RowMap>& clients) {
+  std::map<std::pair<int, std::string>, std::map<std::string, const RowChanges*>> by_table;
+  for (const RowMap& rows : clients) {
+    for (const auto& [table_and_key, row] : rows) {
+      by_table[{graph.MergeRank(*row.table), table_and_key.first}].emplace(table_and_key.second, &row);
+    }
+  }
+  for (const auto& [rank_and_table, rows] : by_table) {
+    std::vector<const KeyParameters*> keys;
+    for (const auto& [key, row] : rows) keys.push_back(&row->pk_params);
+    CRBRIDGE_RETURN_IF_ERROR(tx.LockAppRows(*rows.begin()->second->table, keys,
+                                            [](const Blob&, std::vector<Value>) { return Status::OK(); }));
+  }
+  return Status::OK();
+}
+
 // About what one clock row's changes take in a Changes message besides
 // the values StoreRowSizes counts: a sentinel and a change per value
 // column, each with the table's name, the key, the column's name and the
@@ -464,6 +485,7 @@ Status SyncStore::MergeTogether(std::span<ClientMerge> merges) {
   std::map<SiteId, int> new_ordinals;
   const auto merge = [&](ShadowTransaction& tx, int64_t version) -> Status {
     new_ordinals.clear();
+    if (merges.size() > 1) CRBRIDGE_RETURN_IF_ERROR(LockRowsInOneOrder(tx, *graph_, rows));
     int seq = 0;  // shared by every client's rows: one version
     for (size_t i = 0; i < merges.size(); ++i) {
       ClientMerge& client = merges[i];
