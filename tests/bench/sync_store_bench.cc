@@ -4,8 +4,8 @@
 // run: multi-row upserts of as many rows per statement as a changeset
 // carries (and, on Postgres, COPY). Merges run in changesets of 1,000
 // changes and of a few rows. Prints a markdown table for docs/benchmarks.md.
-// The small changesets are merged again `--together` at a time, from as
-// many clients, in one transaction each (group commit).
+// The small changesets are merged again `--together` at a time in one
+// transaction (group commit), from as many clients, then from one.
 //   sync_store_bench [--database postgres|mariadb|mysql] [--changes N] [--changeset C] [--small-changeset S]
 //                    [--together T] [--pull-rows R]
 #include <algorithm>
@@ -70,22 +70,27 @@ BenchResult Upserts(testing::TodoAppDatabase& app, const std::string& table, int
   return result;
 }
 
+// Whose changesets a merge of several takes: a client's each, or all of
+// one client's.
+enum class Senders { kOnePerChangeset, kOneClient };
+
 // Merges `changesets`, `together` at a time in one transaction
 // (SyncStore::MergeTogether, as the sync server merges changesets that
-// wait for the database), each of those from a client of its own; each
-// changeset's client version is `*client_version`, grown by one.
-BenchResult Merge(SyncStore& store, const std::vector<Changeset>& changesets, size_t together, int64_t* client_version,
-                  const std::string& what) {
+// wait for the database); each changeset's client version is
+// `*client_version`, grown by one.
+BenchResult Merge(SyncStore& store, const std::vector<Changeset>& changesets, size_t together, Senders senders,
+                  int64_t* client_version, const std::string& what) {
   BenchResult result{what, 0, 0, {}};
   const auto start = Clock::now();
   for (size_t first = 0; first < changesets.size(); first += together) {
     const auto t = Clock::now();
     std::vector<ClientMerge> merges;
     for (size_t i = first; i < std::min(changesets.size(), first + together); ++i) {
-      ClientMerge& merge = merges.emplace_back();
-      merge.sender.fill(static_cast<uint8_t>(0x31 + i - first));
-      merge.changesets = {&changesets[i]};
-      merge.end = PeerVersion{++*client_version, 0};
+      if (merges.empty() || senders == Senders::kOnePerChangeset) {
+        merges.emplace_back().sender.fill(static_cast<uint8_t>(0x31 + merges.size()));
+      }
+      merges.back().changesets.push_back(&changesets[i]);
+      merges.back().end = PeerVersion{++*client_version, 0};
       result.items += changesets[i].size();
     }
     if (const Status s = store.MergeTogether(merges); !s.ok()) {
@@ -110,17 +115,20 @@ std::vector<Changeset> Split(const Changeset& all, size_t size) {
 // new rows first..first + changes / 4 - 1 (whole rows), then single-column
 // updates of random ones of them, then updates of which one in ten loses.
 void MergeWorkloads(SyncStore& store, int64_t first, size_t changes, size_t changeset, size_t together,
-                    std::mt19937& random, int64_t* client_version) {
+                    Senders senders, std::mt19937& random, int64_t* client_version) {
   const auto rows = static_cast<int64_t>(changes / 4);
-  const std::string sets = ", changesets of " + std::to_string(changeset) +
-                           (together > 1 ? ", " + std::to_string(together) + " merged together" : "");
+  const std::string sets =
+      ", changesets of " + std::to_string(changeset) +
+      (together == 1 ? ""
+                     : ", " + std::to_string(together) +
+                           (senders == Senders::kOneClient ? " of one client" : " of as many clients") + " together");
   Changeset inserts;
   for (int64_t row = first; row < first + rows; ++row) {
     for (size_t c = 0; c < 4; ++c) {
       inserts.push_back(Change{"items", Key(row), kColumns[c], ColumnValue(c, row), 1, row, std::nullopt, 1, static_cast<int64_t>(c)});
     }
   }
-  PrintWorkload(Merge(store, Split(inserts, changeset), together, client_version, "merge: row inserts" + sets));
+  PrintWorkload(Merge(store, Split(inserts, changeset), together, senders, client_version, "merge: row inserts" + sets));
 
   std::vector<int64_t> versions(static_cast<size_t>(rows) * 4, 1);
   const auto pick = [&](size_t* c) {
@@ -134,7 +142,7 @@ void MergeWorkloads(SyncStore& store, int64_t first, size_t changes, size_t chan
     updates.push_back(Change{"items", Key(first + row), kColumns[c], ColumnValue(c, row + 7),
                              ++versions[static_cast<size_t>(row) * 4 + c], 0, std::nullopt, 1, 0});
   }
-  PrintWorkload(Merge(store, Split(updates, changeset), together, client_version, "merge: 1-column updates" + sets));
+  PrintWorkload(Merge(store, Split(updates, changeset), together, senders, client_version, "merge: 1-column updates" + sets));
 
   Changeset mixed;
   for (size_t i = 0; i < changes; ++i) {
@@ -145,7 +153,7 @@ void MergeWorkloads(SyncStore& store, int64_t first, size_t changes, size_t chan
     const int64_t sent = random() % 10 == 0 ? version - 1 : ++version;
     mixed.push_back(Change{"items", Key(first + row), kColumns[c], ColumnValue(c, row + 13), sent, 0, std::nullopt, 1, 0});
   }
-  PrintWorkload(Merge(store, Split(mixed, changeset), together, client_version, "merge: updates, 10% losing" + sets));
+  PrintWorkload(Merge(store, Split(mixed, changeset), together, senders, client_version, "merge: updates, 10% losing" + sets));
 }
 
 // Postgres: replaces the table and its clock by `rows` rows of 4 columns,
@@ -224,9 +232,12 @@ int main(int argc, char** argv) {
 
     std::mt19937 random(5);
     int64_t client_version = 0;
-    MergeWorkloads(store, 1, changes, changeset, 1, random, &client_version);
-    MergeWorkloads(store, rows + 1, changes, small_changeset, 1, random, &client_version);
-    MergeWorkloads(store, 2 * rows + 1, changes, small_changeset, together, random, &client_version);
+    MergeWorkloads(store, 1, changes, changeset, 1, Senders::kOnePerChangeset, random, &client_version);
+    MergeWorkloads(store, rows + 1, changes, small_changeset, 1, Senders::kOnePerChangeset, random, &client_version);
+    MergeWorkloads(store, 2 * rows + 1, changes, small_changeset, together, Senders::kOnePerChangeset, random,
+                   &client_version);
+    MergeWorkloads(store, 3 * rows + 1, changes, small_changeset, together, Senders::kOneClient, random,
+                   &client_version);
 
     if (kind == ServerKind::kPostgres) FillClock(db.app.url, db.app.metadata(), pull_rows);
     Pull(store);
