@@ -479,14 +479,32 @@ Status SyncStore::MergeTogether(std::span<ClientMerge> merges) {
   }
   std::vector<const ResolvedTable*> app_tables;
   for (const auto& [name, t] : touched) app_tables.push_back(t);
+  // Clients are merged in passes, several at once with one set of
+  // statements: a client joins the first pass after every earlier client
+  // that touches one of its rows, so that a row takes its clients'
+  // changes in their order, and no row has two senders in one pass.
+  std::vector<size_t> pass_of(merges.size(), 0);
+  size_t passes = 0;
+  {
+    std::map<std::pair<std::string, std::string>, size_t> last_pass;  // by row
+    for (size_t i = 0; i < merges.size(); ++i) {
+      for (const auto& [row, changes] : rows[i]) {
+        if (const auto found = last_pass.find(row); found != last_pass.end()) {
+          pass_of[i] = std::max(pass_of[i], found->second + 1);
+        }
+      }
+      for (const auto& [row, changes] : rows[i]) last_pass[row] = pass_of[i];
+      passes = std::max(passes, pass_of[i] + 1);
+    }
+  }
 
   // Sites are never removed, so an ordinal once committed stays valid; a
   // new one is remembered only after its transaction commits.
   std::map<SiteId, int> new_ordinals;
+  std::vector<MergeSender> senders(merges.size());
   const auto merge = [&](ShadowTransaction& tx, int64_t version) -> Status {
     new_ordinals.clear();
     if (merges.size() > 1) CRBRIDGE_RETURN_IF_ERROR(LockRowsInOneOrder(tx, *graph_, rows));
-    int seq = 0;  // shared by every client's rows: one version
     for (size_t i = 0; i < merges.size(); ++i) {
       ClientMerge& client = merges[i];
       client.report = MergeReport{};
@@ -501,11 +519,24 @@ Status SyncStore::MergeTogether(std::span<ClientMerge> merges) {
         CRBRIDGE_RETURN_IF_ERROR(tx.SiteOrdinal(client.sender, &sender_ordinal));
         new_ordinals[client.sender] = sender_ordinal;
       }
+      senders[i] = MergeSender{sender_ordinal, &client.room, &client.report, false};
+    }
+    int seq = 0;  // shared by every client's rows: one version
+    for (size_t pass = 0; pass < passes; ++pass) {
+      RowMap pass_rows;
+      for (size_t i = 0; i < merges.size(); ++i) {
+        if (pass_of[i] != pass || merges[i].expired) continue;
+        for (const auto& [row, changes] : rows[i]) {
+          RowChanges& copy = pass_rows.emplace(row, changes).first->second;
+          copy.sender = &senders[i];
+        }
+      }
       RoomDerivation rooms(tx, config_.source.type, *graph_, version, &seq);
-      ChangesetMerge changeset{tx,      config_.source.type, client.room, version, sender_ordinal,
-                               shadow_.logs_changes(), &client.report, rooms, seq};
-      CRBRIDGE_RETURN_IF_ERROR(MergeRows(changeset, rows[i]));
-      if (changeset.changed_any) client.report.db_version = version;
+      ChangesetMerge changeset{tx, config_.source.type, version, shadow_.logs_changes(), rooms, seq};
+      CRBRIDGE_RETURN_IF_ERROR(MergeRows(changeset, pass_rows));
+    }
+    for (size_t i = 0; i < merges.size(); ++i) {
+      if (!merges[i].expired && senders[i].changed) merges[i].report.db_version = version;
     }
     return Status::OK();
   };

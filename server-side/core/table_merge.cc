@@ -75,7 +75,7 @@ Status TableMerge::LoadRowRooms() {
   for (const RowRoom& room : rooms) {
     RowState& state = StateOf(room.pk);
     state.rooms.insert(room.room);
-    if (merge_.room == room.room) state.cl_offset = room.cl_offset;
+    if (SendersRoom(state) == room.room) state.cl_offset = room.cl_offset;
   }
   return Status::OK();
 }
@@ -85,12 +85,12 @@ Status TableMerge::LoadRowRooms() {
 // with the key it references then).
 Status TableMerge::InSendersRoom(const RowState& state, bool before, bool* in) {
   if (before && state.clock.stored) {
-    *in = state.rooms.contains(*merge_.room);
+    *in = state.rooms.contains(*SendersRoom(state));
     return Status::OK();
   }
   std::set<std::string> rooms;
   CRBRIDGE_RETURN_IF_ERROR(merge_.rooms.RoomsFor(t_, state.row->pk, RoomOf(state), &rooms));
-  *in = rooms.contains(*merge_.room);
+  *in = rooms.contains(*SendersRoom(state));
   return Status::OK();
 }
 
@@ -99,7 +99,7 @@ Status TableMerge::InSendersRoom(const RowState& state, bool before, bool* in) {
 // the changes carry, deletes it on the client (and on every client of the
 // room that got it from the sender's peers), never on the server.
 Status TableMerge::RemoveFromSender(RowState& state) {
-  ++merge_.report->left_room;
+  ++ReportOf(state).left_room;
   int64_t cl = 0;
   for (const auto& [change, column] : state.row->changes) cl = std::max(cl, change->cl);
   cl += cl % 2;
@@ -107,8 +107,9 @@ Status TableMerge::RemoveFromSender(RowState& state) {
   CRBRIDGE_RETURN_IF_ERROR(SendersExit(state, &standing));
   if (standing && *standing >= cl) return Status::OK();  // the client has it, or will
   // The exit is a change of the version: the room's clients must pull it.
-  merge_.changed_any = true;
-  return merge_.tx.WriteRoomExits(t_, {RoomExit{state.row->pk, *merge_.room, cl, merge_.version, merge_.seq++}}, {});
+  state.row->sender->changed = true;
+  return merge_.tx.WriteRoomExits(t_, {RoomExit{state.row->pk, *SendersRoom(state), cl, merge_.version, merge_.seq++}},
+                                  {});
 }
 
 // A row of the sender's room that its changes would move out of it keeps
@@ -118,7 +119,7 @@ Status TableMerge::RemoveFromSender(RowState& state) {
 // they would bring back elsewhere stays dead, its causal length raised
 // past theirs so that the sender deletes it again.
 void TableMerge::KeepInRoom(RowState& state) {
-  ++merge_.report->kept_in_room;
+  ++ReportOf(state).kept_in_room;
   std::vector<std::optional<int64_t>> written(n_);
   int64_t cl = 0;
   for (const auto& [change, column] : state.row->changes) {
@@ -131,7 +132,7 @@ void TableMerge::KeepInRoom(RowState& state) {
   for (size_t i = 0; i < n_; ++i) {
     if (!written[i]) continue;
     clock.versions[i] =
-        NextClock(std::max(clock.versions[i].value_or(0), *written[i]), &merge_.report->clocks_saturated);
+        NextClock(std::max(clock.versions[i].value_or(0), *written[i]), &ReportOf(state).clocks_saturated);
     clock.sites[i] = 0;
   }
   if (!state.app_existed) clock.cl = std::max(clock.cl, cl + cl % 2);
@@ -163,7 +164,7 @@ std::optional<std::string> TableMerge::RoomOf(const RowState& state) const {
 std::optional<std::string> TableMerge::ClockRoom(const RowState& state) const {
   if (state.exists) return RoomOf(state);
   if (state.clock.stored || !t_.room_column) return std::nullopt;
-  return state.app_existed ? RoomOf(state) : merge_.room;
+  return state.app_existed ? RoomOf(state) : SendersRoom(state);
 }
 
 // An app write that capture has not recorded yet (the row differs from
@@ -172,7 +173,7 @@ std::optional<std::string> TableMerge::ClockRoom(const RowState& state) const {
 // Capture later skips it: the clock's position is past its commit.
 bool TableMerge::RecordUncapturedAppWrite(RowState& state) {
   ClockRow& clock = state.clock;
-  size_t& saturated = merge_.report->clocks_saturated;
+  size_t& saturated = ReportOf(state).clocks_saturated;
   const size_t n = state.values.size();
   const bool alive = clock.stored && clock.cl % 2 == 1;
   if (!state.app_existed) {
@@ -209,7 +210,7 @@ Status TableMerge::SendersExit(const RowState& state, std::optional<int64_t>* cl
   CRBRIDGE_RETURN_IF_ERROR(merge_.tx.ReadRoomExits(t_, {state.row->pk}, &exits));
   cl->reset();
   for (const RoomExit& exit : exits) {
-    if (exit.room == *merge_.room) *cl = exit.cl;
+    if (exit.room == *SendersRoom(state)) *cl = exit.cl;
   }
   return Status::OK();
 }
@@ -223,16 +224,17 @@ Status TableMerge::SendersExit(const RowState& state, std::optional<int64_t>* cl
 // the sender.
 Status TableMerge::OutsideSendersRoom(RowState& state, bool* outside) {
   *outside = false;
-  if (!merge_.room) return Status::OK();
+  const std::optional<std::string>& room = SendersRoom(state);
+  if (!room) return Status::OK();
   if (t_.room_column) {
-    if (!state.app_existed || RoomOf(state) == merge_.room) return Status::OK();
+    if (!state.app_existed || RoomOf(state) == room) return Status::OK();
     std::optional<int64_t> left;
     CRBRIDGE_RETURN_IF_ERROR(SendersExit(state, &left));
-    const bool moved_by_app = state.changed && state.clock.stored_room == merge_.room;
+    const bool moved_by_app = state.changed && state.clock.stored_room == room;
     if (!left && !moved_by_app) {
       return Status::InvalidArgument("a change to " + t_.mapping->name + " writes to a row of another room");
     }
-    ++merge_.report->left_room;
+    ++ReportOf(state).left_room;
     *outside = true;
     return Status::OK();
   }
@@ -262,7 +264,8 @@ Status TableMerge::MergeRow(RowState& state) {
   if (!outside) {
     for (size_t k = 0; k < state.row->changes.size(); ++k) ApplyChange(state, k);
   }
-  if (!outside && merge_.room && t_.derives_rooms() && state.exists && state.changed) {
+  const std::optional<std::string>& room = SendersRoom(state);
+  if (!outside && room && t_.derives_rooms() && state.exists && state.changed) {
     bool in = true;
     CRBRIDGE_RETURN_IF_ERROR(InSendersRoom(state, false, &in));
     if (!in && !state.recorded.stored && !state.app_existed) {
@@ -271,12 +274,12 @@ Status TableMerge::MergeRow(RowState& state) {
     }
     if (!in) KeepInRoom(state);
   }
-  if (!outside && merge_.room && t_.room_column && state.exists && state.changed && RoomOf(state) != merge_.room) {
+  if (!outside && room && t_.room_column && state.exists && state.changed && RoomOf(state) != room) {
     return Status::InvalidArgument("a change to " + t_.mapping->name + " would put a row in room \"" +
-                                   RoomOf(state).value_or("(none)") + "\", not \"" + *merge_.room + "\"");
+                                   RoomOf(state).value_or("(none)") + "\", not \"" + *room + "\"");
   }
   CRBRIDGE_RETURN_IF_ERROR(ConvertWrittenValues(state));
-  merge_.changed_any = merge_.changed_any || state.changed;
+  if (state.changed) state.row->sender->changed = true;
   return Status::OK();
 }
 
@@ -322,11 +325,11 @@ void TableMerge::ApplyChange(RowState& state, size_t k) {
     const size_t i = column - t_.pk_count;
     state.values[i] = change->val;
     state.clock.versions[i] = change->col_version;
-    state.clock.sites[i] = merge_.sender_ordinal;
+    state.clock.sites[i] = state.row->sender->ordinal;
     state.written[i] = true;
   }
   if (outcome.row != RowAction::kNone || outcome.write_column) {
-    ++merge_.report->applied;
+    ++ReportOf(state).applied;
     state.changed = true;
   }
 }
@@ -356,9 +359,9 @@ AppRowCallback TableMerge::Canonicalize(std::vector<size_t> columns) {
       const size_t i = columns[k];
       state.clock.hashes[i] = ValueHash(stored[k]);
       if (state.written[i] && stored[k] != state.values[i]) {
-        state.clock.versions[i] = NextClock(*state.clock.versions[i], &merge_.report->clocks_saturated);
+        state.clock.versions[i] = NextClock(*state.clock.versions[i], &ReportOf(state).clocks_saturated);
         state.clock.sites[i] = 0;
-        ++merge_.report->canonicalized;
+        ++ReportOf(state).canonicalized;
       }
       state.values[i] = std::move(stored[k]);
     }
@@ -431,7 +434,7 @@ Status TableMerge::WriteClocksAndLog() {
   std::vector<ClockWrite> writes;
   std::vector<ClockToWrite> moving, placed;
   std::vector<MemberRowWrite> members;
-  std::vector<LoggedChange> logged;
+  std::map<int, std::vector<LoggedChange>> logged;  // by sender
   const int64_t merged_at_us = UnixMicrosNow();
   const bool placing = merge_.rooms.graph().Concerns(t_);
   const bool holds_members = !merge_.rooms.graph().RulesHeldBy(t_).empty();
@@ -451,7 +454,7 @@ Status TableMerge::WriteClocksAndLog() {
     if (merge_.log_changes) {
       std::vector<const Value*> values;
       for (const Value& value : state.values) values.push_back(&value);
-      logged.push_back(LoggedChange{&state.row->pk_values, &state.before, &state.clock, std::move(values), merge_.seq,
+      logged[state.row->sender->ordinal].push_back(LoggedChange{&state.row->pk_values, &state.before, &state.clock, std::move(values), merge_.seq,
                                     0, merged_at_us});
     }
     ++merge_.seq;
@@ -460,8 +463,8 @@ Status TableMerge::WriteClocksAndLog() {
   CRBRIDGE_RETURN_IF_ERROR(merge_.tx.WriteClocks(t_, writes));
   CRBRIDGE_RETURN_IF_ERROR(merge_.rooms.ClocksWritten(t_, placed));
   if (!members.empty()) CRBRIDGE_RETURN_IF_ERROR(merge_.rooms.MembersWritten(t_, members));
-  if (merge_.log_changes) {
-    CRBRIDGE_RETURN_IF_ERROR(merge_.tx.LogChanges(t_, merge_.version, {true, merge_.sender_ordinal}, logged));
+  for (const auto& [sender, changes] : logged) {
+    CRBRIDGE_RETURN_IF_ERROR(merge_.tx.LogChanges(t_, merge_.version, {true, sender}, changes));
   }
   return Status::OK();
 }

@@ -21,8 +21,18 @@
 
 namespace crbridge {
 
+// A client whose changes a merge applies: its site, its room, and what
+// its merge did.
+struct MergeSender {
+  int ordinal = 0;
+  const std::optional<std::string>* room = nullptr;  // the client's room, if it is in one
+  MergeReport* report = nullptr;
+  bool changed = false;  // whether a row of its got a new clock (or an exit)
+};
+
 // One row a changeset touches, and its changes in arrival order.
 struct RowChanges {
+  MergeSender* sender = nullptr;  // whose changes they are
   const ResolvedTable* table = nullptr;
   Blob pk;
   std::vector<Value> pk_values;
@@ -37,22 +47,20 @@ struct RowChanges {
 // ordered by key.
 using RowMap = std::map<std::pair<std::string, std::string>, RowChanges>;
 
-// What the merge of one changeset shares across its tables.
+// What the merge of changesets (one client's, or several clients' that
+// touch no row in common) shares across its tables.
 struct ChangesetMerge {
   ShadowTransaction& tx;
   SourceType source;
-  const std::optional<std::string>& room;  // the sender's room, if it is in one
   int64_t version;
-  int sender_ordinal;
   bool log_changes;
-  MergeReport* report;
   RoomDerivation& rooms;
-  int& seq;                  // of the next clock (or room entry, or exit) written under `version`
-  bool changed_any = false;  // whether a row got a new clock
+  int& seq;  // of the next clock (or room entry, or exit) written under `version`
 };
 
 // Merges the rows [first, last) of one table: a handful of statements for
-// the whole batch, whatever its size.
+// the whole batch, whatever its size. Each row takes its sender's changes,
+// in its sender's room.
 class TableMerge {
  public:
   TableMerge(ChangesetMerge& merge, const ResolvedTable& t, RowMap::iterator first, RowMap::iterator last);
@@ -105,6 +113,8 @@ class TableMerge {
   std::optional<std::string> ClockRoom(const RowState& state) const;
   RowState& StateOf(const Blob& key) { return *by_key_.at(KeyBytes(key)); }
   static std::vector<const KeyParameters*> KeysOf(const std::vector<RowState*>& members);
+  static const std::optional<std::string>& SendersRoom(const RowState& state) { return *state.row->sender->room; }
+  static MergeReport& ReportOf(const RowState& state) { return *state.row->sender->report; }
 
   ChangesetMerge& merge_;
   const ResolvedTable& t_;
