@@ -512,6 +512,27 @@ TEST_P(SyncStoreTest, AClockStoredAtTheLargestIntegerNeverWraps) {
   EXPECT_EQ(server.Rows("todos", "id, title"), (std::vector<std::string>{"t1|oat milk"}));
 }
 
+// One random write of a client to five todos (insert, update, delete).
+void RandomTodoWrite(Client& c, std::mt19937& random) {
+  const char* const titles[] = {"'a'", "'b'", "'c'", "''"};
+  const std::string id = "'t" + std::to_string(random() % 5) + "'";
+  switch (random() % 4) {
+    case 0:
+      c.Exec("INSERT OR IGNORE INTO todos (id, list_id, title) VALUES (" + id + ", 'l" + std::to_string(random() % 2) +
+             "', " + titles[random() % 4] + ")");
+      break;
+    case 1:
+      c.Exec("UPDATE todos SET title = " + std::string(titles[random() % 4]) + " WHERE id = " + id);
+      break;
+    case 2:
+      c.Exec("UPDATE todos SET done = " + std::to_string(random() % 2) + ", position = " + std::to_string(random() % 7) +
+             ".25 WHERE id = " + id);
+      break;
+    default:
+      c.Exec("DELETE FROM todos WHERE id = " + id);
+  }
+}
+
 // P1: clients writing the same rows concurrently, syncing in random order
 // and batch sizes, end equal to each other and to the server.
 TEST_P(SyncStoreTest, RandomConcurrentClientsConvergeWithTheServer) {
@@ -519,25 +540,9 @@ TEST_P(SyncStoreTest, RandomConcurrentClientsConvergeWithTheServer) {
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(server));
   std::mt19937 random(2026);
-  const char* const titles[] = {"'a'", "'b'", "'c'", "''"};
   for (int round = 0; round < 40; ++round) {
     Client& c = *clients[random() % clients.size()];
-    const std::string id = "'t" + std::to_string(random() % 5) + "'";
-    switch (random() % 4) {
-      case 0:
-        c.Exec("INSERT OR IGNORE INTO todos (id, list_id, title) VALUES (" + id + ", 'l" + std::to_string(random() % 2) +
-               "', " + titles[random() % 4] + ")");
-        break;
-      case 1:
-        c.Exec("UPDATE todos SET title = " + std::string(titles[random() % 4]) + " WHERE id = " + id);
-        break;
-      case 2:
-        c.Exec("UPDATE todos SET done = " + std::to_string(random() % 2) + ", position = " + std::to_string(random() % 7) +
-               ".25 WHERE id = " + id);
-        break;
-      default:
-        c.Exec("DELETE FROM todos WHERE id = " + id);
-    }
+    RandomTodoWrite(c, random);
     Client& syncing = *clients[random() % clients.size()];
     if (random() % 2 == 0) {
       { const Status synced = syncing.Push(server); ASSERT_TRUE(synced.ok()) << synced.ToString(); }
@@ -560,10 +565,11 @@ TEST_P(SyncStoreTest, RandomConcurrentClientsConvergeWithTheServer) {
 }
 
 // Group commit: the changesets of several clients merged in one
-// transaction (MergeTogether, each client's as one) leave the tables, the
-// clocks and what each client is known to have sent as merging each
-// changeset on its own, in the order they came, leaves them; all under one
-// version, which a new client pulls whole.
+// transaction (MergeTogether, each client's as one, clients that touch no
+// row in common with one set of statements) leave the tables, the clocks,
+// who wrote each value and what each client is known to have sent as
+// merging each changeset on its own, one client after another, leaves
+// them; all under one version, which a new client pulls whole.
 TEST_P(SyncStoreTest, ChangesetsMergedTogetherLeaveWhatMergingEachAloneLeaves) {
   Server alone(GetParam());
   Server together(GetParam());
@@ -576,43 +582,41 @@ TEST_P(SyncStoreTest, ChangesetsMergedTogetherLeaveWhatMergingEachAloneLeaves) {
   };
   std::vector<Sent> sent;
   std::mt19937 random(2027);
-  const char* const titles[] = {"'a'", "'b'", "'c'", "''"};
   for (int round = 0; round < 40; ++round) {
     const size_t k = random() % clients.size();
     Client& c = *clients[k];
-    const std::string id = "'t" + std::to_string(random() % 5) + "'";
-    switch (random() % 4) {
-      case 0:
-        c.Exec("INSERT OR IGNORE INTO todos (id, list_id, title) VALUES (" + id + ", 'l" + std::to_string(random() % 2) +
-               "', " + titles[random() % 4] + ")");
-        break;
-      case 1:
-        c.Exec("UPDATE todos SET title = " + std::string(titles[random() % 4]) + " WHERE id = " + id);
-        break;
-      case 2:
-        c.Exec("UPDATE todos SET done = " + std::to_string(random() % 2) + " WHERE id = " + id);
-        break;
-      default:
-        c.Exec("DELETE FROM todos WHERE id = " + id);
-    }
+    RandomTodoWrite(c, random);
     if (random() % 2 == 0) {
       Sent next{k, {}, {}};
       ASSERT_TRUE(c.NextChangeset(&next.changes, &next.end).ok());
       if (!next.changes.empty()) sent.push_back(std::move(next));
     }
   }
-  std::vector<ClientMerge> merges(clients.size());
+  // The clients in the order their first changesets came, each with its
+  // changesets in order, as the sync server merges them.
+  std::vector<ClientMerge> merges;
+  std::map<size_t, size_t> merge_of_client;
   for (const Sent& one : sent) {
-    MergeReport report;
-    const Status merged = alone.store->Merge(clients[one.client]->db->site_id(), one.changes, one.end, &report);
-    ASSERT_TRUE(merged.ok()) << merged.ToString();
-    ClientMerge& merge = merges[one.client];
-    merge.sender = clients[one.client]->db->site_id();
+    const auto [known, added] = merge_of_client.emplace(one.client, merges.size());
+    if (added) merges.emplace_back().sender = clients[one.client]->db->site_id();
+    ClientMerge& merge = merges[known->second];
     merge.changesets.push_back(&one.changes);
     merge.end = one.end;
   }
-  std::erase_if(merges, [](const ClientMerge& m) { return m.changesets.empty(); });
   ASSERT_GE(merges.size(), 2u);
+  // Merged on its own, one client after another: an equal value at an
+  // equal clock keeps the site that wrote it first, so only the order of
+  // clients is the same (merged in the order they came, interleaved, the
+  // writers of such ties could differ; their values and clocks could not).
+  for (const ClientMerge& merge : merges) {
+    PeerVersion end;
+    for (const Changeset* changes : merge.changesets) {
+      end = PeerVersion{changes->back().db_version, changes->back().seq};
+      MergeReport report;
+      const Status merged = alone.store->Merge(merge.sender, *changes, end, &report);
+      ASSERT_TRUE(merged.ok()) << merged.ToString();
+    }
+  }
   { const Status merged = together.store->MergeTogether(merges); ASSERT_TRUE(merged.ok()) << merged.ToString(); }
 
   ASSERT_FALSE(ServerTodos(alone).empty());
@@ -620,6 +624,22 @@ TEST_P(SyncStoreTest, ChangesetsMergedTogetherLeaveWhatMergingEachAloneLeaves) {
   EXPECT_EQ(together.Rows(together.ClockTable("todos"), "id, __cl, __col_versions"),
             alone.Rows(alone.ClockTable("todos"), "id, __cl, __col_versions"));
   EXPECT_EQ(together.Rows(together.ClockTable("todos"), "DISTINCT __db_version").size(), 1u);
+  // Every value is the same client's write on both servers.
+  const auto writers = [](Server& server) {
+    std::set<std::string> written;
+    PullBatch batch;
+    PullPosition after;
+    do {
+      EXPECT_TRUE(server.store->Pull(after, std::nullopt, std::nullopt, 1000, &batch).ok());
+      for (const Change& c : batch.changes) {
+        written.insert(EncodeHex(c.pk) + " " + c.cid + " " + std::to_string(c.col_version) + " " +
+                       (c.site_id && *c.site_id != server.writer->site_id() ? EncodeHex(*c.site_id) : "server"));
+      }
+      after = batch.through;
+    } while (batch.more);
+    return written;
+  };
+  EXPECT_EQ(writers(together), writers(alone));
   for (const ClientMerge& merge : merges) {
     EXPECT_GT(merge.report.applied, 0u);
     EXPECT_EQ(merge.report.db_version, merges.front().report.db_version);
