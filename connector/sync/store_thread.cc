@@ -164,8 +164,13 @@ void StoreThread::MergeTogether(std::vector<Job> group) {
     if (!s.ok()) break;
     if (!merge) {
       held_back.insert(changeset.sender);
-      finished[i] = true;
-      Finish(group[i], Status::OK());
+      // Told against the database, the client is answered now; told
+      // against the group's changeset before it, which is not committed
+      // yet, it is checked again on its own after the group.
+      if (known == client_of_sender.end()) {
+        finished[i] = true;
+        Finish(group[i], Status::OK());
+      }
       continue;
     }
     if (known == client_of_sender.end()) {
@@ -190,14 +195,10 @@ void StoreThread::MergeTogether(std::vector<Job> group) {
     for (size_t k = 0; k < clients.size(); ++k) merged += clients[k].expired ? 0 : jobs_of_client[k].size();
     if (merged > 1) metrics_.sync_changesets_merged_together().Increment(static_cast<double>(merged));
     for (size_t k = 0; k < clients.size(); ++k) {
+      // An expired client's changesets go back to be checked on their
+      // own, which tells the client.
+      if (clients[k].expired) continue;
       for (const size_t i : jobs_of_client[k]) {
-        if (clients[k].expired) {
-          // Checked again, the changeset is found expired and not merged.
-          bool merge = false;
-          Finish(group[i], group[i].merge->check(*writer_, nullptr, &merge));
-          finished[i] = true;
-          continue;
-        }
         // The report is the client's whole merge's: its last changeset
         // carries it, the others only the version they are under.
         const bool last = i == jobs_of_client[k].back();

@@ -482,7 +482,11 @@ Status SyncStore::MergeTogether(std::span<ClientMerge> merges) {
   // Clients are merged in passes, several at once with one set of
   // statements: a client joins the first pass after every earlier client
   // that touches one of its rows, so that a row takes its clients'
-  // changes in their order, and no row has two senders in one pass.
+  // changes in their order, and no row has two senders in one pass. A
+  // client writing a table of the room graph (memberships, rooms derived
+  // or referenced) goes after every earlier client: where a row is
+  // depends on other rows, which a pass merges in table order, not in
+  // the clients' order.
   std::vector<size_t> pass_of(merges.size(), 0);
   size_t passes = 0;
   {
@@ -492,6 +496,7 @@ Status SyncStore::MergeTogether(std::span<ClientMerge> merges) {
         if (const auto found = last_pass.find(row); found != last_pass.end()) {
           pass_of[i] = std::max(pass_of[i], found->second + 1);
         }
+        if (graph_->Concerns(*changes.table)) pass_of[i] = std::max(pass_of[i], passes);
       }
       for (const auto& [row, changes] : rows[i]) last_pass[row] = pass_of[i];
       passes = std::max(passes, pass_of[i] + 1);

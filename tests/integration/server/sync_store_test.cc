@@ -22,6 +22,7 @@
 #include "crbridge/sqlite/text_encoding.h"
 #include "databases/test_databases.h"
 #include "peers/sync_peers.h"
+#include "todo_app/shared_lists.h"
 #include "todo_app/todo_app.h"
 #include "todo_app/todo_app_database.h"
 
@@ -650,6 +651,38 @@ TEST_P(SyncStoreTest, ChangesetsMergedTogetherLeaveWhatMergingEachAloneLeaves) {
   Client newcomer(together);
   { const Status pulled = newcomer.Pull(together); ASSERT_TRUE(pulled.ok()) << pulled.ToString(); }
   EXPECT_EQ(newcomer.Rows("todos", kTodoColumns), ServerTodos(together));
+}
+
+// Where a row is can depend on another client's rows (rooms by membership
+// and by reference), so clients writing such tables are merged in their
+// order even when they touch no row in common: a member's new todo that
+// came before its membership's removal is written, as merging each alone
+// writes it (then it leaves the member's room).
+TEST_P(SyncStoreTest, AMembershipRemovedAfterAMembersWriteInOneMergeKeepsTheWrite) {
+  auto database = std::make_unique<TodoAppDatabase>(GetParam());
+  CreateListMembers(*database);
+  Server server(std::move(database), SharedListsTables(true));
+  const auto key = [](std::vector<Value> values) {
+    Blob pk;
+    EXPECT_TRUE(EncodePackedPk(values, &pk).ok());
+    return pk;
+  };
+  const Blob membership = key({Value::Text("L"), Value::Text("u1")});
+  const Changeset setup = {
+      Change{"todo_lists", key({Value::Text("L")}), "name", Value::Text("shared"), 1, 1, std::nullopt, 1, 0},
+      Change{"list_members", membership, kSentinelColumn, Value::Null(), 1, 1, std::nullopt, 1, 1}};
+  MergeReport report;
+  { const Status merged = server.store->Merge(Site(5), setup, {1, 1}, &report); ASSERT_TRUE(merged.ok()) << merged.ToString(); }
+
+  const Changeset todo = {TodoChange("c", "list_id", Value::Text("L")), TodoChange("c", "title", Value::Text("x"))};
+  const Changeset removal = {Change{"list_members", membership, kSentinelColumn, Value::Null(), 2, 2, std::nullopt, 2, 0}};
+  std::vector<ClientMerge> merges = {
+      {Site(6), {&todo}, {1, 0}, std::string("u1"), std::nullopt, nullptr, std::nullopt, {}, false},
+      {Site(5), {&removal}, {2, 0}, std::nullopt, std::nullopt, nullptr, std::nullopt, {}, false}};
+  { const Status merged = server.store->MergeTogether(merges); ASSERT_TRUE(merged.ok()) << merged.ToString(); }
+  EXPECT_EQ(server.Rows("todos", "id, list_id, title"), std::vector<std::string>{"c|L|x"});
+  EXPECT_EQ(merges[0].report.left_room, 0u);
+  EXPECT_TRUE(server.Rows("list_members", "list_id").empty());
 }
 
 // One refused changeset refuses the whole merge: nothing of any client's
