@@ -150,7 +150,13 @@ Status ReadTables(pqxx::connection& sql, const CreatedSlot& created, const std::
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> read(sql);
     read.exec0("SET TRANSACTION SNAPSHOT " + QuoteLiteral(created.snapshot_name));
     for (const ResolvedTable* t : captured.ToRead()) {
-      CRBRIDGE_RETURN_IF_ERROR(SnapshotTable(read, *t, position, capture_resume, recorder, options, metrics, stop));
+      try {
+        CRBRIDGE_RETURN_IF_ERROR(SnapshotTable(read, *t, position, capture_resume, recorder, options, metrics, stop));
+      } catch (const pqxx::undefined_table& e) {
+        // The app renamed or dropped the table since capture checked it:
+        // capture starts again, and its check then finds it away.
+        return Status::Aborted("a mapped table went away before it was read whole: " + std::string(e.what()));
+      }
       captured.Read(*t, position);
     }
     read.commit();

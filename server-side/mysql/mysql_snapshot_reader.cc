@@ -90,8 +90,18 @@ Status MysqlSnapshotReader::StartUnderReadLock() {
 
 Status MysqlSnapshotReader::CountRows(const ResolvedTable& t, int64_t* rows) {
   return CatchErrors([&]() -> Status {
-    const auto result = session_->Query("SELECT count(*) FROM " + AppTable(t));
-    *rows = result->next() ? result->getInt64(1) : 0;
+    try {
+      // The first read of the table: it holds the table's metadata lock
+      // from here on, so a rename waits for the snapshot.
+      const auto result = session_->Query("SELECT count(*) FROM " + AppTable(t));
+      *rows = result->next() ? result->getInt64(1) : 0;
+    } catch (const sql::SQLException& e) {
+      // ER_NO_SUCH_TABLE: the app renamed or dropped the table since
+      // capture checked it: capture starts again, and its check then
+      // finds it away.
+      if (e.getErrorCode() != 1146) throw;
+      return Status::Aborted("a mapped table went away before it was read whole: mysql: " + std::string(e.what()));
+    }
     return Status::OK();
   });
 }
