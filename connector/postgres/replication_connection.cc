@@ -11,12 +11,12 @@
 #include <utility>
 #include <vector>
 
+#include "crbridge/connector/ops/structured_log.h"
 #include "crbridge/connector/postgres/pgoutput_decoder.h"
 #include "crbridge/server/postgres/libpq_handles.h"
 
 namespace crbridge::postgres {
 namespace {
-
 
 using Clock = std::chrono::steady_clock;
 constexpr Clock::time_point kNoDeadline = Clock::time_point::max();
@@ -44,6 +44,26 @@ std::string OneLine(std::string_view message) {
 }
 
 Status Lost(PGconn* conn) { return Status::Unavailable(kPrefix + OneLine(PQerrorMessage(conn))); }
+
+}  // namespace
+
+// libpq prints the server's notices to stderr (Postgres 13 warns every
+// connection "terminating connection because of crash of another server
+// process"); they belong in the structured log. On a stream, Postgres 18's
+// pgoutput warns (object_not_in_prerequisite_state) where older versions
+// fail: a publication it cannot find at the WAL position it decodes is
+// skipped, and the changes it would have published with it, silently.
+void ReplicationConnection::ReceiveNotice(void* connection, const PGresult* notice) {
+  const char* primary = PQresultErrorField(notice, PG_DIAG_MESSAGE_PRIMARY);
+  const std::string message = OneLine(primary != nullptr ? primary : PQresultErrorMessage(notice));
+  log::Warn("postgres", "the server says", {{"notice", message}});
+  const char* sqlstate = PQresultErrorField(notice, PG_DIAG_SQLSTATE);
+  if (connection != nullptr && sqlstate != nullptr && std::string_view(sqlstate) == "55000") {
+    static_cast<ReplicationConnection*>(connection)->skipped_publication_ = message;
+  }
+}
+
+namespace {
 
 Status CommandError(PGconn* conn, const PGresult* result, std::string_view what) {
   const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
@@ -208,7 +228,9 @@ std::string QuoteIdentifier(std::string_view name) {
 }  // namespace
 
 ReplicationConnection::ReplicationConnection(pg_conn* conn, std::stop_token stop)
-    : conn_(conn), stop_(std::move(stop)) {}
+    : conn_(conn), stop_(std::move(stop)) {
+  PQsetNoticeReceiver(conn_, ReceiveNotice, this);
+}
 
 ReplicationConnection::~ReplicationConnection() { PQfinish(conn_); }
 
@@ -258,6 +280,7 @@ Status ReplicationConnection::Open(const std::string& url, std::stop_token stop,
   PgConnPtr conn(PQconnectStartParams(keywords.data(), values.data(), 0));
   if (conn == nullptr) return Status::Internal(kPrefix + std::string("libpq could not allocate a connection"));
   if (PQstatus(conn.get()) == CONNECTION_BAD) return Lost(conn.get());
+  PQsetNoticeReceiver(conn.get(), ReceiveNotice, nullptr);
   PostgresPollingStatusType polling = PGRES_POLLING_WRITING;
   while (polling != PGRES_POLLING_OK) {
     if (polling == PGRES_POLLING_FAILED) return Lost(conn.get());
@@ -370,6 +393,10 @@ Status ReplicationConnection::ReadCopyData(std::chrono::milliseconds timeout, st
   *got = false;
   const Clock::time_point deadline = Clock::now() + timeout;
   while (true) {
+    if (!skipped_publication_.empty()) {
+      return Status::NotFound(kPrefix + std::string("the replication stream: ") + skipped_publication_ +
+                              " (the publication does not exist at this position of the WAL)");
+    }
     char* buffer = nullptr;
     const int length = PQgetCopyData(conn_, &buffer, /*async=*/1);
     if (length > 0) {

@@ -275,8 +275,11 @@ Status PostgresShadowStore::TakeOrigin() {
   // The usual refusal is the origin being another session's (55006
   // object_in_use): a second crbridge on the same schema, which retrying
   // cannot cure and the person starting it must hear about as a setup
-  // error.
+  // error. The other is the server's limit on origins in use
+  // (max_replication_slots, max_active_replication_origins on 18+), whose
+  // message has the server's hint.
   if (s.code() != Status::Code::kInternal) return s;
+  if (s.message().find("already active") == std::string::npos) return Status::InvalidArgument(s.message());
   return Status::InvalidArgument(s.message() + " (is another crbridge writing to this database?)");
 }
 

@@ -67,7 +67,7 @@ TEST(DaemonTest, PostgresSourceIsReadyAndShutsDownOnSigterm) {
   const HttpResult ready = daemon.WaitForStatus("/readyz", 200);
   EXPECT_EQ(ready.status, 200) << ready.body;
   EXPECT_NE(ready.body.find("\"status\":\"ok\""), std::string::npos) << ready.body;
-  EXPECT_NE(ready.body.find("PostgreSQL 15."), std::string::npos) << ready.body;
+  EXPECT_NE(ready.body.find("PostgreSQL " + PostgresMajor() + "."), std::string::npos) << ready.body;
 
   const HttpResult metrics = daemon.Get("/metrics");
   EXPECT_EQ(metrics.status, 200);

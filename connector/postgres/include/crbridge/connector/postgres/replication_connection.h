@@ -16,6 +16,7 @@
 
 // libpq's PGconn, so that includers do not see libpq's C API.
 struct pg_conn;
+struct pg_result;
 
 namespace crbridge::postgres {
 
@@ -105,9 +106,16 @@ class ReplicationConnection {
 
  private:
   ReplicationConnection(pg_conn* conn, std::stop_token stop);
+  // libpq's notice receiver: logs the server's notices, and keeps the one
+  // saying the stream skips its publication (`connection`: the
+  // ReplicationConnection, or null while it is being opened).
+  static void ReceiveNotice(void* connection, const pg_result* notice);
 
   pg_conn* conn_;
   std::stop_token stop_;
+  // Postgres 18+: the server's warning that it skipped the publication; the
+  // stream ends with NotFound, as it does on older versions.
+  std::string skipped_publication_;
 };
 
 }  // namespace crbridge::postgres
