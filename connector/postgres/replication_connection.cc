@@ -394,7 +394,11 @@ Status ReplicationConnection::ReadCopyData(std::chrono::milliseconds timeout, st
   const Clock::time_point deadline = Clock::now() + timeout;
   while (true) {
     if (!skipped_publication_.empty()) {
-      return Status::NotFound(kPrefix + std::string("the replication stream: ") + skipped_publication_ +
+      // Ended as the server ends it when it fails: the connection stays usable.
+      const std::string skipped = std::move(skipped_publication_);
+      skipped_publication_.clear();
+      CRBRIDGE_RETURN_IF_ERROR(StopReplication());
+      return Status::NotFound(kPrefix + std::string("the replication stream: ") + skipped +
                               " (the publication does not exist at this position of the WAL)");
     }
     char* buffer = nullptr;
