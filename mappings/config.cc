@@ -37,7 +37,7 @@ Status ReadIdentifier(YamlReader& reader, std::string_view key, bool required, s
 Status ReadSource(YamlReader& root, SourceConfig* source) {
   YamlReader reader;
   bool present = false;
-  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("source", {"type", "url", "slot", "publication", "slot_lag_warning_mb", "server_id"}, &reader, &present));
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("source", {"type", "url", "slot", "publication", "slot_lag_warning_mb", "on_slot_lost", "server_id"}, &reader, &present));
   if (!present) return root.ErrorAt("source", "required key is missing");
 
   size_t type = 0;
@@ -59,6 +59,9 @@ Status ReadSource(YamlReader& root, SourceConfig* source) {
     CRBRIDGE_RETURN_IF_ERROR(
         reader.ReadInteger("slot_lag_warning_mb", false, 1, int64_t{1} << 40, &source->slot_lag_warning_mb));
     CRBRIDGE_RETURN_IF_ERROR(ReadIdentifier(reader, "publication", false, &source->publication));
+    size_t on_slot_lost = 0;
+    CRBRIDGE_RETURN_IF_ERROR(reader.ReadChoice("on_slot_lost", false, {"resnapshot", "stop"}, &on_slot_lost));
+    source->on_slot_lost = on_slot_lost == 0 ? SourceConfig::OnSlotLost::kResnapshot : SourceConfig::OnSlotLost::kStop;
   } else {
     int64_t server_id = 0;
     CRBRIDGE_RETURN_IF_ERROR(reader.ReadInteger("server_id", true, 1, 4294967295, &server_id));

@@ -44,6 +44,9 @@ void CaptureService::Wait(std::stop_token stop, std::chrono::milliseconds delay)
 void CaptureService::Run(std::stop_token stop) {
   CaptureOptions options = options_;
   options.on_streaming = [this] { health_.Report(kComponent, true, "streaming"); };
+  options.on_slot_lost = [this](const std::string& what) {
+    health_.Report(kComponent, false, "the replication slot was " + what + "; reading every mapped table again");
+  };
   options.on_tables_away = [this](const std::string& away) {
     health_.Report(kTablesComponent, away.empty(), away.empty() ? "every mapped table is captured" : away);
   };

@@ -49,6 +49,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   capture_largest_transaction_rows_ =
       &gauge("crbridge_capture_largest_transaction_rows",
              "Mapped rows of the largest app transaction captured since start (each is held in memory whole)")->Add({});
+  capture_slots_lost_ = counter("crbridge_capture_slots_lost_total",
+                                "Replication slots found gone or invalidated by the server, each followed by a new "
+                                "snapshot or a stop (source.on_slot_lost)");
   clocks_saturated_ = counter("crbridge_clocks_saturated_total",
                               "Clock steps of app writes and merges that stayed at the largest integer rather than wrap");
   sync_clients_ = &gauge("crbridge_sync_clients", "Clients connected to the sync WebSocket")->Add({});

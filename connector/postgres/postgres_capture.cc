@@ -384,15 +384,14 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   CRBRIDGE_RETURN_IF_ERROR(captured.Load());
   std::unique_ptr<ReplicationConnection> stream;
   CRBRIDGE_RETURN_IF_ERROR(ReplicationConnection::Open(url, stop, &stream));
-  bool slot_exists = false;
-  uint64_t confirmed = 0;  // the slot's confirmed position
-  CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &slot_exists, &confirmed));
-  if (!slot_exists && !captured.NoneRead()) {
-    return Status::InvalidArgument("the replication slot " + slot +
-                                   " is gone (dropped, or lost past max_slot_wal_keep_size): "
-                                   "changes made while it was missing cannot be captured. Run `crbridge drop` and "
-                                   "start again to take a new snapshot");
+  FoundSlot found;
+  CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &found));
+  if ((!found.exists && !captured.NoneRead()) || found.invalidated) {
+    CRBRIDGE_RETURN_IF_ERROR(SlotLost(found, captured, *stream));
+    found = FoundSlot{};
   }
+  bool slot_exists = found.exists;
+  uint64_t confirmed = found.confirmed_flush_lsn;  // the slot's confirmed position
   std::optional<pqxx::connection> sql;
   CRBRIDGE_RETURN_IF_ERROR(CatchErrors("preparing capture", [&] {
     sql.emplace(url);
@@ -430,7 +429,16 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
       CRBRIDGE_RETURN_IF_ERROR(ReadTables(*sql, created, std::nullopt, captured, recorder, options_, metrics_, stop));
     }
 
-    CRBRIDGE_RETURN_IF_ERROR(stream->StartReplication(slot, start, publication, 1));
+    if (const Status started = stream->StartReplication(slot, start, publication, 1); !started.ok()) {
+      // The server may have invalidated the slot since it was found: capture
+      // starts again, and finds it lost.
+      FoundSlot now;
+      CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &now));
+      if (!now.exists || now.invalidated) {
+        return Status::Aborted("the replication slot " + slot + " was lost as streaming started: " + started.message());
+      }
+      return started;
+    }
     log::Info("capture", "streaming", {{"slot", slot}, {"from", FormatLsn(start)}});
     if (options_.on_streaming) options_.on_streaming();
     Streamer streamer(*stream, recorder, captured, std::move(followed), *sql, config_, tables_, writer->origin(),
@@ -441,19 +449,45 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
     // Ending the stream releases the slot; a walsender streams once per
     // connection, so the next stream takes a new one.
     CRBRIDGE_RETURN_IF_ERROR(stream->StopReplication());
-    CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &slot_exists, &confirmed));
+    CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &found));
+    if (!found.exists || found.invalidated) return Status::Aborted("the replication slot " + slot + " was lost");
+    confirmed = found.confirmed_flush_lsn;
     stream.reset();
     CRBRIDGE_RETURN_IF_ERROR(ReplicationConnection::Open(url, stop, &stream));
   }
 }
 
+// The slot is gone, or the server invalidated it: what the app wrote since
+// capture last read it will never stream. Every mapped table is forgotten
+// (durably: a restart midway reads them all the same) and the slot dropped,
+// so that capture makes a new one and reads every table at its snapshot;
+// the rows that differ from their clocks become changes, and rows gone
+// from a table die.
+Status PostgresCapture::SlotLost(const FoundSlot& found, CapturedTables& captured, ReplicationConnection& stream) {
+  const std::string& slot = config_.source.slot;
+  const std::string what = found.exists ? "invalidated by the server (" + *found.invalidated + ")"
+                                        : "gone (dropped, or removed by the server)";
+  metrics_.capture_slots_lost().Increment();
+  if (config_.source.on_slot_lost == SourceConfig::OnSlotLost::kStop) {
+    return Status::InvalidArgument("the replication slot " + slot + " is " + what +
+                                   ": changes made since capture last read it cannot be captured "
+                                   "(source.on_slot_lost: stop). Run `crbridge drop` and start again to take a new "
+                                   "snapshot, or set source.on_slot_lost: resnapshot");
+  }
+  log::Error("capture", "the replication slot was lost: changes made since capture last read it cannot stream; "
+             "a new slot is made and every mapped table is read whole again",
+             {{"slot", slot}, {"slot_was", what}});
+  if (options_.on_slot_lost) options_.on_slot_lost(what);
+  for (const ResolvedTable& t : tables_) CRBRIDGE_RETURN_IF_ERROR(captured.Forget(t, "the replication slot was lost"));
+  return found.exists ? stream.DropSlot(slot) : Status::OK();
+}
+
 Status PostgresCapture::Drop(const Config& config) {
   std::unique_ptr<ReplicationConnection> stream;
   CRBRIDGE_RETURN_IF_ERROR(ReplicationConnection::Open(config.source.url, std::stop_token(), &stream));
-  bool exists = false;
-  uint64_t confirmed = 0;
-  CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(config.source.slot, &exists, &confirmed));
-  if (exists) CRBRIDGE_RETURN_IF_ERROR(stream->DropSlot(config.source.slot));
+  FoundSlot found;
+  CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(config.source.slot, &found));
+  if (found.exists) CRBRIDGE_RETURN_IF_ERROR(stream->DropSlot(config.source.slot));
   return CatchErrors("dropping crbridge's objects", [&] {
     pqxx::connection sql(config.source.url);
     pqxx::work tx(sql);

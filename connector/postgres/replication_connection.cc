@@ -345,20 +345,25 @@ Status ReplicationConnection::CreateSlot(const std::string& slot, CreatedSlot* o
   return Status::OK();
 }
 
-Status ReplicationConnection::FindSlot(const std::string& slot, bool* exists, uint64_t* confirmed_flush_lsn) {
+Status ReplicationConnection::FindSlot(const std::string& slot, FoundSlot* found) {
   CRBRIDGE_RETURN_IF_ERROR(CheckSlotName(slot));
   PgResultPtr result;
   // Replication connections take no parameters; the checked name needs no
-  // escaping.
-  CRBRIDGE_RETURN_IF_ERROR(Exec(conn_, stop_,
-                                "SELECT confirmed_flush_lsn FROM pg_catalog.pg_replication_slots WHERE slot_name = '" +
-                                    slot + "'",
-                                "reading pg_replication_slots", PGRES_TUPLES_OK, &result));
-  *exists = PQntuples(result.get()) > 0;
-  *confirmed_flush_lsn = 0;
+  // escaping. invalidation_reason is read through the row's JSON: only 17
+  // and later have it.
+  CRBRIDGE_RETURN_IF_ERROR(
+      Exec(conn_, stop_,
+           "SELECT confirmed_flush_lsn, COALESCE(to_jsonb(s)->>'invalidation_reason', "
+           "CASE WHEN wal_status = 'lost' THEN 'wal_status lost' END) FROM pg_catalog.pg_replication_slots s "
+           "WHERE slot_name = '" + slot + "'",
+           "reading pg_replication_slots", PGRES_TUPLES_OK, &result));
+  *found = FoundSlot{};
+  found->exists = PQntuples(result.get()) > 0;
+  if (!found->exists) return Status::OK();
+  if (!PQgetisnull(result.get(), 0, 1)) found->invalidated = PQgetvalue(result.get(), 0, 1);
   // NULL for a physical slot, and for a logical one until it is consistent.
-  if (!*exists || PQgetisnull(result.get(), 0, 0)) return Status::OK();
-  return ParseLsn(PQgetvalue(result.get(), 0, 0), confirmed_flush_lsn);
+  if (PQgetisnull(result.get(), 0, 0)) return Status::OK();
+  return ParseLsn(PQgetvalue(result.get(), 0, 0), &found->confirmed_flush_lsn);
 }
 
 Status ReplicationConnection::DropSlot(const std::string& slot) {

@@ -700,6 +700,90 @@ TEST(PostgresCaptureTest, AQuietStreamConfirmsWhatItRecorded) {
   EXPECT_STOPS_CLEANLY(capture);
 }
 
+// A server that invalidates a slot holding back more than one WAL segment.
+constexpr const char* kSlotLosingServer = "-c max_slot_wal_keep_size=1MB";
+
+// Writes WAL past what `app`'s slot may hold back, with capture stopped,
+// until the server invalidates the slot.
+void LoseTheSlot(App& app) {
+  app.Sql("CREATE TABLE IF NOT EXISTS filler (x text)");
+  const std::string status = "SELECT wal_status FROM pg_replication_slots WHERE slot_name = '" +
+                             app.mapped->config.source.slot + "'";
+  for (int i = 0; i < 10 && app.One(status) != "lost"; ++i) {
+    app.Sql("INSERT INTO filler SELECT repeat('x', 1000) FROM generate_series(1, 20000)");
+    app.One("SELECT pg_switch_wal()");
+    app.Sql("CHECKPOINT");
+  }
+  ASSERT_EQ(app.One(status), "lost");
+}
+
+// The version a row's clock was last written at.
+std::string DbVersion(App& app, const std::string& id) {
+  return app.One("SELECT __db_version FROM " + app.ClockTable("todos") + " WHERE id = '" + id + "'");
+}
+
+// A slot the server invalidated while capture was stopped
+// (max_slot_wal_keep_size) is made again, every table is read again at its
+// snapshot, and capture streams on: what the app wrote meanwhile reaches
+// the clocks (a changed, an added and a deleted row), and a row that did
+// not change keeps its clock, so clients get nothing of it again.
+TEST(PostgresCaptureTest, ALostSlotIsMadeAgainAndEveryTableReadAgain) {
+  DatabaseServer server(ServerKind::kPostgres, kSlotLosingServer);
+  App app(ServerKind::kPostgres, CreateDatabase(server, 1, "todo_app.postgres.sql"), kTodoAppTables);
+  app.Sql("INSERT INTO todo_lists (id) VALUES ('l1')");
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('same', 'l1', 'a'), ('changed', 'l1', 'b'), "
+          "('deleted', 'l1', 'c')");
+  {
+    Metrics metrics;
+    RunningCapture capture(app, metrics);
+    ASSERT_TRUE(capture.CaughtUp(app, "first"));
+    ASSERT_TRUE(app.ClockIs("deleted", "1 {1,1,1,1,1} {0,0,0,0,0}"));
+    EXPECT_STOPS_CLEANLY(capture);
+  }
+  const std::string same_version = DbVersion(app, "same");
+  app.Sql("UPDATE todos SET title = 'b2' WHERE id = 'changed'");
+  app.Sql("DELETE FROM todos WHERE id = 'deleted'");
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('added', 'l1')");
+  ASSERT_NO_FATAL_FAILURE(LoseTheSlot(app));
+
+  ::testing::internal::CaptureStderr();
+  Metrics metrics;
+  RunningCapture capture(app, metrics);
+  ASSERT_TRUE(capture.CaughtUp(app, "second"));
+  EXPECT_EQ(app.Clock("changed"), "1 {1,2,1,1,1} {0,0,0,0,0}");
+  EXPECT_EQ(app.Clock("deleted"), "2 {1,1,1,1,1} {0,0,0,0,0}");
+  EXPECT_EQ(app.Clock("added"), "1 {1,1,1,1,1} {0,0,0,0,0}");
+  EXPECT_EQ(app.Clock("same"), "1 {1,1,1,1,1} {0,0,0,0,0}");
+  EXPECT_EQ(DbVersion(app, "same"), same_version) << "a row that did not change is not sent again";
+  app.Sql("UPDATE todos SET done = true WHERE id = 'added'");
+  EXPECT_TRUE(app.ClockIs("added", "1 {1,1,2,1,1} {0,0,0,0,0}"));
+  EXPECT_EQ(app.One("SELECT wal_status <> 'lost' FROM pg_replication_slots WHERE slot_name = '" +
+                    app.mapped->config.source.slot + "'"),
+            "t");
+  EXPECT_EQ(metrics.capture_slots_lost().Value(), 1);
+  EXPECT_STOPS_CLEANLY(capture);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("msg=\"the replication slot was lost"), std::string::npos) << log;
+  EXPECT_NE(log.find("slot_was=\"invalidated by the server"), std::string::npos) << log;
+}
+
+// With source.on_slot_lost: stop, a lost slot stops capture for a person,
+// saying what happened and what to do.
+TEST(PostgresCaptureTest, ALostSlotStopsCaptureWhenSoConfigured) {
+  DatabaseServer server(ServerKind::kPostgres, kSlotLosingServer);
+  App app(ServerKind::kPostgres, CreateDatabase(server, 1, "todo_app.postgres.sql"), kTodoAppTables);
+  app.mapped->config.source.on_slot_lost = SourceConfig::OnSlotLost::kStop;
+  Metrics metrics;
+  ASSERT_NO_FATAL_FAILURE(CaptureAFirstTodoAndStop(app, metrics));
+  ASSERT_NO_FATAL_FAILURE(LoseTheSlot(app));
+  RunningCapture capture(app, metrics);
+  const Status s = ResultOf(capture);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("is invalidated by the server"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("crbridge drop"), std::string::npos) << s.message();
+  EXPECT_EQ(metrics.capture_slots_lost().Value(), 1);
+}
+
 TEST(PostgresCaptureTest, DropRemovesTheSlotPublicationAndClocks) {
   App app(ServerKind::kPostgres);
   Metrics metrics;

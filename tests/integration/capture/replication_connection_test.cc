@@ -139,11 +139,11 @@ TEST_F(ReplicationConnectionTest, CreateSlotExportsTheSnapshotOfItsStart) {
     tx.exec0("COMMIT");
   }
 
-  bool exists = false;
-  uint64_t confirmed = 0;
-  ASSERT_TRUE(Ok(conn->FindSlot(slot_, &exists, &confirmed)));
-  EXPECT_TRUE(exists);
-  EXPECT_EQ(confirmed, created.consistent_point);
+  FoundSlot found;
+  ASSERT_TRUE(Ok(conn->FindSlot(slot_, &found)));
+  EXPECT_TRUE(found.exists);
+  EXPECT_EQ(found.confirmed_flush_lsn, created.consistent_point);
+  EXPECT_FALSE(found.invalidated);
 }
 
 TEST_F(ReplicationConnectionTest, StreamsATransactionAsBeginRelationInsertCommit) {
@@ -409,14 +409,13 @@ TEST_F(ReplicationConnectionTest, DropSlotRemovesTheSlot) {
   ASSERT_NE(conn, nullptr);
   CreatedSlot created;
   ASSERT_TRUE(Ok(conn->CreateSlot(slot_, &created)));
-  bool exists = false;
-  uint64_t confirmed = 0;
-  ASSERT_TRUE(Ok(conn->FindSlot(slot_, &exists, &confirmed)));
-  EXPECT_TRUE(exists);
+  FoundSlot found;
+  ASSERT_TRUE(Ok(conn->FindSlot(slot_, &found)));
+  EXPECT_TRUE(found.exists);
   ASSERT_TRUE(Ok(conn->DropSlot(slot_)));
-  ASSERT_TRUE(Ok(conn->FindSlot(slot_, &exists, &confirmed)));
-  EXPECT_FALSE(exists);
-  EXPECT_EQ(confirmed, 0u);
+  ASSERT_TRUE(Ok(conn->FindSlot(slot_, &found)));
+  EXPECT_FALSE(found.exists);
+  EXPECT_EQ(found.confirmed_flush_lsn, 0u);
   EXPECT_EQ(Exec("SELECT count(*) FROM pg_replication_slots WHERE slot_name = " + app_->quote(slot_))[0][0].as<int>(),
             0);
 }

@@ -38,6 +38,12 @@ struct SourceConfig {
   // postgres: warn when the slot holds back more WAL than this (a stopped
   // or slow crbridge makes Postgres keep WAL for it).
   int64_t slot_lag_warning_mb = 1024;
+  // postgres: what capture does when its slot is gone or invalidated
+  // (max_slot_wal_keep_size, Postgres 18's idle_replication_slot_timeout):
+  // make a new slot and read every mapped table again (only rows that
+  // differ from their clocks reach clients), or stop for a person.
+  enum class OnSlotLost { kResnapshot, kStop };
+  OnSlotLost on_slot_lost = OnSlotLost::kResnapshot;
   uint32_t server_id = 0;                // mysql: the replica server id (required)
 };
 

@@ -60,6 +60,11 @@ struct CaptureOptions {
   // are away and each time that changes: what a person needs to know of
   // them, empty when none is.
   std::function<void(const std::string& away)> on_tables_away;
+  // Called (on the capture thread) when the source's replication slot is
+  // gone or invalidated and capture reads every mapped table again
+  // (source.on_slot_lost: resnapshot), with what happened to it; streaming
+  // starts again when that is done (on_streaming).
+  std::function<void(const std::string& what)> on_slot_lost;
   // Where the app rows capture could not map are reported (the rows that
   // stand when capture starts, then each recording's); must outlive the
   // capture. None: they are only stored.

@@ -36,6 +36,8 @@ class Metrics {
   prometheus::Gauge& capture_lag_bytes() { return *capture_lag_bytes_; }
   prometheus::Gauge& capture_lag_seconds() { return *capture_lag_seconds_; }
   prometheus::Gauge& capture_largest_transaction_rows() { return *capture_largest_transaction_rows_; }
+  // Replication slots found gone or invalidated by the server (Postgres).
+  prometheus::Counter& capture_slots_lost() { return *capture_slots_lost_; }
   // Server clock steps (app writes, merges) that stayed at INT64_MAX, a
   // clock stored before client clocks were bounded, rather than wrap.
   prometheus::Counter& clocks_saturated() { return *clocks_saturated_; }
@@ -87,6 +89,7 @@ class Metrics {
   prometheus::Gauge* capture_lag_bytes_;
   prometheus::Gauge* capture_lag_seconds_;
   prometheus::Gauge* capture_largest_transaction_rows_;
+  prometheus::Counter* capture_slots_lost_;
   prometheus::Counter* clocks_saturated_;
   prometheus::Gauge* sync_clients_;
   prometheus::Counter* sync_changes_received_;

@@ -6,7 +6,9 @@
 // then streams pgoutput from the slot and records app writes in the clocks
 // (ChangeRecorder), skipping transactions that carry crbridge's own
 // replication origin. The slot is confirmed only up to what the clocks
-// hold. Run blocks; Stop-by-token may come from any thread.
+// hold; a slot found gone or invalidated is made again and every mapped
+// table read again (source.on_slot_lost). Run blocks; Stop-by-token may
+// come from any thread.
 #pragma once
 
 #include <chrono>
@@ -21,7 +23,14 @@
 #include "crbridge/mappings/resolved_table.h"
 #include "crbridge/sqlite/status.h"
 
+namespace crbridge {
+class CapturedTables;
+}  // namespace crbridge
+
 namespace crbridge::postgres {
+
+class ReplicationConnection;
+struct FoundSlot;
 
 class PostgresCapture : public Capture {
  public:
@@ -34,6 +43,9 @@ class PostgresCapture : public Capture {
 
  private:
   Status RunUntilStopped(std::stop_token stop) override;
+  // What capture does when its slot is gone or invalidated
+  // (source.on_slot_lost).
+  Status SlotLost(const FoundSlot& found, CapturedTables& captured, ReplicationConnection& stream);
 };
 
 }  // namespace crbridge::postgres

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 
@@ -19,6 +20,16 @@ struct pg_conn;
 struct pg_result;
 
 namespace crbridge::postgres {
+
+// A replication slot as pg_replication_slots shows it.
+struct FoundSlot {
+  bool exists = false;
+  uint64_t confirmed_flush_lsn = 0;
+  // Why the server invalidated it, when it did: it can never stream again
+  // (wal_status 'lost' on 13+, invalidation_reason on 17+, such as
+  // "wal_removed" or 18's "idle_timeout").
+  std::optional<std::string> invalidated;
+};
 
 struct SystemIdentity {
   std::string system_id;  // an unsigned 64-bit number, in decimal as the server sends it
@@ -69,9 +80,10 @@ class ReplicationConnection {
   enum class SlotLife { kPermanent, kTemporary };
   Status CreateSlot(const std::string& slot, CreatedSlot* out, SlotLife life = SlotLife::kPermanent);
 
-  // Whether `slot` exists (in any database: slots are cluster-wide), and
-  // the position up to which its consumer confirmed the stream.
-  Status FindSlot(const std::string& slot, bool* exists, uint64_t* confirmed_flush_lsn);
+  // Whether `slot` exists (in any database: slots are cluster-wide), the
+  // position up to which its consumer confirmed the stream, and whether the
+  // server invalidated it.
+  Status FindSlot(const std::string& slot, FoundSlot* found);
 
   // Waits while another connection streams from the slot.
   Status DropSlot(const std::string& slot);
