@@ -336,6 +336,61 @@ TEST_P(SyncInteropTest, ARoomOfLargeRowsReachesTheClientInBoundedMessages) {
   client.Disconnect();
 }
 
+// Postgres invalidates crbridge's slot while crbridge is stopped
+// (max_slot_wal_keep_size): crbridge makes a new one and reads the tables
+// again by itself, and a client's offline writes and the app's writes
+// made meanwhile (a change, a delete, an insert) all converge.
+TEST(SyncInteropPostgresTest, AfterALostSlotOfflineWritesAndAppWritesConverge) {
+  DatabaseServer server(ServerKind::kPostgres, kSlotLosingServerOptions);
+  TodoAppDatabase app(server);
+  app.Sql("INSERT INTO todo_lists (id, name) VALUES ('l1', 'groceries')");
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t1', 'l1', 'milk'), ('t2', 'l1', 'bread'), "
+          "('t3', 'l1', 'eggs')");
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "sync_slot_lost");
+  auto daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
+  const std::string schema = ClientSchema(CRBRIDGE_BINARY, config);
+  const std::string todos =
+      "SELECT typeof(id), id, typeof(title), title, typeof(done), done, typeof(position), position FROM todos ORDER BY id";
+  CrSqlitePeer alice, bob;
+  alice.Automigrate("todo_app", schema);
+  bob.Automigrate("todo_app", schema);
+  alice.Connect(daemon->SyncUrl(), "l1");
+  bob.Connect(daemon->SyncUrl(), "l1");
+  for (CrSqlitePeer* peer : {&alice, &bob}) {
+    ASSERT_TRUE(Eventually([&] { return Text(peer->Query(todos)) == ServerTodos(app); })) << Text(peer->Query(todos));
+  }
+
+  alice.Disconnect();
+  bob.Disconnect();
+  daemon->process().Signal(SIGTERM);
+  ASSERT_EQ(daemon->process().Wait(std::chrono::seconds(30)), 0) << daemon->process().Output();
+  alice.Exec("UPDATE todos SET title = 'oat milk' WHERE id = 't1'");
+  alice.Exec("INSERT INTO todos (id, list_id, title) VALUES ('t4', 'l1', 'butter')");
+  app.Sql("UPDATE todos SET done = true WHERE id = 't2'");
+  app.Sql("DELETE FROM todos WHERE id = 't3'");
+  app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('t5', 'l1', 'jam')");
+  ASSERT_NO_FATAL_FAILURE(LoseReplicationSlot(app, "sync_slot_lost"));
+
+  daemon = std::make_unique<RunningDaemon>(CRBRIDGE_BINARY, config, app.url);
+  ASSERT_EQ(daemon->WaitForStatus("/readyz", 200).status, 200) << daemon->process().Output();
+  alice.Connect(daemon->SyncUrl(), "l1");
+  bob.Connect(daemon->SyncUrl(), "l1");
+  const std::string expected =
+      "'t1'|'oat milk'|0|NULL|\n't2'|'bread'|1|NULL|\n't4'|'butter'|0|NULL|\n't5'|'jam'|0|NULL|\n";
+  EXPECT_TRUE(Eventually([&] { return ServerTodos(app) == expected; })) << ServerTodos(app) << ServerClocks(app);
+  for (CrSqlitePeer* peer : {&alice, &bob}) {
+    EXPECT_TRUE(Eventually([&] { return Text(peer->Query(todos)) == expected; }))
+        << Text(peer->Query(todos)) << daemon->process().Output();
+  }
+  EXPECT_TRUE(daemon->process().WaitForOutput("the replication slot was lost", std::chrono::seconds(1)))
+      << daemon->process().Output();
+  const std::string metrics = daemon->Get("/metrics").body;
+  EXPECT_NE(metrics.find("\ncrbridge_capture_slots_lost_total 1\n"), std::string::npos) << metrics;
+  alice.Disconnect();
+  bob.Disconnect();
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, SyncInteropTest, AllServerKinds(),
                          [](const ::testing::TestParamInfo<ServerKind>& param) { return ServerKindName(param.param); });
 

@@ -700,23 +700,6 @@ TEST(PostgresCaptureTest, AQuietStreamConfirmsWhatItRecorded) {
   EXPECT_STOPS_CLEANLY(capture);
 }
 
-// A server that invalidates a slot holding back more than one WAL segment.
-constexpr const char* kSlotLosingServer = "-c max_slot_wal_keep_size=1MB";
-
-// Writes WAL past what `app`'s slot may hold back, with capture stopped,
-// until the server invalidates the slot.
-void LoseTheSlot(App& app) {
-  app.Sql("CREATE TABLE IF NOT EXISTS filler (x text)");
-  const std::string status = "SELECT wal_status FROM pg_replication_slots WHERE slot_name = '" +
-                             app.mapped->config.source.slot + "'";
-  for (int i = 0; i < 10 && app.One(status) != "lost"; ++i) {
-    app.Sql("INSERT INTO filler SELECT repeat('x', 1000) FROM generate_series(1, 20000)");
-    app.One("SELECT pg_switch_wal()");
-    app.Sql("CHECKPOINT");
-  }
-  ASSERT_EQ(app.One(status), "lost");
-}
-
 // The version a row's clock was last written at.
 std::string DbVersion(App& app, const std::string& id) {
   return app.One("SELECT __db_version FROM " + app.ClockTable("todos") + " WHERE id = '" + id + "'");
@@ -728,7 +711,7 @@ std::string DbVersion(App& app, const std::string& id) {
 // the clocks (a changed, an added and a deleted row), and a row that did
 // not change keeps its clock, so clients get nothing of it again.
 TEST(PostgresCaptureTest, ALostSlotIsMadeAgainAndEveryTableReadAgain) {
-  DatabaseServer server(ServerKind::kPostgres, kSlotLosingServer);
+  DatabaseServer server(ServerKind::kPostgres, kSlotLosingServerOptions);
   App app(ServerKind::kPostgres, CreateDatabase(server, 1, "todo_app.postgres.sql"), kTodoAppTables);
   app.Sql("INSERT INTO todo_lists (id) VALUES ('l1')");
   app.Sql("INSERT INTO todos (id, list_id, title) VALUES ('same', 'l1', 'a'), ('changed', 'l1', 'b'), "
@@ -744,7 +727,7 @@ TEST(PostgresCaptureTest, ALostSlotIsMadeAgainAndEveryTableReadAgain) {
   app.Sql("UPDATE todos SET title = 'b2' WHERE id = 'changed'");
   app.Sql("DELETE FROM todos WHERE id = 'deleted'");
   app.Sql("INSERT INTO todos (id, list_id) VALUES ('added', 'l1')");
-  ASSERT_NO_FATAL_FAILURE(LoseTheSlot(app));
+  ASSERT_NO_FATAL_FAILURE(LoseReplicationSlot(app.db, app.mapped->config.source.slot));
 
   ::testing::internal::CaptureStderr();
   Metrics metrics;
@@ -770,12 +753,12 @@ TEST(PostgresCaptureTest, ALostSlotIsMadeAgainAndEveryTableReadAgain) {
 // With source.on_slot_lost: stop, a lost slot stops capture for a person,
 // saying what happened and what to do.
 TEST(PostgresCaptureTest, ALostSlotStopsCaptureWhenSoConfigured) {
-  DatabaseServer server(ServerKind::kPostgres, kSlotLosingServer);
+  DatabaseServer server(ServerKind::kPostgres, kSlotLosingServerOptions);
   App app(ServerKind::kPostgres, CreateDatabase(server, 1, "todo_app.postgres.sql"), kTodoAppTables);
   app.mapped->config.source.on_slot_lost = SourceConfig::OnSlotLost::kStop;
   Metrics metrics;
   ASSERT_NO_FATAL_FAILURE(CaptureAFirstTodoAndStop(app, metrics));
-  ASSERT_NO_FATAL_FAILURE(LoseTheSlot(app));
+  ASSERT_NO_FATAL_FAILURE(LoseReplicationSlot(app.db, app.mapped->config.source.slot));
   RunningCapture capture(app, metrics);
   const Status s = ResultOf(capture);
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
