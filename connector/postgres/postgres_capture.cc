@@ -79,9 +79,11 @@ Status CheckTables(pqxx::connection& sql, const std::string& publication, const 
 Status Publish(pqxx::connection& sql, const std::string& publication, const std::vector<ResolvedTable>& tables,
                CapturedTables& captured, FollowedRelations* followed) {
   CRBRIDGE_RETURN_IF_ERROR(CheckTables(sql, publication, tables, captured, followed));
-  std::string list;
+  std::string list, relations;  // the tables, by name and as regclass values
   for (const ResolvedTable& t : tables) {
-    if (!captured.away(t)) list += (list.empty() ? "" : ", ") + QualifiedSource(t);
+    if (captured.away(t)) continue;
+    list += (list.empty() ? "" : ", ") + QualifiedSource(t);
+    relations += (relations.empty() ? "" : ", ") + QuoteLiteral(QualifiedSource(t)) + "::regclass";
   }
   // With every table away, the publication keeps what it had.
   if (list.empty()) return Status::OK();
@@ -89,6 +91,16 @@ Status Publish(pqxx::connection& sql, const std::string& publication, const std:
     pqxx::work tx(sql);
     const bool exists = !tx.exec_params("SELECT 1 FROM pg_publication WHERE pubname = $1", publication).empty();
     try {
+      // A publication that has exactly the tables is left as it is: only a
+      // table's owner may add it to one, so a role that owns neither may
+      // use a publication made for it (docs/server-side.md).
+      if (exists && tx.exec_params1("SELECT ARRAY(SELECT r.prrelid FROM pg_publication_rel r JOIN pg_publication p ON "
+                                    "p.oid = r.prpubid WHERE p.pubname = $1 ORDER BY 1) = ARRAY(SELECT unnest(ARRAY[" +
+                                        relations + "])::oid ORDER BY 1)",
+                                    publication)[0]
+                         .as<bool>()) {
+        return Status::OK();
+      }
       tx.exec0((exists ? "ALTER PUBLICATION " : "CREATE PUBLICATION ") + QuoteIdentifier(publication) +
                (exists ? " SET TABLE " : " FOR TABLE ") + list);
     } catch (const pqxx::undefined_table& e) {

@@ -17,6 +17,7 @@ Status CheckConfig(const Config& config, SourceDatabase& database, ConfigCheck* 
     ResolveTable(config, mapping, found ? &table : nullptr, &resolved, &result->problems);
     result->tables.push_back(std::move(resolved));
   }
+  CRBRIDGE_RETURN_IF_ERROR(database.CheckPrivileges(config, result->tables, &result->problems));
   return CheckRoomRules(config, result->tables, database, &result->problems);
 }
 

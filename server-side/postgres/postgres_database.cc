@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "crbridge/server/postgres/libpq_handles.h"
+#include "postgres_batch.h"
 #include "crbridge/server/postgres/postgres_errors.h"
 #include "crbridge/server/postgres/postgres_shadow_store.h"
 #include "crbridge/server/core/clock_columns.h"
@@ -98,6 +99,113 @@ Status PostgresDatabase::CheckSettings(std::vector<std::string>* problems) {
     const std::string wal_level = tx.exec1("SHOW wal_level")[0].as<std::string>();
     if (wal_level != "logical") {
       problems->push_back("wal_level is " + wal_level + "; logical replication needs wal_level = logical (and a restart)");
+    }
+    return Status::OK();
+  }));
+}
+
+Status PostgresDatabase::CheckPrivileges(const Config& config, const std::vector<ResolvedTable>& tables,
+                                         std::vector<Status>* problems) {
+  pqxx::connection* conn = nullptr;
+  CRBRIDGE_RETURN_IF_ERROR(Connection(&conn));
+  return Forget(CatchErrors("reading privileges", conn_, [&] {
+    pqxx::nontransaction tx(*conn);
+    const pqxx::row role = tx.exec1(
+        "SELECT current_user, rolsuper, rolreplication, current_database(), "
+        "has_database_privilege(current_database(), 'CREATE'), current_setting('server_version_num')::int "
+        "FROM pg_roles WHERE rolname = current_user");
+    if (role[1].as<bool>()) return Status::OK();  // a superuser may do all of it
+    const std::string user = QuoteIdentifier(role[0].as<std::string>());
+    const std::string database_name = role[3].as<std::string>();
+    const std::string database = QuoteIdentifier(database_name);
+    const bool creates = role[4].as<bool>();
+    const auto missing = [&](const std::string& path, const std::string& what) {
+      problems->push_back(config.ErrorAt(path, what));
+    };
+    if (!role[2].as<bool>()) {
+      missing("source.url", "the role " + user + " may not stream logical replication (it has neither REPLICATION "
+              "nor superuser): ALTER ROLE " + user + " WITH REPLICATION");
+    }
+
+    // The metadata schema: crbridge makes it, and changes its tables.
+    const std::string schema = QuoteIdentifier(config.metadata_schema);
+    const pqxx::result metadata = tx.exec_params(
+        "SELECT pg_has_role(nspowner, 'USAGE') FROM pg_namespace WHERE nspname = $1", config.metadata_schema);
+    if (metadata.empty() && !creates) {
+      missing("metadata_schema", "the role " + user + " may not create the metadata schema " + schema +
+              ": GRANT CREATE ON DATABASE " + database + " TO " + user);
+    } else if (!metadata.empty() && !metadata[0][0].as<bool>()) {
+      missing("metadata_schema", "the metadata schema " + schema + " belongs to another role: ALTER SCHEMA " + schema +
+              " OWNER TO " + user + " (and its tables)");
+    }
+
+    // The publication: crbridge makes it, or sets its tables when they are
+    // not the mapped ones; only a table's owner may add it to one.
+    const std::string publication = QuoteIdentifier(config.source.publication);
+    const pqxx::result published = tx.exec_params(
+        "SELECT pg_has_role(pubowner, 'USAGE') FROM pg_publication WHERE pubname = $1", config.source.publication);
+    bool adds_tables = false;
+    for (const ResolvedTable& t : tables) {
+      const std::string table = t.mapping->QualifiedSource();
+      const pqxx::result rows = tx.exec_params(
+          "SELECT has_schema_privilege(n.oid, 'USAGE'), has_table_privilege(c.oid, 'SELECT'), "
+          "has_table_privilege(c.oid, 'INSERT'), has_table_privilege(c.oid, 'UPDATE'), "
+          "has_table_privilege(c.oid, 'DELETE'), pg_has_role(c.relowner, 'USAGE'), "
+          "EXISTS (SELECT 1 FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid "
+          "        WHERE p.pubname = $3 AND r.prrelid = c.oid) "
+          "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+          t.mapping->source_schema, t.mapping->source_table, config.source.publication);
+      if (rows.empty()) continue;  // ResolveTable says it does not exist
+      const pqxx::row row = rows[0];
+      const std::string where = t.mapping->path + ".source";
+      if (!row[0].as<bool>()) {
+        missing(where, "the role " + user + " may not use the schema " + QuoteIdentifier(t.mapping->source_schema) +
+                ": GRANT USAGE ON SCHEMA " + QuoteIdentifier(t.mapping->source_schema) + " TO " + user);
+      }
+      if (!row[1].as<bool>()) missing(where, "the role " + user + " may not read " + table + ": GRANT SELECT ON " +
+                                             table + " TO " + user);
+      if (t.mapping->writable) {
+        std::vector<std::string> writes;
+        for (int i = 2; i <= 4; ++i) {
+          if (!row[i].as<bool>()) writes.push_back(i == 2 ? "INSERT" : i == 3 ? "UPDATE" : "DELETE");
+        }
+        if (!writes.empty()) {
+          missing(where, "the role " + user + " may not merge client writes into " + table + " (writable): GRANT " +
+                  Join(writes, ", ") + " ON " + table + " TO " + user);
+        }
+      }
+      if (!row[6].as<bool>()) {
+        adds_tables = true;
+        if (!row[5].as<bool>()) {
+          missing(where, "the role " + user + " may not add " + table + " to the publication " + publication +
+                  " (only its owner may): ALTER TABLE " + table + " OWNER TO " + user +
+                  ", or have its owner run ALTER PUBLICATION " + publication + " ADD TABLE " + table);
+        }
+      }
+    }
+    if (published.empty() && !creates) {
+      missing("source.publication", "the role " + user + " may not create the publication " + publication +
+              ": GRANT CREATE ON DATABASE " + database + " TO " + user);
+    } else if (!published.empty() && adds_tables && !published[0][0].as<bool>()) {
+      missing("source.publication", "the publication " + publication + " belongs to another role and lacks mapped "
+              "tables: ALTER PUBLICATION " + publication + " OWNER TO " + user);
+    }
+
+    // The replication origin that marks crbridge's own writes.
+    if (role[5].as<int>() < 140000) {
+      missing("source.url", "Postgres 13 lets only superusers use replication origins, which mark crbridge's own "
+              "writes: ALTER ROLE " + user + " SUPERUSER (Postgres 14 and later take grants)");
+      return Status::OK();
+    }
+    const std::string origin = PostgresShadowStore::OriginName(database_name, config.metadata_schema);
+    const bool origin_exists =
+        !tx.exec_params("SELECT 1 FROM pg_replication_origin WHERE roname = $1", origin).empty();
+    for (const char* function : {"pg_replication_origin_create(text)", "pg_replication_origin_session_setup(text)"}) {
+      if (origin_exists && std::string_view(function).starts_with("pg_replication_origin_create")) continue;
+      if (!tx.exec_params1("SELECT has_function_privilege($1, 'EXECUTE')", function)[0].as<bool>()) {
+        missing("source.url", "the role " + user + " may not use replication origins, which mark crbridge's own "
+                "writes: GRANT EXECUTE ON FUNCTION " + function + " TO " + user);
+      }
     }
     return Status::OK();
   }));

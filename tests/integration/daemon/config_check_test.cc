@@ -5,8 +5,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string_view>
 
+#include "eventually.h"
+#include "processes/running_daemon.h"
 #include "processes/subprocess.h"
 #include "databases/test_databases.h"
 #include "todo_app/todo_app.h"
@@ -101,6 +104,61 @@ TEST(ConfigCheckTest, MisconfiguredServersAreReported) {
   EXPECT_NE(my.output.find("source.url: binlog_row_image is MINIMAL; capture needs binlog_row_image = FULL\n"),
             std::string::npos)
       << my.output;
+}
+
+// A plain login role is told each privilege it lacks, with the statement
+// that grants it, at the key it concerns; once granted (the publication
+// made for it by the tables' owner), `check` says ok and `run` is ready.
+TEST(ConfigCheckTest, APlainRoleIsToldEachMissingPrivilege) {
+  TodoAppDatabase app(ServerKind::kPostgres);
+  const std::string config = app.Config(CRBRIDGE_SOURCE_DIR, "plain_role");
+  const std::string database = app.url.substr(app.url.rfind('/') + 1);
+  app.Sql("CREATE ROLE plain_role LOGIN");
+  const std::string url = std::regex_replace(app.url, std::regex("//postgres@"), "//plain_role@");
+  const bool grants_origins = std::stoi(PostgresMajor()) >= 14;
+
+  const CliRun refused = Crbridge({"check", "--config", config}, url);
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  const std::string role = "\"plain_role\"";
+  const std::string grant_create = "GRANT CREATE ON DATABASE \"" + database + "\" TO " + role + "\n";
+  for (const std::string& expected : {
+           "source.url: the role " + role + " may not stream logical replication (it has neither REPLICATION nor "
+           "superuser): ALTER ROLE " + role + " WITH REPLICATION\n",
+           "metadata_schema: the role " + role + " may not create the metadata schema \"crbridge\": " + grant_create,
+           "tables[1].source: the role " + role + " may not read public.todos: GRANT SELECT ON public.todos TO " +
+               role + "\n",
+           "tables[1].source: the role " + role + " may not merge client writes into public.todos (writable): "
+           "GRANT INSERT, UPDATE, DELETE ON public.todos TO " + role + "\n",
+           "tables[1].source: the role " + role + " may not add public.todos to the publication \"crbridge\" (only "
+           "its owner may): ALTER TABLE public.todos OWNER TO " + role + ", or have its owner run ALTER PUBLICATION "
+           "\"crbridge\" ADD TABLE public.todos\n",
+           "source.publication: the role " + role + " may not create the publication \"crbridge\": " + grant_create,
+           grants_origins ? "source.url: the role " + role + " may not use replication origins, which mark "
+                            "crbridge's own writes: GRANT EXECUTE ON FUNCTION pg_replication_origin_session_setup(text) "
+                            "TO " + role + "\n"
+                          : "source.url: Postgres 13 lets only superusers use replication origins, which mark "
+                            "crbridge's own writes: ALTER ROLE " + role + " SUPERUSER",
+       }) {
+    EXPECT_NE(refused.output.find(expected), std::string::npos) << expected << "\nin:\n" << refused.output;
+  }
+  if (!grants_origins) return;
+
+  app.Sql("ALTER ROLE plain_role WITH REPLICATION");
+  app.Sql("GRANT CREATE ON DATABASE " + database + " TO plain_role");
+  app.Sql("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO plain_role");
+  app.Sql("GRANT EXECUTE ON FUNCTION pg_replication_origin_create(text) TO plain_role");
+  app.Sql("GRANT EXECUTE ON FUNCTION pg_replication_origin_session_setup(text) TO plain_role");
+  // The tables' owner makes the publication; crbridge leaves it as it is.
+  app.Sql("CREATE PUBLICATION crbridge FOR TABLE todo_lists, todos");
+  const CliRun ok = Crbridge({"check", "--config", config}, url);
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find(": ok (PostgreSQL"), std::string::npos) << ok.output;
+
+  RunningDaemon daemon(CRBRIDGE_BINARY, config, url);
+  EXPECT_EQ(daemon.WaitForStatus("/readyz", 200).status, 200) << daemon.process().Output();
+  app.Sql("INSERT INTO todo_lists (id) VALUES ('l1')");
+  EXPECT_TRUE(Eventually([&] { return app.One("SELECT count(*) FROM crbridge.todo_lists__clock") == "1"; }))
+      << daemon.process().Output();
 }
 
 // The client schema of the example app, the same from either database.

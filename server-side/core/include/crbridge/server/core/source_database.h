@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "crbridge/mappings/config.h"
+#include "crbridge/mappings/resolved_table.h"
 #include "crbridge/mappings/server_table.h"
 #include "crbridge/server/core/mapping_changes.h"
 #include "crbridge/server/core/rejected_row.h"
@@ -42,6 +43,13 @@ class SourceDatabase {
   // Checks the server settings that capture needs (Postgres wal_level;
   // MySQL log_bin and the row binlog settings); one message per problem.
   virtual Status CheckSettings(std::vector<std::string>* problems) = 0;
+
+  // Checks that the url's role may do all that `run` does in the database
+  // for `config`, whose mapped tables resolved as `tables`: one problem per
+  // missing privilege, at the config key it concerns, naming the statement
+  // that grants it. (Postgres; MySQL's grants are not checked yet.)
+  virtual Status CheckPrivileges(const Config& config, const std::vector<ResolvedTable>& tables,
+                                 std::vector<Status>* problems) = 0;
 
   // The app rows capture rejected that still stand (rejected_row.h), as
   // crbridge's metadata schema (database, on MySQL) `metadata_schema` keeps

@@ -18,6 +18,8 @@ class PostgresDatabase final : public SourceDatabase {
   Status Probe(std::chrono::milliseconds timeout, std::stop_token stop, ServerInfo* info) override;
   Status ReadTable(const std::string& schema, const std::string& table, ServerTable* out, bool* found) override;
   Status CheckSettings(std::vector<std::string>* problems) override;
+  Status CheckPrivileges(const Config& config, const std::vector<ResolvedTable>& tables,
+                         std::vector<Status>* problems) override;
   Status RejectedRows(const std::string& metadata_schema, std::vector<RejectedRow>* rows) override;
   Status RecordedTables(const std::string& metadata_schema, std::vector<RecordedTable>* tables) override;
 
