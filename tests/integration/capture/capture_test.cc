@@ -700,6 +700,37 @@ TEST(PostgresCaptureTest, AQuietStreamConfirmsWhatItRecorded) {
   EXPECT_STOPS_CLEANLY(capture);
 }
 
+// With the mapped tables idle and another table busy (of the same
+// database, and of another), the slot is still confirmed as the server
+// moves on: the WAL it holds back stays bounded, and the lag metric says
+// so. (pgoutput sends nothing of those writes; the server's keepalives
+// carry its position.)
+TEST(PostgresCaptureTest, BusyUnmappedTablesDoNotMakeTheSlotHoldWal) {
+  App app(ServerKind::kPostgres);
+  TodoAppDatabase other(ServerKind::kPostgres);
+  Metrics metrics;
+  CaptureOptions options;
+  options.status_interval = std::chrono::milliseconds(50);
+  RunningCapture capture(app, metrics, options);
+  ASSERT_TRUE(capture.CaughtUp(app, "marker"));
+  app.Sql("CREATE TABLE busy (x text)");
+  other.Sql("CREATE TABLE busy (x text)");
+  for (int i = 0; i < 10; ++i) {
+    app.Sql("INSERT INTO busy SELECT repeat('x', 100) FROM generate_series(1, 5000)");
+    other.Sql("INSERT INTO busy SELECT repeat('x', 100) FROM generate_series(1, 5000)");
+  }
+  const std::string held = "SELECT pg_current_wal_lsn() - confirmed_flush_lsn FROM pg_replication_slots "
+                           "WHERE slot_name = '" + app.mapped->config.source.slot + "'";
+  const std::string written = app.One("SELECT pg_current_wal_lsn() - '0/0'");
+  EXPECT_TRUE(Eventually([&] { return std::stoll(app.One(held)) < (1 << 20); })) << app.One(held) << " bytes held";
+  EXPECT_TRUE(Eventually([&] { return metrics.capture_lag_bytes().Value() < (1 << 20); }))
+      << metrics.capture_lag_bytes().Value();
+  EXPECT_GE(std::stoll(app.One("SELECT confirmed_flush_lsn - '0/0' FROM pg_replication_slots WHERE slot_name = '" +
+                               app.mapped->config.source.slot + "'")),
+            std::stoll(written) - (1 << 20));
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
 // The version a row's clock was last written at.
 std::string DbVersion(App& app, const std::string& id) {
   return app.One("SELECT __db_version FROM " + app.ClockTable("todos") + " WHERE id = '" + id + "'");
