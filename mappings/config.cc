@@ -37,7 +37,7 @@ Status ReadIdentifier(YamlReader& reader, std::string_view key, bool required, s
 Status ReadSource(YamlReader& root, SourceConfig* source) {
   YamlReader reader;
   bool present = false;
-  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("source", {"type", "url", "slot", "publication", "slot_lag_warning_mb", "on_slot_lost", "server_id"}, &reader, &present));
+  CRBRIDGE_RETURN_IF_ERROR(root.ReadSection("source", {"type", "url", "slot", "publication", "slot_lag_warning_mb", "on_slot_lost", "failover_slot", "server_id"}, &reader, &present));
   if (!present) return root.ErrorAt("source", "required key is missing");
 
   size_t type = 0;
@@ -62,6 +62,7 @@ Status ReadSource(YamlReader& root, SourceConfig* source) {
     size_t on_slot_lost = 0;
     CRBRIDGE_RETURN_IF_ERROR(reader.ReadChoice("on_slot_lost", false, {"resnapshot", "stop"}, &on_slot_lost));
     source->on_slot_lost = on_slot_lost == 0 ? SourceConfig::OnSlotLost::kResnapshot : SourceConfig::OnSlotLost::kStop;
+    CRBRIDGE_RETURN_IF_ERROR(reader.ReadBool("failover_slot", &source->failover_slot));
   } else {
     int64_t server_id = 0;
     CRBRIDGE_RETURN_IF_ERROR(reader.ReadInteger("server_id", true, 1, 4294967295, &server_id));

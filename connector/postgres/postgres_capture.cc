@@ -404,6 +404,16 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   }
   bool slot_exists = found.exists;
   uint64_t confirmed = found.confirmed_flush_lsn;  // the slot's confirmed position
+  const bool failover = config_.source.failover_slot;
+  if (failover && stream->server_version() < 170000) {
+    return Status::InvalidArgument("source.failover_slot: failover slots need Postgres 17 or newer; the server is " +
+                                   std::to_string(stream->server_version() / 10000));
+  }
+  // The slot follows the config: a failover slot, or one no standby keeps.
+  if (slot_exists && stream->server_version() >= 170000 && found.failover != failover) {
+    CRBRIDGE_RETURN_IF_ERROR(stream->SetFailover(slot, failover));
+    log::Info("capture", "replication slot failover set", {{"slot", slot}, {"failover", failover}});
+  }
   std::optional<pqxx::connection> sql;
   CRBRIDGE_RETURN_IF_ERROR(CatchErrors("preparing capture", [&] {
     sql.emplace(url);
@@ -424,7 +434,7 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
     if (!slot_exists) {
       // The stream starts where the exported snapshot ends: no gap, no overlap.
       CreatedSlot created;
-      CRBRIDGE_RETURN_IF_ERROR(stream->CreateSlot(slot, &created));
+      CRBRIDGE_RETURN_IF_ERROR(stream->CreateSlot(slot, &created, ReplicationConnection::SlotLife::kPermanent, failover));
       log::Info("capture", "replication slot created",
                 {{"slot", slot}, {"consistent_point", FormatLsn(created.consistent_point)}});
       CRBRIDGE_RETURN_IF_ERROR(ReadTables(*sql, created, "", captured, recorder, options_, metrics_, stop));
@@ -442,8 +452,9 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
     }
 
     if (const Status started = stream->StartReplication(slot, start, publication, 1); !started.ok()) {
-      // The server may have invalidated the slot since it was found: capture
-      // starts again, and finds it lost.
+      // The server may have invalidated the slot since it was found (it
+      // refuses the slot then): capture starts again, and finds it lost.
+      if (started.code() != Status::Code::kInvalidArgument) return started;
       FoundSlot now;
       CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &now));
       if (!now.exists || now.invalidated) {

@@ -329,13 +329,14 @@ Status ReplicationConnection::IdentifySystem(SystemIdentity* out) {
   return Status::OK();
 }
 
-Status ReplicationConnection::CreateSlot(const std::string& slot, CreatedSlot* out, SlotLife life) {
+Status ReplicationConnection::CreateSlot(const std::string& slot, CreatedSlot* out, SlotLife life, bool failover) {
   CRBRIDGE_RETURN_IF_ERROR(CheckSlotName(slot));
   PgResultPtr result;
-  // The keyword form: the parenthesised options need PostgreSQL 15.
+  // The keyword form: the parenthesised options need PostgreSQL 15, and
+  // only they say FAILOVER (17).
   const std::string temporary = life == SlotLife::kTemporary ? " TEMPORARY" : "";
-  CRBRIDGE_RETURN_IF_ERROR(Exec(conn_, stop_,
-                                "CREATE_REPLICATION_SLOT " + slot + temporary + " LOGICAL pgoutput EXPORT_SNAPSHOT",
+  const std::string options = failover ? " (SNAPSHOT 'export', FAILOVER true)" : " EXPORT_SNAPSHOT";
+  CRBRIDGE_RETURN_IF_ERROR(Exec(conn_, stop_, "CREATE_REPLICATION_SLOT " + slot + temporary + " LOGICAL pgoutput" + options,
                                 "CREATE_REPLICATION_SLOT", PGRES_TUPLES_OK, &result));
   CRBRIDGE_RETURN_IF_ERROR(ExpectRow(result.get(), 3, "CREATE_REPLICATION_SLOT"));
   CreatedSlot created;
@@ -354,16 +355,25 @@ Status ReplicationConnection::FindSlot(const std::string& slot, FoundSlot* found
   CRBRIDGE_RETURN_IF_ERROR(
       Exec(conn_, stop_,
            "SELECT confirmed_flush_lsn, COALESCE(to_jsonb(s)->>'invalidation_reason', "
-           "CASE WHEN wal_status = 'lost' THEN 'wal_status lost' END) FROM pg_catalog.pg_replication_slots s "
+           "CASE WHEN wal_status = 'lost' THEN 'wal_status lost' END), COALESCE(to_jsonb(s)->>'failover', 'false') "
+           "FROM pg_catalog.pg_replication_slots s "
            "WHERE slot_name = '" + slot + "'",
            "reading pg_replication_slots", PGRES_TUPLES_OK, &result));
   *found = FoundSlot{};
   found->exists = PQntuples(result.get()) > 0;
   if (!found->exists) return Status::OK();
   if (!PQgetisnull(result.get(), 0, 1)) found->invalidated = PQgetvalue(result.get(), 0, 1);
+  found->failover = std::string_view(PQgetvalue(result.get(), 0, 2)) == "true";
   // NULL for a physical slot, and for a logical one until it is consistent.
   if (PQgetisnull(result.get(), 0, 0)) return Status::OK();
   return ParseLsn(PQgetvalue(result.get(), 0, 0), &found->confirmed_flush_lsn);
+}
+
+Status ReplicationConnection::SetFailover(const std::string& slot, bool failover) {
+  CRBRIDGE_RETURN_IF_ERROR(CheckSlotName(slot));
+  PgResultPtr result;
+  return Exec(conn_, stop_, "ALTER_REPLICATION_SLOT " + slot + " (FAILOVER " + (failover ? "true" : "false") + ")",
+              "ALTER_REPLICATION_SLOT", PGRES_COMMAND_OK, &result);
 }
 
 Status ReplicationConnection::DropSlot(const std::string& slot) {

@@ -114,6 +114,10 @@ Status PostgresDatabase::CheckPrivileges(const Config& config, const std::vector
         "SELECT current_user, rolsuper, rolreplication, current_database(), "
         "has_database_privilege(current_database(), 'CREATE'), current_setting('server_version_num')::int "
         "FROM pg_roles WHERE rolname = current_user");
+    if (config.source.failover_slot && role[5].as<int>() < 170000) {
+      problems->push_back(config.ErrorAt("source.failover_slot", "failover slots need Postgres 17 or newer; the server "
+                                         "is " + std::to_string(role[5].as<int>() / 10000)));
+    }
     if (role[1].as<bool>()) return Status::OK();  // a superuser may do all of it
     const std::string user = QuoteIdentifier(role[0].as<std::string>());
     const std::string database_name = role[3].as<std::string>();

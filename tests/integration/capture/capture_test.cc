@@ -731,6 +731,31 @@ TEST(PostgresCaptureTest, BusyUnmappedTablesDoNotMakeTheSlotHoldWal) {
   EXPECT_STOPS_CLEANLY(capture);
 }
 
+// source.failover_slot makes the slot a failover slot on Postgres 17 and
+// later, and the slot follows the config when it changes; older servers
+// cannot, and capture says so.
+TEST(PostgresCaptureTest, AFailoverSlotIsMadeOnPostgres17AndLater) {
+  App app(ServerKind::kPostgres);
+  app.mapped->config.source.failover_slot = true;
+  Metrics metrics;
+  if (std::stoi(PostgresMajor()) < 17) {
+    RunningCapture capture(app, metrics);
+    const Status s = ResultOf(capture);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+    EXPECT_NE(s.message().find("failover slots need Postgres 17 or newer"), std::string::npos) << s.message();
+    return;
+  }
+  const std::string failover =
+      "SELECT failover FROM pg_replication_slots WHERE slot_name = '" + app.mapped->config.source.slot + "'";
+  ASSERT_NO_FATAL_FAILURE(CaptureAFirstTodoAndStop(app, metrics));
+  EXPECT_EQ(app.One(failover), "t");
+  app.mapped->config.source.failover_slot = false;
+  RunningCapture capture(app, metrics);
+  ASSERT_TRUE(capture.CaughtUp(app, "marker"));
+  EXPECT_EQ(app.One(failover), "f");
+  EXPECT_STOPS_CLEANLY(capture);
+}
+
 // The version a row's clock was last written at.
 std::string DbVersion(App& app, const std::string& id) {
   return app.One("SELECT __db_version FROM " + app.ClockTable("todos") + " WHERE id = '" + id + "'");

@@ -44,6 +44,10 @@ struct SourceConfig {
   // differ from their clocks reach clients), or stop for a person.
   enum class OnSlotLost { kResnapshot, kStop };
   OnSlotLost on_slot_lost = OnSlotLost::kResnapshot;
+  // postgres 17+: make the slot a failover slot, which a standby with
+  // sync_replication_slots keeps in step, so that capture goes on from a
+  // promoted standby.
+  bool failover_slot = false;
   uint32_t server_id = 0;                // mysql: the replica server id (required)
 };
 

@@ -29,6 +29,7 @@ struct FoundSlot {
   // (wal_status 'lost' on 13+, invalidation_reason on 17+, such as
   // "wal_removed" or 18's "idle_timeout").
   std::optional<std::string> invalidated;
+  bool failover = false;  // 17+: a failover slot
 };
 
 struct SystemIdentity {
@@ -77,8 +78,14 @@ class ReplicationConnection {
   // A pgoutput slot. Waits until transactions running now have finished.
   // A temporary slot lives until this connection closes: its exported
   // snapshot and consistent point are what one reads a table at.
+  // A failover slot (Postgres 17+, permanent slots only) is kept in step
+  // on standbys with sync_replication_slots.
   enum class SlotLife { kPermanent, kTemporary };
-  Status CreateSlot(const std::string& slot, CreatedSlot* out, SlotLife life = SlotLife::kPermanent);
+  Status CreateSlot(const std::string& slot, CreatedSlot* out, SlotLife life = SlotLife::kPermanent,
+                    bool failover = false);
+
+  // Makes `slot` a failover slot or not (Postgres 17+).
+  Status SetFailover(const std::string& slot, bool failover);
 
   // Whether `slot` exists (in any database: slots are cluster-wide), the
   // position up to which its consumer confirmed the stream, and whether the

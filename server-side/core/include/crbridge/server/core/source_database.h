@@ -47,7 +47,8 @@ class SourceDatabase {
   // Checks that the url's role may do all that `run` does in the database
   // for `config`, whose mapped tables resolved as `tables`: one problem per
   // missing privilege, at the config key it concerns, naming the statement
-  // that grants it. (Postgres; MySQL's grants are not checked yet.)
+  // that grants it; and that the server has what the config asks of it (a
+  // failover slot). (Postgres; MySQL's grants are not checked yet.)
   virtual Status CheckPrivileges(const Config& config, const std::vector<ResolvedTable>& tables,
                                  std::vector<Status>* problems) = 0;
 
