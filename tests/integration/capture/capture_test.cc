@@ -806,6 +806,31 @@ TEST(PostgresCaptureTest, ALostSlotIsMadeAgainAndEveryTableReadAgain) {
   EXPECT_NE(log.find("slot_was=\"invalidated by the server"), std::string::npos) << log;
 }
 
+// Postgres 18 invalidates a slot left idle past idle_replication_slot_timeout
+// (at a checkpoint): capture makes it again all the same.
+TEST(PostgresCaptureTest, ASlotIdleTooLongOnPostgres18IsMadeAgain) {
+  if (std::stoi(PostgresMajor()) < 18) GTEST_SKIP() << "idle_replication_slot_timeout is Postgres 18's";
+  DatabaseServer server(ServerKind::kPostgres, "-c idle_replication_slot_timeout=1");
+  App app(ServerKind::kPostgres, CreateDatabase(server, 1, "todo_app.postgres.sql"), kTodoAppTables);
+  Metrics metrics;
+  ASSERT_NO_FATAL_FAILURE(CaptureAFirstTodoAndStop(app, metrics));
+  app.Sql("INSERT INTO todos (id, list_id) VALUES ('t2', 'l1')");
+  const std::string reason = "SELECT invalidation_reason FROM pg_replication_slots WHERE slot_name = '" +
+                             app.mapped->config.source.slot + "'";
+  ASSERT_TRUE(Eventually([&] {
+    app.Sql("CHECKPOINT");
+    return app.One(reason) == "idle_timeout";
+  }));
+  ::testing::internal::CaptureStderr();
+  RunningCapture capture(app, metrics);
+  ASSERT_TRUE(capture.CaughtUp(app, "marker"));
+  EXPECT_EQ(app.Clock("t2"), "1 {1,1,1,1,1} {0,0,0,0,0}");
+  EXPECT_EQ(metrics.capture_slots_lost().Value(), 1);
+  EXPECT_STOPS_CLEANLY(capture);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("slot_was=\"invalidated by the server (idle_timeout)\""), std::string::npos) << log;
+}
+
 // With source.on_slot_lost: stop, a lost slot stops capture for a person,
 // saying what happened and what to do.
 TEST(PostgresCaptureTest, ALostSlotStopsCaptureWhenSoConfigured) {
