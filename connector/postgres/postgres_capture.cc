@@ -19,6 +19,7 @@
 #include "crbridge/connector/postgres/replication_connection.h"
 #include "crbridge/mappings/type_mapping.h"
 #include "crbridge/server/core/change_recorder.h"
+#include "crbridge/server/postgres/postgres_database.h"
 #include "crbridge/server/postgres/postgres_errors.h"
 #include "crbridge/server/postgres/postgres_shadow_store.h"
 #include "crbridge/sqlite/sql_quote.h"
@@ -79,30 +80,30 @@ Status CheckTables(pqxx::connection& sql, const std::string& publication, const 
 Status Publish(pqxx::connection& sql, const std::string& publication, const std::vector<ResolvedTable>& tables,
                CapturedTables& captured, FollowedRelations* followed) {
   CRBRIDGE_RETURN_IF_ERROR(CheckTables(sql, publication, tables, captured, followed));
-  std::string list, relations;  // the tables, by name and as regclass values
+  std::string list;
+  std::vector<std::string> names;
   for (const ResolvedTable& t : tables) {
     if (captured.away(t)) continue;
-    list += (list.empty() ? "" : ", ") + QualifiedSource(t);
-    relations += (relations.empty() ? "" : ", ") + QuoteLiteral(QualifiedSource(t)) + "::regclass";
+    names.push_back(QualifiedSource(t));
+    list += (list.empty() ? "" : ", ") + names.back();
   }
   // With every table away, the publication keeps what it had.
   if (list.empty()) return Status::OK();
   CRBRIDGE_RETURN_IF_ERROR(CatchErrors("setting up the publication " + publication, [&] {
     pqxx::work tx(sql);
+    // Only a table's owner may name it in a publication: one that already
+    // publishes exactly the tables whole is left as it is, so a role that
+    // owns none of them may use one made for it (docs/server-side.md).
+    if (PublicationPublishesExactly(tx, publication, names)) return Status::OK();
     const bool exists = !tx.exec_params("SELECT 1 FROM pg_publication WHERE pubname = $1", publication).empty();
     try {
-      // A publication that has exactly the tables is left as it is: only a
-      // table's owner may add it to one, so a role that owns neither may
-      // use a publication made for it (docs/server-side.md).
-      if (exists && tx.exec_params1("SELECT ARRAY(SELECT r.prrelid FROM pg_publication_rel r JOIN pg_publication p ON "
-                                    "p.oid = r.prpubid WHERE p.pubname = $1 ORDER BY 1) = ARRAY(SELECT unnest(ARRAY[" +
-                                        relations + "])::oid ORDER BY 1)",
-                                    publication)[0]
-                         .as<bool>()) {
-        return Status::OK();
-      }
       tx.exec0((exists ? "ALTER PUBLICATION " : "CREATE PUBLICATION ") + QuoteIdentifier(publication) +
                (exists ? " SET TABLE " : " FOR TABLE ") + list);
+      // Every kind of change, whatever the publication was made to publish.
+      if (exists) {
+        tx.exec0("ALTER PUBLICATION " + QuoteIdentifier(publication) +
+                 " SET (publish = 'insert, update, delete, truncate')");
+      }
     } catch (const pqxx::undefined_table& e) {
       // The app renamed or dropped a mapped table since the check above:
       // capture starts again, and the check then finds it away.
@@ -396,19 +397,19 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   CRBRIDGE_RETURN_IF_ERROR(captured.Load());
   std::unique_ptr<ReplicationConnection> stream;
   CRBRIDGE_RETURN_IF_ERROR(ReplicationConnection::Open(url, stop, &stream));
-  FoundSlot found;
-  CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &found));
-  if ((!found.exists && !captured.NoneRead()) || found.invalidated) {
-    CRBRIDGE_RETURN_IF_ERROR(SlotLost(found, captured, *stream));
-    found = FoundSlot{};
-  }
-  bool slot_exists = found.exists;
-  uint64_t confirmed = found.confirmed_flush_lsn;  // the slot's confirmed position
   const bool failover = config_.source.failover_slot;
   if (failover && stream->server_version() < 170000) {
     return Status::InvalidArgument("source.failover_slot: failover slots need Postgres 17 or newer; the server is " +
                                    std::to_string(stream->server_version() / 10000));
   }
+  FoundSlot found;
+  CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &found));
+  if ((!found.exists && !captured.NoneRead()) || found.invalidated) {
+    CRBRIDGE_RETURN_IF_ERROR(SlotLost(found, *writer, captured, *stream));
+    found = FoundSlot{};
+  }
+  bool slot_exists = found.exists;
+  uint64_t confirmed = found.confirmed_flush_lsn;  // the slot's confirmed position
   // The slot follows the config: a failover slot, or one no standby keeps.
   if (slot_exists && stream->server_version() >= 170000 && found.failover != failover) {
     CRBRIDGE_RETURN_IF_ERROR(stream->SetFailover(slot, failover));
@@ -453,8 +454,11 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
 
     if (const Status started = stream->StartReplication(slot, start, publication, 1); !started.ok()) {
       // The server may have invalidated the slot since it was found (it
-      // refuses the slot then): capture starts again, and finds it lost.
-      if (started.code() != Status::Code::kInvalidArgument) return started;
+      // refuses the slot then), or it was dropped: capture starts again,
+      // and finds it lost.
+      if (started.code() != Status::Code::kInvalidArgument && started.code() != Status::Code::kNotFound) {
+        return started;
+      }
       FoundSlot now;
       CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &now));
       if (!now.exists || now.invalidated) {
@@ -486,11 +490,26 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
 // so that capture makes a new one and reads every table at its snapshot;
 // the rows that differ from their clocks become changes, and rows gone
 // from a table die.
-Status PostgresCapture::SlotLost(const FoundSlot& found, CapturedTables& captured, ReplicationConnection& stream) {
+Status PostgresCapture::SlotLost(const FoundSlot& found, ShadowStore& writer, CapturedTables& captured,
+                                 ReplicationConnection& stream) {
   const std::string& slot = config_.source.slot;
   const std::string what = found.exists ? "invalidated by the server (" + *found.invalidated + ")"
                                         : "gone (dropped, or removed by the server)";
   metrics_.capture_slots_lost().Increment();
+  // The clocks hold positions of the server's WAL: a server whose WAL is
+  // behind them (restored from a backup, or a lagging standby promoted)
+  // has another history, which reading the tables again cannot tell apart.
+  SourcePosition recorded;
+  CRBRIDGE_RETURN_IF_ERROR(writer.CapturePosition(&recorded));
+  SystemIdentity identity;
+  CRBRIDGE_RETURN_IF_ERROR(stream.IdentifySystem(&identity));
+  if (identity.wal_position < static_cast<uint64_t>(recorded.offset)) {
+    return Status::InvalidArgument("the replication slot " + slot + " is " + what + ", and the server's WAL (at " +
+                                   FormatLsn(identity.wal_position) + ") is behind what crbridge recorded (" +
+                                   FormatLsn(static_cast<uint64_t>(recorded.offset)) +
+                                   "): the database was restored or a standby promoted. Run `crbridge drop` and "
+                                   "start again to take a new snapshot");
+  }
   if (config_.source.on_slot_lost == SourceConfig::OnSlotLost::kStop) {
     return Status::InvalidArgument("the replication slot " + slot + " is " + what +
                                    ": changes made since capture last read it cannot be captured "

@@ -50,15 +50,16 @@ Status Lost(PGconn* conn) { return Status::Unavailable(kPrefix + OneLine(PQerror
 // libpq prints the server's notices to stderr (Postgres 13 warns every
 // connection "terminating connection because of crash of another server
 // process"); they belong in the structured log. On a stream, Postgres 18's
-// pgoutput warns (object_not_in_prerequisite_state) where older versions
-// fail: a publication it cannot find at the WAL position it decodes is
-// skipped, and the changes it would have published with it, silently.
+// pgoutput warns where older versions fail: a publication it cannot find
+// at the WAL position it decodes is skipped, and the changes it would have
+// published with it, silently. That warning is told by the function that
+// raises it, which no translation changes.
 void ReplicationConnection::ReceiveNotice(void* connection, const PGresult* notice) {
   const char* primary = PQresultErrorField(notice, PG_DIAG_MESSAGE_PRIMARY);
   const std::string message = OneLine(primary != nullptr ? primary : PQresultErrorMessage(notice));
   log::Warn("postgres", "the server says", {{"notice", message}});
-  const char* sqlstate = PQresultErrorField(notice, PG_DIAG_SQLSTATE);
-  if (connection != nullptr && sqlstate != nullptr && std::string_view(sqlstate) == "55000") {
+  const char* function = PQresultErrorField(notice, PG_DIAG_SOURCE_FUNCTION);
+  if (connection != nullptr && function != nullptr && std::string_view(function) == "LoadPublications") {
     static_cast<ReplicationConnection*>(connection)->skipped_publication_ = message;
   }
 }
@@ -350,12 +351,13 @@ Status ReplicationConnection::FindSlot(const std::string& slot, FoundSlot* found
   CRBRIDGE_RETURN_IF_ERROR(CheckSlotName(slot));
   PgResultPtr result;
   // Replication connections take no parameters; the checked name needs no
-  // escaping. invalidation_reason is read through the row's JSON: only 17
-  // and later have it.
+  // escaping. invalidation_reason (17+), wal_status (13+) and failover
+  // (17+) are read through the row's JSON, which every version has.
   CRBRIDGE_RETURN_IF_ERROR(
       Exec(conn_, stop_,
            "SELECT confirmed_flush_lsn, COALESCE(to_jsonb(s)->>'invalidation_reason', "
-           "CASE WHEN wal_status = 'lost' THEN 'wal_status lost' END), COALESCE(to_jsonb(s)->>'failover', 'false') "
+           "CASE WHEN to_jsonb(s)->>'wal_status' = 'lost' THEN 'wal_status lost' END), "
+           "COALESCE(to_jsonb(s)->>'failover', 'false') "
            "FROM pg_catalog.pg_replication_slots s "
            "WHERE slot_name = '" + slot + "'",
            "reading pg_replication_slots", PGRES_TUPLES_OK, &result));
@@ -408,7 +410,13 @@ Status ReplicationConnection::ReadCopyData(std::chrono::milliseconds timeout, st
   *got = false;
   const Clock::time_point deadline = Clock::now() + timeout;
   while (true) {
+    char* buffer = nullptr;
+    const int length = PQgetCopyData(conn_, &buffer, /*async=*/1);
+    // libpq takes the warning in the same call that returns what follows
+    // it (a keepalive past the skipped changes, say): nothing after the
+    // warning is returned, lest the slot be confirmed past those changes.
     if (!skipped_publication_.empty()) {
+      if (length > 0) PQfreemem(buffer);
       // Ended as the server ends it when it fails: the connection stays usable.
       const std::string skipped = std::move(skipped_publication_);
       skipped_publication_.clear();
@@ -416,8 +424,6 @@ Status ReplicationConnection::ReadCopyData(std::chrono::milliseconds timeout, st
       return Status::NotFound(kPrefix + std::string("the replication stream: ") + skipped +
                               " (the publication does not exist at this position of the WAL)");
     }
-    char* buffer = nullptr;
-    const int length = PQgetCopyData(conn_, &buffer, /*async=*/1);
     if (length > 0) {
       data->assign(buffer, static_cast<size_t>(length));
       PQfreemem(buffer);

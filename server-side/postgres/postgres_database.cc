@@ -41,6 +41,22 @@ std::string WithConnectTimeout(const std::string& url) {
 
 }  // namespace
 
+bool PublicationPublishesExactly(pqxx::transaction_base& tx, const std::string& publication,
+                                 const std::vector<std::string>& tables) {
+  std::vector<std::string> relations;
+  for (const std::string& table : tables) relations.push_back("to_regclass(" + QuoteLiteral(table) + ")");
+  // Row filters and column lists (15+) are read through the row's JSON.
+  return tx
+      .exec_params1("SELECT COALESCE((SELECT NOT p.puballtables AND p.pubinsert AND p.pubupdate AND p.pubdelete AND "
+                    "p.pubtruncate AND ARRAY(SELECT r.prrelid FROM pg_publication_rel r WHERE r.prpubid = p.oid "
+                    "ORDER BY 1) = ARRAY(SELECT unnest(ARRAY[" + Join(relations, ", ") + "]::oid[]) ORDER BY 1) AND "
+                    "NOT EXISTS (SELECT 1 FROM pg_publication_rel r WHERE r.prpubid = p.oid AND "
+                    "(to_jsonb(r)->>'prqual' IS NOT NULL OR to_jsonb(r)->>'prattrs' IS NOT NULL)) "
+                    "FROM pg_publication p WHERE p.pubname = $1), false)",
+                    publication)[0]
+      .as<bool>();
+}
+
 PostgresDatabase::PostgresDatabase(std::string url) : url_(std::move(url)) {}
 
 PostgresDatabase::~PostgresDatabase() = default;
@@ -131,34 +147,48 @@ Status PostgresDatabase::CheckPrivileges(const Config& config, const std::vector
               "nor superuser): ALTER ROLE " + user + " WITH REPLICATION");
     }
 
-    // The metadata schema: crbridge makes it, and changes its tables.
+    // The metadata schema: crbridge makes it, or makes its tables in it.
     const std::string schema = QuoteIdentifier(config.metadata_schema);
     const pqxx::result metadata = tx.exec_params(
-        "SELECT pg_has_role(nspowner, 'USAGE') FROM pg_namespace WHERE nspname = $1", config.metadata_schema);
+        "SELECT pg_has_role(nspowner, 'USAGE') OR (has_schema_privilege(oid, 'USAGE') AND "
+        "has_schema_privilege(oid, 'CREATE')) FROM pg_namespace WHERE nspname = $1",
+        config.metadata_schema);
     if (metadata.empty() && !creates) {
       missing("metadata_schema", "the role " + user + " may not create the metadata schema " + schema +
               ": GRANT CREATE ON DATABASE " + database + " TO " + user);
     } else if (!metadata.empty() && !metadata[0][0].as<bool>()) {
-      missing("metadata_schema", "the metadata schema " + schema + " belongs to another role: ALTER SCHEMA " + schema +
-              " OWNER TO " + user + " (and its tables)");
+      missing("metadata_schema", "the role " + user + " may not make its tables in the metadata schema " + schema +
+              ", which belongs to another role: GRANT USAGE, CREATE ON SCHEMA " + schema + " TO " + user);
     }
 
-    // The publication: crbridge makes it, or sets its tables when they are
-    // not the mapped ones; only a table's owner may add it to one.
+    // The publication: left as it is when it publishes exactly the mapped
+    // tables whole; otherwise crbridge makes it or sets its tables, which
+    // Postgres allows the publication's owner owning every table named.
     const std::string publication = QuoteIdentifier(config.source.publication);
+    std::vector<std::string> existing;
+    for (const ResolvedTable& t : tables) {
+      existing.push_back(QuoteIdentifier(t.mapping->source_schema) + "." + QuoteIdentifier(t.mapping->source_table));
+    }
+    const bool as_is = PublicationPublishesExactly(tx, config.source.publication, existing);
     const pqxx::result published = tx.exec_params(
         "SELECT pg_has_role(pubowner, 'USAGE') FROM pg_publication WHERE pubname = $1", config.source.publication);
-    bool adds_tables = false;
+    if (!as_is && published.empty() && !creates) {
+      missing("source.publication", "the role " + user + " may not create the publication " + publication +
+              ": GRANT CREATE ON DATABASE " + database + " TO " + user);
+    } else if (!as_is && !published.empty() && !published[0][0].as<bool>()) {
+      missing("source.publication", "the publication " + publication + " belongs to another role and does not "
+              "publish exactly the mapped tables whole: ALTER PUBLICATION " + publication + " OWNER TO " + user);
+    }
     for (const ResolvedTable& t : tables) {
       const std::string table = t.mapping->QualifiedSource();
       const pqxx::result rows = tx.exec_params(
           "SELECT has_schema_privilege(n.oid, 'USAGE'), has_table_privilege(c.oid, 'SELECT'), "
           "has_table_privilege(c.oid, 'INSERT'), has_table_privilege(c.oid, 'UPDATE'), "
           "has_table_privilege(c.oid, 'DELETE'), pg_has_role(c.relowner, 'USAGE'), "
-          "EXISTS (SELECT 1 FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid "
-          "        WHERE p.pubname = $3 AND r.prrelid = c.oid) "
+          "c.relrowsecurity AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE')) AND "
+          "NOT (SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user) "
           "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
-          t.mapping->source_schema, t.mapping->source_table, config.source.publication);
+          t.mapping->source_schema, t.mapping->source_table);
       if (rows.empty()) continue;  // ResolveTable says it does not exist
       const pqxx::row row = rows[0];
       const std::string where = t.mapping->path + ".source";
@@ -178,21 +208,17 @@ Status PostgresDatabase::CheckPrivileges(const Config& config, const std::vector
                   Join(writes, ", ") + " ON " + table + " TO " + user);
         }
       }
-      if (!row[6].as<bool>()) {
-        adds_tables = true;
-        if (!row[5].as<bool>()) {
-          missing(where, "the role " + user + " may not add " + table + " to the publication " + publication +
-                  " (only its owner may): ALTER TABLE " + table + " OWNER TO " + user +
-                  ", or have its owner run ALTER PUBLICATION " + publication + " ADD TABLE " + table);
-        }
+      if (!as_is && !row[5].as<bool>()) {
+        missing(where, "the role " + user + " may not name " + table + " in the publication " + publication +
+                " (only its owner may): ALTER TABLE " + table + " OWNER TO " + user + ", or have the owner make " +
+                publication + " with exactly the mapped tables (CREATE PUBLICATION " + publication + " FOR TABLE ...)");
       }
-    }
-    if (published.empty() && !creates) {
-      missing("source.publication", "the role " + user + " may not create the publication " + publication +
-              ": GRANT CREATE ON DATABASE " + database + " TO " + user);
-    } else if (!published.empty() && adds_tables && !published[0][0].as<bool>()) {
-      missing("source.publication", "the publication " + publication + " belongs to another role and lacks mapped "
-              "tables: ALTER PUBLICATION " + publication + " OWNER TO " + user);
+      // Snapshots would see only the rows the policies show, and the rest
+      // would die for clients.
+      if (row[6].as<bool>()) {
+        missing(where, "row-level security on " + table + " hides rows from the role " + user + ": ALTER ROLE " +
+                user + " BYPASSRLS");
+      }
     }
 
     // The replication origin that marks crbridge's own writes.

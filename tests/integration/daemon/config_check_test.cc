@@ -129,9 +129,9 @@ TEST(ConfigCheckTest, APlainRoleIsToldEachMissingPrivilege) {
                role + "\n",
            "tables[1].source: the role " + role + " may not merge client writes into public.todos (writable): "
            "GRANT INSERT, UPDATE, DELETE ON public.todos TO " + role + "\n",
-           "tables[1].source: the role " + role + " may not add public.todos to the publication \"crbridge\" (only "
-           "its owner may): ALTER TABLE public.todos OWNER TO " + role + ", or have its owner run ALTER PUBLICATION "
-           "\"crbridge\" ADD TABLE public.todos\n",
+           "tables[1].source: the role " + role + " may not name public.todos in the publication \"crbridge\" (only "
+           "its owner may): ALTER TABLE public.todos OWNER TO " + role + ", or have the owner make \"crbridge\" with "
+           "exactly the mapped tables (CREATE PUBLICATION \"crbridge\" FOR TABLE ...)\n",
            "source.publication: the role " + role + " may not create the publication \"crbridge\": " + grant_create,
            grants_origins ? "source.url: the role " + role + " may not use replication origins, which mark "
                             "crbridge's own writes: GRANT EXECUTE ON FUNCTION pg_replication_origin_session_setup(text) "
@@ -148,8 +148,26 @@ TEST(ConfigCheckTest, APlainRoleIsToldEachMissingPrivilege) {
   app.Sql("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO plain_role");
   app.Sql("GRANT EXECUTE ON FUNCTION pg_replication_origin_create(text) TO plain_role");
   app.Sql("GRANT EXECUTE ON FUNCTION pg_replication_origin_session_setup(text) TO plain_role");
+  // A publication that does not publish the tables whole would be changed,
+  // which only its owner may do.
+  app.Sql("CREATE PUBLICATION crbridge FOR TABLE todo_lists, todos WITH (publish = 'insert, update')");
+  const CliRun partial = Crbridge({"check", "--config", config}, url);
+  EXPECT_EQ(partial.exit_code, 2) << partial.output;
+  EXPECT_NE(partial.output.find("source.publication: the publication \"crbridge\" belongs to another role and does "
+                                "not publish exactly the mapped tables whole: ALTER PUBLICATION \"crbridge\" OWNER "
+                                "TO " + role + "\n"),
+            std::string::npos)
+      << partial.output;
+  // Row-level security would hide rows from snapshots.
+  app.Sql("ALTER TABLE todos ENABLE ROW LEVEL SECURITY");
+  const CliRun hidden = Crbridge({"check", "--config", config}, url);
+  EXPECT_NE(hidden.output.find("tables[1].source: row-level security on public.todos hides rows from the role " +
+                               role + ": ALTER ROLE " + role + " BYPASSRLS\n"),
+            std::string::npos)
+      << hidden.output;
+  app.Sql("ALTER TABLE todos DISABLE ROW LEVEL SECURITY");
   // The tables' owner makes the publication; crbridge leaves it as it is.
-  app.Sql("CREATE PUBLICATION crbridge FOR TABLE todo_lists, todos");
+  app.Sql("ALTER PUBLICATION crbridge SET (publish = 'insert, update, delete, truncate')");
   const CliRun ok = Crbridge({"check", "--config", config}, url);
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
   EXPECT_NE(ok.output.find(": ok (PostgreSQL"), std::string::npos) << ok.output;

@@ -25,6 +25,7 @@
 
 namespace crbridge {
 class CapturedTables;
+class ShadowStore;
 }  // namespace crbridge
 
 namespace crbridge::postgres {
@@ -45,7 +46,8 @@ class PostgresCapture : public Capture {
   Status RunUntilStopped(std::stop_token stop) override;
   // What capture does when its slot is gone or invalidated
   // (source.on_slot_lost).
-  Status SlotLost(const FoundSlot& found, CapturedTables& captured, ReplicationConnection& stream);
+  // `writer` is capture's store.
+  Status SlotLost(const FoundSlot& found, ShadowStore& writer, CapturedTables& captured, ReplicationConnection& stream);
 };
 
 }  // namespace crbridge::postgres

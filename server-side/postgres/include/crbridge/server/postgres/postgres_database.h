@@ -4,11 +4,20 @@
 
 #include <memory>
 #include <pqxx/connection>
+#include <pqxx/transaction_base>
 #include <string>
+#include <vector>
 
 #include "crbridge/server/core/source_database.h"
 
 namespace crbridge::postgres {
+
+// Whether the publication `publication` publishes exactly `tables`
+// (qualified, quoted names) whole: every kind of change, every column, no
+// row filter. Capture leaves such a publication as it is, so that a role
+// owning none of the tables may use one their owner made for it.
+bool PublicationPublishesExactly(pqxx::transaction_base& tx, const std::string& publication,
+                                 const std::vector<std::string>& tables);
 
 class PostgresDatabase final : public SourceDatabase {
  public:
