@@ -118,25 +118,39 @@ class FaultedSystem {
     app_ = std::make_unique<TodoAppDatabase>(server_.kind(), url_);
   }
 
+  // An app write. InnoDB may pick it as a deadlock victim (a merge locks
+  // the same rows, an INSERT ... SELECT reads them with shared locks): the
+  // app then runs it again, as apps do.
+  void AppSql(const std::string& sql) {
+    for (int attempt = 0;; ++attempt) {
+      try {
+        app_->Sql(sql);
+        return;
+      } catch (const std::exception& e) {
+        if (attempt == 4 || std::string(e.what()).find("eadlock") == std::string::npos) throw;
+      }
+    }
+  }
+
   // The app renames todos for a while and writes to it meanwhile (a brief
   // rename), or swaps in a copy it changed (a migration's new table).
   void RenameTodos(bool swap) {
     const bool postgres = server_.kind() == ServerKind::kPostgres;
     const auto rename = [&](const std::string& from, const std::string& to) {
-      app_->Sql(postgres ? "ALTER TABLE " + from + " RENAME TO " + to : "RENAME TABLE " + from + " TO " + to);
+      AppSql(postgres ? "ALTER TABLE " + from + " RENAME TO " + to : "RENAME TABLE " + from + " TO " + to);
     };
     if (!swap) {
       rename("todos", "todos_away");
-      app_->Sql("UPDATE todos_away SET title = 'while renamed'");
+      AppSql("UPDATE todos_away SET title = 'while renamed'");
       rename("todos_away", "todos");
       return;
     }
-    app_->Sql(postgres ? "CREATE TABLE todos_next (LIKE todos INCLUDING ALL)" : "CREATE TABLE todos_next LIKE todos");
-    app_->Sql("INSERT INTO todos_next SELECT * FROM todos");
-    app_->Sql(postgres ? "UPDATE todos_next SET done = NOT done" : "UPDATE todos_next SET done = 1 - done");
+    AppSql(postgres ? "CREATE TABLE todos_next (LIKE todos INCLUDING ALL)" : "CREATE TABLE todos_next LIKE todos");
+    AppSql("INSERT INTO todos_next SELECT * FROM todos");
+    AppSql(postgres ? "UPDATE todos_next SET done = NOT done" : "UPDATE todos_next SET done = 1 - done");
     rename("todos", "todos_old");
     rename("todos_next", "todos");
-    app_->Sql("DROP TABLE todos_old");
+    AppSql("DROP TABLE todos_old");
   }
 
   // Kills the database server, which stays down until StartDatabase.
@@ -250,16 +264,7 @@ TEST_P(FaultInjectionTest, EveryClientEqualsTheDatabaseAfterRandomFaults) {
           break;
         default: sql = "DELETE FROM todos WHERE id = " + id;
       }
-      // InnoDB may pick the app's statement as a deadlock victim (a merge
-      // locks the same rows); the app then runs it again, as apps do.
-      for (int attempt = 0;; ++attempt) {
-        try {
-          system.app().Sql(sql);
-          break;
-        } catch (const std::exception& e) {
-          if (attempt == 4 || std::string(e.what()).find("eadlock") == std::string::npos) throw;
-        }
-      }
+      system.AppSql(sql);
     } else {
       CrSqlitePeer& c = *clients[who];
       switch (random() % 4) {
@@ -285,7 +290,7 @@ TEST_P(FaultInjectionTest, EveryClientEqualsTheDatabaseAfterRandomFaults) {
   ASSERT_EQ(system.daemon().WaitForStatus("/readyz", 200).status, 200) << system.daemon().process().Output();
 
   // Random deletes may empty a room: a row of each for the comparison to bite on.
-  system.app().Sql("INSERT INTO todos (id, list_id, title) VALUES ('t9', 'l1', 'last'), ('u9', 'l2', 'last')");
+  system.AppSql("INSERT INTO todos (id, list_id, title) VALUES ('t9', 'l1', 'last'), ('u9', 'l2', 'last')");
   for (size_t i = 0; i < clients.size(); ++i) {
     const std::string& room = rooms[i].first;
     EXPECT_TRUE(Eventually([&] { return ClientTodos(*clients[i], room) == system.app().RoomTodos(room); }, seconds(60)))
