@@ -404,7 +404,8 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
   }
   FoundSlot found;
   CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &found));
-  if ((!found.exists && !captured.NoneRead()) || found.invalidated) {
+  // A slot missing before anything was read is one never made yet.
+  if (found.lost() && (found.exists || !captured.NoneRead())) {
     CRBRIDGE_RETURN_IF_ERROR(SlotLost(found, *writer, captured, *stream));
     found = FoundSlot{};
   }
@@ -461,7 +462,7 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
       }
       FoundSlot now;
       CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &now));
-      if (!now.exists || now.invalidated) {
+      if (now.lost()) {
         return Status::Aborted("the replication slot " + slot + " was lost as streaming started: " + started.message());
       }
       return started;
@@ -477,7 +478,7 @@ Status PostgresCapture::RunUntilStopped(std::stop_token stop) {
     // connection, so the next stream takes a new one.
     CRBRIDGE_RETURN_IF_ERROR(stream->StopReplication());
     CRBRIDGE_RETURN_IF_ERROR(stream->FindSlot(slot, &found));
-    if (!found.exists || found.invalidated) return Status::Aborted("the replication slot " + slot + " was lost");
+    if (found.lost()) return Status::Aborted("the replication slot " + slot + " was lost");
     confirmed = found.confirmed_flush_lsn;
     stream.reset();
     CRBRIDGE_RETURN_IF_ERROR(ReplicationConnection::Open(url, stop, &stream));

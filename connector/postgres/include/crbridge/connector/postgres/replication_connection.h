@@ -30,6 +30,9 @@ struct FoundSlot {
   // "wal_removed" or 18's "idle_timeout").
   std::optional<std::string> invalidated;
   bool failover = false;  // 17+: a failover slot
+
+  // Gone or invalidated: it cannot stream what the app wrote since.
+  bool lost() const { return !exists || invalidated.has_value(); }
 };
 
 struct SystemIdentity {
